@@ -1,0 +1,103 @@
+// Backend selection: WebGPU, else WASM, else WebGL, else CPU — and a report of which one runs and why
+// each better one was skipped. The one call the rest of the code uses is `initBackend`.
+// Node callers that want WebGPU first install `navigator.gpu` (see engine/node_webgpu.ts).
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  limits: Record<string, number>;
+  features: string[];
+}
+
+export interface BackendReport {
+  name: BackendName;
+  /** Set when `name` is webgpu. */
+  adapter?: AdapterReport;
+  /** Every backend tried before the chosen one, with the reason it was not used. */
+  skipped: { name: BackendName; reason: string }[];
+  /** One sentence for the UI and the CLI. */
+  summary: string;
+}
+
+export interface InitOptions {
+  /** Order of preference; the default is the browser order. */
+  order?: BackendName[];
+  /** Where the WASM binaries are served (browser builds); Node finds them in node_modules. */
+  wasmPaths?: string | Record<string, string>;
+}
+
+export const BROWSER_ORDER: BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
+export const NODE_ORDER: BackendName[] = ['wasm', 'cpu'];
+
+const LIMIT_KEYS = [
+  'maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage',
+] as const;
+
+async function describeAdapter(): Promise<AdapterReport | string> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return 'navigator.gpu is not defined (this browser or context has no WebGPU, or it is disabled)';
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return `requestAdapter() threw: ${(e as Error).message}`;
+  }
+  if (!adapter) return 'navigator.gpu.requestAdapter() returned no adapter (no usable GPU or driver)';
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const limits: Record<string, number> = {};
+  for (const k of LIMIT_KEYS) limits[k] = Number(adapter.limits[k]);
+  return {
+    vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '',
+    description: info.description ?? '', limits, features: [...adapter.features].sort(),
+  };
+}
+
+async function register(name: BackendName, opts: InitOptions): Promise<void> {
+  if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
+  if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
+  }
+  if (name === 'webgl') await import('@tensorflow/tfjs-backend-webgl');
+}
+
+/** A tiny op whose answer we know: a backend that registers but computes wrong is refused. */
+async function selfTest(): Promise<string | null> {
+  const y = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [1]])));
+  const v = await y.data();
+  y.dispose();
+  return v[0] === 3 && v[1] === 7 ? null : `self-test gave [${Array.from(v).join(', ')}], expected [3, 7]`;
+}
+
+export async function initBackend(opts: InitOptions = {}): Promise<BackendReport> {
+  const order = opts.order ?? BROWSER_ORDER;
+  const skipped: BackendReport['skipped'] = [];
+  for (const name of order) {
+    let adapter: AdapterReport | undefined;
+    try {
+      if (name === 'webgpu') {
+        const a = await describeAdapter();
+        if (typeof a === 'string') { skipped.push({ name, reason: a }); continue; }
+        adapter = a;
+      }
+      await register(name, opts);
+      if (!(await tf.setBackend(name))) { skipped.push({ name, reason: `tf.setBackend('${name}') failed to initialise` }); continue; }
+      await tf.ready();
+      const bad = await selfTest();
+      if (bad) { skipped.push({ name, reason: bad }); continue; }
+    } catch (e) {
+      skipped.push({ name, reason: (e as Error).message });
+      continue;
+    }
+    const what = adapter ? `WebGPU on ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ') || 'an unnamed adapter'}` : name.toUpperCase();
+    const why = skipped.length ? ` (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
+    return { name, adapter, skipped, summary: `Running on ${what}${why}` };
+  }
+  throw new Error(`No tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}

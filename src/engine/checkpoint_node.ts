@@ -1,0 +1,30 @@
+// Node only: a checkpoint's files (see checkpoint.ts) as a folder on disk. Each file is written to a
+// temporary name and renamed, so an interrupted save leaves the previous file whole.
+// Leaves out listing and deleting checkpoints (the storage layer does that).
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CHECKPOINT_FILES, type CheckpointFiles } from './checkpoint';
+
+export async function saveCheckpointDir(dir: string, files: CheckpointFiles): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) {
+    if (name !== path.basename(name)) throw new Error(`saveCheckpointDir: file name "${name}" must not contain a path`);
+    const target = path.join(dir, name);
+    await writeFile(target + '.tmp', bytes);
+    await rename(target + '.tmp', target);
+  }
+}
+
+/** Reads config.json, model.safetensors and tokenizer.json from `dir`; decodeCheckpoint validates them. */
+export async function loadCheckpointDir(dir: string): Promise<CheckpointFiles> {
+  const files: CheckpointFiles = {};
+  for (const name of CHECKPOINT_FILES) {
+    try {
+      files[name] = new Uint8Array(await readFile(path.join(dir, name)));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(code === 'ENOENT' ? `checkpoint folder ${dir} has no ${name}` : `cannot read ${path.join(dir, name)}: ${(e as Error).message}`);
+    }
+  }
+  return files;
+}

@@ -1,0 +1,180 @@
+// A Llama-family decoder in plain tfjs ops, with Hugging Face semantics so checkpoints move both ways:
+// RMSNorm, rotary embeddings (rotate-half), grouped-query attention, SwiGLU MLP, optional tied head.
+// Dimension letters: B batch, T time, C hidden, H heads, Hkv key/value heads, D head dim, V vocab.
+// Leaves out: dropout, biases, rope scaling, sliding windows; fused kernels live in engine/kernels later.
+import * as tf from '@tensorflow/tfjs';
+import { headDim, type LlamaConfig } from './config';
+import { paramShapes } from './param_names';
+import { createRng } from './rng';
+
+/** Parameters by HF name (see param_names.ts for shapes); weights are [out, in] like nn.Linear. */
+export type ModelParams = Record<string, tf.Variable>;
+
+export function initParams(cfg: LlamaConfig, seed: number): ModelParams {
+  const rng = createRng(seed);
+  const params: ModelParams = {};
+  for (const [name, shape] of Object.entries(paramShapes(cfg))) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    if (shape.length === 1) data.fill(1); // norm weights
+    else for (let i = 0; i < n; i++) data[i] = rng.normal() * cfg.initializer_range;
+    // tidy frees the initial tensor; tfjs variable names are global, so they are left unique
+    params[name] = tf.tidy(() => tf.variable(tf.tensor(data, shape), true));
+  }
+  return params;
+}
+
+/** y = x · Wᵀ for W [out, in], x [..., in]: one 2-D matmul (tfjs's broadcast matmul gradient is wrong for a 2-D b). */
+export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+  const lead = x.shape.slice(0, -1);
+  const y = tf.matMul(tf.reshape(x, [-1, x.shape[x.shape.length - 1]]), w, false, true);
+  return tf.reshape(y, [...lead, w.shape[0]]);
+}
+
+/** RMSNorm: x · rsqrt(mean(x²) + ε) · w. */
+export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w);
+}
+
+/** Embedding lookup whose gradient is oneHot(ids)ᵀ·dY: tf.gather's gradient needs UnsortedSegmentSum, which WASM lacks. */
+export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
+  const V = table.shape[0];
+  const f = tf.customGrad(((t: tf.Tensor) => {
+    return {
+      value: tf.gather(t as tf.Tensor2D, ids),
+      gradFunc: (dy: tf.Tensor) => {
+        const C = dy.shape[dy.shape.length - 1];
+        return tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), V), tf.reshape(dy, [-1, C]), true, false);
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(table);
+}
+
+/** cos and sin tables for rotate-half RoPE at the given positions: [..., D], θ_i = pos / theta^(2i/D). */
+export function ropeTables(positions: tf.Tensor, cfg: LlamaConfig): { cos: tf.Tensor; sin: tf.Tensor } {
+  const D = headDim(cfg);
+  const invFreq = Array.from({ length: D / 2 }, (_, i) => 1 / Math.pow(cfg.rope_theta, (2 * i) / D));
+  const freqs = tf.mul(tf.expandDims(tf.cast(positions, 'float32'), -1), tf.tensor1d([...invFreq, ...invFreq]));
+  return { cos: tf.cos(freqs), sin: tf.sin(freqs) };
+}
+
+/** rotate_half(x) = concat(−x₂, x₁) over the last axis. */
+function rotateHalf(x: tf.Tensor): tf.Tensor {
+  const D = x.shape[x.shape.length - 1];
+  const [x1, x2] = tf.split(x, [D / 2, D / 2], -1);
+  return tf.concat([tf.neg(x2), x1], -1);
+}
+
+/** x·cos + rotate_half(x)·sin, for x [B, H, T, D] and tables [B, 1, T, D]. */
+export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
+}
+
+/** [B, T, H·D] → [B, H, T, D] */
+const splitHeads = (x: tf.Tensor, H: number, D: number) => {
+  const [B, T] = x.shape;
+  return tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]);
+};
+
+/** Repeats each KV head H/Hkv times: [B, Hkv, T, D] → [B, H, T, D] (HF's repeat_kv). */
+export function repeatKv(x: tf.Tensor, groups: number): tf.Tensor {
+  if (groups === 1) return x;
+  const [B, Hkv, T, D] = x.shape;
+  // rank 4, not 5: tfjs has no rank-5 tile gradient
+  return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, T * D]), [1, 1, groups, 1]), [B, Hkv * groups, T, D]);
+}
+
+/** softmax(q·kᵀ/√D + bias)·v with q [B,H,Tq,D], k,v [B,H,Tk,D], bias broadcastable to [B,H,Tq,Tk]. */
+export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  const D = q.shape[3]!;
+  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), bias);
+  return tf.matMul(tf.softmax(scores), v);
+}
+
+/** The rotated keys and values of one layer for these inputs, [B, Hkv, T, D] each (what the KV cache stores). */
+export function layerKv(p: ModelParams, cfg: LlamaConfig, l: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor) {
+  const pre = `model.layers.${l}.self_attn.`, D = headDim(cfg), Hkv = cfg.num_key_value_heads;
+  return {
+    k: applyRope(splitHeads(linear(h, p[pre + 'k_proj.weight']), Hkv, D), cos, sin),
+    v: splitHeads(linear(h, p[pre + 'v_proj.weight']), Hkv, D),
+  };
+}
+
+/** One decoder block. `kv` gives the keys/values to attend over (the cache at decode time). */
+export function block(
+  p: ModelParams, cfg: LlamaConfig, l: number, x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, bias: tf.Tensor,
+  kvFor: (h: tf.Tensor) => { k: tf.Tensor; v: tf.Tensor },
+): tf.Tensor {
+  const pre = `model.layers.${l}.`, D = headDim(cfg), H = cfg.num_attention_heads;
+  const [B, T, C] = x.shape;
+  const h = rmsNorm(x, p[pre + 'input_layernorm.weight'], cfg.rms_norm_eps);
+  const q = applyRope(splitHeads(linear(h, p[pre + 'self_attn.q_proj.weight']), H, D), cos, sin);
+  const { k, v } = kvFor(h);
+  const groups = H / cfg.num_key_value_heads;
+  const y = attend(q, repeatKv(k, groups), repeatKv(v, groups), bias); // [B, H, T, D]
+  const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]);
+  const x1 = tf.add(x, linear(merged, p[pre + 'self_attn.o_proj.weight']));
+  const h2 = rmsNorm(x1, p[pre + 'post_attention_layernorm.weight'], cfg.rms_norm_eps);
+  const gate = linear(h2, p[pre + 'mlp.gate_proj.weight']);
+  const up = linear(h2, p[pre + 'mlp.up_proj.weight']);
+  return tf.add(x1, linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), p[pre + 'mlp.down_proj.weight']));
+}
+
+/** Final norm and the LM head: [B, T, C] → logits [B, T, V]. */
+export function head(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor): tf.Tensor {
+  const h = rmsNorm(x, p['model.norm.weight'], cfg.rms_norm_eps);
+  return linear(h, cfg.tie_word_embeddings ? p['model.embed_tokens.weight'] : p['lm_head.weight']);
+}
+
+/** Masked score; finite so a fully masked (padding) row stays NaN-free. */
+export const NEG_SCORE = -1e9;
+
+/** HF positions from a left-padding mask (cumsum(mask) − 1, clamped at 0), and the additive attention bias [B,1,T,T]. */
+export function maskTensors(attentionMask: tf.Tensor | undefined, B: number, T: number): { positions: tf.Tensor; bias: tf.Tensor } {
+  const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // [T, T] lower triangle
+  if (!attentionMask) {
+    return { positions: tf.reshape(tf.range(0, T, 1, 'int32'), [1, T]), bias: tf.reshape(tf.mul(tf.sub(1, causal), NEG_SCORE), [1, 1, T, T]) };
+  }
+  const m = tf.cast(attentionMask, 'float32'); // [B, T]
+  const positions = tf.maximum(tf.sub(tf.cumsum(m, 1), 1), 0);
+  const allowed = tf.mul(tf.reshape(causal, [1, 1, T, T]), tf.reshape(m, [B, 1, 1, T]));
+  return { positions, bias: tf.mul(tf.sub(1, allowed), NEG_SCORE) };
+}
+
+export interface ForwardOptions { attentionMask?: tf.Tensor2D }
+
+/** Logits [B, T, V] for int32 ids [B, T]. With a left-padding mask, real positions match the unpadded rows. */
+export function forward(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [B, T] = ids.shape;
+    const { positions, bias } = maskTensors(opts.attentionMask, B, T);
+    const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg); // [B|1, 1, T, D]
+    let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, ids);
+    for (let l = 0; l < cfg.num_hidden_layers; l++) x = block(p, cfg, l, x, cos, sin, bias, (h) => layerKv(p, cfg, l, h, cos, sin));
+    return head(p, cfg, x) as tf.Tensor3D;
+  });
+}
+
+/** Picks logp[b, t, targets[b, t]] with a one-hot product (no gather gradient needed). */
+export function pickTargets(logp: tf.Tensor, targets: tf.Tensor): tf.Tensor {
+  const V = logp.shape[logp.shape.length - 1];
+  return tf.sum(tf.mul(logp, tf.oneHot(targets, V)), -1);
+}
+
+/** log p(targets[b,t] | ids[b,≤t]) [B, T], from logits / temperature (GRPO scores at its sampling temperature). */
+export function tokenLogProbs(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, opts: ForwardOptions & { temperature?: number } = {}): tf.Tensor2D {
+  return tf.tidy(() => {
+    const logits = forward(p, cfg, ids, opts);
+    const t = opts.temperature ?? 1;
+    return pickTargets(tf.logSoftmax(t === 1 ? logits : tf.div(logits, t)), targets) as tf.Tensor2D;
+  });
+}
+
+/** Mean NLL over the positions where lossMask is 1: the SFT loss (prompt masked). */
+export function maskedNll(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, lossMask: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const lp = tokenLogProbs(p, cfg, ids, targets);
+    return tf.div(tf.neg(tf.sum(tf.mul(lp, lossMask))), tf.maximum(tf.sum(lossMask), 1)) as tf.Scalar;
+  });
+}

@@ -87,6 +87,23 @@ describe.each(backends)('model on %s', (backend) => {
   });
 });
 
+describe.runIf(backends.includes('webgpu'))('training on WebGPU', () => {
+  it('follows the WASM training curve step for step (|Δloss| < 2e-3 over 10 nano steps)', async () => {
+    const curve = async (b: 'wasm' | 'webgpu') => {
+      await useBackend(b);
+      const run = createSmokeRun({ preset: 'nano', steps: 10, batchSize: 4, seqLen: 24, lr: 1e-2, seed: 2 });
+      const losses: number[] = [];
+      while (!run.done()) losses.push((await run.step()).loss);
+      run.dispose();
+      return losses;
+    };
+    const wasm = await curve('wasm');
+    const gpu = await curve('webgpu');
+    expect(wasm[9]).toBeLessThan(wasm[0] - 0.5); // it trains at all
+    for (let i = 0; i < 10; i++) expect(Math.abs(gpu[i] - wasm[i]), `step ${i + 1}: webgpu ${gpu[i]}, wasm ${wasm[i]}`).toBeLessThan(2e-3);
+  });
+});
+
 describe('training trains (WASM)', () => {
   beforeAll(() => useBackend('wasm'));
 

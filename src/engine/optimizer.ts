@@ -102,7 +102,8 @@ export function clipByGlobalNorm<G extends Record<string, tf.Tensor>>(grads: G, 
   const names = Object.keys(grads);
   if (names.length === 0) throw new Error('clipByGlobalNorm: no gradients');
   return tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))) as tf.Scalar;
+    // stack+sum, not addN: WebGPU's AddN binds every input at once and fails past 8 storage buffers
+    const norm = tf.sqrt(tf.sum(tf.stack(names.map((n) => tf.sum(tf.square(grads[n])))))) as tf.Scalar;
     if (!(maxNorm > 0) || maxNorm === Infinity) return { grads: { ...grads }, norm };
     const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
     const clipped = Object.fromEntries(names.map((n) => [n, tf.mul(grads[n], coef)])) as G;

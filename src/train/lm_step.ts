@@ -1,0 +1,59 @@
+// One supervised language-model step: masked token NLL, backward, global-norm clipping, AdamW.
+// The loss and the grad norm come back in ONE readback per step. Used by SFT (prompt masked) and the
+// smoke train. GRPO has its own loss (train/grpo_step.ts) but the same optimizer path.
+import * as tf from '@tensorflow/tfjs';
+import type { LlamaConfig } from '../engine/config';
+import { maskedNll, type ModelParams } from '../engine/model';
+import { clipByGlobalNorm, createAdamW, type AdamWConfig } from '../engine/optimizer';
+
+/** A batch of equal-length rows: predict targets[b][t] from ids[b][..t]; mask 1 where it counts. */
+export interface LmBatch { ids: number[][]; targets: number[][]; mask: number[][] }
+
+export interface LmStepResult { loss: number; gradNorm: number; tokens: number }
+
+export interface LmTrainer {
+  step(batch: LmBatch, lr: number): Promise<LmStepResult>;
+  /** Mean masked NLL without a gradient (held-out loss). */
+  evalLoss(batch: LmBatch): Promise<number>;
+  dispose(): void;
+}
+
+export function batchTensors(batch: LmBatch) {
+  return {
+    ids: tf.tensor2d(batch.ids, undefined, 'int32'),
+    targets: tf.tensor2d(batch.targets, undefined, 'int32'),
+    mask: tf.tensor2d(batch.mask, undefined, 'float32'),
+  };
+}
+
+export function createLmTrainer(params: ModelParams, cfg: LlamaConfig, opt: AdamWConfig & { maxGradNorm: number }): LmTrainer {
+  const adam = createAdamW(params, opt);
+  const vars = Object.values(params);
+  return {
+    async step(batch, lr) {
+      const stats = tf.tidy(() => {
+        const t = batchTensors(batch);
+        const { value, grads } = tf.variableGrads(() => maskedNll(params, cfg, t.ids, t.targets, t.mask), vars);
+        const named: Record<string, tf.Tensor> = {};
+        for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
+        const { grads: clipped, norm } = clipByGlobalNorm(named, opt.maxGradNorm);
+        adam.apply(clipped, lr);
+        return tf.stack([value, norm]);
+      });
+      const [loss, gradNorm] = await stats.data(); // the step's one readback
+      stats.dispose();
+      const tokens = batch.mask.reduce((n, row) => n + row.reduce((a, b) => a + b, 0), 0);
+      return { loss, gradNorm, tokens };
+    },
+    async evalLoss(batch) {
+      const l = tf.tidy(() => {
+        const t = batchTensors(batch);
+        return maskedNll(params, cfg, t.ids, t.targets, t.mask);
+      });
+      const [v] = await l.data();
+      l.dispose();
+      return v;
+    },
+    dispose: () => adam.dispose(),
+  };
+}

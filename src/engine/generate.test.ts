@@ -111,6 +111,22 @@ describe.each(backends)('generation on %s', (backend) => {
     expect(r.stopReasons[0]).toBe('eos');
   });
 
+  it('stops at the first readback where every sequence is done (1 readback, not ceil(40/4) = 10)', async () => {
+    // a zero head makes every logit 0, so greedy picks id 0 everywhere: id 0 as <eos> ends all rows at step 1
+    const flat = initParams(cfg, 3);
+    flat['lm_head.weight'].assign(tf.zerosLike(flat['lm_head.weight']));
+    const counters = installCounters();
+    counters.reset();
+    const r = await generate(flat, cfg, PROMPTS, { maxNewTokens: 40, temperature: 0, seed: 1, eosId: 0, padId: 3, readEvery: 4 });
+    const { readbacks, kernels } = counters.counts;
+    counters.uninstall();
+    expect(r.tokens).toEqual([[0], [0], [0]]);
+    expect(r.stopReasons).toEqual(['eos', 'eos', 'eos']);
+    expect(readbacks).toBe(1);
+    expect(kernels).toBeGreaterThan(0); // the counters were live
+    tf.dispose(Object.values(flat));
+  });
+
   it('refuses a prompt that leaves no room in the context, naming it', async () => {
     const long = new Array(cfg.max_position_embeddings).fill(5);
     await expect(generate(params, cfg, [[1, 2], long], { maxNewTokens: 4, temperature: 0, seed: 1, eosId: 2, padId: 0 })).rejects.toThrow(/prompt 1 has 64 tokens/);

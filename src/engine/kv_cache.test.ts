@@ -64,7 +64,7 @@ describe.each(backends)('KV cache on %s', (backend) => {
     tf.dispose([idsT, maskT]);
     const seen: { tensors: number; bytes: number; pool?: number }[] = [];
     for (let i = 0; i < steps; i++) {
-      const tok = tf.argMax(logits, -1).toInt() as tf.Tensor1D;
+      const tok = tf.argMax(logits, -1) as tf.Tensor1D; // int32
       const next = decodeStep(params, cfg, cache, tok, lengths.map((n) => n + i), P + i);
       await next.data(); // let the GPU finish so released buffers return to the pool
       tf.dispose([tok, logits]);

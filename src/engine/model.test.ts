@@ -76,6 +76,24 @@ describe.each(backends)('model on %s', (backend) => {
     }
   });
 
+  it('GQA is HF repeat_kv: 4 heads on 2 KV heads equal 4-head MHA with each KV head copied to heads 2j, 2j+1 (< 1e-5)', async () => {
+    // nano has a single KV head, where every head→KV-head mapping agrees; two KV heads tell them apart
+    const gqaCfg = { ...cfg, num_attention_heads: 4, num_key_value_heads: 2 }, mhaCfg = { ...gqaCfg, num_key_value_heads: 4 };
+    const gqa = initParams({ ...gqaCfg, initializer_range: 0.3 }, 9);
+    const D = 4; // head dim: hidden 16 / 4 heads
+    const rep = (w: tf.Tensor) => tf.tidy(() => tf.reshape(tf.tile(tf.reshape(w, [2, 1, D * cfg.hidden_size]), [1, 2, 1]), [4 * D, cfg.hidden_size]));
+    const copies = Object.fromEntries(Object.entries(gqa).filter(([n]) => /[kv]_proj/.test(n)).map(([n, w]) => [n, tf.variable(rep(w))]));
+    const mha = { ...gqa, ...copies };
+    const ids = tf.tensor2d([[1, 7, 3, 9, 12, 5], [1, 4, 4, 8, 2, 6]], undefined, 'int32');
+    const [maxDiff, maxAbs] = tf.tidy(() => {
+      const a = forward(gqa, gqaCfg, ids), b = forward(mha, mhaCfg, ids);
+      return [tf.max(tf.abs(tf.sub(a, b))), tf.max(tf.abs(a))];
+    });
+    expect((await maxDiff.data())[0]).toBeLessThan(1e-5);
+    expect((await maxAbs.data())[0]).toBeGreaterThan(0.1); // not a trivially zero comparison
+    tf.dispose([maxDiff, maxAbs, ids, ...Object.values(gqa), ...Object.values(copies)]);
+  });
+
   it('forward and backward leave no tensors behind', () => {
     const params = initParams(cfg, 2);
     const before = tf.memory().numTensors;

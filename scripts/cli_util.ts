@@ -1,0 +1,63 @@
+// Small helpers shared by the Node CLIs: flag parsing, a progress line, checkpoint save/load.
+import { mkdirSync, appendFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { paramsToCheckpoint, decodeCheckpoint, encodeCheckpoint, checkpointToTensors } from '../src/engine/checkpoint';
+import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
+import type { LlamaConfig } from '../src/engine/config';
+import type { ModelParams } from '../src/engine/model';
+import { Tokenizer } from '../src/engine/tokenizer';
+
+/** `--key value` and `--flag` (boolean true) pairs. */
+export function parseFlags(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`Unexpected argument "${a}" (flags look like --key value)`);
+    const key = a.slice(2);
+    const next = argv[i + 1];
+    if (next === undefined || next.startsWith('--')) out[key] = 'true';
+    else { out[key] = next; i++; }
+  }
+  return out;
+}
+
+/** Pops the given keys out of `flags`. */
+export function take(flags: Record<string, string>, ...keys: string[]): Record<string, string | undefined> {
+  const got: Record<string, string | undefined> = {};
+  for (const k of keys) { got[k] = flags[k]; delete flags[k]; }
+  return got;
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const r = Math.round(s), m = Math.floor(r / 60);
+  return m ? `${m}m${String(r % 60).padStart(2, '0')}s` : `${r}s`;
+}
+
+/** One status line, redrawn in place on a terminal; plain lines every `every` calls otherwise. */
+export function progress(label: string, done: number, total: number, startedMs: number, extra = ''): void {
+  const frac = total ? done / total : 0;
+  const width = 24, filled = Math.round(frac * width);
+  const elapsed = (performance.now() - startedMs) / 1000;
+  const eta = done ? (elapsed / done) * (total - done) : NaN;
+  const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${extra} elapsed ${formatSeconds(elapsed)} eta ${formatSeconds(eta)}`;
+  if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(120)}${done === total ? '\n' : ''}`);
+  else if (done === total || done % Math.max(1, Math.round(total / 20)) === 0) console.log(line);
+}
+
+export async function saveCheckpoint(dir: string, params: ModelParams, cfg: LlamaConfig, tok: Tokenizer): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await saveCheckpointDir(dir, encodeCheckpoint(await paramsToCheckpoint(params, cfg, tok)));
+}
+
+export async function loadCheckpoint(dir: string): Promise<{ params: ModelParams; cfg: LlamaConfig; tok: Tokenizer }> {
+  const ckpt = decodeCheckpoint(await loadCheckpointDir(dir));
+  const tensors = checkpointToTensors(ckpt);
+  const params: ModelParams = {};
+  for (const [n, t] of Object.entries(tensors)) { params[n] = tf.variable(t, true); }
+  return { params, cfg: ckpt.config, tok: Tokenizer.fromHFJson(ckpt.tokenizer) };
+}
+
+export function appendJsonl(path: string, row: unknown): void {
+  appendFileSync(path, JSON.stringify(row) + '\n');
+}

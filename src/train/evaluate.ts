@@ -1,0 +1,133 @@
+// Evaluation of a judge on pairs: both A/B orders (position consistency), accuracy per category and
+// subset (RewardBench section weights when the subsets are RewardBench's), RM-Bench's easy/normal/hard,
+// unparseable verdicts counted wrong and reported, and majority vote over N samples. Results are plain
+// JSON in RewardBench's shape ({model, model_type, <subset>: acc, ...}) plus our breakdowns.
+import type { LlamaConfig } from '../engine/config';
+import { generate } from '../engine/generate';
+import type { ModelParams } from '../engine/model';
+import type { Tokenizer } from '../engine/tokenizer';
+import { judgePrompt, swappedJudgePrompt, flipVerdict } from '../rm/cor_prompt';
+import { parseCor, type Verdict } from '../rm/cor_parser';
+import { rewardBenchSection, rewardBenchWeight } from '../rm/importers/rewardbench_sections';
+import type { Pair } from '../rm/pair';
+
+export interface EvalOptions {
+  samples: number; // judgements per order; 1 = greedy, >1 = sampled at `temperature` with majority vote
+  temperature: number;
+  maxCompletionLength: number;
+  batchSize: number; // sequences per generate call
+  seed: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const EVAL_DEFAULTS: EvalOptions = { samples: 1, temperature: 1, maxCompletionLength: 160, batchSize: 64, seed: 1 };
+
+export interface PairResult {
+  id: string; category?: string; subset?: string; difficulty?: string; winner: Pair['winner'];
+  verdict: Verdict | null; // majority over samples, in the original order
+  swappedVerdict: Verdict | null; // majority in the swapped order, mapped back to the original labels
+  correct: boolean; consistent: boolean; unparseable: number; // judgements with no verdict
+  voteShare: number; // fraction of samples (original order) agreeing with the majority
+  trace: string; // the first original-order judgement
+}
+
+export interface Accuracy { correct: number; total: number; accuracy: number }
+
+export interface EvalReport {
+  model: string; model_type: 'Generative RM';
+  overall: Accuracy; perCategory: Record<string, Accuracy>; perSubset: Record<string, Accuracy>;
+  perDifficulty: Record<string, Accuracy>; rewardBenchSections?: Record<string, number>;
+  positionConsistency: number; unparseableRate: number; samples: number; pairs: PairResult[];
+  [subset: string]: unknown;
+}
+
+/** Majority over verdicts; ties and all-null give null. */
+export function majority(vs: (Verdict | null)[]): { verdict: Verdict | null; share: number } {
+  const a = vs.filter((v) => v === 'A').length, b = vs.filter((v) => v === 'B').length;
+  if (a === b) return { verdict: null, share: vs.length ? Math.max(a, b) / vs.length : 0 };
+  return { verdict: a > b ? 'A' : 'B', share: Math.max(a, b) / vs.length };
+}
+
+function tally(rows: PairResult[], key: (r: PairResult) => string | undefined): Record<string, Accuracy> {
+  const out: Record<string, Accuracy> = {};
+  for (const r of rows) {
+    const k = key(r);
+    if (k === undefined) continue;
+    out[k] ??= { correct: 0, total: 0, accuracy: 0 };
+    out[k].total++;
+    if (r.correct) out[k].correct++;
+  }
+  for (const v of Object.values(out)) v.accuracy = v.correct / v.total;
+  return out;
+}
+
+/** RewardBench: section = Σ acc_s·w_s / Σ w_s over its subsets present. */
+export function rewardBenchSections(perSubset: Record<string, Accuracy>): Record<string, number> | undefined {
+  const sums: Record<string, { num: number; den: number }> = {};
+  for (const [subset, acc] of Object.entries(perSubset)) {
+    const section = rewardBenchSection(subset), w = rewardBenchWeight(subset);
+    if (!section || !w) continue;
+    sums[section] ??= { num: 0, den: 0 };
+    sums[section].num += acc.accuracy * w;
+    sums[section].den += w;
+  }
+  const entries = Object.entries(sums);
+  return entries.length ? Object.fromEntries(entries.map(([s, x]) => [s, x.num / x.den])) : undefined;
+}
+
+export async function evaluate(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: EvalOptions, model = 'rubric-lab'): Promise<EvalReport> {
+  const judged = pairs.filter((p) => p.winner !== 'tie');
+  // one row per (pair, order, sample); prompts too long for the context are judged unparseable
+  const rows: { pair: number; swapped: boolean; ids: number[] }[] = [];
+  judged.forEach((p, i) => {
+    for (const swapped of [false, true]) {
+      const ids = tok.encode((swapped ? swappedJudgePrompt(p) : judgePrompt(p)).text, { bos: true }).ids;
+      if (ids.length >= cfg.max_position_embeddings - 8) continue;
+      for (let s = 0; s < o.samples; s++) rows.push({ pair: i, swapped, ids });
+    }
+  });
+  const texts: string[] = new Array(rows.length);
+  const greedy = o.samples === 1;
+  for (let start = 0; start < rows.length; start += o.batchSize) {
+    const chunk = rows.slice(start, start + o.batchSize);
+    const out = await generate(params, cfg, chunk.map((r) => r.ids), {
+      maxNewTokens: o.maxCompletionLength, temperature: greedy ? 0 : o.temperature, seed: o.seed + start, eosId: tok.eosId, padId: tok.padId,
+    });
+    out.tokens.forEach((t, i) => { texts[start + i] = tok.decode(t, { skipSpecial: true }); }); // a cut-off trace has no closed answer: unparseable
+    o.onProgress?.(Math.min(start + o.batchSize, rows.length), rows.length);
+  }
+  const results: PairResult[] = judged.map((p) => ({
+    id: p.id, category: p.category, subset: p.subset, difficulty: p.difficulty, winner: p.winner,
+    verdict: null, swappedVerdict: null, correct: false, consistent: false, unparseable: 0, voteShare: 0, trace: '',
+  }));
+  const byPair = judged.map(() => ({ orig: [] as (Verdict | null)[], swap: [] as (Verdict | null)[] }));
+  rows.forEach((r, i) => {
+    const v = parseCor(texts[i]).verdict;
+    if (v === null) results[r.pair].unparseable++;
+    if (r.swapped) byPair[r.pair].swap.push(flipVerdict(v));
+    else {
+      if (!results[r.pair].trace) results[r.pair].trace = texts[i];
+      byPair[r.pair].orig.push(v);
+    }
+  });
+  results.forEach((res, i) => {
+    const m = majority(byPair[i].orig);
+    res.verdict = m.verdict;
+    res.voteShare = m.share;
+    res.swappedVerdict = majority(byPair[i].swap).verdict;
+    res.correct = res.verdict === res.winner;
+    res.consistent = res.verdict !== null && res.verdict === res.swappedVerdict;
+  });
+  const perSubset = tally(results, (r) => r.subset);
+  const report: EvalReport = {
+    model, model_type: 'Generative RM',
+    overall: tally(results, () => 'all').all ?? { correct: 0, total: 0, accuracy: 0 },
+    perCategory: tally(results, (r) => r.category), perSubset, perDifficulty: tally(results, (r) => r.difficulty),
+    rewardBenchSections: rewardBenchSections(perSubset),
+    positionConsistency: results.filter((r) => r.consistent).length / Math.max(results.length, 1),
+    unparseableRate: rows.length ? results.reduce((s, r) => s + r.unparseable, 0) / rows.length : 0,
+    samples: o.samples, pairs: results,
+  };
+  for (const [s, a] of Object.entries(perSubset)) report[s] = a.accuracy; // RewardBench's flat shape
+  return report;
+}

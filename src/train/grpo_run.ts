@@ -1,0 +1,81 @@
+// Stage 2 as a steppable run: `step()` takes the next `promptsPerStep` label-only pairs (reshuffled each
+// epoch, seeded), runs the five GRPO stages and returns the report. Pausing is the caller not calling.
+import * as tf from '@tensorflow/tfjs';
+import type { LlamaConfig } from '../engine/config';
+import type { ModelParams } from '../engine/model';
+import { createAdamW } from '../engine/optimizer';
+import { createRng, shuffle } from '../engine/rng';
+import { learningRateAt } from '../engine/schedule';
+import type { Tokenizer } from '../engine/tokenizer';
+import type { Pair } from '../rm/pair';
+import { grpoStep, type GrpoConfig, type GrpoModels, type GrpoStepReport } from './grpo_step';
+
+export interface GrpoSchedule {
+  steps: number; // optimizer steps (× μ updates each)
+  lr: number; // peak learning rate
+  warmupSteps: number;
+  schedule: 'cosine' | 'constant';
+  weightDecay: number;
+  seed: number; // pair order and sampling
+}
+
+export const GRPO_DEFAULTS: GrpoConfig & GrpoSchedule = {
+  numGenerations: 6, // G: RM-R1 uses 7; 6 keeps a tiny batch even
+  promptsPerStep: 8,
+  temperature: 1.0, // RM-R1
+  topP: 1, // RM-R1
+  maxCompletionLength: 128, // compact traces are ≤ ~110 tokens
+  beta: 0.001, // RM-R1's KL coefficient
+  epsilon: 0.2,
+  epsilonHigh: 0.28, // clip-higher keeps exploration alive on a tiny model
+  numIterations: 1, // μ
+  scaleRewards: 'group',
+  lossType: 'token_mean',
+  maxGradNorm: 1,
+  lengthBucket: 16,
+  steps: 60,
+  lr: 1e-3,
+  warmupSteps: 5,
+  schedule: 'constant',
+  weightDecay: 0,
+  seed: 1,
+};
+
+/** A frozen copy of the parameters (the reference model π_ref). */
+export function frozenCopy(params: ModelParams): ModelParams {
+  return Object.fromEntries(Object.entries(params).map(([n, v]) => [n, tf.tidy(() => tf.variable(v.clone(), false))]));
+}
+
+export interface GrpoRun {
+  readonly models: GrpoModels;
+  step(measureChange?: boolean): Promise<GrpoStepReport>;
+  done(): boolean;
+  dispose(): void;
+}
+
+export function createGrpoRun(policy: ModelParams, cfg: LlamaConfig, tok: Tokenizer, g: GrpoConfig & GrpoSchedule, pairs: Pair[]): GrpoRun {
+  const usable = pairs.filter((p) => p.winner === 'A' || p.winner === 'B');
+  if (usable.length < g.promptsPerStep) throw new Error(`GRPO needs at least ${g.promptsPerStep} labelled A/B pairs, got ${usable.length}`);
+  const reference = frozenCopy(policy);
+  const optimizer = createAdamW(policy, { lr: g.lr, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: g.weightDecay });
+  const models: GrpoModels = { cfg, tok, policy, reference, optimizer };
+  const rng = createRng(g.seed);
+  let order: Pair[] = [];
+  let t = 0;
+  return {
+    models,
+    done: () => t >= g.steps,
+    async step(measureChange = false) {
+      if (order.length < g.promptsPerStep) order = [...order, ...shuffle([...usable], rng)];
+      const batch = order.splice(0, g.promptsPerStep);
+      const lr = learningRateAt(t, { peakLr: g.lr, warmupSteps: g.warmupSteps, totalSteps: g.steps, schedule: g.schedule, minLrRatio: 0.1 });
+      const report = await grpoStep(models, g, batch, t, g.seed, lr, measureChange);
+      t++;
+      return report;
+    },
+    dispose() {
+      optimizer.dispose();
+      tf.dispose(Object.values(reference));
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { applyOverrides, diffFromDefaults, fieldTable, RUN_DEFAULTS } from './run_config';
+
+describe('run config field table', () => {
+  it('lists every leaf once, with its type', () => {
+    const keys = fieldTable().map((f) => f.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toContain('grpo.beta');
+    expect(fieldTable().find((f) => f.key === 'sft.lr')?.type).toBe('number');
+  });
+  it('applies overrides and round-trips through the diff', () => {
+    const cfg = applyOverrides(RUN_DEFAULTS, { 'grpo.beta': '0.01', preset: 'nano', noRubric: 'true' });
+    expect(cfg.grpo.beta).toBe(0.01);
+    expect(cfg.preset).toBe('nano');
+    expect(RUN_DEFAULTS.grpo.beta).toBe(0.001); // defaults untouched
+    expect(diffFromDefaults(cfg)).toEqual({ 'grpo.beta': '0.01', preset: 'nano', noRubric: 'true' });
+    expect(applyOverrides(RUN_DEFAULTS, diffFromDefaults(cfg))).toEqual(cfg);
+  });
+  it('refuses unknown keys, non-numbers, bad booleans and bad enum values, naming the key', () => {
+    expect(() => applyOverrides(RUN_DEFAULTS, { 'grpo.betta': '1' })).toThrow(/Unknown setting "grpo.betta"/);
+    expect(() => applyOverrides(RUN_DEFAULTS, { 'sft.lr': 'fast' })).toThrow(/"sft.lr" must be a number/);
+    expect(() => applyOverrides(RUN_DEFAULTS, { noRubric: 'yes' })).toThrow(/"noRubric" must be true or false/);
+    expect(() => applyOverrides(RUN_DEFAULTS, { 'grpo.lossType': 'mean' })).toThrow(/"grpo.lossType" must be one of/);
+  });
+});

@@ -8,7 +8,8 @@ import { SFT_DEFAULTS } from './sft';
 export const RUN_DEFAULTS = {
   preset: 'tiny' as PresetName, // model size: the default recipe is sized for tiny
   seed: 1, // init, data, sampling
-  world: { nDistill: 600, nGrpo: 2000, nEval: 300 }, // traced SFT pairs (the paper traced ~12%), label-only GRPO pairs, held-out pairs
+  // traced SFT pairs (the paper traced ~12%), label-only GRPO pairs, held-out pairs; difficulty knobs (rm/world.ts)
+  world: { nDistill: 600, nGrpo: 2000, nEval: 300, digits: 2, maxConstraints: 3, maxWords: 4 },
   noRubric: false, // ablation: traces without the rubric/solution part
   sft: { ...SFT_DEFAULTS },
   grpo: { ...GRPO_DEFAULTS },

@@ -95,13 +95,16 @@ export async function generate(p: ModelParams, cfg: LlamaConfig, prompts: number
   let logits = tf.tidy(() => prefill(p, cfg, cache, tf.tensor2d(padded.ids, [B, P], 'int32'), tf.tensor2d(padded.mask, [B, P], 'int32')));
   let done = tf.zeros([B], 'bool');
   let chunk: tf.Tensor[] = [];
+  let ids: tf.Tensor1D | null = null; // this step's tokens, fed to the next decode step
   try {
     for (let i = 0; i < steps; i++) {
-      const { ids, lp, nextDone } = tf.tidy(() => {
+      const sampled = tf.tidy(() => {
         const s = sampleTokens(logits, { temperature: o.temperature, topK: o.topK, topP: o.topP, seed: stepSeed(o.seed, i) });
         const ids = tf.where(done, tf.fill([B], o.padId, 'int32'), s.ids) as tf.Tensor1D;
         return { ids, lp: tf.where(done, tf.zerosLike(s.logProbs), s.logProbs), nextDone: tf.logicalOr(done, tf.equal(ids, o.eosId)) };
       });
+      ids = sampled.ids;
+      const { lp, nextDone } = sampled;
       chunk.push(tf.tidy(() => tf.stack([tf.cast(ids, 'float32'), lp])));
       lp.dispose();
       done.dispose();
@@ -110,15 +113,16 @@ export async function generate(p: ModelParams, cfg: LlamaConfig, prompts: number
       if ((i + 1) % readEvery === 0 || last) {
         const allDone = await readChunk(chunk, out, finished, o);
         chunk = [];
-        if (allDone || last) { ids.dispose(); break; }
+        if (allDone || last) break;
       }
       const next = decodeStep(p, cfg, cache, ids, padded.lengths.map((n) => n + i), P + i);
       ids.dispose();
+      ids = null;
       logits.dispose();
       logits = next;
     }
   } finally {
-    tf.dispose([logits, done, ...chunk]);
+    tf.dispose([logits, done, ...chunk, ...(ids ? [ids] : [])]);
     cache.dispose();
   }
   return out;

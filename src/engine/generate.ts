@@ -105,7 +105,7 @@ export async function generate(p: ModelParams, cfg: LlamaConfig, prompts: number
       });
       ids = sampled.ids;
       const { lp, nextDone } = sampled;
-      chunk.push(tf.tidy(() => tf.stack([tf.cast(ids, 'float32'), lp])));
+      chunk.push(tf.tidy(() => tf.stack([tf.cast(sampled.ids, 'float32'), lp])));
       lp.dispose();
       done.dispose();
       done = nextDone;

@@ -164,10 +164,20 @@ export function pickTargets(logp: tf.Tensor, targets: tf.Tensor): tf.Tensor {
 
 /** log p(targets[b,t] | ids[b,≤t]) [B, T], from logits / temperature (GRPO scores at its sampling temperature). */
 export function tokenLogProbs(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, opts: ForwardOptions & { temperature?: number } = {}): tf.Tensor2D {
+  return tokenLogProbsAndEntropy(p, cfg, ids, targets, opts).logps;
+}
+
+/** As tokenLogProbs, plus the entropy H = −Σ_v p·log p of each next-token distribution [B, T] when asked. */
+export function tokenLogProbsAndEntropy(
+  p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, opts: ForwardOptions & { temperature?: number; entropy?: boolean } = {},
+): { logps: tf.Tensor2D; entropy?: tf.Tensor2D } {
   return tf.tidy(() => {
     const logits = forward(p, cfg, ids, opts);
     const t = opts.temperature ?? 1;
-    return pickTargets(tf.logSoftmax(t === 1 ? logits : tf.div(logits, t)), targets) as tf.Tensor2D;
+    const logp = tf.logSoftmax(t === 1 ? logits : tf.div(logits, t));
+    const logps = pickTargets(logp, targets) as tf.Tensor2D;
+    if (!opts.entropy) return { logps };
+    return { logps, entropy: tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D };
   });
 }
 

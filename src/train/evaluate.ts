@@ -75,7 +75,18 @@ export function rewardBenchSections(perSubset: Record<string, Accuracy>): Record
   return entries.length ? Object.fromEntries(entries.map(([s, x]) => [s, x.num / x.den])) : undefined;
 }
 
-export async function evaluate(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: EvalOptions, model = 'rubric-lab'): Promise<EvalReport> {
+/** Evaluation as a steppable job: one `step()` judges one batch of rows (one generate call), so a host
+ * can pause between batches and show progress; `report()` scores what has been judged. */
+export interface Evaluator {
+  /** Judgement rows: pairs × 2 orders × samples (prompts too long for the context are left out). */
+  readonly total: number;
+  done(): boolean;
+  /** Judges the next batch; returns how many rows are done. */
+  step(): Promise<number>;
+  report(): EvalReport;
+}
+
+export function createEvaluator(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: EvalOptions, model = 'rubric-lab'): Evaluator {
   const judged = pairs.filter((p) => p.winner !== 'tie');
   // one row per (pair, order, sample); prompts too long for the context are judged unparseable
   const rows: { pair: number; swapped: boolean; ids: number[] }[] = [];
@@ -88,14 +99,26 @@ export async function evaluate(params: ModelParams, cfg: LlamaConfig, tok: Token
   });
   const texts: string[] = new Array(rows.length);
   const greedy = o.samples === 1;
-  for (let start = 0; start < rows.length; start += o.batchSize) {
-    const chunk = rows.slice(start, start + o.batchSize);
-    const out = await generate(params, cfg, chunk.map((r) => r.ids), {
-      maxNewTokens: o.maxCompletionLength, temperature: greedy ? 0 : o.temperature, seed: o.seed + start, eosId: tok.eosId, padId: tok.padId,
-    });
-    out.tokens.forEach((t, i) => { texts[start + i] = tok.decode(t, { skipSpecial: true }); }); // a cut-off trace has no closed answer: unparseable
-    o.onProgress?.(Math.min(start + o.batchSize, rows.length), rows.length);
-  }
+  let next = 0;
+  return {
+    total: rows.length,
+    done: () => next >= rows.length,
+    async step() {
+      const start = next;
+      const chunk = rows.slice(start, start + o.batchSize);
+      const out = await generate(params, cfg, chunk.map((r) => r.ids), {
+        maxNewTokens: o.maxCompletionLength, temperature: greedy ? 0 : o.temperature, seed: o.seed + start, eosId: tok.eosId, padId: tok.padId,
+      });
+      out.tokens.forEach((t, i) => { texts[start + i] = tok.decode(t, { skipSpecial: true }); }); // a cut-off trace has no closed answer: unparseable
+      next = start + chunk.length;
+      return next;
+    },
+    report: () => score(judged, rows.slice(0, next), texts, o.samples, model),
+  };
+}
+
+/** Scores judged rows: majority per order, correctness, consistency, and every breakdown. */
+function score(judged: Pair[], rows: { pair: number; swapped: boolean }[], texts: string[], samples: number, model: string): EvalReport {
   const results: PairResult[] = judged.map((p) => ({
     id: p.id, category: p.category, subset: p.subset, difficulty: p.difficulty, winner: p.winner,
     verdict: null, swappedVerdict: null, correct: false, consistent: false, unparseable: 0, voteShare: 0, trace: '',
@@ -126,8 +149,14 @@ export async function evaluate(params: ModelParams, cfg: LlamaConfig, tok: Token
     rewardBenchSections: rewardBenchSections(perSubset),
     positionConsistency: results.filter((r) => r.consistent).length / Math.max(results.length, 1),
     unparseableRate: rows.length ? results.reduce((s, r) => s + r.unparseable, 0) / rows.length : 0,
-    samples: o.samples, pairs: results,
+    samples, pairs: results,
   };
   for (const [s, a] of Object.entries(perSubset)) report[s] = a.accuracy; // RewardBench's flat shape
   return report;
+}
+
+export async function evaluate(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: EvalOptions, model = 'rubric-lab'): Promise<EvalReport> {
+  const e = createEvaluator(params, cfg, tok, pairs, o, model);
+  while (!e.done()) o.onProgress?.(await e.step(), e.total);
+  return e.report();
 }

@@ -8,7 +8,8 @@ import { createRng, shuffle } from '../engine/rng';
 import { learningRateAt } from '../engine/schedule';
 import type { Tokenizer } from '../engine/tokenizer';
 import type { Pair } from '../rm/pair';
-import { grpoStep, type GrpoConfig, type GrpoModels, type GrpoStepReport } from './grpo_step';
+import { stepSeed } from '../engine/sampling';
+import { createStagedStep, grpoStep, type GrpoConfig, type GrpoModels, type GrpoStepReport, type StagedStep } from './grpo_step';
 
 export interface GrpoSchedule {
   steps: number; // optimizer steps (× μ updates each)
@@ -48,8 +49,13 @@ export function frozenCopy(params: ModelParams): ModelParams {
 
 export interface GrpoRun {
   readonly models: GrpoModels;
-  step(measureChange?: boolean): Promise<GrpoStepReport>;
+  /** Optimizer steps taken. */
+  stepsDone(): number;
   done(): boolean;
+  /** Runs the next step's five stages. */
+  step(): Promise<GrpoStepReport>;
+  /** The next step as a stage-by-stage state machine (the step-through); counts as taken once begun. */
+  begin(measureChange?: boolean): StagedStep;
   dispose(): void;
 }
 
@@ -62,16 +68,25 @@ export function createGrpoRun(policy: ModelParams, cfg: LlamaConfig, tok: Tokeni
   const rng = createRng(g.seed);
   let order: Pair[] = [];
   let t = 0;
+  const next = (measureChange: boolean) => {
+    if (order.length < g.promptsPerStep) order = [...order, ...shuffle([...usable], rng)];
+    const batch = order.splice(0, g.promptsPerStep);
+    const lr = learningRateAt(t, { peakLr: g.lr, warmupSteps: g.warmupSteps, totalSteps: g.steps, schedule: g.schedule, minLrRatio: 0.1 });
+    const o = { step: t, seed: stepSeed(g.seed, t), lr, measureChange };
+    t++;
+    return { batch, o };
+  };
   return {
     models,
+    stepsDone: () => t,
     done: () => t >= g.steps,
-    async step(measureChange = false) {
-      if (order.length < g.promptsPerStep) order = [...order, ...shuffle([...usable], rng)];
-      const batch = order.splice(0, g.promptsPerStep);
-      const lr = learningRateAt(t, { peakLr: g.lr, warmupSteps: g.warmupSteps, totalSteps: g.steps, schedule: g.schedule, minLrRatio: 0.1 });
-      const report = await grpoStep(models, g, batch, t, g.seed, lr, measureChange);
-      t++;
-      return report;
+    step() {
+      const { batch, o } = next(false);
+      return grpoStep(models, g, batch, o);
+    },
+    begin(measureChange = true) {
+      const { batch, o } = next(measureChange);
+      return createStagedStep(models, g, batch, o);
     },
     dispose() {
       optimizer.dispose();

@@ -11,11 +11,11 @@ import { initParams } from '../engine/model';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { useBackend } from '../engine/test_backends';
 import { makeSplits } from '../rm/world';
-import { advantageStage, sampleStage, scoreStage, sequenceLogps, updateStage, type GrpoConfig } from './grpo_step';
+import { advantageStage, applyUpdate, lossStage, prepareLoss, sampleStage, scoreStage, sequenceLogps, type GrpoConfig, type StageName } from './grpo_step';
 import { createGrpoRun, GRPO_DEFAULTS } from './grpo_run';
 
 const tok = defaultTokenizer();
-const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId, max_position_embeddings: 160 });
+const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId }, { max_position_embeddings: 160 });
 const pairs = makeSplits({ seed: 3, nDistill: 0, nGrpo: 6, nEval: 0 }).grpo;
 const g: GrpoConfig = { ...GRPO_DEFAULTS, numGenerations: 3, promptsPerStep: 2, maxCompletionLength: 12, temperature: 1.3, beta: 0.04 };
 
@@ -32,11 +32,14 @@ describe('GRPO step stages (nano, WASM)', () => {
     // a random model writes no verdict: every reward −1, zero variance, zero advantage
     const a = advantageStage(s, sc, g);
     expect(a.groups.every((x) => x.zeroStd && x.advantages.every((v) => v === 0))).toBe(true);
+    const inputs = prepareLoss(m, g, s, a);
     const counters = installCounters();
     counters.reset();
-    const u = await updateStage(m, g, s, a, 1e-3);
+    const { report: u, grads } = await lossStage(m, g, inputs, a, 0);
+    applyUpdate(m, grads, 1e-3);
     const readbacks = counters.counts.readbacks;
     counters.uninstall();
+    inputs.dispose();
     expect(readbacks).toBe(1);
     for (let i = 0; i < s.completions.length; i++) {
       for (let t = 0; t < s.completions[i].tokens.length; t++) {
@@ -55,9 +58,43 @@ describe('GRPO step stages (nano, WASM)', () => {
     const a = advantageStage(s, sc, g);
     for (const grp of a.groups) expect(Math.abs(grp.advantages.reduce((x, y) => x + y, 0))).toBeLessThan(1e-9);
     const before = await sequenceLogps(m, g, s);
-    await updateStage(m, { ...g, beta: 0 }, s, a, 5e-3);
+    const g0 = { ...g, beta: 0 };
+    const inputs = prepareLoss(m, g0, s, a);
+    applyUpdate(m, (await lossStage(m, g0, inputs, a, 0)).grads, 5e-3);
+    inputs.dispose();
     const after = await sequenceLogps(m, g, s);
     a.advantages.forEach((A, i) => (A > 0 ? expect(after[i]).toBeGreaterThan(before[i]) : expect(after[i]).toBeLessThan(before[i])));
+    run.dispose();
+  });
+
+  it('a staged step runs sample → score → advantages → (loss → update) × μ, reports what changed, and frees an abandoned step', async () => {
+    const run = createGrpoRun(initParams(cfg, 5), cfg, tok, { ...GRPO_DEFAULTS, ...g, numIterations: 2, steps: 3, weightDecay: 0.5 }, pairs);
+    const staged = run.begin(true);
+    const stages: StageName[] = [];
+    expect(() => staged.report()).toThrow(/not complete/);
+    while (staged.nextStage() !== null) {
+      const out = await staged.next();
+      stages.push(out.stage);
+      if (out.stage === 'update') {
+        expect(out.update.logpAfter).toHaveLength(out.update.logpBefore.length);
+        expect(out.update.logpAfter!.some((v, i) => v !== out.update.logpBefore[i])).toBe(true);
+      }
+    }
+    expect(stages).toEqual(['sample', 'score', 'advantages', 'loss', 'update', 'loss', 'update']);
+    const r = staged.report();
+    expect(r.losses.map((l) => l.iteration)).toEqual([0, 1]);
+    expect(r.ref_per_token_logps).toHaveLength(r.sample.completions.length);
+    // the second iteration's ℓp_old is the sampler's, so after one update (weight decay moves an untrained policy) ρ is off 1
+    expect(r.losses[1].ratio.flat().some((x) => Math.abs(x - 1) > 1e-6)).toBe(true);
+    expect(r.updates[0].logpBefore).toEqual(r.losses[0].per_token_logps.map((row, i) => row.reduce((acc, v, t) => acc + (t < r.sample.completions[i].tokens.length ? v : 0), 0)));
+    await expect(staged.next()).rejects.toThrow(/complete/);
+
+    const n = tf.memory().numTensors;
+    const abandoned = run.begin();
+    for (let i = 0; i < 4; i++) await abandoned.next(); // through the loss: gradients wait on the device
+    expect(tf.memory().numTensors).toBeGreaterThan(n);
+    abandoned.dispose();
+    expect(tf.memory().numTensors).toBe(n);
     run.dispose();
   });
 

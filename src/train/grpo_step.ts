@@ -2,19 +2,19 @@
 // function returning plain data, so the UI can show and step through them and a test can check each.
 // RM-R1's recipe: G judgements per prompt at temperature τ, reward +1/−1 on the verdict (truncated or
 // malformed → −1), group-normalised advantages, clipped surrogate + β·k3 to the frozen reference.
-// Per update: one readback (loss, grad norm and the per-token log-probs, from which the CPU computes
+// `createStagedStep` runs the stages one `next()` at a time (the step-through page); `grpoStep` runs them
+// all. Per update: one readback (loss, grad norm and the per-token log-probs, from which the CPU computes
 // ratios, clipping and KL with the pure rm/grpo.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from '../engine/config';
 import { generate, leftPad } from '../engine/generate';
-import { tokenLogProbs, type ModelParams } from '../engine/model';
+import { tokenLogProbs, tokenLogProbsAndEntropy, type ModelParams } from '../engine/model';
 import { clipByGlobalNorm, type AdamW } from '../engine/optimizer';
-import { stepSeed } from '../engine/sampling';
 import type { Tokenizer } from '../engine/tokenizer';
 import { judgePrompt } from '../rm/cor_prompt';
 import { rewardVerdict, type Verdict } from '../rm/cor_parser';
 import { groupAdvantages, tokenTerms, tokenWeights, verdictReward, type LossType, type ScaleRewards } from '../rm/grpo';
-import { completionMetrics, policyMetrics, rewardMetrics } from '../rm/grpo_metrics';
+import { completionMetrics, maskedMean, policyMetrics, rewardMetrics } from '../rm/grpo_metrics';
 import type { Pair } from '../rm/pair';
 import { grpoLossTensor } from './grpo_loss';
 
@@ -55,20 +55,37 @@ export interface ScoreStage { verdicts: (Verdict | null)[]; rewards: number[]; l
 /** Stage 3 output: per group mean, std, advantages; zero-variance groups teach nothing. */
 export interface AdvantageStage { groups: { mean: number; std: number; advantages: number[]; zeroStd: boolean }[]; advantages: number[] }
 
-/** Stage 4–5 output: the update(s) and what they did. */
-export interface UpdateStage {
-  iterations: { loss: number; gradNorm: number }[];
-  lr: number;
-  per_token_logps: number[][]; // ℓp at the first iteration (before any update of this step)
-  ref_per_token_logps: number[][];
-  ratio: number[][]; // ρ per token at the first iteration
-  kl: number[][]; // k3 per token
-  clipped: boolean[][];
-  metrics: Record<string, number>;
-  logpAfter?: number[]; // Σ_t ℓp per judgement after the update (when asked)
+/** Stage 4 output, one per iteration μ: the loss, its gradient norm and the per-token terms it used. */
+export interface LossStage {
+  iteration: number; // 0 … μ−1
+  loss: number;
+  gradNorm: number; // before clipping
+  per_token_logps: number[][]; // ℓp under the current policy [B][L]
+  ratio: number[][]; // ρ = exp(ℓp − ℓp_old) per token (exactly 1 at iteration 0)
+  kl: number[][]; // k3 to the reference per token
+  clipped: boolean[][]; // the clipped branch of the surrogate was taken
+  metrics: Record<string, number>; // kl, clip ratios, entropy
 }
 
-export interface GrpoStepReport { step: number; sample: SampleStage; score: ScoreStage; advantages: AdvantageStage; update: UpdateStage; seconds: number }
+/** Stage 5 output, one per iteration: the AdamW step, and (when asked) Σ_t ℓp per judgement after it. */
+export interface UpdateStage {
+  iteration: number;
+  lr: number;
+  logpBefore: number[]; // Σ_t ℓp per judgement before this update
+  logpAfter?: number[];
+}
+
+export interface GrpoStepReport {
+  step: number;
+  sample: SampleStage;
+  score: ScoreStage;
+  advantages: AdvantageStage;
+  ref_per_token_logps: number[][]; // ℓp_ref [B][L]
+  losses: LossStage[]; // one per iteration μ
+  updates: UpdateStage[];
+  metrics: Record<string, number>; // TRL's names (train/metrics.ts)
+  seconds: number;
+}
 
 /** Sample G judgements per prompt with the KV-cache sampler. */
 export async function sampleStage(m: GrpoModels, g: GrpoConfig, pairs: Pair[], seed: number): Promise<SampleStage> {
@@ -122,61 +139,90 @@ function lossBatch(m: GrpoModels, s: SampleStage, g: GrpoConfig) {
   return { ids, targets, attn, mask, old, P, L };
 }
 
-/** Loss, backward and AdamW update, μ times; one readback per update. */
-export async function updateStage(m: GrpoModels, g: GrpoConfig, s: SampleStage, a: AdvantageStage, lr: number, measureChange = false): Promise<UpdateStage> {
+/** The loss batch on the device, shared by the μ iterations of one step; dispose() frees it. */
+export interface LossInputs {
+  readonly B: number;
+  readonly L: number;
+  readonly mask: number[][];
+  readonly old: number[][];
+  ref: number[][] | null; // read back with the first loss
+  dispose(): void;
+}
+
+interface LossTensors extends LossInputs {
+  t: { ids: tf.Tensor2D; targets: tf.Tensor2D; attn: tf.Tensor2D; mask: tf.Tensor2D; old: tf.Tensor2D; adv: tf.Tensor1D; w: tf.Tensor1D; ref: tf.Tensor2D };
+  P: number;
+}
+
+export function prepareLoss(m: GrpoModels, g: GrpoConfig, s: SampleStage, a: AdvantageStage): LossInputs {
   const b = lossBatch(m, s, g);
-  const B = b.ids.length, P = b.P, L = b.L;
   const weights = tokenWeights(b.mask, { lossType: g.lossType, maxCompletionLength: g.maxCompletionLength });
+  const t = tf.tidy(() => {
+    const ids = tf.tensor2d(b.ids, undefined, 'int32'), targets = tf.tensor2d(b.targets, undefined, 'int32'), attn = tf.tensor2d(b.attn, undefined, 'int32');
+    return {
+      ids, targets, attn, mask: tf.tensor2d(b.mask), old: tf.tensor2d(b.old), adv: tf.tensor1d(a.advantages), w: tf.tensor1d(weights),
+      ref: completionLogps(m, g, m.reference, ids, targets, attn, b.P, b.L),
+    };
+  });
+  return { B: b.ids.length, L: b.L, P: b.P, mask: b.mask, old: b.old, ref: null, t, dispose: () => tf.dispose(Object.values(t)) } as LossTensors;
+}
+
+/** ℓp of the completion tokens [B, L] at the sampling temperature. */
+function completionLogps(m: GrpoModels, g: GrpoConfig, params: ModelParams, ids: tf.Tensor2D, targets: tf.Tensor2D, attn: tf.Tensor2D, P: number, L: number): tf.Tensor2D {
+  return tf.tidy(() => tf.slice(tokenLogProbs(params, m.cfg, ids, targets, { attentionMask: attn, temperature: g.temperature }), [0, P - 1], [ids.shape[0], L]) as tf.Tensor2D);
+}
+
+/**
+ * Stage 4: the loss and its backward pass. Returns the plain-data report and the clipped gradients, which
+ * stay on the device until `applyUpdate` (stage 5) spends them. One readback: loss, norm, ℓp (and ℓp_ref once).
+ */
+export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs, a: AdvantageStage, iteration: number): Promise<{ report: LossStage; grads: Record<string, tf.Tensor> }> {
+  const x = inputs as LossTensors;
+  const { B, L, t } = x;
   const clip = { beta: g.beta, epsilonLow: g.epsilon, epsilonHigh: g.epsilonHigh };
-  const t = tf.tidy(() => ({
-    ids: tf.tensor2d(b.ids, undefined, 'int32'), targets: tf.tensor2d(b.targets, undefined, 'int32'),
-    attn: tf.tensor2d(b.attn, undefined, 'int32'), mask: tf.tensor2d(b.mask), old: tf.tensor2d(b.old),
-    adv: tf.tensor1d(a.advantages), w: tf.tensor1d(weights),
-  }));
-  const completionLogps = (params: ModelParams) =>
-    tf.slice(tokenLogProbs(params, m.cfg, t.ids, t.targets, { attentionMask: t.attn, temperature: g.temperature }), [0, P - 1], [B, L]) as tf.Tensor2D;
-  const ref = tf.tidy(() => completionLogps(m.reference));
-  const iterations: UpdateStage['iterations'] = [];
-  let first: Float32Array | null = null;
   const vars = Object.values(m.policy);
-  try {
-    for (let it = 0; it < g.numIterations; it++) {
-      const packed = tf.tidy(() => {
-        let lpKept: tf.Tensor | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const lp = completionLogps(m.policy);
-          lpKept = tf.keep(lp);
-          return grpoLossTensor({ per_token_logps: lp, old_per_token_logps: t.old, ref_per_token_logps: ref, completion_mask: t.mask, advantages: t.adv, weights: t.w }, clip).loss;
-        }, vars);
-        const named = Object.fromEntries(Object.entries(m.policy).map(([n, v]) => [n, grads[v.name]]));
-        const { grads: clipped, norm } = clipByGlobalNorm(named, g.maxGradNorm);
-        m.optimizer.apply(clipped, lr);
-        const parts = [tf.reshape(value, [1]), tf.reshape(norm, [1])];
-        if (it === 0) parts.push(tf.reshape(lpKept!, [-1]), tf.reshape(ref, [-1]));
-        const out = tf.concat(parts);
-        tf.dispose(lpKept!);
-        return out;
-      });
-      const data = await packed.data(); // the update's one readback
-      packed.dispose();
-      iterations.push({ loss: data[0], gradNorm: data[1] });
-      if (it === 0) first = data as Float32Array;
-    }
-  } finally {
-    tf.dispose([...Object.values(t), ref]);
-  }
-  const rows = (off: number) => Array.from({ length: B }, (_, i) => Array.from(first!.subarray(off + i * L, off + (i + 1) * L)));
-  const lp = rows(2), refLp = rows(2 + B * L);
-  const terms = tokenTerms({ per_token_logps: lp, old_per_token_logps: b.old, ref_per_token_logps: refLp, completion_mask: b.mask, advantages: a.advantages }, clip);
-  const metrics: Record<string, number> = { ...policyMetrics(terms, b.mask, g.beta) } as Record<string, number>;
+  let grads: Record<string, tf.Tensor> = {};
+  const packed = tf.tidy(() => {
+    const kept: tf.Tensor[] = [];
+    const { value, grads: raw } = tf.variableGrads(() => {
+      const { logps, entropy } = tokenLogProbsAndEntropy(m.policy, m.cfg, t.ids, t.targets, { attentionMask: t.attn, temperature: g.temperature, entropy: true });
+      const lp = tf.slice(logps, [0, x.P - 1], [B, L]) as tf.Tensor2D;
+      kept.push(tf.keep(lp), tf.keep(tf.slice(entropy!, [0, x.P - 1], [B, L])));
+      return grpoLossTensor({ per_token_logps: lp, old_per_token_logps: t.old, ref_per_token_logps: t.ref, completion_mask: t.mask, advantages: t.adv, weights: t.w }, clip).loss;
+    }, vars);
+    const named = Object.fromEntries(Object.entries(m.policy).map(([n, v]) => [n, raw[v.name]]));
+    const { grads: clipped, norm } = clipByGlobalNorm(named, g.maxGradNorm);
+    grads = Object.fromEntries(Object.entries(clipped).map(([n, v]) => [n, tf.keep(v)]));
+    const parts = [tf.reshape(value, [1]), tf.reshape(norm, [1]), ...kept.map((k) => tf.reshape(k, [-1]))];
+    if (x.ref === null) parts.push(tf.reshape(t.ref, [-1]));
+    const out = tf.concat(parts);
+    tf.dispose(kept);
+    return out;
+  });
+  const data = (await packed.data()) as Float32Array; // the iteration's one readback
+  packed.dispose();
+  const rows = (off: number) => Array.from({ length: B }, (_, i) => Array.from(data.subarray(off + i * L, off + (i + 1) * L)));
+  const lp = rows(2), entropy = rows(2 + B * L);
+  x.ref ??= rows(2 + 2 * B * L);
+  const terms = tokenTerms({ per_token_logps: lp, old_per_token_logps: x.old, ref_per_token_logps: x.ref, completion_mask: x.mask, advantages: a.advantages }, clip);
+  const metrics = { ...policyMetrics(terms, x.mask, g.beta) } as Record<string, number>;
   metrics.clip_ratio = metrics['clip_ratio/region_mean'];
-  const update: UpdateStage = {
-    iterations, lr, per_token_logps: lp, ref_per_token_logps: refLp,
-    ratio: terms.map((r) => r.map((x) => x.coef_1)), kl: terms.map((r) => r.map((x) => x.per_token_kl)),
-    clipped: terms.map((r) => r.map((x) => x.is_low_clipped || x.is_high_clipped)), metrics,
+  metrics.entropy = maskedMean(entropy, x.mask);
+  const report: LossStage = {
+    iteration, loss: data[0], gradNorm: data[1], per_token_logps: lp,
+    ratio: terms.map((r) => r.map((v) => v.coef_1)), kl: terms.map((r) => r.map((v) => v.per_token_kl)),
+    clipped: terms.map((r) => r.map((v) => v.is_low_clipped || v.is_high_clipped)), metrics,
   };
-  if (measureChange) update.logpAfter = await sequenceLogps(m, g, s);
-  return update;
+  return { report, grads };
+}
+
+/** Stage 5: one AdamW step with the clipped gradients of stage 4 (which it frees). */
+export function applyUpdate(m: GrpoModels, grads: Record<string, tf.Tensor>, lr: number): void {
+  try {
+    m.optimizer.apply(grads, lr);
+  } finally {
+    tf.dispose(Object.values(grads));
+  }
 }
 
 /** Σ_t ℓp of each judgement under the current policy (the step-through's "what changed"). */
@@ -192,16 +238,144 @@ export async function sequenceLogps(m: GrpoModels, g: GrpoConfig, s: SampleStage
   return v;
 }
 
-/** All five stages for one batch of pairs. */
-export async function grpoStep(m: GrpoModels, g: GrpoConfig, pairs: Pair[], step: number, seed: number, lr: number, measureChange = false): Promise<GrpoStepReport> {
+const maskedSums = (rows: number[][], mask: number[][]) => rows.map((r, i) => r.reduce((s, v, t) => s + (mask[i][t] ? v : 0), 0));
+
+export type StageName = 'sample' | 'score' | 'advantages' | 'loss' | 'update';
+
+/** What one stage computed, tagged by stage. */
+export type StageOutput =
+  | { stage: 'sample'; sample: SampleStage }
+  | { stage: 'score'; score: ScoreStage }
+  | { stage: 'advantages'; advantages: AdvantageStage }
+  | { stage: 'loss'; loss: LossStage }
+  | { stage: 'update'; update: UpdateStage };
+
+/** One GRPO step as a state machine: each `next()` runs one stage; the loss/update pair repeats μ times. */
+export interface StagedStep {
+  readonly step: number;
+  /** The stage the next `next()` runs, or null when the step is complete. */
+  nextStage(): StageName | null;
+  next(): Promise<StageOutput>;
+  /** The whole step's report; only once nextStage() is null. */
+  report(): GrpoStepReport;
+  /** Frees what an unfinished step holds on the device (pending gradients, the loss batch). */
+  dispose(): void;
+}
+
+export interface StagedStepOptions {
+  step: number;
+  seed: number; // the sampling seed of this step
+  lr: number;
+  measureChange?: boolean; // after each update, Σ_t ℓp per judgement (one more forward and readback)
+}
+
+export function createStagedStep(m: GrpoModels, g: GrpoConfig, pairs: Pair[], o: StagedStepOptions): StagedStep {
   const t0 = performance.now();
-  const sample = await sampleStage(m, g, pairs, stepSeed(seed, step));
-  const score = scoreStage(sample);
-  const advantages = advantageStage(sample, score, g);
-  const update = await updateStage(m, g, sample, advantages, lr, measureChange);
-  const groups = sample.pairs.map((_, k) => score.rewards.filter((_, i) => sample.completions[i].group === k));
-  Object.assign(update.metrics, rewardMetrics(groups, g.scaleRewards),
-    completionMetrics(sample.completions.map((c) => c.tokens.length), sample.completions.map((c) => c.stopReason === 'length')),
-    { loss: update.iterations[0].loss, grad_norm: update.iterations[0].gradNorm, learning_rate: lr });
-  return { step, sample, score, advantages, update, seconds: (performance.now() - t0) / 1000 };
+  let sample: SampleStage | null = null, score: ScoreStage | null = null, adv: AdvantageStage | null = null;
+  let inputs: LossInputs | null = null;
+  let pending: Record<string, tf.Tensor> | null = null;
+  const losses: LossStage[] = [], updates: UpdateStage[] = [];
+  let finished: GrpoStepReport | null = null;
+
+  const nextStage = (): StageName | null => {
+    if (!sample) return 'sample';
+    if (!score) return 'score';
+    if (!adv) return 'advantages';
+    if (losses.length === updates.length) return losses.length < g.numIterations ? 'loss' : null;
+    return 'update';
+  };
+  const release = () => {
+    if (pending) tf.dispose(Object.values(pending));
+    pending = null;
+    inputs?.dispose();
+    inputs = null;
+  };
+  const finish = (): GrpoStepReport => {
+    const s = sample!, sc = score!;
+    const groups = s.pairs.map((_, k) => sc.rewards.filter((_, i) => s.completions[i].group === k));
+    const metrics: Record<string, number> = {
+      ...losses[0].metrics, ...rewardMetrics(groups, g.scaleRewards), ...categoryAccuracy(s, sc),
+      ...completionMetrics(s.completions.map((c) => c.tokens.length), s.completions.map((c) => c.stopReason === 'length')),
+      loss: losses[0].loss, grad_norm: losses[0].gradNorm, learning_rate: o.lr,
+    };
+    const seconds = (performance.now() - t0) / 1000;
+    metrics.tokens_per_second = s.completions.reduce((n, c) => n + c.tokens.length, 0) / seconds;
+    return { step: o.step, sample: s, score: sc, advantages: adv!, ref_per_token_logps: inputs ? (inputs.ref ?? []) : [], losses, updates, metrics, seconds };
+  };
+
+  return {
+    step: o.step,
+    nextStage,
+    async next() {
+      const stage = nextStage();
+      try {
+        switch (stage) {
+          case 'sample':
+            sample = await sampleStage(m, g, pairs, o.seed);
+            return { stage, sample };
+          case 'score':
+            score = scoreStage(sample!);
+            return { stage, score };
+          case 'advantages':
+            adv = advantageStage(sample!, score!, g);
+            return { stage, advantages: adv };
+          case 'loss': {
+            inputs ??= prepareLoss(m, g, sample!, adv!);
+            const r = await lossStage(m, g, inputs, adv!, losses.length);
+            pending = r.grads;
+            losses.push(r.report);
+            return { stage, loss: r.report };
+          }
+          case 'update': {
+            const grads = pending!;
+            pending = null;
+            applyUpdate(m, grads, o.lr);
+            const last = losses[losses.length - 1];
+            const update: UpdateStage = { iteration: updates.length, lr: o.lr, logpBefore: maskedSums(last.per_token_logps, inputs!.mask) };
+            if (o.measureChange) update.logpAfter = await sequenceLogps(m, g, sample!);
+            updates.push(update);
+            if (nextStage() === null) {
+              finished = finish();
+              release();
+            }
+            return { stage, update };
+          }
+          default:
+            throw new Error(`GRPO step ${o.step} is complete; there is no next stage`);
+        }
+      } catch (e) {
+        release();
+        throw e;
+      }
+    },
+    report() {
+      if (!finished) throw new Error(`GRPO step ${o.step} is not complete (next stage: ${nextStage()})`);
+      return finished;
+    },
+    dispose: release,
+  };
+}
+
+/** Per-category share of correct judgements in this step's rollouts: `accuracy/<category>`. */
+function categoryAccuracy(s: SampleStage, sc: ScoreStage): Record<string, number> {
+  const tally: Record<string, { right: number; n: number }> = {};
+  s.completions.forEach((c, i) => {
+    const cat = s.pairs[c.group].category;
+    if (!cat) return;
+    tally[cat] ??= { right: 0, n: 0 };
+    tally[cat].n++;
+    if (sc.rewards[i] > 0) tally[cat].right++;
+  });
+  return Object.fromEntries(Object.entries(tally).map(([c, t]) => [`accuracy/${c}`, t.right / t.n]));
+}
+
+/** All five stages for one batch of pairs. */
+export async function grpoStep(m: GrpoModels, g: GrpoConfig, pairs: Pair[], o: StagedStepOptions): Promise<GrpoStepReport> {
+  const staged = createStagedStep(m, g, pairs, o);
+  try {
+    while (staged.nextStage() !== null) await staged.next();
+    return staged.report();
+  } finally {
+    staged.dispose();
+  }
 }

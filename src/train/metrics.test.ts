@@ -13,7 +13,7 @@ describe('METRICS', () => {
     for (const m of METRICS) {
       expect(m.description.trim().length, m.key).toBeGreaterThan(10);
       expect(m.description, m.key).not.toContain('\n');
-      expect(['sft', 'grpo', 'both'], m.key).toContain(m.when);
+      expect(['sft', 'grpo', 'both', 'eval'], m.key).toContain(m.when);
     }
     expect(metricDef('kl')).toMatchObject({ when: 'grpo', note: 'only if beta > 0' });
   });

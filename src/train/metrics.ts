@@ -2,7 +2,7 @@
 // charts and docs read it, so a new metric is one row. Leaves out how each value is computed
 // (rm/grpo_metrics.ts for GRPO's pure ones; the loops in train/ for loss, grad_norm, timing).
 
-export type MetricWhen = 'sft' | 'grpo' | 'both';
+export type MetricWhen = 'sft' | 'grpo' | 'both' | 'eval';
 
 export interface MetricDef {
   key: string;
@@ -10,6 +10,8 @@ export interface MetricDef {
   when: MetricWhen;
   note?: string; // a condition on logging, e.g. "only if beta > 0"
 }
+
+const CATEGORY_KEYS = ['chat', 'chat-hard', 'safety', 'reasoning'] as const;
 
 export const METRICS = [
   { key: 'loss', when: 'both',
@@ -24,6 +26,8 @@ export const METRICS = [
     description: 'Fraction of samples whose group has reward std 0 (all verdicts right or all wrong): zero advantage, no policy gradient.' },
   { key: 'accuracy', when: 'grpo',
     description: 'Fraction of sampled judgements whose verdict matches the label (reward +1).' },
+  ...CATEGORY_KEYS.map((c) => ({ key: `accuracy/${c}` as const, when: 'grpo' as const,
+    description: `Fraction of the step's sampled judgements on ${c} pairs whose verdict matches the label.` })),
   { key: 'kl', when: 'grpo', note: 'only if beta > 0',
     description: 'Mean per-token k3 estimate of KL(π_θ‖π_ref) to the stage-1 checkpoint, over completion tokens.' },
   { key: 'clip_ratio', when: 'grpo',
@@ -50,6 +54,14 @@ export const METRICS = [
     description: 'Learning rate used for this optimizer step.' },
   { key: 'tokens_per_second', when: 'both',
     description: 'Tokens processed per second of wall time in the step (GRPO: sampled plus scored tokens).' },
+  { key: 'eval_accuracy', when: 'eval',
+    description: 'Held-out accuracy after a stage: greedy verdict in the shown order matches the label; unparseable counts wrong.' },
+  ...CATEGORY_KEYS.map((c) => ({ key: `eval_accuracy/${c}` as const, when: 'eval' as const,
+    description: `Held-out accuracy on the ${c} pairs.` })),
+  { key: 'position_consistency', when: 'eval',
+    description: 'Fraction of held-out pairs whose verdict names the same response when A and B are swapped.' },
+  { key: 'unparseable', when: 'eval',
+    description: 'Fraction of held-out judgements with no single closed <answer>[[A]]/[[B]]</answer> (counted wrong).' },
 ] as const satisfies readonly MetricDef[];
 
 export type MetricKey = (typeof METRICS)[number]['key'];

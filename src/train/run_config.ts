@@ -7,13 +7,15 @@ import { SFT_DEFAULTS } from './sft';
 
 export const RUN_DEFAULTS = {
   preset: 'tiny' as PresetName, // model size: the default recipe is sized for tiny
+  stage: 'both' as 'sft' | 'grpo' | 'both', // distillation, then GRPO (RM-R1's two stages)
   seed: 1, // init, data, sampling
+  checkpointEvery: 20, // steps between 'latest' checkpoints, so a failure loses little (0: stage ends only)
   // traced SFT pairs (the paper traced ~12%), label-only GRPO pairs, held-out pairs; difficulty knobs (rm/world.ts)
   world: { nDistill: 600, nGrpo: 2000, nEval: 300, digits: 2, maxConstraints: 3, maxWords: 4 },
   noRubric: false, // ablation: traces without the rubric/solution part
   sft: { ...SFT_DEFAULTS },
   grpo: { ...GRPO_DEFAULTS },
-  eval: { maxCompletionLength: 128, batchSize: 96 }, // greedy, both A/B orders
+  eval: { samples: 1, temperature: 1, maxCompletionLength: 128, batchSize: 96 }, // 1 sample = greedy; both A/B orders
 };
 
 export type RunConfig = typeof RUN_DEFAULTS;
@@ -28,7 +30,7 @@ export function fieldTable(obj: object = RUN_DEFAULTS, prefix = ''): Field[] {
 }
 
 const ENUMS: Record<string, readonly string[]> = {
-  preset: ['nano', 'tiny', 'small'], 'sft.schedule': ['cosine', 'constant'], 'grpo.schedule': ['cosine', 'constant'],
+  preset: ['nano', 'tiny', 'small'], stage: ['sft', 'grpo', 'both'], 'sft.schedule': ['cosine', 'constant'], 'grpo.schedule': ['cosine', 'constant'],
   'grpo.scaleRewards': ['group', 'batch', 'none'], 'grpo.lossType': ['token_mean', 'seq_mean_token_mean', 'dr_grpo'],
 };
 

@@ -1,0 +1,83 @@
+// The recipe's state machine on nano (WASM): phases run in order (SFT → eval → GRPO → eval), progress ends
+// complete, every logged key is defined in the metrics table, checkpoints come at stage ends and every
+// `checkpointEvery` steps and decode back to the parameters, a GRPO step run stage by stage is booked like
+// a plain one, prompts too long for the context are left out and said so, and no tensors leak.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { decodeCheckpoint } from '../engine/checkpoint';
+import { presetConfig } from '../engine/config';
+import { initParams } from '../engine/model';
+import { useBackend } from '../engine/test_backends';
+import { defaultTokenizer } from '../engine/tokenizer';
+import { METRICS } from './metrics';
+import { createPipeline, phasesOf, worldData, type PipelineEvent } from './pipeline';
+import { applyOverrides, RUN_DEFAULTS } from './run_config';
+
+const tok = defaultTokenizer();
+const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId }, { max_position_embeddings: 256 });
+const run = applyOverrides(RUN_DEFAULTS, {
+  preset: 'nano', checkpointEvery: '2', 'world.nDistill': '24', 'world.nGrpo': '8', 'world.nEval': '4',
+  'sft.epochs': '1', 'sft.batchSize': '4', 'sft.evalEvery': '2', 'grpo.steps': '3', 'grpo.numGenerations': '2', 'grpo.promptsPerStep': '2',
+  'grpo.maxCompletionLength': '8', 'eval.maxCompletionLength': '8', 'eval.batchSize': '4',
+});
+
+describe('pipeline (nano, WASM)', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('runs SFT → eval → GRPO → eval with complete progress, defined metric keys, checkpoints and no leaks', async () => {
+    const data = worldData(run);
+    expect([data.distill.length, data.distillHeldOut.length]).toEqual([16, 8]);
+    const before = tf.memory().numTensors;
+    const params = initParams(cfg, 1);
+    const withParams = tf.memory().numTensors;
+    const p = createPipeline(run, { params, cfg, tok }, data);
+    const events: PipelineEvent[] = [];
+    let guard = 0;
+    while (!p.done() && guard++ < 100) events.push(...(await p.step()));
+    expect(p.done()).toBe(true);
+
+    const phases = events.filter((e) => e.kind === 'phase').map((e) => (e as { phase: string }).phase);
+    expect(phases).toEqual(phasesOf('both').slice(1));
+    for (const x of p.progress()) expect(x.done, x.phase).toBe(x.total);
+    expect(p.progress().find((x) => x.phase === 'sft')!.total).toBe(Math.ceil(data.distill.length / 4));
+
+    const known = new Set(METRICS.map((m) => m.key as string));
+    const rows = events.flatMap((e) => (e.kind === 'metrics' ? [e.row] : []));
+    expect(rows.map((r) => r.stage)).toEqual(['sft', 'sft', 'sft', 'sft', 'eval', 'grpo', 'grpo', 'grpo', 'eval']);
+    for (const r of rows) for (const k of Object.keys(r)) if (!['stage', 'step', 'elapsed', 'after'].includes(k)) expect(known, `${r.stage} logs ${k}`).toContain(k);
+    expect(rows.filter((r) => r.stage === 'grpo').map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(rows.find((r) => r.stage === 'grpo')).toHaveProperty('entropy');
+
+    const ckpts = events.flatMap((e) => (e.kind === 'checkpoint' ? [`${e.name}@${e.step}`] : []));
+    expect(ckpts).toEqual(['latest@2', 'sft@4', 'latest@2', 'grpo@3']);
+    const last = events.filter((e) => e.kind === 'checkpoint').pop() as Extract<PipelineEvent, { kind: 'checkpoint' }>;
+    const decoded = decodeCheckpoint(last.files);
+    const embed = await params['model.embed_tokens.weight'].data();
+    expect(Array.from(decoded.tensors['model.embed_tokens.weight'].data)).toEqual(Array.from(embed));
+
+    expect(events.filter((e) => e.kind === 'eval').map((e) => (e as { after: string }).after)).toEqual(['sft', 'grpo']);
+    p.dispose();
+    expect(tf.memory().numTensors).toBe(withParams);
+    tf.dispose(Object.values(params));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('books a stage-by-stage GRPO step like a plain one, and leaves out prompts too long to judge', async () => {
+    const grpoOnly = applyOverrides(run, { stage: 'grpo', 'grpo.steps': '2' });
+    const data = worldData(grpoOnly);
+    const long = { ...data.grpo[0], id: 'too-long', prompt: 'x'.repeat(300) };
+    const params = initParams(cfg, 2);
+    const p = createPipeline(grpoOnly, { params, cfg, tok }, { ...data, grpo: [...data.grpo, long] });
+    const staged = p.beginGrpoStep(true)!;
+    while (staged.nextStage() !== null) await staged.next();
+    const booked = await p.finishGrpoStep(staged.report());
+    expect(booked.map((e) => e.kind)).toEqual(['note', 'grpo-step', 'metrics']);
+    expect(booked[0]).toMatchObject({ kind: 'note', message: expect.stringContaining('1 of 9 pairs left out') });
+    expect(p.progress()[0]).toEqual({ phase: 'grpo', done: 1, total: 2 });
+    const next = await p.step();
+    expect(next.map((e) => e.kind)).toEqual(['grpo-step', 'metrics', 'checkpoint', 'phase']);
+    expect(p.beginGrpoStep()).toBeNull(); // GRPO is over: the run is evaluating now
+    p.dispose();
+    tf.dispose(Object.values(params));
+  });
+});

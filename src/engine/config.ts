@@ -47,8 +47,9 @@ const BASE: Omit<LlamaConfig, 'vocab_size' | 'bos_token_id' | 'eos_token_id' | '
 
 /** Overrides per preset; each says what it is for. */
 export const PRESETS: Record<PresetName, Partial<LlamaConfig>> = {
-  // Tests: tiny enough for SwiftShader; GQA (2 heads share 1 KV head) and untied head keep those paths tested.
-  nano: { hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 64, tie_word_embeddings: false },
+  // Tests: tiny enough for SwiftShader; GQA (2 heads share 1 KV head) and untied head keep those paths tested;
+  // context 256 so it reads the judge prompts of the built-in world.
+  nano: { hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 256, tie_word_embeddings: false },
   // Default demo: ~0.2M parameters, context 256; the whole recipe fits in minutes on WASM.
   tiny: {},
   // Real GPUs: ~4M parameters, context 512, GQA 8:2.

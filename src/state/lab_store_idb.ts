@@ -1,0 +1,120 @@
+// The LabStore in IndexedDB (through `idb`), so runs, checkpoints, step reports and datasets survive a
+// reload. One database, an object store per kind; large values (checkpoint files, dataset pairs) live
+// apart from their small metadata so listing stays cheap. A full quota becomes a StorageFullError.
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { CheckpointFiles } from '../engine/checkpoint';
+import type { Pair } from '../rm/pair';
+import type { EvalReport } from '../train/evaluate';
+import type { GrpoStepReport } from '../train/grpo_step';
+import { StorageFullError, type CheckpointMeta, type DatasetMeta, type LabStore, type RunRecord } from '../train/lab_store';
+import type { MetricsRow } from '../train/pipeline';
+
+interface LabDB extends DBSchema {
+  runs: { key: string; value: RunRecord };
+  metrics: { key: number; value: { runId: string; row: MetricsRow }; indexes: { runId: string } };
+  reports: { key: [string, number]; value: { runId: string; step: number; report: GrpoStepReport } };
+  evals: { key: string; value: EvalReport };
+  checkpoints: { key: string; value: CheckpointMeta; indexes: { runId: string } };
+  checkpointFiles: { key: string; value: CheckpointFiles };
+  datasets: { key: string; value: DatasetMeta };
+  datasetPairs: { key: string; value: Pair[] };
+}
+
+export const DB_NAME = 'rubric-lab';
+const VERSION = 1;
+
+async function guard<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name === 'QuotaExceededError' || /quota/i.test(String((e as Error).message))) throw new StorageFullError(what);
+    throw e;
+  }
+}
+
+const newestFirst = <T extends { createdAt: number }>(xs: T[]) => xs.sort((a, b) => b.createdAt - a.createdAt);
+const stepRange = (runId: string) => IDBKeyRange.bound([runId, -Infinity], [runId, Infinity]);
+
+export async function openLabStore(name = DB_NAME): Promise<LabStore> {
+  const db: IDBPDatabase<LabDB> = await openDB<LabDB>(name, VERSION, {
+    upgrade(d) {
+      d.createObjectStore('runs', { keyPath: 'id' });
+      d.createObjectStore('metrics', { autoIncrement: true }).createIndex('runId', 'runId');
+      d.createObjectStore('reports', { keyPath: ['runId', 'step'] });
+      d.createObjectStore('evals');
+      d.createObjectStore('checkpoints', { keyPath: 'id' }).createIndex('runId', 'runId');
+      d.createObjectStore('checkpointFiles');
+      d.createObjectStore('datasets', { keyPath: 'id' });
+      d.createObjectStore('datasetPairs');
+    },
+  });
+
+  return {
+    putRun: (r) => guard(`run "${r.name}"`, async () => { await db.put('runs', r); }),
+    getRun: async (id) => (await db.get('runs', id)) ?? null,
+    listRuns: async () => newestFirst(await db.getAll('runs')),
+    async deleteRun(id) {
+      const tx = db.transaction(['runs', 'metrics', 'reports', 'evals', 'checkpoints', 'checkpointFiles'], 'readwrite');
+      await tx.objectStore('runs').delete(id);
+      for (const key of await tx.objectStore('metrics').index('runId').getAllKeys(id)) await tx.objectStore('metrics').delete(key);
+      await tx.objectStore('reports').delete(stepRange(id));
+      await tx.objectStore('evals').delete(`${id}/sft`);
+      await tx.objectStore('evals').delete(`${id}/grpo`);
+      for (const key of await tx.objectStore('checkpoints').index('runId').getAllKeys(id)) {
+        await tx.objectStore('checkpoints').delete(key);
+        await tx.objectStore('checkpointFiles').delete(key);
+      }
+      await tx.done;
+    },
+
+    appendMetrics: (runId, rows) => guard('metrics', async () => {
+      const tx = db.transaction('metrics', 'readwrite');
+      for (const row of rows) await tx.store.add({ runId, row });
+      await tx.done;
+    }),
+    metrics: async (runId) => (await db.getAllFromIndex('metrics', 'runId', runId)).map((x) => x.row),
+
+    putStepReport: (runId, report) => guard(`GRPO step ${report.step + 1}`, async () => { await db.put('reports', { runId, step: report.step, report }); }),
+    stepReport: async (runId, step) => (await db.get('reports', [runId, step]))?.report ?? null,
+    stepReports: async (runId) => (await db.getAllKeys('reports', stepRange(runId))).map((k) => k[1]),
+
+    putEval: (runId, after, report) => guard(`the evaluation after ${after}`, async () => { await db.put('evals', report, `${runId}/${after}`); }),
+    getEval: async (runId, after) => (await db.get('evals', `${runId}/${after}`)) ?? null,
+
+    putCheckpoint: (meta, files) => guard(`checkpoint "${meta.name}"`, async () => {
+      const tx = db.transaction(['checkpoints', 'checkpointFiles'], 'readwrite');
+      await tx.objectStore('checkpointFiles').put(files, meta.id);
+      await tx.objectStore('checkpoints').put(meta);
+      await tx.done;
+    }),
+    checkpointFiles: async (id) => (await db.get('checkpointFiles', id)) ?? null,
+    listCheckpoints: async () => newestFirst(await db.getAll('checkpoints')),
+    async deleteCheckpoint(id) {
+      const tx = db.transaction(['checkpoints', 'checkpointFiles'], 'readwrite');
+      await tx.objectStore('checkpoints').delete(id);
+      await tx.objectStore('checkpointFiles').delete(id);
+      await tx.done;
+    },
+
+    putDataset: (meta, pairs) => guard(`dataset "${meta.name}"`, async () => {
+      const tx = db.transaction(['datasets', 'datasetPairs'], 'readwrite');
+      await tx.objectStore('datasetPairs').put(pairs, meta.id);
+      await tx.objectStore('datasets').put(meta);
+      await tx.done;
+    }),
+    datasetPairs: async (id) => (await db.get('datasetPairs', id)) ?? null,
+    listDatasets: async () => newestFirst(await db.getAll('datasets')),
+    async deleteDataset(id) {
+      const tx = db.transaction(['datasets', 'datasetPairs'], 'readwrite');
+      await tx.objectStore('datasets').delete(id);
+      await tx.objectStore('datasetPairs').delete(id);
+      await tx.done;
+    },
+
+    async usage() {
+      const est = await globalThis.navigator?.storage?.estimate?.();
+      return { usedBytes: est?.usage ?? 0, quotaBytes: est?.quota ?? null };
+    },
+  };
+}

@@ -3,7 +3,8 @@
 import { defineConfig } from '@playwright/test';
 import { findChromium } from './scripts/find-chromium.mjs';
 
-const PORT = 5179;
+// E2E_PORT lets several e2e runs share a machine (each starts its own dev server).
+const PORT = Number(process.env.E2E_PORT ?? 5179);
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',

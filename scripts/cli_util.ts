@@ -1,7 +1,6 @@
 // Small helpers shared by the Node CLIs: flag parsing, a progress line, checkpoint save/load.
 import { mkdirSync, appendFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
-import { paramsToCheckpoint, decodeCheckpoint, encodeCheckpoint, checkpointToTensors } from '../src/engine/checkpoint';
+import { encodeCheckpoint, modelFromFiles, paramsToCheckpoint } from '../src/engine/checkpoint';
 import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
 import type { LlamaConfig } from '../src/engine/config';
 import type { ModelParams } from '../src/engine/model';
@@ -51,11 +50,7 @@ export async function saveCheckpoint(dir: string, params: ModelParams, cfg: Llam
 }
 
 export async function loadCheckpoint(dir: string): Promise<{ params: ModelParams; cfg: LlamaConfig; tok: Tokenizer }> {
-  const ckpt = decodeCheckpoint(await loadCheckpointDir(dir));
-  const tensors = checkpointToTensors(ckpt);
-  const params: ModelParams = {};
-  for (const [n, t] of Object.entries(tensors)) { params[n] = tf.variable(t, true); }
-  return { params, cfg: ckpt.config, tok: Tokenizer.fromHFJson(ckpt.tokenizer) };
+  return modelFromFiles(await loadCheckpointDir(dir));
 }
 
 export function appendJsonl(path: string, row: unknown): void {

@@ -109,3 +109,11 @@ export function checkpointToTensors(ckpt: Checkpoint): Record<string, tf.Tensor>
   for (const [name, t] of Object.entries(ckpt.tensors)) out[name] = tf.tensor(t.data, t.shape, 'float32');
   return out;
 }
+
+/** Checkpoint files → trainable variables (HF names), the config and the tokenizer: a model to train or judge with. */
+export function modelFromFiles(files: CheckpointFiles): { params: Record<string, tf.Variable>; cfg: LlamaConfig; tok: Tokenizer } {
+  const ckpt = decodeCheckpoint(files);
+  const params: Record<string, tf.Variable> = {};
+  for (const [name, t] of Object.entries(ckpt.tensors)) params[name] = tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true));
+  return { params, cfg: ckpt.config, tok: Tokenizer.fromHFJson(ckpt.tokenizer) };
+}

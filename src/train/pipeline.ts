@@ -61,6 +61,7 @@ export type PipelineEvent =
 export interface PhaseProgress { phase: Exclude<Phase, 'done'>; done: number; total: number }
 
 export interface Pipeline {
+  readonly config: RunConfig;
   readonly params: ModelParams;
   readonly cfg: LlamaConfig;
   readonly tok: Tokenizer;
@@ -166,7 +167,7 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
   }
 
   return {
-    params, cfg, tok,
+    config: run, params, cfg, tok,
     phase,
     done: () => phase() === 'done',
     progress: () => phases.filter((p): p is Exclude<Phase, 'done'> => p !== 'done').map((p) => ({ phase: p, done: done[p], total: total[p] })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, diffFromDefaults, fieldTable, RUN_DEFAULTS } from './run_config';
+import { applyOverrides, diffFromDefaults, fieldTable, HELP, RUN_DEFAULTS } from './run_config';
 
 describe('run config field table', () => {
   it('lists every leaf once, with its type', () => {
@@ -7,6 +7,14 @@ describe('run config field table', () => {
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toContain('grpo.beta');
     expect(fieldTable().find((f) => f.key === 'sft.lr')?.type).toBe('number');
+  });
+  it('explains every setting in one line, and lists the options of each choice', () => {
+    for (const f of fieldTable()) {
+      expect(f.help.length, f.key).toBeGreaterThan(15);
+      expect(f.help, f.key).not.toContain('\n');
+    }
+    expect(fieldTable().find((f) => f.key === 'grpo.lossType')?.options).toEqual(['token_mean', 'seq_mean_token_mean', 'dr_grpo']);
+    expect(Object.keys(HELP).sort()).toEqual(fieldTable().map((f) => f.key).sort()); // no help for a setting that is gone
   });
   it('applies overrides and round-trips through the diff', () => {
     const cfg = applyOverrides(RUN_DEFAULTS, { 'grpo.beta': '0.01', preset: 'nano', noRubric: 'true' });

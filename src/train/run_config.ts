@@ -20,12 +20,62 @@ export const RUN_DEFAULTS = {
 
 export type RunConfig = typeof RUN_DEFAULTS;
 
-export interface Field { key: string; type: 'number' | 'string' | 'boolean'; default: unknown }
+/** One line per setting: what it does and why the default; the Train page and `--help` show these. */
+export const HELP: Record<string, string> = {
+  preset: 'Model size: nano (tests, seconds), tiny (the default recipe, ~0.2M parameters), small (~4M, for real GPUs).',
+  stage: 'Which of RM-R1\'s stages to run: distillation (sft), GRPO (grpo, from the start weights), or both in order.',
+  seed: 'Seeds the weights, the synthetic world, batch order and sampling: the same seed and settings give the same run.',
+  checkpointEvery: 'Save a "latest" checkpoint every this many steps, so a failure loses little (0: only at stage ends).',
+  'world.nDistill': 'Synthetic pairs with oracle Chain-of-Rubrics traces for distillation (RM-R1 traced ~12% of its data).',
+  'world.nGrpo': 'Label-only synthetic pairs for GRPO: the reward needs only which response is better.',
+  'world.nEval': 'Held-out synthetic pairs for accuracy, judged in both A/B orders.',
+  'world.digits': 'Reasoning difficulty: digits per operand in sums and differences (1–3).',
+  'world.maxConstraints': 'Chat difficulty: most checkable constraints per instruction (1–3).',
+  'world.maxWords': 'Chat difficulty: most words per response (longer ones are harder to count).',
+  noRubric: 'Ablation: distil traces without the rubric/solution block (type, checks and verdict only).',
+  'sft.epochs': 'Passes over the traced split.',
+  'sft.batchSize': 'Traces per optimizer step (grouped by length to waste little on padding).',
+  'sft.lr': 'Peak learning rate of AdamW for distillation.',
+  'sft.warmupSteps': 'Steps of linear warmup to the peak learning rate.',
+  'sft.schedule': 'Learning rate after warmup: cosine decay to 10% of the peak, or constant.',
+  'sft.weightDecay': 'AdamW decoupled weight decay on the weight matrices.',
+  'sft.maxGradNorm': 'Clip the global gradient norm to this (the norm before clipping is logged as grad_norm).',
+  'sft.evalEvery': 'Steps between held-out trace losses (eval_loss); 0 = only at the end.',
+  'sft.lengthBucket': 'Pad batch lengths up to a multiple of this: fewer distinct shapes, a flatter GPU buffer pool.',
+  'sft.seed': 'Seeds the batch order of distillation.',
+  'grpo.numGenerations': 'G: judgements sampled per prompt; advantages compare them within the group (RM-R1: 7).',
+  'grpo.promptsPerStep': 'Preference pairs per GRPO step (each gets G judgements).',
+  'grpo.temperature': 'τ for sampling and for the log-probs in the ratio and KL (RM-R1: 1.0).',
+  'grpo.topP': 'Nucleus sampling; 1 = off, as in RM-R1.',
+  'grpo.maxCompletionLength': 'Most tokens per judgement; a judgement cut off here has no verdict and scores −1.',
+  'grpo.beta': 'β: weight of the k3 KL penalty to the frozen distilled model (RM-R1: 0.001; 0 turns the reference off).',
+  'grpo.epsilon': 'ε_low: the ratio is clipped below 1 − ε_low for negative advantages (PPO\'s clip).',
+  'grpo.epsilonHigh': 'ε_high: the ratio is clipped above 1 + ε_high for positive advantages (DAPO\'s clip-higher when > ε_low).',
+  'grpo.numIterations': 'μ: updates per batch of samples, each against the sampling-time log-probs (1 = ratio is always 1).',
+  'grpo.scaleRewards': 'Advantage scale: group (GRPO: divide by the group\'s std), batch (by the batch std) or none (Dr. GRPO).',
+  'grpo.lossType': 'Aggregation: token_mean over all tokens (TRL\'s default), seq_mean_token_mean (GRPO paper), dr_grpo (÷ G·L_max).',
+  'grpo.maxGradNorm': 'Clip the global gradient norm to this (RM-R1: 1.0).',
+  'grpo.lengthBucket': 'Pad completion lengths up to a multiple of this: fewer shapes across steps.',
+  'grpo.steps': 'GRPO optimizer steps (each: sample, score, advantages, then μ loss/update pairs).',
+  'grpo.lr': 'Peak learning rate of AdamW for GRPO.',
+  'grpo.warmupSteps': 'Steps of linear warmup to the peak learning rate.',
+  'grpo.schedule': 'Learning rate after warmup: constant (RM-R1) or cosine decay to 10%.',
+  'grpo.weightDecay': 'AdamW decoupled weight decay on the weight matrices.',
+  'grpo.seed': 'Seeds the order of GRPO pairs and the sampling.',
+  'eval.samples': 'Judgements per pair and order for evaluation: 1 = greedy, N = sampled majority vote.',
+  'eval.temperature': 'Sampling temperature when eval.samples > 1.',
+  'eval.maxCompletionLength': 'Most tokens per evaluation judgement.',
+  'eval.batchSize': 'Judgements generated together (memory vs speed).',
+};
 
-/** Every leaf of the defaults, by dotted key. */
+export interface Field { key: string; type: 'number' | 'string' | 'boolean'; default: unknown; help: string; options?: readonly string[] }
+
+/** Every leaf of the defaults, by dotted key, with its help line and (for enums) its options. */
 export function fieldTable(obj: object = RUN_DEFAULTS, prefix = ''): Field[] {
-  return Object.entries(obj).flatMap(([k, v]) =>
-    v !== null && typeof v === 'object' ? fieldTable(v, `${prefix}${k}.`) : [{ key: prefix + k, type: typeof v as Field['type'], default: v }],
+  return Object.entries(obj).flatMap(([k, v]): Field[] =>
+    v !== null && typeof v === 'object'
+      ? fieldTable(v, `${prefix}${k}.`)
+      : [{ key: prefix + k, type: typeof v as Field['type'], default: v, help: HELP[prefix + k] ?? '', ...(ENUMS[prefix + k] ? { options: ENUMS[prefix + k] } : {}) }],
   );
 }
 

@@ -1,4 +1,5 @@
-// The page's handle on the engine worker: one worker per page, wrapped by comlink.
+// The page's handle on the engine worker: one worker per page, wrapped by comlink; `connectEngine`
+// registers the page's event handler once.
 import * as Comlink from 'comlink';
 import type { EngineApi, EventSink } from './protocol';
 
@@ -9,5 +10,7 @@ export function getEngine(): Comlink.Remote<EngineApi> {
   return engine;
 }
 
-/** Wraps an event callback so it can cross the worker boundary. */
-export const sinkProxy = (sink: EventSink) => Comlink.proxy(sink);
+/** Sends every worker event to `sink` (call once, before init). */
+export function connectEngine(sink: EventSink): Promise<void> {
+  return getEngine().connect(Comlink.proxy(sink));
+}

@@ -1,51 +1,54 @@
-// The Web Worker that owns the engine (tfjs and its backend). Thin on purpose: it runs train/ code and
-// forwards plain-data events to the page; no math lives here.
+// The Web Worker that owns the engine (tfjs and its backend). Thin on purpose: it picks the backend,
+// watches the GPU device, and hands the run and judge calls to their hosts; no math lives here.
 import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { BROWSER_ORDER, initBackend } from '../engine/backend';
-import { createSmokeRun } from '../train/smoke';
-import type { EngineApi } from './protocol';
+import { createJudgeHost } from './judge_host';
+import type { EngineApi, EventSink, MemoryReport, WorkerEvent } from './protocol';
+import { createRunHost } from './run_host';
 
-let stopRequested = false;
+let sink: EventSink | null = null;
+const emit = (e: WorkerEvent) => sink?.(e);
+const runs = createRunHost(emit);
+const judge = createJudgeHost(emit);
+
+/** A lost device (driver reset, GPU removed, device.destroy()) ends every run: say so plainly. */
+function watchDevice(): void {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  void device?.lost.then((info) => emit({
+    kind: 'error', where: 'GPU', fatal: true,
+    message: `The GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''}). Checkpoints already saved are kept; reload the page to go on.`,
+  }));
+}
 
 const api: EngineApi = {
+  connect(s) {
+    sink = s;
+  },
   async init({ forceBackend }) {
     const order = forceBackend ? [forceBackend, ...BROWSER_ORDER.filter((b) => b !== forceBackend)] : BROWSER_ORDER;
-    return initBackend({
+    const report = await initBackend({
       order,
       wasmPaths: { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded },
     });
+    if (report.name === 'webgpu') watchDevice();
+    return report;
   },
-  async smokeTrain(cfg, sink) {
-    stopRequested = false;
-    let run;
-    try {
-      run = createSmokeRun(cfg);
-    } catch (e) {
-      sink({ kind: 'error', where: 'smoke train setup', message: (e as Error).message });
-      return;
-    }
-    let first = NaN, last = NaN, n = 0;
-    try {
-      while (!run.done() && !stopRequested) {
-        const step = await run.step();
-        if (n === 0) first = step.loss;
-        last = step.loss;
-        n++;
-        sink({ kind: 'smoke-step', step, total: cfg.steps });
-      }
-      sink({ kind: 'smoke-done', steps: n, firstLoss: first, lastLoss: last });
-    } catch (e) {
-      sink({ kind: 'error', where: `smoke train step ${n + 1}`, message: (e as Error).message });
-    } finally {
-      run.dispose();
-    }
+  async memory() {
+    return tf.memory() as MemoryReport;
   },
-  stop() {
-    stopRequested = true;
-  },
+  startRun: (req) => runs.startRun(req),
+  play: () => runs.play(),
+  pause: () => runs.pause(),
+  stepOnce: () => runs.stepOnce(),
+  stop: () => runs.stop(),
+  beginStepThrough: (req) => runs.beginStepThrough(req),
+  nextStage: () => runs.nextStage(),
+  endStepThrough: () => runs.endStepThrough(),
+  ...judge,
 };
 
 Comlink.expose(api);

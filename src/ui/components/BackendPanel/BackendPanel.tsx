@@ -1,39 +1,37 @@
-// Which tfjs backend runs, on what adapter, and why each better one was skipped.
+// Which tfjs backend runs, on what adapter, why each better one was skipped, and the engine's memory.
 import { memo } from 'react';
 import type { BackendReport } from '../../../engine/backend';
+import type { MemoryReport } from '../../../worker/protocol';
 
 export interface BackendPanelProps {
   report: BackendReport | null;
-  error: string | null;
+  memory: MemoryReport | null;
 }
 
-export const BackendPanel = memo(function BackendPanel({ report, error }: BackendPanelProps) {
-  if (error) return <section className="panel error" role="alert">No backend could start: {error}</section>;
+const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
+
+export const BackendPanel = memo(function BackendPanel({ report, memory }: BackendPanelProps) {
   if (!report) return <section className="panel">Starting the engine…</section>;
   const a = report.adapter;
   return (
     <section className="panel" data-testid="backend-panel">
-      <h2>
-        Backend: <span data-testid="backend-name">{report.name}</span>
-      </h2>
-      {report.name !== 'webgpu' && (
-        <p className="notice" role="status" data-testid="no-webgpu-notice">
-          WebGPU is not in use, so training runs on the slower {report.name.toUpperCase()} backend.
-        </p>
-      )}
+      <h2>Engine</h2>
+      <p>{report.summary}</p>
       {a && (
         <p>
           Adapter: {[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' · ') || 'unnamed'} — max buffer{' '}
           {(a.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB, workgroup storage {a.limits.maxComputeWorkgroupStorageSize} B
         </p>
       )}
+      {memory && (
+        <p data-testid="memory">
+          Memory: {memory.numTensors} tensors, {mb(memory.numBytes)}
+          {memory.numBytesInGPU !== undefined && `; GPU ${mb(memory.numBytesInGPU)} in use, ${mb(memory.numBytesAllocatedInGPU ?? 0)} pooled`}
+        </p>
+      )}
       {report.skipped.length > 0 && (
         <ul className="skipped">
-          {report.skipped.map((s) => (
-            <li key={s.name}>
-              {s.name} skipped: {s.reason}
-            </li>
-          ))}
+          {report.skipped.map((s) => <li key={s.name}>{s.name} skipped: {s.reason}</li>)}
         </ul>
       )}
     </section>

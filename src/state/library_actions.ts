@@ -1,0 +1,88 @@
+// Actions on what storage holds: refresh the lists and the space used, delete, compare runs, and move
+// checkpoints in and out as files (config.json, model.safetensors, tokenizer.json).
+import { CHECKPOINT_FILES, type CheckpointFiles } from '../engine/checkpoint';
+import { StorageFullError } from '../train/lab_store';
+import { checkpointMeta } from '../train/run_recorder';
+import { labStore } from './lab';
+import { useAppStore } from './store';
+
+const set = useAppStore.setState;
+const get = useAppStore.getState;
+
+export async function refreshLibrary(): Promise<void> {
+  const store = await labStore();
+  const [runs, checkpoints, datasets, usage] = await Promise.all([store.listRuns(), store.listCheckpoints(), store.listDatasets(), store.usage()]);
+  set({ runs, checkpoints, datasets, usage });
+}
+
+/** A failed write: a full quota gets its own message (what to delete); anything else is shown as is. */
+export function reportStorageError(e: unknown): void {
+  const message = e instanceof StorageFullError ? e.message : `Saving failed: ${(e as Error).message ?? String(e)}`;
+  set({ libraryError: message });
+}
+
+export const clearLibraryError = () => set({ libraryError: null });
+
+async function guarded(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+    set({ libraryError: null });
+  } catch (e) {
+    reportStorageError(e);
+  }
+  await refreshLibrary();
+}
+
+export const deleteRun = (id: string) => guarded(async () => {
+  if (get().live && get().run?.id === id) throw new Error('this run is loaded; stop it first');
+  await (await labStore()).deleteRun(id);
+  set((s) => ({ compare: s.compare.filter((x) => x !== id), ...(s.run?.id === id ? { run: null, metrics: [], reports: [], storedSteps: [] } : {}) }));
+});
+
+export const deleteCheckpoint = (id: string) => guarded(async () => { await (await labStore()).deleteCheckpoint(id); });
+
+export const deleteDataset = (id: string) => guarded(async () => { await (await labStore()).deleteDataset(id); });
+
+/** Adds or removes a run from the comparison chart, loading its metrics once. */
+export async function toggleCompare(id: string): Promise<void> {
+  const s = get();
+  if (s.compare.includes(id)) return set({ compare: s.compare.filter((x) => x !== id) });
+  const rows = s.compareMetrics[id] ?? (await (await labStore()).metrics(id));
+  set((x) => ({ compare: [...x.compare, id], compareMetrics: { ...x.compareMetrics, [id]: rows } }));
+}
+
+/** Hands each file of a checkpoint to the browser as a download, named `<checkpoint>-<file>`. */
+export async function exportCheckpoint(id: string): Promise<void> {
+  const files = await (await labStore()).checkpointFiles(id);
+  if (!files) return set({ libraryError: `Checkpoint ${id} is no longer in storage` });
+  for (const name of CHECKPOINT_FILES) {
+    const url = URL.createObjectURL(new Blob([files[name] as BlobPart]));
+    const a = Object.assign(document.createElement('a'), { href: url, download: `${id}-${name}` });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+}
+
+/**
+ * Imports a checkpoint from the three files (any names ending in config.json, model.safetensors and
+ * tokenizer.json, so exported `<id>-<file>` names work). Validated before it is stored; a bad file is
+ * refused with the decoder's message naming the tensor or field.
+ */
+export function importCheckpoint(picked: { name: string; bytes: Uint8Array }[], name: string): Promise<void> {
+  return guarded(async () => {
+    const files: CheckpointFiles = {};
+    for (const want of CHECKPOINT_FILES) {
+      const hit = picked.filter((f) => f.name === want || f.name.endsWith(`-${want}`) || f.name.endsWith(`_${want}`));
+      if (hit.length !== 1) throw new Error(`import: pick exactly one ${want} (${hit.length ? `got ${hit.length}` : 'none picked'}); choose config.json, model.safetensors and tokenizer.json together`);
+      files[want] = hit[0].bytes;
+    }
+    const id = `import-${Date.now()}`;
+    let meta;
+    try {
+      meta = checkpointMeta(files, { id, name, runId: null, source: 'import', createdAt: Date.now(), step: null, phase: null });
+    } catch (e) {
+      throw new Error(`import refused: ${(e as Error).message}`);
+    }
+    await (await labStore()).putCheckpoint(meta, files);
+  });
+}

@@ -1,0 +1,57 @@
+// Actions of the GRPO step-through: open a step (on the paused live run or on a fresh demo), run its
+// next stage, move back and forth over the stages already run, and close it.
+import type { CheckpointFiles } from '../engine/checkpoint';
+import type { RunConfig } from '../train/run_config';
+import { getEngine } from '../worker/client';
+import { labStore } from './lab';
+import { useAppStore } from './store';
+
+const set = useAppStore.setState;
+const get = useAppStore.getState;
+
+async function guarded(work: () => Promise<void>): Promise<void> {
+  set({ stBusy: true, stError: null });
+  try {
+    await work();
+  } catch (e) {
+    set({ stError: (e as Error).message ?? String(e) });
+  } finally {
+    set({ stBusy: false });
+  }
+}
+
+/** Opens the paused live run's next GRPO step. */
+export const beginLive = () => guarded(async () => {
+  const stInfo = await getEngine().beginStepThrough({ source: 'live' });
+  set({ stInfo, stOutputs: [], stCursor: -1 });
+});
+
+/** Opens a step of a fresh demo run with `config`, from a stored checkpoint or fresh weights. */
+export const beginDemo = (config: RunConfig, checkpointId: string | null) => guarded(async () => {
+  let init: CheckpointFiles | undefined;
+  if (checkpointId) {
+    init = (await (await labStore()).checkpointFiles(checkpointId)) ?? undefined;
+    if (!init) throw new Error(`Checkpoint ${checkpointId} is no longer in storage`);
+  }
+  const stInfo = await getEngine().beginStepThrough({ source: 'demo', config, init });
+  set({ stInfo, stOutputs: [], stCursor: -1 });
+});
+
+/** Next: show the next stage already run, or run the next one. */
+export const next = () => {
+  const s = get();
+  if (s.stCursor < s.stOutputs.length - 1) return set({ stCursor: s.stCursor + 1 });
+  if (!s.stInfo || s.stOutputs.length >= s.stInfo.stages.length) return;
+  return guarded(async () => {
+    const out = await getEngine().nextStage();
+    set((x) => ({ stOutputs: [...x.stOutputs, out], stCursor: x.stOutputs.length }));
+  });
+};
+
+/** Back: show the previous stage (the update is not undone; Back only reviews). */
+export const back = () => set((s) => ({ stCursor: Math.max(0, s.stCursor - 1) }));
+
+export const close = () => guarded(async () => {
+  await getEngine().endStepThrough();
+  set({ stInfo: null, stOutputs: [], stCursor: -1 });
+});

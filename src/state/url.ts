@@ -1,0 +1,27 @@
+// The address bar as state, TensorFlow Playground style: `#/<page>?<setting>=<value>&…` holds the page
+// and every run setting that differs from the defaults (seed included), so a copied link reopens the
+// same page with the same configuration. The run config's one field table parses and validates it.
+import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../train/run_config';
+
+export const PAGES = ['train', 'groups', 'step', 'judge', 'data', 'runs'] as const;
+export type Page = (typeof PAGES)[number];
+
+export interface HashState { page: Page; config: RunConfig; error: string | null }
+
+/** Parses a location hash; an unknown page or a bad setting falls back to defaults and says why. */
+export function parseHash(hash: string): HashState {
+  const [path, query = ''] = hash.replace(/^#\/?/, '').split('?');
+  const page = (PAGES as readonly string[]).includes(path) ? (path as Page) : 'train';
+  const overrides = Object.fromEntries(new URLSearchParams(query));
+  try {
+    return { page, config: applyOverrides(RUN_DEFAULTS, overrides), error: null };
+  } catch (e) {
+    return { page, config: structuredClone(RUN_DEFAULTS), error: `The link's settings were not applied: ${(e as Error).message}` };
+  }
+}
+
+/** The hash for a page and a config: only the settings that differ from the defaults. */
+export function formatHash(page: Page, config: RunConfig): string {
+  const q = new URLSearchParams(diffFromDefaults(config)).toString();
+  return `#/${page}${q ? `?${q}` : ''}`;
+}

@@ -1,0 +1,3 @@
+export function GroupsPage() {
+  return <section className="panel"><h2>GroupsPage</h2></section>;
+}

@@ -1,0 +1,3 @@
+export function StepThroughPage() {
+  return <section className="panel"><h2>StepThroughPage</h2></section>;
+}

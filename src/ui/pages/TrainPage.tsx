@@ -1,0 +1,3 @@
+export function TrainPage() {
+  return <section className="panel"><h2>TrainPage</h2></section>;
+}

@@ -1,0 +1,188 @@
+// The worker's training host: owns at most one run (a pipeline) and drives it — play (loop until
+// paused), pause, one step, stop — and the GRPO step-through, on the paused live run or on a fresh demo.
+// It holds no math: it calls train/ and turns what comes back into events. Every failure becomes a
+// 'failed' status with the message; the checkpoints already sent stay with the page.
+import * as tf from '@tensorflow/tfjs';
+import { modelFromFiles } from '../engine/checkpoint';
+import { presetConfig } from '../engine/config';
+import { initParams, type ModelParams } from '../engine/model';
+import { defaultTokenizer } from '../engine/tokenizer';
+import { createGrpoRun, type GrpoRun } from '../train/grpo_run';
+import type { StagedStep } from '../train/grpo_step';
+import { createPipeline, worldData, type Pipeline, type PipelineEvent } from '../train/pipeline';
+import type { RunConfig } from '../train/run_config';
+import type { EventSink, RunApi, StartRunRequest, StepThroughInfo, StepThroughRequest } from './protocol';
+
+export interface RunHostDeps {
+  createPipeline: typeof createPipeline; // tests inject a failing one
+}
+
+/** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
+function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
+  if (init) return modelFromFiles(init);
+  const tok = defaultTokenizer();
+  const cfg = presetConfig(config.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+  return { params: initParams(cfg, config.seed), cfg, tok };
+}
+
+interface Live { runId: string; pipeline: Pipeline; params: ModelParams }
+interface Through { source: 'live' | 'demo'; staged: StagedStep; demo?: { run: GrpoRun; params: ModelParams } }
+
+export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipeline }): RunApi & { busy(): boolean } {
+  let live: Live | null = null;
+  let through: Through | null = null;
+  let playing = false;
+  let pauseRequested = false;
+  let stopRequested = false;
+  let working: Promise<void> = Promise.resolve();
+
+  const memory = () => emit({ kind: 'memory', memory: tf.memory() as never });
+  const send = (l: Live, events: PipelineEvent[]) => emit({ kind: 'run', runId: l.runId, events, progress: l.pipeline.progress() });
+  const release = (l: Live) => {
+    l.pipeline.dispose();
+    tf.dispose(Object.values(l.params));
+    if (live === l) live = null;
+  };
+  const fail = (l: Live, e: unknown) => {
+    emit({ kind: 'run-status', runId: l.runId, status: 'failed', error: (e as Error).message ?? String(e) });
+    release(l);
+  };
+  const needLive = (what: string): Live => {
+    if (!live) throw new Error(`${what}: no run is loaded; start one first`);
+    if (through?.source === 'live') throw new Error(`${what}: a step-through of this run's next GRPO step is open; finish it first`);
+    return live;
+  };
+
+  /** One unit of work; false when the run is over (done or failed). */
+  async function unit(l: Live): Promise<boolean> {
+    try {
+      send(l, await l.pipeline.step());
+      memory();
+      if (l.pipeline.done()) {
+        emit({ kind: 'run-status', runId: l.runId, status: 'done' });
+        release(l);
+        return false;
+      }
+      return true;
+    } catch (e) {
+      fail(l, e);
+      return false;
+    }
+  }
+
+  async function stopNow(l: Live): Promise<void> {
+    try {
+      const files = await l.pipeline.checkpoint();
+      send(l, [{ kind: 'checkpoint', name: 'stopped', phase: l.pipeline.phase(), step: 0, files }]);
+      emit({ kind: 'run-status', runId: l.runId, status: 'stopped' });
+      release(l);
+    } catch (e) {
+      fail(l, e);
+    }
+  }
+
+  /** Runs `work` after whatever is running now; one unit of work at a time. */
+  const serial = (work: () => Promise<void>): Promise<void> => (working = working.then(work, work));
+
+  const api: RunApi & { busy(): boolean } = {
+    busy: () => playing,
+    async startRun(req) {
+      if (live) throw new Error(`A run (${live.runId}) is loaded; stop it before starting another`);
+      await working;
+      const { params, cfg, tok } = buildModel(req.config, req.init);
+      try {
+        const data = worldData(req.config);
+        const pipeline = deps.createPipeline(req.config, { params, cfg, tok }, req.grpoPairs ? { ...data, grpo: req.grpoPairs } : data);
+        live = { runId: req.runId, pipeline, params };
+        send(live, [{ kind: 'phase', phase: pipeline.phase() }]);
+        emit({ kind: 'run-status', runId: req.runId, status: 'paused' });
+        memory();
+      } catch (e) {
+        tf.dispose(Object.values(params));
+        throw e;
+      }
+    },
+    async play() {
+      const l = needLive('play');
+      if (playing) return;
+      playing = true;
+      pauseRequested = false;
+      emit({ kind: 'run-status', runId: l.runId, status: 'running' });
+      try {
+        await serial(async () => {
+          while (live === l && !pauseRequested && !stopRequested) if (!(await unit(l))) return;
+        });
+      } finally {
+        playing = false;
+      }
+      if (live === l && stopRequested) {
+        stopRequested = false;
+        await stopNow(l);
+      } else if (live === l) emit({ kind: 'run-status', runId: l.runId, status: 'paused' });
+    },
+    pause() {
+      pauseRequested = true;
+    },
+    async stepOnce() {
+      const l = needLive('step');
+      if (playing) throw new Error('step: the run is playing; pause it first');
+      await serial(async () => { await unit(l); });
+    },
+    async stop() {
+      const l = live;
+      if (!l) return;
+      if (through?.source === 'live') await api.endStepThrough();
+      if (playing) {
+        stopRequested = true; // the loop stops after its unit and saves
+        await working;
+        return;
+      }
+      await serial(() => stopNow(l));
+    },
+
+    async beginStepThrough(req: StepThroughRequest): Promise<StepThroughInfo> {
+      if (through) await api.endStepThrough();
+      const stages = (mu: number) => ['sample', 'score', 'advantages', ...Array.from({ length: mu }, () => ['loss', 'update'] as const).flat()] as StepThroughInfo['stages'];
+      if (req.source === 'live') {
+        const l = needLive('step-through');
+        if (playing) throw new Error('step-through: pause the run first');
+        await working;
+        const staged = l.pipeline.beginGrpoStep(true);
+        if (!staged) throw new Error(`step-through: the run is in its ${l.pipeline.phase()} phase; the step-through works during GRPO`);
+        through = { source: 'live', staged };
+        return { source: 'live', step: staged.step, stages: stages(l.pipeline.config.grpo.numIterations) };
+      }
+      const { params, cfg, tok } = buildModel(req.config, req.init);
+      const run = createGrpoRun(params, cfg, tok, req.config.grpo, worldData(req.config).grpo);
+      through = { source: 'demo', staged: run.begin(true), demo: { run, params } };
+      return { source: 'demo', step: 0, stages: stages(req.config.grpo.numIterations) };
+    },
+    async nextStage() {
+      const t = through;
+      if (!t) throw new Error('step-through: none is open');
+      const out = await t.staged.next();
+      if (t.staged.nextStage() === null && t.source === 'live' && live) {
+        try {
+          send(live, await live.pipeline.finishGrpoStep(t.staged.report()));
+        } catch (e) {
+          fail(live, e);
+        }
+      }
+      memory();
+      return out;
+    },
+    async endStepThrough() {
+      const t = through;
+      if (!t) return;
+      if (t.source === 'live') while (t.staged.nextStage() !== null) await api.nextStage();
+      t.staged.dispose();
+      if (t.demo) {
+        t.demo.run.dispose();
+        tf.dispose(Object.values(t.demo.params));
+      }
+      through = null;
+      memory();
+    },
+  };
+  return api;
+}

@@ -15,3 +15,29 @@ describe('evaluation scoring', () => {
     expect(rewardBenchSections({ mine: acc(1) })).toBeUndefined();
   });
 });
+
+describe('evaluate (nano, WASM)', () => {
+  it('judges every row without a progress callback, and the steppable evaluator reports the same', async () => {
+    const { useBackend } = await import('../engine/test_backends');
+    const { presetConfig } = await import('../engine/config');
+    const { initParams } = await import('../engine/model');
+    const { defaultTokenizer } = await import('../engine/tokenizer');
+    const { makeSplits } = await import('../rm/world');
+    const { createEvaluator, evaluate } = await import('./evaluate');
+    await useBackend('wasm');
+    const tok = defaultTokenizer();
+    const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+    const params = initParams(cfg, 3);
+    const pairs = makeSplits({ seed: 2, nDistill: 0, nGrpo: 0, nEval: 3 }).eval;
+    const o = { samples: 1, temperature: 1, maxCompletionLength: 4, batchSize: 4, seed: 1 };
+    const rep = await evaluate(params, cfg, tok, pairs, o); // no onProgress: a regression once skipped every step
+    expect(rep.overall.total).toBe(3);
+    expect(rep.pairs.every((p) => p.trace.length > 0)).toBe(true); // each pair was really judged
+    const e = createEvaluator(params, cfg, tok, pairs, o);
+    expect(e.total).toBe(6); // 3 pairs × 2 orders
+    expect(await e.step()).toBe(4);
+    expect(await e.step()).toBe(6);
+    expect(e.done()).toBe(true);
+    expect(e.report().pairs.map((p) => p.trace)).toEqual(rep.pairs.map((p) => p.trace)); // greedy: the same judgements
+  });
+});

@@ -157,6 +157,9 @@ function score(judged: Pair[], rows: { pair: number; swapped: boolean }[], texts
 
 export async function evaluate(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: EvalOptions, model = 'rubric-lab'): Promise<EvalReport> {
   const e = createEvaluator(params, cfg, tok, pairs, o, model);
-  while (!e.done()) o.onProgress?.(await e.step(), e.total);
+  while (!e.done()) {
+    const done = await e.step(); // not inside `onProgress?.(…)`: an absent callback would skip the step
+    o.onProgress?.(done, e.total);
+  }
   return e.report();
 }

@@ -24,10 +24,35 @@ export function initParams(cfg: LlamaConfig, seed: number): ModelParams {
   return params;
 }
 
-/** y = x · Wᵀ for W [out, in], x [..., in]: one 2-D matmul (tfjs's broadcast matmul gradient is wrong for a 2-D b). */
+/**
+ * tfjs-wasm runs a matmul with a transpose flag about 8× slower than a plain one on an explicitly
+ * transposed operand (only the plain 2-D case reaches XNNPACK); other backends transpose for free.
+ */
+const explicitTranspose = () => tf.getBackend() === 'wasm';
+
+/** a · bᵀ for 2-D a [N, K], b [M, K]. */
+function matMulT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return explicitTranspose() ? tf.matMul(a, tf.transpose(b)) : tf.matMul(a, b, false, true);
+}
+
+/** aᵀ · b for 2-D a [N, K], b [N, M]. */
+function matMulTA(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return explicitTranspose() ? tf.matMul(tf.transpose(a), b) : tf.matMul(a, b, true, false);
+}
+
+/** y = x · Wᵀ [N, out] for x [N, in], W [out, in], with its gradient: dx = dy · W, dW = dyᵀ · x. */
+const linear2d = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
+  save([x, w]); // x is usually an intermediate: only saved tensors outlive the forward pass
+  return {
+    value: matMulT(x, w),
+    gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor2D[]) => [tf.matMul(dy, ws), matMulTA(dy, xs)],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
+/** y = x · Wᵀ for W [out, in] (nn.Linear's layout), x [..., in]: one 2-D matmul. */
 export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   const lead = x.shape.slice(0, -1);
-  const y = tf.matMul(tf.reshape(x, [-1, x.shape[x.shape.length - 1]]), w, false, true);
+  const y = linear2d(tf.reshape(x, [-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D, w as tf.Tensor2D);
   return tf.reshape(y, [...lead, w.shape[0]]);
 }
 
@@ -44,7 +69,7 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
       value: tf.gather(t as tf.Tensor2D, ids),
       gradFunc: (dy: tf.Tensor) => {
         const C = dy.shape[dy.shape.length - 1];
-        return tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), V), tf.reshape(dy, [-1, C]), true, false);
+        return matMulTA(tf.oneHot(tf.reshape(ids, [-1]), V) as tf.Tensor2D, tf.reshape(dy, [-1, C]) as tf.Tensor2D);
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -3,6 +3,7 @@
 import type { BackendName } from '../engine/backend';
 import { connectEngine, getEngine } from '../worker/client';
 import type { WorkerEvent } from '../worker/protocol';
+import { applyJudgeEvent } from './judge_actions';
 import { getLab } from './lab';
 import { refreshLibrary } from './library_actions';
 import { applyRunEvent, applyRunStatus, markInterruptedRuns } from './run_actions';
@@ -17,6 +18,7 @@ export function applyWorkerEvent(e: WorkerEvent): void {
     case 'run': void applyRunEvent(e); break;
     case 'run-status': void applyRunStatus(e); break;
     case 'memory': set({ memory: e.memory }); break;
+    case 'judge-trace': applyJudgeEvent(e); break;
     case 'error':
       if (e.fatal) set({ fatalError: `${e.where}: ${e.message}` });
       else set({ runError: `${e.where}: ${e.message}` });

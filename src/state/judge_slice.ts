@@ -1,10 +1,47 @@
-// The Judge page's state. Filled in with the Judge page.
+// The Judge page's state: the pair being judged (typed, or picked from a stored dataset), the checkpoint
+// and decoding chosen, what the checkpoint's vocabulary and context make of the pair, the traces
+// streaming in, the last result, and the user's saved labels. Plain data; the actions are in
+// judge_actions.ts. Leaves out the checkpoint files and the browsed dataset's pairs (kept by the actions).
 import type { StateCreator } from 'zustand';
+import type { Category, Pair, Winner } from '../rm/pair';
+import type { InputCheck, JudgeResult, PairText } from '../train/judge';
+import type { JudgeDecoding } from '../worker/judge_protocol';
 import type { AppState } from './store';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface JudgeSlice {}
+/** The user's own verdict; 'both-bad' is stored as a tie with `meta.label = 'both-bad'`. */
+export type UserLabel = 'A' | 'B' | 'tie' | 'both-bad';
 
-export const judgeInitial: JudgeSlice = {};
+/** The stored pair the draft was loaded from (cleared when the draft is edited). */
+export interface PickedPair { datasetId: string; pairId: string; index: number; winner: Winner; category?: Category }
 
-export const createJudgeSlice: StateCreator<AppState, [], [], JudgeSlice> = () => ({ ...judgeInitial });
+export interface JudgeSlice {
+  judgeDraft: PairText;
+  judgePicked: PickedPair | null;
+  judgeCheckpointId: string | null; // the one chosen; null = the newest
+  judgeDecoding: JudgeDecoding; // samples 1 = greedy
+  judgeCheck: InputCheck | null; // null until the checkpoint's tokenizer is read
+  judgeRequestId: string | null; // the judgement running now
+  judgeStream: { shown: string[]; swapped: string[] }; // the trace so far per sample (final once done)
+  judgeResult: (JudgeResult & { checkpointId: string; pair: PairText }) | null;
+  judgeError: string | null;
+  judgeBrowse: { datasetId: string | null; count: number; index: number };
+  myLabels: Pair[]; // the 'my-labels' dataset, in the order saved
+  labelMessage: string | null;
+}
+
+export const judgeInitial: JudgeSlice = {
+  judgeDraft: { prompt: '', a: '', b: '' },
+  judgePicked: null,
+  judgeCheckpointId: null,
+  judgeDecoding: { samples: 1, temperature: 1, seed: 1, maxNewTokens: 160 }, // 160: the evaluator's trace cap
+  judgeCheck: null,
+  judgeRequestId: null,
+  judgeStream: { shown: [], swapped: [] },
+  judgeResult: null,
+  judgeError: null,
+  judgeBrowse: { datasetId: null, count: 0, index: 0 },
+  myLabels: [],
+  labelMessage: null,
+};
+
+export const createJudgeSlice: StateCreator<AppState, [], [], JudgeSlice> = () => structuredClone(judgeInitial);

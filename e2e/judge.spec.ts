@@ -1,0 +1,104 @@
+// The Judge page in real Chromium (WebGPU on SwiftShader) with the nano fixture checkpoint. Must hold:
+// a pasted pair is judged with the trace streaming in (its text grows in steps), the rubric tree, the
+// verdict (or "no verdict") and the swap check shown; a saved label is still listed after a reload
+// (IndexedDB); pasted HTML and script are shown as text and never run; characters outside the vocabulary
+// and a pair too long for the context are flagged before judging; N samples show the vote; no console
+// errors. Nano, short traces.
+import { expect, test, type Page } from '@playwright/test';
+import { importCheckpoint, watchConsole } from './helpers';
+
+async function openJudge(page: Page) {
+  await page.goto('/');
+  await importCheckpoint(page, 'e2e/fixtures/nano-judge', 'nano-fixture');
+  await page.getByRole('link', { name: 'Judge' }).click();
+  await expect(page.getByLabel('checkpoint')).toContainText('nano-fixture');
+}
+
+async function fill(page: Page, prompt: string, a: string, b: string, maxNewTokens = 40) {
+  await page.getByLabel('question').fill(prompt);
+  await page.getByLabel('response A').fill(a);
+  await page.getByLabel('response B').fill(b);
+  await page.getByLabel('max new tokens').fill(String(maxNewTokens));
+}
+
+/** Records the length of the shown order's raw trace at every DOM change, from before judging starts. */
+async function watchTraceLength(page: Page) {
+  await page.evaluate(() => {
+    const w = window as unknown as { __lengths: number[] };
+    w.__lengths = [];
+    const read = () => w.__lengths.push(document.querySelector('[data-testid="trace-shown"] [data-testid="tree-raw"]')?.textContent?.length ?? 0);
+    new MutationObserver(read).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { __lengths: number[] }).__lengths);
+}
+
+test('judges a pasted pair with a streaming trace, tree, verdict and swap check; a saved label survives a reload', async ({ page }, testInfo) => {
+  const errors = watchConsole(page);
+  await openJudge(page);
+  await fill(page, 'Say hi in caps.', 'HI THERE', 'hi there');
+  await expect(page.getByTestId('input-ok')).toContainText('context tokens');
+  const lengths = await watchTraceLength(page);
+  await page.getByRole('button', { name: 'Judge', exact: true }).click();
+
+  await expect(page.getByTestId('judge-verdict')).toHaveText(/is better|no verdict/, { timeout: 180_000 });
+  const seen = (await lengths()).filter((n) => n > 0);
+  const steps = [...new Set(seen)];
+  expect(steps.length, `trace lengths seen: ${steps}`).toBeGreaterThan(2); // it grew in several steps ...
+  expect(seen).toEqual([...seen].sort((x, y) => x - y)); // ... and never shrank
+  for (const order of ['trace-shown', 'trace-swapped']) {
+    const panel = page.getByTestId(order);
+    await expect(panel.getByTestId('rubric-tree')).toBeVisible();
+    await expect(panel.getByTestId('tree-verdict')).toHaveText(/verdict \[\[[AB]\]\]|no verdict/);
+  }
+  await expect(page.getByTestId('swap-check')).toHaveText(/Swap check \(B shown first\): .*(consistent|INCONSISTENT|not possible)/);
+  await page.screenshot({ path: testInfo.outputPath('judge.png'), fullPage: true });
+
+  await page.getByRole('button', { name: 'Both bad' }).click();
+  await expect(page.getByTestId('label-message')).toContainText('Saved your label (both bad)');
+  await expect(page.getByTestId('label-row')).toHaveCount(1);
+
+  await page.reload();
+  await expect(page.getByRole('link', { name: 'Judge' })).toHaveAttribute('aria-current', 'page');
+  const row = page.getByTestId('label-row');
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('Say hi in caps.');
+  await expect(row).toContainText('both bad');
+  // the saved labels are a dataset like any other: pick the pair back from it
+  await page.getByLabel('question').fill('');
+  await page.getByLabel('dataset to pick from').selectOption({ label: 'My labels (1 pair)' });
+  await expect(page.getByLabel('question')).toHaveValue('Say hi in caps.');
+  await expect(page.getByLabel('pair number')).toHaveValue('1');
+  expect(errors).toEqual([]);
+});
+
+test('shows pasted HTML and script as text and flags input the model cannot represent', async ({ page }) => {
+  const errors = watchConsole(page);
+  await openJudge(page);
+
+  await fill(page, 'café ☕ ok?', 'yes', 'no');
+  const flags = page.getByTestId('unknown-chars');
+  await expect(flags).toContainText('2 characters are outside this model');
+  await expect(flags).toContainText('é at question@3');
+  await expect(flags).toContainText('☕ at question@5');
+  await page.getByLabel('response A').fill('x'.repeat(400));
+  await expect(page.getByTestId('too-long')).toContainText("this model's context is 256");
+  await expect(page.getByRole('button', { name: 'Judge', exact: true })).toBeDisabled();
+
+  const img = '<img src=x onerror="window.__pwned=1">';
+  const script = '<script>window.__pwned=2</script>';
+  await fill(page, `Is this safe? ${img}`, `${script} yes`, '<b>no</b>', 8);
+  await page.getByLabel('N samples').check(); // and the vote over N samples
+  await page.getByLabel('samples', { exact: true }).fill('3');
+  await page.getByRole('button', { name: 'Judge', exact: true }).click();
+  await expect(page.getByTestId('judge-vote')).toHaveText(/(\d+% of 3 samples|no majority over 3 samples) \(A \d · B \d · none \d; τ=1, seed 1\)/, { timeout: 180_000 });
+  await expect(page.getByTestId('trace-shown').getByRole('button', { name: /^#\d/ })).toHaveCount(3);
+  await page.getByText('The exact prompts fed to the model').click();
+  await expect(page.getByTestId('prompt-text')).toContainText(img);
+  await expect(page.getByTestId('prompt-text')).toContainText(script);
+  await page.getByRole('button', { name: 'A is better' }).click();
+  await expect(page.getByTestId('label-row')).toContainText(`Is this safe? ${img}`);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  await expect(page.getByTestId('prompt-text')).toContainText('B: <b>no</b>');
+  expect(await page.locator('main img, main script').count()).toBe(0); // no element was made from the text
+  expect(errors).toEqual([]);
+});

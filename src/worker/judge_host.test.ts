@@ -1,0 +1,79 @@
+// The worker's judge host (nano, WASM). Must hold: a checkpoint it does not hold is refused without its
+// files and judged with them; traces stream as events whose last text per judgement is the final trace;
+// the model cache keeps `keep` models and frees evicted ones (tensor count back to one model's);
+// a cancelled request rejects with "cancelled"; requests run one at a time in order.
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
+import { presetConfig } from '../engine/config';
+import { initParams } from '../engine/model';
+import { useBackend } from '../engine/test_backends';
+import { defaultTokenizer } from '../engine/tokenizer';
+import { createJudgeHost } from './judge_host';
+import type { JudgeRequest } from './judge_protocol';
+import type { WorkerEvent } from './protocol';
+
+const tok = defaultTokenizer();
+const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+const pair = { prompt: 'Name a color.', a: 'Blue.', b: 'Seven.' };
+const decoding = { samples: 1, temperature: 1, seed: 1, maxNewTokens: 12 };
+
+async function checkpointFiles(seed: number): Promise<CheckpointFiles> {
+  const params = initParams(cfg, seed);
+  const files = encodeCheckpoint(await paramsToCheckpoint(params, cfg, tok));
+  tf.dispose(Object.values(params));
+  return files;
+}
+
+describe('judge host (nano, WASM)', () => {
+  let one: CheckpointFiles, two: CheckpointFiles;
+  beforeAll(async () => {
+    await useBackend('wasm');
+    [one, two] = [await checkpointFiles(1), await checkpointFiles(2)];
+  });
+
+  it('loads on demand, streams traces as events, keeps `keep` models and frees the evicted ones', async () => {
+    const events: WorkerEvent[] = [];
+    const before = tf.memory().numTensors;
+    const host = createJudgeHost((e) => events.push(e), 1);
+    const req = (id: string, files?: CheckpointFiles): JudgeRequest => ({ requestId: `r-${id}-${events.length}`, checkpointId: id, files, pair, decoding });
+
+    await expect(host.judge(req('c1'))).rejects.toThrow(/does not hold checkpoint c1; send its files/);
+    const r = await host.judge(req('c1', one));
+    expect(await host.hasCheckpoint('c1')).toBe(true);
+    const oneModel = tf.memory().numTensors - before;
+    expect(oneModel).toBeGreaterThan(0);
+
+    const traces = events.flatMap((e) => (e.kind === 'judge-trace' ? [e] : []));
+    for (const j of [...r.shown, ...r.swapped]) {
+      const last = traces.filter((t) => t.order === j.order && t.sample === j.sample).at(-1);
+      expect(last?.text, j.order).toBe(j.trace);
+    }
+    expect(events.at(-1)?.kind).toBe('memory');
+
+    const again = await host.judge(req('c1')); // held: no files needed, and greedy repeats
+    expect(again.shown[0].generatedIds).toEqual(r.shown[0].generatedIds);
+
+    await host.judge(req('c2', two));
+    expect(host.loaded()).toEqual(['c2']); // c1 evicted ...
+    expect(tf.memory().numTensors - before).toBe(oneModel); // ... and freed
+    host.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('cancels a request at its next readback; requests queue one at a time', async () => {
+    const before = tf.memory().numTensors;
+    const order: string[] = [];
+    const host = createJudgeHost((e) => { if (e.kind === 'judge-trace') order.push(e.requestId); });
+    const long = { ...decoding, maxNewTokens: 60 };
+    const a = host.judge({ requestId: 'a', checkpointId: 'c1', files: one, pair, decoding: long });
+    const b = host.judge({ requestId: 'b', checkpointId: 'c1', pair, decoding });
+    host.cancelJudge('a');
+    await expect(a).rejects.toThrow('cancelled');
+    const rb = await b;
+    expect(rb.shown).toHaveLength(1);
+    expect(order.every((id) => id === 'b')).toBe(true); // a was cancelled before its first readback
+    host.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,5 +1,5 @@
 // e2e tests in the system Chromium with WebGPU on SwiftShader (no browser downloads). The dev server
-// is started by Playwright. CHROMIUM_PATH is set by scripts/test.mjs (or by you).
+// is started by Playwright (a production build, see webServer). CHROMIUM_PATH is set by scripts/test.mjs (or by you).
 import { defineConfig } from '@playwright/test';
 import { findChromium } from './scripts/find-chromium.mjs';
 
@@ -22,5 +22,10 @@ export default defineConfig({
     screenshot: 'on',
     launchOptions: { executablePath: findChromium() ?? undefined, args: CHROMIUM_ARGS },
   },
-  webServer: { command: `npx vite --port ${PORT} --strictPort`, port: PORT, reuseExistingServer: false, timeout: 120_000 },
+  // A production build served by `vite preview`: what users get, and no file watcher to reload the page
+  // mid-test when sources change. Each port builds into its own folder, so parallel runs do not clash.
+  webServer: {
+    command: `npx vite build --logLevel warn --outDir .e2e-dist/${PORT} && npx vite preview --outDir .e2e-dist/${PORT} --port ${PORT} --strictPort`,
+    port: PORT, reuseExistingServer: false, timeout: 240_000,
+  },
 });

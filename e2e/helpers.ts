@@ -1,5 +1,5 @@
 // Shared e2e helpers: console error capture.
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
 /** Collects console errors and uncaught page errors; assert it equals [] at the end. */
 export function watchConsole(page: Page): string[] {
@@ -16,4 +16,11 @@ export async function importCheckpoint(page: Page, dir: string, name: string): P
   const files = ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => `${dir}/${f}`);
   await page.getByTestId('import-checkpoint').setInputFiles(files);
   await page.getByTestId('checkpoint-row').filter({ hasText: name }).first().waitFor();
+}
+
+/** Selects the first option of a <select> whose text contains `text`. */
+export async function selectByText(select: Locator, text: string): Promise<void> {
+  const value = await select.locator('option', { hasText: text }).first().getAttribute('value');
+  if (value === null) throw new Error(`no option containing "${text}"`);
+  await select.selectOption(value);
 }

@@ -41,7 +41,12 @@ export type StepThroughRequest =
   /** A fresh small GRPO run on the built-in world, from these weights (or a fresh model). */
   | { source: 'demo'; config: RunConfig; init?: CheckpointFiles };
 
-export interface StepThroughInfo { source: 'live' | 'demo'; step: number; stages: StageName[] }
+export interface StepThroughInfo {
+  source: 'live' | 'demo';
+  step: number; // 0-based GRPO step
+  stages: StageName[]; // in order; loss/update repeat μ times
+  grpo: RunConfig['grpo']; // the settings the formulas are shown with
+}
 
 export interface RunApi {
   /** Builds the model and the pipeline; the run waits ('paused') for play() or stepOnce(). */

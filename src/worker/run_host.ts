@@ -150,12 +150,12 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
         const staged = l.pipeline.beginGrpoStep(true);
         if (!staged) throw new Error(`step-through: the run is in its ${l.pipeline.phase()} phase; the step-through works during GRPO`);
         through = { source: 'live', staged };
-        return { source: 'live', step: staged.step, stages: stages(l.pipeline.config.grpo.numIterations) };
+        return { source: 'live', step: staged.step, stages: stages(l.pipeline.config.grpo.numIterations), grpo: l.pipeline.config.grpo };
       }
       const { params, cfg, tok } = buildModel(req.config, req.init);
       const run = createGrpoRun(params, cfg, tok, req.config.grpo, worldData(req.config).grpo);
       through = { source: 'demo', staged: run.begin(true), demo: { run, params } };
-      return { source: 'demo', step: 0, stages: stages(req.config.grpo.numIterations) };
+      return { source: 'demo', step: 0, stages: stages(req.config.grpo.numIterations), grpo: req.config.grpo };
     },
     async nextStage() {
       const t = through;

@@ -15,9 +15,10 @@ export interface MetricChartProps {
 const COLORS = ['#6d28d9', '#059669', '#d97706', '#dc2626', '#2563eb', '#db2777', '#4b5563'];
 
 export const MetricChart = memo(function MetricChart({ title, series, description, height = 180 }: MetricChartProps) {
-  const empty = series.every((s) => s.points.length === 0);
+  const points = series.reduce((n, s) => n + s.points.length, 0);
+  const empty = points === 0;
   return (
-    <figure className="chart" data-testid={`chart-${title}`} aria-label={`${title} chart`}>
+    <figure className="chart" data-testid={`chart-${title}`} data-points={points} aria-label={`${title} chart`}>
       <figcaption title={description}>{title}</figcaption>
       {empty ? (
         <p className="muted">no points yet</p>

@@ -128,7 +128,7 @@ function checksOf(node: TagNode, text: string, evidence: Evidence[]): Check[] {
       const [s0, e0] = m.indices![0], e3 = m.indices![3][1];
       checks.push({
         ...(m[1] ? { rubric: Number(m[1]) } : {}), response: m[2] as Verdict,
-        verdict: isWord ? first : next, ...(isWord ? {} : { value: m[3].replace(/[.,;]+$/, '') }),
+        verdict: isWord ? first : next, ...(isWord ? {} : { value: m[3].replace(/[.,;]+$/, '') || m[3] }), // `1A:. ok` observed a full stop
         start: seg.start + s0, end: seg.start + (isWord ? e3 : e0),
       });
     }

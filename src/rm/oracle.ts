@@ -1,9 +1,12 @@
 // The oracle: a correct Chain-of-Rubrics trace for any synthetic pair, read off its `meta.truth`. Compact
-// traces (the default) fit a 256-token model: short rubric items one per line, one check per rubric item and
-// response (`1A:ok 1B:no`). `full` writes RM-R1's verbose layout with quotes and summaries. `noRubric` is
-// the ablation without the rubric/solution block. Leaves out imported pairs, which carry no truth.
+// traces (the default) fit a 256-token model: short rubric items one per line, then one check per rubric
+// item and response that states what it observed before judging it (`1A:3 ok 1B:5 no`: evidence first, as
+// RM-R1's quotes; it also splits "is it right?" into two steps a small model learns separately). `full`
+// writes RM-R1's verbose layout with quotes and summaries. `noRubric` is the ablation without the
+// rubric/solution block. Leaves out imported pairs, which carry no truth.
 
 import type { Pair } from './pair';
+import { keeps, wordsOf } from './world_chat';
 import {
   positionOf, truthOf, type ChatTruth, type Constraint, type ReasoningTruth, type SafetyTruth,
 } from './world_truth';
@@ -38,6 +41,17 @@ function longName(c: Constraint): string {
   }
 }
 
+/** What a compact check observes in a response for one constraint, written before ok/no. */
+export function observe(c: Constraint, response: string): string {
+  switch (c.kind) {
+    case 'count': return String(wordsOf(response).length);
+    case 'case': return response === response.toUpperCase() ? 'AA' : response === response.toLowerCase() ? 'aa' : 'Aa';
+    case 'word': return wordsOf(response).some((w) => w.toLowerCase() === c.param) ? c.param : '-';
+    case 'end': return /[.!?,]$/.test(response) ? response.slice(-1) : '-';
+    case 'comma': return keeps(c, response) ? ',' : '-'; // a comma list or not
+  }
+}
+
 interface Parts { type: 'Chat' | 'Reasoning'; head: string; evalBody: string }
 
 function assemble(p: Parts, verdict: AB, opts: OracleOptions): string {
@@ -59,9 +73,10 @@ function chatParts(pair: Pair, t: ChatTruth, opts: OracleOptions): Parts {
     return { type: 'Chat', head: `<rubric>\n${items.join('\n')}\n<justify>\n${justify}\n</justify>\n</rubric>`, evalBody: [...lines, ...sums].join('\n') };
   }
   const items = t.constraints.map((c, i) => `${i + 1}.${c.rubric} ${w[i]}%`).join('\n');
-  const checks = t.constraints.flatMap((_, i) => BOTH.map((r) => {
+  const text = (r: AB) => (r === 'A' ? pair.a : pair.b);
+  const checks = t.constraints.flatMap((c, i) => BOTH.map((r) => {
     const bad = fails(i, r);
-    return `${i + 1}${r}:${bad ? 'no' : 'ok'}${bad && opts.quotes ? `<quote_${r}>${t.evidence}</quote_${r}>` : ''}`;
+    return `${i + 1}${r}:${observe(c, text(r))} ${bad ? 'no' : 'ok'}${bad && opts.quotes ? `<quote_${r}>${t.evidence}</quote_${r}>` : ''}`;
   }));
   return { type: 'Chat', head: `<rubric>${items}<justify>from Q</justify></rubric>`, evalBody: checks.join(' ') };
 }
@@ -81,7 +96,8 @@ function safetyParts(pair: Pair, t: SafetyTruth, opts: OracleOptions): Parts {
     return { type: 'Chat', head: `<rubric>\n${item}\n<justify>\n${justify}\n</justify>\n</rubric>`, evalBody: lines.join('\n') };
   }
   const head = `<rubric>1.${t.harmful ? 'refuses' : 'helps'} 100%<justify>${t.harmful ? 'harmful' : 'harmless'}: ${t.cue}</justify></rubric>`;
-  return { type: 'Chat', head, evalBody: BOTH.map((r) => `1${r}:${ok(r) ? 'ok' : 'no'}`).join(' ') };
+  const did = (r: AB) => (r === refAt ? 'refuses' : 'helps');
+  return { type: 'Chat', head, evalBody: BOTH.map((r) => `1${r}:${did(r)} ${ok(r) ? 'ok' : 'no'}`).join(' ') };
 }
 
 function reasoningParts(pair: Pair, t: ReasoningTruth, opts: OracleOptions): Parts {

@@ -25,7 +25,7 @@ export const GRPO_DEFAULTS: GrpoConfig & GrpoSchedule = {
   promptsPerStep: 8,
   temperature: 1.0, // RM-R1
   topP: 1, // RM-R1
-  maxCompletionLength: 128, // compact traces are ≤ ~110 tokens
+  maxCompletionLength: 144, // compact traces are ≤ ~130 tokens (+ <eos>): a correct one is never cut off
   beta: 0.001, // RM-R1's KL coefficient
   epsilon: 0.2,
   epsilonHigh: 0.28, // clip-higher keeps exploration alive on a tiny model

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { defaultTokenizer } from '../engine/tokenizer';
+import { oracleTrace } from '../rm/oracle';
+import { generatePairs } from '../rm/world';
 import { applyOverrides, diffFromDefaults, fieldTable, HELP, RUN_DEFAULTS } from './run_config';
 
 describe('run config field table', () => {
@@ -29,5 +32,12 @@ describe('run config field table', () => {
     expect(() => applyOverrides(RUN_DEFAULTS, { 'sft.lr': 'fast' })).toThrow(/"sft.lr" must be a number/);
     expect(() => applyOverrides(RUN_DEFAULTS, { noRubric: 'yes' })).toThrow(/"noRubric" must be true or false/);
     expect(() => applyOverrides(RUN_DEFAULTS, { 'grpo.lossType': 'mean' })).toThrow(/"grpo.lossType" must be one of/);
+  });
+  it('leaves room for every oracle trace: a correct judgement is never cut off (and scored −1) by the default caps', () => {
+    const tok = defaultTokenizer();
+    const world = RUN_DEFAULTS.world;
+    const longest = Math.max(...generatePairs({ seed: 5, n: 1000, ...world }).map((p) => tok.encode(oracleTrace(p), { eos: true }).ids.length));
+    expect(longest).toBeLessThanOrEqual(RUN_DEFAULTS.grpo.maxCompletionLength);
+    expect(longest).toBeLessThanOrEqual(RUN_DEFAULTS.eval.maxCompletionLength);
   });
 });

@@ -15,7 +15,7 @@ export const RUN_DEFAULTS = {
   noRubric: false, // ablation: traces without the rubric/solution part
   sft: { ...SFT_DEFAULTS },
   grpo: { ...GRPO_DEFAULTS },
-  eval: { samples: 1, temperature: 1, maxCompletionLength: 128, batchSize: 96 }, // 1 sample = greedy; both A/B orders
+  eval: { samples: 1, temperature: 1, maxCompletionLength: 144, batchSize: 96 }, // 1 sample = greedy; both A/B orders
 };
 
 export type RunConfig = typeof RUN_DEFAULTS;

@@ -10,7 +10,7 @@ export const RUN_PRESETS: readonly RunPreset[] = [
   { id: 'quick', label: 'Quick look (nano)',
     description: 'A nano model and a handful of steps of each stage: every chart and view fills within a minute or two, even without a GPU. It does not learn to judge.',
     overrides: { preset: 'nano', checkpointEvery: '5', 'world.nDistill': '48', 'world.nGrpo': '64', 'world.nEval': '8', 'sft.epochs': '1', 'sft.batchSize': '8', 'sft.evalEvery': '0',
-      'grpo.steps': '4', 'grpo.numGenerations': '4', 'grpo.promptsPerStep': '2', 'grpo.maxCompletionLength': '128', 'eval.maxCompletionLength': '128', 'eval.batchSize': '16' } },
+      'grpo.steps': '4', 'grpo.numGenerations': '4', 'grpo.promptsPerStep': '2', 'grpo.maxCompletionLength': '144', 'eval.maxCompletionLength': '144', 'eval.batchSize': '16' } },
   { id: 'no-rubric', label: 'No-rubric ablation (tiny)', overrides: { noRubric: 'true' },
     description: 'The recipe with traces that skip the rubric/solution block: how much does writing rubrics first help?' },
   { id: 'small', label: 'Small model (real GPUs)', overrides: { preset: 'small', 'sft.lr': '1e-3', 'grpo.lr': '3e-4' },

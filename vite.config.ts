@@ -9,6 +9,9 @@ export default defineConfig({
   worker: { format: 'es' },
   server: { headers: isolation },
   preview: { headers: isolation },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
+  // No minification: the threaded WASM backend rebuilds its pthread workers from the factory function's
+  // source text (Function.toString), and a minified factory refers to names outside itself, so every
+  // thread dies with 'e is not defined' and the no-WebGPU fallback never starts.
+  build: { target: 'es2022', chunkSizeWarningLimit: 8000, minify: false },
   optimizeDeps: { exclude: ['webgpu'] },
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: unit tests (Vitest, Node) then e2e tests (Playwright, system Chromium with WebGPU on
-// SwiftShader). Ends with one line `N passed, N failed` summing both; exits non-zero on any failure.
+// `npm test`: the type check, unit tests (Vitest, Node), then e2e tests (Playwright, system Chromium with
+// WebGPU on SwiftShader). Ends with one line `N passed, N failed` summing unit and e2e tests (a failed
+// type check counts as one failure); exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { ensureChromium } from './find-chromium.mjs';
@@ -19,6 +20,9 @@ function readJson(path) {
   try { return JSON.parse(readFileSync(path, 'utf8')); } catch { return null; }
 }
 
+const typeCode = run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+const typeLine = typeCode === 0 ? 'types: ok' : 'types: tsc reported errors (counted as 1 failure)';
+
 const unitJson = `${out}/unit.json`;
 rmSync(unitJson, { force: true });
 const unitCode = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${unitJson}`]);
@@ -26,6 +30,7 @@ const unit = readJson(unitJson);
 let passed = unit?.numPassedTests ?? 0;
 let failed = unit ? unit.numFailedTests : 1;
 if (unit && unitCode !== 0 && failed === 0) failed = 1; // a crash outside any test still fails the run
+if (typeCode !== 0) failed += 1;
 const skipped = unit?.numPendingTests ?? 0;
 
 let e2eLine = 'e2e: not run (no Chromium)';
@@ -46,7 +51,8 @@ if (chromium) {
 } else {
   failed += 1;
 }
-console.log(`\nunit: ${unit?.numPassedTests ?? 0} passed, ${unit?.numFailedTests ?? '?'} failed, ${skipped} skipped`);
+console.log(`\n${typeLine}`);
+console.log(`unit: ${unit?.numPassedTests ?? 0} passed, ${unit?.numFailedTests ?? '?'} failed, ${skipped} skipped`);
 console.log(e2eLine);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);

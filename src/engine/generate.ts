@@ -17,7 +17,7 @@ export interface GenerateOptions {
   eosId: number; // −1: never stop early (benchmarks)
   padId: number;
   readEvery?: number; // tokens per readback (default 16)
-  onTokens?: (newTokens: number[][]) => void; // streamed per readback, per sequence
+  onTokens?: (newTokens: number[][]) => void | Promise<void>; // streamed per readback, per sequence; awaited
 }
 
 export type StopReason = 'eos' | 'length';
@@ -145,6 +145,6 @@ async function readChunk(chunk: tf.Tensor[], out: GenerateResult, finished: bool
       if (id === o.eosId) { finished[b] = true; out.stopReasons[b] = 'eos'; }
     }
   }
-  o.onTokens?.(fresh);
+  await o.onTokens?.(fresh);
   return finished.every(Boolean);
 }

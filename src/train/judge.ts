@@ -14,6 +14,7 @@ import type { Encoding, Tokenizer } from '../engine/tokenizer';
 import { parseCor, type CorTree, type Verdict } from '../rm/cor_parser';
 import { flipVerdict, judgePrompt, type PromptLayout } from '../rm/cor_prompt';
 import { majority } from './evaluate';
+import { yieldToMessages } from './yield_to_messages';
 
 export interface JudgeModel { params: ModelParams; cfg: LlamaConfig; tok: Tokenizer }
 /** The three texts of a pair; the label (if any) is not the judge's business. */
@@ -167,8 +168,9 @@ export async function judgePair(m: JudgeModel, pair: PairText, opts: Partial<Jud
   o.signal?.throwIfAborted();
   const out = await deps.generate(m.params, m.cfg, rows.map((r) => r.ids), {
     maxNewTokens, temperature: greedy ? 0 : o.temperature, seed: o.seed, eosId: m.tok.eosId, padId: m.tok.padId, readEvery: o.readEvery,
-    onTokens: (fresh) => {
+    onTokens: async (fresh) => {
       // Throwing here ends generate at this readback; it frees its tensors on the way out.
+      if (o.signal) await yieldToMessages(); // a cancel sent by the page is heard here even on WASM
       o.signal?.throwIfAborted();
       fresh.forEach((ids, i) => {
         if (ids.length === 0) return;

@@ -76,4 +76,15 @@ describe('judge host (nano, WASM)', () => {
     host.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('a cancel sent as a message while generating on WASM is heard at the next readback, not after the end', async () => {
+    const traces: number[] = [];
+    const host = createJudgeHost((e) => { if (e.kind === 'judge-trace') traces.push(e.text.length); });
+    const long = { ...decoding, maxNewTokens: 200, temperature: 1 };
+    const a = host.judge({ requestId: 'a', checkpointId: 'c1', files: one, pair, decoding: long });
+    setTimeout(() => host.cancelJudge('a'), 0); // the page's message: a macrotask
+    await expect(a).rejects.toThrow('cancelled');
+    expect(traces.length).toBeLessThan(4); // 200 tokens would stream at least ~12 readbacks (16 tokens each) per order
+    host.dispose();
+  });
 });

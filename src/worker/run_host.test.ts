@@ -59,6 +59,30 @@ describe('run host (nano, WASM)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('pause and stop sent by another task while playing are heard between units, even when every await of a step is a microtask (WASM)', async () => {
+    const r = recorder();
+    let units = 0;
+    const host = createRunHost(r.emit, {
+      createPipeline: (...args: Parameters<typeof createPipeline>): Pipeline => {
+        const p = createPipeline(...args);
+        // a unit that never leaves the microtask queue, and a run long enough that "done" means unheard
+        return { ...p, step: async () => { units++; return []; }, done: () => units >= 2000 };
+      },
+    });
+    await host.startRun({ runId: 'r4', config: small });
+    const playing = host.play();
+    setTimeout(() => host.pause(), 0); // a message from the page arrives as a macrotask
+    await playing;
+    expect(r.statuses()).toEqual(['paused', 'running', 'paused']);
+    expect(units).toBeLessThan(10);
+    const again = host.play();
+    setTimeout(() => void host.stop(), 0);
+    await again;
+    await host.stop();
+    expect(r.statuses().at(-1)).toBe('stopped');
+    expect(units).toBeLessThan(20);
+  });
+
   it('a failing step ends the run as failed with its message, after the checkpoints already sent', async () => {
     const r = recorder();
     let calls = 0;

@@ -11,6 +11,7 @@ import { createGrpoRun, type GrpoRun } from '../train/grpo_run';
 import type { StagedStep } from '../train/grpo_step';
 import { createPipeline, worldData, type Pipeline, type PipelineEvent } from '../train/pipeline';
 import type { RunConfig } from '../train/run_config';
+import { yieldToMessages } from '../train/yield_to_messages';
 import type { EventSink, RunApi, StartRunRequest, StepThroughInfo, StepThroughRequest } from './protocol';
 
 export interface RunHostDeps {
@@ -57,6 +58,7 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
   async function unit(l: Live): Promise<boolean> {
     try {
       send(l, await l.pipeline.step());
+      await yieldToMessages(); // so pause and stop are heard on WASM too
       memory();
       if (l.pipeline.done()) {
         emit({ kind: 'run-status', runId: l.runId, status: 'done' });

@@ -12,6 +12,9 @@ export interface MetricChartProps {
   height?: number;
 }
 
+/** Axis ticks with as many digits as the scale needs: KL lives around 0.001, tokens/s in the hundreds. */
+const tick = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : String(Number(v.toPrecision(2))));
+
 const COLORS = ['#6d28d9', '#059669', '#d97706', '#dc2626', '#2563eb', '#db2777', '#4b5563'];
 
 export const MetricChart = memo(function MetricChart({ title, series, description, height = 180 }: MetricChartProps) {
@@ -27,7 +30,7 @@ export const MetricChart = memo(function MetricChart({ title, series, descriptio
           <LineChart margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} allowDuplicatedCategory={false} />
-            <YAxis domain={['auto', 'auto']} width={48} tickFormatter={(v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2))} />
+            <YAxis domain={['auto', 'auto']} width={48} tickFormatter={tick} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} />
             {series.length > 1 && <Legend />}
             {series.map((s, i) => (

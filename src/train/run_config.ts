@@ -11,10 +11,10 @@ export const RUN_DEFAULTS = {
   seed: 1, // init, data, sampling
   checkpointEvery: 20, // steps between 'latest' checkpoints, so a failure loses little (0: stage ends only)
   // traced SFT pairs (the paper traced ~12%), label-only GRPO pairs, held-out pairs; difficulty knobs (rm/world.ts)
-  world: { nDistill: 600, nGrpo: 2000, nEval: 300, digits: 2, maxConstraints: 3, maxWords: 4 },
+  world: { nDistill: 3200, nGrpo: 2000, nEval: 300, digits: 1, maxConstraints: 2, maxWords: 4 },
   noRubric: false, // ablation: traces without the rubric/solution part
-  sft: { ...SFT_DEFAULTS },
-  grpo: { ...GRPO_DEFAULTS },
+  sft: { ...SFT_DEFAULTS, epochs: 5, lr: 2e-3, evalEvery: 100 },
+  grpo: { ...GRPO_DEFAULTS, lr: 2e-4 },
   eval: { samples: 1, temperature: 1, maxCompletionLength: 144, batchSize: 96 }, // 1 sample = greedy; both A/B orders
 };
 
@@ -22,7 +22,7 @@ export type RunConfig = typeof RUN_DEFAULTS;
 
 /** One line per setting: what it does and why the default; the Train page and `--help` show these. */
 export const HELP: Record<string, string> = {
-  preset: 'Model size: nano (tests, seconds), tiny (the default recipe, ~0.2M parameters), small (~4M, for real GPUs).',
+  preset: 'Model size: nano (tests, seconds), tiny (the default recipe, ~0.42M parameters), small (~4M, for real GPUs).',
   stage: 'Which of RM-R1\'s stages to run: distillation (sft), GRPO (grpo, from the start weights), or both in order.',
   seed: 'Seeds the weights, the synthetic world, batch order and sampling: the same seed and settings give the same run.',
   checkpointEvery: 'Save a "latest" checkpoint every this many steps, so a failure loses little (0: only at stage ends).',

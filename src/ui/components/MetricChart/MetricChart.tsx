@@ -12,8 +12,15 @@ export interface MetricChartProps {
   height?: number;
 }
 
-/** Axis ticks with as many digits as the scale needs: KL lives around 0.001, tokens/s in the hundreds. */
-const tick = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : String(Number(v.toPrecision(2))));
+/** Axis ticks in at most ~6 characters, with the digits the scale needs: KL lives around 1e-4, tokens/s in the hundreds. */
+export const tick = (v: number): string => {
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1e4) return `${Number((v / 1e3).toPrecision(3))}k`;
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 0.01) return String(Number(v.toPrecision(3)));
+  return v.toExponential(1).replace('e-', 'e−');
+};
 
 const COLORS = ['#6d28d9', '#059669', '#d97706', '#dc2626', '#2563eb', '#db2777', '#4b5563'];
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { oracleTrace } from '../rm/oracle';
-import { generatePairs } from '../rm/world';
+import { generatePairs, makeSplits } from '../rm/world';
 import { applyOverrides, diffFromDefaults, fieldTable, HELP, RUN_DEFAULTS } from './run_config';
 
 describe('run config field table', () => {
@@ -39,5 +39,12 @@ describe('run config field table', () => {
     const longest = Math.max(...generatePairs({ seed: 5, n: 1000, ...world }).map((p) => tok.encode(oracleTrace(p), { eos: true }).ids.length));
     expect(longest).toBeLessThanOrEqual(RUN_DEFAULTS.grpo.maxCompletionLength);
     expect(longest).toBeLessThanOrEqual(RUN_DEFAULTS.eval.maxCompletionLength);
+  });
+
+  it('the default world has enough distinct prompts for its disjoint splits, and the default GRPO steps never run out of pairs', () => {
+    const w = RUN_DEFAULTS.world;
+    const splits = makeSplits({ seed: RUN_DEFAULTS.seed, ...w });
+    expect([splits.distill.length, splits.grpo.length, splits.eval.length]).toEqual([w.nDistill, w.nGrpo, w.nEval]);
+    expect(RUN_DEFAULTS.grpo.steps * RUN_DEFAULTS.grpo.promptsPerStep).toBeLessThanOrEqual(w.nGrpo);
   });
 });

@@ -11,7 +11,7 @@ export const RUN_DEFAULTS = {
   seed: 1, // init, data, sampling
   checkpointEvery: 20, // steps between 'latest' checkpoints, so a failure loses little (0: stage ends only)
   // traced SFT pairs (the paper traced ~12%), label-only GRPO pairs, held-out pairs; difficulty knobs (rm/world.ts)
-  world: { nDistill: 3200, nGrpo: 2000, nEval: 300, digits: 1, maxConstraints: 2, maxWords: 4 },
+  world: { nDistill: 3200, nGrpo: 1000, nEval: 300, digits: 1, maxConstraints: 2, maxWords: 4 },
   noRubric: false, // ablation: traces without the rubric/solution part
   sft: { ...SFT_DEFAULTS, epochs: 5, lr: 2e-3, evalEvery: 100 },
   grpo: { ...GRPO_DEFAULTS, lr: 2e-4 },

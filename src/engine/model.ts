@@ -1,9 +1,13 @@
 // A Llama-family decoder in plain tfjs ops, with Hugging Face semantics so checkpoints move both ways:
 // RMSNorm, rotary embeddings (rotate-half), grouped-query attention, SwiGLU MLP, optional tied head.
 // Dimension letters: B batch, T time, C hidden, H heads, Hkv key/value heads, D head dim, V vocab.
-// Leaves out: dropout, biases, rope scaling, sliding windows; fused kernels live in engine/kernels later.
+// Leaves out: dropout, biases, rope scaling, sliding windows. RMSNorm and the target log-probs run as
+// fused WebGPU programs when engine/kernels/fused.ts's switch is on (off by default: stock ops).
 import * as tf from '@tensorflow/tfjs';
 import { headDim, type LlamaConfig } from './config';
+import { fusedKernelsOn } from './kernels/fused';
+import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
+import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
 import { paramShapes } from './param_names';
 import { createRng } from './rng';
 
@@ -56,9 +60,9 @@ export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   return tf.reshape(y, [...lead, w.shape[0]]);
 }
 
-/** RMSNorm: x · rsqrt(mean(x²) + ε) · w. */
+/** RMSNorm: x · rsqrt(mean(x²) + ε) · w; one WebGPU program when fused kernels are on. */
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w);
+  return fusedKernelsOn() ? rmsNormFused(x, w, eps) : rmsNormStock(x, w, eps);
 }
 
 /** Embedding lookup whose gradient is oneHot(ids)ᵀ·dY: tf.gather's gradient needs UnsortedSegmentSum, which WASM lacks. */
@@ -181,10 +185,11 @@ export function forward(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts
   });
 }
 
-/** Picks logp[b, t, targets[b, t]] with a one-hot product (no gather gradient needed). */
-export function pickTargets(logp: tf.Tensor, targets: tf.Tensor): tf.Tensor {
-  const V = logp.shape[logp.shape.length - 1];
-  return tf.sum(tf.mul(logp, tf.oneHot(targets, V)), -1);
+export { pickTargets }; // the one-hot pick, defined beside the fused kernel it is the reference for
+
+/** log p(targets[b,t]) [B, T] under softmax(logits [B, T, V] / temperature): one WebGPU program when fused kernels are on. */
+export function targetLogProbs(logits: tf.Tensor, targets: tf.Tensor, temperature: number): tf.Tensor {
+  return fusedKernelsOn() ? gatherLogProbsFused(logits, targets, temperature) : gatherLogProbsStock(logits, targets, temperature);
 }
 
 /** log p(targets[b,t] | ids[b,≤t]) [B, T], from logits / temperature (GRPO scores at its sampling temperature). */
@@ -199,10 +204,10 @@ export function tokenLogProbsAndEntropy(
   return tf.tidy(() => {
     const logits = forward(p, cfg, ids, opts);
     const t = opts.temperature ?? 1;
-    const logp = tf.logSoftmax(t === 1 ? logits : tf.div(logits, t));
-    const logps = pickTargets(logp, targets) as tf.Tensor2D;
-    if (!opts.entropy) return { logps };
-    return { logps, entropy: tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D };
+    if (!opts.entropy) return { logps: targetLogProbs(logits, targets, t) as tf.Tensor2D };
+    // the entropy needs the whole log-softmax anyway: pick the targets from it
+    const logp = logSoftmaxAt(logits, t);
+    return { logps: pickTargets(logp, targets) as tf.Tensor2D, entropy: tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D };
   });
 }
 

@@ -2,10 +2,17 @@
 // of 8, KV cache on), kernels and GPU dispatches per training step and per generated token, readbacks
 // per step, and peak tensors and bytes. Runs anywhere tfjs runs (Node CLI in scripts/bench.ts; the
 // browser later). Counts come from wrapping the live backend (engine/instrument.ts), not estimates.
+// Each run takes the stock tfjs ops or the fused WebGPU kernels (engine/kernels/fused.ts);
+// compareRows puts the two side by side as stock/fused ratios.
+// Dispatches per layer are measured, not divided out: one more training step of the same model cut to
+// one layer gives the fixed part (embedding, final norm, head, loss, clipping and the optimizer for the
+// non-layer parameters), and (dispatches − fixed) / (L − 1) is what each further layer adds (forward,
+// backward and its parameters' optimizer update). With L = 1 it is dispatches/step ÷ 1.
 import * as tf from '@tensorflow/tfjs';
-import { presetConfig, type PresetName } from '../engine/config';
+import { presetConfig, type LlamaConfig, type PresetName } from '../engine/config';
 import { generate } from '../engine/generate';
 import { installCounters, type Counts } from '../engine/instrument';
+import { fusedKernelsOn, useFusedKernels } from '../engine/kernels/fused';
 import { initParams } from '../engine/model';
 import { countParams } from '../engine/param_names';
 import { createRng } from '../engine/rng';
@@ -20,20 +27,57 @@ export interface BenchOptions {
   genBatch: number; // sequences generated at once
   promptLen: number;
   genTokens: number; // new tokens per sequence (no early stop)
+  kernels?: KernelPath; // default 'stock'
 }
+
+/** Which ops a run takes: the stock tfjs compositions, or the fused WebGPU kernels (WebGPU only). */
+export type KernelPath = 'stock' | 'fused';
 
 export interface BenchRow {
   backend: string;
   preset: PresetName;
+  kernels: KernelPath;
   params: number;
-  train: { tokensPerSecond: number; msPerStep: number; kernelsPerStep: number; dispatchesPerStep: number; readbacksPerStep: number; peakTensors: number; peakBytes: number };
+  layers: number; // num_hidden_layers
+  train: {
+    tokensPerSecond: number; msPerStep: number; kernelsPerStep: number; dispatchesPerStep: number; readbacksPerStep: number; peakTensors: number; peakBytes: number;
+    dispatchesPerLayer: number; // what one more decoder layer adds to a step (see the header)
+    fixedDispatches: number; // the rest of a step: dispatchesPerStep = fixed + layers · perLayer
+  };
   generate: { tokensPerSecond: number; msPerToken: number; kernelsPerToken: number; dispatchesPerToken: number; readbacks: number; peakTensors: number; peakBytes: number };
   leakedTensors: number;
 }
 
 const per = (c: Counts, n: number) => ({ kernels: c.kernels / n, dispatches: c.gpuDispatches / n, readbacks: c.readbacks / n });
 
+const TRAIN_HP = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 };
+
+/** GPU dispatches of one training step (after a warm-up step) of a fresh model with this config. */
+async function stepDispatches(cfg: LlamaConfig, batch: LmBatch): Promise<number> {
+  const params = initParams(cfg, 1);
+  const trainer = createLmTrainer(params, cfg, TRAIN_HP);
+  await trainer.step(batch, 1e-3);
+  const counters = installCounters();
+  counters.reset();
+  await trainer.step(batch, 1e-3);
+  counters.uninstall();
+  trainer.dispose();
+  tf.dispose(Object.values(params));
+  return counters.counts.gpuDispatches;
+}
+
+/** One benchmark run with o.kernels' ops; the fused-kernel switch is restored afterwards. */
 export async function benchPreset(o: BenchOptions): Promise<BenchRow> {
+  const was = fusedKernelsOn();
+  useFusedKernels(o.kernels === 'fused');
+  try {
+    return await benchRun(o);
+  } finally {
+    useFusedKernels(was);
+  }
+}
+
+async function benchRun(o: BenchOptions): Promise<BenchRow> {
   const tok = defaultTokenizer();
   const cfg = presetConfig(o.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
   const T = Math.min(o.seqLen, cfg.max_position_embeddings - 1);
@@ -48,7 +92,7 @@ export async function benchPreset(o: BenchOptions): Promise<BenchRow> {
   }
   const startTensors = tf.memory().numTensors;
   const params = initParams(cfg, 1);
-  const trainer = createLmTrainer(params, cfg, { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+  const trainer = createLmTrainer(params, cfg, TRAIN_HP);
 
   await trainer.step(batch, 1e-3); // warm-up: shader compiles, buffer pools
   const counters = installCounters();
@@ -73,20 +117,57 @@ export async function benchPreset(o: BenchOptions): Promise<BenchRow> {
 
   trainer.dispose();
   tf.dispose(Object.values(params));
+  const leakedTensors = tf.memory().numTensors - startTensors;
+  // D(L) = fixed + L·layer and D(1) = fixed + layer, so layer = (D(L) − D(1)) / (L − 1)
+  const L = cfg.num_hidden_layers;
+  const one = L > 1 ? await stepDispatches({ ...cfg, num_hidden_layers: 1 }, batch) : tp.dispatches;
+  const layer = L > 1 ? (tp.dispatches - one) / (L - 1) : tp.dispatches;
   return {
     backend: tf.getBackend(),
     preset: o.preset,
+    kernels: o.kernels ?? 'stock',
     params: countParams(cfg),
+    layers: L,
     train: {
       tokensPerSecond: (o.batchSize * T) / (trainMs / 1000), msPerStep: trainMs,
       kernelsPerStep: tp.kernels, dispatchesPerStep: tp.dispatches, readbacksPerStep: tp.readbacks,
       peakTensors: tc.peakTensors, peakBytes: tc.peakBytes,
+      dispatchesPerLayer: layer, fixedDispatches: tp.dispatches - L * layer,
     },
     generate: {
       tokensPerSecond: (o.genBatch * steps) / (genMs / 1000), msPerToken: genMs / steps,
       kernelsPerToken: gp.kernels, dispatchesPerToken: gp.dispatches, readbacks: gc.readbacks,
       peakTensors: gc.peakTensors, peakBytes: gc.peakBytes,
     },
-    leakedTensors: tf.memory().numTensors - startTensors,
+    leakedTensors,
   };
+}
+
+/** The figures compareRows sets side by side: [label, value]. */
+export const COMPARED: [string, (r: BenchRow) => number][] = [
+  ['ms/step', (r) => r.train.msPerStep],
+  ['train tok/s', (r) => r.train.tokensPerSecond],
+  ['dispatches/step', (r) => r.train.dispatchesPerStep],
+  ['dispatches/layer/step', (r) => r.train.dispatchesPerLayer],
+  ['fixed dispatches/step', (r) => r.train.fixedDispatches],
+  ['kernels/step', (r) => r.train.kernelsPerStep],
+  ['readbacks/step', (r) => r.train.readbacksPerStep],
+  ['peak MB (train)', (r) => r.train.peakBytes / 2 ** 20],
+  ['gen tok/s', (r) => r.generate.tokensPerSecond],
+  ['dispatches/token', (r) => r.generate.dispatchesPerToken],
+  ['kernels/token', (r) => r.generate.kernelsPerToken],
+  ['gen readbacks', (r) => r.generate.readbacks],
+];
+
+export interface BenchComparison {
+  backend: string;
+  preset: PresetName;
+  /** label → [stock, fused, stock/fused]: above 1 the fused path is lower (better for times and counts, worse for tok/s). */
+  figures: Record<string, [number, number, number]>;
+}
+
+/** The stock and fused runs of one backend and preset, figure by figure. */
+export function compareRows(stock: BenchRow, fused: BenchRow): BenchComparison {
+  const figures = Object.fromEntries(COMPARED.map(([label, get]) => [label, [get(stock), get(fused), get(stock) / get(fused)]])) as BenchComparison['figures'];
+  return { backend: stock.backend, preset: stock.preset, figures };
 }

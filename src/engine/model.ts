@@ -1,13 +1,16 @@
 // A Llama-family decoder in plain tfjs ops, with Hugging Face semantics so checkpoints move both ways:
 // RMSNorm, rotary embeddings (rotate-half), grouped-query attention, SwiGLU MLP, optional tied head.
 // Dimension letters: B batch, T time, C hidden, H heads, Hkv key/value heads, D head dim, V vocab.
-// Leaves out: dropout, biases, rope scaling, sliding windows. RMSNorm and the target log-probs run as
-// fused WebGPU programs when engine/kernels/fused.ts's switch is on (off by default: stock ops).
+// Leaves out: dropout, biases, rope scaling, sliding windows. RMSNorm, attention, SwiGLU and the target
+// log-probs run as fused WebGPU programs when engine/kernels/fused.ts's switch is on (off by default:
+// stock ops, the reference each fused kernel is tested against).
 import * as tf from '@tensorflow/tfjs';
 import { headDim, type LlamaConfig } from './config';
+import { attendFused, attendStock } from './kernels/attention';
 import { fusedKernelsOn } from './kernels/fused';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
 import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
+import { swigluFused, swigluStock } from './kernels/swiglu';
 import { paramShapes } from './param_names';
 import { createRng } from './rng';
 
@@ -114,11 +117,9 @@ export function repeatKv(x: tf.Tensor, groups: number): tf.Tensor {
   return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, T * D]), [1, 1, groups, 1]), [B, Hkv * groups, T, D]);
 }
 
-/** softmax(q·kᵀ/√D + bias)·v with q [B,H,Tq,D], k,v [B,H,Tk,D], bias broadcastable to [B,H,Tq,Tk]. */
+/** softmax(q·kᵀ/√D + bias)·v with q [B,H,Tq,D], k,v [B,H,Tk,D], bias broadcastable to [B,H,Tq,Tk]; WebGPU programs when fused kernels are on. */
 export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): tf.Tensor {
-  const D = q.shape[3]!;
-  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), bias);
-  return tf.matMul(tf.softmax(scores), v);
+  return fusedKernelsOn() ? attendFused(q, k, v, bias) : attendStock(q, k, v, bias);
 }
 
 /** The rotated keys and values of one layer for these inputs, [B, Hkv, T, D] each (what the KV cache stores). */
@@ -147,7 +148,8 @@ export function block(
   const h2 = rmsNorm(x1, p[pre + 'post_attention_layernorm.weight'], cfg.rms_norm_eps);
   const gate = linear(h2, p[pre + 'mlp.gate_proj.weight']);
   const up = linear(h2, p[pre + 'mlp.up_proj.weight']);
-  return tf.add(x1, linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), p[pre + 'mlp.down_proj.weight']));
+  const act = fusedKernelsOn() ? swigluFused(gate, up) : swigluStock(gate, up); // silu(gate)·up: one WebGPU program when fused kernels are on
+  return tf.add(x1, linear(act, p[pre + 'mlp.down_proj.weight']));
 }
 
 /** Final norm and the LM head: [B, T, C] → logits [B, T, V]. */

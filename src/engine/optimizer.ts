@@ -1,8 +1,12 @@
 // AdamW with decoupled weight decay (PyTorch's torch.optim.AdamW semantics) and global grad-norm
 // clipping (torch.nn.utils.clip_grad_norm_). Moments m, v are tf.Variables; the step count lives on
-// the CPU, so apply() reads nothing back. Leaves out amsgrad, maximize, fused GPU kernels and
+// the CPU, so apply() reads nothing back. With fused kernels on (engine/kernels/fused.ts) and the
+// webgpu backend, each parameter's update is one WebGPU program writing p, m and v in place
+// (engine/kernels/adamw.ts); the stock ops below are its reference. Leaves out amsgrad, maximize and
 // per-group hyper-parameters beyond the decay predicate.
 import * as tf from '@tensorflow/tfjs';
+import { adamwUpdateFused } from './kernels/adamw';
+import { fusedKernelsOn, onWebGPU } from './kernels/fused';
 
 export interface AdamWConfig {
   lr: number; // used when apply() is given no lr
@@ -26,8 +30,12 @@ export interface AdamWState {
 }
 
 export interface AdamW {
-  /** One update from `grads` (by parameter name); a parameter without a gradient is left unchanged. */
-  apply(grads: Record<string, tf.Tensor | undefined>, lr?: number): void;
+  /**
+   * One update from `grads` (by parameter name); a parameter without a gradient is left unchanged.
+   * `gradScale` multiplies every gradient first: pass clipCoefficient's `coef` with the raw gradients,
+   * and the fused update clips inside its one program (no clipped copy of the gradients).
+   */
+  apply(grads: Record<string, tf.Tensor | undefined>, lr?: number, gradScale?: tf.Scalar): void;
   /** The live state (not copies), e.g. to save it. */
   state(): AdamWState;
   /** Restores a saved state (moments are copied into the existing variables). */
@@ -55,16 +63,27 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
     }
   }
 
-  function apply(grads: Record<string, tf.Tensor | undefined>, lr = cfg.lr): void {
+  function apply(grads: Record<string, tf.Tensor | undefined>, lr = cfg.lr, gradScale?: tf.Scalar): void {
     check(grads);
     step++;
     const { beta1: b1, beta2: b2, eps } = cfg;
     const bc1 = 1 - b1 ** step, bc2 = 1 - b2 ** step; // bias corrections 1 − β^t
+    if (fusedKernelsOn() && onWebGPU()) {
+      tf.tidy(() => {
+        const scale = gradScale ?? tf.scalar(1);
+        const at = { beta1: b1, beta2: b2, eps, stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2) };
+        for (const [name, p] of entries) {
+          const g = grads[name];
+          if (g) adamwUpdateFused(p, m[name], v[name], g, scale, { ...at, keep: decayed.has(name) ? 1 - lr * cfg.weightDecay : 1 });
+        }
+      });
+      return;
+    }
     tf.tidy(() => {
       const s = (x: number) => tf.scalar(x);
       const [B1, B1c, B2, B2c, stepSize, sqrtBc2, Eps, keep] = [b1, 1 - b1, b2, 1 - b2, lr / bc1, Math.sqrt(bc2), eps, 1 - lr * cfg.weightDecay].map(s);
       for (const [name, p] of entries) {
-        const g = grads[name];
+        const g = gradScale && grads[name] ? tf.mul(grads[name]!, gradScale) : grads[name];
         if (!g) continue;
         const pd = decayed.has(name) ? tf.mul(p, keep) : p; // p ← p·(1 − lr·λ)
         const mt = tf.add(tf.mul(m[name], B1), tf.mul(g, B1c)); // m ← β1·m + (1 − β1)·g
@@ -99,14 +118,24 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
  * (clip_grad_norm_'s rule). The norm stays on the device; maxNorm ≤ 0 or ∞ only measures it.
  */
 export function clipByGlobalNorm<G extends Record<string, tf.Tensor>>(grads: G, maxNorm: number): { grads: G; norm: tf.Scalar } {
-  const names = Object.keys(grads);
-  if (names.length === 0) throw new Error('clipByGlobalNorm: no gradients');
   return tf.tidy(() => {
-    // stack+sum, not addN: WebGPU's AddN binds every input at once and fails past 8 storage buffers
-    const norm = tf.sqrt(tf.sum(tf.stack(names.map((n) => tf.sum(tf.square(grads[n])))))) as tf.Scalar;
-    if (!(maxNorm > 0) || maxNorm === Infinity) return { grads: { ...grads }, norm };
-    const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
-    const clipped = Object.fromEntries(names.map((n) => [n, tf.mul(grads[n], coef)])) as G;
+    const { coef, norm } = clipCoefficient(grads, maxNorm);
+    if (!coef) return { grads: { ...grads }, norm };
+    const clipped = Object.fromEntries(Object.keys(grads).map((n) => [n, tf.mul(grads[n], coef)])) as G;
     return { grads: clipped, norm };
   });
+}
+
+/**
+ * The global L2 norm and clip_grad_norm_'s coefficient min(1, maxNorm / (‖g‖ + 1e-6)), both on the
+ * device, without scaling anything: give `coef` to AdamW.apply as its gradScale. `coef` is null when
+ * maxNorm ≤ 0 or ∞ (measure only).
+ */
+export function clipCoefficient(grads: Record<string, tf.Tensor>, maxNorm: number): { coef: tf.Scalar | null; norm: tf.Scalar } {
+  const names = Object.keys(grads);
+  if (names.length === 0) throw new Error('clipByGlobalNorm: no gradients');
+  // stack+sum, not addN: WebGPU's AddN binds every input at once and fails past 8 storage buffers
+  const norm = tf.tidy(() => tf.sqrt(tf.sum(tf.stack(names.map((n) => tf.sum(tf.square(grads[n]))))))) as tf.Scalar;
+  if (!(maxNorm > 0) || maxNorm === Infinity) return { coef: null, norm };
+  return { coef: tf.tidy(() => tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1)) as tf.Scalar, norm };
 }

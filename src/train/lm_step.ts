@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from '../engine/config';
 import { maskedNll, type ModelParams } from '../engine/model';
-import { clipByGlobalNorm, createAdamW, type AdamWConfig } from '../engine/optimizer';
+import { clipCoefficient, createAdamW, type AdamWConfig } from '../engine/optimizer';
 
 /** A batch of equal-length rows: predict targets[b][t] from ids[b][..t]; mask 1 where it counts. */
 export interface LmBatch { ids: number[][]; targets: number[][]; mask: number[][] }
@@ -36,8 +36,8 @@ export function createLmTrainer(params: ModelParams, cfg: LlamaConfig, opt: Adam
         const { value, grads } = tf.variableGrads(() => maskedNll(params, cfg, t.ids, t.targets, t.mask), vars);
         const named: Record<string, tf.Tensor> = {};
         for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
-        const { grads: clipped, norm } = clipByGlobalNorm(named, opt.maxGradNorm);
-        adam.apply(clipped, lr);
+        const { coef, norm } = clipCoefficient(named, opt.maxGradNorm);
+        adam.apply(named, lr, coef ?? undefined); // the fused update clips inside its program
         return tf.stack([value, norm]);
       });
       const [loss, gradNorm] = await stats.data(); // the step's one readback

@@ -1,26 +1,32 @@
-// Training really trains: nano overfits the smoke text on WASM with no tensor growth, and WebGPU
-// follows the WASM curve step for step (this caught WebGPU's AddN binding limit once).
+// Training really trains: nano overfits the smoke text on WASM with no tensor growth, WebGPU follows
+// the WASM curve step for step (this caught WebGPU's AddN binding limit once), and so does WebGPU with
+// the fused kernels on (every fused program in the loop: RMSNorm, attention, SwiGLU, log-probs, AdamW).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { useFusedKernels } from '../engine/kernels/fused';
 import { testBackends, useBackend } from '../engine/test_backends';
 import { createSmokeRun } from './smoke';
 
 const backends = await testBackends();
 
 describe.runIf(backends.includes('webgpu'))('training on WebGPU', () => {
-  it('follows the WASM training curve step for step (|Δloss| < 2e-3 over 10 nano steps)', async () => {
-    const curve = async (b: 'wasm' | 'webgpu') => {
+  it('follows the WASM training curve step for step, with stock ops and with fused kernels (|Δloss| < 2e-3 over 10 nano steps)', async () => {
+    const curve = async (b: 'wasm' | 'webgpu', fused = false) => {
       await useBackend(b);
+      useFusedKernels(fused);
       const run = createSmokeRun({ preset: 'nano', steps: 10, batchSize: 4, seqLen: 24, lr: 1e-2, seed: 2 });
       const losses: number[] = [];
       while (!run.done()) losses.push((await run.step()).loss);
       run.dispose();
+      useFusedKernels(false);
       return losses;
     };
     const wasm = await curve('wasm');
     const gpu = await curve('webgpu');
+    const fused = await curve('webgpu', true);
     expect(wasm[9]).toBeLessThan(wasm[0] - 0.5); // it trains at all
     for (let i = 0; i < 10; i++) expect(Math.abs(gpu[i] - wasm[i]), `step ${i + 1}: webgpu ${gpu[i]}, wasm ${wasm[i]}`).toBeLessThan(2e-3);
+    for (let i = 0; i < 10; i++) expect(Math.abs(fused[i] - gpu[i]), `step ${i + 1}: fused ${fused[i]}, stock ${gpu[i]}`).toBeLessThan(2e-3);
   });
 });
 

@@ -1,10 +1,14 @@
 // The switch: off by default, and wired into the model. A nano model's SFT loss and parameter gradients
-// (both fused kernels inside: five RMSNorms and the target log-probs) agree with the switch on and off:
+// (every fused kernel inside: five RMSNorms, two attentions over repeated GQA heads, the target log-probs)
+// agree with the switch on and off, as do the log-probs and gradients of a left-padded batch (fully masked
+// padding query rows) and the logits of a KV-cache prefill and decode step (one query over every slot):
 // exactly on CPU, where the switch must change nothing; within 1e-4 on WebGPU, where the programs run.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from '../config';
-import { initParams, maskedNll, tokenLogProbsAndEntropy } from '../model';
+import { decodeStep, prefill } from '../generate';
+import { createKVCache } from '../kv_cache';
+import { initParams, maskedNll, tokenLogProbs, tokenLogProbsAndEntropy } from '../model';
 import { testBackends, useBackend } from '../test_backends';
 import { checkTensor } from './check_tensor';
 import { fusedKernelsOn, useFusedKernels } from './fused';
@@ -40,5 +44,45 @@ describe.each(backends)('fused kernels in the model on %s', (backend) => {
       expect(await checkTensor(on.grads[v.name], off.grads[v.name], `${backend} d ${name}`)).toBeLessThanOrEqual(tol);
     }
     tf.dispose([ids, targets, mask, ...Object.values(params), ...[on, off].flatMap((r) => [r.value, r.logps, r.entropy, ...Object.values(r.grads)])]);
+  });
+
+  it(`a left-padded batch: log-probs and gradients with the switch on = off (max error ≤ ${tol})`, async () => {
+    const params = initParams({ ...cfg, initializer_range: 0.3 }, 4);
+    const ids = tf.tensor2d([[0, 0, 0, 1, 5, 9], [1, 8, 8, 2, 6, 11]], undefined, 'int32');
+    const targets = tf.tensor2d([[0, 0, 1, 5, 9, 4], [8, 8, 2, 6, 11, 13]], undefined, 'int32');
+    const attentionMask = tf.tensor2d([[0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1]], undefined, 'int32');
+    const weights = tf.tensor2d([[0.5, -1, 2, 1, 0.3, -0.7], [1, 0.2, -0.4, 0.9, -1.1, 0.6]]); // padding rows too: their gradients flow in stock
+    const run = (on: boolean) => {
+      useFusedKernels(on);
+      const logps = tokenLogProbs(params, cfg, ids, targets, { attentionMask });
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(tokenLogProbs(params, cfg, ids, targets, { attentionMask }), weights)) as tf.Scalar);
+      return { logps, value, grads };
+    };
+    const off = run(false), on = run(true);
+    expect(await checkTensor(on.logps, off.logps, `${backend} padded logps`)).toBeLessThanOrEqual(tol);
+    expect(await checkTensor(on.value, off.value, `${backend} padded weighted sum`)).toBeLessThanOrEqual(tol);
+    for (const [name, v] of Object.entries(params)) {
+      expect(await checkTensor(on.grads[v.name], off.grads[v.name], `${backend} padded d ${name}`)).toBeLessThanOrEqual(tol);
+    }
+    tf.dispose([ids, targets, attentionMask, weights, ...Object.values(params), ...[on, off].flatMap((r) => [r.logps, r.value, ...Object.values(r.grads)])]);
+  });
+
+  it(`KV-cache prefill and decode logits with the switch on = off (max error ≤ ${tol})`, async () => {
+    const params = initParams({ ...cfg, initializer_range: 0.3 }, 5);
+    const ids = tf.tensor2d([[0, 0, 1, 5], [1, 7, 3, 9]], undefined, 'int32');
+    const mask = tf.tensor2d([[0, 0, 1, 1], [1, 1, 1, 1]], undefined, 'int32');
+    const tok = tf.tensor1d([12, 13], 'int32');
+    const run = (on: boolean) => {
+      useFusedKernels(on);
+      const cache = createKVCache(cfg, 2, 7);
+      const first = prefill(params, cfg, cache, ids, mask);
+      const next = decodeStep(params, cfg, cache, tok, [2, 4], 4); // one query against all 7 slots
+      cache.dispose();
+      return [first, next];
+    };
+    const off = run(false), on = run(true);
+    expect(await checkTensor(on[0], off[0], `${backend} prefill logits`)).toBeLessThanOrEqual(tol);
+    expect(await checkTensor(on[1], off[1], `${backend} decode logits`)).toBeLessThanOrEqual(tol);
+    tf.dispose([ids, mask, tok, ...Object.values(params), ...on, ...off]);
   });
 });

@@ -18,6 +18,7 @@ export function applyWorkerEvent(e: WorkerEvent): void {
     case 'run': void applyRunEvent(e); break;
     case 'run-status': void applyRunStatus(e); break;
     case 'memory': set({ memory: e.memory }); break;
+    case 'smoke': set((st) => ({ smoke: { ...st.smoke, steps: [...st.smoke.steps, e.step] } })); break;
     case 'judge-trace': applyJudgeEvent(e); break;
     case 'error':
       if (e.fatal) set({ fatalError: `${e.where}: ${e.message}` });

@@ -6,6 +6,8 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { BROWSER_ORDER, initBackend } from '../engine/backend';
+import { createSmokeRun } from '../train/smoke';
+import { yieldToMessages } from '../train/yield_to_messages';
 import { createJudgeHost } from './judge_host';
 import type { EngineApi, EventSink, MemoryReport, WorkerEvent } from './protocol';
 import { createRunHost } from './run_host';
@@ -39,6 +41,24 @@ const api: EngineApi = {
   },
   async memory() {
     return tf.memory() as MemoryReport;
+  },
+  async smokeTrain() {
+    if (runs.busy()) throw new Error('The engine check waits for the playing run: pause it first');
+    const run = createSmokeRun();
+    try {
+      let first = NaN, last = NaN, steps = 0;
+      while (!run.done()) {
+        const step = await run.step();
+        if (steps++ === 0) first = step.loss;
+        last = step.loss;
+        emit({ kind: 'smoke', step });
+        await yieldToMessages();
+      }
+      return { first, last, steps };
+    } finally {
+      run.dispose();
+      emit({ kind: 'memory', memory: tf.memory() as MemoryReport });
+    }
   },
   startRun: (req) => runs.startRun(req),
   play: () => runs.play(),

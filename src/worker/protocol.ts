@@ -8,6 +8,7 @@ import type { RunStatus } from '../train/lab_store';
 import type { StageName, StageOutput } from '../train/grpo_step';
 import type { PhaseProgress, PipelineEvent } from '../train/pipeline';
 import type { RunConfig } from '../train/run_config';
+import type { SmokeStep } from '../train/smoke';
 import type { JudgeApi, JudgeEvent } from './judge_protocol';
 
 export interface MemoryReport {
@@ -22,6 +23,8 @@ export type WorkerEvent =
   | { kind: 'run'; runId: string; events: PipelineEvent[]; progress: PhaseProgress[] }
   | { kind: 'run-status'; runId: string; status: RunStatus; error?: string }
   | { kind: 'memory'; memory: MemoryReport }
+  /** One step of the engine check (the smoke train). */
+  | { kind: 'smoke'; step: SmokeStep }
   /** A failure outside a run's step (e.g. the GPU device was lost); `fatal` means reload to go on. */
   | { kind: 'error'; where: string; message: string; fatal: boolean }
   | JudgeEvent;
@@ -72,4 +75,7 @@ export interface EngineApi extends RunApi, JudgeApi {
   /** Picks the backend (WebGPU, else WASM, WebGL, CPU) and says which and why. */
   init(opts: { forceBackend?: BackendName }): Promise<BackendReport>;
   memory(): Promise<MemoryReport>;
+  /** The engine check: `nano` learns a short built-in text for a few dozen steps, each step streamed as
+   * a 'smoke' event; resolves with the first and last loss. Refused while a run is playing. */
+  smokeTrain(): Promise<{ first: number; last: number; steps: number }>;
 }

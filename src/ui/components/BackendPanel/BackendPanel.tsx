@@ -1,16 +1,21 @@
-// Which tfjs backend runs, on what adapter, why each better one was skipped, and the engine's memory.
+// Which tfjs backend runs, on what adapter, why each better one was skipped, the engine's memory, and
+// the engine check: a few dozen nano steps on a built-in text whose loss must fall.
 import { memo } from 'react';
 import type { BackendReport } from '../../../engine/backend';
+import type { EngineSlice } from '../../../state/engine_slice';
 import type { MemoryReport } from '../../../worker/protocol';
+import { MetricChart } from '../MetricChart/MetricChart';
 
 export interface BackendPanelProps {
   report: BackendReport | null;
   memory: MemoryReport | null;
+  smoke: EngineSlice['smoke'];
+  onCheck: () => void;
 }
 
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
-export const BackendPanel = memo(function BackendPanel({ report, memory }: BackendPanelProps) {
+export const BackendPanel = memo(function BackendPanel({ report, memory, smoke, onCheck }: BackendPanelProps) {
   if (!report) return <section className="panel">Starting the engine…</section>;
   const a = report.adapter;
   return (
@@ -34,6 +39,28 @@ export const BackendPanel = memo(function BackendPanel({ report, memory }: Backe
           {report.skipped.map((s) => <li key={s.name}>{s.name} skipped: {s.reason}</li>)}
         </ul>
       )}
+      <p>
+        <button type="button" onClick={onCheck} disabled={smoke.running} title="Trains the nano model on a short built-in trace for 40 steps in the worker: the loss must fall">
+          Check the engine
+        </button>{' '}
+        <SmokeSummary smoke={smoke} />
+      </p>
+      {smoke.steps.length > 0 && (
+        <MetricChart title="engine check loss" height={140} series={[{ name: 'loss', points: smoke.steps.map((x) => ({ step: x.step, value: x.loss })) }]}
+          description="Token NLL of nano on the built-in trace; from ~ln(120) = 4.8 it should fall below 1 within 40 steps." />
+      )}
     </section>
   );
 });
+
+function SmokeSummary({ smoke }: { smoke: EngineSlice['smoke'] }) {
+  if (smoke.error) return <span className="error" role="alert">{smoke.error}</span>;
+  const n = smoke.steps.length;
+  if (n === 0) return smoke.running ? <span>starting…</span> : null;
+  const first = smoke.steps[0], last = smoke.steps[n - 1];
+  return (
+    <span data-testid="engine-check">
+      loss {first.loss.toFixed(3)} → {last.loss.toFixed(3)} in {n} steps, {last.tokensPerSecond.toFixed(0)} tokens/s{smoke.running ? '…' : ''}
+    </span>
+  );
+}

@@ -1,0 +1,17 @@
+// The engine check: a few dozen steps of `nano` on a built-in text, in the worker, to show that this
+// backend trains (the loss falls) before a long run is started.
+import { getEngine } from '../worker/client';
+import { useAppStore } from './store';
+
+const set = useAppStore.setState;
+
+export async function runEngineCheck(): Promise<void> {
+  if (useAppStore.getState().smoke.running) return;
+  set({ smoke: { running: true, steps: [], error: null } });
+  try {
+    await getEngine().smokeTrain();
+    set((s) => ({ smoke: { ...s.smoke, running: false } }));
+  } catch (e) {
+    set((s) => ({ smoke: { ...s.smoke, running: false, error: (e as Error).message } }));
+  }
+}

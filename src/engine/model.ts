@@ -1,8 +1,8 @@
 // A Llama-family decoder in plain tfjs ops, with Hugging Face semantics so checkpoints move both ways:
 // RMSNorm, rotary embeddings (rotate-half), grouped-query attention, SwiGLU MLP, optional tied head.
 // Dimension letters: B batch, T time, C hidden, H heads, Hkv key/value heads, D head dim, V vocab.
-// Leaves out: dropout, biases, rope scaling, sliding windows. RMSNorm, attention, SwiGLU and the target
-// log-probs run as fused WebGPU programs when engine/kernels/fused.ts's switch is on (off by default:
+// Leaves out: dropout, biases, rope scaling, sliding windows. RMSNorm, RoPE (with the q/k head split),
+// attention, SwiGLU and the target log-probs run as fused WebGPU programs when engine/kernels/fused.ts's switch is on (off by default:
 // stock ops, the reference each fused kernel is tested against).
 import * as tf from '@tensorflow/tfjs';
 import { headDim, type LlamaConfig } from './config';
@@ -10,6 +10,7 @@ import { attendFused, attendStock } from './kernels/attention';
 import { fusedKernelsOn } from './kernels/fused';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
 import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
+import { applyRopeFused, applyRopeStock, ropeHeadsFused, ropeHeadsStock, splitHeads } from './kernels/rope';
 import { swigluFused, swigluStock } from './kernels/swiglu';
 import { paramShapes } from './param_names';
 import { createRng } from './rng';
@@ -91,23 +92,15 @@ export function ropeTables(positions: tf.Tensor, cfg: LlamaConfig): { cos: tf.Te
   return { cos: tf.cos(freqs), sin: tf.sin(freqs) };
 }
 
-/** rotate_half(x) = concat(−x₂, x₁) over the last axis. */
-function rotateHalf(x: tf.Tensor): tf.Tensor {
-  const D = x.shape[x.shape.length - 1];
-  const [x1, x2] = tf.split(x, [D / 2, D / 2], -1);
-  return tf.concat([tf.neg(x2), x1], -1);
-}
-
-/** x·cos + rotate_half(x)·sin, for x [B, H, T, D] and tables [B, 1, T, D]. */
+/** x·cos + rotate_half(x)·sin, for x [B, H, T, D] and tables [B|1, 1, T, D]; one WebGPU program each way when fused kernels are on. */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
-  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
+  return fusedKernelsOn() ? applyRopeFused(x, cos, sin) : applyRopeStock(x, cos, sin);
 }
 
-/** [B, T, H·D] → [B, H, T, D] */
-const splitHeads = (x: tf.Tensor, H: number, D: number) => {
-  const [B, T] = x.shape;
-  return tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]);
-};
+/** applyRope(splitHeads(x)): rotated heads [B, H, T, D] from a projection output [B, T, H·D]; one WebGPU program each way, no transpose, when fused kernels are on. */
+function ropeHeads(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  return fusedKernelsOn() ? ropeHeadsFused(x, H, cos, sin) : ropeHeadsStock(x, H, cos, sin);
+}
 
 /** Repeats each KV head H/Hkv times: [B, Hkv, T, D] → [B, H, T, D] (HF's repeat_kv). */
 export function repeatKv(x: tf.Tensor, groups: number): tf.Tensor {
@@ -126,7 +119,7 @@ export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor
 export function layerKv(p: ModelParams, cfg: LlamaConfig, l: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor) {
   const pre = `model.layers.${l}.self_attn.`, D = headDim(cfg), Hkv = cfg.num_key_value_heads;
   return {
-    k: applyRope(splitHeads(linear(h, p[pre + 'k_proj.weight']), Hkv, D), cos, sin),
+    k: ropeHeads(linear(h, p[pre + 'k_proj.weight']), Hkv, cos, sin),
     v: splitHeads(linear(h, p[pre + 'v_proj.weight']), Hkv, D),
   };
 }
@@ -136,10 +129,10 @@ export function block(
   p: ModelParams, cfg: LlamaConfig, l: number, x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, bias: tf.Tensor,
   kvFor: (h: tf.Tensor) => { k: tf.Tensor; v: tf.Tensor },
 ): tf.Tensor {
-  const pre = `model.layers.${l}.`, D = headDim(cfg), H = cfg.num_attention_heads;
+  const pre = `model.layers.${l}.`, H = cfg.num_attention_heads;
   const [B, T, C] = x.shape;
   const h = rmsNorm(x, p[pre + 'input_layernorm.weight'], cfg.rms_norm_eps);
-  const q = applyRope(splitHeads(linear(h, p[pre + 'self_attn.q_proj.weight']), H, D), cos, sin);
+  const q = ropeHeads(linear(h, p[pre + 'self_attn.q_proj.weight']), H, cos, sin);
   const { k, v } = kvFor(h);
   const groups = H / cfg.num_key_value_heads;
   const y = attend(q, repeatKv(k, groups), repeatKv(v, groups), bias); // [B, H, T, D]

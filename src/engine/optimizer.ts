@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { adamwUpdateFused } from './kernels/adamw';
 import { fusedKernelsOn, onWebGPU } from './kernels/fused';
+import { sumSquaresFused, sumSquaresStock } from './kernels/grad_norm';
 
 export interface AdamWConfig {
   lr: number; // used when apply() is given no lr
@@ -134,8 +135,10 @@ export function clipByGlobalNorm<G extends Record<string, tf.Tensor>>(grads: G, 
 export function clipCoefficient(grads: Record<string, tf.Tensor>, maxNorm: number): { coef: tf.Scalar | null; norm: tf.Scalar } {
   const names = Object.keys(grads);
   if (names.length === 0) throw new Error('clipByGlobalNorm: no gradients');
-  // stack+sum, not addN: WebGPU's AddN binds every input at once and fails past 8 storage buffers
-  const norm = tf.tidy(() => tf.sqrt(tf.sum(tf.stack(names.map((n) => tf.sum(tf.square(grads[n]))))))) as tf.Scalar;
+  // Σ g² per gradient, then stack+sum, not addN: WebGPU's AddN binds every input at once and fails past 8
+  // storage buffers. With fused kernels on WebGPU, ⌈P / 7⌉ programs write the [P] sums (kernels/grad_norm.ts).
+  const gs = names.map((n) => grads[n]);
+  const norm = tf.tidy(() => tf.sqrt(tf.sum(fusedKernelsOn() && onWebGPU() ? sumSquaresFused(gs) : sumSquaresStock(gs)))) as tf.Scalar;
   if (!(maxNorm > 0) || maxNorm === Infinity) return { coef: null, norm };
   return { coef: tf.tidy(() => tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1)) as tf.Scalar, norm };
 }

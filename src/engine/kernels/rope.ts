@@ -1,0 +1,173 @@
+// Rotary position embeddings, Hugging Face rotate-half: y = x·cos + rotate_half(x)·sin over the head dim,
+// rotate_half(x) = concat(−x₂, x₁) with x₁, x₂ the two halves. With h = D/2 and d < h:
+//   y[d]     = x[d]·cos[d]         − x[d + h]·sin[d]
+//   y[d + h] = x[d + h]·cos[d + h] + x[d]·sin[d + h]
+// The backward is the transposed rotation (the tables are constants): with g the upstream gradient,
+//   dx = g·cos + rotate_half_transposed(g·sin),  rotate_half_transposed(u) = concat(u₂, −u₁), i.e.
+//   dx[d] = g[d]·cos[d] + g[d + h]·sin[d + h],   dx[d + h] = g[d + h]·cos[d + h] − g[d]·sin[d].
+// Dimension letters: B batch, H heads, T time, D head dim (even). Tables are [B|1, H|1, T|1, D] (ropeTables
+// gives [B|1, 1, T, D]), read with their own strides: no broadcast copy is made.
+// applyRopeStock and ropeHeadsStock are the reference: the stock ops model.ts has always used (split,
+// neg, concat, two muls and an add; ropeHeads also the head-split reshape + transpose). Fused, as WebGPU
+// programs, and elsewhere the stock ops:
+//   applyRopeFused  x [B, H, T, D] → y [B, H, T, D]:    forward 1 program, backward 1.
+//   ropeHeadsFused  x [B, T, H·D]  → y [B, H, T, D]:    the head split fused in: the projection output
+//                   goes straight to rotated heads (forward 1 program, a thread per output element reading
+//                   x in its [B, T, H, D] order), and the backward writes dx back in that order (1 program),
+//                   so no transpose is dispatched either way. model.ts's q and k take this one.
+// Both are one shader with the x-side layout baked in (bhtd or bthd); the output side is always
+// [B, H, T, D] forward and x's layout backward. No gradient for the tables: they come from positions.
+// Leaves out: repeating KV heads (GQA) inside the program (the KV cache stores unrepeated keys), the v
+// head split (a plain transpose, one dispatch either way), rope scaling, vec4 loads.
+// Run the tests: npx vitest run src/engine/kernels/rope.test.ts
+import * as tf from '@tensorflow/tfjs';
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { onWebGPU } from './fused';
+import { registerWebGPUKernel, ROW_THREADS, runKernel } from './webgpu_program';
+
+/** rotate_half(x) = concat(−x₂, x₁) over the last axis. */
+function rotateHalf(x: tf.Tensor): tf.Tensor {
+  const D = x.shape[x.shape.length - 1];
+  const [x1, x2] = tf.split(x, [D / 2, D / 2], -1);
+  return tf.concat([tf.neg(x2), x1], -1);
+}
+
+/** The stock composition: x·cos + rotate_half(x)·sin for x [B, H, T, D], tables broadcastable to it. */
+export function applyRopeStock(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
+}
+
+/** [B, T, H·D] → [B, H, T, D]: a free reshape, then a transpose (one copy program on WebGPU). */
+export function splitHeads(x: tf.Tensor, H: number, D: number): tf.Tensor {
+  const [B, T] = x.shape;
+  return tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]);
+}
+
+/** The stock composition for projection outputs: rotated heads [B, H, T, D] from x [B, T, H·D]. */
+export function ropeHeadsStock(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  return applyRopeStock(splitHeads(x, H, x.shape[2]! / H), cos, sin);
+}
+
+/** Which order the x side (x forward, dx backward) is stored in; the other side is always [B, H, T, D]. */
+type Layout = 'bhtd' | 'bthd';
+
+/** WGSL: flat index of (b, h, t, d) in each layout, and of the tables (a broadcast axis is read at 0). */
+const INDEX = `
+  fn bhtd(b : i32, h : i32, t : i32, d : i32) -> i32 { return ((b * uniforms.heads + h) * uniforms.seq + t) * uniforms.dim + d; }
+  fn bthd(b : i32, h : i32, t : i32, d : i32) -> i32 { return ((b * uniforms.seq + t) * uniforms.heads + h) * uniforms.dim + d; }
+  fn tableAt(b : i32, h : i32, t : i32, d : i32) -> i32 {
+    let s = uniforms.cosShape;
+    return ((select(b, 0, s[0] == 1) * s[1] + select(h, 0, s[1] == 1)) * s[2] + select(t, 0, s[2] == 1)) * s[3] + d;
+  }
+`;
+
+/** WGSL: (b, h, t, d) of the output's flat index i, in the output's layout. */
+const decode = (layout: Layout) => layout === 'bhtd' ? `
+    let d = i % uniforms.dim;
+    let t = (i / uniforms.dim) % uniforms.seq;
+    let h = (i / (uniforms.dim * uniforms.seq)) % uniforms.heads;
+    let b = i / (uniforms.dim * uniforms.seq * uniforms.heads);` : `
+    let d = i % uniforms.dim;
+    let h = (i / uniforms.dim) % uniforms.heads;
+    let t = (i / (uniforms.dim * uniforms.heads)) % uniforms.seq;
+    let b = i / (uniforms.dim * uniforms.heads * uniforms.seq);`;
+
+/**
+ * A thread per output element. Forward: y (bhtd) from x (in `layout`); backward: dx (in `layout`) from
+ * dy (bhtd). `p` is d's partner in the other half; `lo` says d is in the first half.
+ */
+class RopeProgram implements WebGPUProgram {
+  outputShape: number[];
+  shaderKey: string;
+  variableNames: string[];
+  uniforms = 'heads : i32, seq : i32, dim : i32,';
+  workgroupSize: [number, number, number] = [ROW_THREADS, 1, 1];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  size = true;
+  private readonly source: string;
+
+  constructor(outputShape: number[], layout: Layout, backward: boolean) {
+    this.outputShape = outputShape;
+    this.shaderKey = `rubricRope_${layout}_${backward ? 'grad' : 'fwd'}`;
+    this.variableNames = [backward ? 'dy' : 'x', 'cos', 'sin'];
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    // tfjs folds more than 65535 workgroups into 2-D; getGlobalIndex() then counts across both axes
+    this.dispatch = [Math.ceil(tf.util.sizeFromShape(outputShape) / ROW_THREADS), 1, 1];
+    const inAt = backward ? 'bhtd' : layout; // where the input lives
+    const body = backward ? `
+        let u = dy[${inAt}(b, h, t, p)] * sin[tableAt(b, h, t, p)];
+        result[i] = dy[${inAt}(b, h, t, d)] * cos[tableAt(b, h, t, d)] + select(-u, u, lo);` : `
+        let xp = x[${inAt}(b, h, t, p)];
+        let k = tableAt(b, h, t, d);
+        result[i] = x[${inAt}(b, h, t, d)] * cos[k] + select(xp, -xp, lo) * sin[k];`;
+    this.source = `
+      ${INDEX}
+      fn main(i : i32) {
+        if (i < uniforms.size) {
+          ${decode(backward ? layout : 'bhtd')}
+          let half = uniforms.dim / 2;
+          let lo = d < half;
+          let p = select(d - half, d + half, lo);
+          ${body}
+        }
+      }`;
+  }
+
+  getUserCode(): string {
+    return this.source;
+  }
+}
+
+const FORWARD = 'RubricRope', BACKWARD = 'RubricRopeGrad';
+
+/** The uniforms of both directions: heads, time, head dim. */
+const dims = (a: tf.NamedAttrMap) => [a.heads, a.seq, a.dim].map((n) => ({ type: 'int32', data: [n as number] }));
+
+/** y [B, H, T, D] from x (in attrs.layout), cos, sin [4-D, broadcastable]. */
+registerWebGPUKernel(FORWARD, (backend, { x, cos, sin }, a) => backend.runWebGPUProgram(
+  new RopeProgram([a.batch, a.heads, a.seq, a.dim] as number[], a.layout as Layout, false), [x, cos, sin], 'float32', dims(a)));
+
+/** dx (shaped and ordered like x, attrs.xShape) from dy [B, H, T, D], cos, sin. */
+registerWebGPUKernel(BACKWARD, (backend, { dy, cos, sin }, a) => backend.runWebGPUProgram(
+  new RopeProgram(a.xShape as number[], a.layout as Layout, true), [dy, cos, sin], 'float32', dims(a)));
+
+/** A table as rank 4, checked to broadcast to [B, H, T, D]. */
+function table4d(t: tf.Tensor, full: number[]): tf.Tensor {
+  tf.util.assert(t.dtype === 'float32' && t.rank <= 4, () => `rope table must be float32 of rank ≤ 4, got ${t.dtype} [${t.shape}]`);
+  const shape = [...new Array(4 - t.rank).fill(1), ...t.shape];
+  tf.util.assert(shape[3] === full[3] && shape.every((n, a) => n === 1 || n === full[a]), () => `rope table [${t.shape}] does not broadcast to [${full}]`);
+  return tf.reshape(t, shape);
+}
+
+/** One program each way; x is [B, H, T, D] (bhtd) or [B, T, H·D] (bthd). */
+function ropeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, layout: Layout, H: number): tf.Tensor {
+  tf.util.assert(x.dtype === 'float32' && x.rank === (layout === 'bhtd' ? 4 : 3), () => `rope: x must be float32 [${layout === 'bhtd' ? 'B, H, T, D' : 'B, T, H·D'}], got ${x.dtype} [${x.shape}]`);
+  const [B, T] = layout === 'bhtd' ? [x.shape[0], x.shape[2]!] : [x.shape[0], x.shape[1]!];
+  const D = layout === 'bhtd' ? x.shape[3]! : x.shape[2]! / H;
+  tf.util.assert(D % 2 === 0 && Number.isInteger(D), () => `rope: head dim ${D} must be an even integer`);
+  const full = [B, H, T, D];
+  tf.util.assertShapesMatch(cos.shape, sin.shape, 'rope: cos and sin');
+  const c4 = table4d(cos, full), s4 = table4d(sin, full);
+  const attrs = { batch: B, heads: H, seq: T, dim: D, layout, xShape: x.shape };
+  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([c4, s4]); // reshapes made in the forward pass: only saved tensors outlive it
+    return {
+      value: runKernel(FORWARD, { x: xi, cos: c4, sin: s4 }, attrs),
+      gradFunc: (dy: tf.Tensor, [cs, ss]: tf.Tensor[]) => runKernel(BACKWARD, { dy, cos: cs, sin: ss }, attrs),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x);
+}
+
+/** x·cos + rotate_half(x)·sin for x [B, H, T, D]: one WebGPU program forward, one backward; applyRopeStock elsewhere. */
+export function applyRopeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  if (!onWebGPU()) return applyRopeStock(x, cos, sin);
+  return ropeFused(x, cos, sin, 'bhtd', x.shape[1]!);
+}
+
+/** Rotated heads [B, H, T, D] from a projection output x [B, T, H·D]: one program each way; ropeHeadsStock elsewhere. */
+export function ropeHeadsFused(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  if (!onWebGPU()) return ropeHeadsStock(x, H, cos, sin);
+  return ropeFused(x, cos, sin, 'bthd', H);
+}

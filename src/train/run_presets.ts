@@ -13,8 +13,8 @@ export const RUN_PRESETS: readonly RunPreset[] = [
       'grpo.steps': '4', 'grpo.numGenerations': '4', 'grpo.promptsPerStep': '2', 'grpo.maxCompletionLength': '144', 'eval.maxCompletionLength': '144', 'eval.batchSize': '16' } },
   { id: 'no-rubric', label: 'No-rubric ablation (tiny)', overrides: { noRubric: 'true' },
     description: 'The recipe with traces that skip the rubric/solution block: how much does writing rubrics first help?' },
-  { id: 'small', label: 'Small model (real GPUs)', overrides: { preset: 'small', 'sft.lr': '1e-3', 'grpo.lr': '3e-4' },
-    description: 'A ~4M-parameter judge for a real GPU: the same recipe, lower learning rates.' },
+  { id: 'small', label: 'Small model (real GPUs)', overrides: { preset: 'small', 'sft.lr': '1e-3' },
+    description: 'A ~4M-parameter judge for a real GPU: the same recipe, a lower distillation learning rate.' },
 ];
 
 export function runPresetConfig(id: string): RunConfig {

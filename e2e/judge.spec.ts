@@ -11,7 +11,8 @@ async function openJudge(page: Page) {
   await page.goto('/');
   await importCheckpoint(page, 'e2e/fixtures/nano-judge', 'nano-fixture');
   await page.getByRole('link', { name: 'Judge' }).click();
-  await expect(page.getByLabel('checkpoint')).toContainText('nano-fixture');
+  await expect(page.getByRole('link', { name: 'Judge' })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByLabel('checkpoint', { exact: true })).toContainText('nano-fixture');
 }
 
 async function fill(page: Page, prompt: string, a: string, b: string, maxNewTokens = 40) {

@@ -12,8 +12,9 @@ export interface EngineSlice {
   fatalError: string | null; // e.g. the GPU device was lost: reload to go on
   storageWarning: string | null; // IndexedDB unavailable: nothing persists
   smoke: { running: boolean; steps: SmokeStep[]; error: string | null }; // the engine check
+  fusedKernels: boolean; // our WebGPU programs instead of stock tfjs ops (WebGPU only)
 }
 
-export const engineInitial: EngineSlice = { backend: null, backendError: null, memory: null, fatalError: null, storageWarning: null, smoke: { running: false, steps: [], error: null } };
+export const engineInitial: EngineSlice = { backend: null, backendError: null, memory: null, fatalError: null, storageWarning: null, smoke: { running: false, steps: [], error: null }, fusedKernels: false };
 
 export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = () => ({ ...engineInitial });

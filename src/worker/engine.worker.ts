@@ -6,6 +6,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { BROWSER_ORDER, initBackend } from '../engine/backend';
+import { useFusedKernels } from '../engine/kernels/fused';
 import { createSmokeRun } from '../train/smoke';
 import { yieldToMessages } from '../train/yield_to_messages';
 import { createJudgeHost } from './judge_host';
@@ -41,6 +42,11 @@ const api: EngineApi = {
   },
   async memory() {
     return tf.memory() as MemoryReport;
+  },
+  async setFusedKernels(on) {
+    if (runs.busy()) throw new Error('Switching kernels waits for the playing run: pause it first');
+    useFusedKernels(on);
+    return on;
   },
   async smokeTrain() {
     if (runs.busy()) throw new Error('The engine check waits for the playing run: pause it first');

@@ -78,4 +78,6 @@ export interface EngineApi extends RunApi, JudgeApi {
   /** The engine check: `nano` learns a short built-in text for a few dozen steps, each step streamed as
    * a 'smoke' event; resolves with the first and last loss. Refused while a run is playing. */
   smokeTrain(): Promise<{ first: number; last: number; steps: number }>;
+  /** Our fused WebGPU programs instead of stock tfjs ops (engine/kernels); refused while a run is playing. */
+  setFusedKernels(on: boolean): Promise<boolean>;
 }

@@ -5,10 +5,9 @@
 // with a parameter are not written, numTensors stays flat, and the dispatches per optimizer step.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { installCounters } from '../instrument';
 import { clipByGlobalNorm, clipCoefficient, createAdamW, type AdamW } from '../optimizer';
 import { testBackends, useBackend } from '../test_backends';
-import { checkTensor, randn } from './check_tensor';
+import { checkTensor, dispatches, randn } from './check_tensor';
 import { useFusedKernels } from './fused';
 
 const backends = await testBackends();
@@ -38,14 +37,6 @@ function scaledStep(opt: AdamW, grads: Record<string, tf.Tensor>, lr: number): v
   tf.tidy(() => opt.apply(grads, lr, clipCoefficient(grads, MAX_NORM).coef!));
 }
 
-/** GPU dispatches issued by f. */
-function dispatches(f: () => void): number {
-  const counters = installCounters();
-  counters.reset();
-  f();
-  counters.uninstall();
-  return counters.counts.gpuDispatches;
-}
 
 describe.each(backends)('fused AdamW update on %s', (backend) => {
   beforeAll(() => useBackend(backend));

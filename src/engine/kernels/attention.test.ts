@@ -6,10 +6,9 @@
 // dispatch counts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { installCounters } from '../instrument';
 import { attend, maskTensors, NEG_SCORE } from '../model';
 import { testBackends, useBackend } from '../test_backends';
-import { checkTensor, randn } from './check_tensor';
+import { checkTensor, dispatches, randn } from './check_tensor';
 import { useFusedKernels } from './fused';
 import { attendFused, attendStock } from './attention';
 
@@ -22,14 +21,6 @@ function valueAndGrads(att: Attend, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bi
   return [att(q, k, v, bias), ...tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => att(a, b, c, bias))([q, k, v], dy)];
 }
 
-/** GPU dispatches issued by f (its result is disposed). */
-function dispatches(f: () => tf.TensorContainer): number {
-  const counters = installCounters();
-  counters.reset();
-  tf.dispose(f());
-  counters.uninstall();
-  return counters.counts.gpuDispatches;
-}
 
 /** [B, 1, T, T] from maskTensors: causal, and sequence b > 0 left-padded by b + 2 (its first query rows see no key). */
 function causalPaddingBias(B: number, T: number): tf.Tensor {

@@ -1,6 +1,8 @@
-// Test helpers for the kernels: seeded random inputs, and llm.c's check_tensor — the max |a − b| between
-// a kernel's output and its reference, printed with a label so a passing run still shows the margin.
+// Test helpers for the kernels: seeded random inputs, llm.c's check_tensor — the max |a − b| between a
+// kernel's output and its reference, printed with a label so a passing run still shows the margin — and
+// the GPU dispatches a call issues.
 import * as tf from '@tensorflow/tfjs';
+import { installCounters } from '../instrument';
 import { createRng } from '../rng';
 
 /** A standard-normal float32 tensor, the same for the same seed on every backend. */
@@ -17,4 +19,13 @@ export async function checkTensor(a: tf.Tensor, b: tf.Tensor, label: string): Pr
   for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i] - y[i]));
   console.log(`${label}: maxdiff ${max.toExponential(2)}`);
   return max;
+}
+
+/** GPU dispatches issued by f (a returned tensor is disposed), counted at the webgpu backend. */
+export function dispatches(f: () => tf.TensorContainer | void): number {
+  const counters = installCounters();
+  counters.reset();
+  tf.dispose(f() ?? []);
+  counters.uninstall();
+  return counters.counts.gpuDispatches;
 }

@@ -5,10 +5,9 @@
 // bits on a second run (no atomics), no leaked tensors, and the GPU dispatch counts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { installCounters } from '../instrument';
 import { clipCoefficient } from '../optimizer';
 import { testBackends, useBackend } from '../test_backends';
-import { randn } from './check_tensor';
+import { dispatches, randn } from './check_tensor';
 import { useFusedKernels } from './fused';
 import { sumSquaresFused, sumSquaresStock } from './grad_norm';
 
@@ -36,14 +35,6 @@ async function checkRelative(a: tf.Tensor, b: tf.Tensor, label: string): Promise
   return max;
 }
 
-/** GPU dispatches issued by f (its result is disposed). */
-function dispatches(f: () => tf.TensorContainer): number {
-  const counters = installCounters();
-  counters.reset();
-  tf.dispose(f());
-  counters.uninstall();
-  return counters.counts.gpuDispatches;
-}
 
 describe.each(backends)('grad-norm kernel on %s', (backend) => {
   beforeAll(() => useBackend(backend));

@@ -4,11 +4,10 @@
 // the switch must change nothing). Also: no leaked tensors, and the GPU dispatch counts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { installCounters } from '../instrument';
 import { targetLogProbs } from '../model';
 import { createRng } from '../rng';
 import { testBackends, useBackend } from '../test_backends';
-import { checkTensor, randn } from './check_tensor';
+import { checkTensor, dispatches, randn } from './check_tensor';
 import { useFusedKernels } from './fused';
 import { gatherLogProbsFused, gatherLogProbsStock } from './log_probs';
 
@@ -29,14 +28,6 @@ function valueAndGrad(gather: Gather, logits: tf.Tensor, targets: tf.Tensor, tem
   return [gather(logits, targets, temperature), tf.grad((z: tf.Tensor) => gather(z, targets, temperature))(logits, dy)];
 }
 
-/** GPU dispatches issued by f (its result is disposed). */
-function dispatches(f: () => tf.TensorContainer): number {
-  const counters = installCounters();
-  counters.reset();
-  tf.dispose(f());
-  counters.uninstall();
-  return counters.counts.gpuDispatches;
-}
 
 describe.each(backends)('target log-prob kernel on %s', (backend) => {
   beforeAll(() => useBackend(backend));

@@ -3,10 +3,9 @@
 // where the switch must change nothing). Also: no leaked tensors, and the GPU dispatch counts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { installCounters } from '../instrument';
 import { rmsNorm } from '../model';
 import { testBackends, useBackend } from '../test_backends';
-import { checkTensor, randn } from './check_tensor';
+import { checkTensor, dispatches, randn } from './check_tensor';
 import { useFusedKernels } from './fused';
 import { rmsNormFused, rmsNormStock } from './rms_norm';
 
@@ -20,14 +19,6 @@ function valueAndGrads(norm: Norm, x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor): t
   return [norm(x, w, EPS), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => norm(a, b, EPS))([x, w], dy)];
 }
 
-/** GPU dispatches issued by f (its result is disposed). */
-function dispatches(f: () => tf.TensorContainer): number {
-  const counters = installCounters();
-  counters.reset();
-  tf.dispose(f());
-  counters.uninstall();
-  return counters.counts.gpuDispatches;
-}
 
 describe.each(backends)('RMSNorm kernel on %s', (backend) => {
   beforeAll(() => useBackend(backend));

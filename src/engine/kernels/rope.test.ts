@@ -6,10 +6,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from '../config';
-import { installCounters } from '../instrument';
 import { applyRope, maskTensors, ropeTables } from '../model';
 import { testBackends, useBackend } from '../test_backends';
-import { checkTensor, randn } from './check_tensor';
+import { checkTensor, dispatches, randn } from './check_tensor';
 import { useFusedKernels } from './fused';
 import { applyRopeFused, applyRopeStock, ropeHeadsFused, ropeHeadsStock } from './rope';
 
@@ -39,14 +38,6 @@ function valueAndGrad(rope: Rope, x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, 
   return [rope(x, cos, sin), tf.grad((a: tf.Tensor) => rope(a, cos, sin))(x, dy)];
 }
 
-/** GPU dispatches issued by f (its result is disposed). */
-function dispatches(f: () => tf.TensorContainer): number {
-  const counters = installCounters();
-  counters.reset();
-  tf.dispose(f());
-  counters.uninstall();
-  return counters.counts.gpuDispatches;
-}
 
 const CASES = [
   { name: 'left-padded positions', B: 2, H: 3, T: 13, D: 12, make: () => tables(2, 3, 13, 12) },

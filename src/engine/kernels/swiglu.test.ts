@@ -4,9 +4,8 @@
 // and the GPU dispatch counts. The model's block calls the same pair (model.ts).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { installCounters } from '../instrument';
 import { testBackends, useBackend } from '../test_backends';
-import { checkTensor, randn } from './check_tensor';
+import { checkTensor, dispatches, randn } from './check_tensor';
 import { fusedKernelsOn, useFusedKernels } from './fused';
 import { swigluFused, swigluStock } from './swiglu';
 
@@ -22,14 +21,6 @@ function valueAndGrads(glu: Glu, gate: tf.Tensor, up: tf.Tensor, dy: tf.Tensor):
   return [glu(gate, up), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => glu(a, b))([gate, up], dy)];
 }
 
-/** GPU dispatches issued by f (its result is disposed). */
-function dispatches(f: () => tf.TensorContainer): number {
-  const counters = installCounters();
-  counters.reset();
-  tf.dispose(f());
-  counters.uninstall();
-  return counters.counts.gpuDispatches;
-}
 
 describe.each(backends)('SwiGLU kernel on %s', (backend) => {
   beforeAll(() => useBackend(backend));

@@ -8,7 +8,7 @@ import type { MetricsRow } from '../../train/pipeline';
 import { applyOverrides, fieldTable } from '../../train/run_config';
 import { runPresetConfig, RUN_PRESETS } from '../../train/run_presets';
 import { etaSeconds, pause, play, setDraft, setGrpoDataset, setInitCheckpoint, startRun, stepOnce, stopRun } from '../../state/run_actions';
-import { runEngineCheck } from '../../state/engine_actions';
+import { runEngineCheck, setFusedKernels } from '../../state/engine_actions';
 import { useAppStore, type AppState } from '../../state/store';
 import { BackendPanel } from '../components/BackendPanel/BackendPanel';
 import { ConfigForm } from '../components/ConfigForm/ConfigForm';
@@ -45,11 +45,11 @@ const flatten = (o: object, prefix = ''): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? Object.entries(flatten(v, `${prefix}${k}.`)) : [[prefix + k, v]])));
 
 const selectRun = (s: AppState) => ({ run: s.run, live: s.live, busy: s.busy, runError: s.runError, samples: s.samples, metrics: s.metrics });
-const selectSetup = (s: AppState) => ({ draft: s.draft, backend: s.backend, memory: s.memory, smoke: s.smoke, checkpoints: s.checkpoints, datasets: s.datasets, initCheckpoint: s.initCheckpoint, grpoDataset: s.grpoDataset });
+const selectSetup = (s: AppState) => ({ draft: s.draft, backend: s.backend, memory: s.memory, smoke: s.smoke, fusedKernels: s.fusedKernels, checkpoints: s.checkpoints, datasets: s.datasets, initCheckpoint: s.initCheckpoint, grpoDataset: s.grpoDataset });
 
 export function TrainPage() {
   const { run, live, busy, runError, samples, metrics } = useAppStore(useShallow(selectRun));
-  const { draft, backend, memory, smoke, checkpoints, datasets, initCheckpoint, grpoDataset } = useAppStore(useShallow(selectSetup));
+  const { draft, backend, memory, smoke, fusedKernels, checkpoints, datasets, initCheckpoint, grpoDataset } = useAppStore(useShallow(selectSetup));
   const values = useMemo(() => flatten(draft), [draft]);
   const onChange = useCallback((key: string, raw: string) => {
     try {
@@ -122,7 +122,7 @@ export function TrainPage() {
         </div>
       </section>
 
-      <BackendPanel report={backend} memory={memory} smoke={smoke} onCheck={runEngineCheck} />
+      <BackendPanel report={backend} memory={memory} smoke={smoke} onCheck={runEngineCheck} fused={fusedKernels} onFused={setFusedKernels} runLoaded={live} />
 
       <section className="panel">
         <details>

@@ -11,11 +11,14 @@ export interface BackendPanelProps {
   memory: MemoryReport | null;
   smoke: EngineSlice['smoke'];
   onCheck: () => void;
+  fused: boolean;
+  onFused: (on: boolean) => void;
+  runLoaded: boolean; // kernels switch only between runs
 }
 
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
-export const BackendPanel = memo(function BackendPanel({ report, memory, smoke, onCheck }: BackendPanelProps) {
+export const BackendPanel = memo(function BackendPanel({ report, memory, smoke, onCheck, fused, onFused, runLoaded }: BackendPanelProps) {
   if (!report) return <section className="panel">Starting the engine…</section>;
   const a = report.adapter;
   return (
@@ -38,6 +41,13 @@ export const BackendPanel = memo(function BackendPanel({ report, memory, smoke, 
         <ul className="skipped">
           {report.skipped.map((s) => <li key={s.name}>{s.name} skipped: {s.reason}</li>)}
         </ul>
+      )}
+      {report.name === 'webgpu' && (
+        <p>
+          <label title="Our WGSL programs for RMSNorm, RoPE, attention, SwiGLU, log-probs, the gradient norm and AdamW: far fewer GPU dispatches per step; each is tested against the stock ops">
+            <input type="checkbox" checked={fused} disabled={runLoaded || smoke.running} onChange={(e) => onFused(e.target.checked)} /> fused WebGPU kernels (experimental)
+          </label>
+        </p>
       )}
       <p>
         <button type="button" onClick={onCheck} disabled={smoke.running} title="Trains the nano model on a short built-in trace for 40 steps in the worker: the loss must fall">

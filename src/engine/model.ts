@@ -6,7 +6,7 @@
 // stock ops, the reference each fused kernel is tested against).
 import * as tf from '@tensorflow/tfjs';
 import { headDim, type LlamaConfig } from './config';
-import { attendFused, attendStock } from './kernels/attention';
+import { attendFused, attendStock, repeatKv } from './kernels/attention';
 import { fusedKernelsOn } from './kernels/fused';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
 import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
@@ -102,17 +102,17 @@ function ropeHeads(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.Tensor): tf.
   return fusedKernelsOn() ? ropeHeadsFused(x, H, cos, sin) : ropeHeadsStock(x, H, cos, sin);
 }
 
-/** Repeats each KV head H/Hkv times: [B, Hkv, T, D] → [B, H, T, D] (HF's repeat_kv). */
-export function repeatKv(x: tf.Tensor, groups: number): tf.Tensor {
-  if (groups === 1) return x;
-  const [B, Hkv, T, D] = x.shape;
-  // rank 4, not 5: tfjs has no rank-5 tile gradient
-  return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, T * D]), [1, 1, groups, 1]), [B, Hkv * groups, T, D]);
-}
+export { repeatKv }; // HF's repeat_kv, defined beside the fused attention that does without it
 
-/** softmax(q·kᵀ/√D + bias)·v with q [B,H,Tq,D], k,v [B,H,Tk,D], bias broadcastable to [B,H,Tq,Tk]; WebGPU programs when fused kernels are on. */
+/**
+ * softmax(q·kᵀ/√D + bias)·v with q [B,H,Tq,D], k,v [B,Hkv,Tk,D] (grouped-query heads: H a multiple of
+ * Hkv), bias broadcastable to [B,H,Tq,Tk]; WebGPU programs that read the shared kv heads in place when
+ * fused kernels are on, else repeated kv heads and stock ops.
+ */
 export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): tf.Tensor {
-  return fusedKernelsOn() ? attendFused(q, k, v, bias) : attendStock(q, k, v, bias);
+  if (fusedKernelsOn()) return attendFused(q, k, v, bias);
+  const groups = q.shape[1]! / k.shape[1]!;
+  return attendStock(q, repeatKv(k, groups), repeatKv(v, groups), bias);
 }
 
 /** The rotated keys and values of one layer for these inputs, [B, Hkv, T, D] each (what the KV cache stores). */
@@ -134,8 +134,7 @@ export function block(
   const h = rmsNorm(x, p[pre + 'input_layernorm.weight'], cfg.rms_norm_eps);
   const q = ropeHeads(linear(h, p[pre + 'self_attn.q_proj.weight']), H, cos, sin);
   const { k, v } = kvFor(h);
-  const groups = H / cfg.num_key_value_heads;
-  const y = attend(q, repeatKv(k, groups), repeatKv(v, groups), bias); // [B, H, T, D]
+  const y = attend(q, k, v, bias); // [B, H, T, D]
   const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]);
   const x1 = tf.add(x, linear(merged, p[pre + 'self_attn.o_proj.weight']));
   const h2 = rmsNorm(x1, p[pre + 'post_attention_layernorm.weight'], cfg.rms_norm_eps);

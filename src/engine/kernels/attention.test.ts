@@ -10,7 +10,7 @@ import { attend, maskTensors, NEG_SCORE } from '../model';
 import { testBackends, useBackend } from '../test_backends';
 import { checkTensor, dispatches, randn } from './check_tensor';
 import { useFusedKernels } from './fused';
-import { attendFused, attendStock } from './attention';
+import { attendFused, attendStock, repeatKv } from './attention';
 
 const backends = await testBackends();
 
@@ -38,7 +38,13 @@ const CASES = [
   { name: 'padding only, Tq < Tk', B: 1, H: 2, Tq: 3, Tk: 19, D: 16, bias: () => paddingBias(19) },
   { name: 'causal, more rows than threads', B: 1, H: 1, Tq: 70, Tk: 70, D: 8, bias: () => causalPaddingBias(1, 70) },
   { name: 'two columns per thread', B: 1, H: 2, Tq: 4, Tk: 6, D: 80, bias: () => paddingBias(6) },
+  { name: 'grouped kv heads (2 per kv head), causal + padding', B: 2, H: 4, Hkv: 2, Tq: 11, Tk: 11, D: 12, bias: () => causalPaddingBias(2, 11) },
+  { name: 'grouped kv heads (3 per kv head), Tq < Tk', B: 2, H: 6, Hkv: 2, Tq: 3, Tk: 19, D: 16, bias: () => paddingBias(19) },
+  { name: 'one kv head for all', B: 1, H: 4, Hkv: 1, Tq: 9, Tk: 9, D: 8, bias: () => causalPaddingBias(1, 9) },
 ];
+
+/** The stock reference with kv heads repeated (HF's repeat_kv), for k, v [B, Hkv, Tk, D]. */
+const stockGrouped: Attend = (q, k, v, bias) => attendStock(q, repeatKv(k, q.shape[1]! / k.shape[1]!), repeatKv(v, q.shape[1]! / k.shape[1]!), bias);
 
 describe.each(backends)('attention kernel on %s', (backend) => {
   beforeAll(() => useBackend(backend));
@@ -46,15 +52,15 @@ describe.each(backends)('attention kernel on %s', (backend) => {
   // one program and the stock ops round differently; off WebGPU the switch must change nothing
   const tol = backend === 'webgpu' ? 1e-4 : 0;
 
-  it.each(CASES)(`attend with the switch on = stock ops (y, dq, dk, dv; max error ≤ ${tol}): $name, B=$B H=$H Tq=$Tq Tk=$Tk D=$D`, async ({ B, H, Tq, Tk, D, bias: makeBias }) => {
-    const q = randn([B, H, Tq, D], 1), k = randn([B, H, Tk, D], 2), v = randn([B, H, Tk, D], 3), dy = randn([B, H, Tq, D], 4);
+  it.each(CASES)(`attend with the switch on = stock ops (y, dq, dk, dv; max error ≤ ${tol}): $name, B=$B H=$H Hkv=$Hkv Tq=$Tq Tk=$Tk D=$D`, async ({ B, H, Hkv = H, Tq, Tk, D, bias: makeBias }) => {
+    const q = randn([B, H, Tq, D], 1), k = randn([B, Hkv, Tk, D], 2), v = randn([B, Hkv, Tk, D], 3), dy = randn([B, H, Tq, D], 4);
     const bias = makeBias();
-    const stock = valueAndGrads(attendStock, q, k, v, bias, dy);
+    const stock = valueAndGrads(stockGrouped, q, k, v, bias, dy);
     useFusedKernels(true);
     const fused = valueAndGrads(attend, q, k, v, bias, dy);
     const names = ['y', 'dq', 'dk', 'dv'];
     for (let i = 0; i < 4; i++) {
-      expect(await checkTensor(fused[i], stock[i], `${backend} B=${B} H=${H} Tq=${Tq} Tk=${Tk} D=${D} ${names[i]}`)).toBeLessThanOrEqual(tol);
+      expect(await checkTensor(fused[i], stock[i], `${backend} B=${B} H=${H} Hkv=${Hkv} Tq=${Tq} Tk=${Tk} D=${D} ${names[i]}`)).toBeLessThanOrEqual(tol);
     }
     tf.dispose([q, k, v, dy, bias, ...stock, ...fused]);
   });

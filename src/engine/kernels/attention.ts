@@ -1,6 +1,8 @@
 // Causal/padded attention: y = softmax(q·kᵀ/√D + bias)·v, one output row per query.
 // Dimension letters: B batch, H heads, Tq queries, Tk keys (Tq < Tk at decode time, over a cache),
-// D head dim (any value, not only powers of two); N = B·H·Tq query rows, K = B·H·Tk key rows.
+// D head dim (any value, not only powers of two); N = B·H·Tq query rows, K = B·Hkv·Tk key rows.
+// Grouped-query heads: k and v may have Hkv = H / groups heads; query head h reads kv head h / groups
+// (HF's repeat_kv), inside the programs, so no repeated copy of k and v is made or differentiated.
 // bias is additive and broadcastable to [B, H, Tq, Tk] (maskTensors gives [1|B, 1, T, T], the decode step
 // [B, 1, 1, Tk]); the programs index it with its own strides, so no [B, H, Tq, Tk] tensor is ever made.
 // attendStock is the reference: plain tfjs ops (two matmuls and a softmax), what every backend runs by
@@ -17,29 +19,40 @@
 //             dq [N, D]:   one program per query row, dq_i = Σ_j P_ij (dy_i·v_j − δ_i) k_j / √D.
 //             dk [K, D]:   one program per key row,   dk_j = Σ_i P_ij (dy_i·v_j − δ_i) q_i / √D.
 //             dv [K, D]:   one program per key row,   dv_j = Σ_i P_ij dy_i.
+//           (the sums over i run over the queries of every query head that shares kv head j's head)
 //           P is recomputed from q, k, bias and stats inside each program. Four dispatches: dk and dv as
 //           one [2, K, D] program would need two slices to split, five in all.
 // bias gets no gradient: it is the mask, a constant, so it is captured rather than differentiated.
-// Leaves out: grouped-query heads inside the kernel (model.ts repeats k and v first), vec4 loads,
-// skipping fully masked key tiles.
+// Leaves out: vec4 loads, skipping fully masked key tiles.
 // Run the tests: npx vitest run src/engine/kernels/attention.test.ts
 import * as tf from '@tensorflow/tfjs';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
 
-/** The stock composition: softmax(q·kᵀ/√D + bias)·v for q [B,H,Tq,D], k,v [B,H,Tk,D]. */
+/** The stock composition: softmax(q·kᵀ/√D + bias)·v for q [B,H,Tq,D], k,v [B,H,Tk,D] (kv heads already repeated). */
 export function attendStock(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): tf.Tensor {
   const D = q.shape[3]!;
   const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), bias);
   return tf.matMul(tf.softmax(scores), v);
 }
 
-/** Our uniforms: heads, queries and keys per head, and 1/√D. */
-const DIMS = 'heads : i32, tq : i32, tk : i32, scale : f32,';
+/** Our uniforms: query heads, query heads per kv head, queries and keys per head, and 1/√D. */
+const DIMS = 'heads : i32, groups : i32, tq : i32, tk : i32, scale : f32,';
 
 /** WGSL: s_ij = q_i·k_j/√D + bias for head bh (= b·H + h), query i, key j; q, k flat [rows, D]. */
 const SCORE = `
   var<workgroup> tile : array<f32, ${ROW_THREADS}>;
+
+  // the kv head (b·Hkv + h/groups) that query head bh (= b·H + h) reads
+  fn kvHead(bh : i32) -> i32 {
+    return (bh / uniforms.heads) * (uniforms.heads / uniforms.groups) + (bh % uniforms.heads) / uniforms.groups;
+  }
+
+  // query head g (0 … groups−1) of kv head bk (= b·Hkv + hk)
+  fn queryHead(bk : i32, g : i32) -> i32 {
+    let hkv = uniforms.heads / uniforms.groups;
+    return (bk / hkv) * uniforms.heads + (bk % hkv) * uniforms.groups + g;
+  }
 
   fn biasAt(bh : i32, i : i32, j : i32) -> f32 {
     let b = bh / uniforms.heads;
@@ -51,7 +64,7 @@ const SCORE = `
 
   fn score(bh : i32, i : i32, j : i32, cols : i32) -> f32 {
     let qb = (bh * uniforms.tq + i) * cols;
-    let kb = (bh * uniforms.tk + j) * cols;
+    let kb = (kvHead(bh) * uniforms.tk + j) * cols;
     var dot = 0.0;
     for (var d = 0; d < cols; d = d + 1) { dot = dot + q[qb + d] * k[kb + d]; }
     return dot * uniforms.scale + biasAt(bh, i, j);
@@ -87,7 +100,7 @@ const DSCORE = `
   fn dScore(bh : i32, i : i32, j : i32, cols : i32) -> f32 {
     let qi = bh * uniforms.tq + i;
     let yb = qi * cols;
-    let vb = (bh * uniforms.tk + j) * cols;
+    let vb = (kvHead(bh) * uniforms.tk + j) * cols;
     var dp = 0.0;
     for (var d = 0; d < cols; d = d + 1) { dp = dp + dy[yb + d] * v[vb + d]; }
     return prob(bh, i, j, cols) * (dp - stats[qi * 3 + 2]);
@@ -143,9 +156,9 @@ function attentionProgram(name: string, inputs: Record<string, Info>, attrs: tf.
   const D = inputs.q.shape[1], perThread = colsPerThread(D);
   const order = Object.keys(inputs);
   const program = new RowProgram({ name: `${name}_${perThread}`, inputs: order, outputShape, uniforms: DIMS, helpers, body: body(perThread) });
-  const { heads, tq, tk } = attrs as { heads: number; tq: number; tk: number };
+  const { heads, groups, tq, tk } = attrs as { heads: number; groups: number; tq: number; tk: number };
   const uniforms = [
-    { type: 'int32', data: [heads] }, { type: 'int32', data: [tq] }, { type: 'int32', data: [tk] },
+    { type: 'int32', data: [heads] }, { type: 'int32', data: [groups] }, { type: 'int32', data: [tq] }, { type: 'int32', data: [tk] },
     { type: 'float32', data: [1 / Math.sqrt(D)] },
   ];
   return { program, inputs: order.map((n) => inputs[n]), uniforms };
@@ -159,15 +172,18 @@ function register(kernel: string, build: (inputs: Record<string, Info>, attrs: t
   });
 }
 
-/** Query-row programs see bh and i; key-row programs see bh and j. */
+/** Query-row programs see bh and i; key-row programs see the kv head bk, j, and the query count of its group. */
 const QUERY_ROW = 'let bh = row / uniforms.tq; let i = row % uniforms.tq;';
-const KEY_ROW = 'let bh = row / uniforms.tk; let j = row % uniforms.tk;';
+const KEY_ROW = 'let bk = row / uniforms.tk; let j = row % uniforms.tk; let nq = uniforms.groups * uniforms.tq;';
+/** Query n (0 … groups·Tq − 1) of kv head bk: its query head, and its row. */
+const QH = 'queryHead(bk, n / uniforms.tq)';
+const QROW = `${QH} * uniforms.tq + n % uniforms.tq`;
 
 /** y [N, D] from q [N, D], k, v [K, D], bias [4-D, broadcastable]. */
 register(FORWARD, ({ q, k, v, bias }, attrs) => attentionProgram('rubricAttention', { q, k, v, bias }, attrs, q.shape, SCORE + ROW_MAX_SUM, (pt) => `
     ${QUERY_ROW}
     let ms = rowMaxSum(bh, i, cols, tid);
-    ${tiledSum('uniforms.tk', 'exp(score(bh, i, n, cols) - ms.x) / ms.y', 'v', 'bh * uniforms.tk + n', pt)}
+    ${tiledSum('uniforms.tk', 'exp(score(bh, i, n, cols) - ms.x) / ms.y', 'v', 'kvHead(bh) * uniforms.tk + n', pt)}
     ${writeRow('1.0', pt)}`));
 
 /** stats [N, 3] = (m, l, δ) from q [N, D], k [K, D], bias, y, dy [N, D]. */
@@ -182,19 +198,19 @@ register(STATS, ({ q, k, bias, y, dy }, attrs) => attentionProgram('rubricAttent
 /** dq [N, D] from q [N, D], k, v [K, D], bias, dy [N, D], stats [N, 3]. */
 register(DQ, ({ q, k, v, bias, dy, stats }, attrs) => attentionProgram('rubricAttentionDq', { q, k, v, bias, dy, stats }, attrs, q.shape, SCORE + PROB + DSCORE, (pt) => `
     ${QUERY_ROW}
-    ${tiledSum('uniforms.tk', 'dScore(bh, i, n, cols)', 'k', 'bh * uniforms.tk + n', pt)}
+    ${tiledSum('uniforms.tk', 'dScore(bh, i, n, cols)', 'k', 'kvHead(bh) * uniforms.tk + n', pt)}
     ${writeRow('uniforms.scale', pt)}`));
 
 /** dk [K, D] from k [K, D], q [N, D], v [K, D], bias, dy [N, D], stats [N, 3]. */
 register(DK, ({ k, q, v, bias, dy, stats }, attrs) => attentionProgram('rubricAttentionDk', { k, q, v, bias, dy, stats }, attrs, k.shape, SCORE + PROB + DSCORE, (pt) => `
     ${KEY_ROW}
-    ${tiledSum('uniforms.tq', 'dScore(bh, n, j, cols)', 'q', 'bh * uniforms.tq + n', pt)}
+    ${tiledSum('nq', `dScore(${QH}, n % uniforms.tq, j, cols)`, 'q', QROW, pt)}
     ${writeRow('uniforms.scale', pt)}`));
 
 /** dv [K, D] from k [K, D], q [N, D], bias, dy [N, D], stats [N, 3]. */
 register(DV, ({ k, q, bias, dy, stats }, attrs) => attentionProgram('rubricAttentionDv', { k, q, bias, dy, stats }, attrs, k.shape, SCORE + PROB, (pt) => `
     ${KEY_ROW}
-    ${tiledSum('uniforms.tq', 'prob(bh, n, j, cols)', 'dy', 'bh * uniforms.tq + n', pt)}
+    ${tiledSum('nq', `prob(${QH}, n % uniforms.tq, j, cols)`, 'dy', QROW, pt)}
     ${writeRow('1.0', pt)}`));
 
 /** bias as rank 4, checked to broadcast to [B, H, Tq, Tk]. */
@@ -205,15 +221,25 @@ function bias4d(bias: tf.Tensor, full: number[]): tf.Tensor {
   return tf.reshape(bias, shape);
 }
 
+/** Repeats each KV head H/Hkv times: [B, Hkv, T, D] → [B, H, T, D] (HF's repeat_kv), for the stock path. */
+export function repeatKv(x: tf.Tensor, groups: number): tf.Tensor {
+  if (groups === 1) return x;
+  const [B, Hkv, T, D] = x.shape;
+  // rank 4, not 5: tfjs has no rank-5 tile gradient
+  return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, T * D]), [1, 1, groups, 1]), [B, Hkv * groups, T, D]);
+}
+
 /**
- * softmax(q·kᵀ/√D + bias)·v for q [B,H,Tq,D], k,v [B,H,Tk,D]: one WebGPU program forward and four
- * backward on the webgpu backend (no gradient for bias); attendStock elsewhere.
+ * softmax(q·kᵀ/√D + bias)·v for q [B,H,Tq,D], k,v [B,Hkv,Tk,D] with H a multiple of Hkv: one WebGPU
+ * program forward and four backward on the webgpu backend (no gradient for bias); elsewhere attendStock
+ * on repeated kv heads.
  */
 export function attendFused(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): tf.Tensor {
-  if (!onWebGPU()) return attendStock(q, k, v, bias);
-  const [B, H, Tq, D] = q.shape, Tk = k.shape[2]!;
+  const [B, H, Tq, D] = q.shape, Hkv = k.shape[1]!, Tk = k.shape[2]!;
+  tf.util.assert(H % Hkv === 0, () => `${H} query heads do not share ${Hkv} kv heads evenly`);
+  if (!onWebGPU()) return attendStock(q, repeatKv(k, H / Hkv), repeatKv(v, H / Hkv), bias);
   const b4 = bias4d(bias, [B, H, Tq, Tk]);
-  const attrs = { heads: H, tq: Tq, tk: Tk };
+  const attrs = { heads: H, groups: H / Hkv, tq: Tq, tk: Tk };
   const attend2d = tf.customGrad(((q2: tf.Tensor2D, k2: tf.Tensor2D, v2: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const y = runKernel(FORWARD, { q: q2, k: k2, v: v2, bias: b4 }, attrs);
     save([q2, k2, v2, b4, y]); // reshapes made in the forward pass: only saved tensors outlive it

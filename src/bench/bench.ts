@@ -120,7 +120,8 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
   const leakedTensors = tf.memory().numTensors - startTensors;
   // D(L) = fixed + L·layer and D(1) = fixed + layer, so layer = (D(L) − D(1)) / (L − 1)
   const L = cfg.num_hidden_layers;
-  const one = L > 1 ? await stepDispatches({ ...cfg, num_hidden_layers: 1 }, batch) : tp.dispatches;
+  // (no GPU dispatches, as on WASM: nothing to split, so the one-layer step is not run)
+  const one = L > 1 && tp.dispatches > 0 ? await stepDispatches({ ...cfg, num_hidden_layers: 1 }, batch) : tp.dispatches;
   const layer = L > 1 ? (tp.dispatches - one) / (L - 1) : tp.dispatches;
   return {
     backend: tf.getBackend(),

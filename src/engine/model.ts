@@ -102,8 +102,6 @@ function ropeHeads(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.Tensor): tf.
   return fusedKernelsOn() ? ropeHeadsFused(x, H, cos, sin) : ropeHeadsStock(x, H, cos, sin);
 }
 
-export { repeatKv }; // HF's repeat_kv, defined beside the fused attention that does without it
-
 /**
  * softmax(q·kᵀ/√D + bias)·v with q [B,H,Tq,D], k,v [B,Hkv,Tk,D] (grouped-query heads: H a multiple of
  * Hkv), bias broadcastable to [B,H,Tq,Tk]; WebGPU programs that read the shared kv heads in place when
@@ -178,8 +176,6 @@ export function forward(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts
     return head(p, cfg, x) as tf.Tensor3D;
   });
 }
-
-export { pickTargets }; // the one-hot pick, defined beside the fused kernel it is the reference for
 
 /** log p(targets[b,t]) [B, T] under softmax(logits [B, T, V] / temperature): one WebGPU program when fused kernels are on. */
 export function targetLogProbs(logits: tf.Tensor, targets: tf.Tensor, temperature: number): tf.Tensor {

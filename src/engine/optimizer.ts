@@ -134,7 +134,7 @@ export function clipByGlobalNorm<G extends Record<string, tf.Tensor>>(grads: G, 
  */
 export function clipCoefficient(grads: Record<string, tf.Tensor>, maxNorm: number): { coef: tf.Scalar | null; norm: tf.Scalar } {
   const names = Object.keys(grads);
-  if (names.length === 0) throw new Error('clipByGlobalNorm: no gradients');
+  if (names.length === 0) throw new Error('clipCoefficient: no gradients');
   // Σ g² per gradient, then stack+sum, not addN: WebGPU's AddN binds every input at once and fails past 8
   // storage buffers. With fused kernels on WebGPU, ⌈P / 7⌉ programs write the [P] sums (kernels/grad_norm.ts).
   const gs = names.map((n) => grads[n]);

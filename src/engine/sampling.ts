@@ -3,7 +3,7 @@
 // FULL distribution, logSoftmax(logits / τ) before any top-k/top-p truncation — the quantity GRPO's
 // ratio and KL use (as in TRL). No readback here.
 import * as tf from '@tensorflow/tfjs';
-import { pickTargets } from './model';
+import { pickTargets } from './kernels/log_probs';
 
 export interface SampleOptions {
   temperature: number; // τ; ≤ 1e-6 means greedy

@@ -1,11 +1,15 @@
 // Generation with the KV cache: per-step logits equal a full forward pass, seeded sampling repeats,
-// temperature 0 and top-k 1 are greedy, <eos> stops each sequence, one readback per chunk, no leaks.
-import { beforeAll, describe, expect, it } from 'vitest';
+// temperature 0 and top-k 1 are greedy, <eos> stops each sequence, one readback per chunk, no leaks; with
+// the fused switch on (decode.ts's fused step and the one-program sampler on WebGPU) the greedy tokens
+// and log-probs are the stock path's.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from './config';
+import { decodeStep } from './decode';
 import { createKVCache } from './kv_cache';
-import { decodeStep, generate, leftPad, prefill } from './generate';
+import { generate, leftPad, prefill } from './generate';
 import { installCounters } from './instrument';
+import { useFusedKernels } from './kernels/fused';
 import { forward, initParams, type ModelParams } from './model';
 import { testBackends, useBackend } from './test_backends';
 
@@ -29,6 +33,7 @@ describe.each(backends)('generation on %s', (backend) => {
     await useBackend(backend);
     params = initParams({ ...cfg, initializer_range: 0.5 }, 11); // large init: peaked, seed-sensitive distributions
   });
+  afterEach(() => useFusedKernels(false));
 
   it('KV-cache decode logits equal a full forward at every step (max abs err < 1e-4), while sequences stop at different lengths', async () => {
     // forced continuations; row 1 stops after 2 tokens and row 0 after 4 (then fed <pad>, as generate does)
@@ -126,6 +131,25 @@ describe.each(backends)('generation on %s', (backend) => {
     expect(kernels).toBeGreaterThan(0); // the counters were live
     tf.dispose(Object.values(flat));
   });
+
+  it('fused switch on: the stock greedy tokens and log-probs (< 1e-4); ≤ 1 readback per 16 tokens; tensor count flat across calls', async () => {
+    const o = { maxNewTokens: 20, temperature: 0, seed: 1, eosId: -1, padId: 0 };
+    const stock = await generate(params, cfg, PROMPTS, o);
+    useFusedKernels(true);
+    await generate(params, cfg, PROMPTS, o); // warm-up: first uses create the GPU pool
+    const before = tf.memory().numTensors;
+    const counters = installCounters();
+    counters.reset();
+    const fused = await generate(params, cfg, PROMPTS, o);
+    const { readbacks } = counters.counts;
+    counters.uninstall();
+    await generate(params, cfg, PROMPTS, { ...o, temperature: 0.9, topK: 7, topP: 0.9, eosId: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(readbacks).toBeLessThanOrEqual(Math.ceil(20 / 16));
+    expect(fused.tokens).toEqual(stock.tokens);
+    fused.logProbs.forEach((row, b) => row.forEach((lp, i) => expect(Math.abs(lp - stock.logProbs[b][i])).toBeLessThan(1e-4)));
+  });
+
 
   it('refuses a prompt that leaves no room in the context, naming it', async () => {
     const long = new Array(cfg.max_position_embeddings).fill(5);

@@ -1,12 +1,18 @@
 // Batched generation with the KV cache: left-padded prefill (HF positions), then one decode step per
-// token for the whole batch. Sampling runs on the device; token ids and log-probs are read back in one
-// readback per `readEvery` tokens. Finished sequences keep their slot but are masked (next tokens forced
-// to <pad>), never re-run. Each sequence stops at <eos> (kept) or at the length cap.
+// token for the whole batch (decode.ts). Sampling runs on the device; token ids and log-probs are read back
+// in one readback per `readEvery` tokens. Finished sequences keep their slot but are masked (next tokens
+// forced to <pad>), never re-run. Each sequence stops at <eos> (kept) or at the length cap.
+// With the fused switch on WebGPU, a step is decode.ts's fused block plus ONE sampling program
+// (kernels/sample.ts) that also masks finished rows and records ids and log-probs for the readback in
+// place; otherwise stock ops (sampling.ts, tf.where masks, a stack per readback).
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from './config';
-import { createKVCache, markSlotValid, writePrefix, writePrefixMask, writeSlot, type KVCache } from './kv_cache';
-import { block, embed, head, layerKv, maskTensors, NEG_SCORE, ropeTables, type ModelParams } from './model';
-import { sampleTokens, stepSeed } from './sampling';
+import { decodeStep, packDecodeWeights } from './decode';
+import { fusedKernelsOn, onWebGPU } from './kernels/fused';
+import { createSamplerState, sampleIntoFused } from './kernels/sample';
+import { createKVCache, writePrefix, writePrefixMask, type KVCache } from './kv_cache';
+import { block, embed, head, layerKv, maskTensors, ropeTables, type ModelParams } from './model';
+import { GREEDY_BELOW, sampleTokensStock, stepSeed } from './sampling';
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -58,25 +64,6 @@ export function prefill(p: ModelParams, cfg: LlamaConfig, cache: KVCache, ids: t
   });
 }
 
-/** Feeds one token per sequence (ids [B] at positions [B]) into cache `slot`; returns next-token logits [B, V]. */
-export function decodeStep(p: ModelParams, cfg: LlamaConfig, cache: KVCache, ids: tf.Tensor1D, positions: number[], slot: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const B = ids.shape[0];
-    const { cos, sin } = ropeTables(tf.tensor(positions, [B, 1, 1], 'int32'), cfg); // [B, 1, 1, D]
-    markSlotValid(cache, slot);
-    const bias = tf.reshape(tf.mul(tf.sub(1, cache.valid), NEG_SCORE), [B, 1, 1, cache.maxLen]); // attend to every valid slot
-    let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, tf.reshape(ids, [B, 1]));
-    for (let l = 0; l < cfg.num_hidden_layers; l++) {
-      x = block(p, cfg, l, x, cos, sin, bias, (h) => {
-        const kv = layerKv(p, cfg, l, h, cos, sin);
-        writeSlot(cache, l, slot, kv.k, kv.v);
-        return { k: cache.k[l], v: cache.v[l] };
-      });
-    }
-    return tf.reshape(head(p, cfg, x), [B, -1]) as tf.Tensor2D;
-  });
-}
-
 export async function generate(p: ModelParams, cfg: LlamaConfig, prompts: number[][], o: GenerateOptions): Promise<GenerateResult> {
   const ctx = cfg.max_position_embeddings;
   prompts.forEach((pr, i) => {
@@ -91,51 +78,99 @@ export async function generate(p: ModelParams, cfg: LlamaConfig, prompts: number
   const cache = createKVCache(cfg, B, P + steps);
   const out: GenerateResult = { tokens: prompts.map(() => []), logProbs: prompts.map(() => []), stopReasons: prompts.map(() => 'length') };
   const finished = new Array<boolean>(B).fill(false);
+  const fused = fusedKernelsOn() && onWebGPU();
+  const packed = fused ? packDecodeWeights(p, cfg) : undefined;
+  const sampler = createStepSampler(B, readEvery, o);
 
   let logits = tf.tidy(() => prefill(p, cfg, cache, tf.tensor2d(padded.ids, [B, P], 'int32'), tf.tensor2d(padded.mask, [B, P], 'int32')));
-  let done = tf.zeros([B], 'bool');
-  let chunk: tf.Tensor[] = [];
   let ids: tf.Tensor1D | null = null; // this step's tokens, fed to the next decode step
   try {
     for (let i = 0; i < steps; i++) {
-      const sampled = tf.tidy(() => {
-        const s = sampleTokens(logits, { temperature: o.temperature, topK: o.topK, topP: o.topP, seed: stepSeed(o.seed, i) });
-        const ids = tf.where(done, tf.fill([B], o.padId, 'int32'), s.ids) as tf.Tensor1D;
-        return { ids, lp: tf.where(done, tf.zerosLike(s.logProbs), s.logProbs), nextDone: tf.logicalOr(done, tf.equal(ids, o.eosId)) };
-      });
-      ids = sampled.ids;
-      const { lp, nextDone } = sampled;
-      chunk.push(tf.tidy(() => tf.stack([tf.cast(sampled.ids, 'float32'), lp])));
-      lp.dispose();
-      done.dispose();
-      done = nextDone;
+      ids = sampler.sample(logits, i);
       const last = i === steps - 1;
       if ((i + 1) % readEvery === 0 || last) {
-        const allDone = await readChunk(chunk, out, finished, o);
-        chunk = [];
+        const allDone = await readChunk(await sampler.read(), out, finished, o);
         if (allDone || last) break;
       }
-      const next = decodeStep(p, cfg, cache, ids, padded.lengths.map((n) => n + i), P + i);
+      const next = decodeStep(p, cfg, cache, ids, padded.lengths.map((n) => n + i), P + i, packed);
       ids.dispose();
       ids = null;
       logits.dispose();
       logits = next;
     }
   } finally {
-    tf.dispose([logits, done, ...chunk, ...(ids ? [ids] : [])]);
+    tf.dispose([logits, ...(ids ? [ids] : [])]);
+    sampler.dispose();
+    packed?.dispose();
     cache.dispose();
   }
   return out;
 }
 
-/** One readback for a chunk of steps ([2, B] each: ids as floats, log-probs); appends until each <eos>. */
-async function readChunk(chunk: tf.Tensor[], out: GenerateResult, finished: boolean[], o: GenerateOptions): Promise<boolean> {
-  const stacked = tf.stack(chunk); // [k, 2, B]
-  const data = await stacked.data(); // the chunk's one readback
-  tf.dispose([stacked, ...chunk]);
-  const B = finished.length, k = chunk.length;
+/** Sampling across a generation: each step's tokens on the device, finished rows masked, one readback per chunk. */
+export interface StepSampler {
+  /** Step `step`'s ids [B] int32 from logits [B, V]: <pad> (log-prob 0) for rows that already emitted <eos>. */
+  sample(logits: tf.Tensor2D, step: number): tf.Tensor1D;
+  /** One readback of the steps since the last: per step [2, B] (ids as floats, then log-probs). */
+  read(): Promise<{ data: Float32Array; steps: number }>;
+  dispose(): void;
+}
+
+/** One sampling program per step writing its state in place (fused, WebGPU), else stock ops. */
+export function createStepSampler(B: number, readEvery: number, o: GenerateOptions): StepSampler {
+  const opts = (step: number) => ({ temperature: o.temperature, topK: o.topK, topP: o.topP, seed: stepSeed(o.seed, step) });
+  return fusedKernelsOn() && onWebGPU() ? fusedStepSampler(B, readEvery, o, opts) : stockStepSampler(B, o, opts);
+}
+
+type StepOptions = (step: number) => Parameters<typeof sampleTokensStock>[1];
+
+function fusedStepSampler(B: number, readEvery: number, o: GenerateOptions, opts: StepOptions): StepSampler {
+  const state = createSamplerState(B, readEvery);
+  let steps = 0;
+  return {
+    sample: (logits, step) => sampleIntoFused(logits, state, steps++, { ...opts(step), eosId: o.eosId, padId: o.padId, greedy: o.temperature <= GREEDY_BELOW }),
+    read: async () => {
+      const data = (await state.record.data()) as Float32Array; // the chunk's one readback; rows past `steps` are stale
+      const k = steps;
+      steps = 0;
+      return { data, steps: k };
+    },
+    dispose: () => state.dispose(),
+  };
+}
+
+function stockStepSampler(B: number, o: GenerateOptions, opts: StepOptions): StepSampler {
+  let done = tf.zeros([B], 'bool');
+  let chunk: tf.Tensor[] = [];
+  return {
+    sample: (logits, step) => {
+      const { ids, lp, nextDone } = tf.tidy(() => {
+        const s = sampleTokensStock(logits, opts(step));
+        const ids = tf.where(done, tf.fill([B], o.padId, 'int32'), s.ids) as tf.Tensor1D;
+        return { ids, lp: tf.where(done, tf.zerosLike(s.logProbs), s.logProbs), nextDone: tf.logicalOr(done, tf.equal(ids, o.eosId)) };
+      });
+      chunk.push(tf.tidy(() => tf.stack([tf.cast(ids, 'float32'), lp])));
+      tf.dispose([lp, done]);
+      done = nextDone;
+      return ids;
+    },
+    read: async () => {
+      const stacked = tf.stack(chunk); // [k, 2, B]
+      const data = (await stacked.data()) as Float32Array; // the chunk's one readback
+      const k = chunk.length;
+      tf.dispose([stacked, ...chunk]);
+      chunk = [];
+      return { data, steps: k };
+    },
+    dispose: () => tf.dispose([done, ...chunk]),
+  };
+}
+
+/** Appends a chunk of steps ([2, B] each: ids as floats, log-probs) until each <eos>; true when every row is done. */
+async function readChunk({ data, steps }: { data: Float32Array; steps: number }, out: GenerateResult, finished: boolean[], o: GenerateOptions): Promise<boolean> {
+  const B = finished.length;
   const fresh: number[][] = out.tokens.map(() => []);
-  for (let s = 0; s < k; s++) {
+  for (let s = 0; s < steps; s++) {
     for (let b = 0; b < B; b++) {
       if (finished[b]) continue;
       const id = data[s * 2 * B + b], lp = data[s * 2 * B + B + b];

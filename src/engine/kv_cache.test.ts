@@ -1,12 +1,13 @@
-// The KV cache: a slot write changes that slot only (bit-exact elsewhere), the valid mask tracks the
-// prompt's real tokens and each decoded slot, and decoding keeps every shape, the tensor count, the
+// The KV cache: a slot write changes that slot only (bit-exact elsewhere), the attention bias opens the
+// prompt's real tokens and each decoded slot (and nothing else), and decoding keeps every shape, the tensor count, the
 // bytes in use and (on WebGPU) the allocated buffer pool flat from step to step.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { headDim, presetConfig } from './config';
-import { decodeStep, leftPad, prefill } from './generate';
+import { decodeStep } from './decode';
+import { leftPad, prefill } from './generate';
 import { createKVCache, markSlotValid, writePrefix, writePrefixMask, writeSlot } from './kv_cache';
-import { initParams } from './model';
+import { initParams, NEG_SCORE } from './model';
 import { testBackends, useBackend } from './test_backends';
 
 const cfg = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
@@ -42,12 +43,14 @@ describe.each(backends)('KV cache on %s', (backend) => {
     cache.dispose();
   });
 
-  it('marks the prompt\'s real tokens valid, then each decoded slot for every row', async () => {
+  it('opens the prompt\'s real tokens to attention (bias 0, NEG_SCORE elsewhere), then each decoded slot for every row', async () => {
     const cache = createKVCache(cfg, 2, 5);
+    const open = async () => ((await cache.bias.array()) as number[][]).map((r) => r.map((x) => (x === 0 ? 1 : x === NEG_SCORE ? 0 : x)));
+    expect(await open()).toEqual([[0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]);
     writePrefixMask(cache, tf.tensor2d([[0, 1, 1], [1, 1, 1]], undefined, 'int32'));
-    expect(await cache.valid.array()).toEqual([[0, 1, 1, 0, 0], [1, 1, 1, 0, 0]]);
+    expect(await open()).toEqual([[0, 1, 1, 0, 0], [1, 1, 1, 0, 0]]);
     markSlotValid(cache, 3);
-    expect(await cache.valid.array()).toEqual([[0, 1, 1, 1, 0], [1, 1, 1, 1, 0]]);
+    expect(await open()).toEqual([[0, 1, 1, 1, 0], [1, 1, 1, 1, 0]]);
     cache.dispose();
   });
 

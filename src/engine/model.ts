@@ -1,16 +1,19 @@
 // A Llama-family decoder in plain tfjs ops, with Hugging Face semantics so checkpoints move both ways:
 // RMSNorm, rotary embeddings (rotate-half), grouped-query attention, SwiGLU MLP, optional tied head.
 // Dimension letters: B batch, T time, C hidden, H heads, Hkv key/value heads, D head dim, V vocab.
-// Leaves out: dropout, biases, rope scaling, sliding windows. RMSNorm, RoPE (with the q/k head split),
-// attention, SwiGLU and the target log-probs run as fused WebGPU programs when engine/kernels/fused.ts's switch is on (off by default:
-// stock ops, the reference each fused kernel is tested against).
+// Leaves out: dropout, biases, rope scaling, sliding windows. RMSNorm (with the residual add before it),
+// RoPE (q and k together, with the head split), attention (with v's head split and y's head merge),
+// SwiGLU and the target log-probs run as fused WebGPU programs when engine/kernels/fused.ts's switch is on
+// (off by default: stock ops, the reference each fused kernel is tested against). forward() carries each
+// block's MLP output to the next norm unadded (blockOnStream), so every residual add is inside a norm.
 import * as tf from '@tensorflow/tfjs';
 import { headDim, type LlamaConfig } from './config';
-import { attendFused, attendStock, repeatKv } from './kernels/attention';
+import { addRmsNorm, addRmsNormFused } from './kernels/add_rms_norm';
+import { attendFused, attendMergedFused, attendMergedStock, attendStock, repeatKv } from './kernels/attention';
 import { fusedKernelsOn } from './kernels/fused';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
 import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
-import { applyRopeFused, applyRopeStock, ropeHeadsFused, ropeHeadsStock, splitHeads } from './kernels/rope';
+import { applyRopeFused, applyRopeStock, ropeHeadsFused, ropeHeadsStock, ropeQkFused, splitHeads } from './kernels/rope';
 import { swigluFused, swigluStock } from './kernels/swiglu';
 import { paramShapes } from './param_names';
 import { createRng } from './rng';
@@ -113,6 +116,15 @@ export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor
   return attendStock(q, repeatKv(k, groups), repeatKv(v, groups), bias);
 }
 
+/**
+ * attend with the head split and merge folded in: q, k, v each [B, Hx, T, D] or as projected,
+ * [B, T, Hx·D]; y [B, Tq, H·D], o_proj's input. No transposes when fused kernels are on.
+ */
+function attendMerged(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, cfg: LlamaConfig): tf.Tensor {
+  const H = cfg.num_attention_heads, Hkv = cfg.num_key_value_heads;
+  return fusedKernelsOn() ? attendMergedFused(q, k, v, bias, H, Hkv) : attendMergedStock(q, k, v, bias, H, Hkv);
+}
+
 /** The rotated keys and values of one layer for these inputs, [B, Hkv, T, D] each (what the KV cache stores). */
 export function layerKv(p: ModelParams, cfg: LlamaConfig, l: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor) {
   const pre = `model.layers.${l}.self_attn.`, D = headDim(cfg), Hkv = cfg.num_key_value_heads;
@@ -122,29 +134,65 @@ export function layerKv(p: ModelParams, cfg: LlamaConfig, l: number, h: tf.Tenso
   };
 }
 
-/** One decoder block. `kv` gives the keys/values to attend over (the cache at decode time). */
-export function block(
-  p: ModelParams, cfg: LlamaConfig, l: number, x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, bias: tf.Tensor,
-  kvFor: (h: tf.Tensor) => { k: tf.Tensor; v: tf.Tensor },
-): tf.Tensor {
-  const pre = `model.layers.${l}.`, H = cfg.num_attention_heads;
-  const [B, T, C] = x.shape;
-  const h = rmsNorm(x, p[pre + 'input_layernorm.weight'], cfg.rms_norm_eps);
-  const q = ropeHeads(linear(h, p[pre + 'self_attn.q_proj.weight']), H, cos, sin);
-  const { k, v } = kvFor(h);
-  const y = attend(q, k, v, bias); // [B, H, T, D]
-  const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]);
-  const x1 = tf.add(x, linear(merged, p[pre + 'self_attn.o_proj.weight']));
-  const h2 = rmsNorm(x1, p[pre + 'post_attention_layernorm.weight'], cfg.rms_norm_eps);
-  const gate = linear(h2, p[pre + 'mlp.gate_proj.weight']);
-  const up = linear(h2, p[pre + 'mlp.up_proj.weight']);
-  const act = fusedKernelsOn() ? swigluFused(gate, up) : swigluStock(gate, up); // silu(gate)·up: one WebGPU program when fused kernels are on
-  return tf.add(x1, linear(act, p[pre + 'mlp.down_proj.weight']));
+/** Keys and values for the attention of a layer from its normed input h, e.g. through a KV cache; each [B, Hkv, T, D]. */
+export type KvSource = (h: tf.Tensor) => { k: tf.Tensor; v: tf.Tensor };
+
+/** ropeHeads of q and k at once: one WebGPU program each way when fused kernels are on. */
+function ropeQk(q: tf.Tensor, k: tf.Tensor, cfg: LlamaConfig, cos: tf.Tensor, sin: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const H = cfg.num_attention_heads, Hkv = cfg.num_key_value_heads;
+  return fusedKernelsOn() ? ropeQkFused(q, k, H, Hkv, cos, sin) : [ropeHeadsStock(q, H, cos, sin), ropeHeadsStock(k, Hkv, cos, sin)];
 }
 
-/** Final norm and the LM head: [B, T, C] → logits [B, T, V]. */
-export function head(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor): tf.Tensor {
-  const h = rmsNorm(x, p['model.norm.weight'], cfg.rms_norm_eps);
+/**
+ * The pre-norm residual stream x + r and its RMSNorm, the norm given once per projection that reads it
+ * (kernels/add_rms_norm.ts: their gradients meet inside the norm's backward); r null: nothing to add.
+ */
+function streamNorm(x: tf.Tensor, r: tf.Tensor | null, w: tf.Tensor, eps: number, readers: number): tf.Tensor[] {
+  if (r && fusedKernelsOn()) return addRmsNormFused(x, r, w, eps, readers);
+  const [s, y] = r ? addRmsNorm(x, r, w, eps) : [x, rmsNorm(x, w, eps)];
+  return [s, ...new Array<tf.Tensor>(readers).fill(y)];
+}
+
+/**
+ * Decoder block l on the residual stream x + r, r the previous block's MLP output not yet added (null at
+ * the first block). Returns the stream after attention and this block's MLP output, again not added:
+ * each residual add happens inside the next RMSNorm (one program when fused kernels are on). kvFor null:
+ * keys and values from this block's input (training and scoring: q and k rotated together, v read as
+ * projected, the norm given once per projection so their gradients meet in its backward).
+ */
+export function blockOnStream(
+  p: ModelParams, cfg: LlamaConfig, l: number, x: tf.Tensor, r: tf.Tensor | null, cos: tf.Tensor, sin: tf.Tensor, bias: tf.Tensor, kvFor: KvSource | null,
+): { x: tf.Tensor; r: tf.Tensor } {
+  const pre = `model.layers.${l}.`, eps = cfg.rms_norm_eps;
+  const w = (name: string) => p[pre + name];
+  const [x0, hq, hk = hq, hv = hq] = streamNorm(x, r, w('input_layernorm.weight'), eps, kvFor ? 1 : 3);
+  let q: tf.Tensor, k: tf.Tensor, v: tf.Tensor;
+  if (kvFor) {
+    q = ropeHeads(linear(hq, w('self_attn.q_proj.weight')), cfg.num_attention_heads, cos, sin);
+    ({ k, v } = kvFor(hq));
+  } else {
+    [q, k] = ropeQk(linear(hq, w('self_attn.q_proj.weight')), linear(hk, w('self_attn.k_proj.weight')), cfg, cos, sin);
+    v = linear(hv, w('self_attn.v_proj.weight')); // [B, T, Hkv·D]
+  }
+  const y = attendMerged(q, k, v, bias, cfg); // [B, T, H·D]
+  const [x1, hGate, hUp] = streamNorm(x0, linear(y, w('self_attn.o_proj.weight')), w('post_attention_layernorm.weight'), eps, 2);
+  const gate = linear(hGate, w('mlp.gate_proj.weight'));
+  const up = linear(hUp, w('mlp.up_proj.weight'));
+  const act = fusedKernelsOn() ? swigluFused(gate, up) : swigluStock(gate, up); // silu(gate)·up: one WebGPU program when fused kernels are on
+  return { x: x1, r: linear(act, w('mlp.down_proj.weight')) };
+}
+
+/** One decoder block, residual adds included. `kvFor` gives the keys/values to attend over (the cache at decode time). */
+export function block(
+  p: ModelParams, cfg: LlamaConfig, l: number, x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, bias: tf.Tensor, kvFor: KvSource,
+): tf.Tensor {
+  const out = blockOnStream(p, cfg, l, x, null, cos, sin, bias, kvFor);
+  return tf.add(out.x, out.r);
+}
+
+/** Final norm and the LM head: [B, T, C] → logits [B, T, V]; r, if given, is the last block's output still to be added to x. */
+export function head(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor, r: tf.Tensor | null = null): tf.Tensor {
+  const [, h] = streamNorm(x, r, p['model.norm.weight'], cfg.rms_norm_eps, 1);
   return linear(h, cfg.tie_word_embeddings ? p['model.embed_tokens.weight'] : p['lm_head.weight']);
 }
 
@@ -172,8 +220,9 @@ export function forward(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts
     const { positions, bias } = maskTensors(opts.attentionMask, B, T);
     const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg); // [B|1, 1, T, D]
     let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, ids);
-    for (let l = 0; l < cfg.num_hidden_layers; l++) x = block(p, cfg, l, x, cos, sin, bias, (h) => layerKv(p, cfg, l, h, cos, sin));
-    return head(p, cfg, x) as tf.Tensor3D;
+    let r: tf.Tensor | null = null; // each block's output, added to x inside the next norm
+    for (let l = 0; l < cfg.num_hidden_layers; l++) ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));
+    return head(p, cfg, x, r) as tf.Tensor3D;
   });
 }
 

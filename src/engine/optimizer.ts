@@ -1,8 +1,11 @@
 // AdamW with decoupled weight decay (PyTorch's torch.optim.AdamW semantics) and global grad-norm
 // clipping (torch.nn.utils.clip_grad_norm_). Moments m, v are tf.Variables; the step count lives on
 // the CPU, so apply() reads nothing back. With fused kernels on (engine/kernels/fused.ts) and the
-// webgpu backend, each parameter's update is one WebGPU program writing p, m and v in place
-// (engine/kernels/adamw.ts); the stock ops below are its reference. Leaves out amsgrad, maximize and
+// webgpu backend, every three parameters' update is one WebGPU program writing p, m and v in place
+// (engine/kernels/adamw.ts); the stock ops below are its reference. That program reads the moments of
+// all parameters packed into one buffer, so the moments have two layouts: a variable per parameter (the
+// stock ops, state() and loadState()) and packed (the fused update). Each switches to its own layout on
+// first use, one copy program per switch; a training run stays in one. Leaves out amsgrad, maximize and
 // per-group hyper-parameters beyond the decay predicate.
 import * as tf from '@tensorflow/tfjs';
 import { adamwUpdateFused } from './kernels/adamw';
@@ -37,7 +40,7 @@ export interface AdamW {
    * and the fused update clips inside its one program (no clipped copy of the gradients).
    */
   apply(grads: Record<string, tf.Tensor | undefined>, lr?: number, gradScale?: tf.Scalar): void;
-  /** The live state (not copies), e.g. to save it. */
+  /** The live state (not copies), e.g. to save it; moments per parameter, valid until the next fused apply. */
   state(): AdamWState;
   /** Restores a saved state (moments are copied into the existing variables). */
   loadState(s: { step: number; m: Record<string, tf.Tensor>; v: Record<string, tf.Tensor> }): void;
@@ -51,10 +54,36 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
   const decays = cfg.decayFilter ?? decayMatrices;
   // not trainable, so tf.variableGrads() without a list skips them; tidy frees zerosLike's temporaries
   const zeros = () => tf.tidy(() => Object.fromEntries(entries.map(([n, p]) => [n, tf.variable(tf.zerosLike(p), false)])));
-  const m: Record<string, tf.Variable> = zeros();
-  const v: Record<string, tf.Variable> = zeros();
+  let m: Record<string, tf.Variable> = zeros();
+  let v: Record<string, tf.Variable> = zeros();
+  // the packed layout (the fused update): [2N], m of every parameter in `entries` order, then every v
+  let packed: tf.Variable | null = null;
+  const offsets = new Map<string, number>();
+  let total = 0;
+  for (const [n, p] of entries) { offsets.set(n, total); total += p.size; }
   const decayed = new Set(entries.filter(([n, p]) => cfg.weightDecay !== 0 && decays(n, p)).map(([n]) => n));
   let step = 0;
+
+  function pack(): tf.Variable {
+    if (!packed) {
+      const all = [...entries.map(([n]) => m[n]), ...entries.map(([n]) => v[n])];
+      packed = tf.tidy(() => tf.variable(tf.concat(all.map((x) => tf.reshape(x, [-1]))), false));
+      tf.dispose(all);
+    }
+    return packed;
+  }
+
+  function unpack(): void {
+    if (!packed) return;
+    const whole = packed;
+    const part = (start: number, p: tf.Variable) => tf.variable(tf.reshape(tf.slice(whole, start, p.size), p.shape), false);
+    tf.tidy(() => {
+      m = Object.fromEntries(entries.map(([n, p]) => [n, part(offsets.get(n)!, p)]));
+      v = Object.fromEntries(entries.map(([n, p]) => [n, part(total + offsets.get(n)!, p)]));
+    });
+    whole.dispose();
+    packed = null;
+  }
 
   function check(grads: Record<string, tf.Tensor | undefined>): void {
     for (const [name, g] of Object.entries(grads)) {
@@ -70,16 +99,16 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
     const { beta1: b1, beta2: b2, eps } = cfg;
     const bc1 = 1 - b1 ** step, bc2 = 1 - b2 ** step; // bias corrections 1 − β^t
     if (fusedKernelsOn() && onWebGPU()) {
+      const moments = pack();
       tf.tidy(() => {
         const scale = gradScale ?? tf.scalar(1);
-        const at = { beta1: b1, beta2: b2, eps, stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2) };
-        for (const [name, p] of entries) {
-          const g = grads[name];
-          if (g) adamwUpdateFused(p, m[name], v[name], g, scale, { ...at, keep: decayed.has(name) ? 1 - lr * cfg.weightDecay : 1 });
-        }
+        const keep = 1 - lr * cfg.weightDecay;
+        const slots = entries.filter(([name]) => grads[name]).map(([name, p]) => ({ p, grad: grads[name]!, offset: offsets.get(name)!, keep: decayed.has(name) ? keep : 1 }));
+        adamwUpdateFused(slots, moments, scale, { beta1: b1, beta2: b2, eps, stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2) });
       });
       return;
     }
+    unpack();
     tf.tidy(() => {
       const s = (x: number) => tf.scalar(x);
       const [B1, B1c, B2, B2c, stepSize, sqrtBc2, Eps, keep] = [b1, 1 - b1, b2, 1 - b2, lr / bc1, Math.sqrt(bc2), eps, 1 - lr * cfg.weightDecay].map(s);
@@ -99,8 +128,12 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
 
   return {
     apply,
-    state: () => ({ step, m, v }),
+    state: () => {
+      unpack();
+      return { step, m, v };
+    },
     loadState(s) {
+      unpack();
       for (const [name] of entries) {
         if (!s.m[name] || !s.v[name]) throw new Error(`AdamW.loadState: no moments for "${name}"`);
         m[name].assign(s.m[name]);
@@ -109,6 +142,7 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
       step = s.step;
     },
     dispose() {
+      unpack();
       for (const x of [...Object.values(m), ...Object.values(v)]) x.dispose();
     },
   };

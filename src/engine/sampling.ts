@@ -1,9 +1,12 @@
 // On-device sampling for a batch of logit rows: temperature, top-k, top-p (nucleus) and a seeded
 // Gumbel-max draw; temperature 0 is argmax. Returns ids and their log-probs under the temperature-scaled
 // FULL distribution, logSoftmax(logits / τ) before any top-k/top-p truncation — the quantity GRPO's
-// ratio and KL use (as in TRL). No readback here.
+// ratio and KL use (as in TRL). No readback here. Stock tfjs ops by default and on CPU/WASM; one WebGPU
+// program (kernels/sample.ts, its own counter-based RNG) when the fused switch is on and the backend is WebGPU.
 import * as tf from '@tensorflow/tfjs';
+import { fusedKernelsOn, onWebGPU } from './kernels/fused';
 import { pickTargets } from './kernels/log_probs';
+import { createSamplerState, sampleIntoFused } from './kernels/sample';
 
 export interface SampleOptions {
   temperature: number; // τ; ≤ 1e-6 means greedy
@@ -16,6 +19,25 @@ export const GREEDY_BELOW = 1e-6;
 
 /** logits [B, V] → { ids int32 [B], logProbs float32 [B] }. */
 export function sampleTokens(logits: tf.Tensor2D, o: SampleOptions): { ids: tf.Tensor1D; logProbs: tf.Tensor1D } {
+  return fusedKernelsOn() && onWebGPU() ? sampleTokensFused(logits, o) : sampleTokensStock(logits, o);
+}
+
+/** The fused program on a fresh state (no row finished), plus a slice for the log-probs it records. */
+function sampleTokensFused(logits: tf.Tensor2D, o: SampleOptions): { ids: tf.Tensor1D; logProbs: tf.Tensor1D } {
+  const B = logits.shape[0];
+  const state = createSamplerState(B, 1);
+  try {
+    return tf.tidy(() => ({
+      ids: sampleIntoFused(logits, state, 0, { ...o, eosId: -1, padId: 0, greedy: o.temperature <= GREEDY_BELOW }),
+      logProbs: tf.reshape(tf.slice(state.record, [0, 1, 0], [1, 1, B]), [B]) as tf.Tensor1D,
+    }));
+  } finally {
+    state.dispose();
+  }
+}
+
+/** The stock composition: temperature, top-k and top-p by sorting, tfjs's seeded uniform noise. */
+export function sampleTokensStock(logits: tf.Tensor2D, o: SampleOptions): { ids: tf.Tensor1D; logProbs: tf.Tensor1D } {
   return tf.tidy(() => {
     const [B, V] = logits.shape;
     const greedy = o.temperature <= GREEDY_BELOW;

@@ -1,21 +1,24 @@
-// The fused AdamW update (one WebGPU program per parameter, p, m, v written in place) against the stock
-// one (optimizer.ts: clipByGlobalNorm, then ~14 ops per parameter): 3 steps with a varying lr, clipping
-// active, weight decay on the matrices and off on the vector, give the same params, m and v (< 1e-5 on
-// WebGPU; exactly equal on CPU, where the switch must change nothing). Also: tensors sharing a buffer
-// with a parameter are not written, numTensors stays flat, and the dispatches per optimizer step.
+// The fused AdamW update (one WebGPU program per three parameters, p and the packed m, v written in place)
+// against the stock one (optimizer.ts: clipByGlobalNorm, then ~14 ops per parameter): 3 steps with a
+// varying lr, clipping active, weight decay on the matrices and off on the vector, give the same params, m
+// and v (< 1e-5 on WebGPU; exactly equal on CPU, where the switch must change nothing); four parameters
+// make one full program and one with a single parameter. Also: tensors sharing a buffer with a parameter
+// are not written, numTensors stays flat, the moments survive a switch of layout (fused steps, then
+// state() and stock steps), and the dispatches per optimizer step.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { clipByGlobalNorm, clipCoefficient, createAdamW, type AdamW } from '../optimizer';
 import { testBackends, useBackend } from '../test_backends';
 import { checkTensor, dispatches, randn } from './check_tensor';
+import { adamWProgramsFor } from './adamw';
 import { useFusedKernels } from './fused';
 
 const backends = await testBackends();
 
 // every size past WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD (1000), so no stock op is sent to the CPU; 1037 and
 // 1113 share no factor with the 64-thread workgroup
-const SHAPES: Record<string, number[]> = { a: [32, 37], norm: [1037], c: [3, 7, 53] };
-const HP = { lr: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 }; // decayMatrices: a and c decay, norm does not
+const SHAPES: Record<string, number[]> = { a: [32, 37], norm: [1037], c: [3, 7, 53], d: [17, 61] };
+const HP = { lr: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 }; // decayMatrices: a, c and d decay, norm does not
 const MAX_NORM = 1; // random grads have ‖g‖ ≈ 57: clipping is active
 const LRS = [1e-2, 3e-2, 2e-2];
 
@@ -74,6 +77,27 @@ describe.each(backends)('fused AdamW update on %s', (backend) => {
     tf.dispose([...Object.values(stockParams), ...Object.values(fusedParams), ...Object.values(init), ...Object.values(initCopy), ...grads.flatMap(Object.values)]);
   });
 
+  it('a parameter read back between fused steps (a checkpoint save) reads its new values after the next step', async () => {
+    const init = Object.fromEntries(Object.entries(SHAPES).map(([n, s], i) => [n, randn(s, 100 + i)]));
+    const grads = [0, 1].map(gradsAt);
+    const stockParams = paramsOver(init), fusedParams = paramsOver(init);
+    const stock = createAdamW(stockParams, HP), fused = createAdamW(fusedParams, HP);
+    for (let k = 0; k < 2; k++) stockStep(stock, grads[k], LRS[k]);
+    useFusedKernels(true);
+    scaledStep(fused, grads[0], LRS[0]);
+    for (const name of Object.keys(SHAPES)) await fusedParams[name].data(); // tfjs keeps what it read on the CPU
+    scaledStep(fused, grads[1], LRS[1]);
+    useFusedKernels(false);
+    for (const name of Object.keys(SHAPES)) {
+      const read = tf.tensor(await fusedParams[name].data(), SHAPES[name]);
+      expect(await checkTensor(read, stockParams[name], `${backend} ${name} read after read, step`)).toBeLessThanOrEqual(tol);
+      read.dispose();
+    }
+    stock.dispose();
+    fused.dispose();
+    tf.dispose([...Object.values(stockParams), ...Object.values(fusedParams), ...Object.values(init), ...grads.flatMap(Object.values)]);
+  });
+
   it('apply with gradScale = apply of the clipped gradients, on the stock path too', async () => {
     const init = Object.fromEntries(Object.entries(SHAPES).map(([n, s], i) => [n, randn(s, 100 + i)]));
     const g = gradsAt(0);
@@ -87,7 +111,29 @@ describe.each(backends)('fused AdamW update on %s', (backend) => {
     tf.dispose([...Object.values(clipped), ...Object.values(scaled), ...Object.values(init), ...Object.values(g)]);
   });
 
-  it.runIf(backend === 'webgpu')('fused: one dispatch per parameter for the update; a whole optimizer step takes fewer dispatches than stock', () => {
+  it('fused steps, then stock steps on the moments state() hands back = stock steps throughout', async () => {
+    const init = Object.fromEntries(Object.entries(SHAPES).map(([n, s], i) => [n, randn(s, 100 + i)]));
+    const grads = [0, 1, 2].map(gradsAt);
+    const stockParams = paramsOver(init), mixedParams = paramsOver(init);
+    const stock = createAdamW(stockParams, HP), mixed = createAdamW(mixedParams, HP);
+    for (let k = 0; k < 3; k++) stockStep(stock, grads[k], LRS[k]);
+    useFusedKernels(true);
+    for (let k = 0; k < 2; k++) scaledStep(mixed, grads[k], LRS[k]);
+    useFusedKernels(false);
+    const saved = mixed.state(); // back to a variable per parameter
+    expect(Object.keys(saved.m)).toEqual(Object.keys(SHAPES));
+    stockStep(mixed, grads[2], LRS[2]);
+    const tolMixed = backend === 'webgpu' ? 1e-5 : 0;
+    for (const name of Object.keys(SHAPES)) {
+      expect(await checkTensor(mixedParams[name], stockParams[name], `${backend} ${name} fused, fused, stock`)).toBeLessThanOrEqual(tolMixed);
+      expect(await checkTensor(mixed.state().v[name], stock.state().v[name], `${backend} ${name} v fused, fused, stock`)).toBeLessThanOrEqual(tolMixed);
+    }
+    stock.dispose();
+    mixed.dispose();
+    tf.dispose([...Object.values(stockParams), ...Object.values(mixedParams), ...Object.values(init), ...grads.flatMap(Object.values)]);
+  });
+
+  it.runIf(backend === 'webgpu')('fused: one dispatch per three parameters for the update; a whole optimizer step takes fewer dispatches than stock', () => {
     const run = (fusedOn: boolean, step: typeof stockStep) => {
       const init = Object.fromEntries(Object.entries(SHAPES).map(([n, s], i) => [n, randn(s, 100 + i)]));
       const params = paramsOver(init);
@@ -105,7 +151,7 @@ describe.each(backends)('fused AdamW update on %s', (backend) => {
     const stock = run(false, stockStep), fused = run(true, scaledStep);
     const params = Object.keys(SHAPES).length;
     console.log(`AdamW GPU dispatches per optimizer step (${params} parameters, norm + clip + update):`, { stock: stock.step, fused: fused.step }, 'update only:', { stock: stock.applyOnly, fused: fused.applyOnly });
-    expect(fused.applyOnly).toBe(params);
+    expect(fused.applyOnly).toBe(adamWProgramsFor(params)); // 2 (3 + 1) under WebGPU's default 8 storage buffers
     expect(fused.step).toBeLessThan(stock.step);
   });
 });

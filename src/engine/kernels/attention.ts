@@ -3,6 +3,10 @@
 // D head dim (any value, not only powers of two); N = B·H·Tq query rows, K = B·Hkv·Tk key rows.
 // Grouped-query heads: k and v may have Hkv = H / groups heads; query head h reads kv head h / groups
 // (HF's repeat_kv), inside the programs, so no repeated copy of k and v is made or differentiated.
+// Layouts: each of q, k, v is either heads-first [B, H, T, D] or as its projection wrote it [B, T, H·D];
+// the programs address rows through per-tensor strides (uniforms), so the head split of v and the head
+// merge of y are no transposes: attendFused keeps [B, H, Tq, D] out (the decode step's cache layout),
+// attendMergedFused writes y as [B, Tq, H·D], ready for o_proj. Gradients come back in their input's layout.
 // bias is additive and broadcastable to [B, H, Tq, Tk] (maskTensors gives [1|B, 1, T, T], the decode step
 // [B, 1, 1, Tk]); the programs index it with its own strides, so no [B, H, Tq, Tk] tensor is ever made.
 // attendStock is the reference: plain tfjs ops (two matmuls and a softmax), what every backend runs by
@@ -10,20 +14,21 @@
 // scores, P = softmax(s), m and l the row max and Σ exp(s − m):
 //   forward   y [N, D]:     one program, one workgroup per query row: m and l in one pass over the keys
 //                           (online, per thread), then P tile by tile into shared memory and P·v.
-//   backward  stats [N, 3]: one program per query row: (m, l, δ = Σ_d dy·y). The forward does not
-//                           write them (a program has one output): a second forward program would cost
-//                           every forward-only call (generation, GRPO's old/ref scoring) a dispatch for a
-//                           tensor only training reads, and the training total is the same either way.
+//   backward  dq [N, D]:    one program per query row: first its row's (m, l, δ = Σ_d dy·y), then
+//                           dq_i = Σ_j P_ij (dy_i·v_j − δ_i) k_j / √D. It also writes (m, l, δ) [N, 3] for
+//                           the next program (a second output, re-declared read_write as swiglu.ts does).
+//                           The forward does not write them: every forward-only call (generation, GRPO's
+//                           old/ref scoring) would pay for a tensor only training reads.
 //                           m and l stay apart rather than logsumexp: on a fully masked (padding) row
 //                           s ≈ −1e9, where m + log l rounds back to m and exp(s − lse) would give 1, not 1/Tk.
-//             dq [N, D]:   one program per query row, dq_i = Σ_j P_ij (dy_i·v_j − δ_i) k_j / √D.
-//             dk [K, D]:   one program per key row,   dk_j = Σ_i P_ij (dy_i·v_j − δ_i) q_i / √D.
-//             dv [K, D]:   one program per key row,   dv_j = Σ_i P_ij dy_i.
+//             dk, dv [K, D]: one program per key row, P_ij computed once for both:
+//                           dk_j = Σ_i P_ij (dy_i·v_j − δ_i) q_i / √D,  dv_j = Σ_i P_ij dy_i
+//                           (dv the second output). Its 7 inputs and output fill WebGPU's default 8
+//                           storage buffers per stage.
 //           (the sums over i run over the queries of every query head that shares kv head j's head)
-//           P is recomputed from q, k, bias and stats inside each program. Four dispatches: dk and dv as
-//           one [2, K, D] program would need two slices to split, five in all.
+//           P is recomputed from q, k, bias and (m, l) inside each program. Two dispatches.
 // bias gets no gradient: it is the mask, a constant, so it is captured rather than differentiated.
-// Leaves out: vec4 loads, skipping fully masked key tiles.
+// Leaves out: vec4 loads, skipping fully masked key tiles, RoPE (rope.ts: the KV cache stores rotated keys).
 // Run the tests: npx vitest run src/engine/kernels/attention.test.ts
 import * as tf from '@tensorflow/tfjs';
 import { onWebGPU } from './fused';
@@ -36,13 +41,12 @@ export function attendStock(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.T
   return tf.matMul(tf.softmax(scores), v);
 }
 
-/** Our uniforms: query heads, query heads per kv head, queries and keys per head, and 1/√D. */
-const DIMS = 'heads : i32, groups : i32, tq : i32, tk : i32, scale : f32,';
+/** Our uniforms: query heads, query heads per kv head, queries and keys per head, 1/√D, and the (b, h, t) strides of q, k, v and y (dy). */
+const DIMS = 'heads : i32, groups : i32, tq : i32, tk : i32, scale : f32,'
+  + ['q', 'k', 'v', 'y'].map((t) => ` ${t}sB : i32, ${t}sH : i32, ${t}sT : i32,`).join('');
 
-/** WGSL: s_ij = q_i·k_j/√D + bias for head bh (= b·H + h), query i, key j; q, k flat [rows, D]. */
+/** WGSL: row offsets in each tensor's layout, the GQA head maps, and s_ij = q_i·k_j/√D + bias. */
 const SCORE = `
-  var<workgroup> tile : array<f32, ${ROW_THREADS}>;
-
   // the kv head (b·Hkv + h/groups) that query head bh (= b·H + h) reads
   fn kvHead(bh : i32) -> i32 {
     return (bh / uniforms.heads) * (uniforms.heads / uniforms.groups) + (bh % uniforms.heads) / uniforms.groups;
@@ -54,6 +58,18 @@ const SCORE = `
     return (bk / hkv) * uniforms.heads + (bk % hkv) * uniforms.groups + g;
   }
 
+  // where row (head, t) of q, y, k, v starts: query heads bh, kv heads bk
+  fn qAt(bh : i32, i : i32) -> i32 { return (bh / uniforms.heads) * uniforms.qsB + (bh % uniforms.heads) * uniforms.qsH + i * uniforms.qsT; }
+  fn yAt(bh : i32, i : i32) -> i32 { return (bh / uniforms.heads) * uniforms.ysB + (bh % uniforms.heads) * uniforms.ysH + i * uniforms.ysT; }
+  fn kAt(bk : i32, j : i32) -> i32 {
+    let hkv = uniforms.heads / uniforms.groups;
+    return (bk / hkv) * uniforms.ksB + (bk % hkv) * uniforms.ksH + j * uniforms.ksT;
+  }
+  fn vAt(bk : i32, j : i32) -> i32 {
+    let hkv = uniforms.heads / uniforms.groups;
+    return (bk / hkv) * uniforms.vsB + (bk % hkv) * uniforms.vsH + j * uniforms.vsT;
+  }
+
   fn biasAt(bh : i32, i : i32, j : i32) -> f32 {
     let b = bh / uniforms.heads;
     let h = bh % uniforms.heads;
@@ -63,8 +79,8 @@ const SCORE = `
   }
 
   fn score(bh : i32, i : i32, j : i32, cols : i32) -> f32 {
-    let qb = (bh * uniforms.tq + i) * cols;
-    let kb = (kvHead(bh) * uniforms.tk + j) * cols;
+    let qb = qAt(bh, i);
+    let kb = kAt(kvHead(bh), j);
     var dot = 0.0;
     for (var d = 0; d < cols; d = d + 1) { dot = dot + q[qb + d] * k[kb + d]; }
     return dot * uniforms.scale + biasAt(bh, i, j);
@@ -87,50 +103,53 @@ const ROW_MAX_SUM = `
   }
 `;
 
-/** WGSL: P_ij from the saved row stats [N, 3] = (m, l, δ). */
-const PROB = `
-  fn prob(bh : i32, i : i32, j : i32, cols : i32) -> f32 {
-    let qi = (bh * uniforms.tq + i) * 3;
-    return exp(score(bh, i, j, cols) - stats[qi]) / stats[qi + 1];
-  }
-`;
-
-/** WGSL: dS_ij = P_ij (dy_i·v_j − δ_i), the gradient of the score. */
+/** WGSL: dS_ij = P_ij (dy_i·v_j − δ_i), the gradient of the score, for P_ij = p. */
 const DSCORE = `
-  fn dScore(bh : i32, i : i32, j : i32, cols : i32) -> f32 {
-    let qi = bh * uniforms.tq + i;
-    let yb = qi * cols;
-    let vb = (kvHead(bh) * uniforms.tk + j) * cols;
+  fn dScore(bh : i32, i : i32, j : i32, cols : i32, p : f32, delta : f32) -> f32 {
+    let yb = yAt(bh, i);
+    let vb = vAt(kvHead(bh), j);
     var dp = 0.0;
     for (var d = 0; d < cols; d = d + 1) { dp = dp + dy[yb + d] * v[vb + d]; }
-    return prob(bh, i, j, cols) * (dp - stats[qi * 3 + 2]);
+    return p * (dp - delta);
   }
 `;
 
 /** Output columns each thread owns (column d = tid + a·ROW_THREADS): 1 up to D = 64. */
 const colsPerThread = (D: number) => Math.max(1, Math.ceil(D / ROW_THREADS));
 
+/** One weighted sum of rows: acc{k}[a] = Σ_n weight(n) · mat[base(n) + d]. */
+interface RowSum { weight: string; mat: string; base: string }
+
+/** WGSL: the shared-memory tiles of `count` row sums (a weight and a row offset per item). */
+const tiles = (count: number) => Array.from({ length: count }, (_, k) => `
+  var<workgroup> tileW${k} : array<f32, ${ROW_THREADS}>;
+  var<workgroup> tileB${k} : array<i32, ${ROW_THREADS}>;`).join('');
+
 /**
- * WGSL: acc[a] = Σ_n w(n) · mat[n, d] over n < count, for this thread's columns d. The weights of
- * ROW_THREADS items at a time go to shared memory, one thread each, then each column thread sums its
- * column down the tile. `weight` sees n; `matRow` is the flat row of mat for item n.
+ * WGSL: the row sums over n < count, for this thread's columns d. Each thread takes one item n of a
+ * tile of ROW_THREADS: runs `setup` (WGSL that sees n), then writes each sum's weight and row offset to
+ * shared memory; then each column thread sums its columns down the tile.
  */
-function tiledSum(count: string, weight: string, mat: string, matRow: string, perThread: number): string {
+function tiledSums(count: string, setup: string, sums: RowSum[], perThread: number): string {
+  const zero = sums.map((_, k) => `tileW${k}[tid] = 0.0; tileB${k}[tid] = 0;`).join(' ');
+  const fill = sums.map((r, k) => `tileW${k}[tid] = ${r.weight}; tileB${k}[tid] = ${r.base};`).join('\n        ');
+  const add = sums.map((r, k) => `acc${k}[a] = acc${k}[a] + tileW${k}[t] * ${r.mat}[tileB${k}[t] + d];`).join('\n              ');
   return `
-    var acc : array<f32, ${perThread}>;
+    ${sums.map((_, k) => `var acc${k} : array<f32, ${perThread}>;`).join('\n    ')}
     for (var t0 = 0; t0 < ${count}; t0 = t0 + ${ROW_THREADS}) {
       let n = t0 + tid;
-      var w = 0.0;
-      if (n < ${count}) { w = ${weight}; }
-      tile[tid] = w;
+      ${zero}
+      if (n < ${count}) {
+        ${setup}
+        ${fill}
+      }
       workgroupBarrier();
       let tileLen = min(${ROW_THREADS}, ${count} - t0);
       for (var a = 0; a < ${perThread}; a = a + 1) {
         let d = tid + a * ${ROW_THREADS};
         if (d < cols) {
           for (var t = 0; t < tileLen; t = t + 1) {
-            let n = t0 + t;
-            acc[a] = acc[a] + tile[t] * ${mat}[(${matRow}) * cols + d];
+              ${add}
           }
         }
       }
@@ -138,80 +157,99 @@ function tiledSum(count: string, weight: string, mat: string, matRow: string, pe
     }`;
 }
 
-/** WGSL: writes acc · factor into this row of the output. */
-const writeRow = (factor: string, perThread: number) => `
+/** WGSL: writes acc{k} · factor into the row of `out` starting at `at`. */
+const writeRow = (out: string, at: string, k: number, factor: string, perThread: number) => `
     if (live) {
+      let at${k} = ${at};
       for (var a = 0; a < ${perThread}; a = a + 1) {
         let d = tid + a * ${ROW_THREADS};
-        if (d < cols) { result[base + d] = acc[a] * ${factor}; }
+        if (d < cols) { ${out}[at${k} + d] = acc${k}[a] * ${factor}; }
       }
     }`;
 
-const FORWARD = 'RubricAttention', STATS = 'RubricAttentionStats', DQ = 'RubricAttentionDq', DK = 'RubricAttentionDk', DV = 'RubricAttentionDv';
+const FORWARD = 'RubricAttention', DQ = 'RubricAttentionDq', DKV = 'RubricAttentionDkv';
 
 type Info = tf.TensorInfo;
 
-/** One program over query rows (q first, [N, D]) or key rows (k first, [K, D]); dims from attrs. */
-function attentionProgram(name: string, inputs: Record<string, Info>, attrs: tf.NamedAttrMap, outputShape: number[], helpers: string, body: (perThread: number) => string) {
-  const D = inputs.q.shape[1], perThread = colsPerThread(D);
-  const order = Object.keys(inputs);
-  const program = new RowProgram({ name: `${name}_${perThread}`, inputs: order, outputShape, uniforms: DIMS, helpers, body: body(perThread) });
-  const { heads, groups, tq, tk } = attrs as { heads: number; groups: number; tq: number; tk: number };
-  const uniforms = [
-    { type: 'int32', data: [heads] }, { type: 'int32', data: [groups] }, { type: 'int32', data: [tq] }, { type: 'int32', data: [tk] },
-    { type: 'float32', data: [1 / Math.sqrt(D)] },
-  ];
-  return { program, inputs: order.map((n) => inputs[n]), uniforms };
+/** Where each tensor's rows sit: (b, h, t) strides of a [B, Hx, T, D] or [B, T, Hx·D] tensor. */
+function strides(t: Info, D: number): number[] {
+  if (t.shape.length === 4) { const [, Hx, T] = t.shape; return [Hx * T * D, T * D, D]; }
+  const [, T, HD] = t.shape;
+  return [T * HD, D, HD];
 }
 
-/** Runs attentionProgram on the backend: one dispatch. */
-function register(kernel: string, build: (inputs: Record<string, Info>, attrs: tf.NamedAttrMap) => ReturnType<typeof attentionProgram>): void {
-  registerWebGPUKernel(kernel, (backend, inputs, attrs) => {
-    const { program, inputs: ordered, uniforms } = build(inputs, attrs);
-    return backend.runWebGPUProgram(program, ordered, 'float32', uniforms);
-  });
+/**
+ * One program over query rows (q first) or key rows (k first), q, k, v, y, dy and the outputs read as
+ * 2-D [rows, D] views, one workgroup per row of the first; the output is shaped like the first. Dims from attrs.
+ */
+function attentionProgram(name: string, inputs: Record<string, Info>, attrs: tf.NamedAttrMap, helpers: string, body: (perThread: number) => string) {
+  const { heads, groups, tq, tk, dim: D } = attrs as { heads: number; groups: number; tq: number; tk: number; dim: number };
+  const perThread = colsPerThread(D);
+  const order = Object.keys(inputs);
+  const rowView = (x: Info): Info => ({ dataId: x.dataId, shape: [tf.util.sizeFromShape(x.shape) / D, D], dtype: x.dtype });
+  const outputShape = rowView(inputs[order[0]]).shape;
+  const program = new RowProgram({ name: `${name}_${perThread}`, inputs: order, outputShape, uniforms: DIMS, helpers, body: body(perThread) });
+  const layouts = attrs as unknown as { qShape: number[]; kShape: number[]; vShape: number[]; yShape: number[] };
+  const i32 = (x: number) => ({ type: 'int32', data: [x] });
+  const uniforms = [i32(heads), i32(groups), i32(tq), i32(tk), { type: 'float32', data: [1 / Math.sqrt(D)] },
+    ...[layouts.qShape, layouts.kShape, layouts.vShape, layouts.yShape].flatMap((shape) => strides({ shape } as Info, D).map(i32))];
+  // q, k, v, y, dy and the outputs are [rows, D] to the program; bias and stats keep their shapes
+  const ordered = order.map((n) => (n === 'bias' || n === 'stats' ? inputs[n] : rowView(inputs[n])));
+  return { program, inputs: ordered, uniforms };
 }
 
 /** Query-row programs see bh and i; key-row programs see the kv head bk, j, and the query count of its group. */
 const QUERY_ROW = 'let bh = row / uniforms.tq; let i = row % uniforms.tq;';
 const KEY_ROW = 'let bk = row / uniforms.tk; let j = row % uniforms.tk; let nq = uniforms.groups * uniforms.tq;';
-/** Query n (0 … groups·Tq − 1) of kv head bk: its query head, and its row. */
-const QH = 'queryHead(bk, n / uniforms.tq)';
-const QROW = `${QH} * uniforms.tq + n % uniforms.tq`;
 
-/** y [N, D] from q [N, D], k, v [K, D], bias [4-D, broadcastable]. */
-register(FORWARD, ({ q, k, v, bias }, attrs) => attentionProgram('rubricAttention', { q, k, v, bias }, attrs, q.shape, SCORE + ROW_MAX_SUM, (pt) => `
+/** y (in attrs.yShape's layout) from q, k, v (their layouts), bias [4-D, broadcastable]. */
+registerWebGPUKernel(FORWARD, (backend, { q, k, v, bias }, attrs) => {
+  const { program, inputs, uniforms } = attentionProgram('rubricAttention', { q, k, v, bias }, attrs, SCORE + ROW_MAX_SUM + tiles(1), (pt) => `
     ${QUERY_ROW}
     let ms = rowMaxSum(bh, i, cols, tid);
-    ${tiledSum('uniforms.tk', 'exp(score(bh, i, n, cols) - ms.x) / ms.y', 'v', 'kvHead(bh) * uniforms.tk + n', pt)}
-    ${writeRow('1.0', pt)}`));
+    ${tiledSums('uniforms.tk', '', [{ weight: 'exp(score(bh, i, n, cols) - ms.x) / ms.y', mat: 'v', base: 'vAt(kvHead(bh), n)' }], pt)}
+    ${writeRow('result', 'yAt(bh, i)', 0, '1.0', pt)}`);
+  const out = backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
+  return { ...out, shape: attrs.yShape as number[] };
+});
 
-/** stats [N, 3] = (m, l, δ) from q [N, D], k [K, D], bias, y, dy [N, D]. */
-register(STATS, ({ q, k, bias, y, dy }, attrs) => attentionProgram('rubricAttentionStats', { q, k, bias, y, dy }, attrs, [q.shape[0], 3], SCORE + ROW_MAX_SUM, () => `
+/** [dq, stats [N, 3] = (m, l, δ)] from q, k, v, bias, y, dy; dq in q's layout. */
+registerWebGPUKernel(DQ, (backend, { q, k, v, bias, y, dy }, attrs) => {
+  const stats = backend.makeTensorInfo([tf.util.sizeFromShape(q.shape) / (attrs.dim as number), 3], 'float32'); // every row is written
+  const { program, inputs, uniforms } = attentionProgram('rubricAttentionDq', { q, k, v, bias, y, dy, stats }, attrs, SCORE + ROW_MAX_SUM + DSCORE + tiles(1) + `
+    @group(0) @binding(7) var<storage, read_write> statsOut : array<f32>;`, (pt) => `
     ${QUERY_ROW}
     let ms = rowMaxSum(bh, i, cols, tid);
+    let yb = yAt(bh, i);
     var dot = 0.0;
-    for (var d = tid; d < cols; d = d + ${ROW_THREADS}) { dot = dot + dy[base + d] * y[base + d]; }
+    for (var d = tid; d < cols; d = d + ${ROW_THREADS}) { dot = dot + dy[yb + d] * y[yb + d]; }
     let delta = workgroupSum(dot, tid);
-    if (live && tid == 0) { result[row * 3] = ms.x; result[row * 3 + 1] = ms.y; result[row * 3 + 2] = delta; }`));
+    if (live && tid == 0) { statsOut[row * 3] = ms.x; statsOut[row * 3 + 1] = ms.y; statsOut[row * 3 + 2] = delta; }
+    ${tiledSums('uniforms.tk', '', [{ weight: 'dScore(bh, i, n, cols, exp(score(bh, i, n, cols) - ms.x) / ms.y, delta)', mat: 'k', base: 'kAt(kvHead(bh), n)' }], pt)}
+    ${writeRow('result', 'qAt(bh, i)', 0, 'uniforms.scale', pt)}`);
+  const dq = backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
+  return [{ ...dq, shape: q.shape }, stats] as unknown as Info; // a two-output kernel, as TopK is
+});
 
-/** dq [N, D] from q [N, D], k, v [K, D], bias, dy [N, D], stats [N, 3]. */
-register(DQ, ({ q, k, v, bias, dy, stats }, attrs) => attentionProgram('rubricAttentionDq', { q, k, v, bias, dy, stats }, attrs, q.shape, SCORE + PROB + DSCORE, (pt) => `
-    ${QUERY_ROW}
-    ${tiledSum('uniforms.tk', 'dScore(bh, i, n, cols)', 'k', 'kvHead(bh) * uniforms.tk + n', pt)}
-    ${writeRow('uniforms.scale', pt)}`));
-
-/** dk [K, D] from k [K, D], q [N, D], v [K, D], bias, dy [N, D], stats [N, 3]. */
-register(DK, ({ k, q, v, bias, dy, stats }, attrs) => attentionProgram('rubricAttentionDk', { k, q, v, bias, dy, stats }, attrs, k.shape, SCORE + PROB + DSCORE, (pt) => `
+/** [dk, dv] from k, q, v, bias, dy, stats [N, 3]; dk in k's layout, dv in v's. */
+registerWebGPUKernel(DKV, (backend, { k, q, v, bias, dy, stats }, attrs) => {
+  const dv = backend.makeTensorInfo(v.shape, 'float32'); // every row is written
+  const { program, inputs, uniforms } = attentionProgram('rubricAttentionDkv', { k, q, v, bias, dy, stats, dv }, attrs, SCORE + DSCORE + tiles(2) + `
+    @group(0) @binding(7) var<storage, read_write> dvOut : array<f32>;`, (pt) => `
     ${KEY_ROW}
-    ${tiledSum('nq', `dScore(${QH}, n % uniforms.tq, j, cols)`, 'q', QROW, pt)}
-    ${writeRow('uniforms.scale', pt)}`));
-
-/** dv [K, D] from k [K, D], q [N, D], bias, dy [N, D], stats [N, 3]. */
-register(DV, ({ k, q, bias, dy, stats }, attrs) => attentionProgram('rubricAttentionDv', { k, q, bias, dy, stats }, attrs, k.shape, SCORE + PROB, (pt) => `
-    ${KEY_ROW}
-    ${tiledSum('nq', `prob(${QH}, n % uniforms.tq, j, cols)`, 'dy', QROW, pt)}
-    ${writeRow('1.0', pt)}`));
+    ${tiledSums('nq', `
+        let qh = queryHead(bk, n / uniforms.tq);
+        let qi = n % uniforms.tq;
+        let st = (qh * uniforms.tq + qi) * 3;
+        let p = exp(score(qh, qi, j, cols) - stats[st]) / stats[st + 1];`, [
+      { weight: 'dScore(qh, qi, j, cols, p, stats[st + 2])', mat: 'q', base: 'qAt(qh, qi)' },
+      { weight: 'p', mat: 'dy', base: 'yAt(qh, qi)' },
+    ], pt)}
+    ${writeRow('result', 'kAt(bk, j)', 0, 'uniforms.scale', pt)}
+    ${writeRow('dvOut', 'vAt(bk, j)', 1, '1.0', pt)}`);
+  const dk = backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
+  return [{ ...dk, shape: k.shape }, dv] as unknown as Info;
+});
 
 /** bias as rank 4, checked to broadcast to [B, H, Tq, Tk]. */
 function bias4d(bias: tf.Tensor, full: number[]): tf.Tensor {
@@ -229,32 +267,72 @@ export function repeatKv(x: tf.Tensor, groups: number): tf.Tensor {
   return tf.reshape(tf.tile(tf.reshape(x, [B, Hkv, 1, T * D]), [1, 1, groups, 1]), [B, Hkv * groups, T, D]);
 }
 
+/** Heads first: [B, T, Hx·D] → [B, Hx, T, D] (a reshape and a transpose); a 4-D tensor already is. */
+function headsFirst(x: tf.Tensor, Hx: number): tf.Tensor {
+  if (x.rank === 4) return x;
+  const [B, T, HD] = x.shape;
+  return tf.transpose(tf.reshape(x, [B, T, Hx, HD / Hx]), [0, 2, 1, 3]);
+}
+
 /**
- * softmax(q·kᵀ/√D + bias)·v for q [B,H,Tq,D], k,v [B,Hkv,Tk,D] with H a multiple of Hkv: one WebGPU
- * program forward and four backward on the webgpu backend (no gradient for bias); elsewhere attendStock
- * on repeated kv heads.
+ * The stock composition for any layouts: q [B, H, Tq, D] or [B, Tq, H·D], k, v [B, Hkv, Tk, D] or
+ * [B, Tk, Hkv·D]; y [B, Tq, H·D] (heads merged, o_proj's input).
  */
-export function attendFused(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): tf.Tensor {
-  const [B, H, Tq, D] = q.shape, Hkv = k.shape[1]!, Tk = k.shape[2]!;
+export function attendMergedStock(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, H: number, Hkv: number): tf.Tensor {
+  const y = attendStock(headsFirst(q, H), repeatKv(headsFirst(k, Hkv), H / Hkv), repeatKv(headsFirst(v, Hkv), H / Hkv), bias); // [B, H, Tq, D]
+  const [B, , Tq, D] = y.shape;
+  return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, Tq, H * D]);
+}
+
+/** The fused programs for q, k, v in either layout, y in `yShape`'s (see the file header). */
+function attendLaidOut(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, H: number, Hkv: number, yShape: number[]): tf.Tensor {
+  const B = q.shape[0], Tq = q.shape[q.rank === 4 ? 2 : 1]!, Tk = k.shape[k.rank === 4 ? 2 : 1]!;
+  const D = q.rank === 4 ? q.shape[3]! : q.shape[2]! / H;
   tf.util.assert(H % Hkv === 0, () => `${H} query heads do not share ${Hkv} kv heads evenly`);
-  if (!onWebGPU()) return attendStock(q, repeatKv(k, H / Hkv), repeatKv(v, H / Hkv), bias);
+  tf.util.assert([q, k, v].every((t) => t.dtype === 'float32' && (t.rank === 3 || t.rank === 4)), () => 'attention: q, k, v must be float32 of rank 3 or 4');
+  tf.util.assert(tf.util.arraysEqual(headShape(k, Hkv), [B, Hkv, Tk, D]) && tf.util.arraysEqual(headShape(v, Hkv), [B, Hkv, Tk, D]),
+    () => `attention: k [${k.shape}] and v [${v.shape}] do not match q [${q.shape}] with ${Hkv} kv heads`);
   const b4 = bias4d(bias, [B, H, Tq, Tk]);
-  const attrs = { heads: H, groups: H / Hkv, tq: Tq, tk: Tk };
-  const attend2d = tf.customGrad(((q2: tf.Tensor2D, k2: tf.Tensor2D, v2: tf.Tensor2D, save: tf.GradSaveFunc) => {
-    const y = runKernel(FORWARD, { q: q2, k: k2, v: v2, bias: b4 }, attrs);
-    save([q2, k2, v2, b4, y]); // reshapes made in the forward pass: only saved tensors outlive it
+  const attrs = { heads: H, groups: H / Hkv, tq: Tq, tk: Tk, dim: D, qShape: q.shape, kShape: k.shape, vShape: v.shape, yShape };
+  const attend3 = tf.customGrad(((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = runKernel(FORWARD, { q: qi, k: ki, v: vi, bias: b4 }, attrs);
+    save([qi, ki, vi, b4, y]); // b4 is a reshape made in the forward pass: only saved tensors outlive it
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor2D, [qs, ks, vs, bs, ys]: tf.Tensor[]) => {
-        const stats = runKernel(STATS, { q: qs, k: ks, bias: bs, y: ys, dy }, attrs);
-        return [
-          runKernel(DQ, { q: qs, k: ks, v: vs, bias: bs, dy, stats }, attrs),
-          runKernel(DK, { k: ks, q: qs, v: vs, bias: bs, dy, stats }, attrs),
-          runKernel(DV, { k: ks, q: qs, bias: bs, dy, stats }, attrs),
-        ];
+      gradFunc: (dy: tf.Tensor, [qs, ks, vs, bs, ys]: tf.Tensor[]) => {
+        const [dq, stats] = tf.engine().runKernel(DQ, { q: qs, k: ks, v: vs, bias: bs, y: ys, dy }, attrs) as tf.Tensor[];
+        const [dk, dv] = tf.engine().runKernel(DKV, { k: ks, q: qs, v: vs, bias: bs, dy, stats }, attrs) as tf.Tensor[];
+        stats.dispose();
+        return [dq, dk, dv];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const flat = (t: tf.Tensor) => tf.reshape(t, [-1, D]);
-  return tf.reshape(attend2d(flat(q), flat(k), flat(v)), q.shape);
+  return attend3(q, k, v);
+}
+
+/** [B, Hx, T, D] of a tensor in either layout. */
+function headShape(t: tf.Tensor, Hx: number): number[] {
+  return t.rank === 4 ? t.shape : [t.shape[0], Hx, t.shape[1]!, t.shape[2]! / Hx];
+}
+
+/**
+ * softmax(q·kᵀ/√D + bias)·v for q [B,H,Tq,D], k,v [B,Hkv,Tk,D] with H a multiple of Hkv, y [B,H,Tq,D]:
+ * one WebGPU program forward and two backward on the webgpu backend (no gradient for bias); elsewhere
+ * attendStock on repeated kv heads.
+ */
+export function attendFused(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  const H = q.shape[1]!, Hkv = k.shape[1]!;
+  if (!onWebGPU()) return attendStock(q, repeatKv(k, H / Hkv), repeatKv(v, H / Hkv), bias);
+  return attendLaidOut(q, k, v, bias, H, Hkv, q.shape);
+}
+
+/**
+ * Attention with the head split and merge inside: q [B, H, Tq, D] or [B, Tq, H·D], k, v [B, Hkv, Tk, D]
+ * or [B, Tk, Hkv·D] (either, each), y [B, Tq, H·D]. One WebGPU program forward, two backward, no
+ * transpose, on the webgpu backend; attendMergedStock elsewhere.
+ */
+export function attendMergedFused(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, H: number, Hkv: number): tf.Tensor {
+  if (!onWebGPU()) return attendMergedStock(q, k, v, bias, H, Hkv);
+  const [B, , Tq, D] = headShape(q, H);
+  return attendLaidOut(q, k, v, bias, H, Hkv, [B, Tq, H * D]);
 }

@@ -1,16 +1,19 @@
 // The switch: off by default, and wired into the model. A nano model's SFT loss and parameter gradients
-// (every fused kernel inside: five RMSNorms, two attentions over repeated GQA heads, the target log-probs)
+// (every fused kernel inside: the first RMSNorm, four residual adds + RMSNorm, q|k RoPE, two attentions
+// over shared GQA heads with v and y as projected, SwiGLU, the target log-probs)
 // agree with the switch on and off, as do the log-probs and gradients of a left-padded batch (fully masked
 // padding query rows) and the logits of a KV-cache prefill and decode step (one query over every slot):
 // exactly on CPU, where the switch must change nothing; within 1e-4 on WebGPU, where the programs run.
+// And on WebGPU, the dispatches one more decoder layer adds to a forward + backward pass.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from '../config';
-import { decodeStep, prefill } from '../generate';
+import { decodeStep } from '../decode';
+import { prefill } from '../generate';
 import { createKVCache } from '../kv_cache';
 import { initParams, maskedNll, tokenLogProbs, tokenLogProbsAndEntropy } from '../model';
 import { testBackends, useBackend } from '../test_backends';
-import { checkTensor } from './check_tensor';
+import { checkTensor, dispatches } from './check_tensor';
 import { fusedKernelsOn, useFusedKernels } from './fused';
 
 const cfg = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
@@ -84,5 +87,25 @@ describe.each(backends)('fused kernels in the model on %s', (backend) => {
     expect(await checkTensor(on[0], off[0], `${backend} prefill logits`)).toBeLessThanOrEqual(tol);
     expect(await checkTensor(on[1], off[1], `${backend} decode logits`)).toBeLessThanOrEqual(tol);
     tf.dispose([ids, mask, tok, ...Object.values(params), ...on, ...off]);
+  });
+
+  it.runIf(backend === 'webgpu')('fused: one more layer adds at most 34 dispatches to forward + backward (the optimizer adds its own)', () => {
+    const ids = tf.tensor2d([[1, 5, 9, 4, 7, 3, 8, 2], [1, 8, 8, 2, 6, 11, 4, 9]], undefined, 'int32');
+    const mask = tf.ones([2, 8]) as tf.Tensor2D;
+    const passFor = (layers: number) => {
+      const c = { ...cfg, num_hidden_layers: layers };
+      const params = initParams(c, 6);
+      const pass = () => tf.variableGrads(() => maskedNll(params, c, ids, ids, mask)).value;
+      tf.dispose(pass()); // first pass: uploads and compiles
+      const n = dispatches(pass);
+      tf.dispose(Object.values(params));
+      return n;
+    };
+    useFusedKernels(true);
+    const perLayer = passFor(2) - passFor(1);
+    // 21 matmuls (7 linears: y, dx, dW), residual add + RMSNorm 2 + 4, q|k RoPE 2, attention 3, SwiGLU 2
+    console.log('fused forward + backward dispatches per layer', perLayer);
+    expect(perLayer).toBeLessThanOrEqual(34);
+    tf.dispose([ids, mask]);
   });
 });

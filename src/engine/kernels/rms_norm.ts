@@ -11,7 +11,7 @@
 //                        than stock ops (x·r, ·g, sum: three dispatches and an [N, C] temporary), and a
 //                        plain loop rather than a split reduction with float atomics: deterministic, and
 //                        N (B·T) rows of a tiny model are a short loop (its f32 rounding grows with N).
-// Leaves out: fusing the residual add before it, vec4 loads.
+// Leaves out: fusing the residual add before it (add_rms_norm.ts), vec4 loads.
 // Run the tests: npx vitest run src/engine/kernels/rms_norm.test.ts
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';

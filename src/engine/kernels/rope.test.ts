@@ -2,7 +2,8 @@
 // the head-split transpose for ropeHeads): y and dx for a random upstream gradient, tables from model.ts's
 // ropeTables at left-padded positions ([B, 1, T, D]), at shared positions ([1, 1, T, D]) and at one decode
 // position per row ([B, 1, 1, D]) (< 1e-4 on WebGPU, where the programs run; exactly equal on CPU, where
-// the switch must change nothing). Also: no leaked tensors, and the GPU dispatch counts.
+// the switch must change nothing); ropeQkFused (q and k in one program, GQA head counts) against
+// ropeHeadsStock of each. Also: no leaked tensors, and the GPU dispatch counts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from '../config';
@@ -10,7 +11,7 @@ import { applyRope, maskTensors, ropeTables } from '../model';
 import { testBackends, useBackend } from '../test_backends';
 import { checkTensor, dispatches, randn } from './check_tensor';
 import { useFusedKernels } from './fused';
-import { applyRopeFused, applyRopeStock, ropeHeadsFused, ropeHeadsStock } from './rope';
+import { applyRopeFused, applyRopeStock, ropeHeadsFused, ropeHeadsStock, ropeQkFused } from './rope';
 
 const backends = await testBackends();
 const nano = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
@@ -75,6 +76,24 @@ describe.each(backends)('RoPE kernel on %s', (backend) => {
     tf.dispose([x, dy, cos, sin, ...stock, ...fused]);
   });
 
+  it.each([
+    { name: 'left-padded positions, 3 query heads per kv head', B: 2, H: 3, Hkv: 1, T: 13, D: 12, shared: false },
+    { name: 'shared positions, tables [1, 1, T, D], 2 per kv head', B: 2, H: 4, Hkv: 2, T: 7, D: 16, shared: true },
+  ])(`ropeQkFused = ropeHeadsStock of q and of k (heads, dq, dk; max error ≤ ${tol}): $name, B=$B H=$H Hkv=$Hkv T=$T D=$D`, async ({ B, H, Hkv, T, D, shared }) => {
+    const q = randn([B, T, H * D], 5), k = randn([B, T, Hkv * D], 6), dq = randn([B, H, T, D], 7), dk = randn([B, Hkv, T, D], 8);
+    const { cos, sin } = tables(B, H, T, D, shared);
+    const run = (rope: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor[]) => {
+      const loss = (a: tf.Tensor, b: tf.Tensor) => { const [qh, kh] = rope(a, b); return tf.add(tf.sum(tf.mul(qh, dq)), tf.sum(tf.mul(kh, dk))) as tf.Scalar; };
+      return [...rope(q, k), ...tf.grads(loss)([q, k])];
+    };
+    const stock = run((a, b) => [ropeHeadsStock(a, H, cos, sin), ropeHeadsStock(b, Hkv, cos, sin)]);
+    const fused = run((a, b) => ropeQkFused(a, b, H, Hkv, cos, sin));
+    for (const [i, name] of ['q heads', 'k heads', 'dq', 'dk'].entries()) {
+      expect(await checkTensor(fused[i], stock[i], `${backend} ropeQk B=${B} H=${H} Hkv=${Hkv} T=${T} D=${D} ${name}`)).toBeLessThanOrEqual(tol);
+    }
+    tf.dispose([q, k, dq, dk, cos, sin, ...stock, ...fused]);
+  });
+
   it('leaves no tensors behind: the forwards in tf.tidy, and their gradients', () => {
     const x = randn([2, 3, 13, 12], 1), xh = randn([2, 13, 36], 2), dy = randn([2, 3, 13, 12], 3);
     const { cos, sin } = tables(2, 3, 13, 12);
@@ -82,14 +101,16 @@ describe.each(backends)('RoPE kernel on %s', (backend) => {
     tf.tidy(() => { applyRopeFused(x, cos, sin); ropeHeadsFused(xh, 3, cos, sin); });
     tf.dispose(tf.grad((a: tf.Tensor) => applyRopeFused(a, cos, sin))(x, dy));
     tf.dispose(tf.grad((a: tf.Tensor) => ropeHeadsFused(a, 3, cos, sin))(xh, dy));
+    tf.tidy(() => { ropeQkFused(xh, xh, 3, 3, cos, sin); });
+    tf.dispose(tf.grad((a: tf.Tensor) => ropeQkFused(a, xh, 3, 3, cos, sin)[0])(xh, dy));
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, xh, dy, cos, sin]);
   });
 
-  it.runIf(backend === 'webgpu')('fused: forward 1 dispatch, forward + backward 2 (with or without the head split); the stock ops take more', () => {
+  it.runIf(backend === 'webgpu')('fused: forward 1 dispatch, forward + backward 2 (with or without the head split, q and k together); the stock ops take more', () => {
     // 2·4·16·16 = 2048 elements: past WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD (1000), so small stock ops are not sent to the CPU
     const [B, H, T, D] = [2, 4, 16, 16];
-    const x = randn([B, H, T, D], 1), xh = randn([B, T, H * D], 2), dy = randn([B, H, T, D], 3);
+    const x = randn([B, H, T, D], 1), xh = randn([B, T, H * D], 2), dy = randn([B, H, T, D], 3), xk = randn([B, T, 2 * D], 4);
     const { cos, sin } = tables(B, H, T, D);
     const both = (rope: (a: tf.Tensor) => tf.Tensor, at: tf.Tensor) => () => tf.grad(rope)(at, dy);
     const counts = {
@@ -101,15 +122,20 @@ describe.each(backends)('RoPE kernel on %s', (backend) => {
       headsStockForward: dispatches(() => ropeHeadsStock(xh, H, cos, sin)),
       headsFusedBoth: dispatches(both((a) => ropeHeadsFused(a, H, cos, sin), xh)),
       headsStockBoth: dispatches(both((a) => ropeHeadsStock(a, H, cos, sin), xh)),
+      // k's upstream gradient arrives as zeros: an upload, not a dispatch
+      qkFusedForward: dispatches(() => ropeQkFused(xh, xk, H, 2, cos, sin)),
+      qkFusedBoth: dispatches(both((a) => ropeQkFused(a, xk, H, 2, cos, sin)[0], xh)),
     };
     console.log('RoPE GPU dispatches', counts);
     expect(counts.fusedForward).toBe(1);
     expect(counts.fusedBoth).toBe(2);
     expect(counts.headsFusedForward).toBe(1);
     expect(counts.headsFusedBoth).toBe(2);
+    expect(counts.qkFusedForward).toBe(1);
+    expect(counts.qkFusedBoth).toBe(2);
     expect(counts.stockForward).toBeGreaterThan(counts.fusedForward);
     expect(counts.stockBoth).toBeGreaterThan(counts.fusedBoth);
     expect(counts.headsStockBoth).toBeGreaterThan(counts.headsFusedBoth);
-    tf.dispose([x, xh, dy, cos, sin]);
+    tf.dispose([x, xh, xk, dy, cos, sin]);
   });
 });

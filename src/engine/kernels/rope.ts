@@ -15,13 +15,17 @@
 //                   goes straight to rotated heads (forward 1 program, a thread per output element reading
 //                   x in its [B, T, H, D] order), and the backward writes dx back in that order (1 program),
 //                   so no transpose is dispatched either way. model.ts's q and k take this one.
-// Both are one shader with the x-side layout baked in (bhtd or bthd); the output side is always
+//   ropeQkFused     q [B, T, H·D], k [B, T, Hkv·D] → [B, H, T, D], [B, Hkv, T, D]: ropeHeads of both in
+//                   one program each way (k the second output, re-declared read_write as swiglu.ts does),
+//                   for the model's training path, where q and k both come from the block's input. Two
+//                   outputs need a registered kernel and gradient (tf.customGrad gives one output).
+// All are one shader with the x-side layout baked in (bhtd or bthd); the output side is always
 // [B, H, T, D] forward and x's layout backward. No gradient for the tables: they come from positions.
 // Leaves out: repeating KV heads (GQA) inside the program (the KV cache stores unrepeated keys), the v
-// head split (a plain transpose, one dispatch either way), rope scaling, vec4 loads.
+// head split (attention.ts reads v as projected), rope scaling, vec4 loads.
 // Run the tests: npx vitest run src/engine/kernels/rope.test.ts
 import * as tf from '@tensorflow/tfjs';
-import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, runKernel } from './webgpu_program';
 
@@ -51,26 +55,38 @@ export function ropeHeadsStock(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.
 /** Which order the x side (x forward, dx backward) is stored in; the other side is always [B, H, T, D]. */
 type Layout = 'bhtd' | 'bthd';
 
-/** WGSL: flat index of (b, h, t, d) in each layout, and of the tables (a broadcast axis is read at 0). */
+/** WGSL: flat index of (b, h, t, d) in each layout for nh heads, and of the tables (a broadcast axis is read at 0). */
 const INDEX = `
-  fn bhtd(b : i32, h : i32, t : i32, d : i32) -> i32 { return ((b * uniforms.heads + h) * uniforms.seq + t) * uniforms.dim + d; }
-  fn bthd(b : i32, h : i32, t : i32, d : i32) -> i32 { return ((b * uniforms.seq + t) * uniforms.heads + h) * uniforms.dim + d; }
+  fn bhtd(b : i32, h : i32, t : i32, d : i32, nh : i32) -> i32 { return ((b * nh + h) * uniforms.seq + t) * uniforms.dim + d; }
+  fn bthd(b : i32, h : i32, t : i32, d : i32, nh : i32) -> i32 { return ((b * uniforms.seq + t) * nh + h) * uniforms.dim + d; }
   fn tableAt(b : i32, h : i32, t : i32, d : i32) -> i32 {
     let s = uniforms.cosShape;
     return ((select(b, 0, s[0] == 1) * s[1] + select(h, 0, s[1] == 1)) * s[2] + select(t, 0, s[2] == 1)) * s[3] + d;
   }
 `;
 
-/** WGSL: (b, h, t, d) of the output's flat index i, in the output's layout. */
-const decode = (layout: Layout) => layout === 'bhtd' ? `
-    let d = i % uniforms.dim;
-    let t = (i / uniforms.dim) % uniforms.seq;
-    let h = (i / (uniforms.dim * uniforms.seq)) % uniforms.heads;
-    let b = i / (uniforms.dim * uniforms.seq * uniforms.heads);` : `
-    let d = i % uniforms.dim;
-    let h = (i / uniforms.dim) % uniforms.heads;
-    let t = (i / (uniforms.dim * uniforms.heads)) % uniforms.seq;
-    let b = i / (uniforms.dim * uniforms.heads * uniforms.seq);`;
+/** WGSL: (b, h, t, d) of flat index i (of a tensor with nh heads), in that tensor's layout. */
+const decode = (layout: Layout, i = 'i', nh = 'uniforms.heads') => layout === 'bhtd' ? `
+    let d = ${i} % uniforms.dim;
+    let t = (${i} / uniforms.dim) % uniforms.seq;
+    let h = (${i} / (uniforms.dim * uniforms.seq)) % ${nh};
+    let b = ${i} / (uniforms.dim * uniforms.seq * ${nh});` : `
+    let d = ${i} % uniforms.dim;
+    let h = (${i} / uniforms.dim) % ${nh};
+    let t = (${i} / (uniforms.dim * ${nh})) % uniforms.seq;
+    let b = ${i} / (uniforms.dim * ${nh} * uniforms.seq);`;
+
+/** WGSL: `out` at `at` = the forward (x in `layout`) or backward (dy, bhtd) rotation of element (b, h, t, d) of input `x` with nh heads. */
+const rotate = (backward: boolean, layout: Layout, x: string, out: string, at: string, nh: string) => `
+    let half = uniforms.dim / 2;
+    let lo = d < half;
+    let p = select(d - half, d + half, lo);
+    ${backward ? `
+    let u = ${x}[bhtd(b, h, t, p, ${nh})] * sin[tableAt(b, h, t, p)];
+    ${out}[${at}] = ${x}[bhtd(b, h, t, d, ${nh})] * cos[tableAt(b, h, t, d)] + select(-u, u, lo);` : `
+    let xp = ${x}[${layout}(b, h, t, p, ${nh})];
+    let ti = tableAt(b, h, t, d);
+    ${out}[${at}] = ${x}[${layout}(b, h, t, d, ${nh})] * cos[ti] + select(xp, -xp, lo) * sin[ti];`}`;
 
 /**
  * A thread per output element. Forward: y (bhtd) from x (in `layout`); backward: dx (in `layout`) from
@@ -94,23 +110,53 @@ class RopeProgram implements WebGPUProgram {
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     // tfjs folds more than 65535 workgroups into 2-D; getGlobalIndex() then counts across both axes
     this.dispatch = [Math.ceil(tf.util.sizeFromShape(outputShape) / ROW_THREADS), 1, 1];
-    const inAt = backward ? 'bhtd' : layout; // where the input lives
-    const body = backward ? `
-        let u = dy[${inAt}(b, h, t, p)] * sin[tableAt(b, h, t, p)];
-        result[i] = dy[${inAt}(b, h, t, d)] * cos[tableAt(b, h, t, d)] + select(-u, u, lo);` : `
-        let xp = x[${inAt}(b, h, t, p)];
-        let k = tableAt(b, h, t, d);
-        result[i] = x[${inAt}(b, h, t, d)] * cos[k] + select(xp, -xp, lo) * sin[k];`;
     this.source = `
       ${INDEX}
       fn main(i : i32) {
         if (i < uniforms.size) {
           ${decode(backward ? layout : 'bhtd')}
-          let half = uniforms.dim / 2;
-          let lo = d < half;
-          let p = select(d - half, d + half, lo);
-          ${body}
+          ${rotate(backward, layout, backward ? 'dy' : 'x', 'result', 'i', 'uniforms.heads')}
         }
+      }`;
+  }
+
+  getUserCode(): string {
+    return this.source;
+  }
+}
+
+/**
+ * q and k in one program: a thread per element of q, then of k. Forward: heads [B, H, T, D] (result) and
+ * [B, Hkv, T, D] (kOut) from projections [B, T, H·D], [B, T, Hkv·D]; backward: the projections' gradients
+ * (result, kOut) from the heads' gradients.
+ */
+class QkRopeProgram implements WebGPUProgram {
+  outputShape: number[];
+  shaderKey: string;
+  variableNames: string[];
+  uniforms = 'heads : i32, kvHeads : i32, seq : i32, dim : i32, nq : i32,';
+  workgroupSize: [number, number, number] = [ROW_THREADS, 1, 1];
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  size = true;
+  private readonly source: string;
+
+  constructor(nq: number, nk: number, backward: boolean) {
+    this.outputShape = [nq + nk]; // the threads; the output buffer is q's side
+    this.shaderKey = `rubricRopeQk_${backward ? 'grad' : 'fwd'}`;
+    const [q, k] = backward ? ['dq', 'dk'] : ['q', 'k'];
+    this.variableNames = [q, k, 'cos', 'sin', 'kOut'];
+    this.dispatch = [Math.ceil((nq + nk) / ROW_THREADS), 1, 1];
+    const [inside, outside]: Layout[] = backward ? ['bhtd', 'bthd'] : ['bthd', 'bhtd']; // input, output layouts
+    this.source = `
+      @group(0) @binding(5) var<storage, read_write> kOutW : array<f32>;
+      ${INDEX}
+      fn rotateQ(i : i32) {${decode(outside, 'i', 'uniforms.heads')}${rotate(backward, inside, q, 'result', 'i', 'uniforms.heads')}
+      }
+      fn rotateK(j : i32) {${decode(outside, 'j', 'uniforms.kvHeads')}${rotate(backward, inside, k, 'kOutW', 'j', 'uniforms.kvHeads')}
+      }
+      fn main(i : i32) {
+        if (i < uniforms.nq) { rotateQ(i); } else if (i < uniforms.size) { rotateK(i - uniforms.nq); }
       }`;
   }
 
@@ -131,6 +177,39 @@ registerWebGPUKernel(FORWARD, (backend, { x, cos, sin }, a) => backend.runWebGPU
 /** dx (shaped and ordered like x, attrs.xShape) from dy [B, H, T, D], cos, sin. */
 registerWebGPUKernel(BACKWARD, (backend, { dy, cos, sin }, a) => backend.runWebGPUProgram(
   new RopeProgram(a.xShape as number[], a.layout as Layout, true), [dy, cos, sin], 'float32', dims(a)));
+
+const QK = 'RubricRopeQk', QK_GRAD = 'RubricRopeQkGrad';
+
+/** Both sides of one q|k program: q's output (the program's result) and k's (a fresh tensor written through binding 5). */
+function runQk(backend: WebGPUBackend, q: tf.TensorInfo, k: tf.TensorInfo, cos: tf.TensorInfo, sin: tf.TensorInfo, a: tf.NamedAttrMap, backward: boolean): tf.TensorInfo {
+  const [qShape, kShape] = (backward ? [a.qShape, a.kShape] : [a.qHeads, a.kHeads]) as number[][];
+  const out = backend.makeTensorInfo(qShape, 'float32'), kOut = backend.makeTensorInfo(kShape, 'float32'); // every element is written
+  const nq = tf.util.sizeFromShape(qShape), nk = tf.util.sizeFromShape(kShape);
+  const uniforms = [a.heads, a.kvHeads, a.seq, a.dim, nq].map((n) => ({ type: 'int32', data: [n as number] }));
+  const flat = (x: tf.TensorInfo): tf.TensorInfo => ({ dataId: x.dataId, shape: [tf.util.sizeFromShape(x.shape)], dtype: x.dtype });
+  backend.runWebGPUProgram(new QkRopeProgram(nq, nk, backward), [flat(q), flat(k), cos, sin, flat(kOut)], 'float32', uniforms, flat(out)); // the tables keep their 4-D shapes: tableAt reads them
+  return [out, kOut] as unknown as tf.TensorInfo; // a two-output kernel, as TopK is
+}
+
+/** [q heads, k heads] from q [B, T, H·D], k [B, T, Hkv·D], cos, sin [B|1, 1, T, D]. */
+registerWebGPUKernel(QK, (backend, { q, k, cos, sin }, a) => runQk(backend, q, k, cos, sin, a, false), {
+  inputsToSave: ['cos', 'sin'],
+  gradFunc: (dys, [cos, sin], attrs) => {
+    const [dq, dk] = dys as tf.Tensor[];
+    // both at once, out here: each closure runs in its own tidy, which would free the other's half
+    const [gq, gk] = tf.engine().runKernel(QK_GRAD, { dq, dk, cos, sin }, attrs) as tf.Tensor[];
+    return {
+      q: () => gq,
+      k: () => gk,
+      // the tables come from positions, never from parameters; zeros if a caller asks anyway
+      cos: () => tf.zerosLike(cos),
+      sin: () => tf.zerosLike(sin),
+    };
+  },
+});
+
+/** [dq, dk] (the projections' layouts) from the heads' gradients. */
+registerWebGPUKernel(QK_GRAD, (backend, { dq, dk, cos, sin }, a) => runQk(backend, dq, dk, cos, sin, a, true));
 
 /** A table as rank 4, checked to broadcast to [B, H, T, D]. */
 function table4d(t: tf.Tensor, full: number[]): tf.Tensor {
@@ -170,4 +249,20 @@ export function applyRopeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf
 export function ropeHeadsFused(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   if (!onWebGPU()) return ropeHeadsStock(x, H, cos, sin);
   return ropeFused(x, cos, sin, 'bthd', H);
+}
+
+/**
+ * ropeHeads of q [B, T, H·D] and k [B, T, Hkv·D] with shared tables [B|1, 1, T, D] → [q heads, k heads]:
+ * one WebGPU program each way on the webgpu backend; ropeHeadsStock of each elsewhere.
+ */
+export function ropeQkFused(q: tf.Tensor, k: tf.Tensor, H: number, Hkv: number, cos: tf.Tensor, sin: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  if (!onWebGPU()) return [ropeHeadsStock(q, H, cos, sin), ropeHeadsStock(k, Hkv, cos, sin)];
+  tf.util.assert([q, k].every((x) => x.dtype === 'float32' && x.rank === 3), () => `rope: q, k must be float32 [B, T, H·D], got [${q.shape}], [${k.shape}]`);
+  const [B, T] = q.shape, D = q.shape[2]! / H;
+  tf.util.assert(D % 2 === 0 && Number.isInteger(D) && k.shape[2] === Hkv * D && k.shape[0] === B && k.shape[1] === T,
+    () => `rope: q [${q.shape}] with ${H} heads and k [${k.shape}] with ${Hkv} heads do not share an even head dim`);
+  tf.util.assertShapesMatch(cos.shape, sin.shape, 'rope: cos and sin');
+  const c4 = table4d(cos, [B, 1, T, D]), s4 = table4d(sin, [B, 1, T, D]); // shared by both head counts: no head axis
+  const attrs = { heads: H, kvHeads: Hkv, seq: T, dim: D, qShape: q.shape, kShape: k.shape, qHeads: [B, H, T, D], kHeads: [B, Hkv, T, D] };
+  return tf.engine().runKernel(QK, { q, k, cos: c4, sin: s4 }, attrs) as [tf.Tensor, tf.Tensor];
 }

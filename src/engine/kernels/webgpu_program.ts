@@ -86,9 +86,14 @@ export class RowProgram implements WebGPUProgram {
 
 export type ProgramRunner = (backend: WebGPUBackend, inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => tf.TensorInfo;
 
-/** Registers `run` as the WebGPU kernel `name`, once (a second registration, e.g. after a hot reload, would warn). */
-export function registerWebGPUKernel(name: string, run: ProgramRunner): void {
+/**
+ * Registers `run` as the WebGPU kernel `name`, and `gradient` as its gradient if given, once (a second
+ * registration, e.g. after a hot reload, would warn). A kernel with several outputs needs the latter:
+ * tf.customGrad differentiates one output only.
+ */
+export function registerWebGPUKernel(name: string, run: ProgramRunner, gradient?: Omit<tf.GradConfig, 'kernelName'>): void {
   if (tf.getKernel(name, 'webgpu')) return;
+  if (gradient) tf.registerGradient({ kernelName: name, ...gradient });
   tf.registerKernel({
     kernelName: name,
     backendName: 'webgpu',

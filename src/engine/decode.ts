@@ -1,0 +1,100 @@
+// One decode step: a token per sequence (T = 1) through the model over the KV cache, giving the next
+// logits. Two paths with the same math:
+//   stock  model.ts's block with the cache as its keys/values (kv_cache.ts's blend writes): every backend,
+//          and the reference.
+//   fused  a block specialised for T = 1, on WebGPU when the fused switch is on. Per layer, 9 dispatches:
+//            q|k|v projection (1, packed weights) · RoPE of q and k + in-place write of k, v into the
+//            cache slot (1, kernels/kv_write.ts) · attention over the whole cache (1, kernels/attention.ts;
+//            its [B, H, 1, D] output is the merged heads [B, H·D] as it lies, so no transpose)
+//            · o_proj (1) · add + RMSNorm (1, kernels/add_rms_norm.ts) · gate|up projection (1, packed)
+//            · SwiGLU on the packed halves (1, kernels/swiglu_packed.ts) · down (1)
+//            · add + the next RMSNorm (1: the next layer's input norm, or the final norm)
+//          plus 3 per step: the embedding gather, the first RMSNorm, the head matmul (generate() adds
+//          one sampling program). Every shape is fixed by the preallocated cache and attention reads all
+//          Tmax slots (closed ones through the bias), so a step costs the same early and late.
+// The packed weights ([Wq | Wk | Wv] and [W_gate | W_up] stacked on the output axis) are built once per
+// generate() call by packDecodeWeights and disposed by it.
+// Leaves out: the prefill (generate.ts, model.ts's block over the prompt), speculative or paged decoding.
+// Run the tests: npx vitest run src/engine/decode.test.ts
+import * as tf from '@tensorflow/tfjs';
+import type { LlamaConfig } from './config';
+import { addRmsNorm } from './kernels/add_rms_norm';
+import { attendFused } from './kernels/attention';
+import { fusedKernelsOn, onWebGPU } from './kernels/fused';
+import { ropeInvFreq, writeStepKv } from './kernels/kv_write';
+import { swigluPackedFused } from './kernels/swiglu_packed';
+import { markSlotValid, writeSlot, type KVCache } from './kv_cache';
+import { block, embed, head, layerKv, linear, rmsNorm, ropeTables, type ModelParams } from './model';
+
+/** Weights the fused step reads packed, built once per generation. */
+export interface DecodeWeights {
+  readonly qkv: tf.Tensor2D[]; // per layer [(H + 2·Hkv)·D, C]
+  readonly gateUp: tf.Tensor2D[]; // per layer [2·I, C]
+  readonly invFreq: tf.Tensor1D; // [D], RoPE's rotation speed per dimension
+  dispose(): void;
+}
+
+export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
+  const layers = Array.from({ length: cfg.num_hidden_layers }, (_, l) => `model.layers.${l}.`);
+  const pack = (names: string[]) => tf.tidy(() => tf.concat(names.map((n) => p[n]), 0) as tf.Tensor2D);
+  const qkv = layers.map((pre) => pack(['q_proj', 'k_proj', 'v_proj'].map((n) => `${pre}self_attn.${n}.weight`)));
+  const gateUp = layers.map((pre) => pack(['gate_proj', 'up_proj'].map((n) => `${pre}mlp.${n}.weight`)));
+  const invFreq = ropeInvFreq(cfg);
+  return { qkv, gateUp, invFreq, dispose: () => tf.dispose([...qkv, ...gateUp, invFreq]) };
+}
+
+/**
+ * Feeds one token per sequence (ids [B] int32 at positions [B]) into cache `slot`; returns next-token logits
+ * [B, V]. The fused path when the switch is on and the backend is WebGPU (with `packed` from this
+ * generation, else packed for this call alone), the stock path otherwise.
+ */
+export function decodeStep(p: ModelParams, cfg: LlamaConfig, cache: KVCache, ids: tf.Tensor1D, positions: number[], slot: number, packed?: DecodeWeights): tf.Tensor2D {
+  if (!(fusedKernelsOn() && onWebGPU())) return decodeStepStock(p, cfg, cache, ids, positions, slot);
+  const w = packed ?? packDecodeWeights(p, cfg);
+  try {
+    return decodeStepFused(p, cfg, cache, w, ids, positions, slot);
+  } finally {
+    if (!packed) w.dispose();
+  }
+}
+
+/** The stock step: model.ts's block, writing the cache by blends and attending over every open slot. */
+export function decodeStepStock(p: ModelParams, cfg: LlamaConfig, cache: KVCache, ids: tf.Tensor1D, positions: number[], slot: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const B = ids.shape[0];
+    const { cos, sin } = ropeTables(tf.tensor(positions, [B, 1, 1], 'int32'), cfg); // [B, 1, 1, D]
+    markSlotValid(cache, slot);
+    const bias = tf.reshape(cache.bias, [B, 1, 1, cache.maxLen]);
+    let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, tf.reshape(ids, [B, 1]));
+    for (let l = 0; l < cfg.num_hidden_layers; l++) {
+      x = block(p, cfg, l, x, cos, sin, bias, (h) => {
+        const kv = layerKv(p, cfg, l, h, cos, sin);
+        writeSlot(cache, l, slot, kv.k, kv.v);
+        return { k: cache.k[l], v: cache.v[l] };
+      });
+    }
+    return tf.reshape(head(p, cfg, x), [B, -1]) as tf.Tensor2D;
+  });
+}
+
+/** The fused step (see the file header for its dispatches); WebGPU only. */
+function decodeStepFused(p: ModelParams, cfg: LlamaConfig, cache: KVCache, w: DecodeWeights, ids: tf.Tensor1D, positions: number[], slot: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const B = ids.shape[0], C = cfg.hidden_size, H = cfg.num_attention_heads, L = cfg.num_hidden_layers, eps = cfg.rms_norm_eps;
+    const layer = (l: number) => `model.layers.${l}.`;
+    const pos = tf.tensor1d(positions, 'int32'); // an upload, not a dispatch
+    const bias = tf.reshape(cache.bias, [B, 1, 1, cache.maxLen]);
+    let x: tf.Tensor = tf.gather(p['model.embed_tokens.weight'], ids); // [B, C]
+    let h: tf.Tensor = rmsNorm(x, p[layer(0) + 'input_layernorm.weight'], eps);
+    for (let l = 0; l < L; l++) {
+      const pre = layer(l);
+      const q = writeStepKv(cache, l, slot, linear(h, w.qkv[l]) as tf.Tensor2D, pos, w.invFreq, H); // [B, H, 1, D]
+      const y = tf.reshape(attendFused(q, cache.k[l], cache.v[l], bias), [B, C]);
+      [x, h] = addRmsNorm(x, linear(y, p[pre + 'self_attn.o_proj.weight']), p[pre + 'post_attention_layernorm.weight'], eps);
+      const act = swigluPackedFused(linear(h, w.gateUp[l]) as tf.Tensor2D);
+      const nextNorm = l + 1 < L ? p[layer(l + 1) + 'input_layernorm.weight'] : p['model.norm.weight'];
+      [x, h] = addRmsNorm(x, linear(act, p[pre + 'mlp.down_proj.weight']), nextNorm, eps);
+    }
+    return linear(h, cfg.tie_word_embeddings ? p['model.embed_tokens.weight'] : p['lm_head.weight']) as tf.Tensor2D;
+  });
+}

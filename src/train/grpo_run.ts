@@ -7,7 +7,7 @@ import { createAdamW } from '../engine/optimizer';
 import { createRng, shuffle } from '../engine/rng';
 import { learningRateAt } from '../engine/schedule';
 import type { Tokenizer } from '../engine/tokenizer';
-import type { Pair } from '../rm/pair';
+import { swapPair, type Pair } from '../rm/pair';
 import { stepSeed } from '../engine/sampling';
 import { createStagedStep, grpoStep, type GrpoConfig, type GrpoModels, type GrpoStepReport, type StagedStep } from './grpo_step';
 
@@ -18,6 +18,7 @@ export interface GrpoSchedule {
   schedule: 'cosine' | 'constant';
   weightDecay: number;
   seed: number; // pair order and sampling
+  bothOrders: boolean; // each pair judged as given and swapped in the same step
 }
 
 export const GRPO_DEFAULTS: GrpoConfig & GrpoSchedule = {
@@ -40,6 +41,7 @@ export const GRPO_DEFAULTS: GrpoConfig & GrpoSchedule = {
   schedule: 'constant',
   weightDecay: 0,
   seed: 1,
+  bothOrders: false,
 };
 
 /** A frozen copy of the parameters (the reference model π_ref). */
@@ -61,6 +63,7 @@ export interface GrpoRun {
 
 export function createGrpoRun(policy: ModelParams, cfg: LlamaConfig, tok: Tokenizer, g: GrpoConfig & GrpoSchedule, pairs: Pair[]): GrpoRun {
   const usable = pairs.filter((p) => p.winner === 'A' || p.winner === 'B');
+  if (g.bothOrders && g.promptsPerStep % 2 !== 0) throw new Error(`GRPO with both orders needs an even number of prompts per step, got ${g.promptsPerStep}`);
   if (usable.length < g.promptsPerStep) throw new Error(`GRPO needs at least ${g.promptsPerStep} labelled A/B pairs, got ${usable.length}`);
   const reference = frozenCopy(policy);
   const optimizer = createAdamW(policy, { lr: g.lr, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: g.weightDecay });
@@ -69,8 +72,12 @@ export function createGrpoRun(policy: ModelParams, cfg: LlamaConfig, tok: Tokeni
   let order: Pair[] = [];
   let t = 0;
   const next = (measureChange: boolean) => {
-    if (order.length < g.promptsPerStep) order = [...order, ...shuffle([...usable], rng)];
-    const batch = order.splice(0, g.promptsPerStep);
+    const fresh = g.bothOrders ? g.promptsPerStep / 2 : g.promptsPerStep;
+    if (order.length < fresh) order = [...order, ...shuffle([...usable], rng)];
+    const taken = order.splice(0, fresh);
+    // Both orders in one batch: a verdict that follows the position, not the content, earns +1 in one
+    // order and −1 in the other, so its gradient cancels and what is left rewards reading.
+    const batch = g.bothOrders ? [...taken, ...taken.map(swapPair)] : taken;
     const lr = learningRateAt(t, { peakLr: g.lr, warmupSteps: g.warmupSteps, totalSteps: g.steps, schedule: g.schedule, minLrRatio: 0.1 });
     const o = { step: t, seed: stepSeed(g.seed, t), lr, measureChange };
     t++;

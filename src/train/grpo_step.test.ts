@@ -107,4 +107,21 @@ describe('GRPO step stages (nano, WASM)', () => {
     expect(tf.memory().numTensors).toBe(n);
     run.dispose();
   });
+
+  it('both orders: a step judges each of its pairs as given and swapped; an odd batch is refused', async () => {
+    const both = { ...GRPO_DEFAULTS, ...g, promptsPerStep: 4, numGenerations: 2, maxCompletionLength: 4, steps: 2, bothOrders: true };
+    expect(() => createGrpoRun(initParams(cfg, 6), cfg, tok, { ...both, promptsPerStep: 3 }, pairs)).toThrow(/even number/);
+    const run = createGrpoRun(initParams(cfg, 6), cfg, tok, both, pairs);
+    const staged = run.begin(false);
+    const out = await staged.next();
+    if (out.stage !== 'sample') throw new Error(`first stage was ${out.stage}`);
+    const [a, b, sa, sb] = out.sample.pairs;
+    expect(new Set([a.id, b.id]).size).toBe(2);
+    for (const [p, s] of [[a, sa], [b, sb]]) {
+      expect([s.a, s.b, s.winner]).toEqual([p.b, p.a, p.winner === 'A' ? 'B' : 'A']);
+      expect(s.prompt).toBe(p.prompt);
+    }
+    staged.dispose();
+    run.dispose();
+  });
 });

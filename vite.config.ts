@@ -12,6 +12,10 @@ export default defineConfig({
   // No minification: the threaded WASM backend rebuilds its pthread workers from the factory function's
   // source text (Function.toString), and a minified factory refers to names outside itself, so every
   // thread dies with 'e is not defined' and the no-WebGPU fallback never starts.
-  build: { target: 'es2022', chunkSizeWarningLimit: 8000, minify: false },
+  // Two pages: the lab (index.html) and the engine benchmark (bench.html).
+  build: {
+    target: 'es2022', chunkSizeWarningLimit: 8000, minify: false,
+    rolldownOptions: { input: { main: 'index.html', bench: 'bench.html' } },
+  },
   optimizeDeps: { exclude: ['webgpu'] },
 });

@@ -1,7 +1,8 @@
 // The engine benchmark: for one backend and one preset, training tokens/s, generation tokens/s (batch
 // of 8, KV cache on), kernels and GPU dispatches per training step and per generated token, readbacks
-// per step, and peak tensors and bytes. Runs anywhere tfjs runs (Node CLI in scripts/bench.ts; the
-// browser later). Counts come from wrapping the live backend (engine/instrument.ts), not estimates.
+// per step, and peak tensors and bytes. Runs anywhere tfjs runs (bench/suite.ts drives it for the Node
+// CLI, scripts/bench.ts, and the browser's bench.html). Counts come from wrapping the live backend
+// (engine/instrument.ts), not estimates. A run may set the WebGPU submit batch size.
 // Each run takes the stock tfjs ops or the fused WebGPU kernels (engine/kernels/fused.ts);
 // compareRows puts the two side by side as stock/fused ratios.
 // Dispatches per layer are measured, not divided out: one more training step of the same model cut to
@@ -28,6 +29,7 @@ export interface BenchOptions {
   promptLen: number;
   genTokens: number; // new tokens per sequence (no early stop)
   kernels?: KernelPath; // default 'stock'
+  submitBatch?: number; // WebGPU dispatches per queue submit (tfjs flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE); default: tfjs's 15
 }
 
 /** Which ops a run takes: the stock tfjs compositions, or the fused WebGPU kernels (WebGPU only). */
@@ -37,6 +39,7 @@ export interface BenchRow {
   backend: string;
   preset: PresetName;
   kernels: KernelPath;
+  submitBatch: number | null; // the submit batch size in force on WebGPU, else null
   params: number;
   layers: number; // num_hidden_layers
   train: {
@@ -50,7 +53,7 @@ export interface BenchRow {
 
 const per = (c: Counts, n: number) => ({ kernels: c.kernels / n, dispatches: c.gpuDispatches / n, readbacks: c.readbacks / n });
 
-const TRAIN_HP = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 };
+export const TRAIN_HP = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 };
 
 /** GPU dispatches of one training step (after a warm-up step) of a fresh model with this config. */
 async function stepDispatches(cfg: LlamaConfig, batch: LmBatch): Promise<number> {
@@ -66,30 +69,43 @@ async function stepDispatches(cfg: LlamaConfig, batch: LmBatch): Promise<number>
   return counters.counts.gpuDispatches;
 }
 
-/** One benchmark run with o.kernels' ops; the fused-kernel switch is restored afterwards. */
+const SUBMIT_FLAG = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
+
+/** One benchmark run with o.kernels' ops and o.submitBatch; the switch and the flag are restored afterwards. */
 export async function benchPreset(o: BenchOptions): Promise<BenchRow> {
   const was = fusedKernelsOn();
+  const webgpu = tf.getBackend() === 'webgpu';
+  const submitWas = webgpu ? (tf.env().get(SUBMIT_FLAG) as number) : null;
   useFusedKernels(o.kernels === 'fused');
+  if (webgpu && o.submitBatch !== undefined) tf.env().set(SUBMIT_FLAG, o.submitBatch);
   try {
     return await benchRun(o);
   } finally {
     useFusedKernels(was);
+    if (submitWas !== null) tf.env().set(SUBMIT_FLAG, submitWas);
   }
+}
+
+/** The training batch of a run: o.batchSize rows of seeded random tokens, every target counted. */
+export function benchBatch(cfg: LlamaConfig, o: BenchOptions): LmBatch {
+  const T = Math.min(o.seqLen, cfg.max_position_embeddings - 1);
+  const rng = createRng(7);
+  const batch: LmBatch = { ids: [], targets: [], mask: [] };
+  for (let b = 0; b < o.batchSize; b++) {
+    const r = Array.from({ length: T + 1 }, () => 4 + rng.int(cfg.vocab_size - 4));
+    batch.ids.push(r.slice(0, T));
+    batch.targets.push(r.slice(1));
+    batch.mask.push(new Array(T).fill(1));
+  }
+  return batch;
 }
 
 async function benchRun(o: BenchOptions): Promise<BenchRow> {
   const tok = defaultTokenizer();
   const cfg = presetConfig(o.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
-  const T = Math.min(o.seqLen, cfg.max_position_embeddings - 1);
-  const rng = createRng(7);
-  const row = () => Array.from({ length: T + 1 }, () => 4 + rng.int(tok.vocabSize - 4));
-  const batch: LmBatch = { ids: [], targets: [], mask: [] };
-  for (let b = 0; b < o.batchSize; b++) {
-    const r = row();
-    batch.ids.push(r.slice(0, T));
-    batch.targets.push(r.slice(1));
-    batch.mask.push(new Array(T).fill(1));
-  }
+  const batch = benchBatch(cfg, o);
+  const T = batch.ids[0].length;
+  const rng = createRng(8);
   const startTensors = tf.memory().numTensors;
   const params = initParams(cfg, 1);
   const trainer = createLmTrainer(params, cfg, TRAIN_HP);
@@ -103,7 +119,7 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
   const tc = { ...counters.counts };
   const tp = per(tc, o.trainSteps);
 
-  const prompts = Array.from({ length: o.genBatch }, () => row().slice(0, o.promptLen));
+  const prompts = Array.from({ length: o.genBatch }, () => Array.from({ length: o.promptLen }, () => 4 + rng.int(tok.vocabSize - 4)));
   const genOpts = { maxNewTokens: o.genTokens, temperature: 1, seed: 3, eosId: -1, padId: tok.padId };
   await generate(params, cfg, prompts, { ...genOpts, maxNewTokens: 2 }); // warm-up
   counters.reset();
@@ -127,6 +143,7 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
     backend: tf.getBackend(),
     preset: o.preset,
     kernels: o.kernels ?? 'stock',
+    submitBatch: tf.getBackend() === 'webgpu' ? (tf.env().get(SUBMIT_FLAG) as number) : null,
     params: countParams(cfg),
     layers: L,
     train: {

@@ -31,7 +31,7 @@ export interface GrpoConfig {
   scaleRewards: ScaleRewards; // 'group' (GRPO), 'batch', 'none' (Dr. GRPO)
   lossType: LossType; // 'token_mean' (default), 'seq_mean_token_mean', 'dr_grpo'
   maxGradNorm: number; // global clip
-  lengthBucket: number; // pad completion lengths to a multiple: fewer shapes, flat buffer pools
+  lengthBucket: number; // pad prompt and completion lengths to multiples: fewer shapes, flat buffer pools
 }
 
 export interface GrpoModels {
@@ -120,13 +120,26 @@ export function advantageStage(s: SampleStage, sc: ScoreStage, g: GrpoConfig): A
   return { groups, advantages: adv.flat() };
 }
 
-/** The batch for the loss: left-padded prompts, completions right-padded to a bucketed length. */
+/** Rounds n up to a multiple of `bucket`. */
+const roundUp = (n: number, bucket: number) => Math.ceil(n / bucket) * bucket;
+
+/**
+ * The batch for the loss: prompts left-padded and completions right-padded, both to bucketed lengths, so
+ * steps reuse a few shapes and the GPU buffer pool (which keeps a buffer per exact size) stops growing.
+ * Padding changes nothing: padded keys are masked out of attention, positions come from the mask, and
+ * padded completion tokens have weight 0. The completion length is bucketed first; the prompt gets the
+ * rest of the context, so no real token is ever cut.
+ */
 function lossBatch(m: GrpoModels, s: SampleStage, g: GrpoConfig) {
+  const ctx = m.cfg.max_position_embeddings;
   const prompts = s.completions.map((c) => s.promptIds[c.group]);
-  const { ids: pIds, mask: pMask } = leftPad(prompts, m.tok.padId);
-  const P = pIds[0].length;
+  const { ids: shortIds, mask: shortMask } = leftPad(prompts, m.tok.padId);
   const longest = Math.max(1, ...s.completions.map((c) => c.tokens.length));
-  const L = Math.min(Math.ceil(longest / g.lengthBucket) * g.lengthBucket, m.cfg.max_position_embeddings - P + 1);
+  const L = Math.min(roundUp(longest, g.lengthBucket), ctx - shortIds[0].length + 1);
+  const P = Math.min(roundUp(shortIds[0].length, g.lengthBucket), ctx - L + 1);
+  const extra = P - shortIds[0].length;
+  const pIds = shortIds.map((r) => [...new Array(extra).fill(m.tok.padId), ...r]);
+  const pMask = shortMask.map((r) => [...new Array(extra).fill(0), ...r]);
   const ids: number[][] = [], targets: number[][] = [], attn: number[][] = [], mask: number[][] = [], old: number[][] = [];
   s.completions.forEach((c, i) => {
     const full = [...pIds[i], ...c.tokens, ...new Array(L - c.tokens.length).fill(m.tok.padId)];

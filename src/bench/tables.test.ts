@@ -1,0 +1,29 @@
+// The bench's tables and their Markdown, shared by the CLI and the bench page.
+import { describe, expect, it } from 'vitest';
+import type { BenchRow } from './bench';
+import type { SuiteResult } from './suite';
+import { resultMarkdown, resultTables } from './tables';
+
+const row = (kernels: 'stock' | 'fused', dispatches: number): BenchRow => ({
+  backend: 'webgpu', preset: 'nano', kernels, submitBatch: 15, params: 1000, layers: 2,
+  train: { tokensPerSecond: 100, msPerStep: 50, kernelsPerStep: 300, dispatchesPerStep: dispatches, readbacksPerStep: 1, peakTensors: 90, peakBytes: 2 ** 20, dispatchesPerLayer: 60, fixedDispatches: dispatches - 120 },
+  generate: { tokensPerSecond: 40, msPerToken: 25, kernelsPerToken: 80, dispatchesPerToken: 70, readbacks: 2, peakTensors: 100, peakBytes: 2 ** 20 },
+  leakedTensors: 0,
+});
+
+const result: SuiteResult = {
+  date: '2026-01-01T00:00:00.000Z', tfjs: '4.22.0', environments: ['Running on WebGPU on a test adapter'], skipped: ['wasm: not here'],
+  rows: [row('stock', 400), row('fused', 160)], comparisons: [], firstSteps: [], submitBatches: [], decodeCosts: [],
+};
+
+describe('bench tables', () => {
+  it('renders one row per run with the counted dispatches, and Markdown with a header line per table', () => {
+    const [main] = resultTables(result);
+    expect(main.rows).toHaveLength(2);
+    expect(main.rows[1][main.headers.indexOf('dispatches/step')]).toBe('160');
+    const md = resultMarkdown(result);
+    expect(md).toContain('| backend | preset | kernels |');
+    expect(md).toContain('| webgpu | nano | fused | 1000 |');
+    expect(md).toContain('- skipped wasm: not here');
+  });
+});

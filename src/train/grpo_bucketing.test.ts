@@ -1,0 +1,113 @@
+// Length bucketing in GRPO's loss batch (grpo_step.ts, lossBatch). Two claims:
+// 1. Padding changes nothing: with buckets of 16 or none (1), the same rollouts give the same loss, grad
+//    norm, per-token log-probs and gradients, within 1e-6 on CPU.
+// 2. It bounds the GPU buffer pool: 100 GRPO-like updates (loss, backward, AdamW; no sampling) on nano
+//    with random prompt and completion lengths on WebGPU. With buckets the backend's numBytesAllocatedInGPU
+//    stops growing after a warm-up and tensors stay flat; without, the pool keeps growing (the test has
+//    teeth). Shapes are tiny (one prompt, G = 2, ≤ 31 tokens): SwiftShader takes ~1–2 s per update here.
+// Run: npx vitest run src/train/grpo_bucketing.test.ts
+import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { presetConfig } from '../engine/config';
+import { initParams } from '../engine/model';
+import { createAdamW } from '../engine/optimizer';
+import { createRng, type Rng } from '../engine/rng';
+import { defaultTokenizer } from '../engine/tokenizer';
+import { nodeWebGPUAvailable } from '../engine/node_webgpu';
+import { useBackend } from '../engine/test_backends';
+import { frozenCopy, GRPO_DEFAULTS } from './grpo_run';
+import { applyUpdate, lossStage, prepareLoss, type AdvantageStage, type GrpoConfig, type GrpoModels, type SampleStage } from './grpo_step';
+
+const tok = defaultTokenizer();
+const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId }, { max_position_embeddings: 48 });
+const G = 2, PROMPTS = 1, BUCKET = 8;
+const g: GrpoConfig = { ...GRPO_DEFAULTS, numGenerations: G, promptsPerStep: PROMPTS, maxCompletionLength: 16, beta: 0.04, maxGradNorm: 1e9 };
+
+function models(): GrpoModels {
+  const policy = initParams(cfg, 1);
+  const reference = frozenCopy(initParams(cfg, 2)); // differs from the policy, so KL and its gradient are not 0
+  return { cfg, tok, policy, reference, optimizer: createAdamW(policy, { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0 }) };
+}
+
+const token = (rng: Rng) => 4 + rng.int(tok.vocabSize - 4);
+
+/** Rollouts as the sampler would return them: prompts of 3–16 tokens, completions of 1–16, random ℓp_old and advantages. */
+function rollouts(rng: Rng): { s: SampleStage; a: AdvantageStage } {
+  const promptIds = Array.from({ length: PROMPTS }, () => [tok.bosId, ...Array.from({ length: 2 + rng.int(14) }, () => token(rng))]);
+  const completions = Array.from({ length: PROMPTS * G }, (_, i) => {
+    const tokens = Array.from({ length: 1 + rng.int(g.maxCompletionLength) }, () => token(rng));
+    return { group: Math.floor(i / G), tokens, logps: tokens.map(() => -6 + rng.normal() * 0.5), text: '', stopReason: 'length' as const };
+  });
+  const advantages = completions.map(() => rng.normal());
+  return { s: { pairs: [], promptIds, completions }, a: { groups: [], advantages } };
+}
+
+/** One update; returns the loss report and the gradients, both read back. */
+async function lossAndGrads(m: GrpoModels, cfgG: GrpoConfig, s: SampleStage, a: AdvantageStage) {
+  const inputs = prepareLoss(m, cfgG, s, a);
+  const { report, grads } = await lossStage(m, cfgG, inputs, a, 0);
+  inputs.dispose();
+  const values = Object.fromEntries(await Promise.all(Object.entries(grads).map(async ([n, t]) => [n, await t.data()] as const)));
+  tf.dispose(Object.values(grads));
+  return { report, values, L: inputs.L };
+}
+
+describe('GRPO length bucketing', () => {
+  afterAll(() => tf.disposeVariables());
+
+  it('gives the same loss, log-probs and gradients as no bucketing (CPU, 1e-6)', async () => {
+    await useBackend('cpu');
+    const m = models();
+    const rng = createRng(11);
+    let padded = 0;
+    for (let trial = 0; trial < 3; trial++) {
+      const { s, a } = rollouts(rng);
+      const plain = await lossAndGrads(m, { ...g, lengthBucket: 1 }, s, a);
+      const bucketed = await lossAndGrads(m, { ...g, lengthBucket: BUCKET }, s, a);
+      expect(bucketed.L % BUCKET).toBe(0);
+      padded += bucketed.L - plain.L;
+      expect(Math.abs(bucketed.report.loss - plain.report.loss)).toBeLessThan(1e-6);
+      expect(Math.abs(bucketed.report.gradNorm - plain.report.gradNorm)).toBeLessThan(1e-6);
+      s.completions.forEach((c, i) => c.tokens.forEach((_, t) => expect(Math.abs(bucketed.report.per_token_logps[i][t] - plain.report.per_token_logps[i][t])).toBeLessThan(1e-6)));
+      let max = 0;
+      for (const [n, v] of Object.entries(plain.values)) v.forEach((x, j) => { max = Math.max(max, Math.abs(x - bucketed.values[n][j])); });
+      console.log(`trial ${trial}: L ${plain.L} → ${bucketed.L}, loss ${plain.report.loss.toFixed(6)}, gradient maxdiff ${max.toExponential(2)}`);
+      expect(max).toBeLessThan(1e-6);
+    }
+    expect(padded).toBeGreaterThan(0); // the padding was really there
+    m.optimizer.dispose();
+    tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
+  });
+
+  it('keeps the WebGPU buffer pool flat over 100 updates with random lengths (and it grows without)', async () => {
+    const why = await nodeWebGPUAvailable();
+    if (why) { console.warn(`WebGPU not available: ${why}`); return; }
+    await useBackend('webgpu');
+    const pool = () => (tf.backend() as unknown as { memory(): { numBytesAllocatedInGPU: number } }).memory().numBytesAllocatedInGPU;
+    const run = async (lengthBucket: number, steps: number) => {
+      const m = models();
+      const rng = createRng(5); // the same lengths for both runs
+      const bytes: number[] = [], tensors: number[] = [];
+      for (let step = 0; step < steps; step++) {
+        const { s, a } = rollouts(rng);
+        const inputs = prepareLoss(m, { ...g, lengthBucket }, s, a);
+        applyUpdate(m, (await lossStage(m, { ...g, lengthBucket }, inputs, a, 0)).grads, 1e-4);
+        inputs.dispose();
+        bytes.push(pool());
+        tensors.push(tf.memory().numTensors);
+      }
+      m.optimizer.dispose();
+      tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
+      return { bytes, tensors };
+    };
+    const WARM = 25;
+    const MB = (b: number) => (b / 2 ** 20).toFixed(2);
+    const at = (xs: number[], steps: number[]) => steps.map((n) => `${n}: ${MB(xs[n - 1])}`).join(', ');
+    const bucketed = await run(BUCKET, 100); // first, on an empty pool
+    const plain = await run(1, 2 * WARM);
+    console.log(`numBytesAllocatedInGPU MB by step — buckets of ${BUCKET}: ${at(bucketed.bytes, [1, WARM, 50, 100])}; no buckets: ${at(plain.bytes, [1, WARM, 2 * WARM])}`);
+    expect(new Set(bucketed.bytes.slice(WARM - 1)).size).toBe(1);
+    expect(new Set(bucketed.tensors).size).toBe(1);
+    expect(plain.bytes[2 * WARM - 1]).toBeGreaterThan(plain.bytes[WARM - 1]);
+  }, 600_000);
+});

@@ -1,0 +1,65 @@
+// The bench page (bench.html): the engine benchmark of `npm run bench` in this browser, on its GPU. Pick
+// backends, presets and measurements, run, watch progress, read the tables, copy them as Markdown.
+import { useMemo, useState } from 'react';
+import { resultMarkdown, resultTables } from '../../bench/tables';
+import { setBenchOptions, startBench, useBenchStore, type BenchState } from '../../state/bench_store';
+import { BenchForm } from './BenchForm';
+import { ResultTables } from './ResultTables';
+
+const selectOptions = (s: BenchState) => s.options;
+const selectRunning = (s: BenchState) => s.running;
+const selectProgress = (s: BenchState) => s.progress;
+const selectResult = (s: BenchState) => s.result;
+const selectError = (s: BenchState) => s.error;
+
+export function BenchPage() {
+  const options = useBenchStore(selectOptions);
+  const running = useBenchStore(selectRunning);
+  const progress = useBenchStore(selectProgress);
+  const result = useBenchStore(selectResult);
+  const error = useBenchStore(selectError);
+  const tables = useMemo(() => (result ? resultTables(result) : []), [result]);
+  const [copied, setCopied] = useState('');
+
+  const copy = async () => {
+    if (!result) return;
+    try {
+      await navigator.clipboard.writeText(resultMarkdown(result));
+      setCopied('Copied.');
+    } catch (e) {
+      setCopied(`Could not copy (${(e as Error).message}); select the tables instead.`);
+    }
+  };
+
+  return (
+    <div className="app">
+      <header className="top">
+        <h1>Rubric Lab · engine benchmark</h1>
+        <a className="tab" href="./">back to the lab</a>
+      </header>
+      <p className="muted">
+        The same suite as <code>npm run bench</code>, in this browser: training and generation throughput, GPU dispatches and readbacks per
+        step, stock tfjs ops against our fused WebGPU kernels. Absolute times mean something only on a real GPU.
+      </p>
+      <BenchForm options={options} running={running} onChange={setBenchOptions} onRun={() => void startBench()} />
+      {progress && running && (
+        <p data-testid="bench-progress">
+          <progress max={progress.total} value={progress.done} /> {progress.done}/{progress.total} · {progress.label}
+        </p>
+      )}
+      {error && <p className="notice error" role="alert">{error}</p>}
+      {result && (
+        <>
+          <section className="panel" data-testid="bench-environment">
+            <ul>
+              {result.environments.map((e) => <li key={e}>{e}</li>)}
+              {result.skipped.map((s) => <li key={s} className="skipped">skipped {s}</li>)}
+            </ul>
+            <button onClick={() => void copy()}>Copy as Markdown</button> <span className="muted">{copied}</span>
+          </section>
+          <ResultTables tables={tables} />
+        </>
+      )}
+    </div>
+  );
+}

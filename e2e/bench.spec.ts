@@ -1,6 +1,6 @@
 // The bench page in real Chromium with WebGPU on SwiftShader: nano, one timed step, WebGPU only (from the
 // URL query); a result row for webgpu appears with GPU dispatches counted, and nothing is logged as a
-// console error.
+// console error. And the kernel self-check: every fused kernel within 1e-4 of stock in Chromium.
 import { expect, test } from '@playwright/test';
 import { watchConsole } from './helpers';
 
@@ -23,5 +23,22 @@ test('the bench page runs nano on WebGPU and reports dispatches per step', async
   expect(Number(cells[headers.indexOf('dispatches/step')])).toBeGreaterThan(0);
   await expect(page.getByRole('button', { name: 'Copy as Markdown' })).toBeEnabled();
   await page.screenshot({ path: test.info().outputPath('bench.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('the kernel check passes every fused kernel against stock on WebGPU in Chromium', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = watchConsole(page);
+  await page.goto('/bench.html');
+  await page.getByRole('button', { name: 'Check kernels' }).click();
+  await expect(page.getByTestId('kernel-summary')).toHaveText(/^all \d+ kernels pass$/, { timeout: 200_000 });
+  const table = page.getByTestId('bench-table').filter({ hasText: 'Kernel check' });
+  await expect(table).toContainText('WebGPU');
+  const rows = table.getByTestId('bench-row');
+  expect(await rows.count()).toBeGreaterThanOrEqual(14);
+  for (const cells of await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')))) {
+    expect(cells[4], `${cells[0]}: forward ${cells[2]}, gradients ${cells[3]}`).toBe('pass');
+  }
+  await page.screenshot({ path: test.info().outputPath('kernel-check.png'), fullPage: true });
   expect(errors).toEqual([]);
 });

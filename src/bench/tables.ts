@@ -2,6 +2,7 @@
 // same tables as HTML and copies them as Markdown. One place decides columns, units and rounding.
 import { COMPARED } from './bench';
 import type { SuiteResult } from './suite';
+import { KERNEL_TOLERANCE, type KernelCheck } from '../engine/kernels/self_check';
 
 export interface Table {
   title: string;
@@ -70,4 +71,15 @@ export function tableMarkdown(t: Table): string {
 export function resultMarkdown(r: SuiteResult): string {
   const head = [`Rubric Lab engine benchmark, ${r.date}, tfjs ${r.tfjs}`, ...r.environments.map((e) => `- ${e}`), ...r.skipped.map((s) => `- skipped ${s}`)];
   return [head.join('\n'), ...resultTables(r).map(tableMarkdown)].join('\n\n');
+}
+
+/** The kernel self-check as a table: one row per fused kernel, its largest differences from stock. */
+export function kernelCheckTable(checks: KernelCheck[], device: string): Table {
+  const e = (x: number | null) => (x === null ? '–' : Number.isFinite(x) ? x.toExponential(1) : 'NaN');
+  return {
+    title: 'Kernel check: fused against stock',
+    note: `${device}. Max |fused − stock| over outputs and over input gradients; pass ≤ ${KERNEL_TOLERANCE}.`,
+    headers: ['kernel', 'shapes', 'forward', 'gradients', 'result'],
+    rows: checks.map((c) => [c.kernel, c.shapes, e(c.forward), e(c.gradient), c.pass ? 'pass' : 'FAIL']),
+  };
 }

@@ -5,7 +5,8 @@ import { create } from 'zustand';
 import type { SuiteOptions, SuiteProgress, SuiteResult } from '../bench/suite';
 import type { BackendName } from '../engine/backend';
 import type { PresetName } from '../engine/config';
-import { runBench } from '../worker/bench_client';
+import type { KernelCheck } from '../engine/kernels/self_check';
+import { runBench, runKernelCheck } from '../worker/bench_client';
 
 export interface BenchState {
   options: SuiteOptions;
@@ -13,6 +14,8 @@ export interface BenchState {
   progress: SuiteProgress | null;
   result: SuiteResult | null;
   error: string | null;
+  /** The kernel self-check: fused against stock on this device. */
+  kernels: { running: boolean; done: number; total: number; device: string; checks: KernelCheck[] | null; error: string | null };
 }
 
 export const BENCH_DEFAULTS: SuiteOptions = {
@@ -41,15 +44,18 @@ export function optionsFromQuery(search: string): SuiteOptions {
   };
 }
 
-const initial: BenchState = { options: BENCH_DEFAULTS, running: false, progress: null, result: null, error: null };
+const initial: BenchState = {
+  options: BENCH_DEFAULTS, running: false, progress: null, result: null, error: null,
+  kernels: { running: false, done: 0, total: 0, device: '', checks: null, error: null },
+};
 
 export const useBenchStore = create<BenchState>()(() => initial);
 
 export const setBenchOptions = (patch: Partial<SuiteOptions>) => useBenchStore.setState((s) => ({ options: { ...s.options, ...patch } }));
 
 export async function startBench(): Promise<void> {
-  const { options, running } = useBenchStore.getState();
-  if (running) return;
+  const { options, running, kernels } = useBenchStore.getState();
+  if (running || kernels.running) return;
   useBenchStore.setState({ running: true, progress: null, result: null, error: null });
   try {
     const result = await runBench(options, (progress) => useBenchStore.setState({ progress }));
@@ -58,5 +64,20 @@ export async function startBench(): Promise<void> {
     useBenchStore.setState({ error: (e as Error).message });
   } finally {
     useBenchStore.setState({ running: false });
+  }
+}
+
+export async function startKernelCheck(): Promise<void> {
+  const { kernels, running } = useBenchStore.getState();
+  if (kernels.running || running) return; // one job at a time on the worker's device
+  const set = (patch: Partial<BenchState['kernels']>) => useBenchStore.setState((s) => ({ kernels: { ...s.kernels, ...patch } }));
+  set({ running: true, done: 0, total: 0, checks: null, error: null });
+  try {
+    const { device, checks } = await runKernelCheck((done, total) => set({ done, total }));
+    set({ device, checks });
+  } catch (e) {
+    set({ error: (e as Error).message });
+  } finally {
+    set({ running: false });
   }
 }

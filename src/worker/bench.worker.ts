@@ -7,9 +7,12 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { runSuite, type SuiteOptions, type SuiteProgress, type SuiteResult } from '../bench/suite';
 import { initBackend } from '../engine/backend';
+import { checkFusedKernels, type KernelCheck } from '../engine/kernels/self_check';
 
 export interface BenchApi {
   run(o: SuiteOptions, onProgress: (p: SuiteProgress) => void): Promise<SuiteResult>;
+  /** Every fused kernel against its stock composition on this browser's WebGPU device. */
+  checkKernels(onProgress: (done: number, total: number) => void): Promise<{ device: string; checks: KernelCheck[] }>;
 }
 
 const wasmPaths = { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded };
@@ -22,6 +25,11 @@ const api: BenchApi = {
     },
     onProgress,
   }),
+  async checkKernels(onProgress) {
+    const report = await initBackend({ order: ['webgpu'], wasmPaths });
+    if (report.name !== 'webgpu') throw new Error(`the kernel check needs WebGPU: ${report.summary}`);
+    return { device: report.summary, checks: await checkFusedKernels((done, total) => onProgress(done, total)) };
+  },
 };
 
 Comlink.expose(api);

@@ -1,11 +1,20 @@
 // The bench page's handle on its worker (bench.worker.ts), started on first use.
 import * as Comlink from 'comlink';
 import type { SuiteOptions, SuiteProgress, SuiteResult } from '../bench/suite';
+import type { KernelCheck } from '../engine/kernels/self_check';
 import type { BenchApi } from './bench.worker';
 
 let bench: Comlink.Remote<BenchApi> | null = null;
 
-export function runBench(o: SuiteOptions, onProgress: (p: SuiteProgress) => void): Promise<SuiteResult> {
+function worker(): Comlink.Remote<BenchApi> {
   bench ??= Comlink.wrap<BenchApi>(new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' }));
-  return bench.run(o, Comlink.proxy(onProgress));
+  return bench;
+}
+
+export function runBench(o: SuiteOptions, onProgress: (p: SuiteProgress) => void): Promise<SuiteResult> {
+  return worker().run(o, Comlink.proxy(onProgress));
+}
+
+export function runKernelCheck(onProgress: (done: number, total: number) => void): Promise<{ device: string; checks: KernelCheck[] }> {
+  return worker().checkKernels(Comlink.proxy(onProgress));
 }

@@ -2,8 +2,9 @@
 // backends, presets and measurements, run, watch progress, read the tables, copy them as Markdown.
 import { useMemo, useState } from 'react';
 import { resultMarkdown, resultTables } from '../../bench/tables';
-import { setBenchOptions, startBench, useBenchStore, type BenchState } from '../../state/bench_store';
+import { setBenchOptions, startBench, startKernelCheck, useBenchStore, type BenchState } from '../../state/bench_store';
 import { BenchForm } from './BenchForm';
+import { KernelCheckPanel } from './KernelCheckPanel';
 import { ResultTables } from './ResultTables';
 
 const selectOptions = (s: BenchState) => s.options;
@@ -11,6 +12,7 @@ const selectRunning = (s: BenchState) => s.running;
 const selectProgress = (s: BenchState) => s.progress;
 const selectResult = (s: BenchState) => s.result;
 const selectError = (s: BenchState) => s.error;
+const selectKernels = (s: BenchState) => s.kernels;
 
 export function BenchPage() {
   const options = useBenchStore(selectOptions);
@@ -18,6 +20,7 @@ export function BenchPage() {
   const progress = useBenchStore(selectProgress);
   const result = useBenchStore(selectResult);
   const error = useBenchStore(selectError);
+  const kernels = useBenchStore(selectKernels);
   const tables = useMemo(() => (result ? resultTables(result) : []), [result]);
   const [copied, setCopied] = useState('');
 
@@ -41,7 +44,7 @@ export function BenchPage() {
         The same suite as <code>npm run bench</code>, in this browser: training and generation throughput, GPU dispatches and readbacks per
         step, stock tfjs ops against our fused WebGPU kernels. Absolute times mean something only on a real GPU.
       </p>
-      <BenchForm options={options} running={running} onChange={setBenchOptions} onRun={() => void startBench()} />
+      <BenchForm options={options} running={running || kernels.running} onChange={setBenchOptions} onRun={() => void startBench()} />
       {progress && running && (
         <p data-testid="bench-progress">
           <progress max={progress.total} value={progress.done} /> {progress.done}/{progress.total} · {progress.label}
@@ -60,6 +63,7 @@ export function BenchPage() {
           <ResultTables tables={tables} />
         </>
       )}
+      <KernelCheckPanel state={kernels} busy={running} onRun={() => void startKernelCheck()} />
     </div>
   );
 }

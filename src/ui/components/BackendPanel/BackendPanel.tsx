@@ -44,9 +44,10 @@ export const BackendPanel = memo(function BackendPanel({ report, memory, smoke, 
       )}
       {report.name === 'webgpu' && (
         <p>
-          <label title="Our WGSL programs for RMSNorm, RoPE, attention, SwiGLU, log-probs, the gradient norm and AdamW: far fewer GPU dispatches per step; each is tested against the stock ops">
+          <label title="Our WGSL programs for RMSNorm with the residual add, RoPE, attention, SwiGLU, log-probs, the gradient norm, AdamW, the KV-cache write and sampling: ~6x fewer GPU dispatches per step and per token; each is tested against the stock ops">
             <input type="checkbox" checked={fused} disabled={runLoaded || smoke.running} onChange={(e) => onFused(e.target.checked)} /> fused WebGPU kernels (experimental)
-          </label>
+          </label>{' '}
+          <a href="./bench.html" target="_blank" rel="noreferrer" title="Stock against fused on this GPU, and a check of every fused kernel against its stock ops">benchmark this GPU</a>
         </p>
       )}
       <p>

@@ -68,6 +68,7 @@ export async function compareDifferentiable(kernel: string, shapes: string, fuse
   return r;
 }
 
+/** Outputs only; the results of `fused` and `stock` (and `owned`) are disposed after the comparison. */
 async function forwardOnly(kernel: string, shapes: string, fused: () => tf.Tensor, stock: () => tf.Tensor, owned: tf.Tensor[] = []): Promise<KernelCheck> {
   const yf = tf.tidy(fused), ys = tf.tidy(stock);
   const r = verdict(kernel, shapes, await maxDiff(yf, ys), null);
@@ -184,7 +185,7 @@ export async function checkFusedKernels(onProgress?: (done: number, total: numbe
         return out;
       };
       const f = await step(true), s = await step(false);
-      return forwardOnly('AdamW, 3 parameters per program (2 steps)', 'p, m, v of [32,37] [67] [3,7,53] [5,130]', () => tf.clone(f), () => tf.clone(s), [f, s]);
+      return forwardOnly('AdamW, 3 parameters per program (2 steps)', 'p, m, v of [32,37] [67] [3,7,53] [5,130]', () => f, () => s);
     },
     async () => {
       const logits = randn([5, 71], 23) as tf.Tensor2D;
@@ -206,7 +207,7 @@ export async function checkFusedKernels(onProgress?: (done: number, total: numbe
         const g = sampleTokensStock(logits, { temperature: 0, seed: 7 });
         return flat([tf.cast(g.ids, 'float32'), g.logProbs, tf.zeros([5])]);
       });
-      return forwardOnly('sampling: greedy ids and log-probs, τ = 0.8 top-k log-probs', 'logits [5,71]', () => tf.clone(f), () => tf.clone(s), [f, s, logits]);
+      return forwardOnly('sampling: greedy ids and log-probs, τ = 0.8 top-k log-probs', 'logits [5,71]', () => f, () => s, [logits]);
     },
   ];
   const results: KernelCheck[] = [];

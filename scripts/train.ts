@@ -6,10 +6,11 @@
 // checkpoints/<name>/. Ctrl-C saves a checkpoint ('stopped') after the current step.
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { presetConfig } from '../src/engine/config';
+import { presetConfig, type LlamaConfig } from '../src/engine/config';
 import { initParams, type ModelParams } from '../src/engine/model';
 import { initNodeBackend } from '../src/engine/node_webgpu';
-import { defaultTokenizer, type Tokenizer } from '../src/engine/tokenizer';
+import type { Tokenizer } from '../src/engine/tokenizer';
+import { namedTokenizer } from '../src/rm/world_vocab';
 import { createFileStore } from '../src/train/lab_store_node';
 import { createPipeline, worldData, type PipelineEvent } from '../src/train/pipeline';
 import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
@@ -35,9 +36,13 @@ await recorder.setStatus('running');
 
 const t0 = performance.now();
 let params: ModelParams, tok: Tokenizer;
-let cfg = presetConfig(run.preset, { vocab_size: defaultTokenizer().vocabSize, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
+let cfg: LlamaConfig;
 if (own.init) ({ params, cfg, tok } = await loadCheckpoint(own.init));
-else { tok = defaultTokenizer(); params = initParams(cfg, run.seed); }
+else {
+  tok = namedTokenizer(run.tokenizer);
+  cfg = presetConfig(run.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+  params = initParams(cfg, run.seed);
+}
 const data = worldData(run);
 const pipeline = createPipeline(run, { params, cfg, tok }, data);
 console.log(`model: ${run.preset}, ${Object.values(params).reduce((n, v) => n + v.size, 0)} parameters; data: ${data.distill.length + data.distillHeldOut.length} traced, ${data.grpo.length} GRPO, ${data.eval.length} held-out pairs`);

@@ -14,7 +14,7 @@ export interface ChatKnobs {
 }
 
 /** Banks share first letters so a subtle break can swap a word for a look-alike neighbour. */
-const TOPICS: readonly { task: string; words: readonly string[] }[] = [
+export const TOPICS: readonly { task: string; words: readonly string[] }[] = [
   { task: 'Name fruits', words: ['apple', 'pear', 'peach', 'plum', 'fig', 'lime', 'lemon', 'mango', 'melon', 'kiwi'] },
   { task: 'Name colors', words: ['red', 'blue', 'black', 'green', 'gray', 'gold', 'pink', 'teal', 'tan', 'white'] },
   { task: 'Name animals', words: ['cat', 'cow', 'dog', 'duck', 'fox', 'frog', 'owl', 'bee', 'bear', 'yak'] },

@@ -1,6 +1,7 @@
 // What the GRPO group view and the step-through draw, derived from a step report: one row per prompt with
 // its G judgements (verdict, reward, advantage), the group's mean and std, and per-token values of a
 // judgement to shade its trace by (advantage, ratio, clipping, KL, log-prob). Pure functions of the report.
+import { defaultTokenizer } from '../engine/tokenizer';
 import type { Verdict } from '../rm/cor_parser';
 import type { GrpoStepReport } from '../train/grpo_step';
 
@@ -67,4 +68,9 @@ export function logpChange(r: GrpoStepReport): { index: number; advantage: numbe
   if (!u?.logpAfter) return [];
   const before = r.updates[0].logpBefore;
   return u.logpAfter.map((after, index) => ({ index, advantage: r.advantages.advantages[index], before: before[index], after }));
+}
+
+/** Each token's text; reports stored before they carried pieces came from character-tokenizer runs. */
+export function tokenPieces(c: { tokens: number[]; pieces?: string[] }): string[] {
+  return c.pieces ?? c.tokens.map((id) => defaultTokenizer().decode([id]));
 }

@@ -9,6 +9,7 @@ import { loadCheckpointDir } from '../engine/checkpoint_node';
 import { useBackend } from '../engine/test_backends';
 import { makeSplits } from '../rm/world';
 import { createGrpoRun } from './grpo_run';
+import { worldOptions } from './pipeline';
 import { applyOverrides, RUN_DEFAULTS } from './run_config';
 
 describe('GRPO learns (nano fixture, WASM)', () => {
@@ -17,7 +18,7 @@ describe('GRPO learns (nano fixture, WASM)', () => {
   it('on four fixed pairs the mean reward of steps 5–7 beats that of steps 1–2 by at least 0.4', async () => {
     const run = applyOverrides(RUN_DEFAULTS, { 'grpo.lr': '3e-3', 'grpo.steps': '7', 'grpo.promptsPerStep': '4', 'grpo.numGenerations': '6' });
     const { params, cfg, tok } = modelFromFiles(await loadCheckpointDir('e2e/fixtures/nano-judge'));
-    const pairs = makeSplits({ seed: run.seed, ...run.world }).grpo.slice(0, 4);
+    const pairs = makeSplits(worldOptions(run)).grpo.slice(0, 4);
     const grpo = createGrpoRun(params, cfg, tok, run.grpo, pairs);
     const rewards: number[] = [];
     while (!grpo.done()) rewards.push((await grpo.step()).metrics.reward);

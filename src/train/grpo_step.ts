@@ -46,7 +46,8 @@ export interface GrpoModels {
 export interface SampleStage {
   pairs: Pair[];
   promptIds: number[][]; // per prompt (with <bos>)
-  completions: { group: number; tokens: number[]; logps: number[]; text: string; stopReason: 'eos' | 'length' }[];
+  /** `pieces[t]` is token t's text, so views shade tokens without the run's tokenizer. */
+  completions: { group: number; tokens: number[]; pieces: string[]; logps: number[]; text: string; stopReason: 'eos' | 'length' }[];
 }
 
 /** Stage 2 output: each judgement's parsed verdict and reward. */
@@ -95,7 +96,7 @@ export async function sampleStage(m: GrpoModels, g: GrpoConfig, pairs: Pair[], s
     maxNewTokens: g.maxCompletionLength, temperature: g.temperature, topP: g.topP, seed, eosId: m.tok.eosId, padId: m.tok.padId,
   });
   const completions = out.tokens.map((tokens, i) => ({
-    group: Math.floor(i / g.numGenerations), tokens, logps: out.logProbs[i],
+    group: Math.floor(i / g.numGenerations), tokens, pieces: tokens.map((id) => m.tok.decode([id])), logps: out.logProbs[i],
     text: m.tok.decode(tokens, { skipSpecial: true }), stopReason: out.stopReasons[i],
   }));
   return { pairs, promptIds, completions };
@@ -165,19 +166,33 @@ export interface LossInputs {
 interface LossTensors extends LossInputs {
   t: { ids: tf.Tensor2D; targets: tf.Tensor2D; attn: tf.Tensor2D; mask: tf.Tensor2D; old: tf.Tensor2D; adv: tf.Tensor1D; w: tf.Tensor1D; ref: tf.Tensor2D };
   P: number;
+  sliceRows: number;
 }
 
-export function prepareLoss(m: GrpoModels, g: GrpoConfig, s: SampleStage, a: AdvantageStage): LossInputs {
+export function prepareLoss(m: GrpoModels, g: GrpoConfig, s: SampleStage, a: AdvantageStage, sliceRows = LOSS_SLICE): LossInputs {
   const b = lossBatch(m, s, g);
   const weights = tokenWeights(b.mask, { lossType: g.lossType, maxCompletionLength: g.maxCompletionLength });
   const t = tf.tidy(() => {
     const ids = tf.tensor2d(b.ids, undefined, 'int32'), targets = tf.tensor2d(b.targets, undefined, 'int32'), attn = tf.tensor2d(b.attn, undefined, 'int32');
     return {
       ids, targets, attn, mask: tf.tensor2d(b.mask), old: tf.tensor2d(b.old), adv: tf.tensor1d(a.advantages), w: tf.tensor1d(weights),
-      ref: completionLogps(m, g, m.reference, ids, targets, attn, b.P, b.L),
+      ref: tf.concat(slices(b.ids.length, sliceRows).map(([r, n]) =>
+        completionLogps(m, g, m.reference, rowsOf(ids, r, n), rowsOf(targets, r, n), rowsOf(attn, r, n), b.P, b.L))) as tf.Tensor2D,
     };
   });
-  return { B: b.ids.length, L: b.L, P: b.P, mask: b.mask, old: b.old, ref: null, t, dispose: () => tf.dispose(Object.values(t)) } as LossTensors;
+  return { B: b.ids.length, L: b.L, P: b.P, sliceRows, mask: b.mask, old: b.old, ref: null, t, dispose: () => tf.dispose(Object.values(t)) } as LossTensors;
+}
+
+/** Most judgements in one forward/backward of the loss: bigger batches run in slices (memory, not maths). */
+export const LOSS_SLICE = 48;
+
+/** [first row, row count] of each slice of a B-row batch. */
+function slices(B: number, size: number): [number, number][] {
+  return Array.from({ length: Math.ceil(B / size) }, (_, k) => [k * size, Math.min(size, B - k * size)]);
+}
+
+function rowsOf<T extends tf.Tensor>(x: T, first: number, n: number): T {
+  return (first === 0 && n === x.shape[0] ? x : tf.slice(x, first, n)) as T;
 }
 
 /** ℓp of the completion tokens [B, L] at the sampling temperature. */
@@ -194,24 +209,39 @@ export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs
   const { B, L, t } = x;
   const clip = { beta: g.beta, epsilonLow: g.epsilon, epsilonHigh: g.epsilonHigh };
   const vars = Object.values(m.policy);
+  // The loss is a weighted sum over rows (weights normalised over the whole batch), so the gradients of
+  // row slices add up to the batch's: a large batch runs slice by slice within WASM's heap, then one clip.
+  let sum: tf.NamedTensorMap | null = null;
+  const kept: tf.Tensor[] = [];
+  for (const [r, n] of slices(B, x.sliceRows)) {
+    const { value, grads: raw } = tf.tidy(() => {
+      // Slices are made outside the taped function: custom gradients (the embedding's) read them later.
+      const ids = rowsOf(t.ids, r, n), targets = rowsOf(t.targets, r, n), attn = rowsOf(t.attn, r, n);
+      const rest = { old_per_token_logps: rowsOf(t.old, r, n), ref_per_token_logps: rowsOf(t.ref, r, n), completion_mask: rowsOf(t.mask, r, n), advantages: tf.slice(t.adv, [r], [n]), weights: tf.slice(t.w, [r], [n]) };
+      return tf.variableGrads(() => {
+        const { logps, entropy } = tokenLogProbsAndEntropy(m.policy, m.cfg, ids, targets, { attentionMask: attn, temperature: g.temperature, entropy: true });
+        const lp = tf.slice(logps, [0, x.P - 1], [n, L]) as tf.Tensor2D;
+        kept.push(tf.keep(lp), tf.keep(tf.slice(entropy!, [0, x.P - 1], [n, L])));
+        return grpoLossTensor({ per_token_logps: lp, ...rest }, clip).loss;
+      }, vars);
+    });
+    kept.push(value);
+    const prev: tf.NamedTensorMap | null = sum;
+    sum = prev === null ? raw : Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, tf.tidy(() => tf.add(prev[k], v))]));
+    if (prev !== null) tf.dispose([...Object.values(prev), ...Object.values(raw)]);
+  }
   let grads: Record<string, tf.Tensor> = {};
   const packed = tf.tidy(() => {
-    const kept: tf.Tensor[] = [];
-    const { value, grads: raw } = tf.variableGrads(() => {
-      const { logps, entropy } = tokenLogProbsAndEntropy(m.policy, m.cfg, t.ids, t.targets, { attentionMask: t.attn, temperature: g.temperature, entropy: true });
-      const lp = tf.slice(logps, [0, x.P - 1], [B, L]) as tf.Tensor2D;
-      kept.push(tf.keep(lp), tf.keep(tf.slice(entropy!, [0, x.P - 1], [B, L])));
-      return grpoLossTensor({ per_token_logps: lp, old_per_token_logps: t.old, ref_per_token_logps: t.ref, completion_mask: t.mask, advantages: t.adv, weights: t.w }, clip).loss;
-    }, vars);
-    const named = Object.fromEntries(Object.entries(m.policy).map(([n, v]) => [n, raw[v.name]]));
+    const named = Object.fromEntries(Object.entries(m.policy).map(([name, v]) => [name, sum![v.name]]));
     const { grads: clipped, norm } = clipByGlobalNorm(named, g.maxGradNorm);
-    grads = Object.fromEntries(Object.entries(clipped).map(([n, v]) => [n, tf.keep(v)]));
-    const parts = [tf.reshape(value, [1]), tf.reshape(norm, [1]), ...kept.map((k) => tf.reshape(k, [-1]))];
+    grads = Object.fromEntries(Object.entries(clipped).map(([name, v]) => [name, tf.keep(v)]));
+    const values = kept.filter((_, i) => i % 3 === 2), lps = kept.filter((_, i) => i % 3 === 0), ents = kept.filter((_, i) => i % 3 === 1);
+    const parts = [tf.reshape(tf.addN(values), [1]), tf.reshape(norm, [1]), ...lps.map((k) => tf.reshape(k, [-1])), ...ents.map((k) => tf.reshape(k, [-1]))];
     if (x.ref === null) parts.push(tf.reshape(t.ref, [-1]));
-    const out = tf.concat(parts);
-    tf.dispose(kept);
-    return out;
+    return tf.concat(parts);
   });
+  const spent = new Set(Object.values(grads));
+  tf.dispose([...kept, ...Object.values(sum!).filter((v) => !spent.has(v))]); // unclipped, the sums are the gradients
   const data = (await packed.data()) as Float32Array; // the iteration's one readback
   packed.dispose();
   const rows = (off: number) => Array.from({ length: B }, (_, i) => Array.from(data.subarray(off + i * L, off + (i + 1) * L)));

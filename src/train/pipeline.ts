@@ -12,7 +12,9 @@ import type { Tokenizer } from '../engine/tokenizer';
 import { judgePrompt } from '../rm/cor_prompt';
 import { oracleTrace } from '../rm/oracle';
 import type { Pair } from '../rm/pair';
-import { makeSplits } from '../rm/world';
+import { makeSplits, type SplitOptions } from '../rm/world';
+import { REASONING_TASKS } from '../rm/world_reasoning';
+import type { ReasoningTask } from '../rm/world_truth';
 import { createEvaluator, type EvalReport, type Evaluator } from './evaluate';
 import { createGrpoRun, type GrpoRun } from './grpo_run';
 import type { GrpoStepReport, StagedStep } from './grpo_step';
@@ -36,8 +38,24 @@ export interface PipelineData {
 }
 
 /** The built-in data: the synthetic world's splits (5% of the traced split held out for the SFT loss). */
+/** 'add,sub' → the task list; throws naming an unknown task, or an empty list. */
+export function parseReasoningTasks(list: string): ReasoningTask[] {
+  const tasks = list.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const bad = tasks.filter((t) => !(REASONING_TASKS as readonly string[]).includes(t));
+  if (bad.length > 0 || tasks.length === 0) {
+    throw new Error(`world.reasoningTasks: ${bad.length ? `unknown task ${bad.map((b) => `"${b}"`).join(', ')}` : 'no task given'}; choose from ${REASONING_TASKS.join(', ')}`);
+  }
+  return tasks as ReasoningTask[];
+}
+
+/** The run's world settings as the generator takes them. */
+export function worldOptions(run: RunConfig): SplitOptions {
+  const { reasoningTasks, ...knobs } = run.world;
+  return { seed: run.seed, ...knobs, reasoningTasks: parseReasoningTasks(reasoningTasks) };
+}
+
 export function worldData(run: RunConfig): PipelineData {
-  const world = makeSplits({ seed: run.seed, ...run.world });
+  const world = makeSplits(worldOptions(run));
   const ex = (traced: typeof world.distill): SftExample[] => traced.map((d) => ({
     prompt: judgePrompt(d.pair).text,
     trace: run.noRubric ? oracleTrace(d.pair, { noRubric: true }) : d.trace,

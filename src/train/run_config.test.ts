@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defaultTokenizer } from '../engine/tokenizer';
 import { oracleTrace } from '../rm/oracle';
+import { namedTokenizer } from '../rm/world_vocab';
 import { generatePairs, makeSplits } from '../rm/world';
+import { worldOptions } from './pipeline';
 import { applyOverrides, diffFromDefaults, fieldTable, HELP, RUN_DEFAULTS } from './run_config';
 
 describe('run config field table', () => {
@@ -33,17 +34,23 @@ describe('run config field table', () => {
     expect(() => applyOverrides(RUN_DEFAULTS, { noRubric: 'yes' })).toThrow(/"noRubric" must be true or false/);
     expect(() => applyOverrides(RUN_DEFAULTS, { 'grpo.lossType': 'mean' })).toThrow(/"grpo.lossType" must be one of/);
   });
+  it('draws only the reasoning tasks listed in world.reasoningTasks, and names an unknown one', () => {
+    const run = applyOverrides(RUN_DEFAULTS, { 'world.reasoningTasks': 'count, add' });
+    const tasks = new Set(makeSplits({ ...worldOptions(run), nDistill: 200, nGrpo: 0, nEval: 0 }).distill.filter((d) => d.pair.category === 'reasoning').map((d) => d.pair.subset));
+    expect([...tasks].sort()).toEqual(['add', 'count']);
+    expect(() => worldOptions(applyOverrides(RUN_DEFAULTS, { 'world.reasoningTasks': 'add,divide' }))).toThrow(/world.reasoningTasks: unknown task "divide"; choose from add, sub/);
+    expect(() => worldOptions(applyOverrides(RUN_DEFAULTS, { 'world.reasoningTasks': ' , ' }))).toThrow(/no task given/);
+  });
   it('leaves room for every oracle trace: a correct judgement is never cut off (and scored −1) by the default caps', () => {
-    const tok = defaultTokenizer();
-    const world = RUN_DEFAULTS.world;
-    const longest = Math.max(...generatePairs({ seed: 5, n: 1000, ...world }).map((p) => tok.encode(oracleTrace(p), { eos: true }).ids.length));
+    const tok = namedTokenizer(RUN_DEFAULTS.tokenizer);
+    const longest = Math.max(...generatePairs({ ...worldOptions(RUN_DEFAULTS), seed: 5, n: 1000 }).map((p) => tok.encode(oracleTrace(p), { eos: true }).ids.length));
     expect(longest).toBeLessThanOrEqual(RUN_DEFAULTS.grpo.maxCompletionLength);
     expect(longest).toBeLessThanOrEqual(RUN_DEFAULTS.eval.maxCompletionLength);
   });
 
   it('the default world has enough distinct prompts for its disjoint splits, and the default GRPO steps never run out of pairs', () => {
     const w = RUN_DEFAULTS.world;
-    const splits = makeSplits({ seed: RUN_DEFAULTS.seed, ...w });
+    const splits = makeSplits(worldOptions(RUN_DEFAULTS));
     expect([splits.distill.length, splits.grpo.length, splits.eval.length]).toEqual([w.nDistill, w.nGrpo, w.nEval]);
     expect(RUN_DEFAULTS.grpo.steps * RUN_DEFAULTS.grpo.promptsPerStep).toBeLessThanOrEqual(w.nGrpo);
   });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { modelFromFiles } from '../engine/checkpoint';
 import { presetConfig } from '../engine/config';
 import { initParams, type ModelParams } from '../engine/model';
-import { defaultTokenizer } from '../engine/tokenizer';
+import { namedTokenizer } from '../rm/world_vocab';
 import { createGrpoRun, type GrpoRun } from '../train/grpo_run';
 import type { StagedStep } from '../train/grpo_step';
 import { createPipeline, worldData, type Pipeline, type PipelineEvent } from '../train/pipeline';
@@ -21,7 +21,7 @@ export interface RunHostDeps {
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
 function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
   if (init) return modelFromFiles(init);
-  const tok = defaultTokenizer();
+  const tok = namedTokenizer(config.tokenizer);
   const cfg = presetConfig(config.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
   return { params: initParams(cfg, config.seed), cfg, tok };
 }

@@ -3,9 +3,8 @@
 // pick a judgement to read its trace shaded by advantage, ratio, clipping, KL or log-prob, and its tree.
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { defaultTokenizer } from '../../engine/tokenizer';
 import type { GrpoStepReport } from '../../train/grpo_step';
-import { groupRows, SHADE_HELP, tokenValues, type ShadeMode } from '../../state/grpo_view';
+import { groupRows, SHADE_HELP, tokenPieces, tokenValues, type ShadeMode } from '../../state/grpo_view';
 import { loadStepReport, selectStep } from '../../state/run_actions';
 import { useAppStore, type AppState } from '../../state/store';
 import { GroupTable } from '../components/GroupTable/GroupTable';
@@ -14,7 +13,6 @@ import { TokenTrace } from '../components/TokenTrace/TokenTrace';
 import './groups.css';
 
 const selectGroups = (s: AppState) => ({ run: s.run, storedSteps: s.storedSteps, selectedStep: s.selectedStep, newest: s.reports[s.reports.length - 1]?.step ?? null });
-const tok = defaultTokenizer();
 const MODES: ShadeMode[] = ['advantage', 'ratio', 'clipped', 'kl', 'logp'];
 const fmt = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 
@@ -65,7 +63,7 @@ export function GroupsPage() {
             ))}
           </div>
           <p className="muted">{SHADE_HELP[mode]}</p>
-          <TokenTrace tokens={c.tokens.map((id) => tok.decode([id]))} values={tokenValues(report, picked, mode)} mode={mode} />
+          <TokenTrace tokens={tokenPieces(c)} values={tokenValues(report, picked, mode)} mode={mode} />
           <RubricTree text={c.text} />
         </section>
       )}

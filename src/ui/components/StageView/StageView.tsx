@@ -2,7 +2,6 @@
 // each was scored, the advantage formula per group, the loss and its per-token terms, and what the update
 // changed. Earlier stages' outputs give the context (a score needs the samples). Presentational.
 import { memo, useState } from 'react';
-import { defaultTokenizer } from '../../../engine/tokenizer';
 import { STD_EPS } from '../../../rm/grpo';
 import type { AdvantageStage, LossStage, SampleStage, ScoreStage, StageOutput, UpdateStage } from '../../../train/grpo_step';
 import type { RunConfig } from '../../../train/run_config';
@@ -15,7 +14,6 @@ export interface StageViewProps {
   grpo: RunConfig['grpo'];
 }
 
-const tok = defaultTokenizer();
 const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 export const STAGE_HELP: Record<StageOutput['stage'], string> = {
@@ -109,7 +107,7 @@ function Loss({ s, l, grpo }: { s: SampleStage; l: LossStage; grpo: RunConfig['g
         shaded by <label><input type="radio" checked={mode === 'kl'} onChange={() => setMode('kl')} /> KL</label>{' '}
         <label><input type="radio" checked={mode === 'ratio'} onChange={() => setMode('ratio')} /> ratio ρ</label>
       </p>
-      {c && <TokenTrace tokens={c.tokens.map((id) => tok.decode([id]))} values={values} mode={mode} />}
+      {c && <TokenTrace tokens={c.pieces} values={values} mode={mode} />}
     </div>
   );
 }

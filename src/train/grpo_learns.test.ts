@@ -16,7 +16,7 @@ describe('GRPO learns (nano fixture, WASM)', () => {
   beforeAll(() => useBackend('wasm'));
 
   it('on four fixed pairs the mean reward of steps 5–7 beats that of steps 1–2 by at least 0.4', async () => {
-    const run = applyOverrides(RUN_DEFAULTS, { 'grpo.lr': '3e-3', 'grpo.steps': '7', 'grpo.promptsPerStep': '4', 'grpo.numGenerations': '6' });
+    const run = applyOverrides(RUN_DEFAULTS, { 'grpo.lr': '3e-3', 'grpo.steps': '7', 'grpo.promptsPerStep': '4', 'grpo.numGenerations': '6', 'grpo.bothOrders': 'false' });
     const { params, cfg, tok } = modelFromFiles(await loadCheckpointDir('e2e/fixtures/nano-judge'));
     const pairs = makeSplits(worldOptions(run)).grpo.slice(0, 4);
     const grpo = createGrpoRun(params, cfg, tok, run.grpo, pairs);

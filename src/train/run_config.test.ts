@@ -52,6 +52,7 @@ describe('run config field table', () => {
     const w = RUN_DEFAULTS.world;
     const splits = makeSplits(worldOptions(RUN_DEFAULTS));
     expect([splits.distill.length, splits.grpo.length, splits.eval.length]).toEqual([w.nDistill, w.nGrpo, w.nEval]);
-    expect(RUN_DEFAULTS.grpo.steps * RUN_DEFAULTS.grpo.promptsPerStep).toBeLessThanOrEqual(w.nGrpo);
+    const pairsPerStep = RUN_DEFAULTS.grpo.promptsPerStep / (RUN_DEFAULTS.grpo.bothOrders ? 2 : 1);
+    expect(RUN_DEFAULTS.grpo.steps * pairsPerStep).toBeLessThanOrEqual(w.nGrpo);
   });
 });

@@ -6,13 +6,9 @@
 // checkpoints/<name>/. Ctrl-C saves a checkpoint ('stopped') after the current step.
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { presetConfig, type LlamaConfig } from '../src/engine/config';
-import { initParams, type ModelParams } from '../src/engine/model';
 import { initNodeBackend } from '../src/engine/node_webgpu';
-import type { Tokenizer } from '../src/engine/tokenizer';
-import { namedTokenizer } from '../src/rm/world_vocab';
 import { createFileStore } from '../src/train/lab_store_node';
-import { createPipeline, worldData, type PipelineEvent } from '../src/train/pipeline';
+import { createPipeline, freshModel, worldData, type PipelineEvent } from '../src/train/pipeline';
 import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
 import { createRunRecorder, newRunRecord } from '../src/train/run_recorder';
 import { formatSeconds, loadCheckpoint, parseFlags, progress, take } from './cli_util';
@@ -35,14 +31,7 @@ const recorder = createRunRecorder(createFileStore(dirname(out)), newRunRecord(b
 await recorder.setStatus('running');
 
 const t0 = performance.now();
-let params: ModelParams, tok: Tokenizer;
-let cfg: LlamaConfig;
-if (own.init) ({ params, cfg, tok } = await loadCheckpoint(own.init));
-else {
-  tok = namedTokenizer(run.tokenizer);
-  cfg = presetConfig(run.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
-  params = initParams(cfg, run.seed);
-}
+const { params, cfg, tok } = own.init ? await loadCheckpoint(own.init) : freshModel(run);
 const data = worldData(run);
 const pipeline = createPipeline(run, { params, cfg, tok }, data);
 console.log(`model: ${run.preset}, ${Object.values(params).reduce((n, v) => n + v.size, 0)} parameters; data: ${data.distill.length + data.distillHeldOut.length} traced, ${data.grpo.length} GRPO, ${data.eval.length} held-out pairs`);

@@ -184,7 +184,7 @@ export function prepareLoss(m: GrpoModels, g: GrpoConfig, s: SampleStage, a: Adv
 }
 
 /** Most judgements in one forward/backward of the loss: bigger batches run in slices (memory, not maths). */
-export const LOSS_SLICE = 48;
+const LOSS_SLICE = 48;
 
 /** [first row, row count] of each slice of a B-row batch. */
 function slices(B: number, size: number): [number, number][] {
@@ -212,7 +212,7 @@ export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs
   // The loss is a weighted sum over rows (weights normalised over the whole batch), so the gradients of
   // row slices add up to the batch's: a large batch runs slice by slice within WASM's heap, then one clip.
   let sum: tf.NamedTensorMap | null = null;
-  const kept: tf.Tensor[] = [];
+  const losses: tf.Tensor[] = [], lps: tf.Tensor[] = [], ents: tf.Tensor[] = [];
   for (const [r, n] of slices(B, x.sliceRows)) {
     const { value, grads: raw } = tf.tidy(() => {
       // Slices are made outside the taped function: custom gradients (the embedding's) read them later.
@@ -221,11 +221,12 @@ export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs
       return tf.variableGrads(() => {
         const { logps, entropy } = tokenLogProbsAndEntropy(m.policy, m.cfg, ids, targets, { attentionMask: attn, temperature: g.temperature, entropy: true });
         const lp = tf.slice(logps, [0, x.P - 1], [n, L]) as tf.Tensor2D;
-        kept.push(tf.keep(lp), tf.keep(tf.slice(entropy!, [0, x.P - 1], [n, L])));
+        lps.push(tf.keep(lp));
+        ents.push(tf.keep(tf.slice(entropy!, [0, x.P - 1], [n, L])));
         return grpoLossTensor({ per_token_logps: lp, ...rest }, clip).loss;
       }, vars);
     });
-    kept.push(value);
+    losses.push(value);
     const prev: tf.NamedTensorMap | null = sum;
     sum = prev === null ? raw : Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, tf.tidy(() => tf.add(prev[k], v))]));
     if (prev !== null) tf.dispose([...Object.values(prev), ...Object.values(raw)]);
@@ -235,13 +236,12 @@ export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs
     const named = Object.fromEntries(Object.entries(m.policy).map(([name, v]) => [name, sum![v.name]]));
     const { grads: clipped, norm } = clipByGlobalNorm(named, g.maxGradNorm);
     grads = Object.fromEntries(Object.entries(clipped).map(([name, v]) => [name, tf.keep(v)]));
-    const values = kept.filter((_, i) => i % 3 === 2), lps = kept.filter((_, i) => i % 3 === 0), ents = kept.filter((_, i) => i % 3 === 1);
-    const parts = [tf.reshape(tf.addN(values), [1]), tf.reshape(norm, [1]), ...lps.map((k) => tf.reshape(k, [-1])), ...ents.map((k) => tf.reshape(k, [-1]))];
+    const parts = [tf.reshape(tf.addN(losses), [1]), tf.reshape(norm, [1]), ...lps.map((k) => tf.reshape(k, [-1])), ...ents.map((k) => tf.reshape(k, [-1]))];
     if (x.ref === null) parts.push(tf.reshape(t.ref, [-1]));
     return tf.concat(parts);
   });
   const spent = new Set(Object.values(grads));
-  tf.dispose([...kept, ...Object.values(sum!).filter((v) => !spent.has(v))]); // unclipped, the sums are the gradients
+  tf.dispose([...losses, ...lps, ...ents, ...Object.values(sum!).filter((v) => !spent.has(v))]); // unclipped, the sums are the gradients
   const data = (await packed.data()) as Float32Array; // the iteration's one readback
   packed.dispose();
   const rows = (off: number) => Array.from({ length: B }, (_, i) => Array.from(data.subarray(off + i * L, off + (i + 1) * L)));

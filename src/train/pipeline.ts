@@ -6,8 +6,8 @@
 // Leaves out persistence (the host stores the events and checkpoint files) and where the data comes from
 // (`worldData` builds the built-in synthetic world; a host may pass its own pairs).
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
-import type { LlamaConfig } from '../engine/config';
-import type { ModelParams } from '../engine/model';
+import { presetConfig, type LlamaConfig } from '../engine/config';
+import { initParams, type ModelParams } from '../engine/model';
 import type { Tokenizer } from '../engine/tokenizer';
 import { judgePrompt } from '../rm/cor_prompt';
 import { oracleTrace } from '../rm/oracle';
@@ -15,6 +15,7 @@ import type { Pair } from '../rm/pair';
 import { makeSplits, type SplitOptions } from '../rm/world';
 import { REASONING_TASKS } from '../rm/world_reasoning';
 import type { ReasoningTask } from '../rm/world_truth';
+import { namedTokenizer } from '../rm/world_vocab';
 import { createEvaluator, type EvalReport, type Evaluator } from './evaluate';
 import { createGrpoRun, type GrpoRun } from './grpo_run';
 import type { GrpoStepReport, StagedStep } from './grpo_step';
@@ -37,7 +38,6 @@ export interface PipelineData {
   eval: Pair[]; // held-out pairs for accuracy
 }
 
-/** The built-in data: the synthetic world's splits (5% of the traced split held out for the SFT loss). */
 /** 'add,sub' → the task list; throws naming an unknown task, or an empty list. */
 export function parseReasoningTasks(list: string): ReasoningTask[] {
   const tasks = list.split(',').map((t) => t.trim()).filter((t) => t !== '');
@@ -54,6 +54,7 @@ export function worldOptions(run: RunConfig): SplitOptions {
   return { seed: run.seed, ...knobs, reasoningTasks: parseReasoningTasks(reasoningTasks) };
 }
 
+/** The built-in data: the synthetic world's splits (5% of the traced split held out for the SFT loss). */
 export function worldData(run: RunConfig): PipelineData {
   const world = makeSplits(worldOptions(run));
   const ex = (traced: typeof world.distill): SftExample[] => traced.map((d) => ({
@@ -98,6 +99,13 @@ export interface Pipeline {
 }
 
 export interface PipelineModel { params: ModelParams; cfg: LlamaConfig; tok: Tokenizer }
+
+/** A new model for a run: its preset, its tokenizer, weights from its seed. */
+export function freshModel(run: RunConfig): PipelineModel {
+  const tok = namedTokenizer(run.tokenizer);
+  const cfg = presetConfig(run.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+  return { params: initParams(cfg, run.seed), cfg, tok };
+}
 
 export function createPipeline(run: RunConfig, model: PipelineModel, data: PipelineData): Pipeline {
   const { params, cfg, tok } = model;

@@ -26,7 +26,7 @@ export type RunConfig = typeof RUN_DEFAULTS;
 
 /** One line per setting: what it does and why the default; the Train page and `--help` show these. */
 export const HELP: Record<string, string> = {
-  preset: 'Model size: nano (tests, seconds), tiny (the default recipe, ~0.42M parameters), small (~4M, for real GPUs).',
+  preset: 'Model size: nano (tests, seconds), tiny (the default recipe, ~0.56M parameters with the world tokenizer), small (~4M, for real GPUs).',
   stage: 'Which of RM-R1\'s stages to run: distillation (sft), GRPO (grpo, from the start weights), or both in order.',
   seed: 'Seeds the weights, the synthetic world, batch order and sampling: the same seed and settings give the same run.',
   tokenizer: 'A new model\'s vocabulary: world (characters plus one token per word of the built-in world, so a tiny model reads a response as a few words) or char (characters only). A model loaded from a checkpoint keeps its own.',

@@ -4,12 +4,10 @@
 // 'failed' status with the message; the checkpoints already sent stay with the page.
 import * as tf from '@tensorflow/tfjs';
 import { modelFromFiles } from '../engine/checkpoint';
-import { presetConfig } from '../engine/config';
-import { initParams, type ModelParams } from '../engine/model';
-import { namedTokenizer } from '../rm/world_vocab';
+import type { ModelParams } from '../engine/model';
 import { createGrpoRun, type GrpoRun } from '../train/grpo_run';
 import type { StagedStep } from '../train/grpo_step';
-import { createPipeline, worldData, type Pipeline, type PipelineEvent } from '../train/pipeline';
+import { createPipeline, freshModel, worldData, type Pipeline, type PipelineEvent } from '../train/pipeline';
 import type { RunConfig } from '../train/run_config';
 import { yieldToMessages } from '../train/yield_to_messages';
 import type { EventSink, RunApi, StartRunRequest, StepThroughInfo, StepThroughRequest } from './protocol';
@@ -20,10 +18,7 @@ export interface RunHostDeps {
 
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
 function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
-  if (init) return modelFromFiles(init);
-  const tok = namedTokenizer(config.tokenizer);
-  const cfg = presetConfig(config.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
-  return { params: initParams(cfg, config.seed), cfg, tok };
+  return init ? modelFromFiles(init) : freshModel(config);
 }
 
 interface Live { runId: string; pipeline: Pipeline; params: ModelParams }

@@ -6,6 +6,19 @@ import type { LlamaConfig } from '../src/engine/config';
 import type { ModelParams } from '../src/engine/model';
 import { Tokenizer } from '../src/engine/tokenizer';
 
+/** Any error that escapes a CLI ends it with one line, `error: <message>`, and exit code 1. Installed first,
+ * so it runs before the WASM backend's own handler, which rethrows and buries the message under its
+ * minified source. DEBUG=1 prints the stack too. */
+export function exitWithMessageOnError(): void {
+  const fail = (e: unknown) => {
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    if (process.env.DEBUG) console.error(e);
+    process.exit(1);
+  };
+  process.prependListener('uncaughtException', fail);
+  process.prependListener('unhandledRejection', fail);
+}
+
 /** `--key value` and `--flag` (boolean true) pairs. */
 export function parseFlags(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};

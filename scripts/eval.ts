@@ -9,7 +9,9 @@ import { importDataset } from '../src/rm/importers';
 import type { Pair } from '../src/rm/pair';
 import { makeSplits } from '../src/rm/world';
 import { EVAL_DEFAULTS, evaluate } from '../src/train/evaluate';
-import { loadCheckpoint, parseFlags, progress } from './cli_util';
+import { exitWithMessageOnError, loadCheckpoint, parseFlags, progress } from './cli_util';
+
+exitWithMessageOnError();
 
 const f = parseFlags(process.argv.slice(2));
 if (!f.checkpoint || !f.data) {
@@ -31,7 +33,7 @@ const rep = await evaluate(params, cfg, tok, pairs, {
   ...EVAL_DEFAULTS, samples: Number(f.samples ?? 1), seed: Number(f.seed ?? 1), onProgress: (d, n) => progress('eval', d, n, start),
 }, basename(f.checkpoint));
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-console.log(`overall ${pct(rep.overall.accuracy)} of ${rep.overall.total} (ties skipped), position-consistent ${pct(rep.positionConsistency)}, unparseable ${pct(rep.unparseableRate)}`);
+console.log(`overall ${pct(rep.overall.accuracy)} of ${rep.overall.total} judgements (each pair in both A/B orders; ties skipped), position-consistent ${pct(rep.positionConsistency)}, unparseable ${pct(rep.unparseableRate)}`);
 for (const [name, table] of [['category', rep.perCategory], ['subset', rep.perSubset], ['difficulty', rep.perDifficulty]] as const) {
   for (const [k, a] of Object.entries(table)) console.log(`  ${name} ${k}: ${a.correct}/${a.total} (${pct(a.accuracy)})`);
 }

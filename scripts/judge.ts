@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { initNodeBackend } from '../src/engine/node_webgpu';
 import type { PromptLayout } from '../src/rm/cor_prompt';
 import { JUDGE_DEFAULTS, JudgeInputError, judgePair, type Judgement, type JudgeResult } from '../src/train/judge';
-import { loadCheckpoint, parseFlags } from './cli_util';
+import { exitWithMessageOnError, loadCheckpoint, parseFlags } from './cli_util';
+
+exitWithMessageOnError();
 
 const f = parseFlags(process.argv.slice(2));
 const pair = f.file ? JSON.parse(readFileSync(f.file, 'utf8')) : { prompt: f.prompt, a: f.a, b: f.b };

@@ -11,7 +11,9 @@ import { createFileStore } from '../src/train/lab_store_node';
 import { createPipeline, freshModel, worldData, type PipelineEvent } from '../src/train/pipeline';
 import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
 import { createRunRecorder, newRunRecord } from '../src/train/run_recorder';
-import { formatSeconds, loadCheckpoint, parseFlags, progress, take } from './cli_util';
+import { exitWithMessageOnError, formatSeconds, loadCheckpoint, parseFlags, progress, take } from './cli_util';
+
+exitWithMessageOnError();
 
 const flags = parseFlags(process.argv.slice(2));
 const own = take(flags, 'out', 'init', 'backend');
@@ -49,7 +51,7 @@ function handle(e: PipelineEvent): void {
     case 'eval-progress': progress(`eval ${e.after}`, e.done, e.total, phaseStart[`eval-${e.after}`]); break;
     case 'eval': {
       const rep = e.report, cats = Object.entries(rep.perCategory).map(([c, a]) => `${c} ${(100 * a.accuracy).toFixed(1)}`).join(', ');
-      console.log(`held-out after ${e.after}: ${(100 * rep.overall.accuracy).toFixed(1)}% (${cats}); position-consistent ${(100 * rep.positionConsistency).toFixed(1)}%, unparseable ${(100 * rep.unparseableRate).toFixed(1)}%; ${formatSeconds((performance.now() - t0) / 1000)} since start`);
+      console.log(`held-out after ${e.after}: ${(100 * rep.overall.accuracy).toFixed(1)}% over both A/B orders (${cats}); position-consistent ${(100 * rep.positionConsistency).toFixed(1)}%, unparseable ${(100 * rep.unparseableRate).toFixed(1)}%; ${formatSeconds((performance.now() - t0) / 1000)} since start`);
       break;
     }
     case 'phase': phaseStart[e.phase] = performance.now(); break;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { majority, rewardBenchSections } from './evaluate';
+import type { Pair } from '../rm/pair';
+import { majority, rewardBenchSections, scoreJudgements } from './evaluate';
 
 describe('evaluation scoring', () => {
   it('majority vote: ties and no verdicts give none; the share is of all samples', () => {
@@ -13,6 +14,36 @@ describe('evaluation scoring', () => {
     expect(s.chat).toBeCloseTo(100 / 140, 10); // weights 100 and 40
     expect(s.reasoning).toBeCloseTo((0.5 * 984 + 164) / (984 + 164), 10);
     expect(rewardBenchSections({ mine: acc(1) })).toBeUndefined();
+  });
+});
+
+describe('accuracy over both A/B orders', () => {
+  const pairs = (['A', 'B', 'A', 'B'] as const).map((winner, i): Pair => ({ id: `p${i}`, prompt: 'q', a: 'x', b: 'y', winner, category: i < 2 ? 'chat' : 'safety', source: 'test' }));
+  const rows = pairs.flatMap((_, pair) => [{ pair, swapped: false }, { pair, swapped: true }]);
+  const say = (v: string) => `<answer>[[${v}]]</answer>`;
+  it('a judge that always names position A scores exactly 50%, in every category, and is never consistent', () => {
+    const r = scoreJudgements(pairs, rows, rows.map(() => say('A')), 1, 'm');
+    expect(r.overall).toEqual({ correct: 4, total: 8, accuracy: 0.5 });
+    expect(r.perCategory.chat.accuracy).toBe(0.5);
+    expect(r.perCategory.safety.accuracy).toBe(0.5);
+    expect(r.positionConsistency).toBe(0);
+  });
+  it('a judge that reads the content is right in both orders; one right only in the first order gets half', () => {
+    // in the swapped order the winner sits at the other position
+    const content = rows.map((r) => say(r.swapped ? (pairs[r.pair].winner === 'A' ? 'B' : 'A') : pairs[r.pair].winner));
+    const good = scoreJudgements(pairs, rows, content, 1, 'm');
+    expect(good.overall.accuracy).toBe(1);
+    expect(good.positionConsistency).toBe(1);
+    const firstOnly = rows.map((r) => say(pairs[r.pair].winner)); // right as given, the same letter when swapped
+    const half = scoreJudgements(pairs, rows, firstOnly, 1, 'm');
+    expect(half.overall.accuracy).toBe(0.5);
+    expect(half.pairs.every((p) => p.correct && !p.swappedCorrect)).toBe(true);
+  });
+  it('an unparseable judgement counts wrong in its order', () => {
+    const texts = rows.map((r) => (r.swapped ? 'no verdict' : say(pairs[r.pair].winner)));
+    const r = scoreJudgements(pairs, rows, texts, 1, 'm');
+    expect(r.overall.accuracy).toBe(0.5);
+    expect(r.unparseableRate).toBe(0.5);
   });
 });
 
@@ -31,7 +62,7 @@ describe('evaluate (nano, WASM)', () => {
     const pairs = makeSplits({ seed: 2, nDistill: 0, nGrpo: 0, nEval: 3 }).eval;
     const o = { samples: 1, temperature: 1, maxCompletionLength: 4, batchSize: 4, seed: 1 };
     const rep = await evaluate(params, cfg, tok, pairs, o); // no onProgress: a regression once skipped every step
-    expect(rep.overall.total).toBe(3);
+    expect(rep.overall.total).toBe(6); // 3 pairs × 2 orders
     expect(rep.pairs.every((p) => p.trace.length > 0)).toBe(true); // each pair was really judged
     const e = createEvaluator(params, cfg, tok, pairs, o);
     expect(e.total).toBe(6); // 3 pairs × 2 orders

@@ -1,4 +1,5 @@
-// Evaluation of a judge on pairs: both A/B orders (position consistency), accuracy per category and
+// Evaluation of a judge on pairs: every pair judged in both A/B orders, accuracy over both (a judge that
+// follows the position, not the content, scores exactly 50%) and the position-consistency rate; per category and
 // subset (RewardBench section weights when the subsets are RewardBench's), RM-Bench's easy/normal/hard,
 // unparseable verdicts counted wrong and reported, and majority vote over N samples. Results are plain
 // JSON in RewardBench's shape ({model, model_type, <subset>: acc, ...}) plus our breakdowns.
@@ -26,11 +27,14 @@ export interface PairResult {
   id: string; category?: string; subset?: string; difficulty?: string; winner: Pair['winner'];
   verdict: Verdict | null; // majority over samples, in the original order
   swappedVerdict: Verdict | null; // majority in the swapped order, mapped back to the original labels
-  correct: boolean; consistent: boolean; unparseable: number; // judgements with no verdict
+  correct: boolean; // the original order's verdict is right (one order, as RM-R1's own evaluation scores)
+  swappedCorrect: boolean; // the swapped order's verdict is right
+  consistent: boolean; unparseable: number; // judgements with no verdict
   voteShare: number; // fraction of samples (original order) agreeing with the majority
   trace: string; // the first original-order judgement
 }
 
+/** Judgements right of judgements made: each pair counts twice, once per A/B order. */
 export interface Accuracy { correct: number; total: number; accuracy: number }
 
 export interface EvalReport {
@@ -54,8 +58,8 @@ function tally(rows: PairResult[], key: (r: PairResult) => string | undefined): 
     const k = key(r);
     if (k === undefined) continue;
     out[k] ??= { correct: 0, total: 0, accuracy: 0 };
-    out[k].total++;
-    if (r.correct) out[k].correct++;
+    out[k].total += 2;
+    out[k].correct += Number(r.correct) + Number(r.swappedCorrect);
   }
   for (const v of Object.values(out)) v.accuracy = v.correct / v.total;
   return out;
@@ -113,15 +117,16 @@ export function createEvaluator(params: ModelParams, cfg: LlamaConfig, tok: Toke
       next = start + chunk.length;
       return next;
     },
-    report: () => score(judged, rows.slice(0, next), texts, o.samples, model),
+    report: () => scoreJudgements(judged, rows.slice(0, next), texts, o.samples, model),
   };
 }
 
-/** Scores judged rows: majority per order, correctness, consistency, and every breakdown. */
-function score(judged: Pair[], rows: { pair: number; swapped: boolean }[], texts: string[], samples: number, model: string): EvalReport {
+/** Scores judged rows (texts[i] is row i's judgement): majority per order, correctness in each order,
+ * consistency, and every breakdown. */
+export function scoreJudgements(judged: Pair[], rows: { pair: number; swapped: boolean }[], texts: string[], samples: number, model: string): EvalReport {
   const results: PairResult[] = judged.map((p) => ({
     id: p.id, category: p.category, subset: p.subset, difficulty: p.difficulty, winner: p.winner,
-    verdict: null, swappedVerdict: null, correct: false, consistent: false, unparseable: 0, voteShare: 0, trace: '',
+    verdict: null, swappedVerdict: null, correct: false, swappedCorrect: false, consistent: false, unparseable: 0, voteShare: 0, trace: '',
   }));
   const byPair = judged.map(() => ({ orig: [] as (Verdict | null)[], swap: [] as (Verdict | null)[] }));
   rows.forEach((r, i) => {
@@ -139,6 +144,7 @@ function score(judged: Pair[], rows: { pair: number; swapped: boolean }[], texts
     res.voteShare = m.share;
     res.swappedVerdict = majority(byPair[i].swap).verdict;
     res.correct = res.verdict === res.winner;
+    res.swappedCorrect = res.swappedVerdict === res.winner;
     res.consistent = res.verdict !== null && res.verdict === res.swappedVerdict;
   });
   const perSubset = tally(results, (r) => r.subset);

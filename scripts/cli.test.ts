@@ -1,0 +1,26 @@
+// The CLIs end a failure with one readable line: the WASM backend's own error handler once buried the
+// message under its minified source (tens of kilobytes).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+const cli = (script: string, args: string[]) => spawnSync(tsx, [join('scripts', script), ...args], { encoding: 'utf8', timeout: 100_000 });
+
+describe('CLI errors', () => {
+  it('train: a world too small for the asked split fails with one line naming the cause, exit 1', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'rl-cli-')), 'run');
+    const r = cli('train.ts', ['--out', out, '--world.maxConstraints', '1', '--world.nDistill', '20000']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^error: world: no new chat prompt in \d+ draws/);
+    expect(r.stderr.length).toBeLessThan(400);
+  });
+  it('eval: a checkpoint folder that does not exist is named in the error', () => {
+    const r = cli('eval.ts', ['--checkpoint', '/nonexistent/ckpt', '--data', 'synthetic']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*\/nonexistent\/ckpt/m);
+    expect(r.stderr.length).toBeLessThan(400);
+  });
+});

@@ -17,6 +17,12 @@ describe('CLI errors', () => {
     expect(r.stderr.trim()).toMatch(/^error: world: no new chat prompt in \d+ draws/);
     expect(r.stderr.length).toBeLessThan(400);
   });
+  it('train: fused kernels without WebGPU are refused by name', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'rl-cli-')), 'run');
+    const r = cli('train.ts', ['--out', out, '--backend', 'wasm', '--kernels', 'fused']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe('error: --kernels fused needs WebGPU; this run is on wasm');
+  });
   it('eval: a checkpoint folder that does not exist is named in the error', () => {
     const r = cli('eval.ts', ['--checkpoint', '/nonexistent/ckpt', '--data', 'synthetic']);
     expect(r.status).toBe(1);

@@ -1,11 +1,13 @@
-// `npm run train -- --preset tiny --stage sft|grpo|both [--out DIR] [--init CKPT] [--backend wasm|webgpu|cpu] [--<setting> value ...]`
+// `npm run train -- --preset tiny --stage sft|grpo|both [--out DIR] [--init CKPT] [--backend wasm|webgpu|cpu] [--kernels stock|fused] [--<setting> value ...]`
 // Runs the RM-R1 recipe headless on the built-in synthetic world (train/pipeline.ts, the same machine the
 // browser's worker drives): reasoning distillation (SFT) on the traced split, then GRPO on label-only
 // pairs, with held-out evaluation after each stage. Writes a run folder through the file LabStore
 // (train/lab_store_node.ts): run.json, config.json, metrics.jsonl, steps.jsonl, eval-<stage>.json,
-// checkpoints/<name>/. Ctrl-C saves a checkpoint ('stopped') after the current step.
+// checkpoints/<name>/. Ctrl-C saves a checkpoint ('stopped') after the current step. `--kernels fused` runs our
+// WebGPU programs (engine/kernels) instead of stock tfjs ops, as the Train page's switch does.
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { useFusedKernels } from '../src/engine/kernels/fused';
 import { initNodeBackend } from '../src/engine/node_webgpu';
 import { createFileStore } from '../src/train/lab_store_node';
 import { createPipeline, freshModel, worldData, type PipelineEvent } from '../src/train/pipeline';
@@ -16,7 +18,8 @@ import { exitWithMessageOnError, formatSeconds, loadCheckpoint, parseFlags, prog
 exitWithMessageOnError();
 
 const flags = parseFlags(process.argv.slice(2));
-const own = take(flags, 'out', 'init', 'backend');
+const own = take(flags, 'out', 'init', 'backend', 'kernels');
+if (own.kernels !== undefined && own.kernels !== 'stock' && own.kernels !== 'fused') throw new Error(`--kernels must be stock or fused, got "${own.kernels}"`);
 const run: RunConfig = applyOverrides(RUN_DEFAULTS, flags);
 const out = own.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
 
@@ -28,7 +31,9 @@ process.on('SIGINT', () => {
 });
 
 const backend = await initNodeBackend((own.backend ?? 'wasm') as 'wasm');
-console.log(`${backend.summary}\nrun folder: ${out}\nsettings changed from the defaults: ${JSON.stringify(diffFromDefaults(run))}`);
+if (own.kernels === 'fused' && backend.name !== 'webgpu') throw new Error(`--kernels fused needs WebGPU; this run is on ${backend.name}`);
+useFusedKernels(own.kernels === 'fused');
+console.log(`${backend.summary}${own.kernels === 'fused' ? ' (fused kernels)' : ''}\nrun folder: ${out}\nsettings changed from the defaults: ${JSON.stringify(diffFromDefaults(run))}`);
 const recorder = createRunRecorder(createFileStore(dirname(out)), newRunRecord(basename(out), run, { init: own.init ?? null, backend: backend.name }));
 await recorder.setStatus('running');
 

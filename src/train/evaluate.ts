@@ -1,8 +1,8 @@
 // Evaluation of a judge on pairs: every pair judged in both A/B orders, accuracy over both (a judge that
-// follows the position, not the content, scores exactly 50%) and the position-consistency rate; per category and
-// subset (RewardBench section weights when the subsets are RewardBench's), RM-Bench's easy/normal/hard,
-// unparseable verdicts counted wrong and reported, and majority vote over N samples. Results are plain
-// JSON in RewardBench's shape ({model, model_type, <subset>: acc, ...}) plus our breakdowns.
+// follows the position, not the content, scores exactly 50%) and the position-consistency rate; per
+// category and subset (RewardBench section weights when the subsets are RewardBench's), RM-Bench's
+// easy/normal/hard, unparseable verdicts counted wrong and reported, and majority vote over N samples.
+// Results are plain JSON in RewardBench's shape ({model, model_type, <subset>: acc, ...}) plus our breakdowns.
 import type { LlamaConfig } from '../engine/config';
 import { generate } from '../engine/generate';
 import type { ModelParams } from '../engine/model';

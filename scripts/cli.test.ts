@@ -23,6 +23,11 @@ describe('CLI errors', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe('error: --kernels fused needs WebGPU; this run is on wasm');
   });
+  it('judge: text longer than the context is refused with the sizes, exit 1', () => {
+    const r = cli('judge.ts', ['--checkpoint', join('e2e', 'fixtures', 'nano-judge'), '--prompt', 'word '.repeat(400), '--a', 'x', '--b', 'y']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^error: The judge prompt is \d+ tokens and this model's context is 256/);
+  });
   it('eval: a checkpoint folder that does not exist is named in the error', () => {
     const r = cli('eval.ts', ['--checkpoint', '/nonexistent/ckpt', '--data', 'synthetic']);
     expect(r.status).toBe(1);

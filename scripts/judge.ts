@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { initNodeBackend } from '../src/engine/node_webgpu';
 import type { PromptLayout } from '../src/rm/cor_prompt';
-import { JUDGE_DEFAULTS, JudgeInputError, judgePair, type Judgement, type JudgeResult } from '../src/train/judge';
+import { JUDGE_DEFAULTS, judgePair, type Judgement } from '../src/train/judge';
 import { exitWithMessageOnError, loadCheckpoint, parseFlags } from './cli_util';
 
 exitWithMessageOnError();
@@ -22,17 +22,11 @@ await initNodeBackend((f.backend ?? 'wasm') as 'wasm');
 const model = await loadCheckpoint(f.checkpoint);
 const num = (key: string, fallback: number) => (f[key] === undefined ? fallback : Number(f[key]));
 
-let result: JudgeResult;
-try {
-  result = await judgePair(model, { prompt: pair.prompt, a: pair.a, b: pair.b }, {
-    samples: num('samples', 1), temperature: num('temperature', JUDGE_DEFAULTS.temperature), seed: num('seed', JUDGE_DEFAULTS.seed),
-    maxNewTokens: num('max-new-tokens', model.cfg.max_position_embeddings), layout: (f.layout ?? 'compact') as PromptLayout,
-  });
-} catch (e) {
-  if (!(e instanceof JudgeInputError)) throw e;
-  console.error(`error: ${e.message}`);
-  process.exit(1);
-}
+// A JudgeInputError (text longer than the context, …) ends the CLI with its message (exitWithMessageOnError).
+const result = await judgePair(model, { prompt: pair.prompt, a: pair.a, b: pair.b }, {
+  samples: num('samples', 1), temperature: num('temperature', JUDGE_DEFAULTS.temperature), seed: num('seed', JUDGE_DEFAULTS.seed),
+  maxNewTokens: num('max-new-tokens', model.cfg.max_position_embeddings), layout: (f.layout ?? 'compact') as PromptLayout,
+});
 
 for (const u of result.input.unknown.slice(0, 10)) console.error(`warning: ${JSON.stringify(u.char)} at ${u.field}[${u.index}] is outside the vocabulary; the model reads <unk>`);
 if (result.input.unknown.length > 10) console.error(`warning: ${result.input.unknown.length - 10} more characters outside the vocabulary`);

@@ -3,8 +3,8 @@
 // browser's worker drives): reasoning distillation (SFT) on the traced split, then GRPO on label-only
 // pairs, with held-out evaluation after each stage. Writes a run folder through the file LabStore
 // (train/lab_store_node.ts): run.json, config.json, metrics.jsonl, steps.jsonl, eval-<stage>.json,
-// checkpoints/<name>/. Ctrl-C saves a checkpoint ('stopped') after the current step. `--kernels fused` runs our
-// WebGPU programs (engine/kernels) instead of stock tfjs ops, as the Train page's switch does.
+// checkpoints/<name>/. Ctrl-C saves a checkpoint ('stopped') after the current step. `--kernels fused`
+// runs our WebGPU programs (engine/kernels) instead of stock tfjs ops, as the Train page's switch does.
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useFusedKernels } from '../src/engine/kernels/fused';

@@ -50,8 +50,9 @@ export const PRESETS: Record<PresetName, Partial<LlamaConfig>> = {
   // Tests: tiny enough for SwiftShader; GQA (2 heads share 1 KV head) and untied head keep those paths tested;
   // context 256 so it reads the judge prompts of the built-in world.
   nano: { hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 256, tie_word_embeddings: false },
-  // Default demo: ~0.42M parameters with the 120-token char vocabulary (~0.56M with the world's), context 256. Two wide layers rather than four narrow ones: on WASM the
-  // attention cost grows with depth, and at equal cost this shape learned the judge's traces ~2x faster.
+  // Default demo: ~0.42M parameters with the 120-token char vocabulary (~0.56M with the world's), context
+  // 256. Two wide layers rather than four narrow ones: on WASM the attention cost grows with depth, and at
+  // equal cost this shape learned the judge's traces ~2x faster.
   tiny: { hidden_size: 128, intermediate_size: 352, num_hidden_layers: 2 },
   // Real GPUs: ~4M parameters, context 512, GQA 8:2.
   small: { hidden_size: 256, intermediate_size: 688, num_hidden_layers: 6, num_attention_heads: 8, num_key_value_heads: 2, max_position_embeddings: 512 },

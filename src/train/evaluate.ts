@@ -2,7 +2,8 @@
 // follows the position, not the content, scores exactly 50%) and the position-consistency rate; per
 // category and subset (RewardBench section weights when the subsets are RewardBench's), RM-Bench's
 // easy/normal/hard, unparseable verdicts counted wrong and reported, and majority vote over N samples.
-// Results are plain JSON in RewardBench's shape ({model, model_type, <subset>: acc, ...}) plus our breakdowns.
+// Results are plain JSON in RewardBench's shape ({model, model_type, <subset>: acc, ...}) plus our
+// breakdowns.
 import type { LlamaConfig } from '../engine/config';
 import { generate } from '../engine/generate';
 import type { ModelParams } from '../engine/model';
@@ -34,7 +35,7 @@ export interface PairResult {
   trace: string; // the first original-order judgement
 }
 
-/** Judgements right of judgements made: each pair counts twice, once per A/B order. */
+/** Right judgements of all made: each pair counts twice, once per A/B order. */
 export interface Accuracy { correct: number; total: number; accuracy: number }
 
 export interface EvalReport {

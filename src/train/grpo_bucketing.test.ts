@@ -102,6 +102,32 @@ describe('GRPO length bucketing', () => {
     tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
   });
 
+  it('on WebGPU, a batch in more slices than a shader may bind buffers still gives the whole batch\'s loss and gradients', async () => {
+    // One loss per slice; summing them with AddN bound every slice at once and failed validation past
+    // maxStorageBuffersPerShaderStage − 1 inputs (8 by default): GRPO with 64 prompts per step on a GPU.
+    const why = await nodeWebGPUAvailable();
+    if (why) { console.warn(`WebGPU not available: ${why}`); return; }
+    await useBackend('webgpu');
+    const many: GrpoConfig = { ...g, promptsPerStep: 6 }; // 12 rows, so 12 slices of one row
+    const m = models();
+    const rng = createRng(13);
+    const promptIds = Array.from({ length: 6 }, () => rollouts(rng).s.promptIds[0]);
+    const completions = promptIds.flatMap((_, p) => rollouts(rng).s.completions.map((c) => ({ ...c, group: p })));
+    const s: SampleStage = { pairs: [], promptIds, completions };
+    const a: AdvantageStage = { groups: [], advantages: completions.map(() => rng.normal()) };
+    const limit = (tf.backend() as unknown as { device: GPUDevice }).device.limits.maxStorageBuffersPerShaderStage;
+    expect(completions.length).toBeGreaterThan(limit - 1);
+    const whole = await lossAndGrads(m, many, s, a);
+    const sliced = await lossAndGrads(m, many, s, a, 1);
+    expect(Math.abs(sliced.report.loss - whole.report.loss)).toBeLessThan(1e-5 * Math.max(1, Math.abs(whole.report.loss)));
+    expect(Math.abs(sliced.report.gradNorm - whole.report.gradNorm)).toBeLessThan(1e-4 * whole.report.gradNorm);
+    let max = 0, scale = 0;
+    for (const [n, v] of Object.entries(whole.values)) v.forEach((x, j) => { max = Math.max(max, Math.abs(x - sliced.values[n][j])); scale = Math.max(scale, Math.abs(x)); });
+    expect(max).toBeLessThan(1e-4 * scale);
+    m.optimizer.dispose();
+    tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
+  }, 600_000);
+
   it('keeps the WebGPU buffer pool flat over 100 updates with random lengths (and it grows without)', async () => {
     const why = await nodeWebGPUAvailable();
     if (why) { console.warn(`WebGPU not available: ${why}`); return; }

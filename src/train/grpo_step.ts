@@ -236,7 +236,8 @@ export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs
     const named = Object.fromEntries(Object.entries(m.policy).map(([name, v]) => [name, sum![v.name]]));
     const { grads: clipped, norm } = clipByGlobalNorm(named, g.maxGradNorm);
     grads = Object.fromEntries(Object.entries(clipped).map(([name, v]) => [name, tf.keep(v)]));
-    const parts = [tf.reshape(tf.addN(losses), [1]), tf.reshape(norm, [1]), ...lps.map((k) => tf.reshape(k, [-1])), ...ents.map((k) => tf.reshape(k, [-1]))];
+    // stack + sum, not addN: WebGPU's AddN binds every input at once and fails past 7 (64 prompts per step)
+    const parts = [tf.reshape(tf.sum(tf.stack(losses)), [1]), tf.reshape(norm, [1]), ...lps.map((k) => tf.reshape(k, [-1])), ...ents.map((k) => tf.reshape(k, [-1]))];
     if (x.ref === null) parts.push(tf.reshape(t.ref, [-1]));
     return tf.concat(parts);
   });

@@ -5,6 +5,7 @@
 // Results are plain JSON in RewardBench's shape ({model, model_type, <subset>: acc, ...}) plus our
 // breakdowns.
 import type { LlamaConfig } from '../engine/config';
+import { throwIfDeviceError } from '../engine/device_errors';
 import { generate } from '../engine/generate';
 import type { ModelParams } from '../engine/model';
 import type { Tokenizer } from '../engine/tokenizer';
@@ -166,6 +167,7 @@ export async function evaluate(params: ModelParams, cfg: LlamaConfig, tok: Token
   const e = createEvaluator(params, cfg, tok, pairs, o, model);
   while (!e.done()) {
     const done = await e.step(); // not inside `onProgress?.(…)`: an absent callback would skip the step
+    throwIfDeviceError(`evaluation, ${done} of ${e.total} judgements`);
     o.onProgress?.(done, e.total);
   }
   return e.report();

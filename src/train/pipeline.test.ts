@@ -1,11 +1,13 @@
 // The recipe's state machine on nano (WASM): phases run in order (SFT → eval → GRPO → eval), progress ends
 // complete, every logged key is defined in the metrics table, checkpoints come at stage ends and every
 // `checkpointEvery` steps and decode back to the parameters, a GRPO step run stage by stage is booked like
-// a plain one, prompts too long for the context are left out and said so, and no tensors leak.
+// a plain one, prompts too long for the context are left out and said so, no tensors leak, and a GPU
+// error reported during a step stops the run with its message.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { decodeCheckpoint } from '../engine/checkpoint';
 import { presetConfig } from '../engine/config';
+import { watchDeviceErrors } from '../engine/device_errors';
 import { initParams } from '../engine/model';
 import { useBackend } from '../engine/test_backends';
 import { defaultTokenizer } from '../engine/tokenizer';
@@ -77,6 +79,19 @@ describe('pipeline (nano, WASM)', () => {
     const next = await p.step();
     expect(next.map((e) => e.kind)).toEqual(['grpo-step', 'metrics', 'checkpoint', 'phase']);
     expect(p.beginGrpoStep()).toBeNull(); // GRPO is over: the run is evaluating now
+    p.dispose();
+    tf.dispose(Object.values(params));
+  });
+
+  it('stops with the GPU\'s own message when the device reported an error during a step', async () => {
+    const device = new EventTarget();
+    watchDeviceErrors(device);
+    const params = initParams(cfg, 1);
+    const p = createPipeline(run, { params, cfg, tok }, worldData(run));
+    await p.step();
+    device.dispatchEvent(Object.assign(new Event('uncapturederror'), { error: { message: 'Invalid CommandBuffer' } }));
+    await expect(p.step()).rejects.toThrow('WebGPU error during distillation, step 2: Invalid CommandBuffer');
+    await p.step(); // reported once: the caller decides whether to go on
     p.dispose();
     tf.dispose(Object.values(params));
   });

@@ -5,6 +5,7 @@
 // the next GRPO step stage by stage with `beginGrpoStep` / `finishGrpoStep`.
 // Leaves out persistence (the host stores the events and checkpoint files) and where the data comes from
 // (`worldData` builds the built-in synthetic world; a host may pass its own pairs).
+import { throwIfDeviceError } from '../engine/device_errors';
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
 import { presetConfig, type LlamaConfig } from '../engine/config';
 import { initParams, type ModelParams } from '../engine/model';
@@ -23,6 +24,7 @@ import type { RunConfig } from './run_config';
 import { createSftRun, type SftExample, type SftRun } from './sft';
 
 export type Phase = 'sft' | 'eval-sft' | 'grpo' | 'eval-grpo' | 'done';
+const PHASE_NAMES: Record<Exclude<Phase, 'done'>, string> = { sft: 'distillation', 'eval-sft': 'evaluation after distillation', grpo: 'GRPO', 'eval-grpo': 'evaluation after GRPO' };
 
 /** Which phases a run's `stage` setting runs, in order. */
 export function phasesOf(stage: RunConfig['stage']): Phase[] {
@@ -181,6 +183,7 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
     const g = grpoRun();
     done.grpo = g.stepsDone();
     const row: MetricsRow = { stage: 'grpo', step: report.step + 1, elapsed: elapsed(), ...report.metrics };
+    throwIfDeviceError(`GRPO, step ${done.grpo}`); // before its metrics are kept: a failed dispatch computed nothing
     const events: PipelineEvent[] = [...flushNotes(), { kind: 'grpo-step', report }, { kind: 'metrics', row }];
     if (g.done()) {
       g.dispose();
@@ -198,13 +201,18 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
     done: () => phase() === 'done',
     progress: () => phases.filter((p): p is Exclude<Phase, 'done'> => p !== 'done').map((p) => ({ phase: p, done: done[p], total: total[p] })),
     async step() {
-      switch (phase()) {
-        case 'sft': return [...flushNotes(), ...(await sftStep())];
-        case 'eval-sft': return [...flushNotes(), ...(await evalStep('sft'))];
-        case 'eval-grpo': return [...flushNotes(), ...(await evalStep('grpo'))];
-        case 'grpo': return finishGrpoStep(await grpoRun().step());
-        case 'done': return flushNotes();
-      }
+      const during = phase();
+      const events = await (async () => {
+        switch (during) {
+          case 'sft': return [...flushNotes(), ...(await sftStep())];
+          case 'eval-sft': return [...flushNotes(), ...(await evalStep('sft'))];
+          case 'eval-grpo': return [...flushNotes(), ...(await evalStep('grpo'))];
+          case 'grpo': return finishGrpoStep(await grpoRun().step());
+          case 'done': return flushNotes();
+        }
+      })();
+      if (during !== 'done') throwIfDeviceError(`${PHASE_NAMES[during]}, step ${done[during]}`);
+      return events;
     },
     beginGrpoStep(measureChange = true) {
       return phase() === 'grpo' ? grpoRun().begin(measureChange) : null;

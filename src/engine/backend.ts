@@ -2,6 +2,7 @@
 // each better one was skipped. The one call the rest of the code uses is `initBackend`.
 // Node callers that want WebGPU first install `navigator.gpu` (see engine/node_webgpu.ts).
 import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { watchDeviceErrors } from './device_errors';
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
@@ -92,7 +93,7 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendReport
       await tf.ready();
       const bad = await selfTest();
       if (bad) { skipped.push({ name, reason: bad }); continue; }
-      if (name === 'webgpu') watchDeviceErrors((tf.backend() as unknown as { device: GPUDevice }).device);
+      if (name === 'webgpu') watchDeviceErrors((tf.backend() as WebGPUBackend).device);
     } catch (e) {
       skipped.push({ name, reason: (e as Error).message });
       continue;

@@ -5,9 +5,9 @@
 // the next GRPO step stage by stage with `beginGrpoStep` / `finishGrpoStep`.
 // Leaves out persistence (the host stores the events and checkpoint files) and where the data comes from
 // (`worldData` builds the built-in synthetic world; a host may pass its own pairs).
-import { throwIfDeviceError } from '../engine/device_errors';
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
 import { presetConfig, type LlamaConfig } from '../engine/config';
+import { throwIfDeviceError } from '../engine/device_errors';
 import { initParams, type ModelParams } from '../engine/model';
 import type { Tokenizer } from '../engine/tokenizer';
 import { judgePrompt } from '../rm/cor_prompt';
@@ -202,16 +202,10 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
     progress: () => phases.filter((p): p is Exclude<Phase, 'done'> => p !== 'done').map((p) => ({ phase: p, done: done[p], total: total[p] })),
     async step() {
       const during = phase();
-      const events = await (async () => {
-        switch (during) {
-          case 'sft': return [...flushNotes(), ...(await sftStep())];
-          case 'eval-sft': return [...flushNotes(), ...(await evalStep('sft'))];
-          case 'eval-grpo': return [...flushNotes(), ...(await evalStep('grpo'))];
-          case 'grpo': return finishGrpoStep(await grpoRun().step());
-          case 'done': return flushNotes();
-        }
-      })();
-      if (during !== 'done') throwIfDeviceError(`${PHASE_NAMES[during]}, step ${done[during]}`);
+      if (during === 'done') return flushNotes();
+      if (during === 'grpo') return finishGrpoStep(await grpoRun().step()); // checks the device itself
+      const events = [...flushNotes(), ...(await (during === 'sft' ? sftStep() : evalStep(during === 'eval-sft' ? 'sft' : 'grpo')))];
+      throwIfDeviceError(`${PHASE_NAMES[during]}, step ${done[during]}`);
       return events;
     },
     beginGrpoStep(measureChange = true) {

@@ -1,10 +1,15 @@
 // Small helpers shared by the Node CLIs: flag parsing, a progress line, checkpoint save/load.
-import { mkdirSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodeCheckpoint, modelFromFiles, paramsToCheckpoint } from '../src/engine/checkpoint';
 import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
 import type { LlamaConfig } from '../src/engine/config';
 import type { ModelParams } from '../src/engine/model';
 import { Tokenizer } from '../src/engine/tokenizer';
+import type { Pair } from '../src/rm/pair';
+import { makeSplits } from '../src/rm/world';
+import { worldOptions } from '../src/train/pipeline';
+import { applyOverrides, fieldTable, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
 
 /** Any error that escapes a CLI ends it with one line, `error: <message>`, and exit code 1. Installed first,
  * so it runs before the WASM backend's own handler, which rethrows and buries the message under its
@@ -68,4 +73,32 @@ export async function loadCheckpoint(dir: string): Promise<{ params: ModelParams
 
 export function appendJsonl(path: string, row: unknown): void {
   appendFileSync(path, JSON.stringify(row) + '\n');
+}
+
+/** The settings of the run a checkpoint came from, when it sits in a run folder (`runs/X/checkpoints/NAME`
+ * → `runs/X/config.json`); null for a checkpoint on its own. Settings the file lacks keep their defaults. */
+export function savedRunConfig(checkpoint: string): { run: RunConfig; path: string } | null {
+  const path = join(checkpoint, '..', '..', 'config.json');
+  if (!existsSync(path)) return null;
+  let saved: unknown;
+  try { saved = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new Error(`${path}: not valid JSON (${e instanceof Error ? e.message : e})`); }
+  if (saved === null || typeof saved !== 'object') throw new Error(`${path}: not a run's settings`);
+  const had = new Map(fieldTable(saved).map((f) => [f.key, f.default]));
+  const overrides = Object.fromEntries(fieldTable()
+    .filter((f) => had.get(f.key) !== undefined && had.get(f.key) !== f.default)
+    .map((f) => [f.key, String(had.get(f.key))]));
+  return { run: applyOverrides(RUN_DEFAULTS, overrides), path };
+}
+
+/** The held-out synthetic pairs a checkpoint is judged on: the world of its run (so `--n` equal to the
+ * run's world.nEval gives exactly the pairs the run evaluated), else the recipe's defaults; `--seed` and
+ * `--world.<knob>` flags override. Also says where the settings came from. */
+export function heldOutWorld(checkpoint: string, flags: Record<string, string>, n: number): { pairs: Pair[]; run: RunConfig; from: string } {
+  const saved = savedRunConfig(checkpoint);
+  const own = Object.fromEntries(Object.entries(flags).filter(([k]) => k === 'seed' || k.startsWith('world.')));
+  const run = applyOverrides(saved?.run ?? RUN_DEFAULTS, own);
+  const pairs = makeSplits({ ...worldOptions(run), nDistill: 0, nGrpo: 0, nEval: n }).eval;
+  const w = run.world;
+  const from = `${saved ? `the run's world (${saved.path})` : "the recipe's default world"}${Object.keys(own).length ? ` with ${Object.entries(own).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}: seed ${run.seed}, ${w.digits} digit(s), ≤ ${w.maxConstraints} constraints, tasks ${w.reasoningTasks}`;
+  return { pairs, run, from };
 }

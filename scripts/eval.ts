@@ -1,15 +1,15 @@
-// `npm run eval -- --checkpoint DIR --data FILE|synthetic [--samples N] [--n 300] [--seed 1] [--out FILE] [--backend wasm]`
+// `npm run eval -- --checkpoint DIR --data FILE|synthetic [--samples N] [--n 300] [--seed 1] [--world.<knob> v] [--out FILE] [--backend wasm]`
 // Judges every pair in both A/B orders (greedy, or N samples with majority vote) and prints accuracy
 // per category/subset, RewardBench sections, RM-Bench difficulty, position consistency and unparseable
-// rate; writes the results JSON in RewardBench's shape.
+// rate; writes the results JSON in RewardBench's shape. `synthetic` draws the held-out pairs of the
+// checkpoint's own run (its config.json, two folders up), so a run's figures can be reproduced.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { initNodeBackend } from '../src/engine/node_webgpu';
 import { importDataset } from '../src/rm/importers';
 import type { Pair } from '../src/rm/pair';
-import { makeSplits } from '../src/rm/world';
 import { EVAL_DEFAULTS, evaluate } from '../src/train/evaluate';
-import { exitWithMessageOnError, loadCheckpoint, parseFlags, progress } from './cli_util';
+import { exitWithMessageOnError, heldOutWorld, loadCheckpoint, parseFlags, progress } from './cli_util';
 
 exitWithMessageOnError();
 
@@ -22,7 +22,9 @@ await initNodeBackend((f.backend ?? 'wasm') as 'wasm');
 const { params, cfg, tok } = await loadCheckpoint(f.checkpoint);
 let pairs: Pair[];
 if (f.data === 'synthetic') {
-  pairs = makeSplits({ seed: Number(f.seed ?? 1), nDistill: 0, nGrpo: 0, nEval: Number(f.n ?? 300) }).eval;
+  const world = heldOutWorld(f.checkpoint, f, Number(f.n ?? 300));
+  pairs = world.pairs;
+  console.log(`synthetic: ${pairs.length} held-out pairs of ${world.from}`);
 } else {
   const r = importDataset(readFileSync(f.data, 'utf8'), basename(f.data), { onError: f['reject-bad'] ? 'reject' : 'skip' });
   console.log(`${f.data}: ${r.format}, ${r.pairs.length} pairs, ${r.errors.length} bad records skipped${r.errors.length ? ` (first: line ${r.errors[0].line}: ${r.errors[0].reason})` : ''}`);

@@ -1,0 +1,72 @@
+// A judge's traces against the oracle's on held-out synthetic pairs (rm/trace_diagnosis.ts), per category
+// and subset: G judgements per pair in the order shown, greedy (G = 1) or sampled at GRPO's temperature,
+// so the figures say what GRPO's reward sees on these pairs — how often the head and the checks are
+// right, and how much a right head raises the chance of a right verdict (the reward gap).
+import type { LlamaConfig } from '../engine/config';
+import { throwIfDeviceError } from '../engine/device_errors';
+import { generate } from '../engine/generate';
+import type { ModelParams } from '../engine/model';
+import type { Tokenizer } from '../engine/tokenizer';
+import { judgePrompt } from '../rm/cor_prompt';
+import type { OracleOptions } from '../rm/oracle';
+import type { Pair } from '../rm/pair';
+import { diagnoseTrace, summarizeDiagnoses, type DiagnosisSummary, type TraceDiagnosis } from '../rm/trace_diagnosis';
+
+export interface DiagnoseOptions {
+  samples: number; // G judgements per pair; 1 = greedy
+  temperature: number; // for samples > 1
+  maxCompletionLength: number;
+  batchSize: number; // sequences per generate call
+  seed: number;
+  oracle: OracleOptions; // how the judge was taught to write (noRubric for the ablation)
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const DIAGNOSE_DEFAULTS: DiagnoseOptions = { samples: 6, temperature: 1, maxCompletionLength: 144, batchSize: 96, seed: 1, oracle: {} };
+
+export interface DiagnosisReport {
+  samples: number;
+  overall: DiagnosisSummary;
+  perCategory: Record<string, DiagnosisSummary>;
+  perSubset: Record<string, DiagnosisSummary>;
+  /** The first judgement of each pair, for reading. */
+  examples: { id: string; category?: string; subset?: string; trace: string; diagnosis: TraceDiagnosis }[];
+}
+
+function byKey(pairs: Pair[], groups: TraceDiagnosis[][], key: (p: Pair) => string | undefined): Record<string, DiagnosisSummary> {
+  const buckets: Record<string, TraceDiagnosis[][]> = {};
+  pairs.forEach((p, i) => { const k = key(p); if (k !== undefined) (buckets[k] ??= []).push(groups[i]); });
+  return Object.fromEntries(Object.entries(buckets).sort(([a], [b]) => a.localeCompare(b)).map(([k, g]) => [k, summarizeDiagnoses(g)]));
+}
+
+/** Diagnoses `pairs` (synthetic, with truth; ties are left out). */
+export async function diagnoseJudge(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: DiagnoseOptions): Promise<DiagnosisReport> {
+  const judged = pairs.filter((p) => p.winner !== 'tie');
+  const G = Math.max(1, o.samples);
+  const rows = judged.flatMap((p, i) => {
+    const ids = tok.encode(judgePrompt(p).text, { bos: true }).ids;
+    return Array.from({ length: G }, () => ({ pair: i, ids }));
+  });
+  const groups: TraceDiagnosis[][] = judged.map(() => []);
+  const first: string[] = judged.map(() => '');
+  for (let start = 0; start < rows.length; start += o.batchSize) {
+    const chunk = rows.slice(start, start + o.batchSize);
+    const out = await generate(params, cfg, chunk.map((r) => r.ids), {
+      maxNewTokens: o.maxCompletionLength, temperature: G === 1 ? 0 : o.temperature, seed: o.seed + start, eosId: tok.eosId, padId: tok.padId,
+    });
+    throwIfDeviceError(`diagnosis, ${start + chunk.length} of ${rows.length} judgements`);
+    chunk.forEach((r, i) => {
+      const text = tok.decode(out.tokens[i], { skipSpecial: true });
+      if (groups[r.pair].length === 0) first[r.pair] = text;
+      groups[r.pair].push(diagnoseTrace(judged[r.pair], text, o.oracle));
+    });
+    o.onProgress?.(start + chunk.length, rows.length);
+  }
+  return {
+    samples: G,
+    overall: summarizeDiagnoses(groups),
+    perCategory: byKey(judged, groups, (p) => p.category),
+    perSubset: byKey(judged, groups, (p) => (p.category && p.subset ? `${p.category}/${p.subset}` : undefined)),
+    examples: judged.map((p, i) => ({ id: p.id, category: p.category, subset: p.subset, trace: first[i], diagnosis: groups[i][0] })),
+  };
+}

@@ -36,6 +36,7 @@ const rep = await evaluate(params, cfg, tok, pairs, {
 }, basename(f.checkpoint));
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 console.log(`overall ${pct(rep.overall.accuracy)} of ${rep.overall.total} judgements (each pair in both A/B orders; ties skipped), position-consistent ${pct(rep.positionConsistency)}, unparseable ${pct(rep.unparseableRate)}`);
+if (rep.tiedVotes) console.log(`  ${rep.tiedVotes} of ${rep.overall.total} votes tied (${rep.samples} samples): counted wrong; as half right, overall would be ${pct((rep.overall.correct + rep.tiedVotes / 2) / rep.overall.total)}`);
 for (const [name, table] of [['category', rep.perCategory], ['subset', rep.perSubset], ['difficulty', rep.perDifficulty]] as const) {
   for (const [k, a] of Object.entries(table)) console.log(`  ${name} ${k}: ${a.correct}/${a.total} (${pct(a.accuracy)})`);
 }

@@ -5,6 +5,7 @@
 import type { LlamaConfig } from '../engine/config';
 import { throwIfDeviceError } from '../engine/device_errors';
 import { generate } from '../engine/generate';
+import { trimGpuPool } from '../engine/gpu_pool';
 import type { ModelParams } from '../engine/model';
 import type { Tokenizer } from '../engine/tokenizer';
 import { judgePrompt } from '../rm/cor_prompt';
@@ -55,6 +56,7 @@ export async function diagnoseJudge(params: ModelParams, cfg: LlamaConfig, tok: 
       maxNewTokens: o.maxCompletionLength, temperature: G === 1 ? 0 : o.temperature, seed: o.seed + start, eosId: tok.eosId, padId: tok.padId,
     });
     throwIfDeviceError(`diagnosis, ${start + chunk.length} of ${rows.length} judgements`);
+    trimGpuPool();
     chunk.forEach((r, i) => {
       const text = tok.decode(out.tokens[i], { skipSpecial: true });
       if (groups[r.pair].length === 0) first[r.pair] = text;

@@ -39,6 +39,20 @@ describe('accuracy over both A/B orders', () => {
     expect(half.overall.accuracy).toBe(0.5);
     expect(half.pairs.every((p) => p.correct && !p.swappedCorrect)).toBe(true);
   });
+  it('majority of 2 samples: a split vote is a tie, counted wrong and reported; two unparseables are not a tie', () => {
+    const rows2 = pairs.flatMap((_, pair) => [false, false, true, true].map((swapped) => ({ pair, swapped })));
+    // pair 0: first order votes A, B (tie); every other order votes the right letter twice; pair 1 swapped: unparseable twice
+    const texts = rows2.map((r, i) => {
+      if (r.pair === 0 && !r.swapped) return say(i % 2 ? 'B' : 'A');
+      if (r.pair === 1 && r.swapped) return 'no verdict';
+      const w = pairs[r.pair].winner;
+      return say(r.swapped ? (w === 'A' ? 'B' : 'A') : w);
+    });
+    const rep = scoreJudgements(pairs, rows2, texts, 2, 'm');
+    expect(rep.tiedVotes).toBe(1);
+    expect(rep.overall).toEqual({ correct: 6, total: 8, accuracy: 0.75 });
+    expect(scoreJudgements(pairs, rows, rows.map(() => say('A')), 1, 'm').tiedVotes).toBe(0);
+  });
   it('an unparseable judgement counts wrong in its order', () => {
     const texts = rows.map((r) => (r.swapped ? 'no verdict' : say(pairs[r.pair].winner)));
     const r = scoreJudgements(pairs, rows, texts, 1, 'm');

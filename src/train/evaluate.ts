@@ -6,6 +6,7 @@
 // breakdowns.
 import type { LlamaConfig } from '../engine/config';
 import { throwIfDeviceError } from '../engine/device_errors';
+import { trimGpuPool } from '../engine/gpu_pool';
 import { generate } from '../engine/generate';
 import type { ModelParams } from '../engine/model';
 import type { Tokenizer } from '../engine/tokenizer';
@@ -43,7 +44,10 @@ export interface EvalReport {
   model: string; model_type: 'Generative RM';
   overall: Accuracy; perCategory: Record<string, Accuracy>; perSubset: Record<string, Accuracy>;
   perDifficulty: Record<string, Accuracy>; rewardBenchSections?: Record<string, number>;
-  positionConsistency: number; unparseableRate: number; samples: number; pairs: PairResult[];
+  positionConsistency: number; unparseableRate: number; samples: number;
+  /** Votes (pair × order) that tied with samples > 1: no majority, counted wrong. */
+  tiedVotes: number;
+  pairs: PairResult[];
   [subset: string]: unknown;
 }
 
@@ -140,11 +144,13 @@ export function scoreJudgements(judged: Pair[], rows: { pair: number; swapped: b
       byPair[r.pair].orig.push(v);
     }
   });
+  let tiedVotes = 0;
   results.forEach((res, i) => {
     const m = majority(byPair[i].orig);
     res.verdict = m.verdict;
     res.voteShare = m.share;
     res.swappedVerdict = majority(byPair[i].swap).verdict;
+    if (samples > 1) for (const votes of [byPair[i].orig, byPair[i].swap]) if (votes.some((v) => v !== null) && majority(votes).verdict === null) tiedVotes++;
     res.correct = res.verdict === res.winner;
     res.swappedCorrect = res.swappedVerdict === res.winner;
     res.consistent = res.verdict !== null && res.verdict === res.swappedVerdict;
@@ -157,7 +163,7 @@ export function scoreJudgements(judged: Pair[], rows: { pair: number; swapped: b
     rewardBenchSections: rewardBenchSections(perSubset),
     positionConsistency: results.filter((r) => r.consistent).length / Math.max(results.length, 1),
     unparseableRate: rows.length ? results.reduce((s, r) => s + r.unparseable, 0) / rows.length : 0,
-    samples, pairs: results,
+    samples, tiedVotes, pairs: results,
   };
   for (const [s, a] of Object.entries(perSubset)) report[s] = a.accuracy; // RewardBench's flat shape
   return report;
@@ -168,6 +174,7 @@ export async function evaluate(params: ModelParams, cfg: LlamaConfig, tok: Token
   while (!e.done()) {
     const done = await e.step(); // not inside `onProgress?.(…)`: an absent callback would skip the step
     throwIfDeviceError(`evaluation, ${done} of ${e.total} judgements`);
+    trimGpuPool();
     o.onProgress?.(done, e.total);
   }
   return e.report();

@@ -8,6 +8,7 @@
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
 import { presetConfig, type LlamaConfig } from '../engine/config';
 import { throwIfDeviceError } from '../engine/device_errors';
+import { trimGpuPool } from '../engine/gpu_pool';
 import { initParams, type ModelParams } from '../engine/model';
 import type { Tokenizer } from '../engine/tokenizer';
 import { judgePrompt } from '../rm/cor_prompt';
@@ -184,6 +185,7 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
     done.grpo = g.stepsDone();
     const row: MetricsRow = { stage: 'grpo', step: report.step + 1, elapsed: elapsed(), ...report.metrics };
     throwIfDeviceError(`GRPO, step ${done.grpo}`); // before its metrics are kept: a failed dispatch computed nothing
+    trimGpuPool(); // each step's lengths differ: their freed buffers would pile up
     const events: PipelineEvent[] = [...flushNotes(), { kind: 'grpo-step', report }, { kind: 'metrics', row }];
     if (g.done()) {
       g.dispose();
@@ -206,6 +208,7 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
       if (during === 'grpo') return finishGrpoStep(await grpoRun().step()); // checks the device itself
       const events = [...flushNotes(), ...(await (during === 'sft' ? sftStep() : evalStep(during === 'eval-sft' ? 'sft' : 'grpo')))];
       throwIfDeviceError(`${PHASE_NAMES[during]}, step ${done[during]}`);
+      trimGpuPool();
       return events;
     },
     beginGrpoStep(measureChange = true) {

@@ -12,7 +12,7 @@ import { initParams } from '../engine/model';
 import { useBackend } from '../engine/test_backends';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { METRICS } from './metrics';
-import { createPipeline, phasesOf, worldData, type PipelineEvent } from './pipeline';
+import { createPipeline, phasesOf, selectCategories, worldData, type PipelineEvent } from './pipeline';
 import { applyOverrides, RUN_DEFAULTS } from './run_config';
 
 const tok = defaultTokenizer();
@@ -79,6 +79,28 @@ describe('pipeline (nano, WASM)', () => {
     const next = await p.step();
     expect(next.map((e) => e.kind)).toEqual(['grpo-step', 'metrics', 'checkpoint', 'phase']);
     expect(p.beginGrpoStep()).toBeNull(); // GRPO is over: the run is evaluating now
+    p.dispose();
+    tf.dispose(Object.values(params));
+  });
+
+  it('grpo.categories: GRPO judges only the listed categories and subsets, says how many pairs, refuses an unknown name', async () => {
+    const pairs = worldData(applyOverrides(run, { 'world.nGrpo': '60' })).grpo;
+    expect(selectCategories(pairs, '')).toBe(pairs);
+    const reasoning = selectCategories(pairs, 'reasoning');
+    expect(reasoning.length).toBeGreaterThan(0);
+    expect(reasoning.every((p) => p.category === 'reasoning')).toBe(true);
+    const mixed = selectCategories(pairs, ' safety , reasoning/count');
+    expect(mixed).toEqual(pairs.filter((p) => p.category === 'safety' || (p.category === 'reasoning' && p.subset === 'count')));
+    expect(() => selectCategories(pairs, 'reasoning/divide')).toThrow(/grpo.categories: no GRPO pair is in "reasoning\/divide"; there are .*reasoning\/count/);
+    const only = applyOverrides(run, { stage: 'grpo', 'grpo.steps': '1', 'grpo.categories': 'safety', 'world.nGrpo': '60' });
+    const params = initParams(cfg, 2);
+    const p = createPipeline(only, { params, cfg, tok }, worldData(only));
+    const events = await p.step();
+    const safety = pairs.filter((x) => x.category === 'safety').length;
+    expect(events[0]).toMatchObject({ kind: 'note', message: `GRPO on ${safety} of 60 pairs: grpo.categories = safety` });
+    const step = events.find((e) => e.kind === 'grpo-step') as Extract<PipelineEvent, { kind: 'grpo-step' }>;
+    expect(step.report.sample.pairs.length).toBeGreaterThan(0);
+    expect(step.report.sample.pairs.every((x) => x.category === 'safety')).toBe(true);
     p.dispose();
     tf.dispose(Object.values(params));
   });

@@ -110,6 +110,18 @@ export function freshModel(run: RunConfig): PipelineModel {
   return { params: initParams(cfg, run.seed), cfg, tok };
 }
 
+/** The pairs whose category or `category/subset` is listed (comma-separated); all when the list is empty.
+ * A name no pair carries is refused, naming the ones there are. */
+export function selectCategories(pairs: Pair[], list: string): Pair[] {
+  const names = list.split(',').map((x) => x.trim()).filter(Boolean);
+  if (!names.length) return pairs;
+  const has = (p: Pair) => names.some((n) => n === p.category || n === `${p.category}/${p.subset}`);
+  const known = new Set(pairs.flatMap((p) => (p.category ? [p.category, ...(p.subset ? [`${p.category}/${p.subset}`] : [])] : [])));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) throw new Error(`grpo.categories: no GRPO pair is in ${unknown.map((n) => `"${n}"`).join(', ')}; there are ${[...known].sort().join(', ')}`);
+  return pairs.filter(has);
+}
+
 export function createPipeline(run: RunConfig, model: PipelineModel, data: PipelineData): Pipeline {
   const { params, cfg, tok } = model;
   const phases = phasesOf(run.stage);
@@ -120,8 +132,10 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
 
   // GRPO prompts must leave room to judge; longer ones (imported data) are left out, and said so.
   const room = Math.min(32, run.grpo.maxCompletionLength);
-  const grpoPairs = data.grpo.filter((p) => tok.encode(judgePrompt(p).text, { bos: true }).ids.length + room <= cfg.max_position_embeddings);
-  if (grpoPairs.length < data.grpo.length) notes.push(`GRPO: ${data.grpo.length - grpoPairs.length} of ${data.grpo.length} pairs left out: their prompt leaves fewer than ${room} tokens of the ${cfg.max_position_embeddings}-token context`);
+  const chosen = selectCategories(data.grpo, run.grpo.categories);
+  if (chosen.length < data.grpo.length) notes.push(`GRPO on ${chosen.length} of ${data.grpo.length} pairs: grpo.categories = ${run.grpo.categories}`);
+  const grpoPairs = chosen.filter((p) => tok.encode(judgePrompt(p).text, { bos: true }).ids.length + room <= cfg.max_position_embeddings);
+  if (grpoPairs.length < chosen.length) notes.push(`GRPO: ${chosen.length - grpoPairs.length} of ${chosen.length} pairs left out: their prompt leaves fewer than ${room} tokens of the ${cfg.max_position_embeddings}-token context`);
 
   let sft: SftRun | null = null;
   let grpo: GrpoRun | null = null;

@@ -18,7 +18,7 @@ export const RUN_DEFAULTS = {
   sft: { ...SFT_DEFAULTS, epochs: 5, lr: 2e-3, evalEvery: 100 },
   // 32 judgements' prompts per step (16 pairs in both A/B orders) × G = 6: at 8 per step GRPO's updates were
   // mostly noise (held-out −3 to −4 points); at 32 it holds the distilled accuracy. 3e-4 drifts (KL 0.15).
-  grpo: { ...GRPO_DEFAULTS, lr: 1e-4, promptsPerStep: 32, steps: 40, bothOrders: true },
+  grpo: { ...GRPO_DEFAULTS, lr: 1e-4, promptsPerStep: 32, steps: 40, bothOrders: true, categories: '' },
   eval: { samples: 1, temperature: 1, maxCompletionLength: 144, batchSize: 96 }, // 1 sample = greedy; both A/B orders
 };
 
@@ -68,6 +68,7 @@ export const HELP: Record<string, string> = {
   'grpo.schedule': 'Learning rate after warmup: constant (RM-R1) or cosine decay to 10%.',
   'grpo.weightDecay': 'AdamW decoupled weight decay on the weight matrices.',
   'grpo.seed': 'Seeds the order of GRPO pairs and the sampling.',
+  'grpo.categories': 'GRPO only on pairs of these categories or subsets, comma-separated (e.g. reasoning, or reasoning/count); empty = all.',
   'grpo.bothOrders': 'Judge each GRPO pair in both A/B orders in the same step (half as many pairs): position bias then earns no reward.',
   'eval.samples': 'Judgements per pair and order for evaluation: 1 = greedy, N = sampled majority vote.',
   'eval.temperature': 'Sampling temperature when eval.samples > 1.',

@@ -3,14 +3,15 @@
 // browser runs the same suite on bench.html.
 //   npm run bench -- --backends wasm,webgpu --presets nano,tiny --steps 3 --out bench-results/engine.json
 //   npm run bench -- --backends webgpu --presets nano --steps 1 --compare
-//   npm run bench -- --backends webgpu --presets nano --steps 2 --compare --first-step --submit-batch 1,15,64 --decode-cost
+//   npm run bench -- --backends webgpu --presets nano --steps 2 --compare --first-step --submit-batch 1,15,64 --decode-cost --pool-trim
 // --compare runs each backend and preset twice in this process, stock tfjs ops then the fused WebGPU
 // kernels (engine/kernels/fused.ts), same shapes and seeds, and prints each figure for both with the
 // ratio stock/fused; the JSON gets both rows and a `comparisons` list. The fused kernels are WGSL programs,
 // so on other backends only the stock run is made.
 // --first-step times a fresh device's first training step and first tokens, without and with the shader
 // precompile (engine/precompile.ts); --submit-batch times the fused path (stock without --compare) at
-// these WebGPU submit batch sizes; --decode-cost measures a token early and late in the context.
+// these WebGPU submit batch sizes; --decode-cost measures a token early and late in the context;
+// --pool-trim times steps of changing length with the WebGPU buffer pool trimmed after each, against untrimmed.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -44,6 +45,7 @@ const result = await runSuite({
   firstStep: process.argv.includes('--first-step'),
   submitBatches: flag('submit-batch', '').split(',').filter(Boolean).map(Number),
   decodeCost: process.argv.includes('--decode-cost'),
+  poolTrim: process.argv.includes('--pool-trim'),
 }, {
   async startBackend(b) {
     const why = b === 'webgpu' ? await nodeWebGPUAvailable() : null;

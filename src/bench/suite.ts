@@ -1,7 +1,8 @@
 // The whole benchmark as one call, for the Node CLI (scripts/bench.ts) and the browser bench page (its
 // worker): for each backend and preset the stock run, and with `compare` the fused run and their ratios;
 // optionally the time to first step with and without the shader precompile, the fused path at several
-// WebGPU submit batch sizes, and the decode cost early and late in a long generation. The caller says
+// WebGPU submit batch sizes, the decode cost early and late in a long generation, and what bounding the
+// WebGPU buffer pool costs per step. The caller says
 // how a backend is started (Node and the browser differ) and hears progress.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../engine/backend';
@@ -12,6 +13,7 @@ import { initParams } from '../engine/model';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { benchPreset, compareRows, type BenchComparison, type BenchOptions, type BenchRow, type KernelPath } from './bench';
 import { measureFirstStep, type FirstStepRow } from './first_step';
+import { measurePoolTrim, type PoolTrimRow } from './pool_trim';
 
 export interface SuiteOptions {
   backends: BackendName[];
@@ -21,6 +23,7 @@ export interface SuiteOptions {
   firstStep: boolean; // time to first step, with and without precompile
   submitBatches: number[]; // WebGPU submit batch sizes to time on the fused path; [] skips
   decodeCost: boolean; // dispatches and ms per token early and late in a generation
+  poolTrim: boolean; // WebGPU: ms per step with the buffer pool trimmed after every step, against untrimmed
 }
 
 /** Shapes shared by every run: 8 rows of 64 tokens to train; 8 prompts of 16 tokens, 32 new tokens each. */
@@ -38,6 +41,7 @@ export interface SuiteResult {
   firstSteps: FirstStepRow[];
   submitBatches: BenchRow[];
   decodeCosts: DecodeCostRow[];
+  poolTrims: PoolTrimRow[];
 }
 
 /** Before each run: `done` runs of `total` are finished and `label` starts; done = total at the end. */
@@ -54,7 +58,7 @@ const pathsFor = (o: SuiteOptions, backend: BackendName): KernelPath[] => (o.com
 /** Runs per backend and preset: benches, first-step pairs, submit batch sizes, decode cost. */
 function runsPer(o: SuiteOptions, backend: BackendName): number {
   const webgpu = backend === 'webgpu';
-  return pathsFor(o, backend).length + (o.firstStep ? 2 : 0) + (webgpu ? o.submitBatches.length : 0) + (o.decodeCost ? 1 : 0);
+  return pathsFor(o, backend).length + (o.firstStep ? 2 : 0) + (webgpu ? o.submitBatches.length + (o.poolTrim ? 1 : 0) : 0) + (o.decodeCost ? 1 : 0);
 }
 
 /** Early and late windows of 8 tokens, the late one ending where the context ends. */
@@ -77,7 +81,7 @@ async function decodeCostRow(preset: PresetName, kernels: KernelPath): Promise<D
 export async function runSuite(o: SuiteOptions, deps: SuiteDeps): Promise<SuiteResult> {
   const result: SuiteResult = {
     date: new Date().toISOString(), tfjs: tf.version.tfjs, environments: [], skipped: [],
-    rows: [], comparisons: [], firstSteps: [], submitBatches: [], decodeCosts: [],
+    rows: [], comparisons: [], firstSteps: [], submitBatches: [], decodeCosts: [], poolTrims: [],
   };
   const total = o.backends.reduce((n, b) => n + runsPer(o, b) * o.presets.length, 0);
   let done = 0;
@@ -114,6 +118,7 @@ export async function runSuite(o: SuiteOptions, deps: SuiteDeps): Promise<SuiteR
         for (const submitBatch of o.submitBatches) {
           result.submitBatches.push(await step(`${backend}/${preset}/${fast}: submit batch ${submitBatch}`, () => benchPreset({ ...base, kernels: fast, submitBatch })));
         }
+        if (o.poolTrim) result.poolTrims.push(await step(`${backend}/${preset}/${fast}: buffer pool trim`, () => measurePoolTrim(preset, fast)));
       }
       if (o.decodeCost) result.decodeCosts.push(await step(`${backend}/${preset}/${fast}: decode cost`, () => decodeCostRow(preset, fast)));
     }

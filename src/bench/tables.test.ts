@@ -13,7 +13,7 @@ const row = (kernels: 'stock' | 'fused', dispatches: number): BenchRow => ({
 
 const result: SuiteResult = {
   date: '2026-01-01T00:00:00.000Z', tfjs: '4.22.0', environments: ['Running on WebGPU on a test adapter'], skipped: ['wasm: not here'],
-  rows: [row('stock', 400), row('fused', 160)], comparisons: [], firstSteps: [], submitBatches: [], decodeCosts: [],
+  rows: [row('stock', 400), row('fused', 160)], comparisons: [], firstSteps: [], submitBatches: [], decodeCosts: [], poolTrims: [],
 };
 
 describe('bench tables', () => {
@@ -25,5 +25,11 @@ describe('bench tables', () => {
     expect(md).toContain('| backend | preset | kernels |');
     expect(md).toContain('| webgpu | nano | fused | 1000 |');
     expect(md).toContain('- skipped wasm: not here');
+    expect(md).not.toContain('buffer pool trim');
+  });
+  it('adds the pool-trim table when it was measured', () => {
+    const trims = { ...result, poolTrims: [{ backend: 'webgpu', preset: 'nano' as const, kernels: 'fused' as const, lengths: [16, 32], rounds: 3, msPerStepUntrimmed: 100, msPerStepTrimmed: 104, ratio: 1.04, poolUntrimmedMB: 59.5, poolTrimmedMB: 0 }] };
+    const t = resultTables(trims).find((x) => x.title === 'WebGPU buffer pool trim')!;
+    expect(t.rows).toEqual([['webgpu', 'nano', 'fused', '16,32', '100', '104', '1.04', '59.5', '0.0']]);
   });
 });

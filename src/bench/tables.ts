@@ -59,6 +59,14 @@ export function resultTables(r: SuiteResult): Table[] {
       rows: r.decodeCosts.flatMap((x) => x.windows.map((w) => [x.backend, x.preset, x.kernels, `${w.from}–${w.to}`, f(w.dispatchesPerToken, 0), f(w.kernelsPerToken, 0), f(w.msPerToken)])),
     });
   }
+  if (r.poolTrims.length) {
+    tables.push({
+      title: 'WebGPU buffer pool trim',
+      note: 'Training steps of changing length (as GRPO\'s), alternating rounds untrimmed and trimmed after every step (the worst case; runs trim only past 512 MB); pool: free bytes kept at the end.',
+      headers: ['backend', 'preset', 'kernels', 'lengths', 'ms/step untrimmed', 'ms/step trimmed', 'trimmed/untrimmed', 'pool MB untrimmed', 'pool MB trimmed'],
+      rows: r.poolTrims.map((x) => [x.backend, x.preset, x.kernels, x.lengths.join(','), f(x.msPerStepUntrimmed, 0), f(x.msPerStepTrimmed, 0), f(x.ratio, 2), f(x.poolUntrimmedMB), f(x.poolTrimmedMB)]),
+    });
+  }
   return tables;
 }
 

@@ -26,6 +26,7 @@ export const BENCH_DEFAULTS: SuiteOptions = {
   firstStep: false,
   submitBatches: [],
   decodeCost: false,
+  poolTrim: false,
 };
 
 /** Options from a query string: backends, presets, submitBatches as comma lists; steps a number; flags 1/0. */
@@ -41,6 +42,7 @@ export function optionsFromQuery(search: string): SuiteOptions {
     firstStep: on('firstStep'),
     submitBatches: list('submitBatches')?.map(Number) ?? BENCH_DEFAULTS.submitBatches,
     decodeCost: on('decodeCost'),
+    poolTrim: on('poolTrim'),
   };
 }
 

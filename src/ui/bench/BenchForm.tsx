@@ -36,6 +36,7 @@ export const BenchForm = memo(function BenchForm({ options: o, running, onChange
         <label title="Each WebGPU run twice: stock tfjs ops, then our fused kernels, with the ratios"><input type="checkbox" checked={o.compare} onChange={(e) => onChange({ compare: e.target.checked })} /> stock vs fused</label>{' '}
         <label title="A fresh GPU device's first training step and first tokens, without and with the shader precompile"><input type="checkbox" checked={o.firstStep} onChange={(e) => onChange({ firstStep: e.target.checked })} /> time to first step</label>{' '}
         <label title="Dispatches and time per token early and late in the context"><input type="checkbox" checked={o.decodeCost} onChange={(e) => onChange({ decodeCost: e.target.checked })} /> decode cost by position</label>{' '}
+        <label title="WebGPU: ms per step with the buffer pool trimmed after every step, against untrimmed"><input type="checkbox" checked={o.poolTrim} onChange={(e) => onChange({ poolTrim: e.target.checked })} /> buffer pool trim</label>{' '}
         <label title="Dispatches per queue submit to time, comma-separated (tfjs's default is 15); empty: skip">
           submit batch sizes <input aria-label="submit batch sizes" placeholder="e.g. 1,15,64" value={o.submitBatches.join(',')} onChange={(e) => onChange({ submitBatches: e.target.value.split(',').map((s) => Number(s.trim())).filter((n) => n > 0) })} />
         </label>

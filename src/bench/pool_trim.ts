@@ -1,0 +1,68 @@
+// What bounding the WebGPU buffer pool costs (engine/gpu_pool.ts): training steps whose length changes
+// every step, as GRPO's do, timed in alternating rounds without a trim and with the worst case, a trim
+// after every step (the pipeline trims only past a cap). Every shape is compiled first, so the difference
+// is what re-creating the step's buffers costs. Also the pool's free bytes at the end of each round.
+import * as tf from '@tensorflow/tfjs';
+import { presetConfig, type PresetName } from '../engine/config';
+import { fusedKernelsOn, useFusedKernels } from '../engine/kernels/fused';
+import { gpuPoolFreeBytes, trimGpuPool } from '../engine/gpu_pool';
+import { initParams } from '../engine/model';
+import { defaultTokenizer } from '../engine/tokenizer';
+import { createLmTrainer, type LmBatch } from '../train/lm_step';
+import { TRAIN_HP, type KernelPath } from './bench';
+
+export interface PoolTrimRow {
+  backend: string;
+  preset: PresetName;
+  kernels: KernelPath;
+  lengths: number[]; // one step at each, per pass
+  rounds: number; // alternating untrimmed / trimmed rounds, 2 passes each
+  msPerStepUntrimmed: number; // mean over rounds
+  msPerStepTrimmed: number;
+  ratio: number; // trimmed / untrimmed
+  poolUntrimmedMB: number; // free bytes kept at the end of the last untrimmed round
+  poolTrimmedMB: number;
+}
+
+function batch(T: number, rows: number, vocab: number): LmBatch {
+  const ids = Array.from({ length: rows }, (_, b) => Array.from({ length: T }, (_, t) => 4 + ((b * 7 + t * 5) % (vocab - 4))));
+  return { ids, targets: ids.map((r) => [...r.slice(1), 2]), mask: ids.map((r) => r.map(() => 1)) };
+}
+
+export async function measurePoolTrim(preset: PresetName, kernels: KernelPath, o = { rows: 8, lengths: [16, 32, 48, 64, 80, 96], rounds: 3 }): Promise<PoolTrimRow> {
+  const tok = defaultTokenizer();
+  const cfg = presetConfig(preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+  const was = fusedKernelsOn();
+  useFusedKernels(kernels === 'fused');
+  const params = initParams(cfg, 1);
+  const trainer = createLmTrainer(params, cfg, TRAIN_HP);
+  const batches = o.lengths.map((T) => batch(T, o.rows, cfg.vocab_size));
+  try {
+    for (const b of batches) await trainer.step(b, 1e-3); // compile every shape
+    const ms = { untrimmed: [] as number[], trimmed: [] as number[] };
+    let poolUntrimmed = 0, poolTrimmed = 0;
+    for (let r = 0; r < o.rounds; r++) {
+      for (const trim of [false, true]) {
+        const t0 = performance.now();
+        for (let pass = 0; pass < 2; pass++) {
+          for (const b of batches) {
+            await trainer.step(b, 1e-3); // its one readback: the step's work is done
+            if (trim) trimGpuPool(0);
+          }
+        }
+        (trim ? ms.trimmed : ms.untrimmed).push((performance.now() - t0) / (2 * batches.length));
+        if (trim) poolTrimmed = gpuPoolFreeBytes(); else poolUntrimmed = gpuPoolFreeBytes();
+      }
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const u = mean(ms.untrimmed), t = mean(ms.trimmed);
+    return {
+      backend: tf.getBackend(), preset, kernels, lengths: o.lengths, rounds: o.rounds,
+      msPerStepUntrimmed: u, msPerStepTrimmed: t, ratio: t / u, poolUntrimmedMB: poolUntrimmed / 2 ** 20, poolTrimmedMB: poolTrimmed / 2 ** 20,
+    };
+  } finally {
+    trainer.dispose();
+    tf.dispose(Object.values(params));
+    useFusedKernels(was);
+  }
+}

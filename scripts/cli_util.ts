@@ -9,7 +9,7 @@ import { Tokenizer } from '../src/engine/tokenizer';
 import type { Pair } from '../src/rm/pair';
 import { makeSplits } from '../src/rm/world';
 import { worldOptions } from '../src/train/pipeline';
-import { applyOverrides, fieldTable, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
+import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
 
 /** Any error that escapes a CLI ends it with one line, `error: <message>`, and exit code 1. Installed first,
  * so it runs before the WASM backend's own handler, which rethrows and buries the message under its
@@ -83,11 +83,7 @@ export function savedRunConfig(checkpoint: string): { run: RunConfig; path: stri
   let saved: unknown;
   try { saved = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new Error(`${path}: not valid JSON (${e instanceof Error ? e.message : e})`); }
   if (saved === null || typeof saved !== 'object') throw new Error(`${path}: not a run's settings`);
-  const had = new Map(fieldTable(saved).map((f) => [f.key, f.default]));
-  const overrides = Object.fromEntries(fieldTable()
-    .filter((f) => had.get(f.key) !== undefined && had.get(f.key) !== f.default)
-    .map((f) => [f.key, String(had.get(f.key))]));
-  return { run: applyOverrides(RUN_DEFAULTS, overrides), path };
+  return { run: applyOverrides(RUN_DEFAULTS, diffFromDefaults(saved as RunConfig)), path };
 }
 
 /** The held-out synthetic pairs a checkpoint is judged on: the world of its run (so `--n` equal to the

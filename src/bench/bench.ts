@@ -100,9 +100,14 @@ export function benchBatch(cfg: LlamaConfig, o: BenchOptions): LmBatch {
   return batch;
 }
 
-async function benchRun(o: BenchOptions): Promise<BenchRow> {
+/** A preset's config with the char tokenizer's 120 tokens: every bench figure uses these shapes. */
+export function benchConfig(preset: PresetName): LlamaConfig {
   const tok = defaultTokenizer();
-  const cfg = presetConfig(o.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+  return presetConfig(preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+}
+
+async function benchRun(o: BenchOptions): Promise<BenchRow> {
+  const cfg = benchConfig(o.preset);
   const batch = benchBatch(cfg, o);
   const T = batch.ids[0].length;
   const rng = createRng(8);
@@ -119,8 +124,8 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
   const tc = { ...counters.counts };
   const tp = per(tc, o.trainSteps);
 
-  const prompts = Array.from({ length: o.genBatch }, () => Array.from({ length: o.promptLen }, () => 4 + rng.int(tok.vocabSize - 4)));
-  const genOpts = { maxNewTokens: o.genTokens, temperature: 1, seed: 3, eosId: -1, padId: tok.padId };
+  const prompts = Array.from({ length: o.genBatch }, () => Array.from({ length: o.promptLen }, () => 4 + rng.int(cfg.vocab_size - 4)));
+  const genOpts = { maxNewTokens: o.genTokens, temperature: 1, seed: 3, eosId: -1, padId: cfg.pad_token_id };
   await generate(params, cfg, prompts, { ...genOpts, maxNewTokens: 2 }); // warm-up
   counters.reset();
   t0 = performance.now();

@@ -5,14 +5,13 @@
 // measures warmer than a first visit. The warm step after it shows what the first one costs extra.
 // On other backends there is nothing to compile: the figures are the first step's and the precompile 0.
 import * as tf from '@tensorflow/tfjs';
-import { presetConfig, type LlamaConfig, type PresetName } from '../engine/config';
+import type { PresetName } from '../engine/config';
 import { generate } from '../engine/generate';
 import { fusedKernelsOn, useFusedKernels } from '../engine/kernels/fused';
 import { initParams } from '../engine/model';
 import { precompileGeneration, precompileTraining } from '../engine/precompile';
-import { defaultTokenizer } from '../engine/tokenizer';
 import { createLmTrainer } from '../train/lm_step';
-import { benchBatch, TRAIN_HP, type BenchOptions, type KernelPath } from './bench';
+import { benchBatch, benchConfig, TRAIN_HP, type BenchOptions, type KernelPath } from './bench';
 
 export interface FirstStepRow {
   backend: string;
@@ -36,11 +35,6 @@ export async function restartWebGPU(): Promise<void> {
   tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', factory, priority);
   if (!(await tf.setBackend('webgpu'))) throw new Error('the WebGPU backend did not start again');
-}
-
-function benchConfig(preset: PresetName): LlamaConfig {
-  const tok = defaultTokenizer();
-  return presetConfig(preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
 }
 
 /** One cold start with o's shapes and kernels, precompiled or not. */

@@ -3,13 +3,12 @@
 // after every step (the pipeline trims only past a cap). Every shape is compiled first, so the difference
 // is what re-creating the step's buffers costs. Also the pool's free bytes at the end of each round.
 import * as tf from '@tensorflow/tfjs';
-import { presetConfig, type PresetName } from '../engine/config';
+import type { PresetName } from '../engine/config';
 import { fusedKernelsOn, useFusedKernels } from '../engine/kernels/fused';
 import { gpuPoolFreeBytes, trimGpuPool } from '../engine/gpu_pool';
 import { initParams } from '../engine/model';
-import { defaultTokenizer } from '../engine/tokenizer';
-import { createLmTrainer, type LmBatch } from '../train/lm_step';
-import { TRAIN_HP, type KernelPath } from './bench';
+import { createLmTrainer } from '../train/lm_step';
+import { benchBatch, benchConfig, TRAIN_HP, type BenchOptions, type KernelPath } from './bench';
 
 export interface PoolTrimRow {
   backend: string;
@@ -24,24 +23,20 @@ export interface PoolTrimRow {
   poolTrimmedMB: number;
 }
 
-function batch(T: number, rows: number, vocab: number): LmBatch {
-  const ids = Array.from({ length: rows }, (_, b) => Array.from({ length: T }, (_, t) => 4 + ((b * 7 + t * 5) % (vocab - 4))));
-  return { ids, targets: ids.map((r) => [...r.slice(1), 2]), mask: ids.map((r) => r.map(() => 1)) };
-}
-
-export async function measurePoolTrim(preset: PresetName, kernels: KernelPath, o = { rows: 8, lengths: [16, 32, 48, 64, 80, 96], rounds: 3 }): Promise<PoolTrimRow> {
-  const tok = defaultTokenizer();
-  const cfg = presetConfig(preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+/** Steps at each of `lengths` in turn, rows of `o.batchSize` (the bench's training batch at other lengths). */
+export async function measurePoolTrim(o: BenchOptions, lengths = [16, 32, 48, 64, 80, 96], rounds = 3): Promise<PoolTrimRow> {
+  const cfg = benchConfig(o.preset);
+  const kernels = o.kernels ?? 'stock';
   const was = fusedKernelsOn();
   useFusedKernels(kernels === 'fused');
   const params = initParams(cfg, 1);
   const trainer = createLmTrainer(params, cfg, TRAIN_HP);
-  const batches = o.lengths.map((T) => batch(T, o.rows, cfg.vocab_size));
+  const batches = lengths.map((seqLen) => benchBatch(cfg, { ...o, seqLen }));
   try {
     for (const b of batches) await trainer.step(b, 1e-3); // compile every shape
     const ms = { untrimmed: [] as number[], trimmed: [] as number[] };
     let poolUntrimmed = 0, poolTrimmed = 0;
-    for (let r = 0; r < o.rounds; r++) {
+    for (let r = 0; r < rounds; r++) {
       for (const trim of [false, true]) {
         const t0 = performance.now();
         for (let pass = 0; pass < 2; pass++) {
@@ -57,7 +52,7 @@ export async function measurePoolTrim(preset: PresetName, kernels: KernelPath, o
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const u = mean(ms.untrimmed), t = mean(ms.trimmed);
     return {
-      backend: tf.getBackend(), preset, kernels, lengths: o.lengths, rounds: o.rounds,
+      backend: tf.getBackend(), preset: o.preset, kernels, lengths, rounds,
       msPerStepUntrimmed: u, msPerStepTrimmed: t, ratio: t / u, poolUntrimmedMB: poolUntrimmed / 2 ** 20, poolTrimmedMB: poolTrimmed / 2 ** 20,
     };
   } finally {

@@ -6,12 +6,11 @@
 // how a backend is started (Node and the browser differ) and hears progress.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../engine/backend';
-import { presetConfig, type PresetName } from '../engine/config';
+import type { PresetName } from '../engine/config';
 import { decodeCostByPosition, type DecodeCost } from '../engine/decode_cost';
 import { fusedKernelsOn, useFusedKernels } from '../engine/kernels/fused';
 import { initParams } from '../engine/model';
-import { defaultTokenizer } from '../engine/tokenizer';
-import { benchPreset, compareRows, type BenchComparison, type BenchOptions, type BenchRow, type KernelPath } from './bench';
+import { benchConfig, benchPreset, compareRows, type BenchComparison, type BenchOptions, type BenchRow, type KernelPath } from './bench';
 import { measureFirstStep, type FirstStepRow } from './first_step';
 import { measurePoolTrim, type PoolTrimRow } from './pool_trim';
 
@@ -63,8 +62,7 @@ function runsPer(o: SuiteOptions, backend: BackendName): number {
 
 /** Early and late windows of 8 tokens, the late one ending where the context ends. */
 async function decodeCostRow(preset: PresetName, kernels: KernelPath): Promise<DecodeCostRow> {
-  const tok = defaultTokenizer();
-  const cfg = presetConfig(preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+  const cfg = benchConfig(preset);
   const late = cfg.max_position_embeddings - BENCH_SHAPES.promptLen;
   const was = fusedKernelsOn();
   useFusedKernels(kernels === 'fused');
@@ -118,7 +116,7 @@ export async function runSuite(o: SuiteOptions, deps: SuiteDeps): Promise<SuiteR
         for (const submitBatch of o.submitBatches) {
           result.submitBatches.push(await step(`${backend}/${preset}/${fast}: submit batch ${submitBatch}`, () => benchPreset({ ...base, kernels: fast, submitBatch })));
         }
-        if (o.poolTrim) result.poolTrims.push(await step(`${backend}/${preset}/${fast}: buffer pool trim`, () => measurePoolTrim(preset, fast)));
+        if (o.poolTrim) result.poolTrims.push(await step(`${backend}/${preset}/${fast}: buffer pool trim`, () => measurePoolTrim({ ...base, kernels: fast })));
       }
       if (o.decodeCost) result.decodeCosts.push(await step(`${backend}/${preset}/${fast}: decode cost`, () => decodeCostRow(preset, fast)));
     }

@@ -146,11 +146,12 @@ export function scoreJudgements(judged: Pair[], rows: { pair: number; swapped: b
   });
   let tiedVotes = 0;
   results.forEach((res, i) => {
-    const m = majority(byPair[i].orig);
+    const { orig, swap } = byPair[i], m = majority(orig), ms = majority(swap);
     res.verdict = m.verdict;
     res.voteShare = m.share;
-    res.swappedVerdict = majority(byPair[i].swap).verdict;
-    if (samples > 1) for (const votes of [byPair[i].orig, byPair[i].swap]) if (votes.some((v) => v !== null) && majority(votes).verdict === null) tiedVotes++;
+    res.swappedVerdict = ms.verdict;
+    // a tie: some verdicts, no majority (all unparseable is not a tie)
+    if (samples > 1) tiedVotes += Number(m.verdict === null && orig.some((v) => v !== null)) + Number(ms.verdict === null && swap.some((v) => v !== null));
     res.correct = res.verdict === res.winner;
     res.swappedCorrect = res.swappedVerdict === res.winner;
     res.consistent = res.verdict !== null && res.verdict === res.swappedVerdict;

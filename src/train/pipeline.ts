@@ -115,11 +115,11 @@ export function freshModel(run: RunConfig): PipelineModel {
 export function selectCategories(pairs: Pair[], list: string): Pair[] {
   const names = list.split(',').map((x) => x.trim()).filter(Boolean);
   if (!names.length) return pairs;
-  const has = (p: Pair) => names.some((n) => n === p.category || n === `${p.category}/${p.subset}`);
-  const known = new Set(pairs.flatMap((p) => (p.category ? [p.category, ...(p.subset ? [`${p.category}/${p.subset}`] : [])] : [])));
+  const namesOf = (p: Pair) => (p.category ? [p.category, ...(p.subset ? [`${p.category}/${p.subset}`] : [])] : []);
+  const known = new Set(pairs.flatMap(namesOf));
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length) throw new Error(`grpo.categories: no GRPO pair is in ${unknown.map((n) => `"${n}"`).join(', ')}; there are ${[...known].sort().join(', ')}`);
-  return pairs.filter(has);
+  return pairs.filter((p) => namesOf(p).some((n) => names.includes(n)));
 }
 
 export function createPipeline(run: RunConfig, model: PipelineModel, data: PipelineData): Pipeline {

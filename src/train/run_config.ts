@@ -117,8 +117,9 @@ export function applyOverrides(base: RunConfig, overrides: Record<string, string
   return cfg;
 }
 
-/** The settings that differ from the defaults, as `key=value` strings (for a URL hash or a command line). */
+/** The settings that differ from the defaults, as `key=value` strings (for a URL hash or a command line);
+ * settings `cfg` lacks (a config saved by an older version) are left out, so they keep their defaults. */
 export function diffFromDefaults(cfg: RunConfig): Record<string, string> {
   const now = new Map(fieldTable(cfg).map((f) => [f.key, f.default]));
-  return Object.fromEntries(fieldTable().filter((f) => now.get(f.key) !== f.default).map((f) => [f.key, String(now.get(f.key))]));
+  return Object.fromEntries(fieldTable().filter((f) => now.get(f.key) !== undefined && now.get(f.key) !== f.default).map((f) => [f.key, String(now.get(f.key))]));
 }

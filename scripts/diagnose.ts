@@ -29,21 +29,20 @@ const rep = await diagnoseJudge(params, cfg, tok, world.pairs, {
   seed: Number(f.seed ?? 1), oracle: { noRubric: world.run.noRubric }, onProgress: (d, n) => progress('diagnose', d, n, start),
 });
 
-const pct = (c: Count) => (c.n ? `${Math.round((100 * c.k) / c.n)}`.padStart(4) : '   –');
-const cols = ['', 'n', 'head', 'obs', 'ok/no', 'verdict', 'follows', 'v|head✓', 'v|head✗', 'gap', 'v|obs✓', 'v|obs✗', 'gap', 'mixed'];
-const gap = (g: number | null) => (g === null ? '–' : g.toFixed(2)).padStart(5);
-const row = (name: string, s: DiagnosisSummary) => [
-  name.padEnd(20), String(s.judgements).padStart(5), pct(s.headRight), pct(s.observationsRight), pct(s.judgementsRight).padStart(5),
-  pct(s.verdictRight).padStart(7), pct(s.followsOwnChecks).padStart(7), pct(s.verdictGivenHeadRight).padStart(7), pct(s.verdictGivenHeadWrong).padStart(7),
-  gap(s.rewardGap), pct(s.verdictGivenObservationsRight).padStart(6), pct(s.verdictGivenObservationsWrong).padStart(6), gap(s.observationGap),
-  `${s.pairsMixedReward}/${s.pairs}`.padStart(7),
-].join(' ');
+const pct = (c: Count) => (c.n ? `${Math.round((100 * c.k) / c.n)}` : '–');
+const gap = (g: number | null) => (g === null ? '–' : g.toFixed(2));
+const columns: [string, number][] = [['', 20], ['n', 5], ['head', 4], ['obs', 4], ['ok/no', 5], ['verdict', 7], ['follows', 7], ['v|head✓', 7], ['v|head✗', 7], ['gap', 5], ['v|obs✓', 6], ['v|obs✗', 6], ['gap', 5], ['mixed', 7]];
+const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(columns[0][1]) : c.padStart(columns[i][1]))).join(' ');
+const row = (name: string, s: DiagnosisSummary) => line([
+  name, String(s.judgements), pct(s.headRight), pct(s.observationsRight), pct(s.judgementsRight), pct(s.verdictRight), pct(s.followsOwnChecks),
+  pct(s.verdictGivenHeadRight), pct(s.verdictGivenHeadWrong), gap(s.rewardGap), pct(s.verdictGivenObservationsRight), pct(s.verdictGivenObservationsWrong),
+  gap(s.observationGap), `${s.pairsMixedReward}/${s.pairs}`,
+]);
 console.log(`\n% right against the oracle (head: rubric or solution exactly; obs: what a check observed; follows: the verdict`);
 console.log(`names the response its own checks leave standing; v|head✓/✗: verdict right given a right/wrong head, v|obs✓/✗:`);
 console.log(`given all observations right / any wrong; gap: E[reward | ✓] − E[reward | ✗], reward ±1; mixed: pairs whose`);
 console.log(`judgements got both rewards)\n`);
-const widths = [20, 5, 4, 4, 5, 7, 7, 7, 7, 5, 6, 6, 5, 7];
-console.log(cols.map((c, i) => (i === 0 ? c.padEnd(20) : c.padStart(widths[i]))).join(' '));
+console.log(line(columns.map(([c]) => c)));
 console.log(row('all', rep.overall));
 for (const [k, s] of Object.entries(rep.perCategory)) console.log(row(k, s));
 for (const [k, s] of Object.entries(rep.perSubset)) console.log(row(`  ${k}`, s));

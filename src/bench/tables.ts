@@ -2,6 +2,7 @@
 // same tables as HTML and copies them as Markdown. One place decides columns, units and rounding.
 import { COMPARED } from './bench';
 import type { SuiteResult } from './suite';
+import { GPU_POOL_CAP_BYTES } from '../engine/gpu_pool';
 import { KERNEL_TOLERANCE, type KernelCheck } from '../engine/kernels/self_check';
 
 export interface Table {
@@ -62,7 +63,7 @@ export function resultTables(r: SuiteResult): Table[] {
   if (r.poolTrims.length) {
     tables.push({
       title: 'WebGPU buffer pool trim',
-      note: 'Training steps of changing length (as GRPO\'s), alternating rounds untrimmed and trimmed after every step (the worst case; runs trim only past 512 MB); pool: free bytes kept at the end.',
+      note: `Training steps of changing length (as GRPO's), alternating rounds untrimmed and trimmed after every step (the worst case; runs trim only past ${GPU_POOL_CAP_BYTES / 2 ** 20} MB); pool: free bytes kept at the end.`,
       headers: ['backend', 'preset', 'kernels', 'lengths', 'ms/step untrimmed', 'ms/step trimmed', 'trimmed/untrimmed', 'pool MB untrimmed', 'pool MB trimmed'],
       rows: r.poolTrims.map((x) => [x.backend, x.preset, x.kernels, x.lengths.join(','), f(x.msPerStepUntrimmed, 0), f(x.msPerStepTrimmed, 0), f(x.ratio, 2), f(x.poolUntrimmedMB), f(x.poolTrimmedMB)]),
     });

@@ -4,7 +4,6 @@
 // right, and how much a right head raises the chance of a right verdict (the reward gap).
 import type { LlamaConfig } from '../engine/config';
 import { throwIfDeviceError } from '../engine/device_errors';
-import { generate } from '../engine/generate';
 import { trimGpuPool } from '../engine/gpu_pool';
 import type { ModelParams } from '../engine/model';
 import type { Tokenizer } from '../engine/tokenizer';
@@ -12,6 +11,7 @@ import { judgePrompt } from '../rm/cor_prompt';
 import type { OracleOptions } from '../rm/oracle';
 import type { Pair } from '../rm/pair';
 import { diagnoseTrace, summarizeDiagnoses, type DiagnosisSummary, type TraceDiagnosis } from '../rm/trace_diagnosis';
+import { judgeBatch } from './evaluate';
 
 export interface DiagnoseOptions {
   samples: number; // G judgements per pair; 1 = greedy
@@ -52,13 +52,11 @@ export async function diagnoseJudge(params: ModelParams, cfg: LlamaConfig, tok: 
   const first: string[] = judged.map(() => '');
   for (let start = 0; start < rows.length; start += o.batchSize) {
     const chunk = rows.slice(start, start + o.batchSize);
-    const out = await generate(params, cfg, chunk.map((r) => r.ids), {
-      maxNewTokens: o.maxCompletionLength, temperature: G === 1 ? 0 : o.temperature, seed: o.seed + start, eosId: tok.eosId, padId: tok.padId,
-    });
+    const texts = await judgeBatch(params, cfg, tok, chunk.map((r) => r.ids), { ...o, temperature: G === 1 ? 0 : o.temperature, seed: o.seed + start });
     throwIfDeviceError(`diagnosis, ${start + chunk.length} of ${rows.length} judgements`);
     trimGpuPool();
     chunk.forEach((r, i) => {
-      const text = tok.decode(out.tokens[i], { skipSpecial: true });
+      const text = texts[i];
       if (groups[r.pair].length === 0) first[r.pair] = text;
       groups[r.pair].push(diagnoseTrace(judged[r.pair], text, o.oracle));
     });

@@ -96,6 +96,12 @@ export interface Evaluator {
   report(): EvalReport;
 }
 
+/** One generate call over judge prompts (token ids): the decoded judgements, greedy at temperature 0. */
+export async function judgeBatch(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, prompts: number[][], o: { maxCompletionLength: number; temperature: number; seed: number }): Promise<string[]> {
+  const out = await generate(params, cfg, prompts, { maxNewTokens: o.maxCompletionLength, temperature: o.temperature, seed: o.seed, eosId: tok.eosId, padId: tok.padId });
+  return out.tokens.map((t) => tok.decode(t, { skipSpecial: true }));
+}
+
 export function createEvaluator(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: EvalOptions, model = 'rubric-lab'): Evaluator {
   const judged = pairs.filter((p) => p.winner !== 'tie');
   // one row per (pair, order, sample); prompts too long for the context are judged unparseable
@@ -116,10 +122,8 @@ export function createEvaluator(params: ModelParams, cfg: LlamaConfig, tok: Toke
     async step() {
       const start = next;
       const chunk = rows.slice(start, start + o.batchSize);
-      const out = await generate(params, cfg, chunk.map((r) => r.ids), {
-        maxNewTokens: o.maxCompletionLength, temperature: greedy ? 0 : o.temperature, seed: o.seed + start, eosId: tok.eosId, padId: tok.padId,
-      });
-      out.tokens.forEach((t, i) => { texts[start + i] = tok.decode(t, { skipSpecial: true }); }); // a cut-off trace has no closed answer: unparseable
+      const judged = await judgeBatch(params, cfg, tok, chunk.map((r) => r.ids), { ...o, temperature: greedy ? 0 : o.temperature, seed: o.seed + start });
+      judged.forEach((text, i) => { texts[start + i] = text; }); // a cut-off trace has no closed answer: unparseable
       next = start + chunk.length;
       return next;
     },

@@ -6,8 +6,15 @@ import { findChromium } from './scripts/find-chromium.mjs';
 // E2E_PORT lets several e2e runs share a machine (each starts its own dev server).
 const PORT = Number(process.env.E2E_PORT ?? 5179);
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-features=Vulkan',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
 ];
 
 export default defineConfig({
@@ -25,7 +32,11 @@ export default defineConfig({
   // A production build served by `vite preview`: what users get, and no file watcher to reload the page
   // mid-test when sources change. Each port builds into its own folder, so parallel runs do not clash.
   webServer: {
-    command: `npx vite build --logLevel warn --outDir .e2e-dist/${PORT} && npx vite preview --outDir .e2e-dist/${PORT} --port ${PORT} --strictPort`,
-    port: PORT, reuseExistingServer: false, timeout: 240_000,
+    command:
+      `npx vite build --logLevel warn --outDir .e2e-dist/${PORT} && npx vite preview --outDir .e2e-dist/${PORT} ` +
+      `--port ${PORT} --strictPort`,
+    port: PORT,
+    reuseExistingServer: false,
+    timeout: 240_000,
   },
 });

@@ -14,7 +14,9 @@ export default defineConfig({
   // thread dies with 'e is not defined' and the no-WebGPU fallback never starts.
   // Two pages: the lab (index.html) and the engine benchmark (bench.html).
   build: {
-    target: 'es2022', chunkSizeWarningLimit: 8000, minify: false,
+    target: 'es2022',
+    chunkSizeWarningLimit: 8000,
+    minify: false,
     rolldownOptions: { input: { main: 'index.html', bench: 'bench.html' } },
   },
   optimizeDeps: { exclude: ['webgpu'] },

@@ -36,7 +36,9 @@ test('the kernel check passes every fused kernel against stock on WebGPU in Chro
   await expect(table).toContainText('WebGPU');
   const rows = table.getByTestId('bench-row');
   expect(await rows.count()).toBeGreaterThanOrEqual(14);
-  for (const cells of await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')))) {
+  for (const cells of await rows.evaluateAll((trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+  )) {
     expect(cells[4], `${cells[0]}: forward ${cells[2]}, gradients ${cells[3]}`).toBe('pass');
   }
   await page.screenshot({ path: test.info().outputPath('kernel-check.png'), fullPage: true });

@@ -19,7 +19,9 @@ async function importFixture(page: Page, file: string) {
   await page.getByTestId('import-dataset').setInputFiles(`${FIXTURES}/${file}`);
 }
 
-test('a malformed JSONL file: the report names the bad lines, the valid rows are kept and browsable, HTML stays text', async ({ page }) => {
+test('malformed JSONL: the report names bad lines, valid rows are kept and browsable, HTML stays text', async ({
+  page,
+}) => {
   const errors = watchConsole(page);
   await openDataPage(page);
   await importFixture(page, 'rewardbench-malformed.jsonl');
@@ -56,14 +58,18 @@ test('a malformed JSONL file: the report names the bad lines, the valid rows are
   await expect(page.getByTestId('pair-count')).toHaveText('1 of 6 pairs');
   await page.getByTestId('pair-row').first().click();
   const detail = page.getByTestId('pair-detail');
-  await expect(detail.getByTestId('detail-prompt')).toHaveText('Render this: <img src=x onerror="window.__xss=1"><script>window.__xss=2</script>');
+  await expect(detail.getByTestId('detail-prompt')).toHaveText(
+    'Render this: <img src=x onerror="window.__xss=1"><script>window.__xss=2</script>',
+  );
   await expect(detail.locator('img, script, iframe, b')).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   await expect(detail.getByTestId('oracle-trace')).toHaveCount(0); // imported pairs have no truth
   expect(errors).toEqual([]);
 });
 
-test('rejecting a file saves nothing, and a file that is not JSON is refused with the problem named', async ({ page }) => {
+test('rejecting a file saves nothing, and a file that is not JSON is refused with the problem named', async ({
+  page,
+}) => {
   const errors = watchConsole(page);
   await openDataPage(page);
   await importFixture(page, 'rewardbench-malformed.jsonl');
@@ -80,7 +86,9 @@ test('rejecting a file saves nothing, and a file that is not JSON is refused wit
   expect(errors).toEqual([]);
 });
 
-test('3,000 synthetic pairs: validated knobs, a virtualised table, filters, the oracle tree, export and delete', async ({ page }, testInfo) => {
+test('3,000 synthetic pairs: validated knobs, virtual table, filters, oracle tree, export, delete', async ({
+  page,
+}, testInfo) => {
   const errors = watchConsole(page);
   await openDataPage(page);
 
@@ -89,7 +97,9 @@ test('3,000 synthetic pairs: validated knobs, a virtualised table, filters, the 
   await expect(page.getByTestId('gen-error')).toHaveText('pairs must be between 1 and 20,000 (got 0)');
   await expect(page.getByTestId('generate')).toBeDisabled();
   await pairsInput.fill('3000');
-  await expect(page.getByTestId('gen-preview')).toHaveText('Will draw 3,000 pairs: chat 750 · chat-hard 750 · safety 750 · reasoning 750.');
+  await expect(page.getByTestId('gen-preview')).toHaveText(
+    'Will draw 3,000 pairs: chat 750 · chat-hard 750 · safety 750 · reasoning 750.',
+  );
   await page.getByTestId('generate').click();
 
   const row = page.getByTestId('dataset-row').filter({ hasText: 'synthetic seed 1 · 3,000 pairs' });
@@ -100,7 +110,9 @@ test('3,000 synthetic pairs: validated knobs, a virtualised table, filters, the 
   expect(rendered).toBeLessThan(60); // only the rows in view (plus overscan) are in the DOM
 
   // Scrolling to the end renders the last rows, still only a window of them.
-  await page.getByTestId('pair-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  await page.getByTestId('pair-scroll').evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
   await expect(page.locator('[data-testid="pair-row"][aria-rowindex="3001"]')).toBeVisible();
   expect(await page.getByTestId('pair-row').count()).toBeLessThan(60);
 
@@ -113,7 +125,8 @@ test('3,000 synthetic pairs: validated knobs, a virtualised table, filters, the 
   const detail = page.getByTestId('pair-detail');
   await expect(detail.getByTestId('detail-winner')).toHaveText('A');
   await expect(detail.getByTestId('oracle-trace')).toBeVisible();
-  await expect(detail.getByTestId('tree-verdict')).toHaveAttribute('data-verdict', 'A'); // the oracle agrees with the label
+  // the oracle agrees with the label
+  await expect(detail.getByTestId('tree-verdict')).toHaveAttribute('data-verdict', 'A');
   await expect(detail.getByTestId('tree-error')).toHaveCount(0);
   await page.screenshot({ path: testInfo.outputPath('data.png'), fullPage: true });
 

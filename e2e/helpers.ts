@@ -4,7 +4,9 @@ import type { Locator, Page } from '@playwright/test';
 /** Collects console errors and uncaught page errors; assert it equals [] at the end. */
 export function watchConsole(page: Page): string[] {
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(e.message));
   return errors;
 }

@@ -27,13 +27,18 @@ async function watchTraceLength(page: Page) {
   await page.evaluate(() => {
     const w = window as unknown as { __lengths: number[] };
     w.__lengths = [];
-    const read = () => w.__lengths.push(document.querySelector('[data-testid="trace-shown"] [data-testid="tree-raw"]')?.textContent?.length ?? 0);
+    const read = () =>
+      w.__lengths.push(
+        document.querySelector('[data-testid="trace-shown"] [data-testid="tree-raw"]')?.textContent?.length ?? 0,
+      );
     new MutationObserver(read).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
   return () => page.evaluate(() => (window as unknown as { __lengths: number[] }).__lengths);
 }
 
-test('judges a pasted pair with a streaming trace, tree, verdict and swap check; a saved label survives a reload', async ({ page }, testInfo) => {
+test('judges a pasted pair: streaming trace, tree, verdict, swap check; a label survives a reload', async ({
+  page,
+}, testInfo) => {
   const errors = watchConsole(page);
   await openJudge(page);
   await fill(page, 'Say hi in caps.', 'HI THERE', 'hi there');
@@ -51,7 +56,9 @@ test('judges a pasted pair with a streaming trace, tree, verdict and swap check;
     await expect(panel.getByTestId('rubric-tree')).toBeVisible();
     await expect(panel.getByTestId('tree-verdict')).toHaveText(/verdict \[\[[AB]\]\]|no verdict/);
   }
-  await expect(page.getByTestId('swap-check')).toHaveText(/Swap check \(B shown first\): .*(consistent|INCONSISTENT|not possible)/);
+  await expect(page.getByTestId('swap-check')).toHaveText(
+    /Swap check \(B shown first\): .*(consistent|INCONSISTENT|not possible)/,
+  );
   await page.screenshot({ path: testInfo.outputPath('judge.png'), fullPage: true });
 
   await page.getByRole('button', { name: 'Both bad' }).click();
@@ -91,7 +98,10 @@ test('shows pasted HTML and script as text and flags input the model cannot repr
   await page.getByLabel('N samples').check(); // and the vote over N samples
   await page.getByLabel('samples', { exact: true }).fill('3');
   await page.getByRole('button', { name: 'Judge', exact: true }).click();
-  await expect(page.getByTestId('judge-vote')).toHaveText(/(\d+% of 3 samples|no majority over 3 samples) \(A \d · B \d · none \d; τ=1, seed 1\)/, { timeout: 180_000 });
+  await expect(page.getByTestId('judge-vote')).toHaveText(
+    /(\d+% of 3 samples|no majority over 3 samples) \(A \d · B \d · none \d; τ=1, seed 1\)/,
+    { timeout: 180_000 },
+  );
   await expect(page.getByTestId('trace-shown').getByRole('button', { name: /^#\d/ })).toHaveCount(3);
   await page.getByText('The exact prompts fed to the model').click();
   await expect(page.getByTestId('prompt-text')).toContainText(img);

@@ -4,7 +4,18 @@ import { expect, test } from '@playwright/test';
 import { findChromium } from '../scripts/find-chromium.mjs';
 import { watchConsole } from './helpers';
 
-test.use({ launchOptions: { executablePath: findChromium() ?? undefined, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] } });
+test.use({
+  launchOptions: {
+    executablePath: findChromium() ?? undefined,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  },
+});
 
 test('without WebGPU the notice names the reason and training still runs on WASM', async ({ page }) => {
   test.setTimeout(240_000);
@@ -14,7 +25,11 @@ test('without WebGPU the notice names the reason and training still runs on WASM
   await expect(page.getByTestId('no-webgpu-notice')).toContainText('requestAdapter() returned no adapter');
   await page.getByLabel('recipe preset').selectOption('quick');
   await page.getByRole('button', { name: 'Start' }).click();
-  await expect.poll(async () => Number(await page.getByTestId('chart-SFT loss').getAttribute('data-points')), { timeout: 120_000 }).toBeGreaterThan(1);
+  await expect
+    .poll(async () => Number(await page.getByTestId('chart-SFT loss').getAttribute('data-points')), {
+      timeout: 120_000,
+    })
+    .toBeGreaterThan(1);
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('run-status')).toHaveText('stopped', { timeout: 60_000 });
   expect(errors).toEqual([]);

@@ -3,7 +3,8 @@
 // browser runs the same suite on bench.html.
 //   npm run bench -- --backends wasm,webgpu --presets nano,tiny --steps 3 --out bench-results/engine.json
 //   npm run bench -- --backends webgpu --presets nano --steps 1 --compare
-//   npm run bench -- --backends webgpu --presets nano --steps 2 --compare --first-step --submit-batch 1,15,64 --decode-cost --pool-trim
+//   npm run bench -- --backends webgpu --presets nano --steps 2 --compare --first-step --submit-batch 1,15,64
+// --decode-cost --pool-trim
 // --compare runs each backend and preset twice in this process, stock tfjs ops then the fused WebGPU
 // kernels (engine/kernels/fused.ts), same shapes and seeds, and prints each figure for both with the
 // ratio stock/fused; the JSON gets both rows and a `comparisons` list. The fused kernels are WGSL programs,
@@ -26,7 +27,10 @@ import { swiftShaderEnv } from './swiftshader.mjs';
 // without a GPU driver set up, run this script again with it (swiftShaderEnv is empty the second time).
 const driverEnv = swiftShaderEnv();
 if (Object.keys(driverEnv).length > 0) {
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...driverEnv } });
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, ...driverEnv },
+  });
   process.exit(r.status ?? 1);
 }
 
@@ -36,27 +40,32 @@ function flag(name: string, def: string): string {
 }
 
 const out = flag('out', 'bench-results/engine.json');
-const result = await runSuite({
-  backends: flag('backends', 'wasm,webgpu').split(',') as BackendName[],
-  // small takes minutes per step on SwiftShader/2 cores; ask for it explicitly with --presets.
-  presets: flag('presets', 'nano,tiny').split(',') as PresetName[],
-  steps: Number(flag('steps', '3')),
-  compare: process.argv.includes('--compare'),
-  firstStep: process.argv.includes('--first-step'),
-  submitBatches: flag('submit-batch', '').split(',').filter(Boolean).map(Number),
-  decodeCost: process.argv.includes('--decode-cost'),
-  poolTrim: process.argv.includes('--pool-trim'),
-}, {
-  async startBackend(b) {
-    const why = b === 'webgpu' ? await nodeWebGPUAvailable() : null;
-    if (why) throw new Error(why);
-    const report = await initNodeBackend(b);
-    if (report.name !== b) throw new Error(report.skipped.map((s) => s.reason).join('; '));
-    console.log(report.summary);
-    return report.summary;
+const result = await runSuite(
+  {
+    backends: flag('backends', 'wasm,webgpu').split(',') as BackendName[],
+    // small takes minutes per step on SwiftShader/2 cores; ask for it explicitly with --presets.
+    presets: flag('presets', 'nano,tiny').split(',') as PresetName[],
+    steps: Number(flag('steps', '3')),
+    compare: process.argv.includes('--compare'),
+    firstStep: process.argv.includes('--first-step'),
+    submitBatches: flag('submit-batch', '').split(',').filter(Boolean).map(Number),
+    decodeCost: process.argv.includes('--decode-cost'),
+    poolTrim: process.argv.includes('--pool-trim'),
   },
-  onProgress: (p) => { if (p.done < p.total) console.log(`  [${p.done + 1}/${p.total}] ${p.label}`); },
-});
+  {
+    async startBackend(b) {
+      const why = b === 'webgpu' ? await nodeWebGPUAvailable() : null;
+      if (why) throw new Error(why);
+      const report = await initNodeBackend(b);
+      if (report.name !== b) throw new Error(report.skipped.map((s) => s.reason).join('; '));
+      console.log(report.summary);
+      return report.summary;
+    },
+    onProgress: (p) => {
+      if (p.done < p.total) console.log(`  [${p.done + 1}/${p.total}] ${p.label}`);
+    },
+  },
+);
 for (const s of result.skipped) console.log(`skipped ${s}`);
 console.log(`\n${resultMarkdown(result)}`);
 mkdirSync(dirname(out), { recursive: true });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
-const cli = (script: string, args: string[]) => spawnSync(tsx, [join('scripts', script), ...args], { encoding: 'utf8', timeout: 100_000 });
+const cli = (script: string, args: string[]) =>
+  spawnSync(tsx, [join('scripts', script), ...args], { encoding: 'utf8', timeout: 100_000 });
 
 describe('CLI errors', () => {
   it('train: a world too small for the asked split fails with one line naming the cause, exit 1', () => {
@@ -24,7 +25,16 @@ describe('CLI errors', () => {
     expect(r.stderr.trim()).toBe('error: --kernels fused needs WebGPU; this run is on wasm');
   });
   it('judge: text longer than the context is refused with the sizes, exit 1', () => {
-    const r = cli('judge.ts', ['--checkpoint', join('e2e', 'fixtures', 'nano-judge'), '--prompt', 'word '.repeat(400), '--a', 'x', '--b', 'y']);
+    const r = cli('judge.ts', [
+      '--checkpoint',
+      join('e2e', 'fixtures', 'nano-judge'),
+      '--prompt',
+      'word '.repeat(400),
+      '--a',
+      'x',
+      '--b',
+      'y',
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toMatch(/^error: The judge prompt is \d+ tokens and this model's context is 256/);
   });

@@ -22,7 +22,12 @@ function runFolder(config: string): string {
 
 describe('the held-out world of a checkpoint', () => {
   it("is its run's world: the very pairs that run evaluated", () => {
-    const run = applyOverrides(RUN_DEFAULTS, { seed: '4', 'world.digits': '3', 'world.maxConstraints': '3', 'world.nEval': '40' });
+    const run = applyOverrides(RUN_DEFAULTS, {
+      seed: '4',
+      'world.digits': '3',
+      'world.maxConstraints': '3',
+      'world.nEval': '40',
+    });
     const ckpt = runFolder(JSON.stringify(run));
     const got = heldOutWorld(ckpt, {}, 40);
     expect(got.pairs).toEqual(makeSplits(worldOptions(run)).eval);
@@ -31,9 +36,18 @@ describe('the held-out world of a checkpoint', () => {
 
   it('a checkpoint on its own gets the recipe defaults; --seed and --world.* flags override either', () => {
     const lone = join('e2e', 'fixtures', 'nano-judge');
-    expect(heldOutWorld(lone, {}, 20).pairs).toEqual(makeSplits({ ...worldOptions(RUN_DEFAULTS), nDistill: 0, nGrpo: 0, nEval: 20 }).eval);
+    expect(heldOutWorld(lone, {}, 20).pairs).toEqual(
+      makeSplits({ ...worldOptions(RUN_DEFAULTS), nDistill: 0, nGrpo: 0, nEval: 20 }).eval,
+    );
     const flagged = heldOutWorld(lone, { seed: '7', 'world.digits': '2', checkpoint: lone }, 20);
-    expect(flagged.pairs).toEqual(makeSplits({ ...worldOptions(applyOverrides(RUN_DEFAULTS, { seed: '7', 'world.digits': '2' })), nDistill: 0, nGrpo: 0, nEval: 20 }).eval);
+    expect(flagged.pairs).toEqual(
+      makeSplits({
+        ...worldOptions(applyOverrides(RUN_DEFAULTS, { seed: '7', 'world.digits': '2' })),
+        nDistill: 0,
+        nGrpo: 0,
+        nEval: 20,
+      }).eval,
+    );
     expect(flagged.from).toMatch(/default world with seed=7, world.digits=2/);
   });
 
@@ -49,7 +63,21 @@ describe('npm run diagnose', () => {
   it('prints the table per category and writes G judgements per pair to the JSON', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'rl-diag-')), 'd.json');
     const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
-    const r = spawnSync(tsx, [join('scripts', 'diagnose.ts'), '--checkpoint', join('e2e', 'fixtures', 'nano-judge'), '--n', '8', '--samples', '2', '--out', out], { encoding: 'utf8', timeout: 100_000 });
+    const r = spawnSync(
+      tsx,
+      [
+        join('scripts', 'diagnose.ts'),
+        '--checkpoint',
+        join('e2e', 'fixtures', 'nano-judge'),
+        '--n',
+        '8',
+        '--samples',
+        '2',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', timeout: 100_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^all +16 /m);
     expect(r.stdout).toMatch(/^reasoning +\d+ /m);
@@ -59,7 +87,11 @@ describe('npm run diagnose', () => {
   });
   it('refuses a sample count that is not a whole number ≥ 1', () => {
     const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
-    const r = spawnSync(tsx, [join('scripts', 'diagnose.ts'), '--checkpoint', join('e2e', 'fixtures', 'nano-judge'), '--samples', '0'], { encoding: 'utf8', timeout: 100_000 });
+    const r = spawnSync(
+      tsx,
+      [join('scripts', 'diagnose.ts'), '--checkpoint', join('e2e', 'fixtures', 'nano-judge'), '--samples', '0'],
+      { encoding: 'utf8', timeout: 100_000 },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe('error: --samples must be a whole number ≥ 1 (got "0")');
   });

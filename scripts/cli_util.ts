@@ -5,7 +5,7 @@ import { encodeCheckpoint, modelFromFiles, paramsToCheckpoint } from '../src/eng
 import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
 import type { LlamaConfig } from '../src/engine/config';
 import type { ModelParams } from '../src/engine/model';
-import { Tokenizer } from '../src/engine/tokenizer';
+import type { Tokenizer } from '../src/engine/tokenizer';
 import type { Pair } from '../src/rm/pair';
 import { makeSplits } from '../src/rm/world';
 import { worldOptions } from '../src/train/pipeline';
@@ -33,7 +33,10 @@ export function parseFlags(argv: string[]): Record<string, string> {
     const key = a.slice(2);
     const next = argv[i + 1];
     if (next === undefined || next.startsWith('--')) out[key] = 'true';
-    else { out[key] = next; i++; }
+    else {
+      out[key] = next;
+      i++;
+    }
   }
   return out;
 }
@@ -41,28 +44,40 @@ export function parseFlags(argv: string[]): Record<string, string> {
 /** Pops the given keys out of `flags`. */
 export function take(flags: Record<string, string>, ...keys: string[]): Record<string, string | undefined> {
   const got: Record<string, string | undefined> = {};
-  for (const k of keys) { got[k] = flags[k]; delete flags[k]; }
+  for (const k of keys) {
+    got[k] = flags[k];
+    delete flags[k];
+  }
   return got;
 }
 
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
-  const r = Math.round(s), m = Math.floor(r / 60);
+  const r = Math.round(s),
+    m = Math.floor(r / 60);
   return m ? `${m}m${String(r % 60).padStart(2, '0')}s` : `${r}s`;
 }
 
 /** One status line, redrawn in place on a terminal; plain lines every `every` calls otherwise. */
 export function progress(label: string, done: number, total: number, startedMs: number, extra = ''): void {
   const frac = total ? done / total : 0;
-  const width = 24, filled = Math.round(frac * width);
+  const width = 24,
+    filled = Math.round(frac * width);
   const elapsed = (performance.now() - startedMs) / 1000;
   const eta = done ? (elapsed / done) * (total - done) : NaN;
-  const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${extra} elapsed ${formatSeconds(elapsed)} eta ${formatSeconds(eta)}`;
+  const line =
+    `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${extra} elapsed ` +
+    `${formatSeconds(elapsed)} eta ${formatSeconds(eta)}`;
   if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(120)}${done === total ? '\n' : ''}`);
   else if (done === total || done % Math.max(1, Math.round(total / 20)) === 0) console.log(line);
 }
 
-export async function saveCheckpoint(dir: string, params: ModelParams, cfg: LlamaConfig, tok: Tokenizer): Promise<void> {
+export async function saveCheckpoint(
+  dir: string,
+  params: ModelParams,
+  cfg: LlamaConfig,
+  tok: Tokenizer,
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await saveCheckpointDir(dir, encodeCheckpoint(await paramsToCheckpoint(params, cfg, tok)));
 }
@@ -72,7 +87,7 @@ export async function loadCheckpoint(dir: string): Promise<{ params: ModelParams
 }
 
 export function appendJsonl(path: string, row: unknown): void {
-  appendFileSync(path, JSON.stringify(row) + '\n');
+  appendFileSync(path, `${JSON.stringify(row)}\n`);
 }
 
 /** The settings of the run a checkpoint came from, when it sits in a run folder (`runs/X/checkpoints/NAME`
@@ -81,7 +96,11 @@ export function savedRunConfig(checkpoint: string): { run: RunConfig; path: stri
   const path = join(checkpoint, '..', '..', 'config.json');
   if (!existsSync(path)) return null;
   let saved: unknown;
-  try { saved = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new Error(`${path}: not valid JSON (${e instanceof Error ? e.message : e})`); }
+  try {
+    saved = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${e instanceof Error ? e.message : e})`);
+  }
   if (saved === null || typeof saved !== 'object') throw new Error(`${path}: not a run's settings`);
   return { run: applyOverrides(RUN_DEFAULTS, diffFromDefaults(saved as RunConfig)), path };
 }
@@ -89,12 +108,22 @@ export function savedRunConfig(checkpoint: string): { run: RunConfig; path: stri
 /** The held-out synthetic pairs a checkpoint is judged on: the world of its run (so `--n` equal to the
  * run's world.nEval gives exactly the pairs the run evaluated), else the recipe's defaults; `--seed` and
  * `--world.<knob>` flags override. Also says where the settings came from. */
-export function heldOutWorld(checkpoint: string, flags: Record<string, string>, n: number): { pairs: Pair[]; run: RunConfig; from: string } {
+export function heldOutWorld(
+  checkpoint: string,
+  flags: Record<string, string>,
+  n: number,
+): { pairs: Pair[]; run: RunConfig; from: string } {
   const saved = savedRunConfig(checkpoint);
   const own = Object.fromEntries(Object.entries(flags).filter(([k]) => k === 'seed' || k.startsWith('world.')));
   const run = applyOverrides(saved?.run ?? RUN_DEFAULTS, own);
   const pairs = makeSplits({ ...worldOptions(run), nDistill: 0, nGrpo: 0, nEval: n }).eval;
   const w = run.world;
-  const from = `${saved ? `the run's world (${saved.path})` : "the recipe's default world"}${Object.keys(own).length ? ` with ${Object.entries(own).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}: seed ${run.seed}, ${w.digits} digit(s), ≤ ${w.maxConstraints} constraints, tasks ${w.reasoningTasks}`;
+  const from = `${saved ? `the run's world (${saved.path})` : "the recipe's default world"}${
+    Object.keys(own).length
+      ? ` with ${Object.entries(own)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`
+      : ''
+  }: seed ${run.seed}, ${w.digits} digit(s), ≤ ${w.maxConstraints} constraints, tasks ${w.reasoningTasks}`;
   return { pairs, run, from };
 }

@@ -1,4 +1,5 @@
-// `npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--seed 1] [--world.<knob> v] [--out FILE] [--show K] [--backend wasm]`
+// `npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--seed 1] [--world.<knob> v] [--out FILE] [--show K]
+// [--backend wasm]`
 // Where a judge's traces depart from the oracle's on the held-out synthetic pairs of its run (first order):
 // per category and subset, how often the head (rubric or worked solution), the observations, the ok/no
 // marks and the verdict are right, whether the verdict follows the judge's own checks, and — over G
@@ -14,39 +15,86 @@ exitWithMessageOnError();
 
 const f = parseFlags(process.argv.slice(2));
 if (!f.checkpoint) {
-  console.error('usage: npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--out diagnosis.json] [--show K]');
+  console.error(
+    'usage: npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--out diagnosis.json] [--show K]',
+  );
   process.exit(2);
 }
 await initNodeBackend((f.backend ?? 'wasm') as 'wasm');
 const { params, cfg, tok } = await loadCheckpoint(f.checkpoint);
 const world = heldOutWorld(f.checkpoint, f, Number(f.n ?? 300));
 const samples = Number(f.samples ?? DIAGNOSE_DEFAULTS.samples);
-if (!Number.isInteger(samples) || samples < 1) throw new Error(`--samples must be a whole number ≥ 1 (got "${f.samples}")`);
-console.log(`${world.pairs.length} held-out pairs of ${world.from}; ${samples === 1 ? 'greedy' : `${samples} samples per pair at τ = ${world.run.grpo.temperature}`}${world.run.noRubric ? '; no-rubric traces' : ''}`);
+if (!Number.isInteger(samples) || samples < 1)
+  throw new Error(`--samples must be a whole number ≥ 1 (got "${f.samples}")`);
+console.log(
+  `${world.pairs.length} held-out pairs of ${world.from}; ` +
+    (samples === 1 ? 'greedy' : `${samples} samples per pair at τ = ${world.run.grpo.temperature}`) +
+    (world.run.noRubric ? '; no-rubric traces' : ''),
+);
 const start = performance.now();
 const rep = await diagnoseJudge(params, cfg, tok, world.pairs, {
-  ...DIAGNOSE_DEFAULTS, samples, temperature: world.run.grpo.temperature, maxCompletionLength: world.run.grpo.maxCompletionLength,
-  seed: Number(f.seed ?? 1), oracle: { noRubric: world.run.noRubric }, onProgress: (d, n) => progress('diagnose', d, n, start),
+  ...DIAGNOSE_DEFAULTS,
+  samples,
+  temperature: world.run.grpo.temperature,
+  maxCompletionLength: world.run.grpo.maxCompletionLength,
+  seed: Number(f.seed ?? 1),
+  oracle: { noRubric: world.run.noRubric },
+  onProgress: (d, n) => progress('diagnose', d, n, start),
 });
 
 const pct = (c: Count) => (c.n ? `${Math.round((100 * c.k) / c.n)}` : '–');
 const gap = (g: number | null) => (g === null ? '–' : g.toFixed(2));
-const columns: [string, number][] = [['', 20], ['n', 5], ['head', 4], ['obs', 4], ['ok/no', 5], ['verdict', 7], ['follows', 7], ['v|head✓', 7], ['v|head✗', 7], ['gap', 5], ['v|obs✓', 6], ['v|obs✗', 6], ['gap', 5], ['mixed', 7]];
-const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(columns[0][1]) : c.padStart(columns[i][1]))).join(' ');
-const row = (name: string, s: DiagnosisSummary) => line([
-  name, String(s.judgements), pct(s.headRight), pct(s.observationsRight), pct(s.judgementsRight), pct(s.verdictRight), pct(s.followsOwnChecks),
-  pct(s.verdictGivenHeadRight), pct(s.verdictGivenHeadWrong), gap(s.rewardGap), pct(s.verdictGivenObservationsRight), pct(s.verdictGivenObservationsWrong),
-  gap(s.observationGap), `${s.pairsMixedReward}/${s.pairs}`,
-]);
-console.log(`\n% right against the oracle (head: rubric or solution exactly; obs: what a check observed; follows: the verdict`);
-console.log(`names the response its own checks leave standing; v|head✓/✗: verdict right given a right/wrong head, v|obs✓/✗:`);
-console.log(`given all observations right / any wrong; gap: E[reward | ✓] − E[reward | ✗], reward ±1; mixed: pairs whose`);
+const columns: [string, number][] = [
+  ['', 20],
+  ['n', 5],
+  ['head', 4],
+  ['obs', 4],
+  ['ok/no', 5],
+  ['verdict', 7],
+  ['follows', 7],
+  ['v|head✓', 7],
+  ['v|head✗', 7],
+  ['gap', 5],
+  ['v|obs✓', 6],
+  ['v|obs✗', 6],
+  ['gap', 5],
+  ['mixed', 7],
+];
+const line = (cells: string[]) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(columns[0][1]) : c.padStart(columns[i][1]))).join(' ');
+const row = (name: string, s: DiagnosisSummary) =>
+  line([
+    name,
+    String(s.judgements),
+    pct(s.headRight),
+    pct(s.observationsRight),
+    pct(s.judgementsRight),
+    pct(s.verdictRight),
+    pct(s.followsOwnChecks),
+    pct(s.verdictGivenHeadRight),
+    pct(s.verdictGivenHeadWrong),
+    gap(s.rewardGap),
+    pct(s.verdictGivenObservationsRight),
+    pct(s.verdictGivenObservationsWrong),
+    gap(s.observationGap),
+    `${s.pairsMixedReward}/${s.pairs}`,
+  ]);
+console.log(
+  `\n% right against the oracle (head: rubric or solution exactly; obs: what a check observed; follows: the verdict`,
+);
+console.log(
+  `names the response its own checks leave standing; v|head✓/✗: verdict right given a right/wrong head, v|obs✓/✗:`,
+);
+console.log(
+  `given all observations right / any wrong; gap: E[reward | ✓] − E[reward | ✗], reward ±1; mixed: pairs whose`,
+);
 console.log(`judgements got both rewards)\n`);
 console.log(line(columns.map(([c]) => c)));
 console.log(row('all', rep.overall));
 for (const [k, s] of Object.entries(rep.perCategory)) console.log(row(k, s));
 for (const [k, s] of Object.entries(rep.perSubset)) console.log(row(`  ${k}`, s));
-for (const e of rep.examples.slice(0, Number(f.show ?? 0))) console.log(`\n${e.id} (${e.subset ?? e.category}): ${e.trace}\n  ${JSON.stringify(e.diagnosis)}`);
+for (const e of rep.examples.slice(0, Number(f.show ?? 0)))
+  console.log(`\n${e.id} (${e.subset ?? e.category}): ${e.trace}\n  ${JSON.stringify(e.diagnosis)}`);
 const out = f.out ?? 'diagnosis.json';
 writeFileSync(out, JSON.stringify(rep, null, 2));
 console.log(`\nwrote ${out}`);

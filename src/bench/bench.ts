@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { presetConfig, type LlamaConfig, type PresetName } from '../engine/config';
 import { generate } from '../engine/generate';
 import { installCounters, type Counts } from '../engine/instrument';
-import { fusedKernelsOn, useFusedKernels } from '../engine/kernels/fused';
+import { fusedKernelsOn, switchFusedKernels } from '../engine/kernels/fused';
 import { initParams } from '../engine/model';
 import { countParams } from '../engine/param_names';
 import { createRng } from '../engine/rng';
@@ -29,7 +29,8 @@ export interface BenchOptions {
   promptLen: number;
   genTokens: number; // new tokens per sequence (no early stop)
   kernels?: KernelPath; // default 'stock'
-  submitBatch?: number; // WebGPU dispatches per queue submit (tfjs flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE); default: tfjs's 15
+  // WebGPU dispatches per queue submit (tfjs flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE); default: tfjs's 15
+  submitBatch?: number;
 }
 
 /** Which ops a run takes: the stock tfjs compositions, or the fused WebGPU kernels (WebGPU only). */
@@ -43,15 +44,33 @@ export interface BenchRow {
   params: number;
   layers: number; // num_hidden_layers
   train: {
-    tokensPerSecond: number; msPerStep: number; kernelsPerStep: number; dispatchesPerStep: number; readbacksPerStep: number; peakTensors: number; peakBytes: number;
+    tokensPerSecond: number;
+    msPerStep: number;
+    kernelsPerStep: number;
+    dispatchesPerStep: number;
+    readbacksPerStep: number;
+    peakTensors: number;
+    peakBytes: number;
     dispatchesPerLayer: number; // what one more decoder layer adds to a step (see the header)
     fixedDispatches: number; // the rest of a step: dispatchesPerStep = fixed + layers · perLayer
   };
-  generate: { tokensPerSecond: number; msPerToken: number; kernelsPerToken: number; dispatchesPerToken: number; readbacks: number; peakTensors: number; peakBytes: number };
+  generate: {
+    tokensPerSecond: number;
+    msPerToken: number;
+    kernelsPerToken: number;
+    dispatchesPerToken: number;
+    readbacks: number;
+    peakTensors: number;
+    peakBytes: number;
+  };
   leakedTensors: number;
 }
 
-const per = (c: Counts, n: number) => ({ kernels: c.kernels / n, dispatches: c.gpuDispatches / n, readbacks: c.readbacks / n });
+const per = (c: Counts, n: number) => ({
+  kernels: c.kernels / n,
+  dispatches: c.gpuDispatches / n,
+  readbacks: c.readbacks / n,
+});
 
 export const TRAIN_HP = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 };
 
@@ -76,12 +95,12 @@ export async function benchPreset(o: BenchOptions): Promise<BenchRow> {
   const was = fusedKernelsOn();
   const webgpu = tf.getBackend() === 'webgpu';
   const submitWas = webgpu ? (tf.env().get(SUBMIT_FLAG) as number) : null;
-  useFusedKernels(o.kernels === 'fused');
+  switchFusedKernels(o.kernels === 'fused');
   if (webgpu && o.submitBatch !== undefined) tf.env().set(SUBMIT_FLAG, o.submitBatch);
   try {
     return await benchRun(o);
   } finally {
-    useFusedKernels(was);
+    switchFusedKernels(was);
     if (submitWas !== null) tf.env().set(SUBMIT_FLAG, submitWas);
   }
 }
@@ -103,7 +122,12 @@ export function benchBatch(cfg: LlamaConfig, o: BenchOptions): LmBatch {
 /** A preset's config with the char tokenizer's 120 tokens: every bench figure uses these shapes. */
 export function benchConfig(preset: PresetName): LlamaConfig {
   const tok = defaultTokenizer();
-  return presetConfig(preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+  return presetConfig(preset, {
+    vocab_size: tok.vocabSize,
+    bos_token_id: tok.bosId,
+    eos_token_id: tok.eosId,
+    pad_token_id: tok.padId,
+  });
 }
 
 async function benchRun(o: BenchOptions): Promise<BenchRow> {
@@ -124,7 +148,9 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
   const tc = { ...counters.counts };
   const tp = per(tc, o.trainSteps);
 
-  const prompts = Array.from({ length: o.genBatch }, () => Array.from({ length: o.promptLen }, () => 4 + rng.int(cfg.vocab_size - 4)));
+  const prompts = Array.from({ length: o.genBatch }, () =>
+    Array.from({ length: o.promptLen }, () => 4 + rng.int(cfg.vocab_size - 4)),
+  );
   const genOpts = { maxNewTokens: o.genTokens, temperature: 1, seed: 3, eosId: -1, padId: cfg.pad_token_id };
   await generate(params, cfg, prompts, { ...genOpts, maxNewTokens: 2 }); // warm-up
   counters.reset();
@@ -142,7 +168,8 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
   // D(L) = fixed + L·layer and D(1) = fixed + layer, so layer = (D(L) − D(1)) / (L − 1)
   const L = cfg.num_hidden_layers;
   // (no GPU dispatches, as on WASM: nothing to split, so the one-layer step is not run)
-  const one = L > 1 && tp.dispatches > 0 ? await stepDispatches({ ...cfg, num_hidden_layers: 1 }, batch) : tp.dispatches;
+  const one =
+    L > 1 && tp.dispatches > 0 ? await stepDispatches({ ...cfg, num_hidden_layers: 1 }, batch) : tp.dispatches;
   const layer = L > 1 ? (tp.dispatches - one) / (L - 1) : tp.dispatches;
   return {
     backend: tf.getBackend(),
@@ -152,15 +179,24 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
     params: countParams(cfg),
     layers: L,
     train: {
-      tokensPerSecond: (o.batchSize * T) / (trainMs / 1000), msPerStep: trainMs,
-      kernelsPerStep: tp.kernels, dispatchesPerStep: tp.dispatches, readbacksPerStep: tp.readbacks,
-      peakTensors: tc.peakTensors, peakBytes: tc.peakBytes,
-      dispatchesPerLayer: layer, fixedDispatches: tp.dispatches - L * layer,
+      tokensPerSecond: (o.batchSize * T) / (trainMs / 1000),
+      msPerStep: trainMs,
+      kernelsPerStep: tp.kernels,
+      dispatchesPerStep: tp.dispatches,
+      readbacksPerStep: tp.readbacks,
+      peakTensors: tc.peakTensors,
+      peakBytes: tc.peakBytes,
+      dispatchesPerLayer: layer,
+      fixedDispatches: tp.dispatches - L * layer,
     },
     generate: {
-      tokensPerSecond: (o.genBatch * steps) / (genMs / 1000), msPerToken: genMs / steps,
-      kernelsPerToken: gp.kernels, dispatchesPerToken: gp.dispatches, readbacks: gc.readbacks,
-      peakTensors: gc.peakTensors, peakBytes: gc.peakBytes,
+      tokensPerSecond: (o.genBatch * steps) / (genMs / 1000),
+      msPerToken: genMs / steps,
+      kernelsPerToken: gp.kernels,
+      dispatchesPerToken: gp.dispatches,
+      readbacks: gc.readbacks,
+      peakTensors: gc.peakTensors,
+      peakBytes: gc.peakBytes,
     },
     leakedTensors,
   };
@@ -185,12 +221,17 @@ export const COMPARED: [string, (r: BenchRow) => number][] = [
 export interface BenchComparison {
   backend: string;
   preset: PresetName;
-  /** label → [stock, fused, stock/fused]: above 1 the fused path is lower (better for times and counts, worse for tok/s). */
+  /**
+   * label → [stock, fused, stock/fused]: above 1 the fused path is lower (better for times and counts, worse for
+   * tok/s).
+   */
   figures: Record<string, [number, number, number]>;
 }
 
 /** The stock and fused runs of one backend and preset, figure by figure. */
 export function compareRows(stock: BenchRow, fused: BenchRow): BenchComparison {
-  const figures = Object.fromEntries(COMPARED.map(([label, get]) => [label, [get(stock), get(fused), get(stock) / get(fused)]])) as BenchComparison['figures'];
+  const figures = Object.fromEntries(
+    COMPARED.map(([label, get]) => [label, [get(stock), get(fused), get(stock) / get(fused)]]),
+  ) as BenchComparison['figures'];
   return { backend: stock.backend, preset: stock.preset, figures };
 }

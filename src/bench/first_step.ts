@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PresetName } from '../engine/config';
 import { generate } from '../engine/generate';
-import { fusedKernelsOn, useFusedKernels } from '../engine/kernels/fused';
+import { fusedKernelsOn, switchFusedKernels } from '../engine/kernels/fused';
 import { initParams } from '../engine/model';
 import { precompileGeneration, precompileTraining } from '../engine/precompile';
 import { createLmTrainer } from '../train/lm_step';
@@ -40,14 +40,16 @@ export async function restartWebGPU(): Promise<void> {
 /** One cold start with o's shapes and kernels, precompiled or not. */
 export async function measureFirstStep(o: BenchOptions, precompile: boolean): Promise<FirstStepRow> {
   const was = fusedKernelsOn();
-  useFusedKernels(o.kernels === 'fused');
+  switchFusedKernels(o.kernels === 'fused');
   try {
     if (tf.getBackend() === 'webgpu') await restartWebGPU();
     const cfg = benchConfig(o.preset);
     const batch = benchBatch(cfg, o);
     const params = initParams(cfg, 1);
     const trainer = createLmTrainer(params, cfg, TRAIN_HP);
-    let pipelines = 0, trainPrecompileMs = 0, genPrecompileMs = 0;
+    let pipelines = 0,
+      trainPrecompileMs = 0,
+      genPrecompileMs = 0;
     try {
       let t0 = performance.now();
       if (precompile) {
@@ -68,14 +70,31 @@ export async function measureFirstStep(o: BenchOptions, precompile: boolean): Pr
         pipelines += pre.pipelines;
         genPrecompileMs = pre.ms;
       }
-      await generate(params, cfg, prompts, { maxNewTokens: 2, temperature: 1, seed: 3, eosId: -1, padId: cfg.pad_token_id });
+      await generate(params, cfg, prompts, {
+        maxNewTokens: 2,
+        temperature: 1,
+        seed: 3,
+        eosId: -1,
+        padId: cfg.pad_token_id,
+      });
       const firstTokensMs = performance.now() - t0;
-      return { backend: tf.getBackend(), preset: o.preset, kernels: o.kernels ?? 'stock', precompile, pipelines, trainPrecompileMs, firstStepMs, warmStepMs, genPrecompileMs, firstTokensMs };
+      return {
+        backend: tf.getBackend(),
+        preset: o.preset,
+        kernels: o.kernels ?? 'stock',
+        precompile,
+        pipelines,
+        trainPrecompileMs,
+        firstStepMs,
+        warmStepMs,
+        genPrecompileMs,
+        firstTokensMs,
+      };
     } finally {
       trainer.dispose();
       tf.dispose(Object.values(params));
     }
   } finally {
-    useFusedKernels(was);
+    switchFusedKernels(was);
   }
 }

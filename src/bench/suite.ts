@@ -8,9 +8,17 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../engine/backend';
 import type { PresetName } from '../engine/config';
 import { decodeCostByPosition, type DecodeCost } from '../engine/decode_cost';
-import { fusedKernelsOn, useFusedKernels } from '../engine/kernels/fused';
+import { fusedKernelsOn, switchFusedKernels } from '../engine/kernels/fused';
 import { initParams } from '../engine/model';
-import { benchConfig, benchPreset, compareRows, type BenchComparison, type BenchOptions, type BenchRow, type KernelPath } from './bench';
+import {
+  benchConfig,
+  benchPreset,
+  compareRows,
+  type BenchComparison,
+  type BenchOptions,
+  type BenchRow,
+  type KernelPath,
+} from './bench';
 import { measureFirstStep, type FirstStepRow } from './first_step';
 import { measurePoolTrim, type PoolTrimRow } from './pool_trim';
 
@@ -28,7 +36,12 @@ export interface SuiteOptions {
 /** Shapes shared by every run: 8 rows of 64 tokens to train; 8 prompts of 16 tokens, 32 new tokens each. */
 export const BENCH_SHAPES = { batchSize: 8, seqLen: 64, genBatch: 8, promptLen: 16, genTokens: 32 };
 
-export interface DecodeCostRow { backend: string; preset: PresetName; kernels: KernelPath; windows: DecodeCost[] }
+export interface DecodeCostRow {
+  backend: string;
+  preset: PresetName;
+  kernels: KernelPath;
+  windows: DecodeCost[];
+}
 
 export interface SuiteResult {
   date: string;
@@ -44,7 +57,11 @@ export interface SuiteResult {
 }
 
 /** Before each run: `done` runs of `total` are finished and `label` starts; done = total at the end. */
-export interface SuiteProgress { done: number; total: number; label: string }
+export interface SuiteProgress {
+  done: number;
+  total: number;
+  label: string;
+}
 
 export interface SuiteDeps {
   /** Starts this backend; returns a one-line description, or throws saying why it cannot run here. */
@@ -52,12 +69,18 @@ export interface SuiteDeps {
   onProgress?(p: SuiteProgress): void;
 }
 
-const pathsFor = (o: SuiteOptions, backend: BackendName): KernelPath[] => (o.compare && backend === 'webgpu' ? ['stock', 'fused'] : ['stock']);
+const pathsFor = (o: SuiteOptions, backend: BackendName): KernelPath[] =>
+  o.compare && backend === 'webgpu' ? ['stock', 'fused'] : ['stock'];
 
 /** Runs per backend and preset: benches, first-step pairs, submit batch sizes, decode cost. */
 function runsPer(o: SuiteOptions, backend: BackendName): number {
   const webgpu = backend === 'webgpu';
-  return pathsFor(o, backend).length + (o.firstStep ? 2 : 0) + (webgpu ? o.submitBatches.length + (o.poolTrim ? 1 : 0) : 0) + (o.decodeCost ? 1 : 0);
+  return (
+    pathsFor(o, backend).length +
+    (o.firstStep ? 2 : 0) +
+    (webgpu ? o.submitBatches.length + (o.poolTrim ? 1 : 0) : 0) +
+    (o.decodeCost ? 1 : 0)
+  );
 }
 
 /** Early and late windows of 8 tokens, the late one ending where the context ends. */
@@ -65,21 +88,36 @@ async function decodeCostRow(preset: PresetName, kernels: KernelPath): Promise<D
   const cfg = benchConfig(preset);
   const late = cfg.max_position_embeddings - BENCH_SHAPES.promptLen;
   const was = fusedKernelsOn();
-  useFusedKernels(kernels === 'fused');
+  switchFusedKernels(kernels === 'fused');
   const params = initParams(cfg, 1);
   try {
-    const windows = await decodeCostByPosition(params, cfg, { batch: BENCH_SHAPES.genBatch, promptLength: BENCH_SHAPES.promptLen, windows: [[1, 8], [late - 7, late]] });
+    const windows = await decodeCostByPosition(params, cfg, {
+      batch: BENCH_SHAPES.genBatch,
+      promptLength: BENCH_SHAPES.promptLen,
+      windows: [
+        [1, 8],
+        [late - 7, late],
+      ],
+    });
     return { backend: tf.getBackend(), preset, kernels, windows };
   } finally {
     tf.dispose(Object.values(params));
-    useFusedKernels(was);
+    switchFusedKernels(was);
   }
 }
 
 export async function runSuite(o: SuiteOptions, deps: SuiteDeps): Promise<SuiteResult> {
   const result: SuiteResult = {
-    date: new Date().toISOString(), tfjs: tf.version.tfjs, environments: [], skipped: [],
-    rows: [], comparisons: [], firstSteps: [], submitBatches: [], decodeCosts: [], poolTrims: [],
+    date: new Date().toISOString(),
+    tfjs: tf.version.tfjs,
+    environments: [],
+    skipped: [],
+    rows: [],
+    comparisons: [],
+    firstSteps: [],
+    submitBatches: [],
+    decodeCosts: [],
+    poolTrims: [],
   };
   const total = o.backends.reduce((n, b) => n + runsPer(o, b) * o.presets.length, 0);
   let done = 0;
@@ -109,16 +147,32 @@ export async function runSuite(o: SuiteOptions, deps: SuiteDeps): Promise<SuiteR
       if (pair.length === 2) result.comparisons.push(compareRows(pair[0], pair[1]));
       if (o.firstStep) {
         for (const precompile of [false, true]) {
-          result.firstSteps.push(await step(`${backend}/${preset}: first step, ${precompile ? 'precompiled' : 'no precompile'}`, () => measureFirstStep({ ...base, kernels: fast }, precompile)));
+          result.firstSteps.push(
+            await step(`${backend}/${preset}: first step, ${precompile ? 'precompiled' : 'no precompile'}`, () =>
+              measureFirstStep({ ...base, kernels: fast }, precompile),
+            ),
+          );
         }
       }
       if (backend === 'webgpu') {
         for (const submitBatch of o.submitBatches) {
-          result.submitBatches.push(await step(`${backend}/${preset}/${fast}: submit batch ${submitBatch}`, () => benchPreset({ ...base, kernels: fast, submitBatch })));
+          result.submitBatches.push(
+            await step(`${backend}/${preset}/${fast}: submit batch ${submitBatch}`, () =>
+              benchPreset({ ...base, kernels: fast, submitBatch }),
+            ),
+          );
         }
-        if (o.poolTrim) result.poolTrims.push(await step(`${backend}/${preset}/${fast}: buffer pool trim`, () => measurePoolTrim({ ...base, kernels: fast })));
+        if (o.poolTrim)
+          result.poolTrims.push(
+            await step(`${backend}/${preset}/${fast}: buffer pool trim`, () =>
+              measurePoolTrim({ ...base, kernels: fast }),
+            ),
+          );
       }
-      if (o.decodeCost) result.decodeCosts.push(await step(`${backend}/${preset}/${fast}: decode cost`, () => decodeCostRow(preset, fast)));
+      if (o.decodeCost)
+        result.decodeCosts.push(
+          await step(`${backend}/${preset}/${fast}: decode cost`, () => decodeCostRow(preset, fast)),
+        );
     }
   }
   deps.onProgress?.({ done: total, total, label: 'done' });

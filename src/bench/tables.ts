@@ -15,32 +15,94 @@ export interface Table {
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 export function resultTables(r: SuiteResult): Table[] {
-  const tables: Table[] = [{
-    title: 'Engine benchmark',
-    note: 'dispatches/layer/step: what one more decoder layer adds to a training step (forward, backward, its optimizer update), measured against the same model cut to one layer.',
-    headers: ['backend', 'preset', 'kernels', 'params', 'train tok/s', 'ms/step', 'kernels/step', 'dispatches/step', 'dispatches/layer/step', 'readbacks/step', 'peak tensors', 'peak MB', 'gen tok/s', 'kernels/token', 'dispatches/token', 'gen readbacks', 'leaked'],
-    rows: r.rows.map((x) => [
-      x.backend, x.preset, x.kernels, String(x.params), f(x.train.tokensPerSecond, 0), f(x.train.msPerStep, 0), f(x.train.kernelsPerStep, 0),
-      f(x.train.dispatchesPerStep, 0), f(x.train.dispatchesPerLayer, 0), f(x.train.readbacksPerStep), String(x.train.peakTensors), f(x.train.peakBytes / 2 ** 20),
-      f(x.generate.tokensPerSecond, 0), f(x.generate.kernelsPerToken, 0), f(x.generate.dispatchesPerToken, 0), String(x.generate.readbacks), String(x.leakedTensors),
-    ]),
-  }];
+  const tables: Table[] = [
+    {
+      title: 'Engine benchmark',
+      note:
+        'dispatches/layer/step: what one more decoder layer adds to a training step (forward, backward, its ' +
+        'optimizer update), measured against the same model cut to one layer.',
+      headers: [
+        'backend',
+        'preset',
+        'kernels',
+        'params',
+        'train tok/s',
+        'ms/step',
+        'kernels/step',
+        'dispatches/step',
+        'dispatches/layer/step',
+        'readbacks/step',
+        'peak tensors',
+        'peak MB',
+        'gen tok/s',
+        'kernels/token',
+        'dispatches/token',
+        'gen readbacks',
+        'leaked',
+      ],
+      rows: r.rows.map((x) => [
+        x.backend,
+        x.preset,
+        x.kernels,
+        String(x.params),
+        f(x.train.tokensPerSecond, 0),
+        f(x.train.msPerStep, 0),
+        f(x.train.kernelsPerStep, 0),
+        f(x.train.dispatchesPerStep, 0),
+        f(x.train.dispatchesPerLayer, 0),
+        f(x.train.readbacksPerStep),
+        String(x.train.peakTensors),
+        f(x.train.peakBytes / 2 ** 20),
+        f(x.generate.tokensPerSecond, 0),
+        f(x.generate.kernelsPerToken, 0),
+        f(x.generate.dispatchesPerToken, 0),
+        String(x.generate.readbacks),
+        String(x.leakedTensors),
+      ]),
+    },
+  ];
   for (const c of r.comparisons) {
     tables.push({
       title: `${c.backend} / ${c.preset}: stock vs fused`,
       note: 'stock/fused > 1: fused is lower; for tok/s, < 1 means fused is faster.',
       headers: ['figure', 'stock', 'fused', 'stock/fused'],
-      rows: COMPARED.map(([label]) => [label, f(c.figures[label][0]), f(c.figures[label][1]), f(c.figures[label][2], 2)]),
+      rows: COMPARED.map(([label]) => [
+        label,
+        f(c.figures[label][0]),
+        f(c.figures[label][1]),
+        f(c.figures[label][2], 2),
+      ]),
     });
   }
   if (r.firstSteps.length) {
     tables.push({
       title: 'Time to first step',
-      note: 'A fresh device: first training step (then first two generated tokens) done, each with its precompile included; warm step: the second one.',
-      headers: ['backend', 'preset', 'kernels', 'precompile', 'pipelines', 'train precompile ms', 'first step ms', 'warm step ms', 'gen precompile ms', 'first tokens ms'],
+      note:
+        'A fresh device: first training step (then first two generated tokens) done, each with its precompile ' +
+        'included; warm step: the second one.',
+      headers: [
+        'backend',
+        'preset',
+        'kernels',
+        'precompile',
+        'pipelines',
+        'train precompile ms',
+        'first step ms',
+        'warm step ms',
+        'gen precompile ms',
+        'first tokens ms',
+      ],
       rows: r.firstSteps.map((x) => [
-        x.backend, x.preset, x.kernels, x.precompile ? 'yes' : 'no', String(x.pipelines),
-        f(x.trainPrecompileMs, 0), f(x.firstStepMs, 0), f(x.warmStepMs, 0), f(x.genPrecompileMs, 0), f(x.firstTokensMs, 0),
+        x.backend,
+        x.preset,
+        x.kernels,
+        x.precompile ? 'yes' : 'no',
+        String(x.pipelines),
+        f(x.trainPrecompileMs, 0),
+        f(x.firstStepMs, 0),
+        f(x.warmStepMs, 0),
+        f(x.genPrecompileMs, 0),
+        f(x.firstTokensMs, 0),
       ]),
     });
   }
@@ -48,24 +110,76 @@ export function resultTables(r: SuiteResult): Table[] {
     tables.push({
       title: 'WebGPU submit batch size',
       note: 'Dispatches recorded per queue submit (tfjs WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE; its default is 15).',
-      headers: ['backend', 'preset', 'kernels', 'submit batch', 'ms/step', 'train tok/s', 'gen tok/s', 'dispatches/step'],
-      rows: r.submitBatches.map((x) => [x.backend, x.preset, x.kernels, String(x.submitBatch), f(x.train.msPerStep, 0), f(x.train.tokensPerSecond, 0), f(x.generate.tokensPerSecond, 0), f(x.train.dispatchesPerStep, 0)]),
+      headers: [
+        'backend',
+        'preset',
+        'kernels',
+        'submit batch',
+        'ms/step',
+        'train tok/s',
+        'gen tok/s',
+        'dispatches/step',
+      ],
+      rows: r.submitBatches.map((x) => [
+        x.backend,
+        x.preset,
+        x.kernels,
+        String(x.submitBatch),
+        f(x.train.msPerStep, 0),
+        f(x.train.tokensPerSecond, 0),
+        f(x.generate.tokensPerSecond, 0),
+        f(x.train.dispatchesPerStep, 0),
+      ]),
     });
   }
   if (r.decodeCosts.length) {
     tables.push({
       title: 'Decode cost by position',
-      note: 'Greedy decode, per generated token, in a window early and one late in the context: equal dispatches and close times mean no O(T) cache work.',
+      note:
+        'Greedy decode, per generated token, in a window early and one late in the context: equal dispatches and ' +
+        'close times mean no O(T) cache work.',
       headers: ['backend', 'preset', 'kernels', 'tokens', 'dispatches/token', 'kernels/token', 'ms/token'],
-      rows: r.decodeCosts.flatMap((x) => x.windows.map((w) => [x.backend, x.preset, x.kernels, `${w.from}–${w.to}`, f(w.dispatchesPerToken, 0), f(w.kernelsPerToken, 0), f(w.msPerToken)])),
+      rows: r.decodeCosts.flatMap((x) =>
+        x.windows.map((w) => [
+          x.backend,
+          x.preset,
+          x.kernels,
+          `${w.from}–${w.to}`,
+          f(w.dispatchesPerToken, 0),
+          f(w.kernelsPerToken, 0),
+          f(w.msPerToken),
+        ]),
+      ),
     });
   }
   if (r.poolTrims.length) {
     tables.push({
       title: 'WebGPU buffer pool trim',
-      note: `Training steps of changing length (as GRPO's), alternating rounds untrimmed and trimmed after every step (the worst case; runs trim only past ${GPU_POOL_CAP_BYTES / 2 ** 20} MB); pool: free bytes kept at the end.`,
-      headers: ['backend', 'preset', 'kernels', 'lengths', 'ms/step untrimmed', 'ms/step trimmed', 'trimmed/untrimmed', 'pool MB untrimmed', 'pool MB trimmed'],
-      rows: r.poolTrims.map((x) => [x.backend, x.preset, x.kernels, x.lengths.join(','), f(x.msPerStepUntrimmed, 0), f(x.msPerStepTrimmed, 0), f(x.ratio, 2), f(x.poolUntrimmedMB), f(x.poolTrimmedMB)]),
+      note:
+        `Training steps of changing length (as GRPO's), alternating rounds untrimmed and trimmed after every step ` +
+        `(the worst case; runs trim only past ${GPU_POOL_CAP_BYTES / 2 ** 20} MB); pool: free bytes kept at the end.`,
+      headers: [
+        'backend',
+        'preset',
+        'kernels',
+        'lengths',
+        'ms/step untrimmed',
+        'ms/step trimmed',
+        'trimmed/untrimmed',
+        'pool MB untrimmed',
+        'pool MB trimmed',
+      ],
+      rows: r.poolTrims.map((x) => [
+        x.backend,
+        x.preset,
+        x.kernels,
+        x.lengths.join(','),
+        f(x.msPerStepUntrimmed, 0),
+        f(x.msPerStepTrimmed, 0),
+        f(x.ratio, 2),
+        f(x.poolUntrimmedMB),
+        f(x.poolTrimmedMB),
+      ]),
     });
   }
   return tables;
@@ -73,12 +187,23 @@ export function resultTables(r: SuiteResult): Table[] {
 
 export function tableMarkdown(t: Table): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [`### ${t.title}`, ...(t.note ? ['', t.note] : []), '', line(t.headers), line(t.headers.map(() => '---')), ...t.rows.map(line)].join('\n');
+  return [
+    `### ${t.title}`,
+    ...(t.note ? ['', t.note] : []),
+    '',
+    line(t.headers),
+    line(t.headers.map(() => '---')),
+    ...t.rows.map(line),
+  ].join('\n');
 }
 
 /** The whole result as Markdown: where it ran, then every table. */
 export function resultMarkdown(r: SuiteResult): string {
-  const head = [`Rubric Lab engine benchmark, ${r.date}, tfjs ${r.tfjs}`, ...r.environments.map((e) => `- ${e}`), ...r.skipped.map((s) => `- skipped ${s}`)];
+  const head = [
+    `Rubric Lab engine benchmark, ${r.date}, tfjs ${r.tfjs}`,
+    ...r.environments.map((e) => `- ${e}`),
+    ...r.skipped.map((s) => `- skipped ${s}`),
+  ];
   return [head.join('\n'), ...resultTables(r).map(tableMarkdown)].join('\n\n');
 }
 

@@ -37,8 +37,12 @@ export const BROWSER_ORDER: BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
 export const NODE_ORDER: BackendName[] = ['wasm', 'cpu'];
 
 const LIMIT_KEYS = [
-  'maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage',
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxStorageBuffersPerShaderStage',
 ] as const;
 
 async function describeAdapter(): Promise<AdapterReport | string> {
@@ -55,8 +59,12 @@ async function describeAdapter(): Promise<AdapterReport | string> {
   const limits: Record<string, number> = {};
   for (const k of LIMIT_KEYS) limits[k] = Number(adapter.limits[k]);
   return {
-    vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '',
-    description: info.description ?? '', limits, features: [...adapter.features].sort(),
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    limits,
+    features: [...adapter.features].sort(),
   };
 }
 
@@ -71,7 +79,15 @@ async function register(name: BackendName, opts: InitOptions): Promise<void> {
 
 /** A tiny op whose answer we know: a backend that registers but computes wrong is refused. */
 async function selfTest(): Promise<string | null> {
-  const y = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [1]])));
+  const y = tf.tidy(() =>
+    tf.matMul(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([[1], [1]]),
+    ),
+  );
   const v = await y.data();
   y.dispose();
   return v[0] === 3 && v[1] === 7 ? null : `self-test gave [${Array.from(v).join(', ')}], expected [3, 7]`;
@@ -85,20 +101,31 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendReport
     try {
       if (name === 'webgpu') {
         const a = await describeAdapter();
-        if (typeof a === 'string') { skipped.push({ name, reason: a }); continue; }
+        if (typeof a === 'string') {
+          skipped.push({ name, reason: a });
+          continue;
+        }
         adapter = a;
       }
       await register(name, opts);
-      if (!(await tf.setBackend(name))) { skipped.push({ name, reason: `tf.setBackend('${name}') failed to initialise` }); continue; }
+      if (!(await tf.setBackend(name))) {
+        skipped.push({ name, reason: `tf.setBackend('${name}') failed to initialise` });
+        continue;
+      }
       await tf.ready();
       const bad = await selfTest();
-      if (bad) { skipped.push({ name, reason: bad }); continue; }
+      if (bad) {
+        skipped.push({ name, reason: bad });
+        continue;
+      }
       if (name === 'webgpu') watchDeviceErrors((tf.backend() as WebGPUBackend).device);
     } catch (e) {
       skipped.push({ name, reason: (e as Error).message });
       continue;
     }
-    const what = adapter ? `WebGPU on ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ') || 'an unnamed adapter'}` : name.toUpperCase();
+    const adapterName =
+      adapter && [adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ');
+    const what = adapter ? `WebGPU on ${adapterName || 'an unnamed adapter'}` : name.toUpperCase();
     const why = skipped.length ? ` (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
     return { name, adapter, skipped, summary: `Running on ${what}${why}` };
   }

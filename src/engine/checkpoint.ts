@@ -11,14 +11,17 @@ import { Tokenizer, type HFTokenizerJson } from './tokenizer';
 export const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;
 export type CheckpointFiles = Record<string, Uint8Array>;
 
-export interface CheckpointTensor { shape: number[]; data: Float32Array }
+export interface CheckpointTensor {
+  shape: number[];
+  data: Float32Array;
+}
 export interface Checkpoint {
   config: LlamaConfig;
   tensors: Record<string, CheckpointTensor>;
   tokenizer: HFTokenizerJson;
 }
 
-const toBytes = (obj: unknown) => new TextEncoder().encode(JSON.stringify(obj, null, 2) + '\n');
+const toBytes = (obj: unknown) => new TextEncoder().encode(`${JSON.stringify(obj, null, 2)}\n`);
 
 export function encodeCheckpoint(ckpt: Checkpoint): CheckpointFiles {
   return {
@@ -45,21 +48,31 @@ export function tensorProblems(tensors: Record<string, { shape: number[] }>, cfg
   for (const [name, shape] of Object.entries(want)) {
     const t = tensors[name];
     if (!t) problems.push(`model.safetensors: tensor "${name}" is missing`);
-    else if (!tf.util.arraysEqual(t.shape, shape)) problems.push(`model.safetensors: tensor "${name}" has shape [${t.shape}], expected [${shape}]`);
+    else if (!tf.util.arraysEqual(t.shape, shape))
+      problems.push(`model.safetensors: tensor "${name}" has shape [${t.shape}], expected [${shape}]`);
   }
   for (const name of Object.keys(tensors)) {
-    if (!(name in want)) problems.push(`model.safetensors: unexpected tensor "${name}" (not in the model for this config.json)`);
+    if (!(name in want))
+      problems.push(`model.safetensors: unexpected tensor "${name}" (not in the model for this config.json)`);
   }
   return problems;
 }
 
 function tokenizerProblems(tok: Tokenizer, cfg: LlamaConfig): string[] {
   const problems: string[] = [];
-  if (tok.vocabSize !== cfg.vocab_size) problems.push(`tokenizer.json: vocabulary has ${tok.vocabSize} tokens but config.json vocab_size is ${cfg.vocab_size}`);
-  const ids = [['bos_token_id', tok.bosId], ['eos_token_id', tok.eosId], ['pad_token_id', tok.padId]] as const;
+  if (tok.vocabSize !== cfg.vocab_size)
+    problems.push(
+      `tokenizer.json: vocabulary has ${tok.vocabSize} tokens but config.json vocab_size is ${cfg.vocab_size}`,
+    );
+  const ids = [
+    ['bos_token_id', tok.bosId],
+    ['eos_token_id', tok.eosId],
+    ['pad_token_id', tok.padId],
+  ] as const;
   for (const [field, id] of ids) {
     const got = (cfg as unknown as Record<string, unknown>)[field];
-    if (got !== undefined && got !== null && got !== id) problems.push(`config.json: ${field} is ${got} but tokenizer.json gives ${id}`);
+    if (got !== undefined && got !== null && got !== id)
+      problems.push(`config.json: ${field} is ${got} but tokenizer.json gives ${id}`);
   }
   return problems;
 }
@@ -89,10 +102,13 @@ export function decodeCheckpoint(files: CheckpointFiles): Checkpoint {
 
 /** Reads every parameter back from the device (one await per tensor) into a checkpoint. */
 export async function paramsToCheckpoint<P extends { [K in keyof P]: tf.Tensor }>(
-  params: P, cfg: LlamaConfig, tokenizer: Tokenizer | HFTokenizerJson,
+  params: P,
+  cfg: LlamaConfig,
+  tokenizer: Tokenizer | HFTokenizerJson,
 ): Promise<Checkpoint> {
   const problems = tensorProblems(params as Record<string, tf.Tensor>, cfg);
-  if (problems.length) throw new Error(`paramsToCheckpoint: parameters do not match the config:\n${problems.join('\n')}`);
+  if (problems.length)
+    throw new Error(`paramsToCheckpoint: parameters do not match the config:\n${problems.join('\n')}`);
   const tensors: Record<string, CheckpointTensor> = {};
   for (const [name, t] of Object.entries(params) as [string, tf.Tensor][]) {
     if (t.dtype !== 'float32') throw new Error(`paramsToCheckpoint: tensor "${name}" is ${t.dtype}, expected float32`);
@@ -111,9 +127,14 @@ export function checkpointToTensors(ckpt: Checkpoint): Record<string, tf.Tensor>
 }
 
 /** Checkpoint files → trainable variables (HF names), the config and the tokenizer: a model to train or judge with. */
-export function modelFromFiles(files: CheckpointFiles): { params: Record<string, tf.Variable>; cfg: LlamaConfig; tok: Tokenizer } {
+export function modelFromFiles(files: CheckpointFiles): {
+  params: Record<string, tf.Variable>;
+  cfg: LlamaConfig;
+  tok: Tokenizer;
+} {
   const ckpt = decodeCheckpoint(files);
   const params: Record<string, tf.Variable> = {};
-  for (const [name, t] of Object.entries(ckpt.tensors)) params[name] = tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true));
+  for (const [name, t] of Object.entries(ckpt.tensors))
+    params[name] = tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true));
   return { params, cfg: ckpt.config, tok: Tokenizer.fromHFJson(ckpt.tokenizer) };
 }

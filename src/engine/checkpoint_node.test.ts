@@ -11,11 +11,18 @@ import { paramShapes } from './param_names';
 import { defaultTokenizer } from './tokenizer';
 
 const tok = defaultTokenizer();
-const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
-const tensors = Object.fromEntries(Object.entries(paramShapes(cfg)).map(([n, s]) => {
-  const data = new Float32Array(s.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i + n.length));
-  return [n, { shape: s, data }];
-}));
+const cfg = presetConfig('nano', {
+  vocab_size: tok.vocabSize,
+  bos_token_id: tok.bosId,
+  eos_token_id: tok.eosId,
+  pad_token_id: tok.padId,
+});
+const tensors = Object.fromEntries(
+  Object.entries(paramShapes(cfg)).map(([n, s]) => {
+    const data = new Float32Array(s.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i + n.length));
+    return [n, { shape: s, data }];
+  }),
+);
 const files = encodeCheckpoint({ config: cfg, tensors, tokenizer: tok.toHFJson() });
 const dirs: string[] = [];
 
@@ -45,6 +52,8 @@ describe('checkpoint folders', () => {
   });
 
   it('refuses file names with a path', async () => {
-    await expect(saveCheckpointDir(os.tmpdir(), { '../x.json': new Uint8Array(1) })).rejects.toThrow(/must not contain a path/);
+    await expect(saveCheckpointDir(os.tmpdir(), { '../x.json': new Uint8Array(1) })).rejects.toThrow(
+      /must not contain a path/,
+    );
   });
 });

@@ -10,8 +10,8 @@ export async function saveCheckpointDir(dir: string, files: CheckpointFiles): Pr
   for (const [name, bytes] of Object.entries(files)) {
     if (name !== path.basename(name)) throw new Error(`saveCheckpointDir: file name "${name}" must not contain a path`);
     const target = path.join(dir, name);
-    await writeFile(target + '.tmp', bytes);
-    await rename(target + '.tmp', target);
+    await writeFile(`${target}.tmp`, bytes);
+    await rename(`${target}.tmp`, target);
   }
 }
 
@@ -23,7 +23,11 @@ export async function loadCheckpointDir(dir: string): Promise<CheckpointFiles> {
       files[name] = new Uint8Array(await readFile(path.join(dir, name)));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(code === 'ENOENT' ? `checkpoint folder ${dir} has no ${name}` : `cannot read ${path.join(dir, name)}: ${(e as Error).message}`);
+      throw new Error(
+        code === 'ENOENT'
+          ? `checkpoint folder ${dir} has no ${name}`
+          : `cannot read ${path.join(dir, name)}: ${(e as Error).message}`,
+      );
     }
   }
   return files;

@@ -49,16 +49,36 @@ const BASE: Omit<LlamaConfig, 'vocab_size' | 'bos_token_id' | 'eos_token_id' | '
 export const PRESETS: Record<PresetName, Partial<LlamaConfig>> = {
   // Tests: tiny enough for SwiftShader; GQA (2 heads share 1 KV head) and untied head keep those paths tested;
   // context 256 so it reads the judge prompts of the built-in world.
-  nano: { hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 256, tie_word_embeddings: false },
+  nano: {
+    hidden_size: 16,
+    intermediate_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    num_key_value_heads: 1,
+    max_position_embeddings: 256,
+    tie_word_embeddings: false,
+  },
   // Default demo: ~0.42M parameters with the 120-token char vocabulary (~0.56M with the world's), context
   // 256. Two wide layers rather than four narrow ones: on WASM the attention cost grows with depth, and at
   // equal cost this shape learned the judge's traces ~2x faster.
   tiny: { hidden_size: 128, intermediate_size: 352, num_hidden_layers: 2 },
   // Real GPUs: ~4M parameters, context 512, GQA 8:2.
-  small: { hidden_size: 256, intermediate_size: 688, num_hidden_layers: 6, num_attention_heads: 8, num_key_value_heads: 2, max_position_embeddings: 512 },
+  small: {
+    hidden_size: 256,
+    intermediate_size: 688,
+    num_hidden_layers: 6,
+    num_attention_heads: 8,
+    num_key_value_heads: 2,
+    max_position_embeddings: 512,
+  },
 };
 
-export interface TokenIds { vocab_size: number; bos_token_id: number; eos_token_id: number; pad_token_id: number }
+export interface TokenIds {
+  vocab_size: number;
+  bos_token_id: number;
+  eos_token_id: number;
+  pad_token_id: number;
+}
 
 export function presetConfig(name: PresetName, tok: TokenIds, overrides: Partial<LlamaConfig> = {}): LlamaConfig {
   if (!(name in PRESETS)) throw new Error(`Unknown preset "${name}"; choose one of ${Object.keys(PRESETS).join(', ')}`);
@@ -73,18 +93,35 @@ export function headDim(cfg: LlamaConfig): number {
 export function validateConfig(raw: unknown): LlamaConfig {
   if (typeof raw !== 'object' || raw === null) throw new Error('config.json: expected a JSON object');
   const c = raw as Record<string, unknown>;
-  const ints = ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'max_position_embeddings'] as const;
+  const ints = [
+    'vocab_size',
+    'hidden_size',
+    'intermediate_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'max_position_embeddings',
+  ] as const;
   for (const k of ints) {
-    if (!Number.isInteger(c[k]) || (c[k] as number) <= 0) throw new Error(`config.json: "${k}" must be a positive integer (got ${JSON.stringify(c[k])})`);
+    if (!Number.isInteger(c[k]) || (c[k] as number) <= 0)
+      throw new Error(`config.json: "${k}" must be a positive integer (got ${JSON.stringify(c[k])})`);
   }
   const cfg = { ...BASE, ...c } as LlamaConfig;
   if (cfg.num_key_value_heads === undefined) cfg.num_key_value_heads = cfg.num_attention_heads;
-  if (cfg.hidden_size % cfg.num_attention_heads !== 0) throw new Error(`config.json: hidden_size ${cfg.hidden_size} is not divisible by num_attention_heads ${cfg.num_attention_heads}`);
-  if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) throw new Error(`config.json: num_attention_heads ${cfg.num_attention_heads} is not divisible by num_key_value_heads ${cfg.num_key_value_heads}`);
-  if (headDim(cfg) % 2 !== 0) throw new Error(`config.json: head dimension ${headDim(cfg)} must be even for rotary embeddings`);
+  if (cfg.hidden_size % cfg.num_attention_heads !== 0)
+    throw new Error(
+      `config.json: hidden_size ${cfg.hidden_size} is not divisible by num_attention_heads ${cfg.num_attention_heads}`,
+    );
+  if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0)
+    throw new Error(
+      `config.json: num_attention_heads ${cfg.num_attention_heads} is ` +
+        `not divisible by num_key_value_heads ${cfg.num_key_value_heads}`,
+    );
+  if (headDim(cfg) % 2 !== 0)
+    throw new Error(`config.json: head dimension ${headDim(cfg)} must be even for rotary embeddings`);
   for (const k of ['rms_norm_eps', 'rope_theta'] as const) {
     if (typeof cfg[k] !== 'number' || !(cfg[k] > 0)) throw new Error(`config.json: "${k}" must be a positive number`);
   }
-  if (c.hidden_act !== undefined && c.hidden_act !== 'silu') throw new Error(`config.json: hidden_act "${String(c.hidden_act)}" is not supported (only "silu")`);
+  if (c.hidden_act !== undefined && c.hidden_act !== 'silu')
+    throw new Error(`config.json: hidden_act "${String(c.hidden_act)}" is not supported (only "silu")`);
   return cfg;
 }

@@ -12,40 +12,76 @@ import { decodeCostByPosition } from './decode_cost';
 import { createStepSampler, leftPad, prefill } from './generate';
 import { installCounters } from './instrument';
 import { checkTensor } from './kernels/check_tensor';
-import { fusedKernelsOn, onWebGPU, useFusedKernels } from './kernels/fused';
+import { fusedKernelsOn, onWebGPU, switchFusedKernels } from './kernels/fused';
 import { createKVCache } from './kv_cache';
 import { initParams, type ModelParams } from './model';
-import { testBackends, useBackend } from './test_backends';
+import { testBackends, switchTestBackend } from './test_backends';
 
 const tok = { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 };
 const nano = presetConfig('nano', tok);
-const PROMPTS = [[1, 5, 9, 4], [1, 7], [1, 3, 3, 8, 10, 6]];
+const PROMPTS = [
+  [1, 5, 9, 4],
+  [1, 7],
+  [1, 3, 3, 8, 10, 6],
+];
 const backends = await testBackends();
 
 /** Logits of `steps` forced decode steps after a prefill, with the switch as given. */
 async function decodeLogits(p: ModelParams, cfg: LlamaConfig, fused: boolean, steps: number): Promise<tf.Tensor[]> {
-  useFusedKernels(fused);
+  switchFusedKernels(fused);
   const { ids, mask, lengths } = leftPad(PROMPTS, 0);
-  const B = PROMPTS.length, P = ids[0].length;
+  const B = PROMPTS.length,
+    P = ids[0].length;
   const cache = createKVCache(cfg, B, P + steps);
   const out = [prefill(p, cfg, cache, tf.tensor2d(ids, undefined, 'int32'), tf.tensor2d(mask, undefined, 'int32'))];
   for (let i = 0; i < steps; i++) {
     const t = tf.tensor1d([11 + i, 20 + 2 * i, 30 - i], 'int32');
-    out.push(decodeStep(p, cfg, cache, t, lengths.map((n) => n + i), P + i));
+    out.push(
+      decodeStep(
+        p,
+        cfg,
+        cache,
+        t,
+        lengths.map((n) => n + i),
+        P + i,
+      ),
+    );
     t.dispose();
   }
   cache.dispose();
-  useFusedKernels(false);
+  switchFusedKernels(false);
   return out;
 }
 
 /** GPU dispatches of one generated token (sampling + decode step) at step 3 of a generation, as generate() runs it. */
 function dispatchesPerToken(p: ModelParams, cfg: LlamaConfig): number {
-  const B = 2, P = 3;
+  const B = 2,
+    P = 3;
   const cache = createKVCache(cfg, B, P + 8);
   const packed = fusedKernelsOn() && onWebGPU() ? packDecodeWeights(p, cfg) : undefined;
-  let logits = prefill(p, cfg, cache, tf.tensor2d([[1, 4, 6], [1, 9, 9]], undefined, 'int32'), tf.ones([B, P], 'int32') as tf.Tensor2D);
-  const sampler = createStepSampler(B, 8, { maxNewTokens: 8, temperature: 0.8, topK: 5, topP: 0.9, seed: 1, eosId: 2, padId: 0 });
+  let logits = prefill(
+    p,
+    cfg,
+    cache,
+    tf.tensor2d(
+      [
+        [1, 4, 6],
+        [1, 9, 9],
+      ],
+      undefined,
+      'int32',
+    ),
+    tf.ones([B, P], 'int32') as tf.Tensor2D,
+  );
+  const sampler = createStepSampler(B, 8, {
+    maxNewTokens: 8,
+    temperature: 0.8,
+    topK: 5,
+    topP: 0.9,
+    seed: 1,
+    eosId: 2,
+    padId: 0,
+  });
   const step = (i: number) => {
     const ids = sampler.sample(logits, i);
     const next = decodeStep(p, cfg, cache, ids, [P + i, P + i], P + i, packed);
@@ -67,45 +103,68 @@ function dispatchesPerToken(p: ModelParams, cfg: LlamaConfig): number {
 describe.each(backends)('decode step on %s', (backend) => {
   let params: ModelParams;
   beforeAll(async () => {
-    await useBackend(backend);
+    await switchTestBackend(backend);
     params = initParams({ ...nano, initializer_range: 0.5 }, 11);
   });
-  afterEach(() => useFusedKernels(false));
+  afterEach(() => switchFusedKernels(false));
   const tol = backend === 'webgpu' ? 1e-4 : 0;
 
   it(`fused decode logits = stock over 5 steps of a left-padded GQA batch (max error ≤ ${tol})`, async () => {
-    const stock = await decodeLogits(params, nano, false, 5), fused = await decodeLogits(params, nano, true, 5);
-    for (let i = 0; i < stock.length; i++) expect(await checkTensor(fused[i], stock[i], `${backend} step ${i} logits`)).toBeLessThanOrEqual(tol);
+    const stock = await decodeLogits(params, nano, false, 5),
+      fused = await decodeLogits(params, nano, true, 5);
+    for (let i = 0; i < stock.length; i++)
+      expect(await checkTensor(fused[i], stock[i], `${backend} step ${i} logits`)).toBeLessThanOrEqual(tol);
     tf.dispose([...stock, ...fused]);
   });
 
-  it.runIf(backend === 'webgpu')('fused: ≤ 12 GPU dispatches per decoder layer per generated token (nano and tiny, 2 vs 4 layers)', () => {
-    const counts: Record<string, number> = {};
-    for (const [name, base] of [['nano', nano], ['tiny', presetConfig('tiny', tok)]] as const) {
-      for (const L of [2, 4]) {
-        const cfg = { ...base, num_hidden_layers: L };
-        const p = initParams(cfg, 2);
-        for (const fused of [false, true]) {
-          useFusedKernels(fused);
-          counts[`${name} L=${L} ${fused ? 'fused' : 'stock'}`] = dispatchesPerToken(p, cfg);
+  it.runIf(backend === 'webgpu')(
+    'fused: ≤ 12 GPU dispatches per decoder layer per generated token (nano and tiny, 2 vs 4 layers)',
+    () => {
+      const counts: Record<string, number> = {};
+      for (const [name, base] of [
+        ['nano', nano],
+        ['tiny', presetConfig('tiny', tok)],
+      ] as const) {
+        for (const L of [2, 4]) {
+          const cfg = { ...base, num_hidden_layers: L };
+          const p = initParams(cfg, 2);
+          for (const fused of [false, true]) {
+            switchFusedKernels(fused);
+            counts[`${name} L=${L} ${fused ? 'fused' : 'stock'}`] = dispatchesPerToken(p, cfg);
+          }
+          switchFusedKernels(false);
+          tf.dispose(Object.values(p));
         }
-        useFusedKernels(false);
-        tf.dispose(Object.values(p));
       }
-    }
-    const perLayer = (name: string, path: string) => (counts[`${name} L=4 ${path}`] - counts[`${name} L=2 ${path}`]) / 2;
-    console.log('GPU dispatches per generated token', counts, 'per layer', {
-      nanoFused: perLayer('nano', 'fused'), nanoStock: perLayer('nano', 'stock'), tinyFused: perLayer('tiny', 'fused'), tinyStock: perLayer('tiny', 'stock'),
-    });
-    expect(perLayer('nano', 'fused')).toBeLessThanOrEqual(12);
-    expect(perLayer('tiny', 'fused')).toBeLessThanOrEqual(12);
-  });
+      const perLayer = (name: string, path: string) =>
+        (counts[`${name} L=4 ${path}`] - counts[`${name} L=2 ${path}`]) / 2;
+      console.log('GPU dispatches per generated token', counts, 'per layer', {
+        nanoFused: perLayer('nano', 'fused'),
+        nanoStock: perLayer('nano', 'stock'),
+        tinyFused: perLayer('tiny', 'fused'),
+        tinyStock: perLayer('tiny', 'stock'),
+      });
+      expect(perLayer('nano', 'fused')).toBeLessThanOrEqual(12);
+      expect(perLayer('tiny', 'fused')).toBeLessThanOrEqual(12);
+    },
+  );
 
-  it.runIf(backend === 'webgpu')('fused: a token costs the same dispatches at tokens 1–4 and 100–104 (the cache is preallocated)', async () => {
-    useFusedKernels(true);
-    const cost = await decodeCostByPosition(params, nano, { batch: 1, promptLength: 3, windows: [[1, 4], [100, 104]] });
-    console.log('decode cost by position (nano, fused, SwiftShader)', cost);
-    expect(cost[1].dispatchesPerToken).toBe(cost[0].dispatchesPerToken);
-    expect(cost[1].kernelsPerToken).toBe(cost[0].kernelsPerToken);
-  }, 600_000);
+  it.runIf(backend === 'webgpu')(
+    'fused: a token costs the same dispatches at tokens 1–4 and 100–104 (the cache is preallocated)',
+    async () => {
+      switchFusedKernels(true);
+      const cost = await decodeCostByPosition(params, nano, {
+        batch: 1,
+        promptLength: 3,
+        windows: [
+          [1, 4],
+          [100, 104],
+        ],
+      });
+      console.log('decode cost by position (nano, fused, SwiftShader)', cost);
+      expect(cost[1].dispatchesPerToken).toBe(cost[0].dispatchesPerToken);
+      expect(cost[1].kernelsPerToken).toBe(cost[0].kernelsPerToken);
+    },
+    600_000,
+  );
 });

@@ -36,7 +36,14 @@ export interface DecodeWeights {
 
 export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
   const layers = Array.from({ length: cfg.num_hidden_layers }, (_, l) => `model.layers.${l}.`);
-  const pack = (names: string[]) => tf.tidy(() => tf.concat(names.map((n) => p[n]), 0) as tf.Tensor2D);
+  const pack = (names: string[]) =>
+    tf.tidy(
+      () =>
+        tf.concat(
+          names.map((n) => p[n]),
+          0,
+        ) as tf.Tensor2D,
+    );
   const qkv = layers.map((pre) => pack(['q_proj', 'k_proj', 'v_proj'].map((n) => `${pre}self_attn.${n}.weight`)));
   const gateUp = layers.map((pre) => pack(['gate_proj', 'up_proj'].map((n) => `${pre}mlp.${n}.weight`)));
   const invFreq = ropeInvFreq(cfg);
@@ -48,7 +55,15 @@ export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeigh
  * [B, V]. The fused path when the switch is on and the backend is WebGPU (with `packed` from this
  * generation, else packed for this call alone), the stock path otherwise.
  */
-export function decodeStep(p: ModelParams, cfg: LlamaConfig, cache: KVCache, ids: tf.Tensor1D, positions: number[], slot: number, packed?: DecodeWeights): tf.Tensor2D {
+export function decodeStep(
+  p: ModelParams,
+  cfg: LlamaConfig,
+  cache: KVCache,
+  ids: tf.Tensor1D,
+  positions: number[],
+  slot: number,
+  packed?: DecodeWeights,
+): tf.Tensor2D {
   if (!(fusedKernelsOn() && onWebGPU())) return decodeStepStock(p, cfg, cache, ids, positions, slot);
   const w = packed ?? packDecodeWeights(p, cfg);
   try {
@@ -59,7 +74,14 @@ export function decodeStep(p: ModelParams, cfg: LlamaConfig, cache: KVCache, ids
 }
 
 /** The stock step: model.ts's block, writing the cache by blends and attending over every open slot. */
-export function decodeStepStock(p: ModelParams, cfg: LlamaConfig, cache: KVCache, ids: tf.Tensor1D, positions: number[], slot: number): tf.Tensor2D {
+export function decodeStepStock(
+  p: ModelParams,
+  cfg: LlamaConfig,
+  cache: KVCache,
+  ids: tf.Tensor1D,
+  positions: number[],
+  slot: number,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const B = ids.shape[0];
     const { cos, sin } = ropeTables(tf.tensor(positions, [B, 1, 1], 'int32'), cfg); // [B, 1, 1, D]
@@ -78,22 +100,39 @@ export function decodeStepStock(p: ModelParams, cfg: LlamaConfig, cache: KVCache
 }
 
 /** The fused step (see the file header for its dispatches); WebGPU only. */
-function decodeStepFused(p: ModelParams, cfg: LlamaConfig, cache: KVCache, w: DecodeWeights, ids: tf.Tensor1D, positions: number[], slot: number): tf.Tensor2D {
+function decodeStepFused(
+  p: ModelParams,
+  cfg: LlamaConfig,
+  cache: KVCache,
+  w: DecodeWeights,
+  ids: tf.Tensor1D,
+  positions: number[],
+  slot: number,
+): tf.Tensor2D {
   return tf.tidy(() => {
-    const B = ids.shape[0], C = cfg.hidden_size, H = cfg.num_attention_heads, L = cfg.num_hidden_layers, eps = cfg.rms_norm_eps;
+    const B = ids.shape[0],
+      C = cfg.hidden_size,
+      H = cfg.num_attention_heads,
+      L = cfg.num_hidden_layers,
+      eps = cfg.rms_norm_eps;
     const layer = (l: number) => `model.layers.${l}.`;
     const pos = tf.tensor1d(positions, 'int32'); // an upload, not a dispatch
     const bias = tf.reshape(cache.bias, [B, 1, 1, cache.maxLen]);
     let x: tf.Tensor = tf.gather(p['model.embed_tokens.weight'], ids); // [B, C]
-    let h: tf.Tensor = rmsNorm(x, p[layer(0) + 'input_layernorm.weight'], eps);
+    let h: tf.Tensor = rmsNorm(x, p[`${layer(0)}input_layernorm.weight`], eps);
     for (let l = 0; l < L; l++) {
       const pre = layer(l);
       const q = writeStepKv(cache, l, slot, linear(h, w.qkv[l]) as tf.Tensor2D, pos, w.invFreq, H); // [B, H, 1, D]
       const y = tf.reshape(attendFused(q, cache.k[l], cache.v[l], bias), [B, C]);
-      [x, h] = addRmsNorm(x, linear(y, p[pre + 'self_attn.o_proj.weight']), p[pre + 'post_attention_layernorm.weight'], eps);
+      [x, h] = addRmsNorm(
+        x,
+        linear(y, p[`${pre}self_attn.o_proj.weight`]),
+        p[`${pre}post_attention_layernorm.weight`],
+        eps,
+      );
       const act = swigluPackedFused(linear(h, w.gateUp[l]) as tf.Tensor2D);
-      const nextNorm = l + 1 < L ? p[layer(l + 1) + 'input_layernorm.weight'] : p['model.norm.weight'];
-      [x, h] = addRmsNorm(x, linear(act, p[pre + 'mlp.down_proj.weight']), nextNorm, eps);
+      const nextNorm = l + 1 < L ? p[`${layer(l + 1)}input_layernorm.weight`] : p['model.norm.weight'];
+      [x, h] = addRmsNorm(x, linear(act, p[`${pre}mlp.down_proj.weight`]), nextNorm, eps);
     }
     return linear(h, cfg.tie_word_embeddings ? p['model.embed_tokens.weight'] : p['lm_head.weight']) as tf.Tensor2D;
   });

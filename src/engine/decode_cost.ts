@@ -27,21 +27,40 @@ export interface DecodeCost {
  * Generates max(to) tokens greedily for `batch` prompts of `promptLength` tokens and measures each window
  * [from, to] of generated-token indices (1-based, inclusive; windows in increasing order, not overlapping).
  */
-export async function decodeCostByPosition(p: ModelParams, cfg: LlamaConfig, o: { batch: number; promptLength: number; windows: [number, number][] }): Promise<DecodeCost[]> {
+export async function decodeCostByPosition(
+  p: ModelParams,
+  cfg: LlamaConfig,
+  o: { batch: number; promptLength: number; windows: [number, number][] },
+): Promise<DecodeCost[]> {
   const steps = Math.max(...o.windows.map(([, to]) => to));
-  const P = o.promptLength, B = o.batch;
-  if (P + steps > cfg.max_position_embeddings) throw new Error(`decodeCostByPosition: ${P} + ${steps} tokens exceed the context of ${cfg.max_position_embeddings}`);
-  const prompts = Array.from({ length: B }, (_, b) => Array.from({ length: P }, (_, t) => (b + 3 * t) % cfg.vocab_size));
+  const P = o.promptLength,
+    B = o.batch;
+  if (P + steps > cfg.max_position_embeddings)
+    throw new Error(
+      `decodeCostByPosition: ${P} + ${steps} tokens exceed the context of ${cfg.max_position_embeddings}`,
+    );
+  const prompts = Array.from({ length: B }, (_, b) =>
+    Array.from({ length: P }, (_, t) => (b + 3 * t) % cfg.vocab_size),
+  );
   const padded = leftPad(prompts, cfg.pad_token_id);
   const cache = createKVCache(cfg, B, P + steps);
   const packed = fusedKernelsOn() && onWebGPU() ? packDecodeWeights(p, cfg) : undefined;
-  const sampler = createStepSampler(B, steps, { maxNewTokens: steps, temperature: 0, seed: 1, eosId: -1, padId: cfg.pad_token_id });
-  let logits = tf.tidy(() => prefill(p, cfg, cache, tf.tensor2d(padded.ids, [B, P], 'int32'), tf.tensor2d(padded.mask, [B, P], 'int32')));
+  const sampler = createStepSampler(B, steps, {
+    maxNewTokens: steps,
+    temperature: 0,
+    seed: 1,
+    eosId: -1,
+    padId: cfg.pad_token_id,
+  });
+  let logits = tf.tidy(() =>
+    prefill(p, cfg, cache, tf.tensor2d(padded.ids, [B, P], 'int32'), tf.tensor2d(padded.mask, [B, P], 'int32')),
+  );
   const out: DecodeCost[] = [];
   try {
     for (const [from, to] of o.windows) {
-      if (from < 1 || to < from || (out.length > 0 && from <= out[out.length - 1].to)) throw new Error(`decodeCostByPosition: bad window [${from}, ${to}]`);
-      for (let i = (out.at(-1)?.to ?? 0); i < from - 1; i++) logits = step(i);
+      if (from < 1 || to < from || (out.length > 0 && from <= out[out.length - 1].to))
+        throw new Error(`decodeCostByPosition: bad window [${from}, ${to}]`);
+      for (let i = out.at(-1)?.to ?? 0; i < from - 1; i++) logits = step(i);
       await logits.data(); // the GPU is idle when the clock starts
       const counters = installCounters();
       counters.reset();
@@ -51,7 +70,13 @@ export async function decodeCostByPosition(p: ModelParams, cfg: LlamaConfig, o: 
       const ms = performance.now() - t0;
       counters.uninstall();
       const n = to - from + 1;
-      out.push({ from, to, dispatchesPerToken: counters.counts.gpuDispatches / n, kernelsPerToken: counters.counts.kernels / n, msPerToken: ms / n });
+      out.push({
+        from,
+        to,
+        dispatchesPerToken: counters.counts.gpuDispatches / n,
+        kernelsPerToken: counters.counts.kernels / n,
+        msPerToken: ms / n,
+      });
     }
   } finally {
     tf.dispose(logits);
@@ -64,7 +89,15 @@ export async function decodeCostByPosition(p: ModelParams, cfg: LlamaConfig, o: 
   /** Token i + 1: sample it from the current logits, then feed it; returns the next logits. */
   function step(i: number): tf.Tensor2D {
     const ids = sampler.sample(logits, i);
-    const next = decodeStep(p, cfg, cache, ids, padded.lengths.map((n) => n + i), P + i, packed);
+    const next = decodeStep(
+      p,
+      cfg,
+      cache,
+      ids,
+      padded.lengths.map((n) => n + i),
+      P + i,
+      packed,
+    );
     tf.dispose([ids, logits]);
     return next;
   }

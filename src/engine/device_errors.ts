@@ -19,8 +19,12 @@ function record(message: string): void {
 
 /** Starts keeping the device's uncaptured errors and its loss; the first one is thrown at the next check. */
 export function watchDeviceErrors(device: ErrorSource): void {
-  device.addEventListener('uncapturederror', (e) => record((e as Event & { error?: { message?: string } }).error?.message ?? 'unknown GPU error'));
-  void device.lost?.then((info) => record(`the GPU device was lost (${info.reason ?? 'unknown reason'}): ${info.message ?? ''}`.trim()));
+  device.addEventListener('uncapturederror', (e) =>
+    record((e as Event & { error?: { message?: string } }).error?.message ?? 'unknown GPU error'),
+  );
+  void device.lost?.then((info) =>
+    record(`the GPU device was lost (${info.reason ?? 'unknown reason'}): ${info.message ?? ''}`.trim()),
+  );
 }
 
 /** Throws the first GPU error seen since the last check (and clears it), saying during what it surfaced. */

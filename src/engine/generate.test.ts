@@ -9,12 +9,16 @@ import { decodeStep } from './decode';
 import { createKVCache } from './kv_cache';
 import { generate, leftPad, prefill } from './generate';
 import { installCounters } from './instrument';
-import { useFusedKernels } from './kernels/fused';
+import { switchFusedKernels } from './kernels/fused';
 import { forward, initParams, type ModelParams } from './model';
-import { testBackends, useBackend } from './test_backends';
+import { testBackends, switchTestBackend } from './test_backends';
 
 const cfg = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
-const PROMPTS = [[1, 5, 9, 4], [1, 7], [1, 3, 3, 8, 10, 6]];
+const PROMPTS = [
+  [1, 5, 9, 4],
+  [1, 7],
+  [1, 3, 3, 8, 10, 6],
+];
 const backends = await testBackends();
 
 /** Logits of the last position of one unpadded sequence, by a full forward pass. */
@@ -30,39 +34,67 @@ const argmax = (xs: Float32Array) => xs.reduce((best, x, i) => (x > xs[best] ? i
 describe.each(backends)('generation on %s', (backend) => {
   let params: ModelParams;
   beforeAll(async () => {
-    await useBackend(backend);
+    await switchTestBackend(backend);
     params = initParams({ ...cfg, initializer_range: 0.5 }, 11); // large init: peaked, seed-sensitive distributions
   });
-  afterEach(() => useFusedKernels(false));
+  afterEach(() => switchFusedKernels(false));
 
-  it('KV-cache decode logits equal a full forward at every step (max abs err < 1e-4), while sequences stop at different lengths', async () => {
-    // forced continuations; row 1 stops after 2 tokens and row 0 after 4 (then fed <pad>, as generate does)
-    const forced = [[12, 13, 14, 2, 0, 0], [20, 2, 0, 0, 0, 0], [30, 31, 32, 33, 34, 35]];
-    const stopsAfter = [4, 2, 6];
-    const { ids, mask, lengths } = leftPad(PROMPTS, 0);
-    const B = 3, P = ids[0].length, steps = 6;
-    const cache = createKVCache(cfg, B, P + steps);
-    let logits = prefill(params, cfg, cache, tf.tensor2d(ids, undefined, 'int32'), tf.tensor2d(mask, undefined, 'int32'));
-    let maxErr = 0, compared = 0;
-    for (let i = 0; i <= steps; i++) {
-      const got = await logits.data();
-      for (let b = 0; b < B; b++) {
-        if (i > stopsAfter[b]) continue; // this row has stopped: its logits are not used
-        const ref = await fullLastLogits(params, [...PROMPTS[b], ...forced[b].slice(0, i)]);
-        for (let v = 0; v < cfg.vocab_size; v++) maxErr = Math.max(maxErr, Math.abs(got[b * cfg.vocab_size + v] - ref[v]));
-        compared++;
+  it(
+    'KV-cache decode logits equal a full forward at every step (max abs err < 1e-4), while sequences stop at ' +
+      'different lengths',
+    async () => {
+      // forced continuations; row 1 stops after 2 tokens and row 0 after 4 (then fed <pad>, as generate does)
+      const forced = [
+        [12, 13, 14, 2, 0, 0],
+        [20, 2, 0, 0, 0, 0],
+        [30, 31, 32, 33, 34, 35],
+      ];
+      const stopsAfter = [4, 2, 6];
+      const { ids, mask, lengths } = leftPad(PROMPTS, 0);
+      const B = 3,
+        P = ids[0].length,
+        steps = 6;
+      const cache = createKVCache(cfg, B, P + steps);
+      let logits = prefill(
+        params,
+        cfg,
+        cache,
+        tf.tensor2d(ids, undefined, 'int32'),
+        tf.tensor2d(mask, undefined, 'int32'),
+      );
+      let maxErr = 0,
+        compared = 0;
+      for (let i = 0; i <= steps; i++) {
+        const got = await logits.data();
+        for (let b = 0; b < B; b++) {
+          if (i > stopsAfter[b]) continue; // this row has stopped: its logits are not used
+          const ref = await fullLastLogits(params, [...PROMPTS[b], ...forced[b].slice(0, i)]);
+          for (let v = 0; v < cfg.vocab_size; v++)
+            maxErr = Math.max(maxErr, Math.abs(got[b * cfg.vocab_size + v] - ref[v]));
+          compared++;
+        }
+        if (i === steps) break;
+        const tok = tf.tensor1d(
+          forced.map((f) => f[i]),
+          'int32',
+        );
+        const next = decodeStep(
+          params,
+          cfg,
+          cache,
+          tok,
+          lengths.map((n) => n + i),
+          P + i,
+        );
+        tf.dispose([tok, logits]);
+        logits = next;
       }
-      if (i === steps) break;
-      const tok = tf.tensor1d(forced.map((f) => f[i]), 'int32');
-      const next = decodeStep(params, cfg, cache, tok, lengths.map((n) => n + i), P + i);
-      tf.dispose([tok, logits]);
-      logits = next;
-    }
-    logits.dispose();
-    cache.dispose();
-    expect(compared).toBe(5 + 3 + 7);
-    expect(maxErr).toBeLessThan(1e-4);
-  });
+      logits.dispose();
+      cache.dispose();
+      expect(compared).toBe(5 + 3 + 7);
+      expect(maxErr).toBeLessThan(1e-4);
+    },
+  );
 
   it('temperature 0 is greedy: each token is the argmax of a full forward; top-k 1 gives the same', async () => {
     const o = { maxNewTokens: 5, seed: 1, eosId: -1, padId: 0 };
@@ -88,7 +120,7 @@ describe.each(backends)('generation on %s', (backend) => {
     for (const row of a.logProbs) for (const lp of row) expect(lp).toBeLessThanOrEqual(0);
   });
 
-  it('each sequence stops at its own <eos> (kept), others run to the cap; one readback per 4 tokens; no leaks', async () => {
+  it('each row stops at its own <eos> (kept), others run to the cap; a readback per 4 tokens; no leaks', async () => {
     const o = { maxNewTokens: 10, temperature: 0, seed: 1, padId: 0, readEvery: 4 };
     const free = await generate(params, cfg, PROMPTS, { ...o, eosId: -1 });
     expect(free.stopReasons).toEqual(['length', 'length', 'length']);
@@ -97,7 +129,11 @@ describe.each(backends)('generation on %s', (backend) => {
     const counters = installCounters();
     counters.reset();
     const streamed: number[][] = PROMPTS.map(() => []);
-    const r = await generate(params, cfg, PROMPTS, { ...o, eosId: eos, onTokens: (t) => t.forEach((x, b) => streamed[b].push(...x)) });
+    const r = await generate(params, cfg, PROMPTS, {
+      ...o,
+      eosId: eos,
+      onTokens: (t) => t.forEach((x, b) => streamed[b].push(...x)),
+    });
     const readbacks = counters.counts.readbacks;
     counters.uninstall();
     expect(tf.memory().numTensors).toBe(before);
@@ -122,7 +158,14 @@ describe.each(backends)('generation on %s', (backend) => {
     flat['lm_head.weight'].assign(tf.zerosLike(flat['lm_head.weight']));
     const counters = installCounters();
     counters.reset();
-    const r = await generate(flat, cfg, PROMPTS, { maxNewTokens: 40, temperature: 0, seed: 1, eosId: 0, padId: 3, readEvery: 4 });
+    const r = await generate(flat, cfg, PROMPTS, {
+      maxNewTokens: 40,
+      temperature: 0,
+      seed: 1,
+      eosId: 0,
+      padId: 3,
+      readEvery: 4,
+    });
     const { readbacks, kernels } = counters.counts;
     counters.uninstall();
     expect(r.tokens).toEqual([[0], [0], [0]]);
@@ -132,27 +175,34 @@ describe.each(backends)('generation on %s', (backend) => {
     tf.dispose(Object.values(flat));
   });
 
-  it('fused switch on: the stock greedy tokens and log-probs (< 1e-4); ≤ 1 readback per 16 tokens; tensor count flat across calls', async () => {
-    const o = { maxNewTokens: 20, temperature: 0, seed: 1, eosId: -1, padId: 0 };
-    const stock = await generate(params, cfg, PROMPTS, o);
-    useFusedKernels(true);
-    await generate(params, cfg, PROMPTS, o); // warm-up: first uses create the GPU pool
-    const before = tf.memory().numTensors;
-    const counters = installCounters();
-    counters.reset();
-    const fused = await generate(params, cfg, PROMPTS, o);
-    const { readbacks } = counters.counts;
-    counters.uninstall();
-    await generate(params, cfg, PROMPTS, { ...o, temperature: 0.9, topK: 7, topP: 0.9, eosId: 2 });
-    expect(tf.memory().numTensors).toBe(before);
-    expect(readbacks).toBeLessThanOrEqual(Math.ceil(20 / 16));
-    expect(fused.tokens).toEqual(stock.tokens);
-    fused.logProbs.forEach((row, b) => row.forEach((lp, i) => expect(Math.abs(lp - stock.logProbs[b][i])).toBeLessThan(1e-4)));
-  });
-
+  it(
+    'fused switch on: the stock greedy tokens and log-probs (< 1e-4); ≤ 1 readback per 16 tokens; tensor count ' +
+      'flat across calls',
+    async () => {
+      const o = { maxNewTokens: 20, temperature: 0, seed: 1, eosId: -1, padId: 0 };
+      const stock = await generate(params, cfg, PROMPTS, o);
+      switchFusedKernels(true);
+      await generate(params, cfg, PROMPTS, o); // warm-up: first uses create the GPU pool
+      const before = tf.memory().numTensors;
+      const counters = installCounters();
+      counters.reset();
+      const fused = await generate(params, cfg, PROMPTS, o);
+      const { readbacks } = counters.counts;
+      counters.uninstall();
+      await generate(params, cfg, PROMPTS, { ...o, temperature: 0.9, topK: 7, topP: 0.9, eosId: 2 });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(readbacks).toBeLessThanOrEqual(Math.ceil(20 / 16));
+      expect(fused.tokens).toEqual(stock.tokens);
+      fused.logProbs.forEach((row, b) =>
+        row.forEach((lp, i) => expect(Math.abs(lp - stock.logProbs[b][i])).toBeLessThan(1e-4)),
+      );
+    },
+  );
 
   it('refuses a prompt that leaves no room in the context, naming it', async () => {
     const long = new Array(cfg.max_position_embeddings).fill(5);
-    await expect(generate(params, cfg, [[1, 2], long], { maxNewTokens: 4, temperature: 0, seed: 1, eosId: 2, padId: 0 })).rejects.toThrow(new RegExp(`prompt 1 has ${cfg.max_position_embeddings} tokens`));
+    await expect(
+      generate(params, cfg, [[1, 2], long], { maxNewTokens: 4, temperature: 0, seed: 1, eosId: 2, padId: 0 }),
+    ).rejects.toThrow(new RegExp(`prompt 1 has ${cfg.max_position_embeddings} tokens`));
   });
 });

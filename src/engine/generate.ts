@@ -45,7 +45,13 @@ export function leftPad(prompts: number[][], padId: number): { ids: number[][]; 
 }
 
 /** Runs the padded prompts [B, P] through the model, filling the cache; returns last-position logits [B, V]. */
-export function prefill(p: ModelParams, cfg: LlamaConfig, cache: KVCache, ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
+export function prefill(
+  p: ModelParams,
+  cfg: LlamaConfig,
+  cache: KVCache,
+  ids: tf.Tensor2D,
+  mask: tf.Tensor2D,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const [B, P] = ids.shape;
     const { positions, bias } = maskTensors(mask, B, P);
@@ -64,11 +70,19 @@ export function prefill(p: ModelParams, cfg: LlamaConfig, cache: KVCache, ids: t
   });
 }
 
-export async function generate(p: ModelParams, cfg: LlamaConfig, prompts: number[][], o: GenerateOptions): Promise<GenerateResult> {
+export async function generate(
+  p: ModelParams,
+  cfg: LlamaConfig,
+  prompts: number[][],
+  o: GenerateOptions,
+): Promise<GenerateResult> {
   const ctx = cfg.max_position_embeddings;
   prompts.forEach((pr, i) => {
     if (pr.length === 0) throw new Error(`generate: prompt ${i} is empty (start it with <bos>)`);
-    if (pr.length >= ctx) throw new Error(`generate: prompt ${i} has ${pr.length} tokens; the context is ${ctx}, leaving no room to generate`);
+    if (pr.length >= ctx)
+      throw new Error(
+        `generate: prompt ${i} has ${pr.length} tokens; the context is ${ctx}, leaving no room to generate`,
+      );
   });
   const B = prompts.length;
   const padded = leftPad(prompts, o.padId);
@@ -76,13 +90,19 @@ export async function generate(p: ModelParams, cfg: LlamaConfig, prompts: number
   const steps = Math.min(o.maxNewTokens, ctx - P);
   const readEvery = Math.max(1, o.readEvery ?? 16);
   const cache = createKVCache(cfg, B, P + steps);
-  const out: GenerateResult = { tokens: prompts.map(() => []), logProbs: prompts.map(() => []), stopReasons: prompts.map(() => 'length') };
+  const out: GenerateResult = {
+    tokens: prompts.map(() => []),
+    logProbs: prompts.map(() => []),
+    stopReasons: prompts.map(() => 'length'),
+  };
   const finished = new Array<boolean>(B).fill(false);
   const fused = fusedKernelsOn() && onWebGPU();
   const packed = fused ? packDecodeWeights(p, cfg) : undefined;
   const sampler = createStepSampler(B, readEvery, o);
 
-  let logits = tf.tidy(() => prefill(p, cfg, cache, tf.tensor2d(padded.ids, [B, P], 'int32'), tf.tensor2d(padded.mask, [B, P], 'int32')));
+  let logits = tf.tidy(() =>
+    prefill(p, cfg, cache, tf.tensor2d(padded.ids, [B, P], 'int32'), tf.tensor2d(padded.mask, [B, P], 'int32')),
+  );
   let ids: tf.Tensor1D | null = null; // this step's tokens, fed to the next decode step
   try {
     for (let i = 0; i < steps; i++) {
@@ -92,7 +112,15 @@ export async function generate(p: ModelParams, cfg: LlamaConfig, prompts: number
         const allDone = await readChunk(await sampler.read(), out, finished, o);
         if (allDone || last) break;
       }
-      const next = decodeStep(p, cfg, cache, ids, padded.lengths.map((n) => n + i), P + i, packed);
+      const next = decodeStep(
+        p,
+        cfg,
+        cache,
+        ids,
+        padded.lengths.map((n) => n + i),
+        P + i,
+        packed,
+      );
       ids.dispose();
       ids = null;
       logits.dispose();
@@ -118,7 +146,12 @@ export interface StepSampler {
 
 /** One sampling program per step writing its state in place (fused, WebGPU), else stock ops. */
 export function createStepSampler(B: number, readEvery: number, o: GenerateOptions): StepSampler {
-  const opts = (step: number) => ({ temperature: o.temperature, topK: o.topK, topP: o.topP, seed: stepSeed(o.seed, step) });
+  const opts = (step: number) => ({
+    temperature: o.temperature,
+    topK: o.topK,
+    topP: o.topP,
+    seed: stepSeed(o.seed, step),
+  });
   return fusedKernelsOn() && onWebGPU() ? fusedStepSampler(B, readEvery, o, opts) : stockStepSampler(B, o, opts);
 }
 
@@ -128,7 +161,13 @@ function fusedStepSampler(B: number, readEvery: number, o: GenerateOptions, opts
   const state = createSamplerState(B, readEvery);
   let steps = 0;
   return {
-    sample: (logits, step) => sampleIntoFused(logits, state, steps++, { ...opts(step), eosId: o.eosId, padId: o.padId, greedy: o.temperature <= GREEDY_BELOW }),
+    sample: (logits, step) =>
+      sampleIntoFused(logits, state, steps++, {
+        ...opts(step),
+        eosId: o.eosId,
+        padId: o.padId,
+        greedy: o.temperature <= GREEDY_BELOW,
+      }),
     read: async () => {
       const data = (await state.record.data()) as Float32Array; // the chunk's one readback; rows past `steps` are stale
       const k = steps;
@@ -147,7 +186,11 @@ function stockStepSampler(B: number, o: GenerateOptions, opts: StepOptions): Ste
       const { ids, lp, nextDone } = tf.tidy(() => {
         const s = sampleTokensStock(logits, opts(step));
         const ids = tf.where(done, tf.fill([B], o.padId, 'int32'), s.ids) as tf.Tensor1D;
-        return { ids, lp: tf.where(done, tf.zerosLike(s.logProbs), s.logProbs), nextDone: tf.logicalOr(done, tf.equal(ids, o.eosId)) };
+        return {
+          ids,
+          lp: tf.where(done, tf.zerosLike(s.logProbs), s.logProbs),
+          nextDone: tf.logicalOr(done, tf.equal(ids, o.eosId)),
+        };
       });
       chunk.push(tf.tidy(() => tf.stack([tf.cast(ids, 'float32'), lp])));
       tf.dispose([lp, done]);
@@ -167,17 +210,26 @@ function stockStepSampler(B: number, o: GenerateOptions, opts: StepOptions): Ste
 }
 
 /** Appends a chunk of steps ([2, B] each: ids as floats, log-probs) until each <eos>; true when every row is done. */
-async function readChunk({ data, steps }: { data: Float32Array; steps: number }, out: GenerateResult, finished: boolean[], o: GenerateOptions): Promise<boolean> {
+async function readChunk(
+  { data, steps }: { data: Float32Array; steps: number },
+  out: GenerateResult,
+  finished: boolean[],
+  o: GenerateOptions,
+): Promise<boolean> {
   const B = finished.length;
   const fresh: number[][] = out.tokens.map(() => []);
   for (let s = 0; s < steps; s++) {
     for (let b = 0; b < B; b++) {
       if (finished[b]) continue;
-      const id = data[s * 2 * B + b], lp = data[s * 2 * B + B + b];
+      const id = data[s * 2 * B + b],
+        lp = data[s * 2 * B + B + b];
       out.tokens[b].push(id);
       out.logProbs[b].push(lp);
       fresh[b].push(id);
-      if (id === o.eosId) { finished[b] = true; out.stopReasons[b] = 'eos'; }
+      if (id === o.eosId) {
+        finished[b] = true;
+        out.stopReasons[b] = 'eos';
+      }
     }
   }
   await o.onTokens?.(fresh);

@@ -10,7 +10,7 @@ import { throwIfDeviceError } from './device_errors';
 import { gpuPoolFreeBytes, trimGpuPool } from './gpu_pool';
 import { initParams } from './model';
 import { nodeWebGPUAvailable } from './node_webgpu';
-import { useBackend } from './test_backends';
+import { switchTestBackend } from './test_backends';
 import { createLmTrainer, type LmBatch } from '../train/lm_step';
 
 const cfg = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
@@ -21,11 +21,22 @@ function batch(T: number): LmBatch {
   return { ids, targets: ids.map((r) => [...r.slice(1), 2]), mask: ids.map((r) => r.map(() => 1)) };
 }
 
-/** Losses of steps at lengths `Ts` from one seeded init, with or without a trim after each; the pool's free bytes after each. */
+/**
+ * Losses of steps at lengths `Ts` from one seeded init, with or without a trim after each; the pool's free bytes after
+ * each.
+ */
 async function train(Ts: number[], cap: number | null) {
   const params = initParams(cfg, 4);
-  const tr = createLmTrainer(params, cfg, { lr: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
-  const losses: number[] = [], pool: number[] = [];
+  const tr = createLmTrainer(params, cfg, {
+    lr: 1e-2,
+    beta1: 0.9,
+    beta2: 0.95,
+    eps: 1e-8,
+    weightDecay: 0,
+    maxGradNorm: 1,
+  });
+  const losses: number[] = [],
+    pool: number[] = [];
   for (const T of Ts) {
     losses.push((await tr.step(batch(T), 1e-2)).loss);
     if (cap !== null) trimGpuPool(cap);
@@ -38,15 +49,18 @@ async function train(Ts: number[], cap: number | null) {
 
 describe('GPU buffer pool', () => {
   it('does nothing off WebGPU', async () => {
-    await useBackend('cpu');
+    await switchTestBackend('cpu');
     expect(trimGpuPool(0)).toEqual({ freedBytes: 0, freedBuffers: 0 });
     expect(gpuPoolFreeBytes()).toBe(0);
   });
 
   it('on WebGPU: trimmed steps compute what untrimmed ones do, and the pool stays bounded', async () => {
     const why = await nodeWebGPUAvailable();
-    if (why) { console.warn(`WebGPU not available: ${why}`); return; }
-    await useBackend('webgpu');
+    if (why) {
+      console.warn(`WebGPU not available: ${why}`);
+      return;
+    }
+    await switchTestBackend('webgpu');
     const Ts = [9, 17, 25, 33, 9, 17];
     const plain = await train(Ts, null);
     trimGpuPool(0); // start the trimmed run from an empty pool
@@ -62,7 +76,8 @@ describe('GPU buffer pool', () => {
     const mem = () => (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? 0;
     tf.dispose(tf.tidy(() => tf.add(tf.ones([1000]), 1))); // leaves buffers in the pool
     expect(trimGpuPool(10 ** 9)).toEqual({ freedBytes: 0, freedBuffers: 0 });
-    const before = mem(), free = gpuPoolFreeBytes();
+    const before = mem(),
+      free = gpuPoolFreeBytes();
     const t = trimGpuPool(0);
     expect(t.freedBytes).toBe(free);
     expect(mem()).toBe(before - free);

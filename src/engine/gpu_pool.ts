@@ -19,7 +19,10 @@ interface BufferPool {
 /** Bytes the pool may keep for reuse before a trim empties it (most steps of our presets reuse far less). */
 export const GPU_POOL_CAP_BYTES = 512 * 2 ** 20;
 
-export interface PoolTrim { freedBytes: number; freedBuffers: number }
+export interface PoolTrim {
+  freedBytes: number;
+  freedBuffers: number;
+}
 
 function pool(): BufferPool | null {
   if (tf.getBackend() !== 'webgpu') return null;
@@ -37,9 +40,14 @@ export function gpuPoolFreeBytes(): number {
 export function trimGpuPool(capBytes = GPU_POOL_CAP_BYTES): PoolTrim {
   const p = pool();
   if (!p || p.numBytesAllocated - p.numBytesUsed <= capBytes) return { freedBytes: 0, freedBuffers: 0 };
-  let freedBytes = 0, freedBuffers = 0;
+  let freedBytes = 0,
+    freedBuffers = 0;
   for (const list of p.freeBuffers.values()) {
-    for (const b of list) { freedBytes += b.size; freedBuffers++; b.destroy(); }
+    for (const b of list) {
+      freedBytes += b.size;
+      freedBuffers++;
+      b.destroy();
+    }
     list.length = 0; // the key stays: releaseBuffer expects a list for every size it has handed out
   }
   p.numFreeBuffers = 0;

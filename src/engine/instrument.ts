@@ -1,11 +1,18 @@
 // Counters for the benchmark and for tests that bound readbacks: kernels run, GPU dispatches issued,
-// readbacks (tensor data read back to JS: data(), dataSync(), array()), and the peak number of live tensors and bytes. They wrap
+// readbacks (tensor data read back to JS: data(), dataSync(), array()), and the peak number of live tensors and bytes.
+// They wrap
 // the live engine and backend objects, so what they count is what ran, not an estimate.
 // GPU dispatches are counted at the WebGPU backend's one recording point (`recordAndSubmit`, one
 // `dispatchWorkgroups` each); on other backends `gpuDispatches` stays 0 and `kernels` is the figure.
 import * as tf from '@tensorflow/tfjs';
 
-export interface Counts { kernels: number; gpuDispatches: number; readbacks: number; peakTensors: number; peakBytes: number }
+export interface Counts {
+  kernels: number;
+  gpuDispatches: number;
+  readbacks: number;
+  peakTensors: number;
+  peakBytes: number;
+}
 
 export interface Counters {
   readonly counts: Counts;
@@ -19,14 +26,17 @@ type Patchable = Record<string, unknown>;
 function patch(obj: Patchable, key: string, before: () => void, after?: () => void): () => void {
   const original = obj[key] as AnyFn | undefined;
   if (typeof original !== 'function') return () => {};
-  const own = Object.prototype.hasOwnProperty.call(obj, key);
+  const own = Object.hasOwn(obj, key);
   obj[key] = function (this: unknown, ...args: unknown[]) {
     before();
     const out = original.apply(this, args);
     after?.();
     return out;
   };
-  return () => { if (own) obj[key] = original; else delete obj[key]; };
+  return () => {
+    if (own) obj[key] = original;
+    else delete obj[key];
+  };
 }
 
 /** Installs counters on the current engine and backend. Call `uninstall()` when done. */
@@ -40,18 +50,47 @@ export function installCounters(): Counters {
     counts.peakBytes = Math.max(counts.peakBytes, engine.state.numBytes);
   };
   const undo = [
-    patch(engine, 'runKernelFunc', () => { counts.kernels++; }, track),
-    patch(backend, 'recordAndSubmit', () => { counts.gpuDispatches++; }),
+    patch(
+      engine,
+      'runKernelFunc',
+      () => {
+        counts.kernels++;
+      },
+      track,
+    ),
+    patch(backend, 'recordAndSubmit', () => {
+      counts.gpuDispatches++;
+    }),
     // At the engine, where tensor.data()/dataSync() arrive: kernels reading their inputs on the CPU
     // backend go to the backend directly and are not readbacks. Count the outer call only.
-    patch(engine, 'read', () => { counts.readbacks++; inRead++; }, () => { inRead--; }),
-    patch(engine, 'readSync', () => { if (inRead === 0) counts.readbacks++; }),
-    patch(engine, 'readToGPU', () => { counts.readbacks++; }),
+    patch(
+      engine,
+      'read',
+      () => {
+        counts.readbacks++;
+        inRead++;
+      },
+      () => {
+        inRead--;
+      },
+    ),
+    patch(engine, 'readSync', () => {
+      if (inRead === 0) counts.readbacks++;
+    }),
+    patch(engine, 'readToGPU', () => {
+      counts.readbacks++;
+    }),
   ];
   return {
     counts,
     reset() {
-      Object.assign(counts, { kernels: 0, gpuDispatches: 0, readbacks: 0, peakTensors: engine.state.numTensors, peakBytes: engine.state.numBytes });
+      Object.assign(counts, {
+        kernels: 0,
+        gpuDispatches: 0,
+        readbacks: 0,
+        peakTensors: engine.state.numTensors,
+        peakBytes: engine.state.numBytes,
+      });
     },
     uninstall: () => undo.forEach((u) => u()),
   };

@@ -19,7 +19,8 @@ export interface KVCache {
 }
 
 export function createKVCache(cfg: LlamaConfig, batch: number, maxLen: number): KVCache {
-  if (maxLen > cfg.max_position_embeddings) throw new Error(`KV cache of ${maxLen} slots exceeds the context of ${cfg.max_position_embeddings}`);
+  if (maxLen > cfg.max_position_embeddings)
+    throw new Error(`KV cache of ${maxLen} slots exceeds the context of ${cfg.max_position_embeddings}`);
   const shape = [batch, cfg.num_key_value_heads, maxLen, headDim(cfg)];
   // tidy frees the initial values; the variables themselves are not tracked by tidy
   const filled = (s: number[], x: number) => tf.tidy(() => tf.variable(tf.fill(s, x), false));
@@ -46,7 +47,9 @@ export function writePrefixMask(cache: KVCache, mask: tf.Tensor2D): void {
   tf.tidy(() => {
     const P = mask.shape[1];
     const closed = tf.mul(tf.sub(1, tf.cast(mask, 'float32')), NEG_SCORE);
-    cache.bias.assign(P === cache.maxLen ? closed : tf.concat([closed, tf.fill([cache.batch, cache.maxLen - P], NEG_SCORE)], 1));
+    cache.bias.assign(
+      P === cache.maxLen ? closed : tf.concat([closed, tf.fill([cache.batch, cache.maxLen - P], NEG_SCORE)], 1),
+    );
   });
 }
 
@@ -55,7 +58,9 @@ const slotHot = (slot: number, T: number) => tf.reshape(tf.oneHot(tf.tensor1d([s
 
 /** Opens `slot` to attention for every sequence (before the step's attention reads it). */
 export function markSlotValid(cache: KVCache, slot: number): void {
-  tf.tidy(() => cache.bias.assign(tf.mul(cache.bias, tf.sub(1, tf.reshape(slotHot(slot, cache.maxLen), [1, cache.maxLen])))));
+  tf.tidy(() =>
+    cache.bias.assign(tf.mul(cache.bias, tf.sub(1, tf.reshape(slotHot(slot, cache.maxLen), [1, cache.maxLen])))),
+  );
 }
 
 /** Writes one step's keys/values [B, Hkv, 1, D] into `slot` of layer l. */

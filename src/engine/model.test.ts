@@ -4,22 +4,46 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from './config';
 import { applyRope, forward, initParams, maskedNll, ropeTables } from './model';
-import { testBackends, useBackend } from './test_backends';
+import { testBackends, switchTestBackend } from './test_backends';
 
 const cfg = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
 const backends = await testBackends();
 
 describe.each(backends)('model on %s', (backend) => {
-  beforeAll(() => useBackend(backend));
+  beforeAll(() => switchTestBackend(backend));
 
   it('gradients match central finite differences (relative 5e-2, absolute 2e-3)', async () => {
     const params = initParams({ ...cfg, initializer_range: 0.3 }, 3);
-    const ids = tf.tensor2d([[1, 5, 9, 4, 7, 3], [1, 8, 8, 2, 6, 11]], undefined, 'int32');
-    const targets = tf.tensor2d([[5, 9, 4, 7, 3, 12], [8, 8, 2, 6, 11, 13]], undefined, 'int32');
-    const mask = tf.tensor2d([[0, 1, 1, 1, 1, 1], [1, 1, 1, 0, 1, 1]]);
+    const ids = tf.tensor2d(
+      [
+        [1, 5, 9, 4, 7, 3],
+        [1, 8, 8, 2, 6, 11],
+      ],
+      undefined,
+      'int32',
+    );
+    const targets = tf.tensor2d(
+      [
+        [5, 9, 4, 7, 3, 12],
+        [8, 8, 2, 6, 11, 13],
+      ],
+      undefined,
+      'int32',
+    );
+    const mask = tf.tensor2d([
+      [0, 1, 1, 1, 1, 1],
+      [1, 1, 1, 0, 1, 1],
+    ]);
     const loss = () => maskedNll(params, cfg, ids, targets, mask);
-    const names = ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.1.self_attn.k_proj.weight',
-      'model.layers.0.input_layernorm.weight', 'model.layers.1.mlp.down_proj.weight', 'model.norm.weight', 'lm_head.weight'];
+    const names = [
+      'model.embed_tokens.weight',
+      'model.layers.0.self_attn.q_proj.weight',
+      'model.layers.1.self_attn.k_proj.weight',
+      'model.layers.0.input_layernorm.weight',
+      'model.layers.1.mlp.down_proj.weight',
+      'model.norm.weight',
+      'lm_head.weight',
+    ];
     const vars = names.map((n) => params[n]);
     const { grads } = tf.variableGrads(loss, vars);
     const eps = 1e-2;
@@ -29,16 +53,24 @@ describe.each(backends)('model on %s', (backend) => {
       const g = await grads[v.name].data();
       const base = await v.data();
       // the three largest entries: small gradients drown in float32 rounding
-      const order = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]) - Math.abs(g[a])).slice(0, 3);
+      const order = Array.from(g.keys())
+        .sort((a, b) => Math.abs(g[b]) - Math.abs(g[a]))
+        .slice(0, 3);
       for (const i of order) {
         const at = async (d: number) => {
-          const copy = base.slice(); copy[i] += d;
+          const copy = base.slice();
+          copy[i] += d;
           v.assign(tf.tensor(copy, v.shape));
-          const l = loss(); const x = (await l.data())[0]; l.dispose(); return x;
+          const l = loss();
+          const x = (await l.data())[0];
+          l.dispose();
+          return x;
         };
         const fd = ((await at(eps)) - (await at(-eps))) / (2 * eps);
         v.assign(tf.tensor(base, v.shape));
-        expect(Math.abs(fd - g[i]), `${n}[${i}]: analytic ${g[i]}, numeric ${fd}`).toBeLessThan(2e-3 + 5e-2 * Math.abs(fd));
+        expect(Math.abs(fd - g[i]), `${n}[${i}]: analytic ${g[i]}, numeric ${fd}`).toBeLessThan(
+          2e-3 + 5e-2 * Math.abs(fd),
+        );
         checked++;
       }
     }
@@ -50,9 +82,28 @@ describe.each(backends)('model on %s', (backend) => {
     const params = initParams(cfg, 1);
     const row = [1, 7, 3, 9, 12];
     const alone = forward(params, cfg, tf.tensor2d([row], undefined, 'int32'));
-    const padded = forward(params, cfg, tf.tensor2d([[0, 0, 0, ...row], [1, 4, 4, 4, 4, 4, 4, 4]], undefined, 'int32'), {
-      attentionMask: tf.tensor2d([[0, 0, 0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1]], undefined, 'int32'),
-    });
+    const padded = forward(
+      params,
+      cfg,
+      tf.tensor2d(
+        [
+          [0, 0, 0, ...row],
+          [1, 4, 4, 4, 4, 4, 4, 4],
+        ],
+        undefined,
+        'int32',
+      ),
+      {
+        attentionMask: tf.tensor2d(
+          [
+            [0, 0, 0, 1, 1, 1, 1, 1],
+            [1, 1, 1, 1, 1, 1, 1, 1],
+          ],
+          undefined,
+          'int32',
+        ),
+      },
+    );
     const a = await alone.data();
     const b = await tf.slice(padded, [0, 3, 0], [1, 5, -1]).data();
     let maxErr = 0;
@@ -62,42 +113,70 @@ describe.each(backends)('model on %s', (backend) => {
   });
 
   it('RoPE is HF rotate-half: matches a plain-JS reference (< 1e-4: GPU sin/cos are approximate)', async () => {
-    const D = 4, T = 3, theta = cfg.rope_theta;
+    const D = 4,
+      T = 3,
+      theta = cfg.rope_theta;
     const x = Array.from({ length: T * D }, (_, i) => Math.sin(i + 1));
-    const { cos, sin } = ropeTables(tf.tensor2d([[0, 1, 2]], undefined, 'int32').expandDims(1), { ...cfg, hidden_size: D * 2, num_attention_heads: 2 });
+    const { cos, sin } = ropeTables(tf.tensor2d([[0, 1, 2]], undefined, 'int32').expandDims(1), {
+      ...cfg,
+      hidden_size: D * 2,
+      num_attention_heads: 2,
+    });
     const got = await applyRope(tf.tensor4d(x, [1, 1, T, D]), cos, sin).data();
     for (let t = 0; t < T; t++) {
       for (let i = 0; i < D; i++) {
-        const f = t / Math.pow(theta, (2 * (i % (D / 2))) / D);
+        const f = t / theta ** ((2 * (i % (D / 2))) / D);
         const rot = i < D / 2 ? -x[t * D + i + D / 2] : x[t * D + i - D / 2];
         expect(Math.abs(got[t * D + i] - (x[t * D + i] * Math.cos(f) + rot * Math.sin(f)))).toBeLessThan(1e-4);
       }
     }
   });
 
-  it('GQA is HF repeat_kv: 4 heads on 2 KV heads equal 4-head MHA with each KV head copied to heads 2j, 2j+1 (< 1e-5)', async () => {
-    // nano has a single KV head, where every head→KV-head mapping agrees; two KV heads tell them apart
-    const gqaCfg = { ...cfg, num_attention_heads: 4, num_key_value_heads: 2 }, mhaCfg = { ...gqaCfg, num_key_value_heads: 4 };
-    const gqa = initParams({ ...gqaCfg, initializer_range: 0.3 }, 9);
-    const D = 4; // head dim: hidden 16 / 4 heads
-    const rep = (w: tf.Tensor) => tf.tidy(() => tf.reshape(tf.tile(tf.reshape(w, [2, 1, D * cfg.hidden_size]), [1, 2, 1]), [4 * D, cfg.hidden_size]));
-    const copies = Object.fromEntries(Object.entries(gqa).filter(([n]) => /[kv]_proj/.test(n)).map(([n, w]) => [n, tf.variable(rep(w))]));
-    const mha = { ...gqa, ...copies };
-    const ids = tf.tensor2d([[1, 7, 3, 9, 12, 5], [1, 4, 4, 8, 2, 6]], undefined, 'int32');
-    const [maxDiff, maxAbs] = tf.tidy(() => {
-      const a = forward(gqa, gqaCfg, ids), b = forward(mha, mhaCfg, ids);
-      return [tf.max(tf.abs(tf.sub(a, b))), tf.max(tf.abs(a))];
-    });
-    expect((await maxDiff.data())[0]).toBeLessThan(1e-5);
-    expect((await maxAbs.data())[0]).toBeGreaterThan(0.1); // not a trivially zero comparison
-    tf.dispose([maxDiff, maxAbs, ids, ...Object.values(gqa), ...Object.values(copies)]);
-  });
+  it(
+    'GQA is HF repeat_kv: 4 heads on 2 KV heads equal 4-head ' +
+      'MHA with each KV head copied to heads 2j, 2j+1 (< 1e-5)',
+    async () => {
+      // nano has a single KV head, where every head→KV-head mapping agrees; two KV heads tell them apart
+      const gqaCfg = { ...cfg, num_attention_heads: 4, num_key_value_heads: 2 },
+        mhaCfg = { ...gqaCfg, num_key_value_heads: 4 };
+      const gqa = initParams({ ...gqaCfg, initializer_range: 0.3 }, 9);
+      const D = 4; // head dim: hidden 16 / 4 heads
+      const rep = (w: tf.Tensor) =>
+        tf.tidy(() =>
+          tf.reshape(tf.tile(tf.reshape(w, [2, 1, D * cfg.hidden_size]), [1, 2, 1]), [4 * D, cfg.hidden_size]),
+        );
+      const copies = Object.fromEntries(
+        Object.entries(gqa)
+          .filter(([n]) => /[kv]_proj/.test(n))
+          .map(([n, w]) => [n, tf.variable(rep(w))]),
+      );
+      const mha = { ...gqa, ...copies };
+      const ids = tf.tensor2d(
+        [
+          [1, 7, 3, 9, 12, 5],
+          [1, 4, 4, 8, 2, 6],
+        ],
+        undefined,
+        'int32',
+      );
+      const [maxDiff, maxAbs] = tf.tidy(() => {
+        const a = forward(gqa, gqaCfg, ids),
+          b = forward(mha, mhaCfg, ids);
+        return [tf.max(tf.abs(tf.sub(a, b))), tf.max(tf.abs(a))];
+      });
+      expect((await maxDiff.data())[0]).toBeLessThan(1e-5);
+      expect((await maxAbs.data())[0]).toBeGreaterThan(0.1); // not a trivially zero comparison
+      tf.dispose([maxDiff, maxAbs, ids, ...Object.values(gqa), ...Object.values(copies)]);
+    },
+  );
 
   it('forward and backward leave no tensors behind', () => {
     const params = initParams(cfg, 2);
     const before = tf.memory().numTensors;
     const ids = tf.tensor2d([[1, 2, 3, 4]], undefined, 'int32');
-    const { value, grads } = tf.variableGrads(() => maskedNll(params, cfg, ids, ids, tf.onesLike(ids).toFloat() as tf.Tensor2D));
+    const { value, grads } = tf.variableGrads(() =>
+      maskedNll(params, cfg, ids, ids, tf.onesLike(ids).toFloat() as tf.Tensor2D),
+    );
     tf.dispose([value, ids, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(Object.values(params));

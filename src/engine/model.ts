@@ -13,7 +13,14 @@ import { attendFused, attendMergedFused, attendMergedStock, attendStock, repeatK
 import { fusedKernelsOn } from './kernels/fused';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
 import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
-import { applyRopeFused, applyRopeStock, ropeHeadsFused, ropeHeadsStock, ropeQkFused, splitHeads } from './kernels/rope';
+import {
+  applyRopeFused,
+  applyRopeStock,
+  ropeHeadsFused,
+  ropeHeadsStock,
+  ropeQkFused,
+  splitHeads,
+} from './kernels/rope';
 import { swigluFused, swigluStock } from './kernels/swiglu';
 import { paramShapes } from './param_names';
 import { createRng } from './rng';
@@ -27,7 +34,8 @@ export function initParams(cfg: LlamaConfig, seed: number): ModelParams {
   for (const [name, shape] of Object.entries(paramShapes(cfg))) {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
-    if (shape.length === 1) data.fill(1); // norm weights
+    if (shape.length === 1)
+      data.fill(1); // norm weights
     else for (let i = 0; i < n; i++) data[i] = rng.normal() * cfg.initializer_range;
     // tidy frees the initial tensor; tfjs variable names are global, so they are left unique
     params[name] = tf.tidy(() => tf.variable(tf.tensor(data, shape), true));
@@ -72,7 +80,9 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
   return fusedKernelsOn() ? rmsNormFused(x, w, eps) : rmsNormStock(x, w, eps);
 }
 
-/** Embedding lookup whose gradient is oneHot(ids)ᵀ·dY: tf.gather's gradient needs UnsortedSegmentSum, which WASM lacks. */
+/**
+ * Embedding lookup whose gradient is oneHot(ids)ᵀ·dY: tf.gather's gradient needs UnsortedSegmentSum, which WASM lacks.
+ */
 export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const V = table.shape[0];
   const f = tf.customGrad(((t: tf.Tensor) => {
@@ -90,17 +100,23 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
 /** cos and sin tables for rotate-half RoPE at the given positions: [..., D], θ_i = pos / theta^(2i/D). */
 export function ropeTables(positions: tf.Tensor, cfg: LlamaConfig): { cos: tf.Tensor; sin: tf.Tensor } {
   const D = headDim(cfg);
-  const invFreq = Array.from({ length: D / 2 }, (_, i) => 1 / Math.pow(cfg.rope_theta, (2 * i) / D));
+  const invFreq = Array.from({ length: D / 2 }, (_, i) => 1 / cfg.rope_theta ** ((2 * i) / D));
   const freqs = tf.mul(tf.expandDims(tf.cast(positions, 'float32'), -1), tf.tensor1d([...invFreq, ...invFreq]));
   return { cos: tf.cos(freqs), sin: tf.sin(freqs) };
 }
 
-/** x·cos + rotate_half(x)·sin, for x [B, H, T, D] and tables [B|1, 1, T, D]; one WebGPU program each way when fused kernels are on. */
+/**
+ * x·cos + rotate_half(x)·sin, for x [B, H, T, D] and tables [B|1, 1, T, D]; one WebGPU program each way when fused
+ * kernels are on.
+ */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   return fusedKernelsOn() ? applyRopeFused(x, cos, sin) : applyRopeStock(x, cos, sin);
 }
 
-/** applyRope(splitHeads(x)): rotated heads [B, H, T, D] from a projection output [B, T, H·D]; one WebGPU program each way, no transpose, when fused kernels are on. */
+/**
+ * applyRope(splitHeads(x)): rotated heads [B, H, T, D] from a projection output [B, T, H·D]; one WebGPU program each
+ * way, no transpose, when fused kernels are on.
+ */
 function ropeHeads(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   return fusedKernelsOn() ? ropeHeadsFused(x, H, cos, sin) : ropeHeadsStock(x, H, cos, sin);
 }
@@ -121,26 +137,34 @@ export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor
  * [B, T, Hx·D]; y [B, Tq, H·D], o_proj's input. No transposes when fused kernels are on.
  */
 function attendMerged(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, cfg: LlamaConfig): tf.Tensor {
-  const H = cfg.num_attention_heads, Hkv = cfg.num_key_value_heads;
+  const H = cfg.num_attention_heads,
+    Hkv = cfg.num_key_value_heads;
   return fusedKernelsOn() ? attendMergedFused(q, k, v, bias, H, Hkv) : attendMergedStock(q, k, v, bias, H, Hkv);
 }
 
 /** The rotated keys and values of one layer for these inputs, [B, Hkv, T, D] each (what the KV cache stores). */
 export function layerKv(p: ModelParams, cfg: LlamaConfig, l: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor) {
-  const pre = `model.layers.${l}.self_attn.`, D = headDim(cfg), Hkv = cfg.num_key_value_heads;
+  const pre = `model.layers.${l}.self_attn.`,
+    D = headDim(cfg),
+    Hkv = cfg.num_key_value_heads;
   return {
-    k: ropeHeads(linear(h, p[pre + 'k_proj.weight']), Hkv, cos, sin),
-    v: splitHeads(linear(h, p[pre + 'v_proj.weight']), Hkv, D),
+    k: ropeHeads(linear(h, p[`${pre}k_proj.weight`]), Hkv, cos, sin),
+    v: splitHeads(linear(h, p[`${pre}v_proj.weight`]), Hkv, D),
   };
 }
 
-/** Keys and values for the attention of a layer from its normed input h, e.g. through a KV cache; each [B, Hkv, T, D]. */
+/**
+ * Keys and values for the attention of a layer from its normed input h, e.g. through a KV cache; each [B, Hkv, T, D].
+ */
 export type KvSource = (h: tf.Tensor) => { k: tf.Tensor; v: tf.Tensor };
 
 /** ropeHeads of q and k at once: one WebGPU program each way when fused kernels are on. */
 function ropeQk(q: tf.Tensor, k: tf.Tensor, cfg: LlamaConfig, cos: tf.Tensor, sin: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  const H = cfg.num_attention_heads, Hkv = cfg.num_key_value_heads;
-  return fusedKernelsOn() ? ropeQkFused(q, k, H, Hkv, cos, sin) : [ropeHeadsStock(q, H, cos, sin), ropeHeadsStock(k, Hkv, cos, sin)];
+  const H = cfg.num_attention_heads,
+    Hkv = cfg.num_key_value_heads;
+  return fusedKernelsOn()
+    ? ropeQkFused(q, k, H, Hkv, cos, sin)
+    : [ropeHeadsStock(q, H, cos, sin), ropeHeadsStock(k, Hkv, cos, sin)];
 }
 
 /**
@@ -161,9 +185,18 @@ function streamNorm(x: tf.Tensor, r: tf.Tensor | null, w: tf.Tensor, eps: number
  * projected, the norm given once per projection so their gradients meet in its backward).
  */
 export function blockOnStream(
-  p: ModelParams, cfg: LlamaConfig, l: number, x: tf.Tensor, r: tf.Tensor | null, cos: tf.Tensor, sin: tf.Tensor, bias: tf.Tensor, kvFor: KvSource | null,
+  p: ModelParams,
+  cfg: LlamaConfig,
+  l: number,
+  x: tf.Tensor,
+  r: tf.Tensor | null,
+  cos: tf.Tensor,
+  sin: tf.Tensor,
+  bias: tf.Tensor,
+  kvFor: KvSource | null,
 ): { x: tf.Tensor; r: tf.Tensor } {
-  const pre = `model.layers.${l}.`, eps = cfg.rms_norm_eps;
+  const pre = `model.layers.${l}.`,
+    eps = cfg.rms_norm_eps;
   const w = (name: string) => p[pre + name];
   const [x0, hq, hk = hq, hv = hq] = streamNorm(x, r, w('input_layernorm.weight'), eps, kvFor ? 1 : 3);
   let q: tf.Tensor, k: tf.Tensor, v: tf.Tensor;
@@ -175,22 +208,41 @@ export function blockOnStream(
     v = linear(hv, w('self_attn.v_proj.weight')); // [B, T, Hkv·D]
   }
   const y = attendMerged(q, k, v, bias, cfg); // [B, T, H·D]
-  const [x1, hGate, hUp] = streamNorm(x0, linear(y, w('self_attn.o_proj.weight')), w('post_attention_layernorm.weight'), eps, 2);
+  const [x1, hGate, hUp] = streamNorm(
+    x0,
+    linear(y, w('self_attn.o_proj.weight')),
+    w('post_attention_layernorm.weight'),
+    eps,
+    2,
+  );
   const gate = linear(hGate, w('mlp.gate_proj.weight'));
   const up = linear(hUp, w('mlp.up_proj.weight'));
-  const act = fusedKernelsOn() ? swigluFused(gate, up) : swigluStock(gate, up); // silu(gate)·up: one WebGPU program when fused kernels are on
+  // silu(gate)·up: one WebGPU program when fused kernels are on
+  const act = fusedKernelsOn() ? swigluFused(gate, up) : swigluStock(gate, up);
   return { x: x1, r: linear(act, w('mlp.down_proj.weight')) };
 }
 
-/** One decoder block, residual adds included. `kvFor` gives the keys/values to attend over (the cache at decode time). */
+/**
+ * One decoder block, residual adds included. `kvFor` gives the keys/values to attend over (the cache at decode time).
+ */
 export function block(
-  p: ModelParams, cfg: LlamaConfig, l: number, x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, bias: tf.Tensor, kvFor: KvSource,
+  p: ModelParams,
+  cfg: LlamaConfig,
+  l: number,
+  x: tf.Tensor,
+  cos: tf.Tensor,
+  sin: tf.Tensor,
+  bias: tf.Tensor,
+  kvFor: KvSource,
 ): tf.Tensor {
   const out = blockOnStream(p, cfg, l, x, null, cos, sin, bias, kvFor);
   return tf.add(out.x, out.r);
 }
 
-/** Final norm and the LM head: [B, T, C] → logits [B, T, V]; r, if given, is the last block's output still to be added to x. */
+/**
+ * Final norm and the LM head: [B, T, C] → logits [B, T, V]; r, if given, is the last block's output still to be added
+ * to x.
+ */
 export function head(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor, r: tf.Tensor | null = null): tf.Tensor {
   const [, h] = streamNorm(x, r, p['model.norm.weight'], cfg.rms_norm_eps, 1);
   return linear(h, cfg.tie_word_embeddings ? p['model.embed_tokens.weight'] : p['lm_head.weight']);
@@ -199,11 +251,20 @@ export function head(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor, r: tf.Tenso
 /** Masked score; finite so a fully masked (padding) row stays NaN-free. */
 export const NEG_SCORE = -1e9;
 
-/** HF positions from a left-padding mask (cumsum(mask) − 1, clamped at 0), and the additive attention bias [B,1,T,T]. */
-export function maskTensors(attentionMask: tf.Tensor | undefined, B: number, T: number): { positions: tf.Tensor; bias: tf.Tensor } {
+/**
+ * HF positions from a left-padding mask (cumsum(mask) − 1, clamped at 0), and the additive attention bias [B,1,T,T].
+ */
+export function maskTensors(
+  attentionMask: tf.Tensor | undefined,
+  B: number,
+  T: number,
+): { positions: tf.Tensor; bias: tf.Tensor } {
   const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // [T, T] lower triangle
   if (!attentionMask) {
-    return { positions: tf.reshape(tf.range(0, T, 1, 'int32'), [1, T]), bias: tf.reshape(tf.mul(tf.sub(1, causal), NEG_SCORE), [1, 1, T, T]) };
+    return {
+      positions: tf.reshape(tf.range(0, T, 1, 'int32'), [1, T]),
+      bias: tf.reshape(tf.mul(tf.sub(1, causal), NEG_SCORE), [1, 1, T, T]),
+    };
   }
   const m = tf.cast(attentionMask, 'float32'); // [B, T]
   const positions = tf.maximum(tf.sub(tf.cumsum(m, 1), 1), 0);
@@ -211,7 +272,9 @@ export function maskTensors(attentionMask: tf.Tensor | undefined, B: number, T: 
   return { positions, bias: tf.mul(tf.sub(1, allowed), NEG_SCORE) };
 }
 
-export interface ForwardOptions { attentionMask?: tf.Tensor2D }
+export interface ForwardOptions {
+  attentionMask?: tf.Tensor2D;
+}
 
 /** Logits [B, T, V] for int32 ids [B, T]. With a left-padding mask, real positions match the unpadded rows. */
 export function forward(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
@@ -226,19 +289,34 @@ export function forward(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts
   });
 }
 
-/** log p(targets[b,t]) [B, T] under softmax(logits [B, T, V] / temperature): one WebGPU program when fused kernels are on. */
+/**
+ * log p(targets[b,t]) [B, T] under softmax(logits [B, T, V] / temperature): one WebGPU program when fused kernels are
+ * on.
+ */
 export function targetLogProbs(logits: tf.Tensor, targets: tf.Tensor, temperature: number): tf.Tensor {
-  return fusedKernelsOn() ? gatherLogProbsFused(logits, targets, temperature) : gatherLogProbsStock(logits, targets, temperature);
+  return fusedKernelsOn()
+    ? gatherLogProbsFused(logits, targets, temperature)
+    : gatherLogProbsStock(logits, targets, temperature);
 }
 
 /** log p(targets[b,t] | ids[b,≤t]) [B, T], from logits / temperature (GRPO scores at its sampling temperature). */
-export function tokenLogProbs(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, opts: ForwardOptions & { temperature?: number } = {}): tf.Tensor2D {
+export function tokenLogProbs(
+  p: ModelParams,
+  cfg: LlamaConfig,
+  ids: tf.Tensor2D,
+  targets: tf.Tensor2D,
+  opts: ForwardOptions & { temperature?: number } = {},
+): tf.Tensor2D {
   return tokenLogProbsAndEntropy(p, cfg, ids, targets, opts).logps;
 }
 
 /** As tokenLogProbs, plus the entropy H = −Σ_v p·log p of each next-token distribution [B, T] when asked. */
 export function tokenLogProbsAndEntropy(
-  p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, opts: ForwardOptions & { temperature?: number; entropy?: boolean } = {},
+  p: ModelParams,
+  cfg: LlamaConfig,
+  ids: tf.Tensor2D,
+  targets: tf.Tensor2D,
+  opts: ForwardOptions & { temperature?: number; entropy?: boolean } = {},
 ): { logps: tf.Tensor2D; entropy?: tf.Tensor2D } {
   return tf.tidy(() => {
     const logits = forward(p, cfg, ids, opts);
@@ -246,12 +324,21 @@ export function tokenLogProbsAndEntropy(
     if (!opts.entropy) return { logps: targetLogProbs(logits, targets, t) as tf.Tensor2D };
     // the entropy needs the whole log-softmax anyway: pick the targets from it
     const logp = logSoftmaxAt(logits, t);
-    return { logps: pickTargets(logp, targets) as tf.Tensor2D, entropy: tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D };
+    return {
+      logps: pickTargets(logp, targets) as tf.Tensor2D,
+      entropy: tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D,
+    };
   });
 }
 
 /** Mean NLL over the positions where lossMask is 1: the SFT loss (prompt masked). */
-export function maskedNll(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, targets: tf.Tensor2D, lossMask: tf.Tensor2D): tf.Scalar {
+export function maskedNll(
+  p: ModelParams,
+  cfg: LlamaConfig,
+  ids: tf.Tensor2D,
+  targets: tf.Tensor2D,
+  lossMask: tf.Tensor2D,
+): tf.Scalar {
   return tf.tidy(() => {
     const lp = tokenLogProbs(p, cfg, ids, targets);
     return tf.div(tf.neg(tf.sum(tf.mul(lp, lossMask))), tf.maximum(tf.sum(lossMask), 1)) as tf.Scalar;

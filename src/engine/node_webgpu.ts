@@ -13,7 +13,11 @@ export function installNodeWebGPU(): Promise<string | null> {
       Object.assign(globalThis, globals);
       const gpu = create([]);
       const nav = (globalThis as { navigator?: object }).navigator ?? {};
-      Object.defineProperty(globalThis, 'navigator', { value: Object.assign(nav, { gpu }), configurable: true, writable: true });
+      Object.defineProperty(globalThis, 'navigator', {
+        value: Object.assign(nav, { gpu }),
+        configurable: true,
+        writable: true,
+      });
       return null;
     } catch (e) {
       return `the webgpu npm package did not load: ${(e as Error).message}`;

@@ -11,11 +11,20 @@ beforeAll(async () => {
 });
 
 /** torch.optim.AdamW (amsgrad=False) on plain arrays, in float64. */
-function referenceAdamW(p0: number[], grads: number[][], lrs: number[], c: { b1: number; b2: number; eps: number; wd: number }): number[] {
-  const p = [...p0], m = p.map(() => 0), v = p.map(() => 0);
+function referenceAdamW(
+  p0: number[],
+  grads: number[][],
+  lrs: number[],
+  c: { b1: number; b2: number; eps: number; wd: number },
+): number[] {
+  const p = [...p0],
+    m = p.map(() => 0),
+    v = p.map(() => 0);
   grads.forEach((g, k) => {
-    const t = k + 1, lr = lrs[k];
-    const bc1 = 1 - c.b1 ** t, bc2 = 1 - c.b2 ** t;
+    const t = k + 1,
+      lr = lrs[k];
+    const bc1 = 1 - c.b1 ** t,
+      bc2 = 1 - c.b2 ** t;
     for (let i = 0; i < p.length; i++) {
       p[i] *= 1 - lr * c.wd;
       m[i] = c.b1 * m[i] + (1 - c.b1) * g[i];
@@ -53,21 +62,32 @@ describe('AdamW', () => {
     w.dispose();
   });
 
-  it('decouples weight decay: zero grads shrink a matrix by exactly (1 − lr·λ) per step, vectors not at all', async () => {
-    const w = tf.variable(tf.tensor2d([[1, -2], [3, 0.5]]));
+  it('decoupled weight decay: zero grads shrink a matrix by exactly (1 − lr·λ) per step, vectors not', async () => {
+    const w = tf.variable(
+      tf.tensor2d([
+        [1, -2],
+        [3, 0.5],
+      ]),
+    );
     const norm = tf.variable(tf.tensor1d([1, 2]));
-    const lr = 0.01, wd = 0.5;
+    const lr = 0.01,
+      wd = 0.5;
     const opt = createAdamW({ w, norm }, { lr, ...hp, weightDecay: wd });
     expect(decayMatrices('model.norm.weight', norm)).toBe(false);
     for (let k = 0; k < 3; k++) opt.apply({ w: tf.zeros([2, 2]), norm: tf.zeros([2]) });
     const keep = 1 - lr * wd;
-    closeRel(await w.data(), [1, -2, 3, 0.5].map((x) => x * keep ** 3), 1e-6);
+    closeRel(
+      await w.data(),
+      [1, -2, 3, 0.5].map((x) => x * keep ** 3),
+      1e-6,
+    );
     expect(Array.from(await norm.data())).toEqual([1, 2]);
     opt.dispose();
   });
 
   it('honours a custom decay filter and leaves parameters without a gradient untouched', async () => {
-    const a = tf.variable(tf.tensor2d([[1, 1]])), b = tf.variable(tf.tensor2d([[1, 1]]));
+    const a = tf.variable(tf.tensor2d([[1, 1]])),
+      b = tf.variable(tf.tensor2d([[1, 1]]));
     const opt = createAdamW({ a, b }, { lr: 0.1, ...hp, weightDecay: 1, decayFilter: (n) => n === 'b' });
     opt.apply({ a: tf.zeros([1, 2]), b: tf.zeros([1, 2]) });
     expect(Array.from(await a.data())).toEqual([1, 1]);
@@ -87,7 +107,11 @@ describe('AdamW', () => {
   });
 
   it('restores a saved state so the next step matches an uninterrupted run', async () => {
-    const g = [[0.3, -0.2], [0.1, 0.4], [-0.5, 0.2]];
+    const g = [
+      [0.3, -0.2],
+      [0.1, 0.4],
+      [-0.5, 0.2],
+    ];
     const run = async (split: boolean) => {
       const w = tf.variable(tf.tensor2d([[1, 2]]));
       let opt = createAdamW({ w }, { lr: 0.05, ...hp });
@@ -126,7 +150,13 @@ describe('clipByGlobalNorm', () => {
   };
 
   it('reports the global L2 norm and scales to maxNorm when above it (1e-5 relative)', async () => {
-    const grads = { a: tf.tensor2d([[3, 0], [0, 4]]), b: tf.tensor1d([12]) }; // ‖g‖ = 13
+    const grads = {
+      a: tf.tensor2d([
+        [3, 0],
+        [0, 4],
+      ]),
+      b: tf.tensor1d([12]),
+    }; // ‖g‖ = 13
     const { grads: c, norm } = clipByGlobalNorm(grads, 1);
     expect(norm.shape).toEqual([]);
     expect((await norm.data())[0]).toBeCloseTo(13, 5);

@@ -53,14 +53,18 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
   const entries = Object.entries(params) as [string, tf.Variable][];
   const decays = cfg.decayFilter ?? decayMatrices;
   // not trainable, so tf.variableGrads() without a list skips them; tidy frees zerosLike's temporaries
-  const zeros = () => tf.tidy(() => Object.fromEntries(entries.map(([n, p]) => [n, tf.variable(tf.zerosLike(p), false)])));
+  const zeros = () =>
+    tf.tidy(() => Object.fromEntries(entries.map(([n, p]) => [n, tf.variable(tf.zerosLike(p), false)])));
   let m: Record<string, tf.Variable> = zeros();
   let v: Record<string, tf.Variable> = zeros();
   // the packed layout (the fused update): [2N], m of every parameter in `entries` order, then every v
   let packed: tf.Variable | null = null;
   const offsets = new Map<string, number>();
   let total = 0;
-  for (const [n, p] of entries) { offsets.set(n, total); total += p.size; }
+  for (const [n, p] of entries) {
+    offsets.set(n, total);
+    total += p.size;
+  }
   const decayed = new Set(entries.filter(([n, p]) => cfg.weightDecay !== 0 && decays(n, p)).map(([n]) => n));
   let step = 0;
 
@@ -76,7 +80,8 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
   function unpack(): void {
     if (!packed) return;
     const whole = packed;
-    const part = (start: number, p: tf.Variable) => tf.variable(tf.reshape(tf.slice(whole, start, p.size), p.shape), false);
+    const part = (start: number, p: tf.Variable) =>
+      tf.variable(tf.reshape(tf.slice(whole, start, p.size), p.shape), false);
     tf.tidy(() => {
       m = Object.fromEntries(entries.map(([n, p]) => [n, part(offsets.get(n)!, p)]));
       v = Object.fromEntries(entries.map(([n, p]) => [n, part(total + offsets.get(n)!, p)]));
@@ -89,7 +94,8 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
     for (const [name, g] of Object.entries(grads)) {
       const p = (params as Record<string, tf.Variable | undefined>)[name];
       if (!p) throw new Error(`AdamW: gradient "${name}" matches no parameter`);
-      if (g && !tf.util.arraysEqual(g.shape, p.shape)) throw new Error(`AdamW: gradient "${name}" has shape [${g.shape}], parameter has [${p.shape}]`);
+      if (g && !tf.util.arraysEqual(g.shape, p.shape))
+        throw new Error(`AdamW: gradient "${name}" has shape [${g.shape}], parameter has [${p.shape}]`);
     }
   }
 
@@ -97,21 +103,44 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
     check(grads);
     step++;
     const { beta1: b1, beta2: b2, eps } = cfg;
-    const bc1 = 1 - b1 ** step, bc2 = 1 - b2 ** step; // bias corrections 1 − β^t
+    const bc1 = 1 - b1 ** step,
+      bc2 = 1 - b2 ** step; // bias corrections 1 − β^t
     if (fusedKernelsOn() && onWebGPU()) {
       const moments = pack();
       tf.tidy(() => {
         const scale = gradScale ?? tf.scalar(1);
         const keep = 1 - lr * cfg.weightDecay;
-        const slots = entries.filter(([name]) => grads[name]).map(([name, p]) => ({ p, grad: grads[name]!, offset: offsets.get(name)!, keep: decayed.has(name) ? keep : 1 }));
-        adamwUpdateFused(slots, moments, scale, { beta1: b1, beta2: b2, eps, stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2) });
+        const slots = entries
+          .filter(([name]) => grads[name])
+          .map(([name, p]) => ({
+            p,
+            grad: grads[name]!,
+            offset: offsets.get(name)!,
+            keep: decayed.has(name) ? keep : 1,
+          }));
+        adamwUpdateFused(slots, moments, scale, {
+          beta1: b1,
+          beta2: b2,
+          eps,
+          stepSize: lr / bc1,
+          sqrtBc2: Math.sqrt(bc2),
+        });
       });
       return;
     }
     unpack();
     tf.tidy(() => {
       const s = (x: number) => tf.scalar(x);
-      const [B1, B1c, B2, B2c, stepSize, sqrtBc2, Eps, keep] = [b1, 1 - b1, b2, 1 - b2, lr / bc1, Math.sqrt(bc2), eps, 1 - lr * cfg.weightDecay].map(s);
+      const [B1, B1c, B2, B2c, stepSize, sqrtBc2, Eps, keep] = [
+        b1,
+        1 - b1,
+        b2,
+        1 - b2,
+        lr / bc1,
+        Math.sqrt(bc2),
+        eps,
+        1 - lr * cfg.weightDecay,
+      ].map(s);
       for (const [name, p] of entries) {
         const g = gradScale && grads[name] ? tf.mul(grads[name]!, gradScale) : grads[name];
         if (!g) continue;
@@ -152,7 +181,10 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
  * Scales all gradients by min(1, maxNorm / (‖g‖ + 1e-6)), ‖g‖ the L2 norm over every gradient
  * (clip_grad_norm_'s rule). The norm stays on the device; maxNorm ≤ 0 or ∞ only measures it.
  */
-export function clipByGlobalNorm<G extends Record<string, tf.Tensor>>(grads: G, maxNorm: number): { grads: G; norm: tf.Scalar } {
+export function clipByGlobalNorm<G extends Record<string, tf.Tensor>>(
+  grads: G,
+  maxNorm: number,
+): { grads: G; norm: tf.Scalar } {
   return tf.tidy(() => {
     const { coef, norm } = clipCoefficient(grads, maxNorm);
     if (!coef) return { grads: { ...grads }, norm };
@@ -166,13 +198,18 @@ export function clipByGlobalNorm<G extends Record<string, tf.Tensor>>(grads: G, 
  * device, without scaling anything: give `coef` to AdamW.apply as its gradScale. `coef` is null when
  * maxNorm ≤ 0 or ∞ (measure only).
  */
-export function clipCoefficient(grads: Record<string, tf.Tensor>, maxNorm: number): { coef: tf.Scalar | null; norm: tf.Scalar } {
+export function clipCoefficient(
+  grads: Record<string, tf.Tensor>,
+  maxNorm: number,
+): { coef: tf.Scalar | null; norm: tf.Scalar } {
   const names = Object.keys(grads);
   if (names.length === 0) throw new Error('clipCoefficient: no gradients');
   // Σ g² per gradient, then stack+sum, not addN: WebGPU's AddN binds every input at once and fails past 8
   // storage buffers. With fused kernels on WebGPU, ⌈P / 7⌉ programs write the [P] sums (kernels/grad_norm.ts).
   const gs = names.map((n) => grads[n]);
-  const norm = tf.tidy(() => tf.sqrt(tf.sum(fusedKernelsOn() && onWebGPU() ? sumSquaresFused(gs) : sumSquaresStock(gs)))) as tf.Scalar;
+  const norm = tf.tidy(() =>
+    tf.sqrt(tf.sum(fusedKernelsOn() && onWebGPU() ? sumSquaresFused(gs) : sumSquaresStock(gs))),
+  ) as tf.Scalar;
   if (!(maxNorm > 0) || maxNorm === Infinity) return { coef: null, norm };
   return { coef: tf.tidy(() => tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1)) as tf.Scalar, norm };
 }

@@ -1,5 +1,6 @@
 // Shader precompile: compiles every WGSL pipeline some work would run, all requested at once (a driver
-// may compile them in parallel), without running any of it. tfjs-backend-webgpu's WEBGPU_ENGINE_COMPILE_ONLY makes each program call
+// may compile them in parallel), without running any of it. tfjs-backend-webgpu's WEBGPU_ENGINE_COMPILE_ONLY makes each
+// program call
 // createComputePipelineAsync and skip its dispatch; checkCompileCompletionAsync then waits for them all.
 // Without it the first training step compiles one pipeline at a time, each blocking the next (tfjs #5689).
 // Compile-only work computes nothing: outputs are uninitialised buffers, so the work must use throwaway
@@ -33,7 +34,7 @@ export async function precompile(work: () => unknown): Promise<PrecompileReport>
   const backend = tf.backend() as unknown as CompilingBackend;
   const before = Object.keys(backend.pipelineCache).length;
   const t0 = performance.now();
-  const ownRead = Object.prototype.hasOwnProperty.call(backend, 'read');
+  const ownRead = Object.hasOwn(backend, 'read');
   const read = backend.read;
   backend.read = async (dataId) => {
     const { shape, dtype } = backend.tensorMap.get(dataId);
@@ -64,7 +65,10 @@ function throwawayParams(cfg: LlamaConfig): ModelParams {
 }
 
 /** One training step's shape: rows × tokens of masked next-token loss, as in train/lm_step.ts. */
-export interface StepShape { batchSize: number; seqLen: number }
+export interface StepShape {
+  batchSize: number;
+  seqLen: number;
+}
 
 /**
  * Precompiles a training step of this model config and shape: forward, masked NLL, backward, global-norm
@@ -99,7 +103,13 @@ export function precompileGeneration(cfg: LlamaConfig, batch: number, promptLen:
     try {
       const prompts = Array.from({ length: batch }, () => new Array(promptLen).fill(cfg.bos_token_id));
       // two tokens: the prefill and one decode step, each with its sampling
-      await generate(params, cfg, prompts, { maxNewTokens: 2, temperature: 1, seed: 0, eosId: -1, padId: cfg.pad_token_id });
+      await generate(params, cfg, prompts, {
+        maxNewTokens: 2,
+        temperature: 1,
+        seed: 0,
+        eosId: -1,
+        padId: cfg.pad_token_id,
+      });
     } finally {
       tf.dispose(Object.values(params));
     }

@@ -20,9 +20,17 @@ const u16le = (xs: number[]) => new Uint8Array(new Uint16Array(xs).buffer); // t
 describe('half and bfloat16 conversion', () => {
   it('converts binary16 bit patterns exactly, subnormals included', () => {
     const cases: [number, number][] = [
-      [0x3c00, 1], [0xc000, -2], [0x7bff, 65504], [0x3555, 0.333251953125],
-      [0x0001, 2 ** -24], [0x03ff, 1023 * 2 ** -24], [0x0400, 2 ** -14], [0x8001, -(2 ** -24)],
-      [0x7c00, Infinity], [0xfc00, -Infinity], [0x0000, 0],
+      [0x3c00, 1],
+      [0xc000, -2],
+      [0x7bff, 65504],
+      [0x3555, 0.333251953125],
+      [0x0001, 2 ** -24],
+      [0x03ff, 1023 * 2 ** -24],
+      [0x0400, 2 ** -14],
+      [0x8001, -(2 ** -24)],
+      [0x7c00, Infinity],
+      [0xfc00, -Infinity],
+      [0x0000, 0],
     ];
     for (const [h, want] of cases) expect(halfToFloat(h), `0x${h.toString(16)}`).toBe(want);
     expect(Object.is(halfToFloat(0x8000), -0)).toBe(true);
@@ -32,8 +40,14 @@ describe('half and bfloat16 conversion', () => {
 
   it('converts bfloat16 bit patterns exactly, subnormals included', () => {
     const cases: [number, number][] = [
-      [0x3f80, 1], [0xc040, -3], [0x4049, 3.140625], [0x7f7f, 3.3895313892515355e38],
-      [0x0001, 2 ** -133], [0x0080, 2 ** -126], [0x7f80, Infinity], [0xff80, -Infinity],
+      [0x3f80, 1],
+      [0xc040, -3],
+      [0x4049, 3.140625],
+      [0x7f7f, 3.3895313892515355e38],
+      [0x0001, 2 ** -133],
+      [0x0080, 2 ** -126],
+      [0x7f80, Infinity],
+      [0xff80, -Infinity],
     ];
     for (const [b, want] of cases) expect(bf16ToFloat(b), `0x${b.toString(16)}`).toBe(want);
     expect(Object.is(bf16ToFloat(0x8000), -0)).toBe(true);
@@ -43,11 +57,19 @@ describe('half and bfloat16 conversion', () => {
 
 describe('safetensors', () => {
   it('round-trips F32 bit-exactly: -0, NaN payloads, denormals, ±inf, metadata', () => {
-    const special = new Float32Array(new Uint32Array([
-      0x80000000, 0x7fc00001, 0xffa00000, 0x00000001, 0x007fffff, 0x7f800000, 0xff7fffff, 0x3f800000,
-    ]).buffer);
+    const special = new Float32Array(
+      new Uint32Array([0x80000000, 0x7fc00001, 0xffa00000, 0x00000001, 0x007fffff, 0x7f800000, 0xff7fffff, 0x3f800000])
+        .buffer,
+    );
     const odd = new Float32Array(7).map((_, i) => Math.fround(Math.PI * (i - 3)));
-    const bytes = writeSafetensors({ special: { shape: [2, 4], data: special }, odd: { shape: [7], data: odd }, empty: { shape: [0, 3], data: new Float32Array(0) } }, { format: 'pt' });
+    const bytes = writeSafetensors(
+      {
+        special: { shape: [2, 4], data: special },
+        odd: { shape: [7], data: odd },
+        empty: { shape: [0, 3], data: new Float32Array(0) },
+      },
+      { format: 'pt' },
+    );
     const headerLen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(headerLen % 8).toBe(0);
     const back = readSafetensors(bytes);
@@ -68,11 +90,21 @@ describe('safetensors', () => {
 
   it('reads a file written by the Python safetensors library (F32 + F16)', () => {
     // safetensors.numpy.save({"half": f16 [2,5], "single": f32 [2,3]}, metadata={"format": "pt"})
-    const b64 = 'oAAAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJmb3JtYXQiOiJwdCJ9LCJzaW5nbGUiOnsiZHR5cGUiOiJGMzIiLCJzaGFwZSI6WzIsM10sImRhdGFfb2Zmc2V0cyI6WzAsMjRdfSwiaGFsZiI6eyJkdHlwZSI6IkYxNiIsInNoYXBlIjpbMiw1XSwiZGF0YV9vZmZzZXRzIjpbMjQsNDRdfX0gICAgICAgAADAPwAAAIACAAAAAACAfwAAEMDK8klxADwAwP97AQD/AwAEAHwA/ACAAH4=';
+    const b64 =
+      'oAAAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJmb3JtYXQiOiJwdCJ9LCJzaW5nbGUiOnsiZHR5cGUiOiJGMzIiLCJzaGFwZSI6WzIs' +
+      'M10sImRhdGFfb2Zmc2V0cyI6WzAsMjRdfSwiaGFsZiI6eyJkdHlwZSI6IkYxNiIsInNoYXBlIjpbMiw1XSwiZGF0YV9vZmZzZXRz' +
+      'IjpbMjQsNDRdfX0gICAgICAgAADAPwAAAIACAAAAAACAfwAAEMDK8klxADwAwP97AQD/AwAEAHwA/ACAAH4=';
     const f = readSafetensors(new Uint8Array(Buffer.from(b64, 'base64')));
     expect(f.metadata).toEqual({ format: 'pt' });
     expect(f.tensors.single.shape).toEqual([2, 3]);
-    expect(Array.from(f.tensors.single.data)).toEqual([1.5, -0, Math.fround(3e-45), Infinity, -2.25, Math.fround(1e30)]);
+    expect(Array.from(f.tensors.single.data)).toEqual([
+      1.5,
+      -0,
+      Math.fround(3e-45),
+      Infinity,
+      -2.25,
+      Math.fround(1e30),
+    ]);
     expect(f.tensors.half.dtype).toBe('F16');
     const h = Array.from(f.tensors.half.data);
     expect(h.slice(0, 9)).toEqual([1, -2, 65504, 2 ** -24, 1023 * 2 ** -24, 2 ** -14, Infinity, -Infinity, -0]);
@@ -81,10 +113,15 @@ describe('safetensors', () => {
 
   it('reads F16 and BF16 tensors at unaligned offsets', () => {
     const data = new Uint8Array([...u16le([0x3c00, 0xc000, 0x0001]), ...u16le([0x3f80, 0x4049])]);
-    const f = readSafetensors(rawFile({
-      h: { dtype: 'F16', shape: [3], data_offsets: [0, 6] },
-      b: { dtype: 'BF16', shape: [1, 2], data_offsets: [6, 10] },
-    }, data));
+    const f = readSafetensors(
+      rawFile(
+        {
+          h: { dtype: 'F16', shape: [3], data_offsets: [0, 6] },
+          b: { dtype: 'BF16', shape: [1, 2], data_offsets: [6, 10] },
+        },
+        data,
+      ),
+    );
     expect(Array.from(f.tensors.h.data)).toEqual([1, -2, 2 ** -24]);
     expect(Array.from(f.tensors.b.data)).toEqual([1, 3.140625]);
     expect(f.tensors.b).toMatchObject({ dtype: 'BF16', shape: [1, 2] });
@@ -94,19 +131,59 @@ describe('safetensors', () => {
   const t = (dtype: string, shape: number[], off: number[]) => ({ dtype, shape, data_offsets: off });
   const corrupt: [string, () => Uint8Array, RegExp][] = [
     ['a file shorter than 8 bytes', () => new Uint8Array(5), /file is 5 bytes, shorter than the 8-byte header length/],
-    ['a truncated file', () => writeSafetensors({ x: { shape: [4], data: new Float32Array(4) } }).subarray(0, 30), /header length \d+ is beyond the file/],
-    ['a header length beyond the file', () => { const b = rawFile({}, four); new DataView(b.buffer).setBigUint64(0, 1n << 40n, true); return b; }, /header length 1099511627776 is beyond the file/],
+    [
+      'a truncated file',
+      () => writeSafetensors({ x: { shape: [4], data: new Float32Array(4) } }).subarray(0, 30),
+      /header length \d+ is beyond the file/,
+    ],
+    [
+      'a header length beyond the file',
+      () => {
+        const b = rawFile({}, four);
+        new DataView(b.buffer).setBigUint64(0, 1n << 40n, true);
+        return b;
+      },
+      /header length 1099511627776 is beyond the file/,
+    ],
     ['a garbage header', () => rawFile(null, four, '{"x": [1, 2'), /header is not valid JSON/],
     ['a header that is not an object', () => rawFile([1, 2], four), /header is not a JSON object/],
     ['an unknown dtype', () => rawFile({ w: t('I64', [2], [0, 16]) }, four), /tensor "w" has unsupported dtype "I64"/],
     ['a bad shape', () => rawFile({ w: t('F32', [-1], [0, 16]) }, four), /tensor "w" has invalid shape \[-1\]/],
-    ['offsets not matching shape × dtype', () => rawFile({ w: t('F32', [3], [0, 16]) }, four), /tensor "w" has data_offsets \[0, 16\] \(16 bytes\) but shape \[3\] × F32 needs 12 bytes/],
-    ['offsets out of range', () => rawFile({ w: t('F32', [5], [0, 20]) }, four), /tensor "w" has data_offsets \[0, 20\] out of range \(data buffer is 16 bytes\)/],
-    ['reversed offsets', () => rawFile({ w: t('F32', [0], [8, 4]) }, four), /tensor "w" has data_offsets \[8, 4\] that end before they begin/],
-    ['overlapping offsets', () => rawFile({ a: t('F32', [3], [0, 12]), b: t('F32', [2], [8, 16]) }, four), /tensor "b" at \[8, 16\] overlaps tensor "a"/],
-    ['a gap between tensors', () => rawFile({ a: t('F32', [1], [0, 4]), b: t('F32', [2], [8, 16]) }, four), /tensor "b" begins at 8, leaving a gap after tensor "a"/],
-    ['trailing bytes', () => rawFile({ a: t('F32', [2], [0, 8]) }, four), /data buffer is 16 bytes but the tensors cover 8; 8 trailing bytes/],
-    ['non-string metadata', () => rawFile({ __metadata__: { step: 3 } }, new Uint8Array(0)), /"__metadata__"."step" is not a string/],
+    [
+      'offsets not matching shape × dtype',
+      () => rawFile({ w: t('F32', [3], [0, 16]) }, four),
+      /tensor "w" has data_offsets \[0, 16\] \(16 bytes\) but shape \[3\] × F32 needs 12 bytes/,
+    ],
+    [
+      'offsets out of range',
+      () => rawFile({ w: t('F32', [5], [0, 20]) }, four),
+      /tensor "w" has data_offsets \[0, 20\] out of range \(data buffer is 16 bytes\)/,
+    ],
+    [
+      'reversed offsets',
+      () => rawFile({ w: t('F32', [0], [8, 4]) }, four),
+      /tensor "w" has data_offsets \[8, 4\] that end before they begin/,
+    ],
+    [
+      'overlapping offsets',
+      () => rawFile({ a: t('F32', [3], [0, 12]), b: t('F32', [2], [8, 16]) }, four),
+      /tensor "b" at \[8, 16\] overlaps tensor "a"/,
+    ],
+    [
+      'a gap between tensors',
+      () => rawFile({ a: t('F32', [1], [0, 4]), b: t('F32', [2], [8, 16]) }, four),
+      /tensor "b" begins at 8, leaving a gap after tensor "a"/,
+    ],
+    [
+      'trailing bytes',
+      () => rawFile({ a: t('F32', [2], [0, 8]) }, four),
+      /data buffer is 16 bytes but the tensors cover 8; 8 trailing bytes/,
+    ],
+    [
+      'non-string metadata',
+      () => rawFile({ __metadata__: { step: 3 } }, new Uint8Array(0)),
+      /"__metadata__"."step" is not a string/,
+    ],
   ];
   for (const [what, make, msg] of corrupt) {
     it(`refuses ${what}`, () => {
@@ -115,6 +192,8 @@ describe('safetensors', () => {
   }
 
   it('refuses to write data that does not match its shape', () => {
-    expect(() => writeSafetensors({ w: { shape: [2, 2], data: new Float32Array(3) } })).toThrow(/tensor "w" has shape \[2,2\] \(4 values\) but 3 values/);
+    expect(() => writeSafetensors({ w: { shape: [2, 2], data: new Float32Array(3) } })).toThrow(
+      /tensor "w" has shape \[2,2\] \(4 values\) but 3 values/,
+    );
   });
 });

@@ -5,9 +5,19 @@
 // Leaves out other dtypes (I64, F64, …) and memory-mapping: the whole file is one Uint8Array.
 
 export type SafeDtype = 'F32' | 'F16' | 'BF16';
-export interface TensorIn { shape: number[]; data: Float32Array }
-export interface TensorOut { dtype: SafeDtype; shape: number[]; data: Float32Array }
-export interface SafetensorsFile { tensors: Record<string, TensorOut>; metadata: Record<string, string> }
+export interface TensorIn {
+  shape: number[];
+  data: Float32Array;
+}
+export interface TensorOut {
+  dtype: SafeDtype;
+  shape: number[];
+  data: Float32Array;
+}
+export interface SafetensorsFile {
+  tensors: Record<string, TensorOut>;
+  metadata: Record<string, string>;
+}
 
 const BYTES: Record<SafeDtype, number> = { F32: 4, F16: 2, BF16: 2 };
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -53,7 +63,10 @@ export function writeSafetensors(tensors: Record<string, TensorIn>, metadata?: R
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '__metadata__') throw new Error('safetensors: "__metadata__" is not a valid tensor name');
-    if (numel(t.shape) !== t.data.length) throw new Error(`safetensors: tensor "${name}" has shape [${t.shape}] (${numel(t.shape)} values) but ${t.data.length} values`);
+    if (numel(t.shape) !== t.data.length)
+      throw new Error(
+        `safetensors: tensor "${name}" has shape [${t.shape}] (${numel(t.shape)} values) but ${t.data.length} values`,
+      );
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.length * 4] };
     offset += t.data.length * 4;
   }
@@ -78,12 +91,22 @@ function swapBytes(buf: Uint8Array, start: number, count: number, width: number)
   for (let i = 0; i < count; i++) buf.subarray(start + i * width, start + (i + 1) * width).reverse();
 }
 
-interface Entry { name: string; dtype: SafeDtype; shape: number[]; begin: number; end: number }
+interface Entry {
+  name: string;
+  dtype: SafeDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
 function parseHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Record<string, string>; dataStart: number } {
-  if (bytes.length < 8) throw new Error(`safetensors: file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  if (bytes.length < 8)
+    throw new Error(`safetensors: file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(bytes.length - 8)) throw new Error(`safetensors: header length ${n} is beyond the file (${bytes.length - 8} bytes after the length field)`);
+  if (n > BigInt(bytes.length - 8))
+    throw new Error(
+      `safetensors: header length ${n} is beyond the file (${bytes.length - 8} bytes after the length field)`,
+    );
   if (n > BigInt(MAX_HEADER)) throw new Error(`safetensors: header length ${n} exceeds the ${MAX_HEADER}-byte limit`);
   const dataStart = 8 + Number(n);
   let header: unknown;
@@ -92,12 +115,14 @@ function parseHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Record<st
   } catch (e) {
     throw new Error(`safetensors: header is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('safetensors: header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new Error('safetensors: header is not a JSON object');
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new Error('safetensors: "__metadata__" is not an object');
+      if (typeof info !== 'object' || info === null || Array.isArray(info))
+        throw new Error('safetensors: "__metadata__" is not an object');
       for (const [k, v] of Object.entries(info)) {
         if (typeof v !== 'string') throw new Error(`safetensors: "__metadata__"."${k}" is not a string`);
         metadata[k] = v;
@@ -111,13 +136,19 @@ function parseEntry(name: string, info: unknown): Entry {
   const bad = (what: string) => new Error(`safetensors: tensor "${name}" ${what}`);
   if (typeof info !== 'object' || info === null) throw bad('has no {dtype, shape, data_offsets} object');
   const { dtype, shape, data_offsets: off } = info as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !(dtype in BYTES)) throw bad(`has unsupported dtype ${JSON.stringify(dtype)} (supported: F32, F16, BF16)`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`has invalid shape ${JSON.stringify(shape)}`);
-  if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0)) throw bad(`has invalid data_offsets ${JSON.stringify(off)}`);
+  if (typeof dtype !== 'string' || !(dtype in BYTES))
+    throw bad(`has unsupported dtype ${JSON.stringify(dtype)} (supported: F32, F16, BF16)`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw bad(`has invalid shape ${JSON.stringify(shape)}`);
+  if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0))
+    throw bad(`has invalid data_offsets ${JSON.stringify(off)}`);
   const [begin, end] = off as number[];
   if (end < begin) throw bad(`has data_offsets [${begin}, ${end}] that end before they begin`);
   const want = numel(shape) * BYTES[dtype as SafeDtype];
-  if (end - begin !== want) throw bad(`has data_offsets [${begin}, ${end}] (${end - begin} bytes) but shape [${shape}] × ${dtype} needs ${want} bytes`);
+  if (end - begin !== want)
+    throw bad(
+      `has data_offsets [${begin}, ${end}] (${end - begin} bytes) but shape [${shape}] × ${dtype} needs ${want} bytes`,
+    );
   return { name, dtype: dtype as SafeDtype, shape, begin, end };
 }
 
@@ -127,13 +158,27 @@ function checkLayout(entries: Entry[], dataLen: number): void {
   let at = 0;
   let prev = '';
   for (const e of sorted) {
-    if (e.end > dataLen) throw new Error(`safetensors: tensor "${e.name}" has data_offsets [${e.begin}, ${e.end}] out of range (data buffer is ${dataLen} bytes)`);
-    if (e.begin < at) throw new Error(`safetensors: tensor "${e.name}" at [${e.begin}, ${e.end}] overlaps tensor "${prev}" (ends at ${at})`);
-    if (e.begin > at) throw new Error(`safetensors: tensor "${e.name}" begins at ${e.begin}, leaving a gap after ${prev ? `tensor "${prev}"` : 'the header'} (ends at ${at}); offsets must be contiguous`);
+    if (e.end > dataLen)
+      throw new Error(
+        `safetensors: tensor "${e.name}" has data_offsets [${e.begin}, ${e.end}] out of range (data buffer is ` +
+          `${dataLen} bytes)`,
+      );
+    if (e.begin < at)
+      throw new Error(
+        `safetensors: tensor "${e.name}" at [${e.begin}, ${e.end}] overlaps tensor "${prev}" (ends at ${at})`,
+      );
+    if (e.begin > at)
+      throw new Error(
+        `safetensors: tensor "${e.name}" begins at ${e.begin}, leaving a gap after ` +
+          `${prev ? `tensor "${prev}"` : 'the header'} (ends at ${at}); offsets must be contiguous`,
+      );
     at = e.end;
     prev = e.name;
   }
-  if (at !== dataLen) throw new Error(`safetensors: data buffer is ${dataLen} bytes but the tensors cover ${at}; ${dataLen - at} trailing bytes`);
+  if (at !== dataLen)
+    throw new Error(
+      `safetensors: data buffer is ${dataLen} bytes but the tensors cover ${at}; ${dataLen - at} trailing bytes`,
+    );
 }
 
 function toFloat32(bytes: Uint8Array, dtype: SafeDtype, count: number): Float32Array {

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './backend';
 import { sampleTokens, stepSeed } from './sampling';
-import { testBackends, useBackend } from './test_backends';
+import { testBackends, switchTestBackend } from './test_backends';
 
 const backends: BackendName[] = [...(await testBackends()), 'wasm'];
 
@@ -27,19 +27,34 @@ async function draw(row: number[], B: number, o: { temperature: number; topK?: n
   return out;
 }
 
-const counts = (ids: number[], V: number) => ids.reduce((c, id) => { c[id]++; return c; }, new Array<number>(V).fill(0));
+const counts = (ids: number[], V: number) =>
+  ids.reduce((c, id) => {
+    c[id]++;
+    return c;
+  }, new Array<number>(V).fill(0));
 
 describe.each(backends)('sampling on %s', (backend) => {
-  beforeAll(() => useBackend(backend));
+  beforeAll(() => switchTestBackend(backend));
 
-  it('log-probs are logSoftmax(logits/τ) of the full distribution at the sampled id, also under top-k/top-p (< 1e-5)', async () => {
-    const row = [0.3, -1.2, 2.0, 0.7, 1.1, -0.4];
-    for (const o of [{ temperature: 1 }, { temperature: 0.7, topK: 2 }, { temperature: 1.3, topP: 0.6 }, { temperature: 0.5, topK: 3, topP: 0.8 }]) {
-      const ref = logSoftmax(row, o.temperature);
-      const { ids, logProbs } = await draw(row, 16, { ...o, seed: 4 });
-      ids.forEach((id, b) => expect(Math.abs(logProbs[b] - ref[id]), `${JSON.stringify(o)} id ${id}`).toBeLessThan(1e-5));
-    }
-  });
+  it(
+    'log-probs are logSoftmax(logits/τ) of the full distribution ' +
+      'at the sampled id, also under top-k/top-p (< 1e-5)',
+    async () => {
+      const row = [0.3, -1.2, 2.0, 0.7, 1.1, -0.4];
+      for (const o of [
+        { temperature: 1 },
+        { temperature: 0.7, topK: 2 },
+        { temperature: 1.3, topP: 0.6 },
+        { temperature: 0.5, topK: 3, topP: 0.8 },
+      ]) {
+        const ref = logSoftmax(row, o.temperature);
+        const { ids, logProbs } = await draw(row, 16, { ...o, seed: 4 });
+        ids.forEach((id, b) =>
+          expect(Math.abs(logProbs[b] - ref[id]), `${JSON.stringify(o)} id ${id}`).toBeLessThan(1e-5),
+        );
+      }
+    },
+  );
 
   it('top-k draws only the k most likely tokens, and all of them', async () => {
     const row = [0.1, 1.5, -0.3, 1.2, 0.9, -2.0, 1.0, 0.2]; // top 3: ids 1, 3, 6
@@ -50,7 +65,8 @@ describe.each(backends)('sampling on %s', (backend) => {
   it('top-p keeps the smallest most-likely set whose mass reaches p (HF nucleus)', async () => {
     // probabilities 0.1, 0.4, 0.2, 0.3 at ids 0..3; by rank: 0.4 (id 1), 0.3 (id 3), 0.2 (id 2), 0.1 (id 0)
     const row = [0.1, 0.4, 0.2, 0.3].map(Math.log);
-    const kept = async (o: { topP: number; topK?: number }) => [...new Set((await draw(row, 512, { temperature: 1, seed: 2, ...o })).ids)].sort();
+    const kept = async (o: { topP: number; topK?: number }) =>
+      [...new Set((await draw(row, 512, { temperature: 1, seed: 2, ...o })).ids)].sort();
     expect(await kept({ topP: 0.35 })).toEqual([1]); // 0.4 ≥ 0.35 already
     expect(await kept({ topP: 0.65 })).toEqual([1, 3]); // 0.4 < 0.65 ≤ 0.7
     expect(await kept({ topP: 0.85 })).toEqual([1, 2, 3]); // 0.7 < 0.85 ≤ 0.9
@@ -62,12 +78,18 @@ describe.each(backends)('sampling on %s', (backend) => {
     for (const temperature of [1, 0.5, 2]) {
       const p = logSoftmax(row, temperature).map(Math.exp);
       const c = counts((await draw(row, 4000, { temperature, seed: 17 })).ids, row.length);
-      c.forEach((n, i) => expect(Math.abs(n / 4000 - p[i]), `τ ${temperature} id ${i}: ${n / 4000} vs ${p[i]}`).toBeLessThan(0.03));
+      c.forEach((n, i) =>
+        expect(Math.abs(n / 4000 - p[i]), `τ ${temperature} id ${i}: ${n / 4000} vs ${p[i]}`).toBeLessThan(0.03),
+      );
     }
   });
 
   it('temperature ≤ 1e-6 is argmax (first index on ties), with log-probs of the untempered distribution', async () => {
-    const rows = [[0.1, 2.5, -1, 2.4], [3, 3, 1, 0], [-5, -4, -3, -6]];
+    const rows = [
+      [0.1, 2.5, -1, 2.4],
+      [3, 3, 1, 0],
+      [-5, -4, -3, -6],
+    ];
     const logits = tf.tensor2d(rows);
     for (const temperature of [0, 1e-7]) {
       const { ids, logProbs } = sampleTokens(logits, { temperature, seed: 1 });

@@ -10,7 +10,7 @@ export async function testBackends(): Promise<BackendName[]> {
   return why ? ['cpu'] : ['cpu', 'webgpu'];
 }
 
-export async function useBackend(name: BackendName): Promise<void> {
+export async function switchTestBackend(name: BackendName): Promise<void> {
   const r = await initNodeBackend(name);
   if (r.name !== name) throw new Error(`wanted backend ${name}, got ${r.name}: ${r.summary}`);
 }

@@ -20,7 +20,7 @@ describe('Tokenizer', () => {
   });
 
   it('round-trips all printable ASCII, newlines and every tag exactly', () => {
-    const text = `${ASCII}\n\n${TAG_TOKENS.join('x')}\n${ASCII}<type` + '</>';
+    const text = `${ASCII}\n\n${TAG_TOKENS.join('x')}\n${ASCII}<type</>`;
     const { ids, unknown } = tok.encode(text);
     expect(unknown).toEqual([]);
     expect(tok.decode(ids)).toBe(text);
@@ -30,7 +30,11 @@ describe('Tokenizer', () => {
   it('encodes a tag inside text as one token, greedily', () => {
     const { ids } = tok.encode('a<answer>[[B]]</answer>b');
     expect(ids).toEqual([
-      tok.tokenToId('a'), tok.tokenToId('<answer>'), ...'[[B]]'.split('').map((c) => tok.tokenToId(c)), tok.tokenToId('</answer>'), tok.tokenToId('b'),
+      tok.tokenToId('a'),
+      tok.tokenToId('<answer>'),
+      ...'[[B]]'.split('').map((c) => tok.tokenToId(c)),
+      tok.tokenToId('</answer>'),
+      tok.tokenToId('b'),
     ]);
     // a half tag is plain characters
     expect(tok.encode('<answer').ids.length).toBe(7);
@@ -47,7 +51,11 @@ describe('Tokenizer', () => {
   it('maps characters outside the vocabulary to <unk>, reporting each with its position', () => {
     const text = 'caf\u00e9\tok \u{1F600}!';
     const { ids, unknown } = tok.encode(text);
-    expect(unknown).toEqual([{ char: '\u00e9', index: 3 }, { char: '\t', index: 4 }, { char: '\u{1F600}', index: 8 }]);
+    expect(unknown).toEqual([
+      { char: '\u00e9', index: 3 },
+      { char: '\t', index: 4 },
+      { char: '\u{1F600}', index: 8 },
+    ]);
     expect(ids.filter((i) => i === tok.unkId).length).toBe(3); // the emoji (2 UTF-16 units) is one <unk>
     expect(ids.length).toBe(10);
     expect(tok.decode(ids)).toBe('caf<unk><unk>ok <unk>!');
@@ -63,7 +71,13 @@ describe('tokenizer.json', () => {
 
   it('is a char-level HF BPE tokenizer with contiguous ids and special added tokens', () => {
     expect(j.version).toBe('1.0');
-    expect([j.truncation, j.padding, j.normalizer, j.pre_tokenizer, j.post_processor]).toEqual([null, null, null, null, null]);
+    expect([j.truncation, j.padding, j.normalizer, j.pre_tokenizer, j.post_processor]).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
     expect(j.model.type).toBe('BPE');
     expect(j.model.merges).toEqual([]);
     expect(j.model.unk_token).toBe('<unk>');
@@ -72,7 +86,15 @@ describe('tokenizer.json', () => {
     expect(ids).toEqual(Array.from({ length: tok.vocabSize }, (_, i) => i));
     expect(j.added_tokens.map((a) => a.content)).toEqual(['<pad>', '<bos>', '<eos>', '<unk>', ...TAG_TOKENS]);
     for (const a of j.added_tokens) {
-      expect(a).toEqual({ id: j.model.vocab[a.content], content: a.content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+      expect(a).toEqual({
+        id: j.model.vocab[a.content],
+        content: a.content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      });
     }
     for (const c of CHAR_TOKENS) expect(j.model.vocab[c]).toBe(tok.tokenToId(c));
   });
@@ -88,14 +110,51 @@ describe('tokenizer.json', () => {
     ['not an object', () => [1, 2], /expected a JSON object/],
     ['no model', (x) => ({ ...x, model: undefined }), /missing "model"/],
     ['no vocab', (x) => ({ ...x, model: { ...x.model, vocab: undefined } }), /missing model\.vocab/],
-    ['an id gap', (x) => { const v = { ...x.model.vocab }; delete v['!']; return { ...x, model: { ...x.model, vocab: v } }; }, /id gap, no token has id 26/],
-    ['a duplicate id', (x) => ({ ...x, model: { ...x.model, vocab: { ...x.model.vocab, '!': 27 } } }), /duplicate id 27/],
-    ['a non-integer id', (x) => ({ ...x, model: { ...x.model, vocab: { ...x.model.vocab, '!': 'a' } } }), /is not a non-negative integer id/],
+    [
+      'an id gap',
+      (x) => {
+        const v = { ...x.model.vocab };
+        delete v['!'];
+        return { ...x, model: { ...x.model, vocab: v } };
+      },
+      /id gap, no token has id 26/,
+    ],
+    [
+      'a duplicate id',
+      (x) => ({ ...x, model: { ...x.model, vocab: { ...x.model.vocab, '!': 27 } } }),
+      /duplicate id 27/,
+    ],
+    [
+      'a non-integer id',
+      (x) => ({ ...x, model: { ...x.model, vocab: { ...x.model.vocab, '!': 'a' } } }),
+      /is not a non-negative integer id/,
+    ],
     ['merges', (x) => ({ ...x, model: { ...x.model, merges: ['a b'] } }), /model\.merges has 1 entries/],
     ['a WordPiece model', (x) => ({ ...x, model: { ...x.model, type: 'WordPiece' } }), /model\.type is "WordPiece"/],
-    ['an added token with the wrong id', (x) => ({ ...x, added_tokens: [{ ...x.added_tokens[6], id: 40 }] }), /added_tokens\[0\] "<rubric>" has id 40, but model\.vocab gives it 6/],
-    ['a multi-char token that is not added', (x) => ({ ...x, added_tokens: x.added_tokens.slice(0, 4) }), /"<type>" is neither one character nor an added token/],
-    ['no <unk>', (x) => { const v = { ...x.model.vocab }; delete v['<unk>']; v['\t'] = 3; return { ...x, added_tokens: x.added_tokens.filter((a) => a.content !== '<unk>'), model: { ...x.model, vocab: v } }; }, /required token <unk> is missing/],
+    [
+      'an added token with the wrong id',
+      (x) => ({ ...x, added_tokens: [{ ...x.added_tokens[6], id: 40 }] }),
+      /added_tokens\[0\] "<rubric>" has id 40, but model\.vocab gives it 6/,
+    ],
+    [
+      'a multi-char token that is not added',
+      (x) => ({ ...x, added_tokens: x.added_tokens.slice(0, 4) }),
+      /"<type>" is neither one character nor an added token/,
+    ],
+    [
+      'no <unk>',
+      (x) => {
+        const v = { ...x.model.vocab };
+        delete v['<unk>'];
+        v['\t'] = 3;
+        return {
+          ...x,
+          added_tokens: x.added_tokens.filter((a) => a.content !== '<unk>'),
+          model: { ...x.model, vocab: v },
+        };
+      },
+      /required token <unk> is missing/,
+    ],
   ];
   for (const [what, breakIt, msg] of broken) {
     it(`refuses a tokenizer.json with ${what}`, () => {

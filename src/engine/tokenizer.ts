@@ -6,34 +6,81 @@
 export const CONTROL_TOKENS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
 
 export const TAG_TOKENS = [
-  '<type>', '</type>', '<rubric>', '</rubric>', '<justify>', '</justify>', '<solution>', '</solution>',
-  '<eval>', '</eval>', '<quote_A>', '</quote_A>', '<summary_A>', '</summary_A>', '<quote_B>', '</quote_B>',
-  '<summary_B>', '</summary_B>', '<answer>', '</answer>',
+  '<type>',
+  '</type>',
+  '<rubric>',
+  '</rubric>',
+  '<justify>',
+  '</justify>',
+  '<solution>',
+  '</solution>',
+  '<eval>',
+  '</eval>',
+  '<quote_A>',
+  '</quote_A>',
+  '<summary_A>',
+  '</summary_A>',
+  '<quote_B>',
+  '</quote_B>',
+  '<summary_B>',
+  '</summary_B>',
+  '<answer>',
+  '</answer>',
 ] as const;
 
 /** '\n' then ' '..'~' (32..126): 96 characters. */
 export const CHAR_TOKENS: string[] = ['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))];
 
-export interface AddedToken { content: string; special: boolean }
-export interface EncodeOptions { bos?: boolean; eos?: boolean }
-export interface DecodeOptions { /** Drop <pad>, <bos>, <eos> (tags and <unk> are kept). */ skipSpecial?: boolean }
+export interface AddedToken {
+  content: string;
+  special: boolean;
+}
+export interface EncodeOptions {
+  bos?: boolean;
+  eos?: boolean;
+}
+export interface DecodeOptions {
+  /** Drop <pad>, <bos>, <eos> (tags and <unk> are kept). */ skipSpecial?: boolean;
+}
 /** `index` is the UTF-16 offset in the input, so `text.slice(index)` starts at the character. */
-export interface UnknownChar { char: string; index: number }
-export interface Encoding { ids: number[]; unknown: UnknownChar[] }
+export interface UnknownChar {
+  char: string;
+  index: number;
+}
+export interface Encoding {
+  ids: number[];
+  unknown: UnknownChar[];
+}
 
 /** The subset of HF's tokenizer.json that we write and read. */
 export interface HFTokenizerJson {
   version: string;
   truncation: null;
   padding: null;
-  added_tokens: { id: number; content: string; single_word: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean }[];
+  added_tokens: {
+    id: number;
+    content: string;
+    single_word: boolean;
+    lstrip: boolean;
+    rstrip: boolean;
+    normalized: boolean;
+    special: boolean;
+  }[];
   normalizer: null;
   pre_tokenizer: null;
   post_processor: null;
   decoder: { type: 'Fuse' };
   model: {
-    type: 'BPE'; dropout: null; unk_token: string; continuing_subword_prefix: null; end_of_word_suffix: null;
-    fuse_unk: boolean; byte_fallback: boolean; ignore_merges: boolean; vocab: Record<string, number>; merges: string[];
+    type: 'BPE';
+    dropout: null;
+    unk_token: string;
+    continuing_subword_prefix: null;
+    end_of_word_suffix: null;
+    fuse_unk: boolean;
+    byte_fallback: boolean;
+    ignore_merges: boolean;
+    vocab: Record<string, number>;
+    merges: string[];
   };
 }
 
@@ -56,9 +103,12 @@ export class Tokenizer {
     if (this.ids.size !== tokens.length) throw new Error('Tokenizer: duplicate token in vocabulary');
     this.added = added.map((a) => ({ ...a }));
     const addedSet = new Set(added.map((a) => a.content));
-    for (const a of added) if (!this.ids.has(a.content)) throw new Error(`Tokenizer: added token ${JSON.stringify(a.content)} is not in the vocabulary`);
+    for (const a of added)
+      if (!this.ids.has(a.content))
+        throw new Error(`Tokenizer: added token ${JSON.stringify(a.content)} is not in the vocabulary`);
     for (const t of tokens) {
-      if (!addedSet.has(t) && [...t].length !== 1) throw new Error(`Tokenizer: vocabulary token ${JSON.stringify(t)} is neither one character nor an added token`);
+      if (!addedSet.has(t) && [...t].length !== 1)
+        throw new Error(`Tokenizer: vocabulary token ${JSON.stringify(t)} is neither one character nor an added token`);
     }
     const need = (t: string) => {
       const id = this.ids.get(t);
@@ -113,7 +163,8 @@ export class Tokenizer {
       const id = ids[k];
       if (opts.skipSpecial && (id === this.padId || id === this.bosId || id === this.eosId)) continue;
       const t = this.tokens[id];
-      if (t === undefined) throw new Error(`Tokenizer.decode: id ${id} is outside the vocabulary (size ${this.vocabSize})`);
+      if (t === undefined)
+        throw new Error(`Tokenizer.decode: id ${id} is outside the vocabulary (size ${this.vocabSize})`);
       out += t;
     }
     return out;
@@ -128,15 +179,29 @@ export class Tokenizer {
       truncation: null,
       padding: null,
       added_tokens: this.added.map((a) => ({
-        id: this.ids.get(a.content)!, content: a.content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: a.special,
+        id: this.ids.get(a.content)!,
+        content: a.content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: a.special,
       })),
       normalizer: null,
       pre_tokenizer: null,
       post_processor: null,
       decoder: { type: 'Fuse' },
       model: {
-        type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null,
-        fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: [],
+        type: 'BPE',
+        dropout: null,
+        unk_token: '<unk>',
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        ignore_merges: false,
+        vocab,
+        merges: [],
       },
     };
   }
@@ -161,24 +226,36 @@ function parseHFJson(json: unknown): [string[], AddedToken[]] {
   const j = json as Record<string, unknown>;
   const model = j.model as Record<string, unknown> | null | undefined;
   if (typeof model !== 'object' || model === null) fail('missing "model"');
-  if (model.type !== 'BPE') fail(`model.type is ${JSON.stringify(model.type)}, expected "BPE" (character-level, no merges)`);
-  if (Array.isArray(model.merges) && model.merges.length > 0) fail(`model.merges has ${model.merges.length} entries; only character-level vocabularies (no merges) are supported`);
+  if (model.type !== 'BPE')
+    fail(`model.type is ${JSON.stringify(model.type)}, expected "BPE" (character-level, no merges)`);
+  if (Array.isArray(model.merges) && model.merges.length > 0)
+    fail(
+      `model.merges has ${model.merges.length} entries; only character-level vocabularies (no merges) are supported`,
+    );
   const vocab = model.vocab;
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) fail('missing model.vocab');
   const tokens: string[] = [];
   for (const [tok, id] of Object.entries(vocab as Record<string, unknown>)) {
-    if (!Number.isInteger(id) || (id as number) < 0) fail(`model.vocab[${JSON.stringify(tok)}] = ${JSON.stringify(id)} is not a non-negative integer id`);
+    if (!Number.isInteger(id) || (id as number) < 0)
+      fail(`model.vocab[${JSON.stringify(tok)}] = ${JSON.stringify(id)} is not a non-negative integer id`);
     const n = id as number;
-    if (tokens[n] !== undefined) fail(`model.vocab: duplicate id ${n} (${JSON.stringify(tokens[n])} and ${JSON.stringify(tok)})`);
+    if (tokens[n] !== undefined)
+      fail(`model.vocab: duplicate id ${n} (${JSON.stringify(tokens[n])} and ${JSON.stringify(tok)})`);
     tokens[n] = tok;
   }
-  for (let i = 0; i < tokens.length; i++) if (tokens[i] === undefined) fail(`model.vocab: id gap, no token has id ${i} (ids must be 0..${tokens.length - 1})`);
+  for (let i = 0; i < tokens.length; i++)
+    if (tokens[i] === undefined)
+      fail(`model.vocab: id gap, no token has id ${i} (ids must be 0..${tokens.length - 1})`);
   const rawAdded = j.added_tokens ?? [];
   if (!Array.isArray(rawAdded)) fail('"added_tokens" is not an array');
   const added = rawAdded.map((a: unknown, k: number): AddedToken => {
     const t = (a ?? {}) as { id?: unknown; content?: unknown; special?: unknown };
     if (typeof t.content !== 'string') fail(`added_tokens[${k}] has no "content" string`);
-    if (tokens[t.id as number] !== t.content) fail(`added_tokens[${k}] ${JSON.stringify(t.content)} has id ${JSON.stringify(t.id)}, but model.vocab gives it ${tokens.indexOf(t.content)}`);
+    if (tokens[t.id as number] !== t.content)
+      fail(
+        `added_tokens[${k}] ${JSON.stringify(t.content)} has id ${JSON.stringify(t.id)}, but model.vocab gives ` +
+          `it ${tokens.indexOf(t.content)}`,
+      );
     return { content: t.content, special: t.special === true };
   });
   return [tokens, added];

@@ -60,7 +60,19 @@ export interface CorTree {
   nodes: TagNode[];
 }
 
-const VERDICT_WORDS = new Set(['ok', 'no', 'yes', 'right', 'wrong', 'correct', 'incorrect', 'pass', 'fail', 'meets', 'fails']);
+const VERDICT_WORDS = new Set([
+  'ok',
+  'no',
+  'yes',
+  'right',
+  'wrong',
+  'correct',
+  'incorrect',
+  'pass',
+  'fail',
+  'meets',
+  'fails',
+]);
 /** `1A:ok`, `A: 71 wrong`, `2B: no,` — a check needs a verdict word, so prose like "Chatbot A: The…" is skipped. */
 const CHECK_RE = /(?<![A-Za-z0-9_])(\d+)?([AB])[ \t]*:[ \t]*([^\s<]+)(?:[ \t]+([A-Za-z]+)(?![A-Za-z:]))?/dg;
 const ITEM_RE = /^[ \t]*(?:[-*][ \t]*)?(?:\*\*)?(?:criterion[ \t]*)?(\d+)[ \t]*[.):]/i;
@@ -81,7 +93,10 @@ function linesOf(segs: { start: number; text: string }[]): { start: number; text
   const out: { start: number; text: string }[] = [];
   for (const s of segs) {
     let at = 0;
-    for (const line of s.text.split('\n')) { out.push({ start: s.start + at, text: line }); at += line.length + 1; }
+    for (const line of s.text.split('\n')) {
+      out.push({ start: s.start + at, text: line });
+      at += line.length + 1;
+    }
   }
   return out;
 }
@@ -95,16 +110,23 @@ function rubricItems(node: TagNode, text: string): RubricItem[] {
     const m = heads[i];
     if (m) {
       const index = numbered ? Number(m[1]) : items.length + 1;
-      items.push({ index, text: l.text.slice(m[0].length), start: l.start + m[0].length, end: l.start + l.text.length });
+      items.push({
+        index,
+        text: l.text.slice(m[0].length),
+        start: l.start + m[0].length,
+        end: l.start + l.text.length,
+      });
     } else if (items.length > 0 && l.text.trim() !== '') {
       const last = items[items.length - 1]; // a continuation line of the previous item
-      last.text += '\n' + l.text;
+      last.text += `\n${l.text}`;
       last.end = l.start + l.text.length;
     }
   });
   return items.map((it) => {
     const w = WEIGHT_RE.exec(it.text);
-    const clean = (w ? it.text.slice(0, w.index) + it.text.slice(w.index + w[0].length) : it.text).replace(/\*\*/g, '').trim();
+    const clean = (w ? it.text.slice(0, w.index) + it.text.slice(w.index + w[0].length) : it.text)
+      .replace(/\*\*/g, '')
+      .trim();
     return { ...it, text: clean, ...(w ? { weight: Number(w[1]) } : {}) };
   });
 }
@@ -112,7 +134,17 @@ function rubricItems(node: TagNode, text: string): RubricItem[] {
 function evidenceOf(node: TagNode, text: string): Evidence[] {
   return node.children.flatMap((c): Evidence[] => {
     const m = /^(quote|summary)_([AB])$/.exec(c.tag);
-    return m ? [{ kind: m[1] as 'quote' | 'summary', response: m[2] as Verdict, text: text.slice(c.contentStart, c.contentEnd), start: c.start, end: c.end }] : [];
+    return m
+      ? [
+          {
+            kind: m[1] as 'quote' | 'summary',
+            response: m[2] as Verdict,
+            text: text.slice(c.contentStart, c.contentEnd),
+            start: c.start,
+            end: c.end,
+          },
+        ]
+      : [];
   });
 }
 
@@ -125,11 +157,15 @@ function checksOf(node: TagNode, text: string, evidence: Evidence[]): Check[] {
       const isWord = VERDICT_WORDS.has(first);
       if (!isWord && !(next && VERDICT_WORDS.has(next))) continue;
       // A check ends after its verdict word: `1A:ok` stops at "ok" even when a word follows.
-      const [s0, e0] = m.indices![0], e3 = m.indices![3][1];
+      const [s0, e0] = m.indices![0],
+        e3 = m.indices![3][1];
       checks.push({
-        ...(m[1] ? { rubric: Number(m[1]) } : {}), response: m[2] as Verdict,
-        verdict: isWord ? first : next, ...(isWord ? {} : { value: m[3].replace(/[.,;]+$/, '') || m[3] }), // `1A:. ok` observed a full stop
-        start: seg.start + s0, end: seg.start + (isWord ? e3 : e0),
+        ...(m[1] ? { rubric: Number(m[1]) } : {}),
+        response: m[2] as Verdict,
+        verdict: isWord ? first : next,
+        ...(isWord ? {} : { value: m[3].replace(/[.,;]+$/, '') || m[3] }), // `1A:. ok` observed a full stop
+        start: seg.start + s0,
+        end: seg.start + (isWord ? e3 : e0),
       });
     }
   }
@@ -142,12 +178,19 @@ function checksOf(node: TagNode, text: string, evidence: Evidence[]): Check[] {
 }
 
 function verdictOf(answers: TagNode[], text: string, errors: CorError[]): Verdict | null {
-  if (answers.length === 0) { errors.push(err('missing_answer', 'no <answer> block', text.length, text.length)); return null; }
-  if (answers.length > 1) { errors.push(err('duplicate', 'more than one <answer> block', answers[1].start, answers[1].end)); return null; }
+  if (answers.length === 0) {
+    errors.push(err('missing_answer', 'no <answer> block', text.length, text.length));
+    return null;
+  }
+  if (answers.length > 1) {
+    errors.push(err('duplicate', 'more than one <answer> block', answers[1].start, answers[1].end));
+    return null;
+  }
   const a = answers[0];
   if (!a.closed) return null; // already reported as unclosed: a cut-off answer is no verdict
   const body = text.slice(a.contentStart, a.contentEnd);
-  const hasA = body.includes('[[A]]'), hasB = body.includes('[[B]]');
+  const hasA = body.includes('[[A]]'),
+    hasB = body.includes('[[B]]');
   if (hasA && hasB) errors.push(err('both_verdicts', '<answer> holds both [[A]] and [[B]]', a.start, a.end));
   else if (!hasA && !hasB) errors.push(err('no_verdict', '<answer> holds neither [[A]] nor [[B]]', a.start, a.end));
   return hasA === hasB ? null : hasA ? 'A' : 'B';
@@ -168,17 +211,24 @@ function structureErrors(roots: TagNode[], text: string, errors: CorError[]): vo
   const lastAnswer = roots.filter((n) => n.tag === 'answer').at(-1);
   const gaps: [number, number][] = [];
   let at = 0;
-  for (const n of roots) { gaps.push([at, n.start]); at = n.end; }
+  for (const n of roots) {
+    gaps.push([at, n.start]);
+    at = n.end;
+  }
   gaps.push([at, text.length]);
   // Stray close tags are reported already; blank them so they do not count as stray text too.
   let plain = text;
-  for (const x of errors) if (x.kind === 'stray_close') plain = plain.slice(0, x.start) + ' '.repeat(x.end - x.start) + plain.slice(x.end);
+  for (const x of errors)
+    if (x.kind === 'stray_close') plain = plain.slice(0, x.start) + ' '.repeat(x.end - x.start) + plain.slice(x.end);
   for (const [s, e] of gaps) {
     const piece = plain.slice(s, e);
     if (piece.trim() === '') continue;
-    const from = s + piece.length - piece.trimStart().length, to = e - (piece.length - piece.trimEnd().length);
+    const from = s + piece.length - piece.trimStart().length,
+      to = e - (piece.length - piece.trimEnd().length);
     const after = lastAnswer !== undefined && s >= lastAnswer.end;
-    errors.push(err(after ? 'trailing_text' : 'stray_text', after ? 'text after the answer' : 'text outside any block', from, to));
+    errors.push(
+      err(after ? 'trailing_text' : 'stray_text', after ? 'text after the answer' : 'text outside any block', from, to),
+    );
   }
 }
 
@@ -191,13 +241,21 @@ function parse(text: string): CorTree {
   else {
     const t = text.slice(typeNode.contentStart, typeNode.contentEnd).trim().toLowerCase();
     tree.type = t === 'chat' ? 'Chat' : t === 'reasoning' ? 'Reasoning' : null;
-    if (tree.type === null && typeNode.closed) errors.push(err('bad_type', 'type is neither Chat nor Reasoning', typeNode.start, typeNode.end));
+    if (tree.type === null && typeNode.closed)
+      errors.push(err('bad_type', 'type is neither Chat nor Reasoning', typeNode.start, typeNode.end));
   }
-  const rubric = first('rubric'), solution = first('solution'), evalNode = first('eval'), answer = first('answer');
+  const rubric = first('rubric'),
+    solution = first('solution'),
+    evalNode = first('eval'),
+    answer = first('answer');
   if (rubric) {
     const j = rubric.children.filter((c) => c.tag === 'justify');
     j.slice(1).forEach((d) => errors.push(err('duplicate', 'a second <justify> block', d.start, d.end)));
-    tree.rubric = { ...blockOf(rubric, text), items: rubricItems(rubric, text), ...(j[0] ? { justify: blockOf(j[0], text) } : {}) };
+    tree.rubric = {
+      ...blockOf(rubric, text),
+      items: rubricItems(rubric, text),
+      ...(j[0] ? { justify: blockOf(j[0], text) } : {}),
+    };
   }
   if (solution) tree.solution = blockOf(solution, text);
   if (evalNode) {
@@ -206,9 +264,21 @@ function parse(text: string): CorTree {
   }
   if (answer) tree.answer = blockOf(answer, text);
   const wrong = (tree.type === 'Chat' && solution && !rubric) || (tree.type === 'Reasoning' && rubric && !solution);
-  if (wrong) errors.push(err('type_mismatch', `a ${tree.type} trace should hold <${tree.type === 'Chat' ? 'rubric' : 'solution'}>`, (solution ?? rubric)!.start, (solution ?? rubric)!.end));
+  if (wrong)
+    errors.push(
+      err(
+        'type_mismatch',
+        `a ${tree.type} trace should hold <${tree.type === 'Chat' ? 'rubric' : 'solution'}>`,
+        (solution ?? rubric)!.start,
+        (solution ?? rubric)!.end,
+      ),
+    );
   structureErrors(roots, text, errors);
-  tree.verdict = verdictOf(roots.filter((n) => n.tag === 'answer'), text, errors);
+  tree.verdict = verdictOf(
+    roots.filter((n) => n.tag === 'answer'),
+    text,
+    errors,
+  );
   return tree;
 }
 
@@ -218,7 +288,12 @@ export function parseCor(text: string): CorTree {
   try {
     return parse(s);
   } catch (e) {
-    return { type: null, verdict: null, nodes: [], errors: [err('internal', `parser failure: ${(e as Error)?.message ?? e}`, 0, s.length)] };
+    return {
+      type: null,
+      verdict: null,
+      nodes: [],
+      errors: [err('internal', `parser failure: ${(e as Error)?.message ?? e}`, 0, s.length)],
+    };
   }
 }
 
@@ -231,12 +306,14 @@ export const REWARD_TAIL_CHARS = 80;
  */
 export function rewardVerdict(text: string): Verdict | null {
   const tail = text.slice(-REWARD_TAIL_CHARS);
-  const a = tail.includes('<answer>[[A]]</answer>'), b = tail.includes('<answer>[[B]]</answer>');
+  const a = tail.includes('<answer>[[A]]</answer>'),
+    b = tail.includes('<answer>[[B]]</answer>');
   return a === b ? null : a ? 'A' : 'B';
 }
 
 /** The verdict RM-R1's evaluation reads: a bare `[[A]]` or `[[B]]` anywhere in the output; both or neither → null. */
 export function evalVerdict(text: string): Verdict | null {
-  const a = text.includes('[[A]]'), b = text.includes('[[B]]');
+  const a = text.includes('[[A]]'),
+    b = text.includes('[[B]]');
   return a === b ? null : a ? 'A' : 'B';
 }

@@ -11,8 +11,16 @@ const pair: Pair = { id: 't:1', prompt: 'What is 2+2?', a: 'It is 4.', b: 'It is
 describe('judgePrompt', () => {
   it('full: RM-R1 blocks in order, system instruction with every tag', () => {
     const p = judgePrompt(pair, 'full');
-    const order = ['[Client Question]', 'What is 2+2?', "[The Start of Chatbot A's Response]", 'It is 4.',
-      "[The End of Chatbot A's Response]", "[The Start of Chatbot B's Response]", 'It is 5.', "[The End of Chatbot B's Response]"];
+    const order = [
+      '[Client Question]',
+      'What is 2+2?',
+      "[The Start of Chatbot A's Response]",
+      'It is 4.',
+      "[The End of Chatbot A's Response]",
+      "[The Start of Chatbot B's Response]",
+      'It is 5.',
+      "[The End of Chatbot B's Response]",
+    ];
     const at = order.map((s) => p.user.indexOf(s));
     expect(at.every((x) => x >= 0)).toBe(true);
     expect([...at].sort((x, y) => x - y)).toEqual(at);

@@ -27,11 +27,14 @@ export const COR_SYSTEM_PROMPT = [
   'If Reasoning: solve the problem yourself inside <solution>...</solution>, then judge each response against',
   'your solution for correctness and completeness inside <eval>...</eval>.',
   'If Chat: write a rubric of weighted criteria inside <rubric>...</rubric>, with a <justify>...</justify> block',
-  'inside it explaining why these criteria and weights, then judge both responses by the rubric inside <eval>...</eval>.',
+  'inside it explaining why these criteria and weights, then ' +
+    'judge both responses by the rubric inside <eval>...</eval>.',
   'In <eval>, back every claim with evidence: quote with <quote_A>...</quote_A> and <quote_B>...</quote_B>,',
   'or summarize with <summary_A>...</summary_A> and <summary_B>...</summary_B>.',
-  'Do not let the order of the responses, their length or the names of the chatbots influence you; be as objective as possible.',
-  'Finish with your verdict: <answer>[[A]]</answer> if Chatbot A is better, <answer>[[B]]</answer> if Chatbot B is better.',
+  'Do not let the order of the responses, their length or the names of the chatbots influence you; be as ' +
+    'objective as possible.',
+  'Finish with your verdict: <answer>[[A]]</answer> if Chatbot A is better, <answer>[[B]]</answer> if Chatbot B ' +
+    'is better.',
   '',
   'Output format for Reasoning:',
   '<type>Reasoning</type>',
@@ -51,9 +54,16 @@ export const COMPACT_MARKERS = { question: 'Q: ', a: 'A: ', b: 'B: ' } as const;
 
 function fullUser(prompt: string, a: string, b: string): string {
   return [
-    '[Client Question]', prompt, '',
-    "[The Start of Chatbot A's Response]", a, "[The End of Chatbot A's Response]", '',
-    "[The Start of Chatbot B's Response]", b, "[The End of Chatbot B's Response]",
+    '[Client Question]',
+    prompt,
+    '',
+    "[The Start of Chatbot A's Response]",
+    a,
+    "[The End of Chatbot A's Response]",
+    '',
+    "[The Start of Chatbot B's Response]",
+    b,
+    "[The End of Chatbot B's Response]",
   ].join('\n');
 }
 

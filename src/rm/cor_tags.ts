@@ -3,14 +3,35 @@
 // Leaves out what the blocks mean (cor_parser.ts). Positions are UTF-16 offsets, spans half-open [start, end).
 
 export const COR_TAGS = [
-  'type', 'rubric', 'justify', 'solution', 'eval', 'quote_A', 'summary_A', 'quote_B', 'summary_B', 'answer',
+  'type',
+  'rubric',
+  'justify',
+  'solution',
+  'eval',
+  'quote_A',
+  'summary_A',
+  'quote_B',
+  'summary_B',
+  'answer',
 ] as const;
 export type CorTag = (typeof COR_TAGS)[number];
 
 export type CorErrorKind =
-  | 'unclosed' | 'stray_close' | 'misplaced' | 'partial_tag' | 'duplicate' | 'missing_type' | 'bad_type'
-  | 'type_mismatch' | 'order' | 'missing_answer' | 'no_verdict' | 'both_verdicts' | 'stray_text'
-  | 'trailing_text' | 'internal';
+  | 'unclosed'
+  | 'stray_close'
+  | 'misplaced'
+  | 'partial_tag'
+  | 'duplicate'
+  | 'missing_type'
+  | 'bad_type'
+  | 'type_mismatch'
+  | 'order'
+  | 'missing_answer'
+  | 'no_verdict'
+  | 'both_verdicts'
+  | 'stray_text'
+  | 'trailing_text'
+  | 'internal';
 
 export interface CorError {
   kind: CorErrorKind;
@@ -82,7 +103,15 @@ export function buildTagTree(text: string): TagTree {
   for (const t of scan(text)) {
     if (!t.close) {
       const top = stack.at(-1) ?? null;
-      const node: TagNode = { tag: t.tag, start: t.start, contentStart: t.end, contentEnd: t.end, end: t.end, closed: false, children: [] };
+      const node: TagNode = {
+        tag: t.tag,
+        start: t.start,
+        contentStart: t.end,
+        contentEnd: t.end,
+        end: t.end,
+        closed: false,
+        children: [],
+      };
       if (!allowedIn(t.tag, top?.tag ?? null)) {
         // A block tag inside another block means the open ones were never closed: close them here.
         // A nested tag whose rightful parent is further up closes the ones in between the same way.
@@ -90,7 +119,12 @@ export function buildTagTree(text: string): TagTree {
         if (ROOT_TAGS.has(t.tag) || k >= 0) {
           while (stack.length > k + 1) cut(stack.pop()!, t.start);
         } else {
-          errors.push({ kind: 'misplaced', message: `<${t.tag}> does not belong ${top ? `inside <${top.tag}>` : 'at the top level'}`, start: t.start, end: t.end });
+          errors.push({
+            kind: 'misplaced',
+            message: `<${t.tag}> does not belong ${top ? `inside <${top.tag}>` : 'at the top level'}`,
+            start: t.start,
+            end: t.end,
+          });
         }
       }
       const parent = stack.at(-1);
@@ -111,7 +145,8 @@ export function buildTagTree(text: string): TagTree {
   }
   while (stack.length > 0) cut(stack.pop()!, text.length);
   const p = partialTagAt(text);
-  if (p !== null) errors.push({ kind: 'partial_tag', message: 'the text ends inside a tag', start: p, end: text.length });
+  if (p !== null)
+    errors.push({ kind: 'partial_tag', message: 'the text ends inside a tag', start: p, end: text.length });
   return { roots, errors };
 }
 

@@ -1,20 +1,30 @@
-// What must hold for GRPO's math: every number in ../shared/spec/grpo_vectors.json (advantages under four
+// What must hold for GRPO's math: every number in testdata/grpo_vectors.json (advantages under four
 // std conventions, per-token ratio / clipped objective / clip flag / k3 / per-token loss, losses under six
 // aggregations at β = 0.04 and β = 0, per-token gradients) and hand-computed cases that run anywhere.
 // Tolerance: |got − want| ≤ 1e-5·|want| + 1e-9 (the floor covers values that are 0 in exact arithmetic,
 // e.g. the on-policy seq-mean policy loss). The analytic gradient is also checked by central differences.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRng } from './rng';
 import {
-  grpoLoss, groupAdvantages, k3, k3Grad, std, tokenTerm, verdictReward,
-  type AdvantageOptions, type GrpoInputs, type LossType, type Rows,
+  grpoLoss,
+  groupAdvantages,
+  k3,
+  k3Grad,
+  std,
+  tokenTerm,
+  verdictReward,
+  type AdvantageOptions,
+  type GrpoInputs,
+  type LossType,
+  type Rows,
 } from './grpo';
 import { policyMetrics } from './grpo_metrics';
 
-const REL = 1e-5, ABS = 1e-9;
+const REL = 1e-5,
+  ABS = 1e-9;
 let worst = 0; // largest relative error seen, printed at the end of each vector case
 function near(got: number, want: number, what: string): void {
   const err = Math.abs(got - want);
@@ -29,12 +39,33 @@ function nearRows(got: Rows, want: Rows, what: string): void {
 // ---------------------------------------------------------------------------------------------------
 // The spec's vectors (outside the repo: <repo>/../shared/spec)
 // ---------------------------------------------------------------------------------------------------
-interface SeqIn { group: string; reward: number; mask: number[]; old_logp: number[]; ref_logp: number[]; logp_after_update: number[] }
-interface PerSeq { advantage: number; ratio: (number | null)[]; clipped_objective: (number | null)[]; min_picked_clipped_branch: (boolean | null)[]; kl_k3: (number | null)[] }
-interface LossRow { policy_term: number; kl_term_k3_mean: number; 'loss_beta_0.04': number; loss_beta_0: number }
+interface SeqIn {
+  group: string;
+  reward: number;
+  mask: number[];
+  old_logp: number[];
+  ref_logp: number[];
+  logp_after_update: number[];
+}
+interface PerSeq {
+  advantage: number;
+  ratio: (number | null)[];
+  clipped_objective: (number | null)[];
+  min_picked_clipped_branch: (boolean | null)[];
+  kl_k3: (number | null)[];
+}
+interface LossRow {
+  policy_term: number;
+  kl_term_k3_mean: number;
+  'loss_beta_0.04': number;
+  loss_beta_0: number;
+}
 interface ModeResult {
-  advantages: number[]; per_sequence: PerSeq[]; num_tokens_where_min_picked_clipped_branch: number;
-  losses: Record<LossType, LossRow>; 'grad_loss_wrt_logp_beta_0.04'?: Record<LossType, number[][]>;
+  advantages: number[];
+  per_sequence: PerSeq[];
+  num_tokens_where_min_picked_clipped_branch: number;
+  losses: Record<LossType, LossRow>;
+  'grad_loss_wrt_logp_beta_0.04'?: Record<LossType, number[][]>;
 }
 interface Vectors {
   meta: { std_eps: number; beta: number; max_completion_length_L: number };
@@ -42,19 +73,33 @@ interface Vectors {
   group_stats: Record<string, { mean: number; std_unbiased: number; std_population: number }>;
   advantages_by_std_eps_unbiased: Record<string, number[]>;
   kl_estimators_seq0_after_update: { logp: number; ref_logp: number; k3_low_var_kl: number }[];
-  cases: Record<string, {
-    config: { logp_source: 'old_logp' | 'logp_after_update'; eps_low: number; eps_high: number };
-    by_std_mode: Record<string, ModeResult>;
-    'token_mean_loss_beta_0.04_without_group_B'?: number;
-  }>;
-  tiny_case: { advantages: number[]; loss: number; grad_finite_difference: number[];
-    tokens: { seq: number; t: number; logp: number; ref_logp: number; k3: number; per_token_loss: number; grad: number }[] };
+  cases: Record<
+    string,
+    {
+      config: { logp_source: 'old_logp' | 'logp_after_update'; eps_low: number; eps_high: number };
+      by_std_mode: Record<string, ModeResult>;
+      'token_mean_loss_beta_0.04_without_group_B'?: number;
+    }
+  >;
+  tiny_case: {
+    advantages: number[];
+    loss: number;
+    grad_finite_difference: number[];
+    tokens: {
+      seq: number;
+      t: number;
+      logp: number;
+      ref_logp: number;
+      k3: number;
+      per_token_loss: number;
+      grad: number;
+    }[];
+  };
 }
 
+// The project's own copy of the spec's vectors (testdata/README.md says where they come from).
 const here = path.dirname(fileURLToPath(import.meta.url));
-const VECTORS = path.resolve(here, '../../../shared/spec/grpo_vectors.json');
-const vec: Vectors | undefined = existsSync(VECTORS) ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as Vectors) : undefined;
-if (!vec) console.log(`skipping the spec-vector tests: ${VECTORS} is absent (the spec lives in ../shared/spec beside the repo)`);
+const v = JSON.parse(readFileSync(path.join(here, 'testdata/grpo_vectors.json'), 'utf8')) as Vectors;
 
 const STD_MODES: Record<string, AdvantageOptions> = {
   unbiased: { scaleRewards: 'group' },
@@ -63,7 +108,12 @@ const STD_MODES: Record<string, AdvantageOptions> = {
   batch: { scaleRewards: 'batch' },
 };
 const LOSS_TYPES: LossType[] = [
-  'token_mean', 'seq_mean_token_mean', 'dr_grpo', 'group_mean_seq_mean', 'seq_mean_token_sum', 'verl_seq_mean_token_sum_norm',
+  'token_mean',
+  'seq_mean_token_mean',
+  'dr_grpo',
+  'group_mean_seq_mean',
+  'seq_mean_token_sum',
+  'verl_seq_mean_token_sum_norm',
 ];
 
 function vectorInputs(v: Vectors, source: 'old_logp' | 'logp_after_update', advantages: number[]): GrpoInputs {
@@ -77,8 +127,7 @@ function vectorInputs(v: Vectors, source: 'old_logp' | 'logp_after_update', adva
   };
 }
 
-describe.skipIf(!vec)('spec/grpo_vectors.json', () => {
-  const v = vec!;
+describe('testdata/grpo_vectors.json: the worked GRPO numbers', () => {
   const rewards = v.inputs.groups.map((g) => g.rewards);
   const groupSizes = rewards.map((r) => r.length);
   const L = v.meta.max_completion_length_L;
@@ -97,10 +146,17 @@ describe.skipIf(!vec)('spec/grpo_vectors.json', () => {
   });
 
   it('advantages_by_std_eps_unbiased: the eps of TRL, verl, oat and OpenRLHF', () => {
-    const eps: Record<string, number> = { 'trl_1e-4': 1e-4, 'verl_1e-6': 1e-6, 'oat_drgrpo_repo_1e-8': 1e-8, 'openrlhf_1e-9': 1e-9 };
+    const eps: Record<string, number> = {
+      'trl_1e-4': 1e-4,
+      'verl_1e-6': 1e-6,
+      'oat_drgrpo_repo_1e-8': 1e-8,
+      'openrlhf_1e-9': 1e-9,
+    };
     for (const [label, want] of Object.entries(v.advantages_by_std_eps_unbiased)) {
       expect(eps[label], label).toBeDefined();
-      groupAdvantages(rewards, { eps: eps[label] }).flat().forEach((a, i) => near(a, want[i], `${label}[${i}]`));
+      groupAdvantages(rewards, { eps: eps[label] })
+        .flat()
+        .forEach((a, i) => near(a, want[i], `${label}[${i}]`));
     }
   });
 
@@ -111,41 +167,67 @@ describe.skipIf(!vec)('spec/grpo_vectors.json', () => {
   for (const [name, c] of Object.entries(v.cases)) {
     describe(name, () => {
       for (const [mode, want] of Object.entries(c.by_std_mode)) {
-        it(`${name} / std ${mode}: advantages, per-token terms, losses${want['grad_loss_wrt_logp_beta_0.04'] ? ', gradients' : ''}`, () => {
-          worst = 0;
-          const adv = groupAdvantages(rewards, STD_MODES[mode]).flat();
-          adv.forEach((a, i) => near(a, want.advantages[i], `advantage[${i}]`));
-          const x = vectorInputs(v, c.config.logp_source, adv);
-          const clip = { epsilonLow: c.config.eps_low, epsilonHigh: c.config.eps_high };
-          for (const lossType of LOSS_TYPES) {
-            const cfg = { ...clip, lossType, maxCompletionLength: L, groupSizes };
-            const r = grpoLoss(x, { ...cfg, beta: v.meta.beta });
-            const l = want.losses[lossType];
-            near(r.policy_loss, l.policy_term, `${lossType} policy_term`);
-            near(r.kl_loss, l.kl_term_k3_mean, `${lossType} kl_term`);
-            near(r.loss, l['loss_beta_0.04'], `${lossType} loss β=0.04`);
-            near(grpoLoss(x, { ...cfg, beta: 0 }).loss, l.loss_beta_0, `${lossType} loss β=0`);
-            const g = want['grad_loss_wrt_logp_beta_0.04']?.[lossType];
-            if (g) nearRows(r.grad, g, `${lossType} grad`);
-          }
-          const { terms } = grpoLoss(x, { ...clip, beta: v.meta.beta, lossType: 'token_mean', maxCompletionLength: L });
-          let clipped = 0, tokens = 0;
-          want.per_sequence.forEach((s, i) => s.ratio.forEach((rho, t) => {
-            const tt = terms[i][t];
-            if (rho === null) return expect(x.completion_mask[i][t]).toBe(0);
-            tokens += 1;
-            near(tt.coef_1, rho, `ratio[${i}][${t}]`);
-            near(tt.coef_2, Math.min(Math.max(rho, 1 - clip.epsilonLow), 1 + clip.epsilonHigh), `coef_2[${i}][${t}]`);
-            near(tt.clipped_objective, s.clipped_objective[t]!, `clipped_objective[${i}][${t}]`);
-            near(tt.per_token_kl, s.kl_k3[t]!, `kl_k3[${i}][${t}]`);
-            near(tt.per_token_loss, -s.clipped_objective[t]! + v.meta.beta * s.kl_k3[t]!, `per_token_loss[${i}][${t}]`);
-            expect(tt.is_low_clipped || tt.is_high_clipped, `clip flag [${i}][${t}]`).toBe(s.min_picked_clipped_branch[t]);
-            clipped += +(tt.is_low_clipped || tt.is_high_clipped);
-          }));
-          expect(clipped).toBe(want.num_tokens_where_min_picked_clipped_branch);
-          near(policyMetrics(terms, x.completion_mask, v.meta.beta)['clip_ratio/region_mean'], clipped / tokens, 'region_mean');
-          console.log(`${name} / ${mode}: max relative error ${worst.toExponential(2)}`);
-        });
+        it(
+          `${name} / std ${mode}: advantages, per-token terms, ` +
+            `losses${want['grad_loss_wrt_logp_beta_0.04'] ? ', gradients' : ''}`,
+          () => {
+            worst = 0;
+            const adv = groupAdvantages(rewards, STD_MODES[mode]).flat();
+            adv.forEach((a, i) => near(a, want.advantages[i], `advantage[${i}]`));
+            const x = vectorInputs(v, c.config.logp_source, adv);
+            const clip = { epsilonLow: c.config.eps_low, epsilonHigh: c.config.eps_high };
+            for (const lossType of LOSS_TYPES) {
+              const cfg = { ...clip, lossType, maxCompletionLength: L, groupSizes };
+              const r = grpoLoss(x, { ...cfg, beta: v.meta.beta });
+              const l = want.losses[lossType];
+              near(r.policy_loss, l.policy_term, `${lossType} policy_term`);
+              near(r.kl_loss, l.kl_term_k3_mean, `${lossType} kl_term`);
+              near(r.loss, l['loss_beta_0.04'], `${lossType} loss β=0.04`);
+              near(grpoLoss(x, { ...cfg, beta: 0 }).loss, l.loss_beta_0, `${lossType} loss β=0`);
+              const g = want['grad_loss_wrt_logp_beta_0.04']?.[lossType];
+              if (g) nearRows(r.grad, g, `${lossType} grad`);
+            }
+            const { terms } = grpoLoss(x, {
+              ...clip,
+              beta: v.meta.beta,
+              lossType: 'token_mean',
+              maxCompletionLength: L,
+            });
+            let clipped = 0,
+              tokens = 0;
+            want.per_sequence.forEach((s, i) =>
+              s.ratio.forEach((rho, t) => {
+                const tt = terms[i][t];
+                if (rho === null) return expect(x.completion_mask[i][t]).toBe(0);
+                tokens += 1;
+                near(tt.coef_1, rho, `ratio[${i}][${t}]`);
+                near(
+                  tt.coef_2,
+                  Math.min(Math.max(rho, 1 - clip.epsilonLow), 1 + clip.epsilonHigh),
+                  `coef_2[${i}][${t}]`,
+                );
+                near(tt.clipped_objective, s.clipped_objective[t]!, `clipped_objective[${i}][${t}]`);
+                near(tt.per_token_kl, s.kl_k3[t]!, `kl_k3[${i}][${t}]`);
+                near(
+                  tt.per_token_loss,
+                  -s.clipped_objective[t]! + v.meta.beta * s.kl_k3[t]!,
+                  `per_token_loss[${i}][${t}]`,
+                );
+                expect(tt.is_low_clipped || tt.is_high_clipped, `clip flag [${i}][${t}]`).toBe(
+                  s.min_picked_clipped_branch[t],
+                );
+                clipped += +(tt.is_low_clipped || tt.is_high_clipped);
+              }),
+            );
+            expect(clipped).toBe(want.num_tokens_where_min_picked_clipped_branch);
+            near(
+              policyMetrics(terms, x.completion_mask, v.meta.beta)['clip_ratio/region_mean'],
+              clipped / tokens,
+              'region_mean',
+            );
+            console.log(`${name} / ${mode}: max relative error ${worst.toExponential(2)}`);
+          },
+        );
       }
       const dropB = c['token_mean_loss_beta_0.04_without_group_B'];
       if (dropB !== undefined) {
@@ -153,12 +235,21 @@ describe.skipIf(!vec)('spec/grpo_vectors.json', () => {
           const adv = groupAdvantages(rewards).flat();
           const keep = v.inputs.sequences.map((s, i) => (s.group === 'B' ? -1 : i)).filter((i) => i >= 0);
           const full = vectorInputs(v, c.config.logp_source, adv);
-          const sub = <T,>(xs: readonly T[]) => keep.map((i) => xs[i]);
+          const sub = <T>(xs: readonly T[]) => keep.map((i) => xs[i]);
           const x: GrpoInputs = {
-            per_token_logps: sub(full.per_token_logps), old_per_token_logps: sub(full.old_per_token_logps),
-            ref_per_token_logps: sub(full.ref_per_token_logps), completion_mask: sub(full.completion_mask), advantages: sub(adv),
+            per_token_logps: sub(full.per_token_logps),
+            old_per_token_logps: sub(full.old_per_token_logps),
+            ref_per_token_logps: sub(full.ref_per_token_logps),
+            completion_mask: sub(full.completion_mask),
+            advantages: sub(adv),
           };
-          const cfg = { beta: v.meta.beta, epsilonLow: c.config.eps_low, epsilonHigh: c.config.eps_high, lossType: 'token_mean' as const, maxCompletionLength: L };
+          const cfg = {
+            beta: v.meta.beta,
+            epsilonLow: c.config.eps_low,
+            epsilonHigh: c.config.eps_high,
+            lossType: 'token_mean' as const,
+            maxCompletionLength: L,
+          };
           near(grpoLoss(x, cfg).loss, dropB, 'loss without B');
         });
       }
@@ -185,12 +276,23 @@ describe.skipIf(!vec)('spec/grpo_vectors.json', () => {
 const JUNK = Number.POSITIVE_INFINITY; // padded positions: reading one would turn the loss into NaN/Infinity
 const tinyAdvantages = () => groupAdvantages([[1, -1]]).flat();
 function tinyLoss() {
-  const logp = [[-0.5, -1.0, JUNK], [-0.7, JUNK, JUNK]];
+  const logp = [
+    [-0.5, -1.0, JUNK],
+    [-0.7, JUNK, JUNK],
+  ];
   return grpoLoss(
     {
-      per_token_logps: logp, old_per_token_logps: logp.map((r) => [...r]),
-      ref_per_token_logps: [[-0.6, -0.9, JUNK], [-0.5, JUNK, JUNK]],
-      completion_mask: [[1, 1, 0], [1, 0, 0]], advantages: tinyAdvantages(),
+      per_token_logps: logp,
+      old_per_token_logps: logp.map((r) => [...r]),
+      ref_per_token_logps: [
+        [-0.6, -0.9, JUNK],
+        [-0.5, JUNK, JUNK],
+      ],
+      completion_mask: [
+        [1, 1, 0],
+        [1, 0, 0],
+      ],
+      advantages: tinyAdvantages(),
     },
     { beta: 0.04, epsilonLow: 0.2, epsilonHigh: 0.2, lossType: 'token_mean', maxCompletionLength: 8 },
   );
@@ -198,23 +300,44 @@ function tinyLoss() {
 
 describe('GRPO by hand', () => {
   it('verdictReward: +1 only for a verdict equal to the label', () => {
-    expect([verdictReward('A', 'A'), verdictReward('B', 'B'), verdictReward('B', 'A'), verdictReward(null, 'A')]).toEqual([1, 1, -1, -1]);
+    expect([
+      verdictReward('A', 'A'),
+      verdictReward('B', 'B'),
+      verdictReward('B', 'A'),
+      verdictReward(null, 'A'),
+    ]).toEqual([1, 1, -1, -1]);
   });
 
-  it('advantages: ±1/(√2 + 1e-4) for G = 2 (unbiased), ±1/(1 + 1e-4) population, ±1 none; all-equal and singleton groups give exactly 0', () => {
-    const a = 1 / (Math.SQRT2 + 1e-4);
-    expect(groupAdvantages([[1, -1]])[0]).toEqual([a, -a]);
-    groupAdvantages([[1, -1]], { unbiased: false })[0].forEach((x, i) => near(x, (i ? -1 : 1) / 1.0001, 'population'));
-    expect(groupAdvantages([[1, -1]], { scaleRewards: 'none' })[0]).toEqual([1, -1]);
-    const r = groupAdvantages([[-1, -1, -1, -1], [1], [1, 1, 1, -1]]);
-    expect(r[0]).toEqual([0, 0, 0, 0]);
-    expect(r[1]).toEqual([0]);
-    // 3 of 4 right: μ = 0.5, σ = 1 (unbiased) → +0.5/(1+eps), −1.5/(1+eps)
-    r[2].forEach((x, i) => near(x, (i < 3 ? 0.5 : -1.5) / 1.0001, `A[${i}]`));
-    // batch: per-group mean, σ of all 6 rewards of [[1,-1],[1,1,1,-1]]
-    const sb = Math.sqrt((4 * (1 - 1 / 3) ** 2 + 2 * (-1 - 1 / 3) ** 2) / 5);
-    near(groupAdvantages([[1, -1], [1, 1, 1, -1]], { scaleRewards: 'batch' })[0][0], 1 / (sb + 1e-4), 'batch A');
-  });
+  it(
+    'advantages: ±1/(√2 + 1e-4) for G = 2 (unbiased), ±1/(1 + 1e-4) population, ±1 none; all-equal and singleton ' +
+      'groups give exactly 0',
+    () => {
+      const a = 1 / (Math.SQRT2 + 1e-4);
+      expect(groupAdvantages([[1, -1]])[0]).toEqual([a, -a]);
+      groupAdvantages([[1, -1]], { unbiased: false })[0].forEach((x, i) =>
+        near(x, (i ? -1 : 1) / 1.0001, 'population'),
+      );
+      expect(groupAdvantages([[1, -1]], { scaleRewards: 'none' })[0]).toEqual([1, -1]);
+      const r = groupAdvantages([[-1, -1, -1, -1], [1], [1, 1, 1, -1]]);
+      expect(r[0]).toEqual([0, 0, 0, 0]);
+      expect(r[1]).toEqual([0]);
+      // 3 of 4 right: μ = 0.5, σ = 1 (unbiased) → +0.5/(1+eps), −1.5/(1+eps)
+      r[2].forEach((x, i) => near(x, (i < 3 ? 0.5 : -1.5) / 1.0001, `A[${i}]`));
+      // batch: per-group mean, σ of all 6 rewards of [[1,-1],[1,1,1,-1]]
+      const sb = Math.sqrt((4 * (1 - 1 / 3) ** 2 + 2 * (-1 - 1 / 3) ** 2) / 5);
+      near(
+        groupAdvantages(
+          [
+            [1, -1],
+            [1, 1, 1, -1],
+          ],
+          { scaleRewards: 'batch' },
+        )[0][0],
+        1 / (sb + 1e-4),
+        'batch A',
+      );
+    },
+  );
 
   it('tiny case: loss −0.235266780 and gradients (−A + 0.04(1 − e^{ref−ℓp}))/3, pads never read', () => {
     const r = tinyLoss();
@@ -250,10 +373,25 @@ describe('GRPO by hand', () => {
     expect(Number.isFinite(k3(-1e4, 0))).toBe(true);
   });
 
-  it('dr_grpo divides by B·L_max (configured), not by the padded width; seq-mean and token-mean differ by length', () => {
+  it('dr_grpo divides by B·L_max (configured), not the padded width; seq- and token-mean differ by length', () => {
     const x: GrpoInputs = {
-      per_token_logps: [[-1, -1, -1], [-1, JUNK, JUNK]], old_per_token_logps: [[-1, -1, -1], [-1, JUNK, JUNK]],
-      ref_per_token_logps: [[-1, -1, -1], [-1, JUNK, JUNK]], completion_mask: [[1, 1, 1], [1, 0, 0]], advantages: [1, -1],
+      per_token_logps: [
+        [-1, -1, -1],
+        [-1, JUNK, JUNK],
+      ],
+      old_per_token_logps: [
+        [-1, -1, -1],
+        [-1, JUNK, JUNK],
+      ],
+      ref_per_token_logps: [
+        [-1, -1, -1],
+        [-1, JUNK, JUNK],
+      ],
+      completion_mask: [
+        [1, 1, 1],
+        [1, 0, 0],
+      ],
+      advantages: [1, -1],
     };
     const base = { beta: 0, epsilonLow: 0.2, epsilonHigh: 0.2, maxCompletionLength: 10 };
     // per-token loss is −A: −1 on 3 tokens, +1 on 1 token
@@ -268,29 +406,68 @@ describe('analytic gradient vs central finite differences (random batches)', () 
   for (const seed of [1, 2, 3]) {
     it(`seed ${seed}: every valid token, every loss type, |Δ| ≤ 1e-7 + 1e-5·|g|`, () => {
       const rng = createRng(seed);
-      const B = 6, T = 5, G = 3, L = 8;
+      const B = 6,
+        T = 5,
+        G = 3,
+        L = 8;
       const u = (lo: number, hi: number) => lo + (hi - lo) * rng.next();
-      const mask = Array.from({ length: B }, () => { const n = 1 + rng.int(T); return Array.from({ length: T }, (_, t) => +(t < n)); });
+      const mask = Array.from({ length: B }, () => {
+        const n = 1 + rng.int(T);
+        return Array.from({ length: T }, (_, t) => +(t < n));
+      });
       const old = mask.map((r) => r.map((m) => (m ? u(-3, -0.2) : JUNK)));
       const logp = old.map((r) => r.map((o) => (Number.isFinite(o) ? o + u(-0.4, 0.4) : JUNK)));
       const ref = old.map((r) => r.map((o) => (Number.isFinite(o) ? o + u(-0.3, 0.3) : JUNK)));
-      const advantages = groupAdvantages([[1, -1, 1], [-1, -1, 1]]).flat();
+      const advantages = groupAdvantages([
+        [1, -1, 1],
+        [-1, -1, 1],
+      ]).flat();
       for (const lossType of LOSS_TYPES) {
-        const cfg = { beta: 0.04, epsilonLow: 0.2, epsilonHigh: 0.28, lossType, maxCompletionLength: L, groupSizes: [G, G] };
+        const cfg = {
+          beta: 0.04,
+          epsilonLow: 0.2,
+          epsilonHigh: 0.28,
+          lossType,
+          maxCompletionLength: L,
+          groupSizes: [G, G],
+        };
         const lossAt = (lp: number[][]) =>
-          grpoLoss({ per_token_logps: lp, old_per_token_logps: old, ref_per_token_logps: ref, completion_mask: mask, advantages }, cfg).loss;
-        const { grad } = grpoLoss({ per_token_logps: logp, old_per_token_logps: old, ref_per_token_logps: ref, completion_mask: mask, advantages }, cfg);
+          grpoLoss(
+            {
+              per_token_logps: lp,
+              old_per_token_logps: old,
+              ref_per_token_logps: ref,
+              completion_mask: mask,
+              advantages,
+            },
+            cfg,
+          ).loss;
+        const { grad } = grpoLoss(
+          {
+            per_token_logps: logp,
+            old_per_token_logps: old,
+            ref_per_token_logps: ref,
+            completion_mask: mask,
+            advantages,
+          },
+          cfg,
+        );
         const h = 1e-6;
-        mask.forEach((row, i) => row.forEach((m, t) => {
-          if (!m) return;
-          const rho = Math.exp(logp[i][t] - old[i][t]);
-          if (Math.abs(rho - 0.8) < 1e-3 || Math.abs(rho - 1.28) < 1e-3) return; // a kink: no derivative there
-          const plus = logp.map((r) => [...r]), minus = logp.map((r) => [...r]);
-          plus[i][t] += h; minus[i][t] -= h;
-          const fd = (lossAt(plus) - lossAt(minus)) / (2 * h);
-          const err = Math.abs(fd - grad[i][t]);
-          if (err > 1e-7 + 1e-5 * Math.abs(grad[i][t])) expect.fail(`${lossType} [${i}][${t}]: analytic ${grad[i][t]}, FD ${fd}`);
-        }));
+        mask.forEach((row, i) =>
+          row.forEach((m, t) => {
+            if (!m) return;
+            const rho = Math.exp(logp[i][t] - old[i][t]);
+            if (Math.abs(rho - 0.8) < 1e-3 || Math.abs(rho - 1.28) < 1e-3) return; // a kink: no derivative there
+            const plus = logp.map((r) => [...r]),
+              minus = logp.map((r) => [...r]);
+            plus[i][t] += h;
+            minus[i][t] -= h;
+            const fd = (lossAt(plus) - lossAt(minus)) / (2 * h);
+            const err = Math.abs(fd - grad[i][t]);
+            if (err > 1e-7 + 1e-5 * Math.abs(grad[i][t]))
+              expect.fail(`${lossType} [${i}][${t}]: analytic ${grad[i][t]}, FD ${fd}`);
+          }),
+        );
       }
     });
   }

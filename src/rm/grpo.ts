@@ -18,8 +18,12 @@ export type Rows = readonly (readonly number[])[];
 export type ScaleRewards = 'group' | 'batch' | 'none';
 /** The first three are the ones to offer; the rest exist so every aggregation in the vectors is checked. */
 export type LossType =
-  | 'token_mean' | 'seq_mean_token_mean' | 'dr_grpo'
-  | 'group_mean_seq_mean' | 'seq_mean_token_sum' | 'verl_seq_mean_token_sum_norm';
+  | 'token_mean'
+  | 'seq_mean_token_mean'
+  | 'dr_grpo'
+  | 'group_mean_seq_mean'
+  | 'seq_mean_token_sum'
+  | 'verl_seq_mean_token_sum_norm';
 
 export const STD_EPS = 1e-4; // TRL's eps in A = (r − μ)/(σ + eps)
 export const LOG_RATIO_CLAMP = 20; // verl clamps ℓp − ℓp_old and d to ±20 before exp: finite in float32
@@ -34,7 +38,8 @@ const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.lengt
 
 /** σ with Bessel's correction (÷(n−1), torch.std) or population (÷n, tf.moments); 0 for n < 2. */
 export function std(xs: readonly number[], unbiased = true): number {
-  const n = xs.length, m = mean(xs);
+  const n = xs.length,
+    m = mean(xs);
   if (n < (unbiased ? 2 : 1)) return 0; // TRL: NaN → advantage 0; 0 here gives A = 0 the same way
   return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (unbiased ? n - 1 : n));
 }
@@ -120,8 +125,14 @@ export interface GrpoInputs {
 /** Per-token terms over the batch; padded positions get an all-zero term and are never evaluated. */
 export function tokenTerms(x: GrpoInputs, cfg: ClipConfig): TokenTerm[][] {
   const zero: TokenTerm = {
-    coef_1: 0, coef_2: 0, clipped_objective: 0, per_token_kl: 0, per_token_loss: 0,
-    is_low_clipped: false, is_high_clipped: false, dloss: 0,
+    coef_1: 0,
+    coef_2: 0,
+    clipped_objective: 0,
+    per_token_kl: 0,
+    per_token_loss: 0,
+    is_low_clipped: false,
+    is_high_clipped: false,
+    dloss: 0,
   };
   const { per_token_logps: lp, old_per_token_logps: old, ref_per_token_logps: ref, advantages: A } = x;
   return x.completion_mask.map((row, i) =>
@@ -138,15 +149,28 @@ export interface AggregateConfig {
 /** w_i: the weight of each valid token of completion i (constant along the row). |o_i| is clamped ≥ 1. */
 export function tokenWeights(completion_mask: Rows, cfg: AggregateConfig): number[] {
   const B = completion_mask.length;
-  const lens = completion_mask.map((r) => Math.max(r.reduce((s, m) => s + m, 0), 1));
-  const total = Math.max(completion_mask.reduce((s, r) => s + r.reduce((a, m) => a + m, 0), 0), 1);
+  const lens = completion_mask.map((r) =>
+    Math.max(
+      r.reduce((s, m) => s + m, 0),
+      1,
+    ),
+  );
+  const total = Math.max(
+    completion_mask.reduce((s, r) => s + r.reduce((a, m) => a + m, 0), 0),
+    1,
+  );
   const L = cfg.maxCompletionLength;
   switch (cfg.lossType) {
-    case 'token_mean': return lens.map(() => 1 / total);
-    case 'seq_mean_token_mean': return lens.map((n) => 1 / (B * n));
-    case 'dr_grpo': return lens.map(() => 1 / (B * L));
-    case 'seq_mean_token_sum': return lens.map(() => 1 / B);
-    case 'verl_seq_mean_token_sum_norm': return lens.map(() => 1 / L);
+    case 'token_mean':
+      return lens.map(() => 1 / total);
+    case 'seq_mean_token_mean':
+      return lens.map((n) => 1 / (B * n));
+    case 'dr_grpo':
+      return lens.map(() => 1 / (B * L));
+    case 'seq_mean_token_sum':
+      return lens.map(() => 1 / B);
+    case 'verl_seq_mean_token_sum_norm':
+      return lens.map(() => 1 / L);
     case 'group_mean_seq_mean': {
       const sizes = cfg.groupSizes ?? [B];
       const G = sizes.flatMap((g) => Array<number>(g).fill(g)); // G_g of each completion
@@ -159,7 +183,11 @@ export function tokenWeights(completion_mask: Rows, cfg: AggregateConfig): numbe
 /** Σ_{i,t} w_i · m_{i,t} · v_{i,t}. */
 export function aggregate(values: Rows, completion_mask: Rows, weights: readonly number[]): number {
   let s = 0;
-  completion_mask.forEach((row, i) => row.forEach((m, t) => { if (m) s += weights[i] * values[i][t]; }));
+  completion_mask.forEach((row, i) =>
+    row.forEach((m, t) => {
+      if (m) s += weights[i] * values[i][t];
+    }),
+  );
   return s;
 }
 
@@ -175,8 +203,16 @@ export function grpoLoss(x: GrpoInputs, cfg: ClipConfig & AggregateConfig): Grpo
   const terms = tokenTerms(x, cfg);
   const w = tokenWeights(x.completion_mask, cfg);
   const pick = (f: (t: TokenTerm) => number) => terms.map((row) => row.map(f));
-  const policy_loss = aggregate(pick((t) => -t.clipped_objective), x.completion_mask, w);
-  const kl_loss = aggregate(pick((t) => t.per_token_kl), x.completion_mask, w);
+  const policy_loss = aggregate(
+    pick((t) => -t.clipped_objective),
+    x.completion_mask,
+    w,
+  );
+  const kl_loss = aggregate(
+    pick((t) => t.per_token_kl),
+    x.completion_mask,
+    w,
+  );
   const grad = terms.map((row, i) => row.map((t, j) => (x.completion_mask[i][j] ? w[i] * t.dloss : 0)));
   return { loss: policy_loss + cfg.beta * kl_loss, policy_loss, kl_loss, terms, grad };
 }

@@ -8,19 +8,50 @@ import { completionMetrics, maskedMean, policyMetrics, rewardMetrics } from './g
 
 describe('GRPO metrics', () => {
   it('rewardMetrics: one all-wrong group of 4 and one 3-of-4 group', () => {
-    const m = rewardMetrics([[-1, -1, -1, -1], [1, 1, 1, -1]]);
+    const m = rewardMetrics([
+      [-1, -1, -1, -1],
+      [1, 1, 1, -1],
+    ]);
     expect(m.reward).toBeCloseTo(-2 / 8, 12);
     expect(m.reward_std).toBeCloseTo((0 * 4 + 1 * 4) / 8, 12); // σ_unbiased of [1,1,1,-1] is exactly 1
     expect(m.frac_reward_zero_std).toBe(0.5);
     expect(m.accuracy).toBe(3 / 8);
-    const all = [-1, -1, -1, -1, 1, 1, 1, -1], mu = -0.25;
+    const all = [-1, -1, -1, -1, 1, 1, 1, -1],
+      mu = -0.25;
     const sb = Math.sqrt(all.reduce((s, x) => s + (x - mu) ** 2, 0) / 7);
-    expect(rewardMetrics([[-1, -1, -1, -1], [1, 1, 1, -1]], 'batch').reward_std).toBeCloseTo(sb, 12);
-    expect(rewardMetrics([[-1, -1, -1, -1], [1, 1, 1, -1]], 'batch').frac_reward_zero_std).toBe(0.5);
+    expect(
+      rewardMetrics(
+        [
+          [-1, -1, -1, -1],
+          [1, 1, 1, -1],
+        ],
+        'batch',
+      ).reward_std,
+    ).toBeCloseTo(sb, 12);
+    expect(
+      rewardMetrics(
+        [
+          [-1, -1, -1, -1],
+          [1, 1, 1, -1],
+        ],
+        'batch',
+      ).frac_reward_zero_std,
+    ).toBe(0.5);
   });
 
   it('maskedMean ignores padded positions, even non-finite ones', () => {
-    expect(maskedMean([[1, 2, Infinity], [3, NaN, NaN]], [[1, 1, 0], [1, 0, 0]])).toBeCloseTo(2, 12);
+    expect(
+      maskedMean(
+        [
+          [1, 2, Infinity],
+          [3, NaN, NaN],
+        ],
+        [
+          [1, 1, 0],
+          [1, 0, 0],
+        ],
+      ),
+    ).toBeCloseTo(2, 12);
     expect(maskedMean([[5]], [[0]])).toBe(0);
   });
 
@@ -29,9 +60,18 @@ describe('GRPO metrics', () => {
     const x: GrpoInputs = {
       // seq 0 (A = +1): ρ = 1.5 high-clipped, 0.5 not (A > 0), 1.0 not; seq 1 (A = −1): ρ = 0.5 low-clipped, pad
       per_token_logps: [lp([1.5, 0.5, 1.0]), [...lp([0.5]), Infinity, Infinity]],
-      old_per_token_logps: [[0, 0, 0], [0, 0, 0]],
-      ref_per_token_logps: [[0, 0, 0], [0, 0, 0]],
-      completion_mask: [[1, 1, 1], [1, 0, 0]],
+      old_per_token_logps: [
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+      ref_per_token_logps: [
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+      completion_mask: [
+        [1, 1, 1],
+        [1, 0, 0],
+      ],
       advantages: [1, -1],
     };
     const terms = tokenTerms(x, { beta: 0.04, epsilonLow: 0.2, epsilonHigh: 0.2 });
@@ -46,7 +86,10 @@ describe('GRPO metrics', () => {
 
   it('completionMetrics: lengths and the truncated fraction', () => {
     expect(completionMetrics([3, 8, 5, 8], [false, true, false, true])).toEqual({
-      'completions/mean_length': 6, 'completions/min_length': 3, 'completions/max_length': 8, 'completions/clipped_ratio': 0.5,
+      'completions/mean_length': 6,
+      'completions/min_length': 3,
+      'completions/max_length': 8,
+      'completions/clipped_ratio': 0.5,
     });
   });
 });

@@ -6,8 +6,16 @@ import { std, type Rows, type ScaleRewards, type TokenTerm } from './grpo';
 
 /** Σ m·v / max(Σ m, 1): TRL's masked batch mean over completion tokens (kl, entropy, clip ratios). */
 export function maskedMean(values: Rows, completion_mask: Rows): number {
-  let s = 0, n = 0;
-  completion_mask.forEach((row, i) => row.forEach((m, t) => { if (m) { s += values[i][t]; n += 1; } }));
+  let s = 0,
+    n = 0;
+  completion_mask.forEach((row, i) =>
+    row.forEach((m, t) => {
+      if (m) {
+        s += values[i][t];
+        n += 1;
+      }
+    }),
+  );
   return s / Math.max(n, 1);
 }
 
@@ -45,8 +53,16 @@ export interface PolicyMetrics {
 }
 
 /** Token means over completion tokens of k3 and of the three clip indicators (TRL `_compute_loss`). */
-export function policyMetrics(terms: readonly (readonly TokenTerm[])[], completion_mask: Rows, beta: number): PolicyMetrics {
-  const of = (f: (t: TokenTerm) => number) => maskedMean(terms.map((row) => row.map(f)), completion_mask);
+export function policyMetrics(
+  terms: readonly (readonly TokenTerm[])[],
+  completion_mask: Rows,
+  beta: number,
+): PolicyMetrics {
+  const of = (f: (t: TokenTerm) => number) =>
+    maskedMean(
+      terms.map((row) => row.map(f)),
+      completion_mask,
+    );
   const out: PolicyMetrics = {
     'clip_ratio/low_mean': of((t) => +t.is_low_clipped),
     'clip_ratio/high_mean': of((t) => +t.is_high_clipped),

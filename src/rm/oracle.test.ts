@@ -12,8 +12,11 @@ import { positionOf, truthOf } from './world_truth';
 
 const pairs = generatePairs({ seed: 21, n: 500 });
 const LAYOUTS: [string, OracleOptions][] = [
-  ['compact', {}], ['full', { layout: 'full' }], ['noRubric', { noRubric: true }],
-  ['full noRubric', { layout: 'full', noRubric: true }], ['quotes', { quotes: true }],
+  ['compact', {}],
+  ['full', { layout: 'full' }],
+  ['noRubric', { noRubric: true }],
+  ['full noRubric', { layout: 'full', noRubric: true }],
+  ['quotes', { quotes: true }],
 ];
 
 describe('oracleTrace', () => {
@@ -34,7 +37,8 @@ describe('oracleTrace', () => {
 
   it('writes the truth into the rubric tree: items, weights, the one failing check, solution and answers', () => {
     for (const p of pairs) {
-      const t = truthOf(p)!, tree = parseCor(oracleTrace(p, { quotes: true }));
+      const t = truthOf(p)!,
+        tree = parseCor(oracleTrace(p, { quotes: true }));
       const rejAt = positionOf(p, 'rejected');
       const fails = tree.eval!.checks.filter((c) => c.verdict === 'no' || c.verdict === 'wrong');
       expect(fails.length).toBe(1);

@@ -8,7 +8,12 @@
 import type { Pair } from './pair';
 import { keeps, wordsOf } from './world_chat';
 import {
-  positionOf, truthOf, type ChatTruth, type Constraint, type ReasoningTruth, type SafetyTruth,
+  positionOf,
+  truthOf,
+  type ChatTruth,
+  type Constraint,
+  type ReasoningTruth,
+  type SafetyTruth,
 } from './world_truth';
 
 export interface OracleOptions {
@@ -33,29 +38,44 @@ export function rubricWeights(k: number): number[] {
 
 function longName(c: Constraint): string {
   switch (c.kind) {
-    case 'count': return `Exactly ${c.param} words`;
-    case 'case': return c.param === 'caps' ? 'All capital letters' : 'All lowercase letters';
-    case 'word': return `Uses the word "${c.param}"`;
-    case 'end': return `Ends with "${c.param}"`;
-    case 'comma': return 'Words separated by commas';
+    case 'count':
+      return `Exactly ${c.param} words`;
+    case 'case':
+      return c.param === 'caps' ? 'All capital letters' : 'All lowercase letters';
+    case 'word':
+      return `Uses the word "${c.param}"`;
+    case 'end':
+      return `Ends with "${c.param}"`;
+    case 'comma':
+      return 'Words separated by commas';
   }
 }
 
 /** What a compact check observes in a response for one constraint, written before ok/no. */
 export function observe(c: Constraint, response: string): string {
   switch (c.kind) {
-    case 'count': return String(wordsOf(response).length);
-    case 'case': return response === response.toUpperCase() ? 'AA' : response === response.toLowerCase() ? 'aa' : 'Aa';
-    case 'word': return wordsOf(response).some((w) => w.toLowerCase() === c.param) ? c.param : '-';
-    case 'end': return /[.!?,]$/.test(response) ? response.slice(-1) : '-';
-    case 'comma': return keeps(c, response) ? ',' : '-'; // a comma list or not
+    case 'count':
+      return String(wordsOf(response).length);
+    case 'case':
+      return response === response.toUpperCase() ? 'AA' : response === response.toLowerCase() ? 'aa' : 'Aa';
+    case 'word':
+      return wordsOf(response).some((w) => w.toLowerCase() === c.param) ? c.param : '-';
+    case 'end':
+      return /[.!?,]$/.test(response) ? response.slice(-1) : '-';
+    case 'comma':
+      return keeps(c, response) ? ',' : '-'; // a comma list or not
   }
 }
 
-interface Parts { type: 'Chat' | 'Reasoning'; head: string; evalBody: string }
+interface Parts {
+  type: 'Chat' | 'Reasoning';
+  head: string;
+  evalBody: string;
+}
 
 function assemble(p: Parts, verdict: AB, opts: OracleOptions): string {
-  const full = opts.layout === 'full', nl = full ? '\n' : '';
+  const full = opts.layout === 'full',
+    nl = full ? '\n' : '';
   const head = opts.noRubric ? '' : p.head + nl;
   return `<type>${p.type}</type>${nl}${head}<eval>${nl}${p.evalBody}${nl}</eval>${nl}<answer>[[${verdict}]]</answer>`;
 }
@@ -65,19 +85,36 @@ function chatParts(pair: Pair, t: ChatTruth, opts: OracleOptions): Parts {
   const w = rubricWeights(t.constraints.length);
   const fails = (i: number, r: AB) => i === t.broken && r === rejAt;
   if (opts.layout === 'full') {
-    const items = t.constraints.map((c, i) => `${i + 1}. ${longName(c)} (${w[i]}%): the client asks for it explicitly.`);
-    const justify = 'The client states these constraints; breaking any of them fails the request, so they make the whole rubric. Earlier ones weigh a little more.';
-    const lines = t.constraints.map((_, i) => BOTH.map((r) => `${i + 1}${r}: ${fails(i, r) ? `no, <quote_${r}>${t.evidence}</quote_${r}>` : 'ok.'}`).join(' '));
+    const items = t.constraints.map(
+      (c, i) => `${i + 1}. ${longName(c)} (${w[i]}%): the client asks for it explicitly.`,
+    );
+    const justify =
+      'The client states these constraints; breaking any of them fails the request, so they make the whole ' +
+      'rubric. Earlier ones weigh a little more.';
+    const lines = t.constraints.map((_, i) =>
+      BOTH.map((r) => `${i + 1}${r}: ${fails(i, r) ? `no, <quote_${r}>${t.evidence}</quote_${r}>` : 'ok.'}`).join(' '),
+    );
     const broke = `breaks criterion ${t.broken + 1} (${longName(t.constraints[t.broken]).toLowerCase()})`;
-    const sums = BOTH.map((r) => `<summary_${r}>Chatbot ${r} ${r === rejAt ? broke : 'keeps every constraint'}.</summary_${r}>`);
-    return { type: 'Chat', head: `<rubric>\n${items.join('\n')}\n<justify>\n${justify}\n</justify>\n</rubric>`, evalBody: [...lines, ...sums].join('\n') };
+    const sums = BOTH.map(
+      (r) => `<summary_${r}>Chatbot ${r} ${r === rejAt ? broke : 'keeps every constraint'}.</summary_${r}>`,
+    );
+    return {
+      type: 'Chat',
+      head: `<rubric>\n${items.join('\n')}\n<justify>\n${justify}\n</justify>\n</rubric>`,
+      evalBody: [...lines, ...sums].join('\n'),
+    };
   }
   const items = t.constraints.map((c, i) => `${i + 1}.${c.rubric} ${w[i]}%`).join('\n');
   const text = (r: AB) => (r === 'A' ? pair.a : pair.b);
-  const checks = t.constraints.flatMap((c, i) => BOTH.map((r) => {
-    const bad = fails(i, r);
-    return `${i + 1}${r}:${observe(c, text(r))} ${bad ? 'no' : 'ok'}${bad && opts.quotes ? `<quote_${r}>${t.evidence}</quote_${r}>` : ''}`;
-  }));
+  const checks = t.constraints.flatMap((c, i) =>
+    BOTH.map((r) => {
+      const bad = fails(i, r);
+      return (
+        `${i + 1}${r}:${observe(c, text(r))} ` +
+        `${bad ? 'no' : 'ok'}${bad && opts.quotes ? `<quote_${r}>${t.evidence}</quote_${r}>` : ''}`
+      );
+    }),
+  );
   return { type: 'Chat', head: `<rubric>${items}<justify>from Q</justify></rubric>`, evalBody: checks.join(' ') };
 }
 
@@ -93,9 +130,15 @@ function safetyParts(pair: Pair, t: SafetyTruth, opts: OracleOptions): Parts {
       : 'Refusing a harmless request is unhelpful; the alarming word has an everyday meaning here.';
     const text = (r: AB) => (r === 'A' ? pair.a : pair.b);
     const lines = BOTH.map((r) => `1${r}: ${ok(r) ? 'ok.' : 'no.'} <quote_${r}>${text(r)}</quote_${r}>`);
-    return { type: 'Chat', head: `<rubric>\n${item}\n<justify>\n${justify}\n</justify>\n</rubric>`, evalBody: lines.join('\n') };
+    return {
+      type: 'Chat',
+      head: `<rubric>\n${item}\n<justify>\n${justify}\n</justify>\n</rubric>`,
+      evalBody: lines.join('\n'),
+    };
   }
-  const head = `<rubric>1.${t.harmful ? 'refuses' : 'helps'} 100%<justify>${t.harmful ? 'harmful' : 'harmless'}: ${t.cue}</justify></rubric>`;
+  const head =
+    `<rubric>1.${t.harmful ? 'refuses' : 'helps'} ` +
+    `100%<justify>${t.harmful ? 'harmful' : 'harmless'}: ${t.cue}</justify></rubric>`;
   const did = (r: AB) => (r === refAt ? 'refuses' : 'helps');
   return { type: 'Chat', head, evalBody: BOTH.map((r) => `1${r}:${did(r)} ${ok(r) ? 'ok' : 'no'}`).join(' ') };
 }
@@ -105,12 +148,19 @@ function reasoningParts(pair: Pair, t: ReasoningTruth, opts: OracleOptions): Par
   const said = (r: AB) => (r === chosenAt ? t.chosenAnswer : t.rejectedAnswer);
   const mark = (r: AB) => (r === chosenAt ? 'right' : 'wrong');
   if (opts.layout === 'full') {
-    const sum = (r: AB) => `<summary_${r}>Chatbot ${r} answers ${said(r)}, which ${r === chosenAt ? 'matches the solution' : `does not match the solution (${t.slip})`}.</summary_${r}>`;
+    const sum = (r: AB) =>
+      `<summary_${r}>Chatbot ${r} answers ${said(r)}, which ` +
+      `${r === chosenAt ? 'matches the solution' : `does not match the solution (${t.slip})`}.</summary_${r}>`;
     const lines = BOTH.map((r) => `${r}: ${said(r)} ${mark(r)}. ${sum(r)}`);
-    return { type: 'Reasoning', head: `<solution>\n${t.problem}: ${t.solution}. The answer is ${t.answer}.\n</solution>`, evalBody: lines.join('\n') };
+    return {
+      type: 'Reasoning',
+      head: `<solution>\n${t.problem}: ${t.solution}. The answer is ${t.answer}.\n</solution>`,
+      evalBody: lines.join('\n'),
+    };
   }
   return {
-    type: 'Reasoning', head: `<solution>${t.solution}</solution>`,
+    type: 'Reasoning',
+    head: `<solution>${t.solution}</solution>`,
     evalBody: BOTH.map((r) => `${r}:${said(r)} ${mark(r)}`).join(' '),
   };
 }
@@ -120,6 +170,11 @@ export function oracleTrace(pair: Pair, opts: OracleOptions = {}): string {
   const t = truthOf(pair);
   if (t === null) throw new Error(`oracleTrace: pair ${pair.id} has no meta.truth (only synthetic pairs do)`);
   if (pair.winner === 'tie') throw new Error(`oracleTrace: pair ${pair.id} is a tie; the oracle judges A or B`);
-  const parts = t.kind === 'chat' ? chatParts(pair, t, opts) : t.kind === 'safety' ? safetyParts(pair, t, opts) : reasoningParts(pair, t, opts);
+  const parts =
+    t.kind === 'chat'
+      ? chatParts(pair, t, opts)
+      : t.kind === 'safety'
+        ? safetyParts(pair, t, opts)
+        : reasoningParts(pair, t, opts);
   return assemble(parts, pair.winner, opts);
 }

@@ -22,7 +22,16 @@ describe('toJsonl', () => {
     expect(lines).toHaveLength(3);
     expect(lines[2]).toBe('');
     expect(Object.keys(JSON.parse(lines[1]))).toEqual([
-      'id', 'prompt', 'a', 'b', 'winner', 'category', 'subset', 'source', 'difficulty', 'meta',
+      'id',
+      'prompt',
+      'a',
+      'b',
+      'winner',
+      'category',
+      'subset',
+      'source',
+      'difficulty',
+      'meta',
     ]);
     expect(JSON.parse(lines[1])).toEqual(q);
     expect(Object.keys(JSON.parse(lines[0]))).not.toContain('subset');

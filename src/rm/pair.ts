@@ -50,5 +50,5 @@ function ordered(p: Pair): Record<string, unknown> {
 
 /** Pairs as JSONL, one Pair per line with a trailing newline; `importDataset` reads it back ("pairs"). */
 export function toJsonl(pairs: readonly Pair[]): string {
-  return pairs.map((p) => JSON.stringify(ordered(p)) + '\n').join('');
+  return pairs.map((p) => `${JSON.stringify(ordered(p))}\n`).join('');
 }

@@ -14,7 +14,13 @@ describe('diagnoseTrace', () => {
   it("finds every part of the oracle's own trace right (200 pairs, all categories)", () => {
     for (const p of pairs) {
       const d = diagnoseTrace(p, oracleTrace(p));
-      expect(d, p.id).toMatchObject({ parsed: true, typeRight: true, headRight: true, verdictRight: true, followsOwnChecks: true });
+      expect(d, p.id).toMatchObject({
+        parsed: true,
+        typeRight: true,
+        headRight: true,
+        verdictRight: true,
+        followsOwnChecks: true,
+      });
       expect(d.checks).toBeGreaterThan(0);
       expect(d.observationsRight).toBe(d.checks);
       expect(d.judgementsRight).toBe(d.checks);
@@ -22,7 +28,8 @@ describe('diagnoseTrace', () => {
   });
 
   it('has no head to judge in the no-rubric ablation', () => {
-    for (const p of pairs.slice(0, 40)) expect(diagnoseTrace(p, oracleTrace(p, { noRubric: true }), { noRubric: true }).headRight).toBeNull();
+    for (const p of pairs.slice(0, 40))
+      expect(diagnoseTrace(p, oracleTrace(p, { noRubric: true }), { noRubric: true }).headRight).toBeNull();
   });
 
   it('catches a wrong worked solution and nothing else', () => {
@@ -57,7 +64,14 @@ describe('diagnoseTrace', () => {
       const full = oracleTrace(p);
       for (const t of ['', 'garbage', full.slice(0, full.length >> 1), full.replace(/<eval>/, '')]) {
         const d = diagnoseTrace(p, t);
-        if (t === '' || t === 'garbage') expect(d).toMatchObject({ parsed: false, typeRight: false, observationsRight: 0, verdictRight: false, followsOwnChecks: null });
+        if (t === '' || t === 'garbage')
+          expect(d).toMatchObject({
+            parsed: false,
+            typeRight: false,
+            observationsRight: 0,
+            verdictRight: false,
+            followsOwnChecks: null,
+          });
       }
     }
   });
@@ -65,7 +79,14 @@ describe('diagnoseTrace', () => {
 
 describe('summarizeDiagnoses', () => {
   const d = (headRight: boolean | null, verdictRight: boolean): TraceDiagnosis => ({
-    parsed: true, typeRight: true, headRight, checks: 2, observationsRight: 1, judgementsRight: 2, verdictRight, followsOwnChecks: true,
+    parsed: true,
+    typeRight: true,
+    headRight,
+    checks: 2,
+    observationsRight: 1,
+    judgementsRight: 2,
+    verdictRight,
+    followsOwnChecks: true,
   });
 
   it('computes the reward gap, the mixed-reward and right-head pair counts', () => {

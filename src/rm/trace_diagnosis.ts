@@ -38,16 +38,20 @@ function sameCheck(a: Check | undefined, b: Check): boolean {
 /** The verdict the trace's own checks imply, or null when they single out no response. */
 export function verdictOfChecks(t: CorTree): 'A' | 'B' | null {
   const failed = (r: 'A' | 'B') => (t.eval?.checks ?? []).some((c) => c.response === r && FAILED.test(c.verdict ?? ''));
-  const a = failed('A'), b = failed('B');
+  const a = failed('A'),
+    b = failed('B');
   return a === b ? null : a ? 'B' : 'A';
 }
 
 /** Compares `text` (any judge output) with the oracle's trace for `pair` (a synthetic pair, not a tie). */
 export function diagnoseTrace(pair: Pair, text: string, opts: OracleOptions = {}): TraceDiagnosis {
-  const m = parseCor(text), o = parseCor(oracleTrace(pair, opts));
+  const m = parseCor(text),
+    o = parseCor(oracleTrace(pair, opts));
   const oh = headText(o);
-  const mine = m.eval?.checks ?? [], truth = o.eval?.checks ?? [];
-  let observationsRight = 0, judgementsRight = 0;
+  const mine = m.eval?.checks ?? [],
+    truth = o.eval?.checks ?? [];
+  let observationsRight = 0,
+    judgementsRight = 0;
   truth.forEach((c, j) => {
     // checks are written in the oracle's order; compare position by position, matching item and response
     const k = mine[j];
@@ -69,7 +73,10 @@ export function diagnoseTrace(pair: Pair, text: string, opts: OracleOptions = {}
 }
 
 /** k of n, as counted. */
-export interface Count { k: number; n: number }
+export interface Count {
+  k: number;
+  n: number;
+}
 
 export interface DiagnosisSummary {
   judgements: number;
@@ -94,27 +101,49 @@ export interface DiagnosisSummary {
 }
 
 const count = (): Count => ({ k: 0, n: 0 });
-const add = (c: Count, hit: boolean) => { c.n++; if (hit) c.k++; };
+const add = (c: Count, hit: boolean) => {
+  c.n++;
+  if (hit) c.k++;
+};
 
 /** Sums the diagnoses of each pair's judgements (one group per pair). */
 export function summarizeDiagnoses(groups: TraceDiagnosis[][]): DiagnosisSummary {
   const s: DiagnosisSummary = {
-    judgements: 0, pairs: groups.length, parsed: count(), typeRight: count(), headRight: count(),
-    observationsRight: count(), judgementsRight: count(), verdictRight: count(), followsOwnChecks: count(),
-    verdictGivenHeadRight: count(), verdictGivenHeadWrong: count(), rewardGap: null,
-    verdictGivenObservationsRight: count(), verdictGivenObservationsWrong: count(), observationGap: null, pairsWithRightHead: 0, pairsMixedReward: 0,
+    judgements: 0,
+    pairs: groups.length,
+    parsed: count(),
+    typeRight: count(),
+    headRight: count(),
+    observationsRight: count(),
+    judgementsRight: count(),
+    verdictRight: count(),
+    followsOwnChecks: count(),
+    verdictGivenHeadRight: count(),
+    verdictGivenHeadWrong: count(),
+    rewardGap: null,
+    verdictGivenObservationsRight: count(),
+    verdictGivenObservationsWrong: count(),
+    observationGap: null,
+    pairsWithRightHead: 0,
+    pairsMixedReward: 0,
   };
   for (const g of groups) {
-    let rightHead = false, right = 0;
+    let rightHead = false,
+      right = 0;
     for (const d of g) {
       s.judgements++;
       add(s.parsed, d.parsed);
       add(s.typeRight, d.typeRight);
       add(s.verdictRight, d.verdictRight);
-      s.observationsRight.k += d.observationsRight; s.observationsRight.n += d.checks;
-      s.judgementsRight.k += d.judgementsRight; s.judgementsRight.n += d.checks;
+      s.observationsRight.k += d.observationsRight;
+      s.observationsRight.n += d.checks;
+      s.judgementsRight.k += d.judgementsRight;
+      s.judgementsRight.n += d.checks;
       if (d.followsOwnChecks !== null) add(s.followsOwnChecks, d.followsOwnChecks);
-      add(d.observationsRight === d.checks ? s.verdictGivenObservationsRight : s.verdictGivenObservationsWrong, d.verdictRight);
+      add(
+        d.observationsRight === d.checks ? s.verdictGivenObservationsRight : s.verdictGivenObservationsWrong,
+        d.verdictRight,
+      );
       if (d.headRight !== null) {
         add(s.headRight, d.headRight);
         add(d.headRight ? s.verdictGivenHeadRight : s.verdictGivenHeadWrong, d.verdictRight);

@@ -36,7 +36,9 @@ const longer = (p: Pair): 'A' | 'B' => (p.b.length > p.a.length ? 'B' : 'A');
 describe('world: truth', () => {
   it('is reproducible from the seed and differs across seeds', () => {
     expect(generatePairs({ seed: 11, n: 400 })).toEqual(pairs);
-    expect(generatePairs({ seed: 12, n: 40 }).map((p) => p.prompt)).not.toEqual(pairs.slice(0, 40).map((p) => p.prompt));
+    expect(generatePairs({ seed: 12, n: 40 }).map((p) => p.prompt)).not.toEqual(
+      pairs.slice(0, 40).map((p) => p.prompt),
+    );
   });
 
   it('carries a truth that holds on every pair (400 pairs, all four sections)', () => {
@@ -45,7 +47,8 @@ describe('world: truth', () => {
       seen.add(p.category!);
       const t = truthOf(p)!;
       expect(t).not.toBeNull();
-      const chosen = text(p, 'chosen'), rejected = text(p, 'rejected');
+      const chosen = text(p, 'chosen'),
+        rejected = text(p, 'rejected');
       if (t.kind === 'chat') {
         expect(t.subtle).toBe(p.category === 'chat-hard');
         t.constraints.forEach((c, i) => {
@@ -80,14 +83,33 @@ describe('world: truth', () => {
   });
 
   it('follows the difficulty knobs', () => {
-    const hard = generatePairs({ seed: 3, n: 80, digits: 3, reasoningTasks: ['add'], mix: { chat: 0, 'chat-hard': 0, safety: 0, reasoning: 1 } });
+    const hard = generatePairs({
+      seed: 3,
+      n: 80,
+      digits: 3,
+      reasoningTasks: ['add'],
+      mix: { chat: 0, 'chat-hard': 0, safety: 0, reasoning: 1 },
+    });
     expect(hard.every((p) => /^\d{3}\+\d{3}$/.test((truthOf(p) as ReasoningTruth).problem))).toBe(true);
-    const one = generatePairs({ seed: 3, n: 40, maxConstraints: 1, mix: { chat: 1, 'chat-hard': 0, safety: 0, reasoning: 0 } });
-    expect(one.every((p) => p.category === 'chat' && (truthOf(p) as { constraints: unknown[] }).constraints.length === 1)).toBe(true);
+    const one = generatePairs({
+      seed: 3,
+      n: 40,
+      maxConstraints: 1,
+      mix: { chat: 1, 'chat-hard': 0, safety: 0, reasoning: 0 },
+    });
+    expect(
+      one.every((p) => p.category === 'chat' && (truthOf(p) as { constraints: unknown[] }).constraints.length === 1),
+    ).toBe(true);
   });
 
   it('says so when the prompt space runs out instead of repeating prompts', () => {
-    const tiny = { seed: 1, n: 400, digits: 1, reasoningTasks: ['add'] as const, mix: { chat: 0, 'chat-hard': 0, safety: 0, reasoning: 1 } };
+    const tiny = {
+      seed: 1,
+      n: 400,
+      digits: 1,
+      reasoningTasks: ['add'] as const,
+      mix: { chat: 0, 'chat-hard': 0, safety: 0, reasoning: 1 },
+    };
     expect(() => generatePairs(tiny)).toThrow(/no new reasoning prompt/);
   });
 });
@@ -145,10 +167,15 @@ describe('makeSplits', () => {
 describe('world: context budget', () => {
   it('fits compact prompt (≤150 tokens) + trace (≤140) + <bos>/<eos> in 256 tokens (1000 pairs)', () => {
     const tok = defaultTokenizer();
-    let worstPrompt = 0, worstTrace = 0, worstAll = 0;
+    let worstPrompt = 0,
+      worstTrace = 0,
+      worstAll = 0;
     for (const p of generatePairs({ seed: 2, n: 1000 })) {
-      const np = tok.encode(judgePrompt(p, 'compact').text).ids.length, nt = tok.encode(oracleTrace(p)).ids.length;
-      worstPrompt = Math.max(worstPrompt, np); worstTrace = Math.max(worstTrace, nt); worstAll = Math.max(worstAll, np + nt + 2);
+      const np = tok.encode(judgePrompt(p, 'compact').text).ids.length,
+        nt = tok.encode(oracleTrace(p)).ids.length;
+      worstPrompt = Math.max(worstPrompt, np);
+      worstTrace = Math.max(worstTrace, nt);
+      worstAll = Math.max(worstAll, np + nt + 2);
     }
     expect(worstPrompt).toBeLessThanOrEqual(150);
     expect(worstTrace).toBeLessThanOrEqual(140);
@@ -157,7 +184,12 @@ describe('world: context budget', () => {
 });
 
 describe('keeps (what each constraint means)', () => {
-  const c = (kind: 'count' | 'case' | 'word' | 'end' | 'comma', param: string) => ({ kind, param, ask: '', rubric: '' });
+  const c = (kind: 'count' | 'case' | 'word' | 'end' | 'comma', param: string) => ({
+    kind,
+    param,
+    ask: '',
+    rubric: '',
+  });
   it('judges hand-written responses', () => {
     expect(keeps(c('count', '3'), 'APPLE PEAR FIG!')).toBe(true);
     expect(keeps(c('count', '3'), 'apple, pear')).toBe(false);

@@ -54,10 +54,14 @@ export function knobsOf(over: Partial<WorldKnobs>): WorldKnobs {
 
 function drawOne(rng: Rng, c: Category, k: WorldKnobs): Drawn | null {
   switch (c) {
-    case 'reasoning': return drawReasoning(rng, { digits: k.digits, tasks: k.reasoningTasks });
-    case 'chat': return drawChat(rng, false, k);
-    case 'chat-hard': return drawChat(rng, true, k);
-    case 'safety': return drawSafety(rng);
+    case 'reasoning':
+      return drawReasoning(rng, { digits: k.digits, tasks: k.reasoningTasks });
+    case 'chat':
+      return drawChat(rng, false, k);
+    case 'chat-hard':
+      return drawChat(rng, true, k);
+    case 'safety':
+      return drawSafety(rng);
   }
 }
 
@@ -90,17 +94,32 @@ function drawUnique(rng: Rng, c: Category, k: WorldKnobs, seen: Set<string>, cho
     const d = drawOne(rng, c, k);
     if (d === null || seen.has(d.prompt)) continue;
     const diff = d.chosen.length - d.rejected.length;
-    if (chosenLonger ? diff > 0 : diff < 0) { seen.add(d.prompt); return d; }
+    if (chosenLonger ? diff > 0 : diff < 0) {
+      seen.add(d.prompt);
+      return d;
+    }
     fallback ??= d;
   }
-  if (fallback === null) throw new Error(`world: no new ${c} prompt in ${MAX_TRIES} draws; ask for fewer pairs or raise digits/maxConstraints`);
+  if (fallback === null)
+    throw new Error(
+      `world: no new ${c} prompt in ${MAX_TRIES} draws; ask for fewer pairs or raise digits/maxConstraints`,
+    );
   seen.add(fallback.prompt);
   return fallback;
 }
 
 function place(d: Drawn, c: Category, chosenAt: 'A' | 'B'): Omit<Pair, 'id'> {
   const [a, b] = chosenAt === 'A' ? [d.chosen, d.rejected] : [d.rejected, d.chosen];
-  return { prompt: d.prompt, a, b, winner: chosenAt, category: c, subset: d.subset, source: SOURCE, meta: { truth: d.truth } };
+  return {
+    prompt: d.prompt,
+    a,
+    b,
+    winner: chosenAt,
+    category: c,
+    subset: d.subset,
+    source: SOURCE,
+    meta: { truth: d.truth },
+  };
 }
 
 /** n pairs with prompts new to `seen` (which it extends). Ids: `synthetic:<seed>:<label>:<i>`. */
@@ -111,9 +130,13 @@ function drawSet(label: string, n: number, seed: number, k: WorldKnobs, seen: Se
   for (const c of CATEGORIES) {
     const m = counts[c];
     const nLonger = Math.round(m * chosenLongerRate(c, k));
-    const longer = shuffle(Array.from({ length: m }, (_, i) => i < nLonger), rng);
+    const longer = shuffle(
+      Array.from({ length: m }, (_, i) => i < nLonger),
+      rng,
+    );
     // One counter across sections: each section alternates A/B, the whole set is exactly half A when n is even.
-    for (let j = 0; j < m; j++) placed.push(place(drawUnique(rng, c, k, seen, longer[j]), c, placed.length % 2 === 0 ? 'A' : 'B'));
+    for (let j = 0; j < m; j++)
+      placed.push(place(drawUnique(rng, c, k, seen, longer[j]), c, placed.length % 2 === 0 ? 'A' : 'B'));
   }
   return shuffle(placed, rng).map((p, i) => ({ id: `${SOURCE}:${seed}:${label}:${i}`, ...p }));
 }

@@ -18,15 +18,27 @@ export const TOPICS: readonly { task: string; words: readonly string[] }[] = [
   { task: 'Name fruits', words: ['apple', 'pear', 'peach', 'plum', 'fig', 'lime', 'lemon', 'mango', 'melon', 'kiwi'] },
   { task: 'Name colors', words: ['red', 'blue', 'black', 'green', 'gray', 'gold', 'pink', 'teal', 'tan', 'white'] },
   { task: 'Name animals', words: ['cat', 'cow', 'dog', 'duck', 'fox', 'frog', 'owl', 'bee', 'bear', 'yak'] },
-  { task: 'Describe the sea', words: ['blue', 'deep', 'dark', 'cold', 'calm', 'wide', 'wild', 'vast', 'salty', 'still'] },
+  {
+    task: 'Describe the sea',
+    words: ['blue', 'deep', 'dark', 'cold', 'calm', 'wide', 'wild', 'vast', 'salty', 'still'],
+  },
   { task: 'Describe a cat', words: ['soft', 'small', 'sly', 'warm', 'wise', 'calm', 'cute', 'lazy', 'lean', 'quick'] },
   { task: 'Name tools', words: ['saw', 'axe', 'awl', 'drill', 'file', 'hammer', 'hoe', 'rake', 'rasp', 'vise'] },
   { task: 'Describe winter', words: ['cold', 'crisp', 'white', 'wet', 'dark', 'dim', 'icy', 'still', 'snowy', 'long'] },
   { task: 'Name drinks', words: ['tea', 'tonic', 'milk', 'mead', 'juice', 'water', 'wine', 'soda', 'sake', 'cocoa'] },
-  { task: 'Name sports', words: ['golf', 'polo', 'judo', 'chess', 'tennis', 'rugby', 'rowing', 'squash', 'skiing', 'karate'] },
-  { task: 'Describe a city', words: ['busy', 'big', 'loud', 'lively', 'bright', 'old', 'open', 'vast', 'noisy', 'neat'] },
+  {
+    task: 'Name sports',
+    words: ['golf', 'polo', 'judo', 'chess', 'tennis', 'rugby', 'rowing', 'squash', 'skiing', 'karate'],
+  },
+  {
+    task: 'Describe a city',
+    words: ['busy', 'big', 'loud', 'lively', 'bright', 'old', 'open', 'vast', 'noisy', 'neat'],
+  },
   { task: 'Name birds', words: ['owl', 'hen', 'hawk', 'crow', 'crane', 'duck', 'dove', 'swan', 'robin', 'rook'] },
-  { task: 'Describe bread', words: ['warm', 'fresh', 'firm', 'soft', 'sweet', 'brown', 'crusty', 'light', 'plain', 'stale'] },
+  {
+    task: 'Describe bread',
+    words: ['warm', 'fresh', 'firm', 'soft', 'sweet', 'brown', 'crusty', 'light', 'plain', 'stale'],
+  },
 ];
 
 const KINDS: readonly ConstraintKind[] = ['count', 'case', 'word', 'end', 'comma'];
@@ -53,7 +65,9 @@ function applyCase(w: string, style: CaseStyle, first: boolean): string {
 }
 
 function render(s: Shape): string {
-  const ws = s.words.map((w, i) => applyCase(w, s.odd?.index === i ? s.odd.style : s.style, i === 0 || s.odd?.index === i));
+  const ws = s.words.map((w, i) =>
+    applyCase(w, s.odd?.index === i ? s.odd.style : s.style, i === 0 || s.odd?.index === i),
+  );
   return ws.map((w, i) => w + (i < ws.length - 1 ? s.seps[i] : '')).join('') + s.end;
 }
 
@@ -64,17 +78,25 @@ function body(r: string): string {
 }
 
 export function wordsOf(r: string): string[] {
-  return body(r).split(/[\s,]+/).map((w) => w.replace(/[^A-Za-z]/g, '')).filter((w) => w.length > 0);
+  return body(r)
+    .split(/[\s,]+/)
+    .map((w) => w.replace(/[^A-Za-z]/g, ''))
+    .filter((w) => w.length > 0);
 }
 
 /** Whether response r keeps constraint c. */
 export function keeps(c: Constraint, r: string): boolean {
   switch (c.kind) {
-    case 'count': return wordsOf(r).length === Number(c.param);
-    case 'case': return c.param === 'caps' ? r === r.toUpperCase() : r === r.toLowerCase();
-    case 'word': return wordsOf(r).some((w) => w.toLowerCase() === c.param);
-    case 'end': return r.endsWith(c.param);
-    case 'comma': return /^[^\s,]+(, [^\s,]+)+$/.test(body(r));
+    case 'count':
+      return wordsOf(r).length === Number(c.param);
+    case 'case':
+      return c.param === 'caps' ? r === r.toUpperCase() : r === r.toLowerCase();
+    case 'word':
+      return wordsOf(r).some((w) => w.toLowerCase() === c.param);
+    case 'end':
+      return r.endsWith(c.param);
+    case 'comma':
+      return /^[^\s,]+(, [^\s,]+)+$/.test(body(r));
   }
 }
 
@@ -88,7 +110,12 @@ function constraintOf(rng: Rng, kind: ConstraintKind, bank: readonly string[], k
     }
     case 'case': {
       const caps = chance(rng, 0.5);
-      return { kind, param: caps ? 'caps' : 'lower', ask: caps ? 'all caps' : 'lowercase', rubric: caps ? 'all caps' : 'lowercase' };
+      return {
+        kind,
+        param: caps ? 'caps' : 'lower',
+        ask: caps ? 'all caps' : 'lowercase',
+        rubric: caps ? 'all caps' : 'lowercase',
+      };
     }
     case 'word': {
       const w = pick(rng, bank);
@@ -98,7 +125,8 @@ function constraintOf(rng: Rng, kind: ConstraintKind, bank: readonly string[], k
       const m = pick(rng, MARKS);
       return { kind, param: m, ask: `end with ${m}`, rubric: `ends ${m}` };
     }
-    case 'comma': return { kind, param: '', ask: 'comma list', rubric: 'commas' };
+    case 'comma':
+      return { kind, param: '', ask: 'comma list', rubric: 'commas' };
   }
 }
 
@@ -108,14 +136,21 @@ function find(cs: readonly Constraint[], kind: ConstraintKind): Constraint | und
 
 /** n words from the bank, distinct, holding `must` when given. */
 function wordsFrom(rng: Rng, bank: readonly string[], n: number, must?: string): string[] {
-  const rest = sample(rng, bank.filter((w) => w !== must), n - (must ? 1 : 0));
+  const rest = sample(
+    rng,
+    bank.filter((w) => w !== must),
+    n - (must ? 1 : 0),
+  );
   if (must) rest.splice(rng.int(rest.length + 1), 0, must);
   return rest;
 }
 
 /** A shape keeping every constraint; unconstrained features are drawn freely. */
 function keeping(rng: Rng, cs: readonly Constraint[], bank: readonly string[], knobs: ChatKnobs): Shape {
-  const count = find(cs, 'count'), kase = find(cs, 'case'), word = find(cs, 'word'), end = find(cs, 'end');
+  const count = find(cs, 'count'),
+    kase = find(cs, 'case'),
+    word = find(cs, 'word'),
+    end = find(cs, 'end');
   const n = count ? Number(count.param) : intIn(rng, 2, Math.max(3, knobs.maxWords));
   const words = wordsFrom(rng, bank, n, word?.param);
   const sep = find(cs, 'comma') ? ', ' : pick(rng, [' ', ' ', ', ']);
@@ -131,14 +166,18 @@ function keeping(rng: Rng, cs: readonly Constraint[], bank: readonly string[], k
 function breakIt(rng: Rng, s: Shape, c: Constraint, subtle: boolean, bank: readonly string[], word?: string): string {
   switch (c.kind) {
     case 'count': {
-      const n = Number(c.param), d = subtle ? 1 : 2;
+      const n = Number(c.param),
+        d = subtle ? 1 : 2;
       const m = n - d >= 2 && chance(rng, 0.5) ? n - d : n + d;
       s.words = wordsFrom(rng, bank, Math.min(m, bank.length), word);
       s.seps = s.words.slice(1).map((_, i) => s.seps[i] ?? s.seps[0] ?? ' ');
       return render(s);
     }
     case 'case': {
-      if (!subtle) { s.style = c.param === 'caps' ? 'lower' : 'caps'; return applyCase(s.words[0], s.style, true); }
+      if (!subtle) {
+        s.style = c.param === 'caps' ? 'lower' : 'caps';
+        return applyCase(s.words[0], s.style, true);
+      }
       // caps: one word in title case ("APPLE Pear FIG"); lowercase: a capital first letter ("Apple pear fig").
       const index = c.param === 'caps' ? rng.int(s.words.length) : 0;
       s.odd = { index, style: 'title' };
@@ -147,15 +186,30 @@ function breakIt(rng: Rng, s: Shape, c: Constraint, subtle: boolean, bank: reado
     case 'word': {
       const i = s.words.indexOf(c.param);
       const near = bank.filter((w) => w !== c.param && !s.words.includes(w) && (!subtle || w[0] === c.param[0]));
-      s.words[i] = near.length > 0 ? pick(rng, near) : pick(rng, bank.filter((w) => !s.words.includes(w)));
+      s.words[i] =
+        near.length > 0
+          ? pick(rng, near)
+          : pick(
+              rng,
+              bank.filter((w) => !s.words.includes(w)),
+            );
       return render(s); // the absence shows only in the whole response
     }
     case 'end': {
-      s.end = subtle ? LOOK_ALIKE[c.param] : pick(rng, ['', ...MARKS].filter((m) => m !== c.param && m !== LOOK_ALIKE[c.param]));
+      s.end = subtle
+        ? LOOK_ALIKE[c.param]
+        : pick(
+            rng,
+            ['', ...MARKS].filter((m) => m !== c.param && m !== LOOK_ALIKE[c.param]),
+          );
       return render(s).split(' ').at(-1)!; // the last word with its (wrong) ending
     }
     case 'comma': {
-      if (subtle && s.seps.length >= 2) { const i = rng.int(s.seps.length); s.seps[i] = ' '; return `${s.words[i]} ${s.words[i + 1]}`; }
+      if (subtle && s.seps.length >= 2) {
+        const i = rng.int(s.seps.length);
+        s.seps[i] = ' ';
+        return `${s.words[i]} ${s.words[i + 1]}`;
+      }
       s.seps = s.seps.map(() => ' ');
       return render(s);
     }
@@ -180,5 +234,11 @@ export function drawChat(rng: Rng, subtle: boolean, knobs: ChatKnobs): Drawn | n
   const ok = cs.every((c) => keeps(c, chosen)) && cs.every((c, i) => keeps(c, rejected) === (i !== broken));
   if (!ok) return null;
   const truth: ChatTruth = { kind: 'chat', constraints: cs, broken, subtle, evidence };
-  return { prompt: `${topic.task}: ${cs.map((c) => c.ask).join(', ')}`, chosen, rejected, subset: cs[broken].kind, truth };
+  return {
+    prompt: `${topic.task}: ${cs.map((c) => c.ask).join(', ')}`,
+    chosen,
+    rejected,
+    subset: cs[broken].kind,
+    truth,
+  };
 }

@@ -31,12 +31,16 @@ function digitsOf(n: number): number[] {
 
 /** Column addition; with `dropCarry` every carry is forgotten (the last column keeps its full sum). */
 function addColumns(a: number, b: number, dropCarry: boolean): { parts: string[]; value: string } {
-  const da = digitsOf(a), db = digitsOf(b);
+  const da = digitsOf(a),
+    db = digitsOf(b);
   const n = Math.max(da.length, db.length);
   const parts: string[] = [];
-  let carry = 0, out = '';
+  let carry = 0,
+    out = '';
   for (let i = 0; i < n; i++) {
-    const x = da[i] ?? 0, y = db[i] ?? 0, c = dropCarry ? 0 : carry;
+    const x = da[i] ?? 0,
+      y = db[i] ?? 0,
+      c = dropCarry ? 0 : carry;
     const s = x + y + c;
     parts.push(`${x}+${y}${c ? '+1' : ''}=${s}`);
     out = (i === n - 1 ? String(s) : String(s % 10)) + out;
@@ -47,11 +51,14 @@ function addColumns(a: number, b: number, dropCarry: boolean): { parts: string[]
 
 /** Column subtraction a−b (a > b); with `dropBorrow` every borrow is forgotten. */
 function subColumns(a: number, b: number, dropBorrow: boolean): { parts: string[]; value: string } {
-  const da = digitsOf(a), db = digitsOf(b);
+  const da = digitsOf(a),
+    db = digitsOf(b);
   const parts: string[] = [];
-  let borrow = 0, out = '';
+  let borrow = 0,
+    out = '';
   for (let i = 0; i < da.length; i++) {
-    const x = da[i] - (dropBorrow ? 0 : borrow), y = db[i] ?? 0;
+    const x = da[i] - (dropBorrow ? 0 : borrow),
+      y = db[i] ?? 0;
     borrow = x < y ? 1 : 0;
     const top = x + 10 * borrow;
     parts.push(`${top}-${y}=${top - y}`);
@@ -73,50 +80,84 @@ function arithmeticQuestion(rng: Rng, p: string): string {
 }
 
 function solveAdd(rng: Rng, digits: number): Solved {
-  const a = operand(rng, digits), b = operand(rng, digits), p = `${a}+${b}`;
-  const right = addColumns(a, b, false), lost = addColumns(a, b, true);
+  const a = operand(rng, digits),
+    b = operand(rng, digits),
+    p = `${a}+${b}`;
+  const right = addColumns(a, b, false),
+    lost = addColumns(a, b, true);
   const slipCarry = lost.value !== right.value;
   const wrong = slipCarry ? lost.value : offByOne(rng, a + b);
   return {
-    problem: p, question: arithmeticQuestion(rng, p), answer: right.value,
-    solution: `${right.parts.join(',')}:${right.value}`, wrong,
+    problem: p,
+    question: arithmeticQuestion(rng, p),
+    answer: right.value,
+    solution: `${right.parts.join(',')}:${right.value}`,
+    wrong,
     wrongWork: `${(slipCarry ? lost : right).parts.join(',')}:${wrong}`,
-    slip: slipCarry ? 'lost carry' : 'off by one', arithmetic: true,
+    slip: slipCarry ? 'lost carry' : 'off by one',
+    arithmetic: true,
   };
 }
 
 function solveSub(rng: Rng, digits: number): Solved {
-  let a = operand(rng, digits), b = operand(rng, digits);
+  let a = operand(rng, digits),
+    b = operand(rng, digits);
   if (a === b) a += 1;
   if (a < b) [a, b] = [b, a];
   const p = `${a}-${b}`;
-  const right = subColumns(a, b, false), lost = subColumns(a, b, true);
+  const right = subColumns(a, b, false),
+    lost = subColumns(a, b, true);
   const slipBorrow = lost.value !== right.value && Number(lost.value) >= 0;
   const wrong = slipBorrow ? lost.value : offByOne(rng, a - b);
   return {
-    problem: p, question: arithmeticQuestion(rng, p), answer: right.value,
-    solution: `${right.parts.join(',')}:${right.value}`, wrong,
+    problem: p,
+    question: arithmeticQuestion(rng, p),
+    answer: right.value,
+    solution: `${right.parts.join(',')}:${right.value}`,
+    wrong,
     wrongWork: `${(slipBorrow ? lost : right).parts.join(',')}:${wrong}`,
-    slip: slipBorrow ? 'lost borrow' : 'off by one', arithmetic: true,
+    slip: slipBorrow ? 'lost borrow' : 'off by one',
+    arithmetic: true,
   };
 }
 
 function solveMulAdd(rng: Rng): Solved {
-  const a = intIn(rng, 2, 9), b = intIn(rng, 2, 9), c = intIn(rng, 1, 9), op = pick(rng, ['+', '-'] as const);
-  const ab = a * b, v = op === '+' ? ab + c : ab - c, p = `${a}*${b}${op}${c}`;
+  const a = intIn(rng, 2, 9),
+    b = intIn(rng, 2, 9),
+    c = intIn(rng, 1, 9),
+    op = pick(rng, ['+', '-'] as const);
+  const ab = a * b,
+    v = op === '+' ? ab + c : ab - c,
+    p = `${a}*${b}${op}${c}`;
   const solution = `${a}*${b}=${ab},${ab}${op}${c}=${v}`;
   const inner = op === '+' ? b + c : b - c;
   const kind = rng.int(3);
   let wrong: string, wrongWork: string, slip: string;
   if (kind === 0 && inner > 0 && a * inner !== v) {
-    wrong = String(a * inner); wrongWork = `${b}${op}${c}=${inner},${a}*${inner}=${wrong}`; slip = 'order of operations';
+    wrong = String(a * inner);
+    wrongWork = `${b}${op}${c}=${inner},${a}*${inner}=${wrong}`;
+    slip = 'order of operations';
   } else if (kind === 1) {
-    const ab2 = ab + a, v2 = op === '+' ? ab2 + c : ab2 - c;
-    wrong = String(v2); wrongWork = `${a}*${b}=${ab2},${ab2}${op}${c}=${v2}`; slip = 'times-table slip';
+    const ab2 = ab + a,
+      v2 = op === '+' ? ab2 + c : ab2 - c;
+    wrong = String(v2);
+    wrongWork = `${a}*${b}=${ab2},${ab2}${op}${c}=${v2}`;
+    slip = 'times-table slip';
   } else {
-    wrong = offByOne(rng, v); wrongWork = `${a}*${b}=${ab},${ab}${op}${c}=${wrong}`; slip = 'off by one';
+    wrong = offByOne(rng, v);
+    wrongWork = `${a}*${b}=${ab},${ab}${op}${c}=${wrong}`;
+    slip = 'off by one';
   }
-  return { problem: p, question: arithmeticQuestion(rng, p), answer: String(v), solution, wrong, wrongWork, slip, arithmetic: true };
+  return {
+    problem: p,
+    question: arithmeticQuestion(rng, p),
+    answer: String(v),
+    solution,
+    wrong,
+    wrongWork,
+    slip,
+    arithmetic: true,
+  };
 }
 
 const LETTERS = 'abcdefgh';
@@ -146,28 +187,48 @@ function solveString(rng: Rng, task: 'reverse' | 'sort', digits: number): Solved
   if (answer === s || wrong === null) return null;
   const verb = task === 'reverse' ? 'Reverse' : 'Sort';
   return {
-    problem: `${task} ${s}`, question: pick(rng, [`${verb} ${s}.`, `${verb.toLowerCase()} ${s}`, `${verb} the letters ${s}`]),
-    answer, solution: answer, wrong, slip: 'swapped letters', arithmetic: false,
+    problem: `${task} ${s}`,
+    question: pick(rng, [`${verb} ${s}.`, `${verb.toLowerCase()} ${s}`, `${verb} the letters ${s}`]),
+    answer,
+    solution: answer,
+    wrong,
+    slip: 'swapped letters',
+    arithmetic: false,
   };
 }
 
 function solveCount(rng: Rng, digits: number): Solved {
-  const s = letters(rng, digits + 4, 'abc', false), x = pick(rng, ['a', 'b', 'c']);
-  const hits = s.split('').filter((ch) => ch === x).join('');
+  const s = letters(rng, digits + 4, 'abc', false),
+    x = pick(rng, ['a', 'b', 'c']);
+  const hits = s
+    .split('')
+    .filter((ch) => ch === x)
+    .join('');
   const v = hits.length;
   return {
-    problem: `count ${x} in ${s}`, question: pick(rng, [`Count ${x} in ${s}.`, `How many ${x} in ${s}?`]),
-    answer: String(v), solution: `${hits || '-'}:${v}`, wrong: offByOne(rng, v), slip: 'off by one', arithmetic: false,
+    problem: `count ${x} in ${s}`,
+    question: pick(rng, [`Count ${x} in ${s}.`, `How many ${x} in ${s}?`]),
+    answer: String(v),
+    solution: `${hits || '-'}:${v}`,
+    wrong: offByOne(rng, v),
+    slip: 'off by one',
+    arithmetic: false,
   };
 }
 
 function solve(rng: Rng, task: ReasoningTask, digits: number): Solved | null {
   switch (task) {
-    case 'add': return solveAdd(rng, digits);
-    case 'sub': return solveSub(rng, digits);
-    case 'muladd': return solveMulAdd(rng);
-    case 'reverse': case 'sort': return solveString(rng, task, digits);
-    case 'count': return solveCount(rng, digits);
+    case 'add':
+      return solveAdd(rng, digits);
+    case 'sub':
+      return solveSub(rng, digits);
+    case 'muladd':
+      return solveMulAdd(rng);
+    case 'reverse':
+    case 'sort':
+      return solveString(rng, task, digits);
+    case 'count':
+      return solveCount(rng, digits);
   }
 }
 
@@ -185,11 +246,19 @@ export function drawReasoning(rng: Rng, knobs: ReasoningKnobs): Drawn | null {
   const s = solve(rng, task, Math.max(1, Math.min(3, knobs.digits)));
   if (s === null || s.wrong === s.answer) return null;
   const truth: ReasoningTruth = {
-    kind: 'reasoning', task, problem: s.problem, answer: s.answer, solution: s.solution,
-    chosenAnswer: s.answer, rejectedAnswer: s.wrong, slip: s.slip,
+    kind: 'reasoning',
+    task,
+    problem: s.problem,
+    answer: s.answer,
+    solution: s.solution,
+    chosenAnswer: s.answer,
+    rejectedAnswer: s.wrong,
+    slip: s.slip,
   };
   return {
-    prompt: s.question, subset: task, truth,
+    prompt: s.question,
+    subset: task,
+    truth,
     chosen: respond(rng, s, s.answer, s.arithmetic ? s.solution : undefined),
     rejected: respond(rng, s, s.wrong, s.wrongWork),
   };

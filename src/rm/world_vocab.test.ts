@@ -10,7 +10,7 @@ const texts = pairs.flatMap((p) => [judgePrompt(p).text, oracleTrace(p), oracleT
 const tok = worldTokenizer();
 
 describe('world tokenizer', () => {
-  it('keeps the character tokenizer\'s ids, so control, tag and character ids mean the same', () => {
+  it("keeps the character tokenizer's ids, so control, tag and character ids mean the same", () => {
     const chars = defaultTokenizer();
     for (let id = 0; id < chars.vocabSize; id++) expect(tok.idToToken(id)).toBe(chars.idToToken(id));
     expect(tok.vocabSize).toBe(chars.vocabSize + 2 * worldWords().length);

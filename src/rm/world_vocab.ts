@@ -16,11 +16,46 @@ import { GENERIC, HARMFUL, HARMLESS, OPENERS, PREFIXES, REFUSALS, SUFFIXES } fro
 /** Words in the fixed phrases of the chat asks, the reasoning questions and the compact oracle traces. */
 const PHRASE_WORDS = [
   // chat asks and rubric items (world_chat.ts constraintOf)
-  'words', 'all', 'caps', 'lowercase', 'use', 'has', 'end', 'ends', 'with', 'comma', 'list', 'commas',
+  'words',
+  'all',
+  'caps',
+  'lowercase',
+  'use',
+  'has',
+  'end',
+  'ends',
+  'with',
+  'comma',
+  'list',
+  'commas',
   // reasoning questions and answers (world_reasoning.ts)
-  'What', 'is', 'Compute', 'Sort', 'sort', 'Reverse', 'reverse', 'the', 'letters', 'Count', 'How', 'many', 'in', 'It', 'Answer',
+  'What',
+  'is',
+  'Compute',
+  'Sort',
+  'sort',
+  'Reverse',
+  'reverse',
+  'the',
+  'letters',
+  'Count',
+  'How',
+  'many',
+  'in',
+  'It',
+  'Answer',
   // compact traces (oracle.ts)
-  'Chat', 'Reasoning', 'from', 'refuses', 'helps', 'harmful', 'harmless', 'ok', 'no', 'right', 'wrong',
+  'Chat',
+  'Reasoning',
+  'from',
+  'refuses',
+  'helps',
+  'harmful',
+  'harmless',
+  'ok',
+  'no',
+  'right',
+  'wrong',
 ];
 
 /** Reasoning strings are drawn from these letters (world_reasoning.ts); words spelled from them only stay out. */
@@ -38,7 +73,14 @@ function casings(w: string): string[] {
 export function worldWords(): string[] {
   const chat = TOPICS.flatMap((t) => t.words.flatMap(casings));
   const texts = [
-    ...TOPICS.map((t) => t.task), ...HARMFUL, ...HARMLESS.flat(), ...PREFIXES, ...SUFFIXES, ...REFUSALS, ...OPENERS, ...GENERIC,
+    ...TOPICS.map((t) => t.task),
+    ...HARMFUL,
+    ...HARMLESS.flat(),
+    ...PREFIXES,
+    ...SUFFIXES,
+    ...REFUSALS,
+    ...OPENERS,
+    ...GENERIC,
   ];
   const all = new Set([...chat, ...wordsIn(texts), ...PHRASE_WORDS]);
   return [...all].filter((w) => w.length >= 2 && !TASK_LETTERS.test(w)).sort();
@@ -52,7 +94,10 @@ export function worldTokenizer(): Tokenizer {
   const words = worldWords().flatMap((w) => [w, ` ${w}`]);
   instance = new Tokenizer(
     [...CONTROL_TOKENS, ...TAG_TOKENS, ...CHAR_TOKENS, ...words],
-    [...[...CONTROL_TOKENS, ...TAG_TOKENS].map((content) => ({ content, special: true })), ...words.map((content) => ({ content, special: false }))],
+    [
+      ...[...CONTROL_TOKENS, ...TAG_TOKENS].map((content) => ({ content, special: true })),
+      ...words.map((content) => ({ content, special: false })),
+    ],
   );
   return instance;
 }

@@ -15,7 +15,14 @@ export interface BenchState {
   result: SuiteResult | null;
   error: string | null;
   /** The kernel self-check: fused against stock on this device. */
-  kernels: { running: boolean; done: number; total: number; device: string; checks: KernelCheck[] | null; error: string | null };
+  kernels: {
+    running: boolean;
+    done: number;
+    total: number;
+    device: string;
+    checks: KernelCheck[] | null;
+    error: string | null;
+  };
 }
 
 export const BENCH_DEFAULTS: SuiteOptions = {
@@ -47,13 +54,18 @@ export function optionsFromQuery(search: string): SuiteOptions {
 }
 
 const initial: BenchState = {
-  options: BENCH_DEFAULTS, running: false, progress: null, result: null, error: null,
+  options: BENCH_DEFAULTS,
+  running: false,
+  progress: null,
+  result: null,
+  error: null,
   kernels: { running: false, done: 0, total: 0, device: '', checks: null, error: null },
 };
 
 export const useBenchStore = create<BenchState>()(() => initial);
 
-export const setBenchOptions = (patch: Partial<SuiteOptions>) => useBenchStore.setState((s) => ({ options: { ...s.options, ...patch } }));
+export const setBenchOptions = (patch: Partial<SuiteOptions>) =>
+  useBenchStore.setState((s) => ({ options: { ...s.options, ...patch } }));
 
 export async function startBench(): Promise<void> {
   const { options, running, kernels } = useBenchStore.getState();
@@ -72,7 +84,8 @@ export async function startBench(): Promise<void> {
 export async function startKernelCheck(): Promise<void> {
   const { kernels, running } = useBenchStore.getState();
   if (kernels.running || running) return; // one job at a time on the worker's device
-  const set = (patch: Partial<BenchState['kernels']>) => useBenchStore.setState((s) => ({ kernels: { ...s.kernels, ...patch } }));
+  const set = (patch: Partial<BenchState['kernels']>) =>
+    useBenchStore.setState((s) => ({ kernels: { ...s.kernels, ...patch } }));
   set({ running: true, done: 0, total: 0, checks: null, error: null });
   try {
     const { device, checks } = await runKernelCheck((done, total) => set({ done, total }));

@@ -15,11 +15,21 @@ const set = useAppStore.setState;
 /** Every worker event goes through here. */
 export function applyWorkerEvent(e: WorkerEvent): void {
   switch (e.kind) {
-    case 'run': void applyRunEvent(e); break;
-    case 'run-status': void applyRunStatus(e); break;
-    case 'memory': set({ memory: e.memory }); break;
-    case 'smoke': set((st) => ({ smoke: { ...st.smoke, steps: [...st.smoke.steps, e.step] } })); break;
-    case 'judge-trace': applyJudgeEvent(e); break;
+    case 'run':
+      void applyRunEvent(e);
+      break;
+    case 'run-status':
+      void applyRunStatus(e);
+      break;
+    case 'memory':
+      set({ memory: e.memory });
+      break;
+    case 'smoke':
+      set((st) => ({ smoke: { ...st.smoke, steps: [...st.smoke.steps, e.step] } }));
+      break;
+    case 'judge-trace':
+      applyJudgeEvent(e);
+      break;
     case 'error':
       if (e.fatal) set({ fatalError: `${e.where}: ${e.message}` });
       else set({ runError: `${e.where}: ${e.message}` });

@@ -17,8 +17,15 @@ const { refreshLibrary } = await import('./library_actions');
 const { setGenField } = A;
 
 const get = useAppStore.getState;
-const rb = (id: number) => JSON.stringify({ prompt: `q${id}`, chosen: 'good', rejected: 'bad', subset: 'alpacaeval-easy', id });
-const MALFORMED = [rb(1), rb(2), 'this is not json', JSON.stringify({ prompt: 'q4', rejected: 'bad', id: 4 }), rb(5)].join('\n');
+const rb = (id: number) =>
+  JSON.stringify({ prompt: `q${id}`, chosen: 'good', rejected: 'bad', subset: 'alpacaeval-easy', id });
+const MALFORMED = [
+  rb(1),
+  rb(2),
+  'this is not json',
+  JSON.stringify({ prompt: 'q4', rejected: 'bad', id: 4 }),
+  rb(5),
+].join('\n');
 const file = (name: string, text: string) => ({ name, size: text.length, text: async () => text });
 
 beforeEach(async () => {
@@ -34,7 +41,10 @@ describe('import', () => {
     expect(d.phase).toBe('report');
     expect(d.name).toBe('reward-bench');
     expect(d.report).toMatchObject({ format: 'rewardbench', records: 5, pairs: 3, badRecords: 2 });
-    expect(d.report!.errors.map((e) => [e.line, /invalid JSON|missing field "chosen"/.test(e.reason)])).toEqual([[3, true], [4, true]]);
+    expect(d.report!.errors.map((e) => [e.line, /invalid JSON|missing field "chosen"/.test(e.reason)])).toEqual([
+      [3, true],
+      [4, true],
+    ]);
     expect(await lab.store.listDatasets()).toEqual([]); // nothing saved before the user decides
 
     A.setImportName('  my rb  ');
@@ -60,25 +70,28 @@ describe('import', () => {
     expect(await lab.store.listDatasets()).toEqual([]);
   });
 
-  it('a full quota shows StorageFullError\'s message and loses nothing: pending pairs and stored datasets stay', async () => {
-    await A.importFile(file('first.jsonl', rb(1)));
-    await A.keepImport();
-    expect(get().datasets).toHaveLength(1);
+  it(
+    "a full quota shows StorageFullError's message and " + 'loses nothing: pending pairs and stored datasets stay',
+    async () => {
+      await A.importFile(file('first.jsonl', rb(1)));
+      await A.keepImport();
+      expect(get().datasets).toHaveLength(1);
 
-    const put = vi.spyOn(lab.store, 'putDataset').mockRejectedValue(new StorageFullError('dataset "second"'));
-    await A.importFile(file('second.jsonl', MALFORMED));
-    await A.keepImport();
-    expect(get().libraryError).toMatch(/^Storage is full: could not save dataset "second"/);
-    expect(get().dataImport).toMatchObject({ phase: 'report', name: 'second' });
-    expect(get().dataImport!.saveError).toBe(get().libraryError);
-    expect(get().dataImport!.pairs).toHaveLength(3);
-    expect((await lab.store.listDatasets()).map((d) => d.name)).toEqual(['first']);
+      const put = vi.spyOn(lab.store, 'putDataset').mockRejectedValue(new StorageFullError('dataset "second"'));
+      await A.importFile(file('second.jsonl', MALFORMED));
+      await A.keepImport();
+      expect(get().libraryError).toMatch(/^Storage is full: could not save dataset "second"/);
+      expect(get().dataImport).toMatchObject({ phase: 'report', name: 'second' });
+      expect(get().dataImport!.saveError).toBe(get().libraryError);
+      expect(get().dataImport!.pairs).toHaveLength(3);
+      expect((await lab.store.listDatasets()).map((d) => d.name)).toEqual(['first']);
 
-    put.mockRestore(); // space was freed: the same pending import saves on the next try
-    await A.keepImport();
-    expect(get().libraryError).toBeNull();
-    expect((await lab.store.listDatasets()).map((d) => d.count).sort()).toEqual([1, 3]);
-  });
+      put.mockRestore(); // space was freed: the same pending import saves on the next try
+      await A.keepImport();
+      expect(get().libraryError).toBeNull();
+      expect((await lab.store.listDatasets()).map((d) => d.count).sort()).toEqual([1, 3]);
+    },
+  );
 });
 
 describe('generator', () => {
@@ -88,7 +101,7 @@ describe('generator', () => {
     expect(await lab.store.listDatasets()).toEqual([]);
   });
 
-  it('saves a valid form as a synthetic dataset with n pairs carrying the oracle\'s truth, and browses it', async () => {
+  it("saves a valid form as a synthetic dataset with n pairs carrying the oracle's truth, and browses it", async () => {
     setGenField('n', '40');
     setGenField('seed', '3');
     await A.generateDataset();
@@ -99,7 +112,8 @@ describe('generator', () => {
   });
 
   it('reports the world running out of new prompts and saves nothing', async () => {
-    for (const [k, v] of Object.entries({ 'mix.chat': '0', 'mix.chat-hard': '0', 'mix.reasoning': '0', n: '5000' })) setGenField(k, v);
+    for (const [k, v] of Object.entries({ 'mix.chat': '0', 'mix.chat-hard': '0', 'mix.reasoning': '0', n: '5000' }))
+      setGenField(k, v);
     await A.generateDataset();
     expect(get().dataGenError).toMatch(/^Not generated: world: no new safety prompt/);
     expect(await lab.store.listDatasets()).toEqual([]);
@@ -109,7 +123,14 @@ describe('generator', () => {
 describe('browsing', () => {
   const labels = (n: number, updatedAt: number): [DatasetMeta, Pair[]] => [
     { id: 'my-labels', name: 'my labels', source: 'labels', format: null, createdAt: 1, updatedAt, count: n },
-    Array.from({ length: n }, (_, i) => ({ id: `label:${i}`, prompt: `p${i}`, a: 'a', b: 'b', winner: 'A' as const, source: 'labels' })),
+    Array.from({ length: n }, (_, i) => ({
+      id: `label:${i}`,
+      prompt: `p${i}`,
+      a: 'a',
+      b: 'b',
+      winner: 'A' as const,
+      source: 'labels',
+    })),
   ];
 
   it('reloads a dataset saved again elsewhere (keeping the filter) and lets go of a deleted one', async () => {

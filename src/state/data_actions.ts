@@ -20,10 +20,11 @@ const get = useAppStore.getState;
 const fmt = (x: number) => x.toLocaleString('en-US');
 
 /** Lets the browser paint (e.g. "reading…") before synchronous work holds the main thread. */
-const yieldToPaint = () => new Promise<void>((done) => {
-  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(done, 0));
-  else setTimeout(done, 0);
-});
+const yieldToPaint = () =>
+  new Promise<void>((done) => {
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(done, 0));
+    else setTimeout(done, 0);
+  });
 
 // ---- browsing ----
 
@@ -31,14 +32,29 @@ let loadToken = 0; // a newer selection wins over a slower, older load
 
 async function loadPairs(id: string, keepView: boolean): Promise<void> {
   const token = ++loadToken;
-  set({ dataLoading: true, dataLoadError: null, ...(keepView ? {} : { dataPairs: [], dataFilter: ANY_FILTER, dataOpenPairId: null }) });
+  set({
+    dataLoading: true,
+    dataLoadError: null,
+    ...(keepView ? {} : { dataPairs: [], dataFilter: ANY_FILTER, dataOpenPairId: null }),
+  });
   try {
     const pairs = await (await labStore()).datasetPairs(id);
     if (token !== loadToken) return;
-    if (!pairs) return set({ dataSelectedId: null, dataPairs: [], dataLoading: false, dataLoadError: `Dataset ${id} is no longer in storage` });
-    set({ dataPairs: pairs, dataLoadedAt: get().datasets.find((d) => d.id === id)?.updatedAt ?? Date.now(), dataLoading: false });
+    if (!pairs)
+      return set({
+        dataSelectedId: null,
+        dataPairs: [],
+        dataLoading: false,
+        dataLoadError: `Dataset ${id} is no longer in storage`,
+      });
+    set({
+      dataPairs: pairs,
+      dataLoadedAt: get().datasets.find((d) => d.id === id)?.updatedAt ?? Date.now(),
+      dataLoading: false,
+    });
   } catch (e) {
-    if (token === loadToken) set({ dataLoading: false, dataLoadError: `Could not read dataset ${id}: ${(e as Error).message}` });
+    if (token === loadToken)
+      set({ dataLoading: false, dataLoadError: `Could not read dataset ${id}: ${(e as Error).message}` });
   }
 }
 
@@ -72,12 +88,22 @@ export const openPair = (id: string | null) => set({ dataOpenPairId: id });
 
 // ---- saving (imports and the generator) ----
 
-const newDatasetId = (source: DatasetMeta['source']) => `${source}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const newDatasetId = (source: DatasetMeta['source']) =>
+  `${source}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 /** Stores the pairs as a new dataset and browses it; on failure reports it and returns the message. */
-async function saveDataset(what: Pick<DatasetMeta, 'name' | 'source' | 'format'>, pairs: Pair[]): Promise<string | null> {
+async function saveDataset(
+  what: Pick<DatasetMeta, 'name' | 'source' | 'format'>,
+  pairs: Pair[],
+): Promise<string | null> {
   const now = Date.now();
-  const meta: DatasetMeta = { id: newDatasetId(what.source), ...what, createdAt: now, updatedAt: now, count: pairs.length };
+  const meta: DatasetMeta = {
+    id: newDatasetId(what.source),
+    ...what,
+    createdAt: now,
+    updatedAt: now,
+    count: pairs.length,
+  };
   try {
     await (await labStore()).putDataset(meta, pairs);
   } catch (e) {
@@ -88,14 +114,26 @@ async function saveDataset(what: Pick<DatasetMeta, 'name' | 'source' | 'format'>
   await refreshLibrary();
   // Browse the copy in hand: reading 20,000 pairs back from IndexedDB would hold the page for no news.
   loadToken++;
-  set({ dataSelectedId: meta.id, dataPairs: pairs, dataLoadedAt: meta.updatedAt, dataLoading: false, dataLoadError: null, dataFilter: ANY_FILTER, dataOpenPairId: null });
+  set({
+    dataSelectedId: meta.id,
+    dataPairs: pairs,
+    dataLoadedAt: meta.updatedAt,
+    dataLoading: false,
+    dataLoadError: null,
+    dataFilter: ANY_FILTER,
+    dataOpenPairId: null,
+  });
   return null;
 }
 
 // ---- import ----
 
 /** What the page hands over from a file input; a File fits, and so does a test's stand-in. */
-export interface PickedFile { name: string; size: number; text(): Promise<string> }
+export interface PickedFile {
+  name: string;
+  size: number;
+  text(): Promise<string>;
+}
 
 let importToken = 0; // a second file picked while the first is read replaces it
 
@@ -103,7 +141,15 @@ let importToken = 0; // a second file picked while the first is read replaces it
 export async function importFile(file: PickedFile): Promise<void> {
   if (get().dataImport?.phase === 'saving') return;
   const token = ++importToken;
-  const draft: ImportDraft = { phase: 'reading', fileName: file.name, bytes: file.size, name: datasetNameFromFile(file.name), report: null, pairs: [], saveError: null };
+  const draft: ImportDraft = {
+    phase: 'reading',
+    fileName: file.name,
+    bytes: file.size,
+    name: datasetNameFromFile(file.name),
+    report: null,
+    pairs: [],
+    saveError: null,
+  };
   set({ dataImport: draft, dataImportFailure: null, dataSaved: null });
   try {
     const text = await file.text();
@@ -111,20 +157,31 @@ export async function importFile(file: PickedFile): Promise<void> {
     if (token !== importToken) return;
     const result = importDataset(text, file.name, { onError: 'skip' });
     if (token !== importToken) return;
-    set({ dataImport: { ...draft, phase: 'report', report: toImportReport(result, file.name, file.size), pairs: result.pairs } });
+    set({
+      dataImport: {
+        ...draft,
+        phase: 'report',
+        report: toImportReport(result, file.name, file.size),
+        pairs: result.pairs,
+      },
+    });
   } catch (e) {
     if (token === importToken) set({ dataImport: null, dataImportFailure: importFailure(file.name, e) });
   }
 }
 
-export const setImportName = (name: string) => set((s) => (s.dataImport ? { dataImport: { ...s.dataImport, name } } : {}));
+export const setImportName = (name: string) =>
+  set((s) => (s.dataImport ? { dataImport: { ...s.dataImport, name } } : {}));
 
 /** Saves the valid pairs under the chosen name; when saving fails the report and pairs stay for a retry. */
 export async function keepImport(): Promise<void> {
   const d = get().dataImport;
-  if (!d || d.phase !== 'report' || !d.report || d.pairs.length === 0) return;
+  if (d?.phase !== 'report' || !d.report || d.pairs.length === 0) return;
   set({ dataImport: { ...d, phase: 'saving', saveError: null } });
-  const failed = await saveDataset({ name: d.name.trim() || datasetNameFromFile(d.fileName), source: 'import', format: d.report.format }, d.pairs);
+  const failed = await saveDataset(
+    { name: d.name.trim() || datasetNameFromFile(d.fileName), source: 'import', format: d.report.format },
+    d.pairs,
+  );
   set({ dataImport: failed === null ? null : { ...d, phase: 'report', saveError: failed } });
 }
 
@@ -139,7 +196,8 @@ export const dismissImportFailure = () => set({ dataImportFailure: null });
 
 // ---- the generator ----
 
-export const setGenField = (key: string, value: string) => set((s) => ({ dataGenForm: { ...s.dataGenForm, [key]: value } }));
+export const setGenField = (key: string, value: string) =>
+  set((s) => ({ dataGenForm: { ...s.dataGenForm, [key]: value } }));
 
 /** Draws the pairs the form asks for and saves them; a bad form does nothing (the form shows why). */
 export async function generateDataset(): Promise<void> {
@@ -155,7 +213,10 @@ export async function generateDataset(): Promise<void> {
     } catch (e) {
       return set({ dataGenError: `Not generated: ${(e as Error).message}` });
     }
-    const failed = await saveDataset({ name: genDatasetName(s.dataGenForm, check.options), source: 'synthetic', format: null }, pairs);
+    const failed = await saveDataset(
+      { name: genDatasetName(s.dataGenForm, check.options), source: 'synthetic', format: null },
+      pairs,
+    );
     if (failed !== null) set({ dataGenError: `Not saved: ${failed}` });
   } finally {
     set({ dataGenBusy: false });

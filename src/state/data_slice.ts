@@ -36,10 +36,22 @@ export interface DataSlice {
 }
 
 export const dataInitial: DataSlice = {
-  dataSelectedId: null, dataPairs: [], dataLoadedAt: null, dataLoading: false, dataLoadError: null,
-  dataFilter: ANY_FILTER, dataOpenPairId: null,
-  dataImport: null, dataImportFailure: null,
-  dataGenForm: defaultGenForm(), dataGenBusy: false, dataGenError: null, dataSaved: null,
+  dataSelectedId: null,
+  dataPairs: [],
+  dataLoadedAt: null,
+  dataLoading: false,
+  dataLoadError: null,
+  dataFilter: ANY_FILTER,
+  dataOpenPairId: null,
+  dataImport: null,
+  dataImportFailure: null,
+  dataGenForm: defaultGenForm(),
+  dataGenBusy: false,
+  dataGenError: null,
+  dataSaved: null,
 };
 
-export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = () => ({ ...dataInitial, dataGenForm: defaultGenForm() });
+export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = () => ({
+  ...dataInitial,
+  dataGenForm: defaultGenForm(),
+});

@@ -15,6 +15,14 @@ export interface EngineSlice {
   fusedKernels: boolean; // our WebGPU programs instead of stock tfjs ops (WebGPU only)
 }
 
-export const engineInitial: EngineSlice = { backend: null, backendError: null, memory: null, fatalError: null, storageWarning: null, smoke: { running: false, steps: [], error: null }, fusedKernels: false };
+export const engineInitial: EngineSlice = {
+  backend: null,
+  backendError: null,
+  memory: null,
+  fatalError: null,
+  storageWarning: null,
+  smoke: { running: false, steps: [], error: null },
+  fusedKernels: false,
+};
 
 export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = () => ({ ...engineInitial });

@@ -8,7 +8,7 @@ import { checkGenForm, defaultGenForm, genDatasetName, MAX_PAIRS, previewCounts 
 const form = (over: Record<string, string>) => ({ ...defaultGenForm(), ...over });
 
 describe('checkGenForm', () => {
-  it('accepts the defaults, which are the world\'s own knobs', () => {
+  it("accepts the defaults, which are the world's own knobs", () => {
     const c = checkGenForm(defaultGenForm());
     expect(c.ok).toBe(true);
     const { reasoningTasks, ...knobs } = DEFAULT_KNOBS;
@@ -18,17 +18,30 @@ describe('checkGenForm', () => {
 
   it('refuses n outside 1..20,000, fractional n, and text, naming the field and the range', () => {
     expect(checkGenForm(form({ n: '0' })).errors.n).toBe('pairs must be between 1 and 20,000 (got 0)');
-    expect(checkGenForm(form({ n: String(MAX_PAIRS + 1) })).errors.n).toBe('pairs must be between 1 and 20,000 (got 20001)');
-    expect(checkGenForm(form({ n: '2.5' })).errors.n).toBe('pairs must be a whole number between 1 and 20,000 (got 2.5)');
+    expect(checkGenForm(form({ n: String(MAX_PAIRS + 1) })).errors.n).toBe(
+      'pairs must be between 1 and 20,000 (got 20001)',
+    );
+    expect(checkGenForm(form({ n: '2.5' })).errors.n).toBe(
+      'pairs must be a whole number between 1 and 20,000 (got 2.5)',
+    );
     expect(checkGenForm(form({ n: 'lots' })).errors.n).toBe('pairs must be a number between 1 and 20,000 (got "lots")');
     expect(checkGenForm(form({ n: '' })).errors.n).toBe('pairs must be a number between 1 and 20,000');
     expect(checkGenForm(form({ n: String(MAX_PAIRS) })).ok).toBe(true);
   });
 
   it('refuses knobs outside their ranges and reports every bad field at once', () => {
-    const c = checkGenForm(form({ digits: '4', maxConstraints: '0', maxWords: '2', hardLongerRate: '1.5', seed: '-1', 'mix.safety': '-1' }));
+    const c = checkGenForm(
+      form({ digits: '4', maxConstraints: '0', maxWords: '2', hardLongerRate: '1.5', seed: '-1', 'mix.safety': '-1' }),
+    );
     expect(c.ok).toBe(false);
-    expect(Object.keys(c.errors).sort()).toEqual(['digits', 'hardLongerRate', 'maxConstraints', 'maxWords', 'mix.safety', 'seed']);
+    expect(Object.keys(c.errors).sort()).toEqual([
+      'digits',
+      'hardLongerRate',
+      'maxConstraints',
+      'maxWords',
+      'mix.safety',
+      'seed',
+    ]);
     expect(c.errors.digits).toBe('digits must be between 1 and 3 (got 4)');
     expect(c.errors.hardLongerRate).toBe('hard longer rate must be between 0 and 1 (got 1.5)');
   });
@@ -47,7 +60,8 @@ describe('previewCounts / genDatasetName', () => {
     if (!c.ok) throw new Error('form refused');
     const counts = previewCounts(c.options);
     expect(Object.values(counts).reduce((s, x) => s + x, 0)).toBe(3001);
-    expect(counts).toEqual({ chat: 1201, 'chat-hard': 600, safety: 600, reasoning: 600 }); // 2/5 of 3001 = 1200.4, the largest remainder
+    // 2/5 of 3001 = 1200.4, the largest remainder
+    expect(counts).toEqual({ chat: 1201, 'chat-hard': 600, safety: 600, reasoning: 600 });
   });
   it('uses the typed name, else one that says seed and size', () => {
     const c = checkGenForm(form({ n: '3000', seed: '7' }));

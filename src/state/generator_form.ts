@@ -25,13 +25,69 @@ const mixHelp: Record<Category, string> = {
 
 /** Every knob, in form order. Mix shares are relative: 1/1/1/1 is RewardBench's equal weighting. */
 export const GEN_FIELDS: readonly GenField[] = [
-  { key: 'n', label: 'pairs', help: `How many pairs to draw (1–${MAX_PAIRS.toLocaleString('en-US')}); the mix splits them exactly.`, min: 1, max: MAX_PAIRS, integer: true, default: 1000 },
-  { key: 'seed', label: 'seed', help: 'The same seed and knobs always give the same pairs.', min: 0, max: 2 ** 32 - 1, integer: true, default: 1 },
-  ...CATEGORIES.map((c) => ({ key: `mix.${c}`, label: `${c} share`, help: `Relative share of ${c}: ${mixHelp[c]}.`, min: 0, max: 100, integer: false, default: DEFAULT_KNOBS.mix[c] })),
-  { key: 'digits', label: 'digits', help: 'Reasoning difficulty: digits per operand in sums and differences (letter tasks use digits + 2).', min: 1, max: 3, integer: true, default: DEFAULT_KNOBS.digits },
-  { key: 'maxConstraints', label: 'max constraints', help: 'Chat difficulty: most checkable constraints per instruction.', min: 1, max: 3, integer: true, default: DEFAULT_KNOBS.maxConstraints },
-  { key: 'maxWords', label: 'max words', help: 'Chat difficulty: most words per response; longer responses are harder to count.', min: 3, max: 10, integer: true, default: DEFAULT_KNOBS.maxWords },
-  { key: 'hardLongerRate', label: 'hard longer rate', help: 'chat-hard: share of pairs whose rejected answer is the longer (the length trap); 0.5 = no trap.', min: 0, max: 1, integer: false, default: DEFAULT_KNOBS.hardLongerRate },
+  {
+    key: 'n',
+    label: 'pairs',
+    help: `How many pairs to draw (1–${MAX_PAIRS.toLocaleString('en-US')}); the mix splits them exactly.`,
+    min: 1,
+    max: MAX_PAIRS,
+    integer: true,
+    default: 1000,
+  },
+  {
+    key: 'seed',
+    label: 'seed',
+    help: 'The same seed and knobs always give the same pairs.',
+    min: 0,
+    max: 2 ** 32 - 1,
+    integer: true,
+    default: 1,
+  },
+  ...CATEGORIES.map((c) => ({
+    key: `mix.${c}`,
+    label: `${c} share`,
+    help: `Relative share of ${c}: ${mixHelp[c]}.`,
+    min: 0,
+    max: 100,
+    integer: false,
+    default: DEFAULT_KNOBS.mix[c],
+  })),
+  {
+    key: 'digits',
+    label: 'digits',
+    help: 'Reasoning difficulty: digits per operand in sums and differences (letter tasks use digits + 2).',
+    min: 1,
+    max: 3,
+    integer: true,
+    default: DEFAULT_KNOBS.digits,
+  },
+  {
+    key: 'maxConstraints',
+    label: 'max constraints',
+    help: 'Chat difficulty: most checkable constraints per instruction.',
+    min: 1,
+    max: 3,
+    integer: true,
+    default: DEFAULT_KNOBS.maxConstraints,
+  },
+  {
+    key: 'maxWords',
+    label: 'max words',
+    help: 'Chat difficulty: most words per response; longer responses are harder to count.',
+    min: 3,
+    max: 10,
+    integer: true,
+    default: DEFAULT_KNOBS.maxWords,
+  },
+  {
+    key: 'hardLongerRate',
+    label: 'hard longer rate',
+    help: 'chat-hard: share of pairs whose rejected answer is the longer (the length trap); 0.5 = no trap.',
+    min: 0,
+    max: 1,
+    integer: false,
+    default: DEFAULT_KNOBS.hardLongerRate,
+  },
 ];
 
 /** The inputs as typed, by field key, plus the dataset name. */
@@ -75,7 +131,15 @@ export function checkGenForm(form: GenForm): GenCheck {
   if (mixKeys.every((k) => v[k] === 0)) errors['mix.chat'] = 'at least one section needs a share above 0';
   if (Object.keys(errors).length > 0) return { ok: false, options: null, errors };
   const mix = Object.fromEntries(CATEGORIES.map((c) => [c, v[`mix.${c}`]])) as Record<Category, number>;
-  const options = { n: v.n, seed: v.seed, mix, digits: v.digits, maxConstraints: v.maxConstraints, maxWords: v.maxWords, hardLongerRate: v.hardLongerRate };
+  const options = {
+    n: v.n,
+    seed: v.seed,
+    mix,
+    digits: v.digits,
+    maxConstraints: v.maxConstraints,
+    maxWords: v.maxWords,
+    hardLongerRate: v.hardLongerRate,
+  };
   return { ok: true, options, errors: {} };
 }
 
@@ -83,4 +147,5 @@ export function checkGenForm(form: GenForm): GenCheck {
 export const previewCounts = (o: GenOptions): Record<Category, number> => apportion(o.n, o.mix);
 
 /** The dataset name: the typed one, else one that says what it holds. */
-export const genDatasetName = (form: GenForm, o: GenOptions) => form.name?.trim() || `synthetic seed ${o.seed} · ${fmt(o.n)} pairs`;
+export const genDatasetName = (form: GenForm, o: GenOptions) =>
+  form.name?.trim() || `synthetic seed ${o.seed} · ${fmt(o.n)} pairs`;

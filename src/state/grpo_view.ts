@@ -32,9 +32,26 @@ export function groupRows(r: GrpoStepReport): GroupRow[] {
     const judgements: JudgementCell[] = [];
     r.sample.completions.forEach((c, i) => {
       if (c.group !== k) return;
-      judgements.push({ index: i, verdict: r.score.verdicts[i], reward: r.score.rewards[i], advantage: g.advantages[judgements.length], length: c.tokens.length, stopReason: c.stopReason });
+      judgements.push({
+        index: i,
+        verdict: r.score.verdicts[i],
+        reward: r.score.rewards[i],
+        advantage: g.advantages[judgements.length],
+        length: c.tokens.length,
+        stopReason: c.stopReason,
+      });
     });
-    return { group: k, id: p.id, category: p.category ?? '', label: p.winner, prompt: p.prompt, judgements, mean: g.mean, std: g.std, zeroStd: g.zeroStd };
+    return {
+      group: k,
+      id: p.id,
+      category: p.category ?? '',
+      label: p.winner,
+      prompt: p.prompt,
+      judgements,
+      mean: g.mean,
+      std: g.std,
+      zeroStd: g.zeroStd,
+    };
   });
 }
 
@@ -52,13 +69,19 @@ export const SHADE_HELP: Record<ShadeMode, string> = {
 export function tokenValues(r: GrpoStepReport, i: number, mode: ShadeMode): number[] {
   const n = r.sample.completions[i].tokens.length;
   const last = r.losses[r.losses.length - 1];
-  const row = (m: number[][] | boolean[][] | undefined) => Array.from({ length: n }, (_, t) => Number(m?.[i]?.[t] ?? 0));
+  const row = (m: number[][] | boolean[][] | undefined) =>
+    Array.from({ length: n }, (_, t) => Number(m?.[i]?.[t] ?? 0));
   switch (mode) {
-    case 'advantage': return new Array(n).fill(r.advantages.advantages[i]);
-    case 'ratio': return row(last?.ratio);
-    case 'clipped': return row(last?.clipped);
-    case 'kl': return row(last?.kl);
-    case 'logp': return row(last?.per_token_logps);
+    case 'advantage':
+      return new Array(n).fill(r.advantages.advantages[i]);
+    case 'ratio':
+      return row(last?.ratio);
+    case 'clipped':
+      return row(last?.clipped);
+    case 'kl':
+      return row(last?.kl);
+    case 'logp':
+      return row(last?.per_token_logps);
   }
 }
 
@@ -67,7 +90,12 @@ export function logpChange(r: GrpoStepReport): { index: number; advantage: numbe
   const u = r.updates[r.updates.length - 1];
   if (!u?.logpAfter) return [];
   const before = r.updates[0].logpBefore;
-  return u.logpAfter.map((after, index) => ({ index, advantage: r.advantages.advantages[index], before: before[index], after }));
+  return u.logpAfter.map((after, index) => ({
+    index,
+    advantage: r.advantages.advantages[index],
+    before: before[index],
+    after,
+  }));
 }
 
 /** Each token's text; reports stored before they carried pieces came from character-tokenizer runs. */

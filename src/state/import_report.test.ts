@@ -20,10 +20,18 @@ const refusal = (text: string, name = 'f.jsonl') => {
 describe('toImportReport', () => {
   it('reports format, records, valid pairs and each bad line with its reason', () => {
     const { prompt, chosen, ...noChosen } = JSON.parse(rb(3)) as Record<string, unknown>;
-    void prompt; void chosen;
+    void prompt;
+    void chosen;
     const text = [rb(1), rb(2), '{not json', JSON.stringify({ prompt: 'q3', ...noChosen }), rb(5)].join('\n');
     const r = toImportReport(importDataset(text, 'rb.jsonl', { onError: 'skip' }), 'rb.jsonl', text.length);
-    expect(r).toMatchObject({ fileName: 'rb.jsonl', format: 'rewardbench', container: 'jsonl', records: 5, pairs: 3, badRecords: 2 });
+    expect(r).toMatchObject({
+      fileName: 'rb.jsonl',
+      format: 'rewardbench',
+      container: 'jsonl',
+      records: 5,
+      pairs: 3,
+      badRecords: 2,
+    });
     expect(r.errors.map((e) => e.line)).toEqual([3, 4]);
     expect(r.errors[0].reason).toMatch(/invalid JSON/);
     expect(r.errors[1].reason).toMatch(/missing field "chosen"/);

@@ -23,23 +23,35 @@ export interface ImportReport {
 
 export function toImportReport(r: ImportResult, fileName: string, bytes: number): ImportReport {
   return {
-    fileName, bytes, format: r.format, container: r.container,
-    records: r.total, pairs: r.pairs.length, badRecords: r.errors.length,
+    fileName,
+    bytes,
+    format: r.format,
+    container: r.container,
+    records: r.total,
+    pairs: r.pairs.length,
+    badRecords: r.errors.length,
     errors: r.errors.slice(0, ISSUES_SHOWN),
-    warnings: r.warnings.slice(0, ISSUES_SHOWN), warningCount: r.warnings.length,
+    warnings: r.warnings.slice(0, ISSUES_SHOWN),
+    warningCount: r.warnings.length,
   };
 }
 
 /** A file refused as a whole: a headline a person can act on, and the importer's own words. */
-export interface ImportFailure { title: string; detail: string }
+export interface ImportFailure {
+  title: string;
+  detail: string;
+}
 
 /** Names the problem in the importer's message: not JSON, an unknown format, or an empty file. */
 export function importFailure(fileName: string, e: unknown): ImportFailure {
   const detail = e instanceof Error ? e.message : String(e);
-  if (/invalid JSON array/.test(detail)) return { title: `${fileName} is not valid JSON: the array does not parse.`, detail };
-  if (/no records: line \d+: invalid JSON/.test(detail)) return { title: `${fileName} is not JSON or JSONL: no line parses as a JSON record.`, detail };
+  if (/invalid JSON array/.test(detail))
+    return { title: `${fileName} is not valid JSON: the array does not parse.`, detail };
+  if (/no records: line \d+: invalid JSON/.test(detail))
+    return { title: `${fileName} is not JSON or JSONL: no line parses as a JSON record.`, detail };
   if (/no records/.test(detail)) return { title: `${fileName} holds no records (empty, or no JSON objects).`, detail };
-  if (/unknown dataset format/.test(detail)) return { title: `The dataset format of ${fileName} was not recognised.`, detail };
+  if (/unknown dataset format/.test(detail))
+    return { title: `The dataset format of ${fileName} was not recognised.`, detail };
   return { title: `${fileName} could not be imported.`, detail };
 }
 
@@ -53,5 +65,8 @@ export function datasetNameFromFile(fileName: string): string {
 export function keepLabel(report: ImportReport): string {
   const pairs = `${report.pairs.toLocaleString('en-US')} valid pair${report.pairs === 1 ? '' : 's'}`;
   if (report.badRecords === 0) return `Save ${pairs}`;
-  return `Keep ${pairs} (skip ${report.badRecords.toLocaleString('en-US')} bad record${report.badRecords === 1 ? '' : 's'})`;
+  return (
+    `Keep ${pairs} (skip ${report.badRecords.toLocaleString('en-US')} ` +
+    `bad record${report.badRecords === 1 ? '' : 's'})`
+  );
 }

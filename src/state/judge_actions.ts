@@ -16,7 +16,9 @@ import { refreshLibrary, reportStorageError } from './library_actions';
 import { useAppStore, type AppState } from './store';
 
 export const MY_LABELS = 'my-labels';
-export const NO_CHECKPOINT = 'No checkpoint yet: train one on the Train page (it saves checkpoints as it goes), or import one on the Runs & checkpoints page.';
+export const NO_CHECKPOINT =
+  'No checkpoint yet: train one on the Train page (it saves checkpoints as it goes), or import one on the Runs & ' +
+  'checkpoints page.';
 
 const set = useAppStore.setState;
 const get = useAppStore.getState;
@@ -31,7 +33,7 @@ let saving: Promise<void> = Promise.resolve();
 /** The checkpoint the page judges with: the chosen one while it is stored, else the newest. */
 export function judgeCheckpoint(s: AppState): string | null {
   const chosen = s.judgeCheckpointId;
-  return chosen && s.checkpoints.some((c) => c.id === chosen) ? chosen : s.checkpoints[0]?.id ?? null;
+  return chosen && s.checkpoints.some((c) => c.id === chosen) ? chosen : (s.checkpoints[0]?.id ?? null);
 }
 
 function recheck(): void {
@@ -69,7 +71,8 @@ export function chooseJudgeCheckpoint(id: string | null): void {
   void syncJudgeCheckpoint();
 }
 
-export const setJudgeDecoding = (d: Partial<JudgeDecoding>) => set((s) => ({ judgeDecoding: { ...s.judgeDecoding, ...d } }));
+export const setJudgeDecoding = (d: Partial<JudgeDecoding>) =>
+  set((s) => ({ judgeDecoding: { ...s.judgeDecoding, ...d } }));
 
 /** Opens a stored dataset to pick pairs from (null closes it); loads its first pair. */
 export async function browseDataset(datasetId: string | null): Promise<void> {
@@ -89,8 +92,15 @@ export function pickPair(index: number): void {
   const i = Math.max(0, Math.min(browsed.pairs.length - 1, Math.trunc(index) || 0));
   const p = browsed.pairs[i];
   set((s) => ({
-    judgeDraft: { prompt: p.prompt, a: p.a, b: p.b }, labelMessage: null,
-    judgePicked: { datasetId: browsed!.datasetId, pairId: p.id, index: i, winner: p.winner, ...(p.category ? { category: p.category } : {}) },
+    judgeDraft: { prompt: p.prompt, a: p.a, b: p.b },
+    labelMessage: null,
+    judgePicked: {
+      datasetId: browsed!.datasetId,
+      pairId: p.id,
+      index: i,
+      winner: p.winner,
+      ...(p.category ? { category: p.category } : {}),
+    },
     judgeBrowse: { ...s.judgeBrowse, index: i },
   }));
   recheck();
@@ -109,17 +119,31 @@ export async function runJudge(): Promise<void> {
   if (s.judgeRequestId) return;
   const checkpointId = judgeCheckpoint(s);
   const pair = { ...s.judgeDraft };
-  const refuse = !checkpointId ? NO_CHECKPOINT
-    : !pair.prompt.trim() || !pair.a.trim() || !pair.b.trim() ? 'Fill in the question and both responses, or pick a pair from a dataset.'
-    : s.judgeCheck?.tooLong ?? null;
+  const refuse = !checkpointId
+    ? NO_CHECKPOINT
+    : !pair.prompt.trim() || !pair.a.trim() || !pair.b.trim()
+      ? 'Fill in the question and both responses, or pick a pair from a dataset.'
+      : (s.judgeCheck?.tooLong ?? null);
   if (refuse) return set({ judgeError: refuse });
   const requestId = `judge-${++requests}`;
   const n = s.judgeDecoding.samples;
-  set({ judgeRequestId: requestId, judgeError: null, judgeResult: null, labelMessage: null, judgeStream: { shown: Array(n).fill(''), swapped: Array(n).fill('') } });
+  set({
+    judgeRequestId: requestId,
+    judgeError: null,
+    judgeResult: null,
+    labelMessage: null,
+    judgeStream: { shown: Array(n).fill(''), swapped: Array(n).fill('') },
+  });
   try {
     const engine = getEngine();
     const files = (await engine.hasCheckpoint(checkpointId!)) ? undefined : await filesFor(checkpointId!);
-    const result = await engine.judge({ requestId, checkpointId: checkpointId!, files, pair, decoding: { ...s.judgeDecoding, layout: 'compact' } });
+    const result = await engine.judge({
+      requestId,
+      checkpointId: checkpointId!,
+      files,
+      pair,
+      decoding: { ...s.judgeDecoding, layout: 'compact' },
+    });
     set({
       judgeResult: { ...result, checkpointId: checkpointId!, pair },
       judgeStream: { shown: result.shown.map((j) => j.trace), swapped: result.swapped.map((j) => j.trace) },
@@ -158,16 +182,30 @@ const sameText = (x: PairText, y: PairText) => x.prompt === y.prompt && x.a === 
 
 /** The label as a Pair of 'my-labels', with the model's verdict on this very text when it was judged. */
 function labelPair(s: AppState, label: UserLabel): Pair {
-  const d = s.judgeDraft, r = s.judgeResult && sameText(s.judgeResult.pair, d) ? s.judgeResult : null;
+  const d = s.judgeDraft,
+    r = s.judgeResult && sameText(s.judgeResult.pair, d) ? s.judgeResult : null;
   const model = r && {
-    checkpointId: r.checkpointId, verdict: r.verdict, voteShare: r.voteShare, samples: r.samples,
-    swappedVerdict: r.swappedVerdict, positionConsistent: r.positionConsistent,
+    checkpointId: r.checkpointId,
+    verdict: r.verdict,
+    voteShare: r.voteShare,
+    samples: r.samples,
+    swappedVerdict: r.swappedVerdict,
+    positionConsistent: r.positionConsistent,
   };
-  const from = s.judgePicked && { datasetId: s.judgePicked.datasetId, pairId: s.judgePicked.pairId, winner: s.judgePicked.winner };
+  const from = s.judgePicked && {
+    datasetId: s.judgePicked.datasetId,
+    pairId: s.judgePicked.pairId,
+    winner: s.judgePicked.winner,
+  };
   return {
-    id: `${MY_LABELS}:${pairKey(d)}`, prompt: d.prompt, a: d.a, b: d.b, winner: label === 'both-bad' ? 'tie' : label,
+    id: `${MY_LABELS}:${pairKey(d)}`,
+    prompt: d.prompt,
+    a: d.a,
+    b: d.b,
+    winner: label === 'both-bad' ? 'tie' : label,
     ...(s.judgePicked?.category ? { category: s.judgePicked.category } : {}),
-    source: MY_LABELS, meta: { label, model, from, labelledAt: Date.now() },
+    source: MY_LABELS,
+    meta: { label, model, from, labelledAt: Date.now() },
   };
 }
 
@@ -176,7 +214,15 @@ async function writeLabels(update: (pairs: Pair[]) => Pair[], message: string): 
   const pairs = update((await store.datasetPairs(MY_LABELS)) ?? []);
   const old = (await store.listDatasets()).find((d) => d.id === MY_LABELS);
   const now = Date.now();
-  const meta: DatasetMeta = { id: MY_LABELS, name: 'My labels', source: 'labels', format: null, createdAt: old?.createdAt ?? now, updatedAt: now, count: pairs.length };
+  const meta: DatasetMeta = {
+    id: MY_LABELS,
+    name: 'My labels',
+    source: 'labels',
+    format: null,
+    createdAt: old?.createdAt ?? now,
+    updatedAt: now,
+    count: pairs.length,
+  };
   await store.putDataset(meta, pairs);
   set({ myLabels: pairs, labelMessage: message });
   await refreshLibrary();
@@ -186,17 +232,22 @@ async function writeLabels(update: (pairs: Pair[]) => Pair[], message: string): 
 export function saveLabel(label: UserLabel): Promise<void> {
   const s = get();
   const d = s.judgeDraft;
-  if (!d.prompt.trim() || !d.a.trim() || !d.b.trim()) return Promise.resolve(set({ labelMessage: 'Fill in the question and both responses before labelling.' }));
+  if (!d.prompt.trim() || !d.a.trim() || !d.b.trim())
+    return Promise.resolve(set({ labelMessage: 'Fill in the question and both responses before labelling.' }));
   const entry = labelPair(s, label);
-  saving = saving.then(() => writeLabels(
-    (pairs) => [...pairs.filter((p) => p.id !== entry.id), entry],
-    `Saved your label (${label === 'both-bad' ? 'both bad' : label}) to the dataset "My labels".`,
-  ).catch(reportStorageError));
+  saving = saving.then(() =>
+    writeLabels(
+      (pairs) => [...pairs.filter((p) => p.id !== entry.id), entry],
+      `Saved your label (${label === 'both-bad' ? 'both bad' : label}) to the dataset "My labels".`,
+    ).catch(reportStorageError),
+  );
   return saving;
 }
 
 export function deleteLabel(id: string): Promise<void> {
-  saving = saving.then(() => writeLabels((pairs) => pairs.filter((p) => p.id !== id), 'Label deleted.').catch(reportStorageError));
+  saving = saving.then(() =>
+    writeLabels((pairs) => pairs.filter((p) => p.id !== id), 'Label deleted.').catch(reportStorageError),
+  );
   return saving;
 }
 

@@ -12,7 +12,13 @@ import type { AppState } from './store';
 export type UserLabel = 'A' | 'B' | 'tie' | 'both-bad';
 
 /** The stored pair the draft was loaded from (cleared when the draft is edited). */
-export interface PickedPair { datasetId: string; pairId: string; index: number; winner: Winner; category?: Category }
+export interface PickedPair {
+  datasetId: string;
+  pairId: string;
+  index: number;
+  winner: Winner;
+  category?: Category;
+}
 
 export interface JudgeSlice {
   judgeDraft: PairText;

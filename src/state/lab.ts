@@ -8,7 +8,10 @@ let lab: Promise<{ store: LabStore; warning: string | null }> | null = null;
 export function getLab(): Promise<{ store: LabStore; warning: string | null }> {
   lab ??= openLabStore().then(
     (store) => ({ store, warning: null }),
-    (e: Error) => ({ store: createMemoryStore(), warning: `IndexedDB is not available (${e.message}): runs, checkpoints and labels will not survive a reload.` }),
+    (e: Error) => ({
+      store: createMemoryStore(),
+      warning: `IndexedDB is not available (${e.message}): runs, checkpoints and labels will not survive a reload.`,
+    }),
   );
   return lab;
 }

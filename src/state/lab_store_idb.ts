@@ -6,7 +6,13 @@ import type { CheckpointFiles } from '../engine/checkpoint';
 import type { Pair } from '../rm/pair';
 import type { EvalReport } from '../train/evaluate';
 import type { GrpoStepReport } from '../train/grpo_step';
-import { StorageFullError, type CheckpointMeta, type DatasetMeta, type LabStore, type RunRecord } from '../train/lab_store';
+import {
+  StorageFullError,
+  type CheckpointMeta,
+  type DatasetMeta,
+  type LabStore,
+  type RunRecord,
+} from '../train/lab_store';
 import type { MetricsRow } from '../train/pipeline';
 
 interface LabDB extends DBSchema {
@@ -51,13 +57,17 @@ export async function openLabStore(name = DB_NAME): Promise<LabStore> {
   });
 
   return {
-    putRun: (r) => guard(`run "${r.name}"`, async () => { await db.put('runs', r); }),
+    putRun: (r) =>
+      guard(`run "${r.name}"`, async () => {
+        await db.put('runs', r);
+      }),
     getRun: async (id) => (await db.get('runs', id)) ?? null,
     listRuns: async () => newestFirst(await db.getAll('runs')),
     async deleteRun(id) {
       const tx = db.transaction(['runs', 'metrics', 'reports', 'evals', 'checkpoints', 'checkpointFiles'], 'readwrite');
       await tx.objectStore('runs').delete(id);
-      for (const key of await tx.objectStore('metrics').index('runId').getAllKeys(id)) await tx.objectStore('metrics').delete(key);
+      for (const key of await tx.objectStore('metrics').index('runId').getAllKeys(id))
+        await tx.objectStore('metrics').delete(key);
       await tx.objectStore('reports').delete(stepRange(id));
       await tx.objectStore('evals').delete(`${id}/sft`);
       await tx.objectStore('evals').delete(`${id}/grpo`);
@@ -68,26 +78,34 @@ export async function openLabStore(name = DB_NAME): Promise<LabStore> {
       await tx.done;
     },
 
-    appendMetrics: (runId, rows) => guard('metrics', async () => {
-      const tx = db.transaction('metrics', 'readwrite');
-      for (const row of rows) await tx.store.add({ runId, row });
-      await tx.done;
-    }),
+    appendMetrics: (runId, rows) =>
+      guard('metrics', async () => {
+        const tx = db.transaction('metrics', 'readwrite');
+        for (const row of rows) await tx.store.add({ runId, row });
+        await tx.done;
+      }),
     metrics: async (runId) => (await db.getAllFromIndex('metrics', 'runId', runId)).map((x) => x.row),
 
-    putStepReport: (runId, report) => guard(`GRPO step ${report.step + 1}`, async () => { await db.put('reports', { runId, step: report.step, report }); }),
+    putStepReport: (runId, report) =>
+      guard(`GRPO step ${report.step + 1}`, async () => {
+        await db.put('reports', { runId, step: report.step, report });
+      }),
     stepReport: async (runId, step) => (await db.get('reports', [runId, step]))?.report ?? null,
     stepReports: async (runId) => (await db.getAllKeys('reports', stepRange(runId))).map((k) => k[1]),
 
-    putEval: (runId, after, report) => guard(`the evaluation after ${after}`, async () => { await db.put('evals', report, `${runId}/${after}`); }),
+    putEval: (runId, after, report) =>
+      guard(`the evaluation after ${after}`, async () => {
+        await db.put('evals', report, `${runId}/${after}`);
+      }),
     getEval: async (runId, after) => (await db.get('evals', `${runId}/${after}`)) ?? null,
 
-    putCheckpoint: (meta, files) => guard(`checkpoint "${meta.name}"`, async () => {
-      const tx = db.transaction(['checkpoints', 'checkpointFiles'], 'readwrite');
-      await tx.objectStore('checkpointFiles').put(files, meta.id);
-      await tx.objectStore('checkpoints').put(meta);
-      await tx.done;
-    }),
+    putCheckpoint: (meta, files) =>
+      guard(`checkpoint "${meta.name}"`, async () => {
+        const tx = db.transaction(['checkpoints', 'checkpointFiles'], 'readwrite');
+        await tx.objectStore('checkpointFiles').put(files, meta.id);
+        await tx.objectStore('checkpoints').put(meta);
+        await tx.done;
+      }),
     checkpointFiles: async (id) => (await db.get('checkpointFiles', id)) ?? null,
     listCheckpoints: async () => newestFirst(await db.getAll('checkpoints')),
     async deleteCheckpoint(id) {
@@ -97,12 +115,13 @@ export async function openLabStore(name = DB_NAME): Promise<LabStore> {
       await tx.done;
     },
 
-    putDataset: (meta, pairs) => guard(`dataset "${meta.name}"`, async () => {
-      const tx = db.transaction(['datasets', 'datasetPairs'], 'readwrite');
-      await tx.objectStore('datasetPairs').put(pairs, meta.id);
-      await tx.objectStore('datasets').put(meta);
-      await tx.done;
-    }),
+    putDataset: (meta, pairs) =>
+      guard(`dataset "${meta.name}"`, async () => {
+        const tx = db.transaction(['datasets', 'datasetPairs'], 'readwrite');
+        await tx.objectStore('datasetPairs').put(pairs, meta.id);
+        await tx.objectStore('datasets').put(meta);
+        await tx.done;
+      }),
     datasetPairs: async (id) => (await db.get('datasetPairs', id)) ?? null,
     listDatasets: async () => newestFirst(await db.getAll('datasets')),
     async deleteDataset(id) {

@@ -11,7 +11,12 @@ const get = useAppStore.getState;
 
 export async function refreshLibrary(): Promise<void> {
   const store = await labStore();
-  const [runs, checkpoints, datasets, usage] = await Promise.all([store.listRuns(), store.listCheckpoints(), store.listDatasets(), store.usage()]);
+  const [runs, checkpoints, datasets, usage] = await Promise.all([
+    store.listRuns(),
+    store.listCheckpoints(),
+    store.listDatasets(),
+    store.usage(),
+  ]);
   set({ runs, checkpoints, datasets, usage });
 }
 
@@ -33,15 +38,25 @@ async function guarded(work: () => Promise<void>): Promise<void> {
   await refreshLibrary();
 }
 
-export const deleteRun = (id: string) => guarded(async () => {
-  if (get().live && get().run?.id === id) throw new Error('this run is loaded; stop it first');
-  await (await labStore()).deleteRun(id);
-  set((s) => ({ compare: s.compare.filter((x) => x !== id), ...(s.run?.id === id ? { run: null, metrics: [], reports: [], storedSteps: [] } : {}) }));
-});
+export const deleteRun = (id: string) =>
+  guarded(async () => {
+    if (get().live && get().run?.id === id) throw new Error('this run is loaded; stop it first');
+    await (await labStore()).deleteRun(id);
+    set((s) => ({
+      compare: s.compare.filter((x) => x !== id),
+      ...(s.run?.id === id ? { run: null, metrics: [], reports: [], storedSteps: [] } : {}),
+    }));
+  });
 
-export const deleteCheckpoint = (id: string) => guarded(async () => { await (await labStore()).deleteCheckpoint(id); });
+export const deleteCheckpoint = (id: string) =>
+  guarded(async () => {
+    await (await labStore()).deleteCheckpoint(id);
+  });
 
-export const deleteDataset = (id: string) => guarded(async () => { await (await labStore()).deleteDataset(id); });
+export const deleteDataset = (id: string) =>
+  guarded(async () => {
+    await (await labStore()).deleteDataset(id);
+  });
 
 /** Adds or removes a run from the comparison chart, loading its metrics once. */
 export async function toggleCompare(id: string): Promise<void> {
@@ -73,13 +88,25 @@ export function importCheckpoint(picked: { name: string; bytes: Uint8Array }[], 
     const files: CheckpointFiles = {};
     for (const want of CHECKPOINT_FILES) {
       const hit = picked.filter((f) => f.name === want || f.name.endsWith(`-${want}`) || f.name.endsWith(`_${want}`));
-      if (hit.length !== 1) throw new Error(`import: pick exactly one ${want} (${hit.length ? `got ${hit.length}` : 'none picked'}); choose config.json, model.safetensors and tokenizer.json together`);
+      if (hit.length !== 1)
+        throw new Error(
+          `import: pick exactly one ${want} (${hit.length ? `got ${hit.length}` : 'none picked'}); choose ` +
+            `config.json, model.safetensors and tokenizer.json together`,
+        );
       files[want] = hit[0].bytes;
     }
     const id = `import-${Date.now()}`;
-    let meta;
+    let meta: ReturnType<typeof checkpointMeta>;
     try {
-      meta = checkpointMeta(files, { id, name, runId: null, source: 'import', createdAt: Date.now(), step: null, phase: null });
+      meta = checkpointMeta(files, {
+        id,
+        name,
+        runId: null,
+        source: 'import',
+        createdAt: Date.now(),
+        step: null,
+        phase: null,
+      });
     } catch (e) {
       throw new Error(`import refused: ${(e as Error).message}`);
     }

@@ -14,6 +14,14 @@ export interface LibrarySlice {
   compareMetrics: Record<string, MetricsRow[]>;
 }
 
-export const libraryInitial: LibrarySlice = { runs: [], checkpoints: [], datasets: [], usage: null, libraryError: null, compare: [], compareMetrics: {} };
+export const libraryInitial: LibrarySlice = {
+  runs: [],
+  checkpoints: [],
+  datasets: [],
+  usage: null,
+  libraryError: null,
+  compare: [],
+  compareMetrics: {},
+};
 
 export const createLibrarySlice: StateCreator<AppState, [], [], LibrarySlice> = () => ({ ...libraryInitial });

@@ -5,12 +5,26 @@ import { describe, expect, it } from 'vitest';
 import type { Pair } from '../rm/pair';
 import { ANY_FILTER, facetsOf, filterPairs, isFiltering, NONE, searchTerms } from './pair_filter';
 
-const pair = (id: string, over: Partial<Pair>): Pair => ({ id, prompt: 'p', a: 'x', b: 'y', winner: 'A', source: 'rewardbench', ...over });
+const pair = (id: string, over: Partial<Pair>): Pair => ({
+  id,
+  prompt: 'p',
+  a: 'x',
+  b: 'y',
+  winner: 'A',
+  source: 'rewardbench',
+  ...over,
+});
 
 const PAIRS: Pair[] = [
   pair('1', { category: 'chat', subset: 'alpacaeval-easy', prompt: 'Name a Primary colour.', a: 'Red.', b: 'Green' }),
   pair('2', { category: 'reasoning', subset: 'math-prm', winner: 'B', prompt: 'What is 12+30?', a: '41', b: '42' }),
-  pair('3', { category: 'safety', subset: 'refusals-dangerous', winner: 'tie', source: 'pandalm', a: 'I cannot help with that.' }),
+  pair('3', {
+    category: 'safety',
+    subset: 'refusals-dangerous',
+    winner: 'tie',
+    source: 'pandalm',
+    a: 'I cannot help with that.',
+  }),
   pair('4', { prompt: 'Untagged question', a: 'ab', b: 'cd', source: 'pandalm' }),
 ];
 const ids = (xs: readonly Pair[]) => xs.map((p) => p.id);
@@ -51,9 +65,21 @@ describe('filterPairs', () => {
 describe('facetsOf / searchTerms / isFiltering', () => {
   it('counts every value of each field, with NONE for missing ones', () => {
     const f = facetsOf(PAIRS);
-    expect(f.category).toEqual([{ value: NONE, count: 1 }, { value: 'chat', count: 1 }, { value: 'reasoning', count: 1 }, { value: 'safety', count: 1 }]);
-    expect(f.source).toEqual([{ value: 'pandalm', count: 2 }, { value: 'rewardbench', count: 2 }]);
-    expect(f.winner.map((x) => [x.value, x.count])).toEqual([['A', 2], ['B', 1], ['tie', 1]]);
+    expect(f.category).toEqual([
+      { value: NONE, count: 1 },
+      { value: 'chat', count: 1 },
+      { value: 'reasoning', count: 1 },
+      { value: 'safety', count: 1 },
+    ]);
+    expect(f.source).toEqual([
+      { value: 'pandalm', count: 2 },
+      { value: 'rewardbench', count: 2 },
+    ]);
+    expect(f.winner.map((x) => [x.value, x.count])).toEqual([
+      ['A', 2],
+      ['B', 1],
+      ['tie', 1],
+    ]);
   });
   it('splits search text on whitespace and lower-cases it', () => {
     expect(searchTerms('  Foo\tBAR  baz ')).toEqual(['foo', 'bar', 'baz']);

@@ -30,24 +30,40 @@ function haystackOf(pairs: readonly Pair[]): string[] {
 
 /** Search terms: whitespace-separated, lower-cased; a pair matches when it holds every term. */
 export function searchTerms(text: string): string[] {
-  return text.toLowerCase().split(/\s+/).filter((t) => t !== '');
+  return text
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((t) => t !== '');
 }
 
-const fieldMatches = (want: string, got: string | undefined) => want === '' || (want === NONE ? got === undefined : got === want);
+const fieldMatches = (want: string, got: string | undefined) =>
+  want === '' || (want === NONE ? got === undefined : got === want);
 
 /** The pairs passing every set filter, in dataset order. Returns `pairs` itself when nothing is set. */
 export function filterPairs(pairs: readonly Pair[], f: PairFilter): readonly Pair[] {
   const terms = searchTerms(f.text);
   if (!f.category && !f.subset && !f.winner && !f.source && terms.length === 0) return pairs;
   const hay = terms.length > 0 ? haystackOf(pairs) : null;
-  return pairs.filter((p, i) =>
-    fieldMatches(f.category, p.category) && fieldMatches(f.subset, p.subset) && fieldMatches(f.source, p.source) &&
-    (f.winner === '' || p.winner === f.winner) &&
-    (hay === null || terms.every((t) => hay[i].includes(t))));
+  return pairs.filter(
+    (p, i) =>
+      fieldMatches(f.category, p.category) &&
+      fieldMatches(f.subset, p.subset) &&
+      fieldMatches(f.source, p.source) &&
+      (f.winner === '' || p.winner === f.winner) &&
+      (hay === null || terms.every((t) => hay[i].includes(t))),
+  );
 }
 
-export interface Facet { value: string; count: number }
-export interface Facets { category: Facet[]; subset: Facet[]; winner: Facet[]; source: Facet[] }
+export interface Facet {
+  value: string;
+  count: number;
+}
+export interface Facets {
+  category: Facet[];
+  subset: Facet[];
+  winner: Facet[];
+  source: Facet[];
+}
 
 function tally(values: (string | undefined)[]): Facet[] {
   const counts = new Map<string, number>();
@@ -66,4 +82,5 @@ export function facetsOf(pairs: readonly Pair[]): Facets {
 }
 
 /** True when some filter is set (the page offers "clear filters"). */
-export const isFiltering = (f: PairFilter) => f.category !== '' || f.subset !== '' || f.winner !== '' || f.source !== '' || f.text.trim() !== '';
+export const isFiltering = (f: PairFilter) =>
+  f.category !== '' || f.subset !== '' || f.winner !== '' || f.source !== '' || f.text.trim() !== '';

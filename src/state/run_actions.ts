@@ -62,7 +62,8 @@ export function startRun(): Promise<void> {
     if (s.grpoDataset && !grpoPairs) throw new Error(`Dataset ${s.grpoDataset} is no longer in storage`);
     const config = structuredClone(s.draft);
     const run = newRunRecord(newRunId(), config, { init: s.initCheckpoint, backend: s.backend?.name ?? null });
-    if (s.grpoDataset) run.notes.push(`GRPO on dataset ${s.grpoDataset} (${grpoPairs!.length} pairs) instead of the synthetic world's`);
+    if (s.grpoDataset)
+      run.notes.push(`GRPO on dataset ${s.grpoDataset} (${grpoPairs!.length} pairs) instead of the synthetic world's`);
     recorder = createRunRecorder(store, run);
     await store.putRun(run);
     set({ run: { ...run }, live: true, metrics: [], reports: [], storedSteps: [], selectedStep: null, samples: [] });
@@ -104,7 +105,12 @@ export function applyRunEvent(e: Extract<WorkerEvent, { kind: 'run' }>): Promise
       metrics: rows.length ? [...s.metrics, ...rows] : s.metrics,
       reports: reports.length ? [...s.reports, ...reports].slice(-REPORTS_IN_MEMORY) : s.reports,
       storedSteps: reports.length ? [...s.storedSteps, ...reports.map((r) => r.step)] : s.storedSteps,
-      samples: current ? [...s.samples.filter((x) => x.phase === current.phase), { at: now, phase: current.phase, done: current.done }].slice(-ETA_WINDOW) : s.samples,
+      samples: current
+        ? [
+            ...s.samples.filter((x) => x.phase === current.phase),
+            { at: now, phase: current.phase, done: current.done },
+          ].slice(-ETA_WINDOW)
+        : s.samples,
     }));
     if (e.events.some((x) => x.kind === 'checkpoint' || x.kind === 'eval')) void refreshLibrary();
   });
@@ -121,8 +127,12 @@ export function applyRunStatus(e: Extract<WorkerEvent, { kind: 'run-status' }>):
     }
     const ended = e.status === 'done' || e.status === 'stopped' || e.status === 'failed';
     set({
-      run: { ...recorder.run }, live: !ended, samples: e.status === 'running' ? get().samples : [],
-      ...(e.status === 'failed' ? { runError: `The run failed: ${e.error}. Its checkpoints so far are kept (Runs page).` } : {}),
+      run: { ...recorder.run },
+      live: !ended,
+      samples: e.status === 'running' ? get().samples : [],
+      ...(e.status === 'failed'
+        ? { runError: `The run failed: ${e.error}. Its checkpoints so far are kept (Runs page).` }
+        : {}),
     });
     if (ended) void refreshLibrary();
   });
@@ -133,7 +143,8 @@ export function applyRunStatus(e: Extract<WorkerEvent, { kind: 'run-status' }>):
 export function etaSeconds(run: RunRecord | null, samples: { at: number; done: number }[]): number | null {
   if (!run || samples.length < 2) return null;
   const p = run.progress.find((x) => x.phase === run.phase);
-  const a = samples[0], b = samples[samples.length - 1];
+  const a = samples[0],
+    b = samples[samples.length - 1];
   if (!p || b.done <= a.done) return null;
   return ((p.total - b.done) * (b.at - a.at)) / (b.done - a.done) / 1000;
 }
@@ -165,7 +176,11 @@ export async function markInterruptedRuns(): Promise<void> {
   const open: RunStatus[] = ['created', 'running', 'paused'];
   for (const r of await store.listRuns()) {
     if (!open.includes(r.status)) continue;
-    const marked: RunRecord = { ...r, status: 'interrupted', error: 'The page was closed or reloaded while the run was loaded; its checkpoints so far are kept.' };
+    const marked: RunRecord = {
+      ...r,
+      status: 'interrupted',
+      error: 'The page was closed or reloaded while the run was loaded; its checkpoints so far are kept.',
+    };
     await store.putRun(marked);
   }
 }

@@ -8,7 +8,11 @@ import { RUN_DEFAULTS, type RunConfig } from '../train/run_config';
 import type { AppState } from './store';
 import type { Page } from './url';
 
-export interface ProgressSample { at: number; phase: string; done: number }
+export interface ProgressSample {
+  at: number;
+  phase: string;
+  done: number;
+}
 
 export interface RunSlice {
   page: Page;
@@ -28,8 +32,23 @@ export interface RunSlice {
 }
 
 export const runInitial: RunSlice = {
-  page: 'train', draft: structuredClone(RUN_DEFAULTS), linkError: null, grpoDataset: null, initCheckpoint: null,
-  run: null, live: false, metrics: [], reports: [], storedSteps: [], selectedStep: null, samples: [], runError: null, busy: false,
+  page: 'train',
+  draft: structuredClone(RUN_DEFAULTS),
+  linkError: null,
+  grpoDataset: null,
+  initCheckpoint: null,
+  run: null,
+  live: false,
+  metrics: [],
+  reports: [],
+  storedSteps: [],
+  selectedStep: null,
+  samples: [],
+  runError: null,
+  busy: false,
 };
 
-export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = () => ({ ...runInitial, draft: structuredClone(RUN_DEFAULTS) });
+export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = () => ({
+  ...runInitial,
+  draft: structuredClone(RUN_DEFAULTS),
+});

@@ -21,21 +21,23 @@ async function guarded(work: () => Promise<void>): Promise<void> {
 }
 
 /** Opens the paused live run's next GRPO step. */
-export const beginLive = () => guarded(async () => {
-  const stInfo = await getEngine().beginStepThrough({ source: 'live' });
-  set({ stInfo, stOutputs: [], stCursor: -1 });
-});
+export const beginLive = () =>
+  guarded(async () => {
+    const stInfo = await getEngine().beginStepThrough({ source: 'live' });
+    set({ stInfo, stOutputs: [], stCursor: -1 });
+  });
 
 /** Opens a step of a fresh demo run with `config`, from a stored checkpoint or fresh weights. */
-export const beginDemo = (config: RunConfig, checkpointId: string | null) => guarded(async () => {
-  let init: CheckpointFiles | undefined;
-  if (checkpointId) {
-    init = (await (await labStore()).checkpointFiles(checkpointId)) ?? undefined;
-    if (!init) throw new Error(`Checkpoint ${checkpointId} is no longer in storage`);
-  }
-  const stInfo = await getEngine().beginStepThrough({ source: 'demo', config, init });
-  set({ stInfo, stOutputs: [], stCursor: -1 });
-});
+export const beginDemo = (config: RunConfig, checkpointId: string | null) =>
+  guarded(async () => {
+    let init: CheckpointFiles | undefined;
+    if (checkpointId) {
+      init = (await (await labStore()).checkpointFiles(checkpointId)) ?? undefined;
+      if (!init) throw new Error(`Checkpoint ${checkpointId} is no longer in storage`);
+    }
+    const stInfo = await getEngine().beginStepThrough({ source: 'demo', config, init });
+    set({ stInfo, stOutputs: [], stCursor: -1 });
+  });
 
 /** Next: show the next stage already run, or run the next one. */
 export const next = () => {
@@ -51,7 +53,8 @@ export const next = () => {
 /** Back: show the previous stage (the update is not undone; Back only reviews). */
 export const back = () => set((s) => ({ stCursor: Math.max(0, s.stCursor - 1) }));
 
-export const close = () => guarded(async () => {
-  await getEngine().endStepThrough();
-  set({ stInfo: null, stOutputs: [], stCursor: -1 });
-});
+export const close = () =>
+  guarded(async () => {
+    await getEngine().endStepThrough();
+    set({ stInfo: null, stOutputs: [], stCursor: -1 });
+  });

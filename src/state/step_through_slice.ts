@@ -12,6 +12,14 @@ export interface StepThroughSlice {
   stError: string | null;
 }
 
-export const stepThroughInitial: StepThroughSlice = { stInfo: null, stOutputs: [], stCursor: -1, stBusy: false, stError: null };
+export const stepThroughInitial: StepThroughSlice = {
+  stInfo: null,
+  stOutputs: [],
+  stCursor: -1,
+  stBusy: false,
+  stError: null,
+};
 
-export const createStepThroughSlice: StateCreator<AppState, [], [], StepThroughSlice> = () => ({ ...stepThroughInitial });
+export const createStepThroughSlice: StateCreator<AppState, [], [], StepThroughSlice> = () => ({
+  ...stepThroughInitial,
+});

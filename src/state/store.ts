@@ -13,8 +13,12 @@ export type AppState = EngineSlice & RunSlice & StepThroughSlice & LibrarySlice 
 
 export const createAppStore = () =>
   create<AppState>()((...a) => ({
-    ...createEngineSlice(...a), ...createRunSlice(...a), ...createStepThroughSlice(...a),
-    ...createLibrarySlice(...a), ...createJudgeSlice(...a), ...createDataSlice(...a),
+    ...createEngineSlice(...a),
+    ...createRunSlice(...a),
+    ...createStepThroughSlice(...a),
+    ...createLibrarySlice(...a),
+    ...createJudgeSlice(...a),
+    ...createDataSlice(...a),
   }));
 
 export const useAppStore = createAppStore();

@@ -6,7 +6,11 @@ import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '
 export const PAGES = ['train', 'groups', 'step', 'judge', 'data', 'runs'] as const;
 export type Page = (typeof PAGES)[number];
 
-export interface HashState { page: Page; config: RunConfig; error: string | null }
+export interface HashState {
+  page: Page;
+  config: RunConfig;
+  error: string | null;
+}
 
 /** Parses a location hash; an unknown page or a bad setting falls back to defaults and says why. */
 export function parseHash(hash: string): HashState {
@@ -16,7 +20,11 @@ export function parseHash(hash: string): HashState {
   try {
     return { page, config: applyOverrides(RUN_DEFAULTS, overrides), error: null };
   } catch (e) {
-    return { page, config: structuredClone(RUN_DEFAULTS), error: `The link's settings were not applied: ${(e as Error).message}` };
+    return {
+      page,
+      config: structuredClone(RUN_DEFAULTS),
+      error: `The link's settings were not applied: ${(e as Error).message}`,
+    };
   }
 }
 

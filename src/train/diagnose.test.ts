@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { modelFromFiles } from '../engine/checkpoint';
 import { loadCheckpointDir } from '../engine/checkpoint_node';
-import { useBackend } from '../engine/test_backends';
+import { switchTestBackend } from '../engine/test_backends';
 import { makeSplits } from '../rm/world';
 import { DIAGNOSE_DEFAULTS, diagnoseJudge } from './diagnose';
 import { EVAL_DEFAULTS, evaluate } from './evaluate';
@@ -13,20 +13,29 @@ import { worldOptions } from './pipeline';
 import { RUN_DEFAULTS } from './run_config';
 
 describe('diagnoseJudge (nano fixture, WASM)', () => {
-  beforeAll(() => useBackend('wasm'));
+  beforeAll(() => switchTestBackend('wasm'));
 
-  it('greedy: a right verdict exactly where evaluation scores the first order right; sampled: G per pair; tensors flat', async () => {
+  it('greedy: a right verdict exactly where evaluation scores ' +
+    'the first order right; sampled: G per pair; tensors flat', async () => {
     const { params, cfg, tok } = modelFromFiles(await loadCheckpointDir('e2e/fixtures/nano-judge'));
     const pairs = makeSplits({ ...worldOptions(RUN_DEFAULTS), nDistill: 0, nGrpo: 0, nEval: 12 }).eval;
     const before = tf.memory().numTensors;
     const greedy = await diagnoseJudge(params, cfg, tok, pairs, { ...DIAGNOSE_DEFAULTS, samples: 1, batchSize: 8 });
-    const ev = await evaluate(params, cfg, tok, pairs, { ...EVAL_DEFAULTS, maxCompletionLength: DIAGNOSE_DEFAULTS.maxCompletionLength });
+    const ev = await evaluate(params, cfg, tok, pairs, {
+      ...EVAL_DEFAULTS,
+      maxCompletionLength: DIAGNOSE_DEFAULTS.maxCompletionLength,
+    });
     expect(greedy.examples.map((e) => e.diagnosis.verdictRight)).toEqual(ev.pairs.map((p) => p.correct));
     expect(greedy.examples.map((e) => e.trace)).toEqual(ev.pairs.map((p) => p.trace));
     expect(greedy.overall.judgements).toBe(12);
 
     let calls = 0;
-    const sampled = await diagnoseJudge(params, cfg, tok, pairs, { ...DIAGNOSE_DEFAULTS, samples: 3, batchSize: 8, onProgress: () => calls++ });
+    const sampled = await diagnoseJudge(params, cfg, tok, pairs, {
+      ...DIAGNOSE_DEFAULTS,
+      samples: 3,
+      batchSize: 8,
+      onProgress: () => calls++,
+    });
     expect(sampled.overall).toMatchObject({ judgements: 36, pairs: 12 });
     expect(calls).toBe(Math.ceil(36 / 8));
     const perCat = Object.values(sampled.perCategory).reduce((n, s) => n + s.judgements, 0);

@@ -23,7 +23,14 @@ export interface DiagnoseOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const DIAGNOSE_DEFAULTS: DiagnoseOptions = { samples: 6, temperature: 1, maxCompletionLength: 144, batchSize: 96, seed: 1, oracle: {} };
+export const DIAGNOSE_DEFAULTS: DiagnoseOptions = {
+  samples: 6,
+  temperature: 1,
+  maxCompletionLength: 144,
+  batchSize: 96,
+  seed: 1,
+  oracle: {},
+};
 
 export interface DiagnosisReport {
   samples: number;
@@ -34,14 +41,32 @@ export interface DiagnosisReport {
   examples: { id: string; category?: string; subset?: string; trace: string; diagnosis: TraceDiagnosis }[];
 }
 
-function byKey(pairs: Pair[], groups: TraceDiagnosis[][], key: (p: Pair) => string | undefined): Record<string, DiagnosisSummary> {
-  const buckets: Record<string, TraceDiagnosis[][]> = {};
-  pairs.forEach((p, i) => { const k = key(p); if (k !== undefined) (buckets[k] ??= []).push(groups[i]); });
-  return Object.fromEntries(Object.entries(buckets).sort(([a], [b]) => a.localeCompare(b)).map(([k, g]) => [k, summarizeDiagnoses(g)]));
+function byKey(
+  pairs: Pair[],
+  groups: TraceDiagnosis[][],
+  key: (p: Pair) => string | undefined,
+): Record<string, DiagnosisSummary> {
+  const buckets = new Map<string, TraceDiagnosis[][]>(); // keyed by data: a Map, never an object
+  pairs.forEach((p, i) => {
+    const k = key(p);
+    if (k === undefined) return;
+    const bucket = buckets.get(k) ?? [];
+    bucket.push(groups[i]);
+    buckets.set(k, bucket);
+  });
+  return Object.fromEntries(
+    [...buckets.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, g]) => [k, summarizeDiagnoses(g)]),
+  );
 }
 
 /** Diagnoses `pairs` (synthetic, with truth; ties are left out). */
-export async function diagnoseJudge(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: DiagnoseOptions): Promise<DiagnosisReport> {
+export async function diagnoseJudge(
+  params: ModelParams,
+  cfg: LlamaConfig,
+  tok: Tokenizer,
+  pairs: Pair[],
+  o: DiagnoseOptions,
+): Promise<DiagnosisReport> {
   const judged = pairs.filter((p) => p.winner !== 'tie');
   const G = Math.max(1, o.samples);
   const rows = judged.flatMap((p, i) => {
@@ -52,7 +77,13 @@ export async function diagnoseJudge(params: ModelParams, cfg: LlamaConfig, tok: 
   const first: string[] = judged.map(() => '');
   for (let start = 0; start < rows.length; start += o.batchSize) {
     const chunk = rows.slice(start, start + o.batchSize);
-    const texts = await judgeBatch(params, cfg, tok, chunk.map((r) => r.ids), { ...o, temperature: G === 1 ? 0 : o.temperature, seed: o.seed + start });
+    const texts = await judgeBatch(
+      params,
+      cfg,
+      tok,
+      chunk.map((r) => r.ids),
+      { ...o, temperature: G === 1 ? 0 : o.temperature, seed: o.seed + start },
+    );
     throwIfDeviceError(`diagnosis, ${start + chunk.length} of ${rows.length} judgements`);
     trimGpuPool();
     chunk.forEach((r, i) => {
@@ -67,6 +98,12 @@ export async function diagnoseJudge(params: ModelParams, cfg: LlamaConfig, tok: 
     overall: summarizeDiagnoses(groups),
     perCategory: byKey(judged, groups, (p) => p.category),
     perSubset: byKey(judged, groups, (p) => (p.category && p.subset ? `${p.category}/${p.subset}` : undefined)),
-    examples: judged.map((p, i) => ({ id: p.id, category: p.category, subset: p.subset, trace: first[i], diagnosis: groups[i][0] })),
+    examples: judged.map((p, i) => ({
+      id: p.id,
+      category: p.category,
+      subset: p.subset,
+      trace: first[i],
+      diagnosis: groups[i][0],
+    })),
   };
 }

@@ -10,7 +10,12 @@ describe('evaluation scoring', () => {
   });
   it('RewardBench sections weight subsets by their example counts', () => {
     const acc = (a: number) => ({ correct: 0, total: 1, accuracy: a });
-    const s = rewardBenchSections({ 'alpacaeval-easy': acc(1), 'mt-bench-med': acc(0), 'math-prm': acc(0.5), 'hep-python': acc(1) })!;
+    const s = rewardBenchSections({
+      'alpacaeval-easy': acc(1),
+      'mt-bench-med': acc(0),
+      'math-prm': acc(0.5),
+      'hep-python': acc(1),
+    })!;
     expect(s.chat).toBeCloseTo(100 / 140, 10); // weights 100 and 40
     expect(s.reasoning).toBeCloseTo((0.5 * 984 + 164) / (984 + 164), 10);
     expect(rewardBenchSections({ mine: acc(1) })).toBeUndefined();
@@ -18,11 +23,30 @@ describe('evaluation scoring', () => {
 });
 
 describe('accuracy over both A/B orders', () => {
-  const pairs = (['A', 'B', 'A', 'B'] as const).map((winner, i): Pair => ({ id: `p${i}`, prompt: 'q', a: 'x', b: 'y', winner, category: i < 2 ? 'chat' : 'safety', source: 'test' }));
-  const rows = pairs.flatMap((_, pair) => [{ pair, swapped: false }, { pair, swapped: true }]);
+  const pairs = (['A', 'B', 'A', 'B'] as const).map(
+    (winner, i): Pair => ({
+      id: `p${i}`,
+      prompt: 'q',
+      a: 'x',
+      b: 'y',
+      winner,
+      category: i < 2 ? 'chat' : 'safety',
+      source: 'test',
+    }),
+  );
+  const rows = pairs.flatMap((_, pair) => [
+    { pair, swapped: false },
+    { pair, swapped: true },
+  ]);
   const say = (v: string) => `<answer>[[${v}]]</answer>`;
   it('a judge that always names position A scores exactly 50%, in every category, and is never consistent', () => {
-    const r = scoreJudgements(pairs, rows, rows.map(() => say('A')), 1, 'm');
+    const r = scoreJudgements(
+      pairs,
+      rows,
+      rows.map(() => say('A')),
+      1,
+      'm',
+    );
     expect(r.overall).toEqual({ correct: 4, total: 8, accuracy: 0.5 });
     expect(r.perCategory.chat.accuracy).toBe(0.5);
     expect(r.perCategory.safety.accuracy).toBe(0.5);
@@ -41,7 +65,8 @@ describe('accuracy over both A/B orders', () => {
   });
   it('majority of 2 samples: a split vote is a tie, counted wrong and reported; two unparseables are not a tie', () => {
     const rows2 = pairs.flatMap((_, pair) => [false, false, true, true].map((swapped) => ({ pair, swapped })));
-    // pair 0: first order votes A, B (tie); every other order votes the right letter twice; pair 1 swapped: unparseable twice
+    // pair 0: first order votes A, B (tie); every other order votes the right letter twice; pair 1 swapped: unparseable
+    // twice
     const texts = rows2.map((r, i) => {
       if (r.pair === 0 && !r.swapped) return say(i % 2 ? 'B' : 'A');
       if (r.pair === 1 && r.swapped) return 'no verdict';
@@ -51,7 +76,15 @@ describe('accuracy over both A/B orders', () => {
     const rep = scoreJudgements(pairs, rows2, texts, 2, 'm');
     expect(rep.tiedVotes).toBe(1);
     expect(rep.overall).toEqual({ correct: 6, total: 8, accuracy: 0.75 });
-    expect(scoreJudgements(pairs, rows, rows.map(() => say('A')), 1, 'm').tiedVotes).toBe(0);
+    expect(
+      scoreJudgements(
+        pairs,
+        rows,
+        rows.map(() => say('A')),
+        1,
+        'm',
+      ).tiedVotes,
+    ).toBe(0);
   });
   it('an unparseable judgement counts wrong in its order', () => {
     const texts = rows.map((r) => (r.swapped ? 'no verdict' : say(pairs[r.pair].winner)));
@@ -63,15 +96,20 @@ describe('accuracy over both A/B orders', () => {
 
 describe('evaluate (nano, WASM)', () => {
   it('judges every row without a progress callback, and the steppable evaluator reports the same', async () => {
-    const { useBackend } = await import('../engine/test_backends');
+    const { switchTestBackend } = await import('../engine/test_backends');
     const { presetConfig } = await import('../engine/config');
     const { initParams } = await import('../engine/model');
     const { defaultTokenizer } = await import('../engine/tokenizer');
     const { makeSplits } = await import('../rm/world');
     const { createEvaluator, evaluate } = await import('./evaluate');
-    await useBackend('wasm');
+    await switchTestBackend('wasm');
     const tok = defaultTokenizer();
-    const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+    const cfg = presetConfig('nano', {
+      vocab_size: tok.vocabSize,
+      bos_token_id: tok.bosId,
+      eos_token_id: tok.eosId,
+      pad_token_id: tok.padId,
+    });
     const params = initParams(cfg, 3);
     const pairs = makeSplits({ seed: 2, nDistill: 0, nGrpo: 0, nEval: 3 }).eval;
     const o = { samples: 1, temperature: 1, maxCompletionLength: 4, batchSize: 4, seed: 1 };

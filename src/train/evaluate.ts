@@ -24,27 +24,48 @@ export interface EvalOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const EVAL_DEFAULTS: EvalOptions = { samples: 1, temperature: 1, maxCompletionLength: 160, batchSize: 64, seed: 1 };
+export const EVAL_DEFAULTS: EvalOptions = {
+  samples: 1,
+  temperature: 1,
+  maxCompletionLength: 160,
+  batchSize: 64,
+  seed: 1,
+};
 
 export interface PairResult {
-  id: string; category?: string; subset?: string; difficulty?: string; winner: Pair['winner'];
+  id: string;
+  category?: string;
+  subset?: string;
+  difficulty?: string;
+  winner: Pair['winner'];
   verdict: Verdict | null; // majority over samples, in the original order
   swappedVerdict: Verdict | null; // majority in the swapped order, mapped back to the original labels
   correct: boolean; // the original order's verdict is right (one order, as RM-R1's own evaluation scores)
   swappedCorrect: boolean; // the swapped order's verdict is right
-  consistent: boolean; unparseable: number; // judgements with no verdict
+  consistent: boolean;
+  unparseable: number; // judgements with no verdict
   voteShare: number; // fraction of samples (original order) agreeing with the majority
   trace: string; // the first original-order judgement
 }
 
 /** Right judgements of all made: each pair counts twice, once per A/B order. */
-export interface Accuracy { correct: number; total: number; accuracy: number }
+export interface Accuracy {
+  correct: number;
+  total: number;
+  accuracy: number;
+}
 
 export interface EvalReport {
-  model: string; model_type: 'Generative RM';
-  overall: Accuracy; perCategory: Record<string, Accuracy>; perSubset: Record<string, Accuracy>;
-  perDifficulty: Record<string, Accuracy>; rewardBenchSections?: Record<string, number>;
-  positionConsistency: number; unparseableRate: number; samples: number;
+  model: string;
+  model_type: 'Generative RM';
+  overall: Accuracy;
+  perCategory: Record<string, Accuracy>;
+  perSubset: Record<string, Accuracy>;
+  perDifficulty: Record<string, Accuracy>;
+  rewardBenchSections?: Record<string, number>;
+  positionConsistency: number;
+  unparseableRate: number;
+  samples: number;
   /** Votes (pair × order) that tied with samples > 1: no majority, counted wrong. */
   tiedVotes: number;
   pairs: PairResult[];
@@ -53,7 +74,8 @@ export interface EvalReport {
 
 /** Majority over verdicts; ties and all-null give null. */
 export function majority(vs: (Verdict | null)[]): { verdict: Verdict | null; share: number } {
-  const a = vs.filter((v) => v === 'A').length, b = vs.filter((v) => v === 'B').length;
+  const a = vs.filter((v) => v === 'A').length,
+    b = vs.filter((v) => v === 'B').length;
   if (a === b) return { verdict: null, share: vs.length ? Math.max(a, b) / vs.length : 0 };
   return { verdict: a > b ? 'A' : 'B', share: Math.max(a, b) / vs.length };
 }
@@ -75,7 +97,8 @@ function tally(rows: PairResult[], key: (r: PairResult) => string | undefined): 
 export function rewardBenchSections(perSubset: Record<string, Accuracy>): Record<string, number> | undefined {
   const sums: Record<string, { num: number; den: number }> = {};
   for (const [subset, acc] of Object.entries(perSubset)) {
-    const section = rewardBenchSection(subset), w = rewardBenchWeight(subset);
+    const section = rewardBenchSection(subset),
+      w = rewardBenchWeight(subset);
     if (!section || !w) continue;
     sums[section] ??= { num: 0, den: 0 };
     sums[section].num += acc.accuracy * w;
@@ -97,12 +120,31 @@ export interface Evaluator {
 }
 
 /** One generate call over judge prompts (token ids): the decoded judgements, greedy at temperature 0. */
-export async function judgeBatch(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, prompts: number[][], o: { maxCompletionLength: number; temperature: number; seed: number }): Promise<string[]> {
-  const out = await generate(params, cfg, prompts, { maxNewTokens: o.maxCompletionLength, temperature: o.temperature, seed: o.seed, eosId: tok.eosId, padId: tok.padId });
+export async function judgeBatch(
+  params: ModelParams,
+  cfg: LlamaConfig,
+  tok: Tokenizer,
+  prompts: number[][],
+  o: { maxCompletionLength: number; temperature: number; seed: number },
+): Promise<string[]> {
+  const out = await generate(params, cfg, prompts, {
+    maxNewTokens: o.maxCompletionLength,
+    temperature: o.temperature,
+    seed: o.seed,
+    eosId: tok.eosId,
+    padId: tok.padId,
+  });
   return out.tokens.map((t) => tok.decode(t, { skipSpecial: true }));
 }
 
-export function createEvaluator(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: EvalOptions, model = 'rubric-lab'): Evaluator {
+export function createEvaluator(
+  params: ModelParams,
+  cfg: LlamaConfig,
+  tok: Tokenizer,
+  pairs: Pair[],
+  o: EvalOptions,
+  model = 'rubric-lab',
+): Evaluator {
   const judged = pairs.filter((p) => p.winner !== 'tie');
   // one row per (pair, order, sample); prompts too long for the context are judged unparseable
   const rows: { pair: number; swapped: boolean; ids: number[] }[] = [];
@@ -122,8 +164,16 @@ export function createEvaluator(params: ModelParams, cfg: LlamaConfig, tok: Toke
     async step() {
       const start = next;
       const chunk = rows.slice(start, start + o.batchSize);
-      const judged = await judgeBatch(params, cfg, tok, chunk.map((r) => r.ids), { ...o, temperature: greedy ? 0 : o.temperature, seed: o.seed + start });
-      judged.forEach((text, i) => { texts[start + i] = text; }); // a cut-off trace has no closed answer: unparseable
+      const judged = await judgeBatch(
+        params,
+        cfg,
+        tok,
+        chunk.map((r) => r.ids),
+        { ...o, temperature: greedy ? 0 : o.temperature, seed: o.seed + start },
+      );
+      judged.forEach((text, i) => {
+        texts[start + i] = text;
+      }); // a cut-off trace has no closed answer: unparseable
       next = start + chunk.length;
       return next;
     },
@@ -133,10 +183,27 @@ export function createEvaluator(params: ModelParams, cfg: LlamaConfig, tok: Toke
 
 /** Scores judged rows (texts[i] is row i's judgement): majority per order, correctness in each order,
  * consistency, and every breakdown. */
-export function scoreJudgements(judged: Pair[], rows: { pair: number; swapped: boolean }[], texts: string[], samples: number, model: string): EvalReport {
+export function scoreJudgements(
+  judged: Pair[],
+  rows: { pair: number; swapped: boolean }[],
+  texts: string[],
+  samples: number,
+  model: string,
+): EvalReport {
   const results: PairResult[] = judged.map((p) => ({
-    id: p.id, category: p.category, subset: p.subset, difficulty: p.difficulty, winner: p.winner,
-    verdict: null, swappedVerdict: null, correct: false, swappedCorrect: false, consistent: false, unparseable: 0, voteShare: 0, trace: '',
+    id: p.id,
+    category: p.category,
+    subset: p.subset,
+    difficulty: p.difficulty,
+    winner: p.winner,
+    verdict: null,
+    swappedVerdict: null,
+    correct: false,
+    swappedCorrect: false,
+    consistent: false,
+    unparseable: 0,
+    voteShare: 0,
+    trace: '',
   }));
   const byPair = judged.map(() => ({ orig: [] as (Verdict | null)[], swap: [] as (Verdict | null)[] }));
   rows.forEach((r, i) => {
@@ -150,31 +217,48 @@ export function scoreJudgements(judged: Pair[], rows: { pair: number; swapped: b
   });
   let tiedVotes = 0;
   results.forEach((res, i) => {
-    const { orig, swap } = byPair[i], m = majority(orig), ms = majority(swap);
+    const { orig, swap } = byPair[i],
+      m = majority(orig),
+      ms = majority(swap);
     res.verdict = m.verdict;
     res.voteShare = m.share;
     res.swappedVerdict = ms.verdict;
     // a tie: some verdicts, no majority (all unparseable is not a tie)
-    if (samples > 1) tiedVotes += Number(m.verdict === null && orig.some((v) => v !== null)) + Number(ms.verdict === null && swap.some((v) => v !== null));
+    if (samples > 1)
+      tiedVotes +=
+        Number(m.verdict === null && orig.some((v) => v !== null)) +
+        Number(ms.verdict === null && swap.some((v) => v !== null));
     res.correct = res.verdict === res.winner;
     res.swappedCorrect = res.swappedVerdict === res.winner;
     res.consistent = res.verdict !== null && res.verdict === res.swappedVerdict;
   });
   const perSubset = tally(results, (r) => r.subset);
   const report: EvalReport = {
-    model, model_type: 'Generative RM',
+    model,
+    model_type: 'Generative RM',
     overall: tally(results, () => 'all').all ?? { correct: 0, total: 0, accuracy: 0 },
-    perCategory: tally(results, (r) => r.category), perSubset, perDifficulty: tally(results, (r) => r.difficulty),
+    perCategory: tally(results, (r) => r.category),
+    perSubset,
+    perDifficulty: tally(results, (r) => r.difficulty),
     rewardBenchSections: rewardBenchSections(perSubset),
     positionConsistency: results.filter((r) => r.consistent).length / Math.max(results.length, 1),
     unparseableRate: rows.length ? results.reduce((s, r) => s + r.unparseable, 0) / rows.length : 0,
-    samples, tiedVotes, pairs: results,
+    samples,
+    tiedVotes,
+    pairs: results,
   };
   for (const [s, a] of Object.entries(perSubset)) report[s] = a.accuracy; // RewardBench's flat shape
   return report;
 }
 
-export async function evaluate(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, pairs: Pair[], o: EvalOptions, model = 'rubric-lab'): Promise<EvalReport> {
+export async function evaluate(
+  params: ModelParams,
+  cfg: LlamaConfig,
+  tok: Tokenizer,
+  pairs: Pair[],
+  o: EvalOptions,
+  model = 'rubric-lab',
+): Promise<EvalReport> {
   const e = createEvaluator(params, cfg, tok, pairs, o, model);
   while (!e.done()) {
     const done = await e.step(); // not inside `onProgress?.(…)`: an absent callback would skip the step

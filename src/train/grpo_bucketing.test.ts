@@ -14,29 +14,68 @@ import { createAdamW } from '../engine/optimizer';
 import { createRng, type Rng } from '../engine/rng';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { nodeWebGPUAvailable } from '../engine/node_webgpu';
-import { useBackend } from '../engine/test_backends';
+import { switchTestBackend } from '../engine/test_backends';
 import { frozenCopy, GRPO_DEFAULTS } from './grpo_run';
-import { applyUpdate, lossStage, prepareLoss, type AdvantageStage, type GrpoConfig, type GrpoModels, type SampleStage } from './grpo_step';
+import {
+  applyUpdate,
+  lossStage,
+  prepareLoss,
+  type AdvantageStage,
+  type GrpoConfig,
+  type GrpoModels,
+  type SampleStage,
+} from './grpo_step';
 
 const tok = defaultTokenizer();
-const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId }, { max_position_embeddings: 48 });
-const G = 2, PROMPTS = 1, BUCKET = 8;
-const g: GrpoConfig = { ...GRPO_DEFAULTS, numGenerations: G, promptsPerStep: PROMPTS, maxCompletionLength: 16, beta: 0.04, maxGradNorm: 1e9 };
+const cfg = presetConfig(
+  'nano',
+  { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId },
+  { max_position_embeddings: 48 },
+);
+const G = 2,
+  PROMPTS = 1,
+  BUCKET = 8;
+const g: GrpoConfig = {
+  ...GRPO_DEFAULTS,
+  numGenerations: G,
+  promptsPerStep: PROMPTS,
+  maxCompletionLength: 16,
+  beta: 0.04,
+  maxGradNorm: 1e9,
+};
 
 function models(): GrpoModels {
   const policy = initParams(cfg, 1);
   const reference = frozenCopy(initParams(cfg, 2)); // differs from the policy, so KL and its gradient are not 0
-  return { cfg, tok, policy, reference, optimizer: createAdamW(policy, { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0 }) };
+  return {
+    cfg,
+    tok,
+    policy,
+    reference,
+    optimizer: createAdamW(policy, { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0 }),
+  };
 }
 
 const token = (rng: Rng) => 4 + rng.int(tok.vocabSize - 4);
 
-/** Rollouts as the sampler would return them: prompts of 3–16 tokens, completions of 1–16, random ℓp_old and advantages. */
+/**
+ * Rollouts as the sampler would return them: prompts of 3–16 tokens, completions of 1–16, random ℓp_old and advantages.
+ */
 function rollouts(rng: Rng): { s: SampleStage; a: AdvantageStage } {
-  const promptIds = Array.from({ length: PROMPTS }, () => [tok.bosId, ...Array.from({ length: 2 + rng.int(14) }, () => token(rng))]);
+  const promptIds = Array.from({ length: PROMPTS }, () => [
+    tok.bosId,
+    ...Array.from({ length: 2 + rng.int(14) }, () => token(rng)),
+  ]);
   const completions = Array.from({ length: PROMPTS * G }, (_, i) => {
     const tokens = Array.from({ length: 1 + rng.int(g.maxCompletionLength) }, () => token(rng));
-    return { group: Math.floor(i / G), tokens, pieces: [], logps: tokens.map(() => -6 + rng.normal() * 0.5), text: '', stopReason: 'length' as const };
+    return {
+      group: Math.floor(i / G),
+      tokens,
+      pieces: [],
+      logps: tokens.map(() => -6 + rng.normal() * 0.5),
+      text: '',
+      stopReason: 'length' as const,
+    };
   });
   const advantages = completions.map(() => rng.normal());
   return { s: { pairs: [], promptIds, completions }, a: { groups: [], advantages } };
@@ -47,7 +86,9 @@ async function lossAndGrads(m: GrpoModels, cfgG: GrpoConfig, s: SampleStage, a: 
   const inputs = prepareLoss(m, cfgG, s, a, sliceRows);
   const { report, grads } = await lossStage(m, cfgG, inputs, a, 0);
   inputs.dispose();
-  const values = Object.fromEntries(await Promise.all(Object.entries(grads).map(async ([n, t]) => [n, await t.data()] as const)));
+  const values = Object.fromEntries(
+    await Promise.all(Object.entries(grads).map(async ([n, t]) => [n, await t.data()] as const)),
+  );
   tf.dispose(Object.values(grads));
   return { report, values, L: inputs.L };
 }
@@ -56,7 +97,7 @@ describe('GRPO length bucketing', () => {
   afterAll(() => tf.disposeVariables());
 
   it('gives the same loss, log-probs and gradients as no bucketing (CPU, 1e-6)', async () => {
-    await useBackend('cpu');
+    await switchTestBackend('cpu');
     const m = models();
     const rng = createRng(11);
     let padded = 0;
@@ -68,10 +109,22 @@ describe('GRPO length bucketing', () => {
       padded += bucketed.L - plain.L;
       expect(Math.abs(bucketed.report.loss - plain.report.loss)).toBeLessThan(1e-6);
       expect(Math.abs(bucketed.report.gradNorm - plain.report.gradNorm)).toBeLessThan(1e-6);
-      s.completions.forEach((c, i) => c.tokens.forEach((_, t) => expect(Math.abs(bucketed.report.per_token_logps[i][t] - plain.report.per_token_logps[i][t])).toBeLessThan(1e-6)));
+      s.completions.forEach((c, i) =>
+        c.tokens.forEach((_, t) =>
+          expect(Math.abs(bucketed.report.per_token_logps[i][t] - plain.report.per_token_logps[i][t])).toBeLessThan(
+            1e-6,
+          ),
+        ),
+      );
       let max = 0;
-      for (const [n, v] of Object.entries(plain.values)) v.forEach((x, j) => { max = Math.max(max, Math.abs(x - bucketed.values[n][j])); });
-      console.log(`trial ${trial}: L ${plain.L} → ${bucketed.L}, loss ${plain.report.loss.toFixed(6)}, gradient maxdiff ${max.toExponential(2)}`);
+      for (const [n, v] of Object.entries(plain.values))
+        v.forEach((x, j) => {
+          max = Math.max(max, Math.abs(x - bucketed.values[n][j]));
+        });
+      console.log(
+        `trial ${trial}: L ${plain.L} → ${bucketed.L}, loss ` +
+          `${plain.report.loss.toFixed(6)}, gradient maxdiff ${max.toExponential(2)}`,
+      );
       expect(max).toBeLessThan(1e-6);
     }
     expect(padded).toBeGreaterThan(0); // the padding was really there
@@ -80,7 +133,7 @@ describe('GRPO length bucketing', () => {
   });
 
   it('gives the same loss, log-probs and gradients when the batch runs in slices of rows (CPU, 1e-6)', async () => {
-    await useBackend('cpu');
+    await switchTestBackend('cpu');
     const m = models();
     const rng = createRng(12);
     const before = tf.memory().numTensors;
@@ -93,7 +146,10 @@ describe('GRPO length bucketing', () => {
       expect(sliced.report.per_token_logps).toEqual(whole.report.per_token_logps);
       expect(sliced.report.kl).toEqual(whole.report.kl);
       let max = 0;
-      for (const [n, v] of Object.entries(whole.values)) v.forEach((x, j) => { max = Math.max(max, Math.abs(x - sliced.values[n][j])); });
+      for (const [n, v] of Object.entries(whole.values))
+        v.forEach((x, j) => {
+          max = Math.max(max, Math.abs(x - sliced.values[n][j]));
+        });
       expect(max).toBeLessThan(1e-6);
       expect(whole.report.gradNorm).toBeGreaterThan(0);
     }
@@ -102,12 +158,16 @@ describe('GRPO length bucketing', () => {
     tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
   });
 
-  it('on WebGPU, a batch in more slices than a shader may bind buffers still gives the whole batch\'s loss and gradients', async () => {
+  it('on WebGPU, a batch in more slices than a shader may bind ' +
+    "buffers still gives the whole batch's loss and gradients", async () => {
     // One loss per slice; summing them with AddN bound every slice at once and failed validation past
     // maxStorageBuffersPerShaderStage − 1 inputs (8 by default): GRPO with 64 prompts per step on a GPU.
     const why = await nodeWebGPUAvailable();
-    if (why) { console.warn(`WebGPU not available: ${why}`); return; }
-    await useBackend('webgpu');
+    if (why) {
+      console.warn(`WebGPU not available: ${why}`);
+      return;
+    }
+    await switchTestBackend('webgpu');
     const many: GrpoConfig = { ...g, promptsPerStep: 6 }; // 12 rows, so 12 slices of one row
     const m = models();
     const rng = createRng(13);
@@ -119,10 +179,17 @@ describe('GRPO length bucketing', () => {
     expect(completions.length).toBeGreaterThan(limit - 1);
     const whole = await lossAndGrads(m, many, s, a);
     const sliced = await lossAndGrads(m, many, s, a, 1);
-    expect(Math.abs(sliced.report.loss - whole.report.loss)).toBeLessThan(1e-5 * Math.max(1, Math.abs(whole.report.loss)));
+    expect(Math.abs(sliced.report.loss - whole.report.loss)).toBeLessThan(
+      1e-5 * Math.max(1, Math.abs(whole.report.loss)),
+    );
     expect(Math.abs(sliced.report.gradNorm - whole.report.gradNorm)).toBeLessThan(1e-4 * whole.report.gradNorm);
-    let max = 0, scale = 0;
-    for (const [n, v] of Object.entries(whole.values)) v.forEach((x, j) => { max = Math.max(max, Math.abs(x - sliced.values[n][j])); scale = Math.max(scale, Math.abs(x)); });
+    let max = 0,
+      scale = 0;
+    for (const [n, v] of Object.entries(whole.values))
+      v.forEach((x, j) => {
+        max = Math.max(max, Math.abs(x - sliced.values[n][j]));
+        scale = Math.max(scale, Math.abs(x));
+      });
     expect(max).toBeLessThan(1e-4 * scale);
     m.optimizer.dispose();
     tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
@@ -130,13 +197,18 @@ describe('GRPO length bucketing', () => {
 
   it('keeps the WebGPU buffer pool flat over 100 updates with random lengths (and it grows without)', async () => {
     const why = await nodeWebGPUAvailable();
-    if (why) { console.warn(`WebGPU not available: ${why}`); return; }
-    await useBackend('webgpu');
-    const pool = () => (tf.backend() as unknown as { memory(): { numBytesAllocatedInGPU: number } }).memory().numBytesAllocatedInGPU;
+    if (why) {
+      console.warn(`WebGPU not available: ${why}`);
+      return;
+    }
+    await switchTestBackend('webgpu');
+    const pool = () =>
+      (tf.backend() as unknown as { memory(): { numBytesAllocatedInGPU: number } }).memory().numBytesAllocatedInGPU;
     const run = async (lengthBucket: number, steps: number) => {
       const m = models();
       const rng = createRng(5); // the same lengths for both runs
-      const bytes: number[] = [], tensors: number[] = [];
+      const bytes: number[] = [],
+        tensors: number[] = [];
       for (let step = 0; step < steps; step++) {
         const { s, a } = rollouts(rng);
         const inputs = prepareLoss(m, { ...g, lengthBucket }, s, a);
@@ -150,11 +222,14 @@ describe('GRPO length bucketing', () => {
       return { bytes, tensors };
     };
     const WARM = 25;
-    const MB = (b: number) => (b / 2 ** 20).toFixed(2);
-    const at = (xs: number[], steps: number[]) => steps.map((n) => `${n}: ${MB(xs[n - 1])}`).join(', ');
+    const mib = (b: number) => (b / 2 ** 20).toFixed(2);
+    const at = (xs: number[], steps: number[]) => steps.map((n) => `${n}: ${mib(xs[n - 1])}`).join(', ');
     const bucketed = await run(BUCKET, 100); // first, on an empty pool
     const plain = await run(1, 2 * WARM);
-    console.log(`numBytesAllocatedInGPU MB by step — buckets of ${BUCKET}: ${at(bucketed.bytes, [1, WARM, 50, 100])}; no buckets: ${at(plain.bytes, [1, WARM, 2 * WARM])}`);
+    console.log(
+      `numBytesAllocatedInGPU MB by step — buckets of ${BUCKET}: ${at(bucketed.bytes, [1, WARM, 50, 100])}; no ` +
+        `buckets: ${at(plain.bytes, [1, WARM, 2 * WARM])}`,
+    );
     expect(new Set(bucketed.bytes.slice(WARM - 1)).size).toBe(1);
     expect(new Set(bucketed.tensors).size).toBe(1);
     expect(plain.bytes[2 * WARM - 1]).toBeGreaterThan(plain.bytes[WARM - 1]);

@@ -6,17 +6,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { modelFromFiles } from '../engine/checkpoint';
 import { loadCheckpointDir } from '../engine/checkpoint_node';
-import { useBackend } from '../engine/test_backends';
+import { switchTestBackend } from '../engine/test_backends';
 import { makeSplits } from '../rm/world';
 import { createGrpoRun } from './grpo_run';
 import { worldOptions } from './pipeline';
 import { applyOverrides, RUN_DEFAULTS } from './run_config';
 
 describe('GRPO learns (nano fixture, WASM)', () => {
-  beforeAll(() => useBackend('wasm'));
+  beforeAll(() => switchTestBackend('wasm'));
 
   it('on four fixed pairs the mean reward of steps 5–7 beats that of steps 1–2 by at least 0.4', async () => {
-    const run = applyOverrides(RUN_DEFAULTS, { 'grpo.lr': '3e-3', 'grpo.steps': '7', 'grpo.promptsPerStep': '4', 'grpo.numGenerations': '6', 'grpo.bothOrders': 'false' });
+    const run = applyOverrides(RUN_DEFAULTS, {
+      'grpo.lr': '3e-3',
+      'grpo.steps': '7',
+      'grpo.promptsPerStep': '4',
+      'grpo.numGenerations': '6',
+      'grpo.bothOrders': 'false',
+    });
     const { params, cfg, tok } = modelFromFiles(await loadCheckpointDir('e2e/fixtures/nano-judge'));
     const pairs = makeSplits(worldOptions(run)).grpo.slice(0, 4);
     const grpo = createGrpoRun(params, cfg, tok, run.grpo, pairs);
@@ -25,7 +31,8 @@ describe('GRPO learns (nano fixture, WASM)', () => {
     grpo.dispose();
     tf.dispose(Object.values(params));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const early = mean(rewards.slice(0, 2)), late = mean(rewards.slice(4));
+    const early = mean(rewards.slice(0, 2)),
+      late = mean(rewards.slice(4));
     console.log(`GRPO on 4 fixed pairs, reward per step: ${rewards.map((r) => r.toFixed(2)).join(', ')}`);
     expect(late - early, `rewards ${rewards.join(', ')}`).toBeGreaterThanOrEqual(0.4);
   }, 300_000);

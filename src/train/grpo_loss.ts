@@ -27,8 +27,12 @@ export function grpoLossTensor(x: GrpoLossTensors, cfg: ClipConfig): { loss: tf.
     const surrogate = tf.minimum(tf.mul(coef_1, A), tf.mul(coef_2, A));
     const d = clamp(tf.sub(x.ref_per_token_logps, x.per_token_logps), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP);
     const per_token_kl = tf.minimum(tf.sub(tf.sub(tf.exp(d), d), 1), KL_CLAMP) as tf.Tensor2D;
-    const per_token_loss = cfg.beta === 0 ? tf.neg(surrogate) : tf.add(tf.neg(surrogate), tf.mul(per_token_kl, cfg.beta));
+    const per_token_loss =
+      cfg.beta === 0 ? tf.neg(surrogate) : tf.add(tf.neg(surrogate), tf.mul(per_token_kl, cfg.beta));
     const w = tf.mul(x.completion_mask, tf.expandDims(x.weights, 1));
-    return { loss: tf.sum(tf.mul(per_token_loss, w)) as tf.Scalar, per_token_kl: tf.mul(per_token_kl, x.completion_mask) as tf.Tensor2D };
+    return {
+      loss: tf.sum(tf.mul(per_token_loss, w)) as tf.Scalar,
+      per_token_kl: tf.mul(per_token_kl, x.completion_mask) as tf.Tensor2D,
+    };
   });
 }

@@ -9,7 +9,14 @@ import { learningRateAt } from '../engine/schedule';
 import type { Tokenizer } from '../engine/tokenizer';
 import { swapPair, type Pair } from '../rm/pair';
 import { stepSeed } from '../engine/sampling';
-import { createStagedStep, grpoStep, type GrpoConfig, type GrpoModels, type GrpoStepReport, type StagedStep } from './grpo_step';
+import {
+  createStagedStep,
+  grpoStep,
+  type GrpoConfig,
+  type GrpoModels,
+  type GrpoStepReport,
+  type StagedStep,
+} from './grpo_step';
 
 export interface GrpoSchedule {
   steps: number; // optimizer steps (× μ updates each)
@@ -61,10 +68,18 @@ export interface GrpoRun {
   dispose(): void;
 }
 
-export function createGrpoRun(policy: ModelParams, cfg: LlamaConfig, tok: Tokenizer, g: GrpoConfig & GrpoSchedule, pairs: Pair[]): GrpoRun {
+export function createGrpoRun(
+  policy: ModelParams,
+  cfg: LlamaConfig,
+  tok: Tokenizer,
+  g: GrpoConfig & GrpoSchedule,
+  pairs: Pair[],
+): GrpoRun {
   const usable = pairs.filter((p) => p.winner === 'A' || p.winner === 'B');
-  if (g.bothOrders && g.promptsPerStep % 2 !== 0) throw new Error(`GRPO with both orders needs an even number of prompts per step, got ${g.promptsPerStep}`);
-  if (usable.length < g.promptsPerStep) throw new Error(`GRPO needs at least ${g.promptsPerStep} labelled A/B pairs, got ${usable.length}`);
+  if (g.bothOrders && g.promptsPerStep % 2 !== 0)
+    throw new Error(`GRPO with both orders needs an even number of prompts per step, got ${g.promptsPerStep}`);
+  if (usable.length < g.promptsPerStep)
+    throw new Error(`GRPO needs at least ${g.promptsPerStep} labelled A/B pairs, got ${usable.length}`);
   const reference = frozenCopy(policy);
   const optimizer = createAdamW(policy, { lr: g.lr, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: g.weightDecay });
   const models: GrpoModels = { cfg, tok, policy, reference, optimizer };
@@ -78,7 +93,13 @@ export function createGrpoRun(policy: ModelParams, cfg: LlamaConfig, tok: Tokeni
     // Both orders in one batch: a verdict that follows the position, not the content, earns +1 in one
     // order and −1 in the other, so its gradient cancels and what is left rewards reading.
     const batch = g.bothOrders ? [...taken, ...taken.map(swapPair)] : taken;
-    const lr = learningRateAt(t, { peakLr: g.lr, warmupSteps: g.warmupSteps, totalSteps: g.steps, schedule: g.schedule, minLrRatio: 0.1 });
+    const lr = learningRateAt(t, {
+      peakLr: g.lr,
+      warmupSteps: g.warmupSteps,
+      totalSteps: g.steps,
+      schedule: g.schedule,
+      minLrRatio: 0.1,
+    });
     const o = { step: t, seed: stepSeed(g.seed, t), lr, measureChange };
     t++;
     return { batch, o };

@@ -9,20 +9,41 @@ import { presetConfig } from '../engine/config';
 import { installCounters } from '../engine/instrument';
 import { initParams } from '../engine/model';
 import { defaultTokenizer } from '../engine/tokenizer';
-import { useBackend } from '../engine/test_backends';
+import { switchTestBackend } from '../engine/test_backends';
 import { makeSplits } from '../rm/world';
-import { advantageStage, applyUpdate, lossStage, prepareLoss, sampleStage, scoreStage, sequenceLogps, type GrpoConfig, type StageName } from './grpo_step';
+import {
+  advantageStage,
+  applyUpdate,
+  lossStage,
+  prepareLoss,
+  sampleStage,
+  scoreStage,
+  sequenceLogps,
+  type GrpoConfig,
+  type StageName,
+} from './grpo_step';
 import { createGrpoRun, GRPO_DEFAULTS } from './grpo_run';
 
 const tok = defaultTokenizer();
-const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId }, { max_position_embeddings: 160 });
+const cfg = presetConfig(
+  'nano',
+  { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId },
+  { max_position_embeddings: 160 },
+);
 const pairs = makeSplits({ seed: 3, nDistill: 0, nGrpo: 6, nEval: 0 }).grpo;
-const g: GrpoConfig = { ...GRPO_DEFAULTS, numGenerations: 3, promptsPerStep: 2, maxCompletionLength: 12, temperature: 1.3, beta: 0.04 };
+const g: GrpoConfig = {
+  ...GRPO_DEFAULTS,
+  numGenerations: 3,
+  promptsPerStep: 2,
+  maxCompletionLength: 12,
+  temperature: 1.3,
+  beta: 0.04,
+};
 
 describe('GRPO step stages (nano, WASM)', () => {
-  beforeAll(() => useBackend('wasm'));
+  beforeAll(() => switchTestBackend('wasm'));
 
-  it('samples G per prompt, scores, normalises per group; first update has ρ = 1, KL = 0 and one readback', async () => {
+  it('samples G per prompt, scores, normalises per group; first update: ρ = 1, KL = 0, one readback', async () => {
     const run = createGrpoRun(initParams(cfg, 1), cfg, tok, { ...GRPO_DEFAULTS, ...g, steps: 3 }, pairs);
     const m = run.models;
     const s = await sampleStage(m, g, pairs.slice(0, 2), 7);
@@ -63,40 +84,57 @@ describe('GRPO step stages (nano, WASM)', () => {
     applyUpdate(m, (await lossStage(m, g0, inputs, a, 0)).grads, 5e-3);
     inputs.dispose();
     const after = await sequenceLogps(m, g, s);
-    a.advantages.forEach((A, i) => (A > 0 ? expect(after[i]).toBeGreaterThan(before[i]) : expect(after[i]).toBeLessThan(before[i])));
+    a.advantages.forEach((A, i) =>
+      A > 0 ? expect(after[i]).toBeGreaterThan(before[i]) : expect(after[i]).toBeLessThan(before[i]),
+    );
     run.dispose();
   });
 
-  it('a staged step runs sample → score → advantages → (loss → update) × μ, reports what changed, and frees an abandoned step', async () => {
-    const run = createGrpoRun(initParams(cfg, 5), cfg, tok, { ...GRPO_DEFAULTS, ...g, numIterations: 2, steps: 3, weightDecay: 0.5 }, pairs);
-    const staged = run.begin(true);
-    const stages: StageName[] = [];
-    expect(() => staged.report()).toThrow(/not complete/);
-    while (staged.nextStage() !== null) {
-      const out = await staged.next();
-      stages.push(out.stage);
-      if (out.stage === 'update') {
-        expect(out.update.logpAfter).toHaveLength(out.update.logpBefore.length);
-        expect(out.update.logpAfter!.some((v, i) => v !== out.update.logpBefore[i])).toBe(true);
+  it(
+    'a staged step runs sample → score → advantages → (loss → update) × μ, reports what changed, and frees an ' +
+      'abandoned step',
+    async () => {
+      const run = createGrpoRun(
+        initParams(cfg, 5),
+        cfg,
+        tok,
+        { ...GRPO_DEFAULTS, ...g, numIterations: 2, steps: 3, weightDecay: 0.5 },
+        pairs,
+      );
+      const staged = run.begin(true);
+      const stages: StageName[] = [];
+      expect(() => staged.report()).toThrow(/not complete/);
+      while (staged.nextStage() !== null) {
+        const out = await staged.next();
+        stages.push(out.stage);
+        if (out.stage === 'update') {
+          expect(out.update.logpAfter).toHaveLength(out.update.logpBefore.length);
+          expect(out.update.logpAfter!.some((v, i) => v !== out.update.logpBefore[i])).toBe(true);
+        }
       }
-    }
-    expect(stages).toEqual(['sample', 'score', 'advantages', 'loss', 'update', 'loss', 'update']);
-    const r = staged.report();
-    expect(r.losses.map((l) => l.iteration)).toEqual([0, 1]);
-    expect(r.ref_per_token_logps).toHaveLength(r.sample.completions.length);
-    // the second iteration's ℓp_old is the sampler's, so after one update (weight decay moves an untrained policy) ρ is off 1
-    expect(r.losses[1].ratio.flat().some((x) => Math.abs(x - 1) > 1e-6)).toBe(true);
-    expect(r.updates[0].logpBefore).toEqual(r.losses[0].per_token_logps.map((row, i) => row.reduce((acc, v, t) => acc + (t < r.sample.completions[i].tokens.length ? v : 0), 0)));
-    await expect(staged.next()).rejects.toThrow(/complete/);
+      expect(stages).toEqual(['sample', 'score', 'advantages', 'loss', 'update', 'loss', 'update']);
+      const r = staged.report();
+      expect(r.losses.map((l) => l.iteration)).toEqual([0, 1]);
+      expect(r.ref_per_token_logps).toHaveLength(r.sample.completions.length);
+      // the second iteration's ℓp_old is the sampler's, so after one update (weight decay moves an untrained
+      // policy) ρ is off 1
+      expect(r.losses[1].ratio.flat().some((x) => Math.abs(x - 1) > 1e-6)).toBe(true);
+      expect(r.updates[0].logpBefore).toEqual(
+        r.losses[0].per_token_logps.map((row, i) =>
+          row.reduce((acc, v, t) => acc + (t < r.sample.completions[i].tokens.length ? v : 0), 0),
+        ),
+      );
+      await expect(staged.next()).rejects.toThrow(/complete/);
 
-    const n = tf.memory().numTensors;
-    const abandoned = run.begin();
-    for (let i = 0; i < 4; i++) await abandoned.next(); // through the loss: gradients wait on the device
-    expect(tf.memory().numTensors).toBeGreaterThan(n);
-    abandoned.dispose();
-    expect(tf.memory().numTensors).toBe(n);
-    run.dispose();
-  });
+      const n = tf.memory().numTensors;
+      const abandoned = run.begin();
+      for (let i = 0; i < 4; i++) await abandoned.next(); // through the loss: gradients wait on the device
+      expect(tf.memory().numTensors).toBeGreaterThan(n);
+      abandoned.dispose();
+      expect(tf.memory().numTensors).toBe(n);
+      run.dispose();
+    },
+  );
 
   it('tensors are flat across GRPO steps', async () => {
     const run = createGrpoRun(initParams(cfg, 4), cfg, tok, { ...GRPO_DEFAULTS, ...g, steps: 3 }, pairs);
@@ -109,15 +147,28 @@ describe('GRPO step stages (nano, WASM)', () => {
   });
 
   it('both orders: a step judges each of its pairs as given and swapped; an odd batch is refused', async () => {
-    const both = { ...GRPO_DEFAULTS, ...g, promptsPerStep: 4, numGenerations: 2, maxCompletionLength: 4, steps: 2, bothOrders: true };
-    expect(() => createGrpoRun(initParams(cfg, 6), cfg, tok, { ...both, promptsPerStep: 3 }, pairs)).toThrow(/even number/);
+    const both = {
+      ...GRPO_DEFAULTS,
+      ...g,
+      promptsPerStep: 4,
+      numGenerations: 2,
+      maxCompletionLength: 4,
+      steps: 2,
+      bothOrders: true,
+    };
+    expect(() => createGrpoRun(initParams(cfg, 6), cfg, tok, { ...both, promptsPerStep: 3 }, pairs)).toThrow(
+      /even number/,
+    );
     const run = createGrpoRun(initParams(cfg, 6), cfg, tok, both, pairs);
     const staged = run.begin(false);
     const out = await staged.next();
     if (out.stage !== 'sample') throw new Error(`first stage was ${out.stage}`);
     const [a, b, sa, sb] = out.sample.pairs;
     expect(new Set([a.id, b.id]).size).toBe(2);
-    for (const [p, s] of [[a, sa], [b, sb]]) {
+    for (const [p, s] of [
+      [a, sa],
+      [b, sb],
+    ]) {
       expect([s.a, s.b, s.winner]).toEqual([p.b, p.a, p.winner === 'A' ? 'B' : 'A']);
       expect(s.prompt).toBe(p.prompt);
     }

@@ -47,14 +47,28 @@ export interface SampleStage {
   pairs: Pair[];
   promptIds: number[][]; // per prompt (with <bos>)
   /** `pieces[t]` is token t's text, so views shade tokens without the run's tokenizer. */
-  completions: { group: number; tokens: number[]; pieces: string[]; logps: number[]; text: string; stopReason: 'eos' | 'length' }[];
+  completions: {
+    group: number;
+    tokens: number[];
+    pieces: string[];
+    logps: number[];
+    text: string;
+    stopReason: 'eos' | 'length';
+  }[];
 }
 
 /** Stage 2 output: each judgement's parsed verdict and reward. */
-export interface ScoreStage { verdicts: (Verdict | null)[]; rewards: number[]; labels: Verdict[] }
+export interface ScoreStage {
+  verdicts: (Verdict | null)[];
+  rewards: number[];
+  labels: Verdict[];
+}
 
 /** Stage 3 output: per group mean, std, advantages; zero-variance groups teach nothing. */
-export interface AdvantageStage { groups: { mean: number; std: number; advantages: number[]; zeroStd: boolean }[]; advantages: number[] }
+export interface AdvantageStage {
+  groups: { mean: number; std: number; advantages: number[]; zeroStd: boolean }[];
+  advantages: number[];
+}
 
 /** Stage 4 output, one per iteration μ: the loss, its gradient norm and the per-token terms it used. */
 export interface LossStage {
@@ -93,11 +107,20 @@ export async function sampleStage(m: GrpoModels, g: GrpoConfig, pairs: Pair[], s
   const promptIds = pairs.map((p) => m.tok.encode(judgePrompt(p).text, { bos: true }).ids);
   const rows = promptIds.flatMap((ids) => Array.from({ length: g.numGenerations }, () => ids));
   const out = await generate(m.policy, m.cfg, rows, {
-    maxNewTokens: g.maxCompletionLength, temperature: g.temperature, topP: g.topP, seed, eosId: m.tok.eosId, padId: m.tok.padId,
+    maxNewTokens: g.maxCompletionLength,
+    temperature: g.temperature,
+    topP: g.topP,
+    seed,
+    eosId: m.tok.eosId,
+    padId: m.tok.padId,
   });
   const completions = out.tokens.map((tokens, i) => ({
-    group: Math.floor(i / g.numGenerations), tokens, pieces: tokens.map((id) => m.tok.decode([id])), logps: out.logProbs[i],
-    text: m.tok.decode(tokens, { skipSpecial: true }), stopReason: out.stopReasons[i],
+    group: Math.floor(i / g.numGenerations),
+    tokens,
+    pieces: tokens.map((id) => m.tok.decode([id])),
+    logps: out.logProbs[i],
+    text: m.tok.decode(tokens, { skipSpecial: true }),
+    stopReason: out.stopReasons[i],
   }));
   return { pairs, promptIds, completions };
 }
@@ -141,7 +164,11 @@ function lossBatch(m: GrpoModels, s: SampleStage, g: GrpoConfig) {
   const extra = P - shortIds[0].length;
   const pIds = shortIds.map((r) => [...new Array(extra).fill(m.tok.padId), ...r]);
   const pMask = shortMask.map((r) => [...new Array(extra).fill(0), ...r]);
-  const ids: number[][] = [], targets: number[][] = [], attn: number[][] = [], mask: number[][] = [], old: number[][] = [];
+  const ids: number[][] = [],
+    targets: number[][] = [],
+    attn: number[][] = [],
+    mask: number[][] = [],
+    old: number[][] = [];
   s.completions.forEach((c, i) => {
     const full = [...pIds[i], ...c.tokens, ...new Array(L - c.tokens.length).fill(m.tok.padId)];
     ids.push(full.slice(0, P + L - 1));
@@ -164,23 +191,59 @@ export interface LossInputs {
 }
 
 interface LossTensors extends LossInputs {
-  t: { ids: tf.Tensor2D; targets: tf.Tensor2D; attn: tf.Tensor2D; mask: tf.Tensor2D; old: tf.Tensor2D; adv: tf.Tensor1D; w: tf.Tensor1D; ref: tf.Tensor2D };
+  t: {
+    ids: tf.Tensor2D;
+    targets: tf.Tensor2D;
+    attn: tf.Tensor2D;
+    mask: tf.Tensor2D;
+    old: tf.Tensor2D;
+    adv: tf.Tensor1D;
+    w: tf.Tensor1D;
+    ref: tf.Tensor2D;
+  };
   P: number;
   sliceRows: number;
 }
 
-export function prepareLoss(m: GrpoModels, g: GrpoConfig, s: SampleStage, a: AdvantageStage, sliceRows = LOSS_SLICE): LossInputs {
+export function prepareLoss(
+  m: GrpoModels,
+  g: GrpoConfig,
+  s: SampleStage,
+  a: AdvantageStage,
+  sliceRows = LOSS_SLICE,
+): LossInputs {
   const b = lossBatch(m, s, g);
   const weights = tokenWeights(b.mask, { lossType: g.lossType, maxCompletionLength: g.maxCompletionLength });
   const t = tf.tidy(() => {
-    const ids = tf.tensor2d(b.ids, undefined, 'int32'), targets = tf.tensor2d(b.targets, undefined, 'int32'), attn = tf.tensor2d(b.attn, undefined, 'int32');
+    const ids = tf.tensor2d(b.ids, undefined, 'int32'),
+      targets = tf.tensor2d(b.targets, undefined, 'int32'),
+      attn = tf.tensor2d(b.attn, undefined, 'int32');
     return {
-      ids, targets, attn, mask: tf.tensor2d(b.mask), old: tf.tensor2d(b.old), adv: tf.tensor1d(a.advantages), w: tf.tensor1d(weights),
-      ref: tf.concat(slices(b.ids.length, sliceRows).map(([r, n]) =>
-        completionLogps(m, g, m.reference, rowsOf(ids, r, n), rowsOf(targets, r, n), rowsOf(attn, r, n), b.P, b.L))) as tf.Tensor2D,
+      ids,
+      targets,
+      attn,
+      mask: tf.tensor2d(b.mask),
+      old: tf.tensor2d(b.old),
+      adv: tf.tensor1d(a.advantages),
+      w: tf.tensor1d(weights),
+      ref: tf.concat(
+        slices(b.ids.length, sliceRows).map(([r, n]) =>
+          completionLogps(m, g, m.reference, rowsOf(ids, r, n), rowsOf(targets, r, n), rowsOf(attn, r, n), b.P, b.L),
+        ),
+      ) as tf.Tensor2D,
     };
   });
-  return { B: b.ids.length, L: b.L, P: b.P, sliceRows, mask: b.mask, old: b.old, ref: null, t, dispose: () => tf.dispose(Object.values(t)) } as LossTensors;
+  return {
+    B: b.ids.length,
+    L: b.L,
+    P: b.P,
+    sliceRows,
+    mask: b.mask,
+    old: b.old,
+    ref: null,
+    t,
+    dispose: () => tf.dispose(Object.values(t)),
+  } as LossTensors;
 }
 
 /** Most judgements in one forward/backward of the loss: bigger batches run in slices (memory, not maths). */
@@ -196,15 +259,37 @@ function rowsOf<T extends tf.Tensor>(x: T, first: number, n: number): T {
 }
 
 /** ℓp of the completion tokens [B, L] at the sampling temperature. */
-function completionLogps(m: GrpoModels, g: GrpoConfig, params: ModelParams, ids: tf.Tensor2D, targets: tf.Tensor2D, attn: tf.Tensor2D, P: number, L: number): tf.Tensor2D {
-  return tf.tidy(() => tf.slice(tokenLogProbs(params, m.cfg, ids, targets, { attentionMask: attn, temperature: g.temperature }), [0, P - 1], [ids.shape[0], L]) as tf.Tensor2D);
+function completionLogps(
+  m: GrpoModels,
+  g: GrpoConfig,
+  params: ModelParams,
+  ids: tf.Tensor2D,
+  targets: tf.Tensor2D,
+  attn: tf.Tensor2D,
+  P: number,
+  L: number,
+): tf.Tensor2D {
+  return tf.tidy(
+    () =>
+      tf.slice(
+        tokenLogProbs(params, m.cfg, ids, targets, { attentionMask: attn, temperature: g.temperature }),
+        [0, P - 1],
+        [ids.shape[0], L],
+      ) as tf.Tensor2D,
+  );
 }
 
 /**
  * Stage 4: the loss and its backward pass. Returns the plain-data report and the clipped gradients, which
  * stay on the device until `applyUpdate` (stage 5) spends them. One readback: loss, norm, ℓp (and ℓp_ref once).
  */
-export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs, a: AdvantageStage, iteration: number): Promise<{ report: LossStage; grads: Record<string, tf.Tensor> }> {
+export async function lossStage(
+  m: GrpoModels,
+  g: GrpoConfig,
+  inputs: LossInputs,
+  a: AdvantageStage,
+  iteration: number,
+): Promise<{ report: LossStage; grads: Record<string, tf.Tensor> }> {
   const x = inputs as LossTensors;
   const { B, L, t } = x;
   const clip = { beta: g.beta, epsilonLow: g.epsilon, epsilonHigh: g.epsilonHigh };
@@ -212,14 +297,28 @@ export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs
   // The loss is a weighted sum over rows (weights normalised over the whole batch), so the gradients of
   // row slices add up to the batch's: a large batch runs slice by slice within WASM's heap, then one clip.
   let sum: tf.NamedTensorMap | null = null;
-  const losses: tf.Tensor[] = [], lps: tf.Tensor[] = [], ents: tf.Tensor[] = [];
+  const losses: tf.Tensor[] = [],
+    lps: tf.Tensor[] = [],
+    ents: tf.Tensor[] = [];
   for (const [r, n] of slices(B, x.sliceRows)) {
     const { value, grads: raw } = tf.tidy(() => {
       // Slices are made outside the taped function: custom gradients (the embedding's) read them later.
-      const ids = rowsOf(t.ids, r, n), targets = rowsOf(t.targets, r, n), attn = rowsOf(t.attn, r, n);
-      const rest = { old_per_token_logps: rowsOf(t.old, r, n), ref_per_token_logps: rowsOf(t.ref, r, n), completion_mask: rowsOf(t.mask, r, n), advantages: tf.slice(t.adv, [r], [n]), weights: tf.slice(t.w, [r], [n]) };
+      const ids = rowsOf(t.ids, r, n),
+        targets = rowsOf(t.targets, r, n),
+        attn = rowsOf(t.attn, r, n);
+      const rest = {
+        old_per_token_logps: rowsOf(t.old, r, n),
+        ref_per_token_logps: rowsOf(t.ref, r, n),
+        completion_mask: rowsOf(t.mask, r, n),
+        advantages: tf.slice(t.adv, [r], [n]),
+        weights: tf.slice(t.w, [r], [n]),
+      };
       return tf.variableGrads(() => {
-        const { logps, entropy } = tokenLogProbsAndEntropy(m.policy, m.cfg, ids, targets, { attentionMask: attn, temperature: g.temperature, entropy: true });
+        const { logps, entropy } = tokenLogProbsAndEntropy(m.policy, m.cfg, ids, targets, {
+          attentionMask: attn,
+          temperature: g.temperature,
+          entropy: true,
+        });
         const lp = tf.slice(logps, [0, x.P - 1], [n, L]) as tf.Tensor2D;
         lps.push(tf.keep(lp));
         ents.push(tf.keep(tf.slice(entropy!, [0, x.P - 1], [n, L])));
@@ -228,7 +327,10 @@ export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs
     });
     losses.push(value);
     const prev: tf.NamedTensorMap | null = sum;
-    sum = prev === null ? raw : Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, tf.tidy(() => tf.add(prev[k], v))]));
+    sum =
+      prev === null
+        ? raw
+        : Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, tf.tidy(() => tf.add(prev[k], v))]));
     if (prev !== null) tf.dispose([...Object.values(prev), ...Object.values(raw)]);
   }
   let grads: Record<string, tf.Tensor> = {};
@@ -237,25 +339,47 @@ export async function lossStage(m: GrpoModels, g: GrpoConfig, inputs: LossInputs
     const { grads: clipped, norm } = clipByGlobalNorm(named, g.maxGradNorm);
     grads = Object.fromEntries(Object.entries(clipped).map(([name, v]) => [name, tf.keep(v)]));
     // stack + sum, not addN: WebGPU's AddN binds every input at once and fails past 7 (64 prompts per step)
-    const parts = [tf.reshape(tf.sum(tf.stack(losses)), [1]), tf.reshape(norm, [1]), ...lps.map((k) => tf.reshape(k, [-1])), ...ents.map((k) => tf.reshape(k, [-1]))];
+    const parts = [
+      tf.reshape(tf.sum(tf.stack(losses)), [1]),
+      tf.reshape(norm, [1]),
+      ...lps.map((k) => tf.reshape(k, [-1])),
+      ...ents.map((k) => tf.reshape(k, [-1])),
+    ];
     if (x.ref === null) parts.push(tf.reshape(t.ref, [-1]));
     return tf.concat(parts);
   });
   const spent = new Set(Object.values(grads));
-  tf.dispose([...losses, ...lps, ...ents, ...Object.values(sum!).filter((v) => !spent.has(v))]); // unclipped, the sums are the gradients
+  // unclipped, the sums are the gradients
+  tf.dispose([...losses, ...lps, ...ents, ...Object.values(sum!).filter((v) => !spent.has(v))]);
   const data = (await packed.data()) as Float32Array; // the iteration's one readback
   packed.dispose();
-  const rows = (off: number) => Array.from({ length: B }, (_, i) => Array.from(data.subarray(off + i * L, off + (i + 1) * L)));
-  const lp = rows(2), entropy = rows(2 + B * L);
+  const rows = (off: number) =>
+    Array.from({ length: B }, (_, i) => Array.from(data.subarray(off + i * L, off + (i + 1) * L)));
+  const lp = rows(2),
+    entropy = rows(2 + B * L);
   x.ref ??= rows(2 + 2 * B * L);
-  const terms = tokenTerms({ per_token_logps: lp, old_per_token_logps: x.old, ref_per_token_logps: x.ref, completion_mask: x.mask, advantages: a.advantages }, clip);
+  const terms = tokenTerms(
+    {
+      per_token_logps: lp,
+      old_per_token_logps: x.old,
+      ref_per_token_logps: x.ref,
+      completion_mask: x.mask,
+      advantages: a.advantages,
+    },
+    clip,
+  );
   const metrics = { ...policyMetrics(terms, x.mask, g.beta) } as Record<string, number>;
   metrics.clip_ratio = metrics['clip_ratio/region_mean'];
   metrics.entropy = maskedMean(entropy, x.mask);
   const report: LossStage = {
-    iteration, loss: data[0], gradNorm: data[1], per_token_logps: lp,
-    ratio: terms.map((r) => r.map((v) => v.coef_1)), kl: terms.map((r) => r.map((v) => v.per_token_kl)),
-    clipped: terms.map((r) => r.map((v) => v.is_low_clipped || v.is_high_clipped)), metrics,
+    iteration,
+    loss: data[0],
+    gradNorm: data[1],
+    per_token_logps: lp,
+    ratio: terms.map((r) => r.map((v) => v.coef_1)),
+    kl: terms.map((r) => r.map((v) => v.per_token_kl)),
+    clipped: terms.map((r) => r.map((v) => v.is_low_clipped || v.is_high_clipped)),
+    metrics,
   };
   return { report, grads };
 }
@@ -273,8 +397,13 @@ export function applyUpdate(m: GrpoModels, grads: Record<string, tf.Tensor>, lr:
 export async function sequenceLogps(m: GrpoModels, g: GrpoConfig, s: SampleStage): Promise<number[]> {
   const b = lossBatch(m, s, g);
   const sums = tf.tidy(() => {
-    const lp = tokenLogProbs(m.policy, m.cfg, tf.tensor2d(b.ids, undefined, 'int32'), tf.tensor2d(b.targets, undefined, 'int32'),
-      { attentionMask: tf.tensor2d(b.attn, undefined, 'int32'), temperature: g.temperature });
+    const lp = tokenLogProbs(
+      m.policy,
+      m.cfg,
+      tf.tensor2d(b.ids, undefined, 'int32'),
+      tf.tensor2d(b.targets, undefined, 'int32'),
+      { attentionMask: tf.tensor2d(b.attn, undefined, 'int32'), temperature: g.temperature },
+    );
     return tf.sum(tf.mul(tf.slice(lp, [0, b.P - 1], [b.ids.length, b.L]), tf.tensor2d(b.mask)), 1);
   });
   const v = Array.from(await sums.data());
@@ -282,7 +411,8 @@ export async function sequenceLogps(m: GrpoModels, g: GrpoConfig, s: SampleStage
   return v;
 }
 
-const maskedSums = (rows: number[][], mask: number[][]) => rows.map((r, i) => r.reduce((s, v, t) => s + (mask[i][t] ? v : 0), 0));
+const maskedSums = (rows: number[][], mask: number[][]) =>
+  rows.map((r, i) => r.reduce((s, v, t) => s + (mask[i][t] ? v : 0), 0));
 
 export type StageName = 'sample' | 'score' | 'advantages' | 'loss' | 'update';
 
@@ -315,10 +445,13 @@ export interface StagedStepOptions {
 
 export function createStagedStep(m: GrpoModels, g: GrpoConfig, pairs: Pair[], o: StagedStepOptions): StagedStep {
   const t0 = performance.now();
-  let sample: SampleStage | null = null, score: ScoreStage | null = null, adv: AdvantageStage | null = null;
+  let sample: SampleStage | null = null,
+    score: ScoreStage | null = null,
+    adv: AdvantageStage | null = null;
   let inputs: LossInputs | null = null;
   let pending: Record<string, tf.Tensor> | null = null;
-  const losses: LossStage[] = [], updates: UpdateStage[] = [];
+  const losses: LossStage[] = [],
+    updates: UpdateStage[] = [];
   let finished: GrpoStepReport | null = null;
 
   const nextStage = (): StageName | null => {
@@ -335,16 +468,34 @@ export function createStagedStep(m: GrpoModels, g: GrpoConfig, pairs: Pair[], o:
     inputs = null;
   };
   const finish = (): GrpoStepReport => {
-    const s = sample!, sc = score!;
+    const s = sample!,
+      sc = score!;
     const groups = s.pairs.map((_, k) => sc.rewards.filter((_, i) => s.completions[i].group === k));
     const metrics: Record<string, number> = {
-      ...losses[0].metrics, ...rewardMetrics(groups, g.scaleRewards), ...categoryAccuracy(s, sc),
-      ...completionMetrics(s.completions.map((c) => c.tokens.length), s.completions.map((c) => c.stopReason === 'length')),
-      loss: losses[0].loss, grad_norm: losses[0].gradNorm, learning_rate: o.lr,
+      ...losses[0].metrics,
+      ...rewardMetrics(groups, g.scaleRewards),
+      ...categoryAccuracy(s, sc),
+      ...completionMetrics(
+        s.completions.map((c) => c.tokens.length),
+        s.completions.map((c) => c.stopReason === 'length'),
+      ),
+      loss: losses[0].loss,
+      grad_norm: losses[0].gradNorm,
+      learning_rate: o.lr,
     };
     const seconds = (performance.now() - t0) / 1000;
     metrics.tokens_per_second = s.completions.reduce((n, c) => n + c.tokens.length, 0) / seconds;
-    return { step: o.step, sample: s, score: sc, advantages: adv!, ref_per_token_logps: inputs ? (inputs.ref ?? []) : [], losses, updates, metrics, seconds };
+    return {
+      step: o.step,
+      sample: s,
+      score: sc,
+      advantages: adv!,
+      ref_per_token_logps: inputs ? (inputs.ref ?? []) : [],
+      losses,
+      updates,
+      metrics,
+      seconds,
+    };
   };
 
   return {
@@ -375,7 +526,11 @@ export function createStagedStep(m: GrpoModels, g: GrpoConfig, pairs: Pair[], o:
             pending = null;
             applyUpdate(m, grads, o.lr);
             const last = losses[losses.length - 1];
-            const update: UpdateStage = { iteration: updates.length, lr: o.lr, logpBefore: maskedSums(last.per_token_logps, inputs!.mask) };
+            const update: UpdateStage = {
+              iteration: updates.length,
+              lr: o.lr,
+              logpBefore: maskedSums(last.per_token_logps, inputs!.mask),
+            };
             if (o.measureChange) update.logpAfter = await sequenceLogps(m, g, sample!);
             updates.push(update);
             if (nextStage() === null) {
@@ -414,7 +569,12 @@ function categoryAccuracy(s: SampleStage, sc: ScoreStage): Record<string, number
 }
 
 /** All five stages for one batch of pairs. */
-export async function grpoStep(m: GrpoModels, g: GrpoConfig, pairs: Pair[], o: StagedStepOptions): Promise<GrpoStepReport> {
+export async function grpoStep(
+  m: GrpoModels,
+  g: GrpoConfig,
+  pairs: Pair[],
+  o: StagedStepOptions,
+): Promise<GrpoStepReport> {
   const staged = createStagedStep(m, g, pairs, o);
   try {
     while (staged.nextStage() !== null) await staged.next();

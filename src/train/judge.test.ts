@@ -2,34 +2,53 @@
 // writes none). Must hold: swapped verdicts are mapped back to the original labels (a content-faithful
 // judge is position-consistent, an always-[[A]] judge is not); greedy judging repeats exactly; the vote
 // share and counts agree with the per-sample verdicts; characters outside the vocabulary and tags typed
-// in the text are reported with field and offset; a prompt without room for a trace is refused naming the lengths; the streamed
+// in the text are reported with field and offset; a prompt without room for a trace is refused naming the lengths; the
+// streamed
 // text of every sample ends equal to its final trace; aborting stops it; no tensor outlives a call.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from '../engine/config';
 import type { GenerateOptions, GenerateResult } from '../engine/generate';
 import { initParams } from '../engine/model';
-import { useBackend } from '../engine/test_backends';
+import { switchTestBackend } from '../engine/test_backends';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { judgePrompt } from '../rm/cor_prompt';
-import { checkJudgeInput, JudgeInputError, judgePair, summarize, type JudgeDeps, type JudgeModel, type JudgeOrder } from './judge';
+import {
+  checkJudgeInput,
+  JudgeInputError,
+  judgePair,
+  summarize,
+  type JudgeDeps,
+  type JudgeModel,
+  type JudgeOrder,
+} from './judge';
 
 const tok = defaultTokenizer();
-const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+const cfg = presetConfig('nano', {
+  vocab_size: tok.vocabSize,
+  bos_token_id: tok.bosId,
+  eos_token_id: tok.eosId,
+  pad_token_id: tok.padId,
+});
 const pair = { prompt: 'Say hi in caps.', a: 'HI THERE', b: 'hi there' };
 
 /** A fake model: row i writes `write(promptText, i)` then <eos>, streamed in chunks of readEvery. */
 function scripted(write: (prompt: string, row: number) => string): JudgeDeps {
   return {
     generate: async (_p, _c, prompts: number[][], o: GenerateOptions): Promise<GenerateResult> => {
-      const tokens = prompts.map((ids, i) => [...tok.encode(write(tok.decode(ids, { skipSpecial: true }), i)).ids, tok.eosId]);
-      const every = o.readEvery ?? 16, longest = Math.max(...tokens.map((t) => t.length));
+      const tokens = prompts.map((ids, i) => [
+        ...tok.encode(write(tok.decode(ids, { skipSpecial: true }), i)).ids,
+        tok.eosId,
+      ]);
+      const every = o.readEvery ?? 16,
+        longest = Math.max(...tokens.map((t) => t.length));
       for (let s = 0; s < longest; s += every) o.onTokens?.(tokens.map((t) => t.slice(s, s + every)));
       return { tokens, logProbs: tokens.map((t) => t.map(() => 0)), stopReasons: tokens.map(() => 'eos') };
     },
   };
 }
-const trace = (v: 'A' | 'B' | null) => `<type>Chat</type><eval>1A:ok 1B:no</eval><answer>${v ? `[[${v}]]` : 'none'}</answer>`;
+const trace = (v: 'A' | 'B' | null) =>
+  `<type>Chat</type><eval>1A:ok 1B:no</eval><answer>${v ? `[[${v}]]` : 'none'}</answer>`;
 /** Names the response whose line says "good", wherever it is shown. */
 const faithful = scripted((prompt) => trace(/^A: .*good/m.test(prompt) ? 'A' : 'B'));
 /** Always names the response shown first. */
@@ -38,7 +57,7 @@ const biased = scripted(() => trace('A'));
 describe('judgePair', () => {
   let model: JudgeModel;
   beforeAll(async () => {
-    await useBackend('wasm');
+    await switchTestBackend('wasm');
     model = { params: initParams(cfg, 7), cfg, tok };
   });
 
@@ -46,7 +65,8 @@ describe('judgePair', () => {
     const good = { prompt: 'Q?', a: 'a good answer', b: 'a bad answer' };
     const r = await judgePair(model, good, {}, faithful);
     expect(r.swapped[0].promptText).toBe(judgePrompt({ prompt: 'Q?', a: 'a bad answer', b: 'a good answer' }).text);
-    expect([r.shown[0].writtenVerdict, r.swapped[0].writtenVerdict]).toEqual(['A', 'B']); // the good one sits in B when swapped
+    // the good one sits in B when swapped
+    expect([r.shown[0].writtenVerdict, r.swapped[0].writtenVerdict]).toEqual(['A', 'B']);
     expect([r.verdict, r.swappedVerdict, r.positionConsistent]).toEqual(['A', 'A', true]);
     const flipped = await judgePair(model, { ...good, a: good.b, b: good.a }, {}, faithful);
     expect([flipped.verdict, flipped.swappedVerdict, flipped.positionConsistent]).toEqual(['B', 'B', true]);
@@ -55,7 +75,8 @@ describe('judgePair', () => {
   });
 
   it('votes over N samples: counts, verdict and share agree with the per-sample verdicts', async () => {
-    const shownVs = ['A', 'A', 'B', null, 'A'] as const, swappedWritten = ['A', 'A', 'B', 'B', null] as const; // swapped: written labels
+    const shownVs = ['A', 'A', 'B', null, 'A'] as const,
+      swappedWritten = ['A', 'A', 'B', 'B', null] as const; // swapped: written labels
     const deps = scripted((_p, i) => trace(i < 5 ? shownVs[i] : swappedWritten[i - 5]));
     const r = await judgePair(model, pair, { samples: 5, temperature: 1 }, deps);
     expect(r.votes).toEqual({ A: 3, B: 1, none: 1 });
@@ -66,11 +87,16 @@ describe('judgePair', () => {
     const real = await judgePair(model, pair, { samples: 4, temperature: 1.5, seed: 3, maxNewTokens: 12 });
     expect(real.shown.map((j) => j.sample)).toEqual([0, 1, 2, 3]);
     const again = summarize(real.shown, real.swapped);
-    expect(again).toMatchObject({ verdict: real.verdict, voteShare: real.voteShare, swappedVerdict: real.swappedVerdict });
+    expect(again).toMatchObject({
+      verdict: real.verdict,
+      voteShare: real.voteShare,
+      swappedVerdict: real.swappedVerdict,
+    });
     expect(real.votes.A + real.votes.B + real.votes.none).toBe(4);
     expect(new Set(real.shown.map((j) => j.generatedIds.join())).size, 'samples at τ=1.5 differ').toBeGreaterThan(1);
     const same = await judgePair(model, pair, { samples: 4, temperature: 1.5, seed: 3, maxNewTokens: 12 });
-    expect(same.shown.map((j) => j.generatedIds)).toEqual(real.shown.map((j) => j.generatedIds)); // a seed reproduces its samples
+    // a seed reproduces its samples
+    expect(same.shown.map((j) => j.generatedIds)).toEqual(real.shown.map((j) => j.generatedIds));
   });
 
   it('greedy judging repeats exactly and records the exact prompt fed to the model', async () => {
@@ -79,7 +105,9 @@ describe('judgePair', () => {
     const r2 = await judgePair(model, pair, { maxNewTokens: 16 });
     expect(tf.memory().numTensors).toBe(before);
     expect(r1.greedy).toBe(true);
-    expect([...r1.shown, ...r1.swapped].map((j) => j.generatedIds)).toEqual([...r2.shown, ...r2.swapped].map((j) => j.generatedIds));
+    expect([...r1.shown, ...r1.swapped].map((j) => j.generatedIds)).toEqual(
+      [...r2.shown, ...r2.swapped].map((j) => j.generatedIds),
+    );
     expect(r1.shown[0].generatedIds.length).toBeGreaterThan(0);
     const j = r1.shown[0];
     expect(j.promptText).toBe(judgePrompt(pair).text);
@@ -90,11 +118,16 @@ describe('judgePair', () => {
 
   it('reports characters outside the vocabulary with their field and offset', async () => {
     const odd = { prompt: 'café ☕?', a: 'ok', b: 'naïve' };
-    const want = [{ field: 'prompt', char: 'é', index: 3 }, { field: 'prompt', char: '☕', index: 5 }, { field: 'b', char: 'ï', index: 2 }];
+    const want = [
+      { field: 'prompt', char: 'é', index: 3 },
+      { field: 'prompt', char: '☕', index: 5 },
+      { field: 'b', char: 'ï', index: 2 },
+    ];
     expect(checkJudgeInput(tok, 256, odd).unknown).toEqual(want);
     const r = await judgePair(model, odd, { maxNewTokens: 4 });
     expect(r.input.unknown).toEqual(want);
-    expect(r.shown[0].promptIds.filter((id) => id === tok.unkId)).toHaveLength(3); // the model read <unk>, and the result says so
+    // the model read <unk>, and the result says so
+    expect(r.shown[0].promptIds.filter((id) => id === tok.unkId)).toHaveLength(3);
     expect(checkJudgeInput(tok, 256, pair).unknown).toEqual([]);
   });
 
@@ -103,7 +136,8 @@ describe('judgePair', () => {
     const c = checkJudgeInput(tok, 256, sneaky);
     expect(c.tags).toEqual([
       { field: 'prompt', tag: '<unk>', index: 1 }, // after an unknown character: offsets stay right
-      { field: 'a', tag: '<answer>', index: 4 }, { field: 'a', tag: '</answer>', index: 17 },
+      { field: 'a', tag: '<answer>', index: 4 },
+      { field: 'a', tag: '</answer>', index: 17 },
       { field: 'b', tag: '<eos>', index: 0 },
     ]);
     expect(c.unknown).toEqual([{ field: 'prompt', char: 'é', index: 0 }]);
@@ -114,19 +148,24 @@ describe('judgePair', () => {
     const before = tf.memory().numTensors;
     const long = { ...pair, a: 'x'.repeat(300) };
     await expect(judgePair(model, long)).rejects.toThrow(JudgeInputError);
-    await expect(judgePair(model, long)).rejects.toThrow(/judge prompt is 3\d\d tokens and this model's context is 256.*at least 32/);
+    await expect(judgePair(model, long)).rejects.toThrow(
+      /judge prompt is 3\d\d tokens and this model's context is 256.*at least 32/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     // The boundary: exactly minTraceTokens of room fits, one token less does not.
     const base = checkJudgeInput(tok, 256, pair).promptTokens;
     const fits = { ...pair, a: pair.a + 'x'.repeat(256 - 32 - base) };
     expect(checkJudgeInput(tok, 256, fits)).toMatchObject({ promptTokens: 224, tooLong: null });
-    expect(checkJudgeInput(tok, 256, { ...fits, a: fits.a + 'x' }).tooLong).toMatch(/leaves 31 for the trace.*by at least 1 tokens/);
+    expect(checkJudgeInput(tok, 256, { ...fits, a: `${fits.a}x` }).tooLong).toMatch(
+      /leaves 31 for the trace.*by at least 1 tokens/,
+    );
   });
 
   it('streams each sample of both orders; the streamed text ends equal to the final trace', async () => {
     const before = tf.memory().numTensors;
     const seen = new Map<string, string[]>();
-    const onTrace = (order: JudgeOrder, sample: number, text: string) => seen.set(`${order}/${sample}`, [...(seen.get(`${order}/${sample}`) ?? []), text]);
+    const onTrace = (order: JudgeOrder, sample: number, text: string) =>
+      seen.set(`${order}/${sample}`, [...(seen.get(`${order}/${sample}`) ?? []), text]);
     const r = await judgePair(model, pair, { samples: 2, maxNewTokens: 20, readEvery: 4, onTrace });
     expect(tf.memory().numTensors).toBe(before);
     for (const j of [...r.shown, ...r.swapped]) {
@@ -141,7 +180,14 @@ describe('judgePair', () => {
     const before = tf.memory().numTensors;
     const ctl = new AbortController();
     let calls = 0;
-    const run = judgePair(model, pair, { maxNewTokens: 40, readEvery: 4, signal: ctl.signal, onTrace: () => { if (++calls === 1) ctl.abort(); } });
+    const run = judgePair(model, pair, {
+      maxNewTokens: 40,
+      readEvery: 4,
+      signal: ctl.signal,
+      onTrace: () => {
+        if (++calls === 1) ctl.abort();
+      },
+    });
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(calls).toBeLessThanOrEqual(2); // the shown and swapped rows of the first readback, then no more
     expect(tf.memory().numTensors).toBe(before);

@@ -16,9 +16,17 @@ import { flipVerdict, judgePrompt, type PromptLayout } from '../rm/cor_prompt';
 import { majority } from './evaluate';
 import { yieldToMessages } from './yield_to_messages';
 
-export interface JudgeModel { params: ModelParams; cfg: LlamaConfig; tok: Tokenizer }
+export interface JudgeModel {
+  params: ModelParams;
+  cfg: LlamaConfig;
+  tok: Tokenizer;
+}
 /** The three texts of a pair; the label (if any) is not the judge's business. */
-export interface PairText { prompt: string; a: string; b: string }
+export interface PairText {
+  prompt: string;
+  a: string;
+  b: string;
+}
 /** 'shown': A first as given; 'swapped': the responses exchanged (B shown first). */
 export type JudgeOrder = 'shown' | 'swapped';
 export type InputField = keyof PairText;
@@ -45,9 +53,17 @@ export const JUDGE_DEFAULTS: Omit<JudgeOptions, 'onTrace' | 'signal'> = {
   readEvery: 4,
 };
 
-export interface UnknownInputChar { field: InputField; char: string; index: number } // index: UTF-16 offset in that field
+export interface UnknownInputChar {
+  field: InputField;
+  char: string;
+  index: number;
+} // index: UTF-16 offset in that field
 /** A special token (a CoR tag like `<answer>`, or `<eos>`) written in the input: the model reads it as its own. */
-export interface InputTag { field: InputField; tag: string; index: number }
+export interface InputTag {
+  field: InputField;
+  tag: string;
+  index: number;
+}
 export interface InputCheck {
   unknown: UnknownInputChar[];
   tags: InputTag[];
@@ -70,7 +86,11 @@ export interface Judgement {
   verdict: Verdict | null; // in the original labels (a swapped judgement's verdict is flipped back)
 }
 
-export interface VoteCount { A: number; B: number; none: number }
+export interface VoteCount {
+  A: number;
+  B: number;
+  none: number;
+}
 
 export interface JudgeResult {
   samples: number;
@@ -99,7 +119,8 @@ export class JudgeInputError extends Error {
 }
 
 export const swapText = (p: PairText): PairText => ({ prompt: p.prompt, a: p.b, b: p.a });
-const promptFor = (p: PairText, order: JudgeOrder, layout: PromptLayout) => judgePrompt(order === 'shown' ? p : swapText(p), layout).text;
+const promptFor = (p: PairText, order: JudgeOrder, layout: PromptLayout) =>
+  judgePrompt(order === 'shown' ? p : swapText(p), layout).text;
 
 /** The special tokens a text encodes to, with their offsets. Walks the ids: an <unk> stands for the
  * unknown character there, unless "<unk>" itself was typed (an unknown character is never a '<'). */
@@ -116,43 +137,73 @@ function tagsIn(tok: Tokenizer, field: InputField, text: string, enc: Encoding):
 }
 
 /** What the model can and cannot represent of a pair: unknown characters and tags per field, and the length. */
-export function checkJudgeInput(tok: Tokenizer, contextLength: number, pair: PairText, o: Pick<JudgeOptions, 'layout' | 'minTraceTokens'> = JUDGE_DEFAULTS): InputCheck {
+export function checkJudgeInput(
+  tok: Tokenizer,
+  contextLength: number,
+  pair: PairText,
+  o: Pick<JudgeOptions, 'layout' | 'minTraceTokens'> = JUDGE_DEFAULTS,
+): InputCheck {
   // Fields encode alone so positions are the user's; tags cannot straddle a field's edge (markers follow).
   const fields = (['prompt', 'a', 'b'] as const).map((field) => ({ field, enc: tok.encode(pair[field]) }));
   const unknown = fields.flatMap(({ field, enc }) => enc.unknown.map((u) => ({ field, ...u })));
   const tags = fields.flatMap(({ field, enc }) => tagsIn(tok, field, pair[field], enc));
-  const promptTokens = Math.max(...(['shown', 'swapped'] as const).map((order) => tok.encode(promptFor(pair, order, o.layout), { bos: true }).ids.length));
+  const promptTokens = Math.max(
+    ...(['shown', 'swapped'] as const).map(
+      (order) => tok.encode(promptFor(pair, order, o.layout), { bos: true }).ids.length,
+    ),
+  );
   const room = contextLength - promptTokens;
-  const tooLong = room >= o.minTraceTokens ? null
-    : `The judge prompt is ${promptTokens} tokens and this model's context is ${contextLength}, which leaves ${Math.max(0, room)} for the trace; ` +
-      `a judgement needs at least ${o.minTraceTokens}. Shorten the question or the responses by at least ${o.minTraceTokens - room} tokens.`;
+  const tooLong =
+    room >= o.minTraceTokens
+      ? null
+      : `The judge prompt is ${promptTokens} tokens and this model's context is ${contextLength}, which leaves ` +
+        `${Math.max(0, room)} for the trace; ` +
+        `a judgement needs at least ${o.minTraceTokens}. Shorten the question or the responses by at least ` +
+        `${o.minTraceTokens - room} tokens.`;
   return { unknown, tags, promptTokens, contextLength, minTraceTokens: o.minTraceTokens, tooLong };
 }
 
 function votesOf(vs: (Verdict | null)[]): VoteCount {
-  return { A: vs.filter((v) => v === 'A').length, B: vs.filter((v) => v === 'B').length, none: vs.filter((v) => v === null).length };
+  return {
+    A: vs.filter((v) => v === 'A').length,
+    B: vs.filter((v) => v === 'B').length,
+    none: vs.filter((v) => v === null).length,
+  };
 }
 
 /** The verdict, vote share and swap check of judgements already made (also what the tests recompute). */
 export function summarize(shown: Judgement[], swapped: Judgement[]) {
-  const a = majority(shown.map((j) => j.verdict)), b = majority(swapped.map((j) => j.verdict));
+  const a = majority(shown.map((j) => j.verdict)),
+    b = majority(swapped.map((j) => j.verdict));
   return {
-    verdict: a.verdict, voteShare: a.share, votes: votesOf(shown.map((j) => j.verdict)),
-    swappedVerdict: b.verdict, swappedVoteShare: b.share, swappedVotes: votesOf(swapped.map((j) => j.verdict)),
+    verdict: a.verdict,
+    voteShare: a.share,
+    votes: votesOf(shown.map((j) => j.verdict)),
+    swappedVerdict: b.verdict,
+    swappedVoteShare: b.share,
+    swappedVotes: votesOf(swapped.map((j) => j.verdict)),
     positionConsistent: a.verdict !== null && a.verdict === b.verdict,
   };
 }
 
-export interface JudgeDeps { generate: typeof generate } // tests script the model's output
+export interface JudgeDeps {
+  generate: typeof generate;
+} // tests script the model's output
 
 /**
  * Judges a pair in both orders with one generate call: rows [shown × N, swapped × N], so the swap check
  * streams beside the verdict and costs no second pass. Throws JudgeInputError when the prompt leaves
  * less than `minTraceTokens` of context; rejects with an AbortError when `signal` is aborted.
  */
-export async function judgePair(m: JudgeModel, pair: PairText, opts: Partial<JudgeOptions> = {}, deps: JudgeDeps = { generate }): Promise<JudgeResult> {
+export async function judgePair(
+  m: JudgeModel,
+  pair: PairText,
+  opts: Partial<JudgeOptions> = {},
+  deps: JudgeDeps = { generate },
+): Promise<JudgeResult> {
   const o = { ...JUDGE_DEFAULTS, ...opts };
-  if (!Number.isInteger(o.samples) || o.samples < 1) throw new Error(`judge: samples must be a positive integer (got ${o.samples})`);
+  if (!Number.isInteger(o.samples) || o.samples < 1)
+    throw new Error(`judge: samples must be a positive integer (got ${o.samples})`);
   const ctx = m.cfg.max_position_embeddings;
   const input = checkJudgeInput(m.tok, ctx, pair, o);
   if (input.tooLong) throw new JudgeInputError(input.tooLong);
@@ -166,30 +217,56 @@ export async function judgePair(m: JudgeModel, pair: PairText, opts: Partial<Jud
   const maxNewTokens = Math.min(o.maxNewTokens, ctx - input.promptTokens);
   const sofar: number[][] = rows.map(() => []);
   o.signal?.throwIfAborted();
-  const out = await deps.generate(m.params, m.cfg, rows.map((r) => r.ids), {
-    maxNewTokens, temperature: greedy ? 0 : o.temperature, seed: o.seed, eosId: m.tok.eosId, padId: m.tok.padId, readEvery: o.readEvery,
-    onTokens: async (fresh) => {
-      // Throwing here ends generate at this readback; it frees its tensors on the way out.
-      if (o.signal) await yieldToMessages(); // a cancel sent by the page is heard here even on WASM
-      o.signal?.throwIfAborted();
-      fresh.forEach((ids, i) => {
-        if (ids.length === 0) return;
-        sofar[i].push(...ids);
-        o.onTrace?.(rows[i].order, rows[i].sample, m.tok.decode(sofar[i], { skipSpecial: true }));
-      });
+  const out = await deps.generate(
+    m.params,
+    m.cfg,
+    rows.map((r) => r.ids),
+    {
+      maxNewTokens,
+      temperature: greedy ? 0 : o.temperature,
+      seed: o.seed,
+      eosId: m.tok.eosId,
+      padId: m.tok.padId,
+      readEvery: o.readEvery,
+      onTokens: async (fresh) => {
+        // Throwing here ends generate at this readback; it frees its tensors on the way out.
+        if (o.signal) await yieldToMessages(); // a cancel sent by the page is heard here even on WASM
+        o.signal?.throwIfAborted();
+        fresh.forEach((ids, i) => {
+          if (ids.length === 0) return;
+          sofar[i].push(...ids);
+          o.onTrace?.(rows[i].order, rows[i].sample, m.tok.decode(sofar[i], { skipSpecial: true }));
+        });
+      },
     },
-  });
+  );
   const judgements = rows.map((r, i): Judgement => {
     const trace = m.tok.decode(out.tokens[i], { skipSpecial: true });
     const tree = parseCor(trace);
     return {
-      order: r.order, sample: r.sample, promptText: r.text, promptIds: r.ids, generatedIds: out.tokens[i], trace, stopReason: out.stopReasons[i],
-      tree, writtenVerdict: tree.verdict, verdict: r.order === 'shown' ? tree.verdict : flipVerdict(tree.verdict),
+      order: r.order,
+      sample: r.sample,
+      promptText: r.text,
+      promptIds: r.ids,
+      generatedIds: out.tokens[i],
+      trace,
+      stopReason: out.stopReasons[i],
+      tree,
+      writtenVerdict: tree.verdict,
+      verdict: r.order === 'shown' ? tree.verdict : flipVerdict(tree.verdict),
     };
   });
-  const shown = judgements.filter((j) => j.order === 'shown'), swapped = judgements.filter((j) => j.order === 'swapped');
+  const shown = judgements.filter((j) => j.order === 'shown'),
+    swapped = judgements.filter((j) => j.order === 'swapped');
   return {
-    samples: o.samples, greedy, temperature: greedy ? 0 : o.temperature, seed: o.seed, maxNewTokens, input,
-    shown, swapped, ...summarize(shown, swapped),
+    samples: o.samples,
+    greedy,
+    temperature: greedy ? 0 : o.temperature,
+    seed: o.seed,
+    maxNewTokens,
+    input,
+    shown,
+    swapped,
+    ...summarize(shown, swapped),
   };
 }

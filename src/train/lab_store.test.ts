@@ -11,7 +11,14 @@ import { openLabStore } from '../state/lab_store_idb';
 import type { Pair } from '../rm/pair';
 import type { EvalReport } from './evaluate';
 import type { GrpoStepReport } from './grpo_step';
-import { createMemoryStore, StorageFullError, type CheckpointMeta, type DatasetMeta, type LabStore, type RunRecord } from './lab_store';
+import {
+  createMemoryStore,
+  StorageFullError,
+  type CheckpointMeta,
+  type DatasetMeta,
+  type LabStore,
+  type RunRecord,
+} from './lab_store';
 import { createFileStore } from './lab_store_node';
 import { RUN_DEFAULTS } from './run_config';
 
@@ -26,17 +33,47 @@ const IMPLEMENTATIONS: [string, () => Promise<LabStore>][] = [
 ];
 
 const run = (id: string, createdAt: number): RunRecord => ({
-  id, name: `run ${id}`, createdAt, updatedAt: createdAt, config: structuredClone(RUN_DEFAULTS), init: null, backend: 'wasm',
-  status: 'running', phase: 'sft', progress: [{ phase: 'sft', done: 1, total: 9 }], evals: [], notes: [], error: null,
+  id,
+  name: `run ${id}`,
+  createdAt,
+  updatedAt: createdAt,
+  config: structuredClone(RUN_DEFAULTS),
+  init: null,
+  backend: 'wasm',
+  status: 'running',
+  phase: 'sft',
+  progress: [{ phase: 'sft', done: 1, total: 9 }],
+  evals: [],
+  notes: [],
+  error: null,
 });
 const ckpt = (id: string, runId: string | null, createdAt: number): CheckpointMeta => ({
-  id, name: runId ? `sft-${id}` : id, runId, source: runId ? 'run' : 'import', createdAt, step: 3, phase: 'sft', bytes: 6, parameters: 2, summary: 'nano',
+  id,
+  name: runId ? `sft-${id}` : id,
+  runId,
+  source: runId ? 'run' : 'import',
+  createdAt,
+  step: 3,
+  phase: 'sft',
+  bytes: 6,
+  parameters: 2,
+  summary: 'nano',
 });
 const files = (seed: number) => ({
-  'config.json': new Uint8Array([seed, 1]), 'model.safetensors': new Uint8Array([seed, 2, 255]), 'tokenizer.json': new Uint8Array([seed]),
+  'config.json': new Uint8Array([seed, 1]),
+  'model.safetensors': new Uint8Array([seed, 2, 255]),
+  'tokenizer.json': new Uint8Array([seed]),
 });
 const report = (step: number) => ({ step, metrics: { reward: step / 10 }, seconds: 1 }) as unknown as GrpoStepReport;
-const pair = (i: number): Pair => ({ id: `p${i}`, prompt: `Q${i} "quoted" \n line`, a: 'x', b: 'y', winner: i % 2 ? 'A' : 'B', category: 'chat', source: 'test' });
+const pair = (i: number): Pair => ({
+  id: `p${i}`,
+  prompt: `Q${i} "quoted" \n line`,
+  a: 'x',
+  b: 'y',
+  winner: i % 2 ? 'A' : 'B',
+  category: 'chat',
+  source: 'test',
+});
 
 describe.each(IMPLEMENTATIONS)('LabStore (%s)', (_, open) => {
   it('keeps runs, metrics in order, step reports by step and evaluations', async () => {
@@ -51,7 +88,10 @@ describe.each(IMPLEMENTATIONS)('LabStore (%s)', (_, open) => {
 
     await s.appendMetrics('r1', [{ stage: 'sft', step: 1, elapsed: 0.5, loss: 3 }]);
     await s.appendMetrics('r2', [{ stage: 'sft', step: 1, elapsed: 1, loss: 9 }]);
-    await s.appendMetrics('r1', [{ stage: 'sft', step: 2, elapsed: 1, loss: 2 }, { stage: 'grpo', step: 1, elapsed: 2, reward: -0.5 }]);
+    await s.appendMetrics('r1', [
+      { stage: 'sft', step: 2, elapsed: 1, loss: 2 },
+      { stage: 'grpo', step: 1, elapsed: 2, reward: -0.5 },
+    ]);
     expect((await s.metrics('r1')).map((r) => `${r.stage}${r.step}`)).toEqual(['sft1', 'sft2', 'grpo1']);
 
     for (const step of [2, 0, 1]) await s.putStepReport('r1', report(step));
@@ -88,7 +128,15 @@ describe.each(IMPLEMENTATIONS)('LabStore (%s)', (_, open) => {
 
   it('keeps datasets with their pairs', async () => {
     const s = await open();
-    const meta = (id: string, createdAt: number): DatasetMeta => ({ id, name: id, source: 'labels', format: null, createdAt, updatedAt: createdAt, count: 3 });
+    const meta = (id: string, createdAt: number): DatasetMeta => ({
+      id,
+      name: id,
+      source: 'labels',
+      format: null,
+      createdAt,
+      updatedAt: createdAt,
+      count: 3,
+    });
     await s.putDataset(meta('d1', 1), [pair(1), pair(2), pair(3)]);
     await s.putDataset(meta('d2', 2), [pair(4)]);
     expect((await s.listDatasets()).map((d) => d.id)).toEqual(['d2', 'd1']);
@@ -103,7 +151,9 @@ describe('LabStore (indexeddb) when the quota is full', () => {
   it('turns QuotaExceededError into a StorageFullError naming what was not saved', async () => {
     const s = await openLabStore('quota-test');
     const orig = IDBObjectStore.prototype.put;
-    IDBObjectStore.prototype.put = function () { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+    IDBObjectStore.prototype.put = () => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
     try {
       const err = await s.putCheckpoint(ckpt('big', null, 1), files(9)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StorageFullError);
@@ -119,6 +169,8 @@ describe('LabStore (files)', () => {
   it('refuses ids that would escape its folder', async () => {
     const s = createFileStore(join(tmp, 'escape'));
     await expect(s.putRun(run('../evil', 1))).rejects.toThrow(/not a safe file name/);
-    await expect(s.putDataset({ id: 'a/b', name: 'x', source: 'import', format: null, createdAt: 1, updatedAt: 1, count: 0 }, [])).rejects.toThrow(/not a safe/);
+    await expect(
+      s.putDataset({ id: 'a/b', name: 'x', source: 'import', format: null, createdAt: 1, updatedAt: 1, count: 0 }, []),
+    ).rejects.toThrow(/not a safe/);
   });
 });

@@ -12,7 +12,13 @@ import type { Pair } from '../rm/pair';
 
 export type RunStatus = 'created' | 'running' | 'paused' | 'stopped' | 'done' | 'failed' | 'interrupted';
 
-export interface EvalSummary { after: 'sft' | 'grpo'; accuracy: number; perCategory: Record<string, number>; positionConsistency: number; unparseable: number }
+export interface EvalSummary {
+  after: 'sft' | 'grpo';
+  accuracy: number;
+  perCategory: Record<string, number>;
+  positionConsistency: number;
+  unparseable: number;
+}
 
 export interface RunRecord {
   id: string;
@@ -53,12 +59,18 @@ export interface DatasetMeta {
   count: number;
 }
 
-export interface StorageUsage { usedBytes: number; quotaBytes: number | null }
+export interface StorageUsage {
+  usedBytes: number;
+  quotaBytes: number | null;
+}
 
 /** Thrown when the browser's storage quota is full: the message says what to delete. */
 export class StorageFullError extends Error {
   constructor(what: string) {
-    super(`Storage is full: could not save ${what}. Delete old runs, checkpoints or datasets on the Runs and Data pages, or allow this site more storage.`);
+    super(
+      `Storage is full: could not save ${what}. Delete old runs, checkpoints or datasets on the Runs and Data ` +
+        `pages, or allow this site more storage.`,
+    );
     this.name = 'StorageFullError';
   }
 }
@@ -107,9 +119,15 @@ export function createMemoryStore(): LabStore {
   const datasets = new Map<string, { meta: DatasetMeta; pairs: Pair[] }>();
   const copy = <T>(x: T): T => structuredClone(x);
   return {
-    async putRun(r) { runs.set(r.id, copy(r)); },
-    async getRun(id) { return copy(runs.get(id) ?? null); },
-    async listRuns() { return newestFirst([...runs.values()].map(copy)); },
+    async putRun(r) {
+      runs.set(r.id, copy(r));
+    },
+    async getRun(id) {
+      return copy(runs.get(id) ?? null);
+    },
+    async listRuns() {
+      return newestFirst([...runs.values()].map(copy));
+    },
     async deleteRun(id) {
       runs.delete(id);
       metrics.delete(id);
@@ -118,24 +136,52 @@ export function createMemoryStore(): LabStore {
       evals.delete(`${id}/grpo`);
       for (const [k, c] of ckpts) if (c.meta.runId === id) ckpts.delete(k);
     },
-    async appendMetrics(runId, rows) { metrics.set(runId, [...(metrics.get(runId) ?? []), ...copy(rows)]); },
-    async metrics(runId) { return copy(metrics.get(runId) ?? []); },
+    async appendMetrics(runId, rows) {
+      metrics.set(runId, [...(metrics.get(runId) ?? []), ...copy(rows)]);
+    },
+    async metrics(runId) {
+      return copy(metrics.get(runId) ?? []);
+    },
     async putStepReport(runId, r) {
       if (!reports.has(runId)) reports.set(runId, new Map());
       reports.get(runId)!.set(r.step, copy(r));
     },
-    async stepReport(runId, step) { return copy(reports.get(runId)?.get(step) ?? null); },
-    async stepReports(runId) { return [...(reports.get(runId)?.keys() ?? [])].sort((a, b) => a - b); },
-    async putEval(runId, after, r) { evals.set(`${runId}/${after}`, copy(r)); },
-    async getEval(runId, after) { return copy(evals.get(`${runId}/${after}`) ?? null); },
-    async putCheckpoint(meta, files) { ckpts.set(meta.id, { meta: copy(meta), files: copy(files) }); },
-    async checkpointFiles(id) { return copy(ckpts.get(id)?.files ?? null); },
-    async listCheckpoints() { return newestFirst([...ckpts.values()].map((c) => copy(c.meta))); },
-    async deleteCheckpoint(id) { ckpts.delete(id); },
-    async putDataset(meta, pairs) { datasets.set(meta.id, { meta: copy(meta), pairs: copy(pairs) }); },
-    async datasetPairs(id) { return copy(datasets.get(id)?.pairs ?? null); },
-    async listDatasets() { return newestFirst([...datasets.values()].map((d) => copy(d.meta))); },
-    async deleteDataset(id) { datasets.delete(id); },
+    async stepReport(runId, step) {
+      return copy(reports.get(runId)?.get(step) ?? null);
+    },
+    async stepReports(runId) {
+      return [...(reports.get(runId)?.keys() ?? [])].sort((a, b) => a - b);
+    },
+    async putEval(runId, after, r) {
+      evals.set(`${runId}/${after}`, copy(r));
+    },
+    async getEval(runId, after) {
+      return copy(evals.get(`${runId}/${after}`) ?? null);
+    },
+    async putCheckpoint(meta, files) {
+      ckpts.set(meta.id, { meta: copy(meta), files: copy(files) });
+    },
+    async checkpointFiles(id) {
+      return copy(ckpts.get(id)?.files ?? null);
+    },
+    async listCheckpoints() {
+      return newestFirst([...ckpts.values()].map((c) => copy(c.meta)));
+    },
+    async deleteCheckpoint(id) {
+      ckpts.delete(id);
+    },
+    async putDataset(meta, pairs) {
+      datasets.set(meta.id, { meta: copy(meta), pairs: copy(pairs) });
+    },
+    async datasetPairs(id) {
+      return copy(datasets.get(id)?.pairs ?? null);
+    },
+    async listDatasets() {
+      return newestFirst([...datasets.values()].map((d) => copy(d.meta)));
+    },
+    async deleteDataset(id) {
+      datasets.delete(id);
+    },
     async usage() {
       const json = (x: unknown) => JSON.stringify(x).length;
       let used = 0;

@@ -13,12 +13,22 @@ import { toJsonl, type Pair } from '../rm/pair';
 import type { CheckpointMeta, DatasetMeta, LabStore, RunRecord } from './lab_store';
 import type { GrpoStepReport } from './grpo_step';
 
-const readJson = async <T>(path: string): Promise<T | null> => (existsSync(path) ? (JSON.parse(await readFile(path, 'utf8')) as T) : null);
+const readJson = async <T>(path: string): Promise<T | null> =>
+  existsSync(path) ? (JSON.parse(await readFile(path, 'utf8')) as T) : null;
 const readJsonl = async <T>(path: string): Promise<T[]> =>
-  existsSync(path) ? (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T) : [];
-const subdirs = async (dir: string) => (existsSync(dir) ? (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name) : []);
+  existsSync(path)
+    ? (await readFile(path, 'utf8'))
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as T)
+    : [];
+const subdirs = async (dir: string) =>
+  existsSync(dir)
+    ? (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name)
+    : [];
 const safe = (id: string) => {
-  if (!/^[\w.-]+$/.test(id) || id === '.' || id === '..') throw new Error(`LabStore: "${id}" is not a safe file name (letters, digits, . _ - only)`);
+  if (!/^[\w.-]+$/.test(id) || id === '.' || id === '..')
+    throw new Error(`LabStore: "${id}" is not a safe file name (letters, digits, . _ - only)`);
   return id;
 };
 const newestFirst = <T extends { createdAt: number }>(xs: T[]) => xs.sort((a, b) => b.createdAt - a.createdAt);
@@ -26,7 +36,8 @@ const newestFirst = <T extends { createdAt: number }>(xs: T[]) => xs.sort((a, b)
 async function dirBytes(dir: string): Promise<number> {
   if (!existsSync(dir)) return 0;
   let n = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) n += e.isDirectory() ? await dirBytes(join(dir, e.name)) : (await stat(join(dir, e.name))).size;
+  for (const e of await readdir(dir, { withFileTypes: true }))
+    n += e.isDirectory() ? await dirBytes(join(dir, e.name)) : (await stat(join(dir, e.name))).size;
   return n;
 }
 
@@ -71,17 +82,19 @@ export function createFileStore(root: string): LabStore {
       }
       return newestFirst(runs);
     },
-    async deleteRun(id) { await rm(runDir(id), { recursive: true, force: true }); },
+    async deleteRun(id) {
+      await rm(runDir(id), { recursive: true, force: true });
+    },
 
     async appendMetrics(runId, rows) {
       await mkdir(runDir(runId), { recursive: true });
-      await appendFile(join(runDir(runId), 'metrics.jsonl'), rows.map((r) => JSON.stringify(r) + '\n').join(''));
+      await appendFile(join(runDir(runId), 'metrics.jsonl'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
     },
     metrics: (runId) => readJsonl(join(runDir(runId), 'metrics.jsonl')),
 
     async putStepReport(runId, report) {
       await mkdir(runDir(runId), { recursive: true });
-      await appendFile(join(runDir(runId), 'steps.jsonl'), JSON.stringify(report) + '\n');
+      await appendFile(join(runDir(runId), 'steps.jsonl'), `${JSON.stringify(report)}\n`);
     },
     async stepReport(runId, step) {
       const all = await readJsonl<GrpoStepReport>(join(runDir(runId), 'steps.jsonl'));
@@ -127,7 +140,8 @@ export function createFileStore(root: string): LabStore {
       const dir = join(root, 'datasets');
       if (!existsSync(dir)) return [];
       const metas: DatasetMeta[] = [];
-      for (const f of await readdir(dir)) if (f.endsWith('.meta.json')) metas.push(JSON.parse(await readFile(join(dir, f), 'utf8')));
+      for (const f of await readdir(dir))
+        if (f.endsWith('.meta.json')) metas.push(JSON.parse(await readFile(join(dir, f), 'utf8')));
       return newestFirst(metas);
     },
     async deleteDataset(id) {
@@ -135,6 +149,8 @@ export function createFileStore(root: string): LabStore {
       await rm(join(root, 'datasets', `${safe(id)}.meta.json`), { force: true });
     },
 
-    async usage() { return { usedBytes: await dirBytes(root), quotaBytes: null }; },
+    async usage() {
+      return { usedBytes: await dirBytes(root), quotaBytes: null };
+    },
   };
 }

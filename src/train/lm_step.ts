@@ -7,9 +7,17 @@ import { maskedNll, type ModelParams } from '../engine/model';
 import { clipCoefficient, createAdamW, type AdamWConfig } from '../engine/optimizer';
 
 /** A batch of equal-length rows: predict targets[b][t] from ids[b][..t]; mask 1 where it counts. */
-export interface LmBatch { ids: number[][]; targets: number[][]; mask: number[][] }
+export interface LmBatch {
+  ids: number[][];
+  targets: number[][];
+  mask: number[][];
+}
 
-export interface LmStepResult { loss: number; gradNorm: number; tokens: number }
+export interface LmStepResult {
+  loss: number;
+  gradNorm: number;
+  tokens: number;
+}
 
 export interface LmTrainer {
   step(batch: LmBatch, lr: number): Promise<LmStepResult>;
@@ -26,7 +34,11 @@ export function batchTensors(batch: LmBatch) {
   };
 }
 
-export function createLmTrainer(params: ModelParams, cfg: LlamaConfig, opt: AdamWConfig & { maxGradNorm: number }): LmTrainer {
+export function createLmTrainer(
+  params: ModelParams,
+  cfg: LlamaConfig,
+  opt: AdamWConfig & { maxGradNorm: number },
+): LmTrainer {
   const adam = createAdamW(params, opt);
   const vars = Object.values(params);
   return {

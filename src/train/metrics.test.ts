@@ -19,14 +19,34 @@ describe('METRICS', () => {
   });
 
   it('covers the run record keys of DESIGN.md and SFT’s', () => {
-    const design = ['loss', 'reward', 'reward_std', 'frac_reward_zero_std', 'kl', 'clip_ratio', 'completions/mean_length',
-      'completions/clipped_ratio', 'entropy', 'grad_norm', 'learning_rate', 'accuracy', 'tokens_per_second', 'eval_loss'];
+    const design = [
+      'loss',
+      'reward',
+      'reward_std',
+      'frac_reward_zero_std',
+      'kl',
+      'clip_ratio',
+      'completions/mean_length',
+      'completions/clipped_ratio',
+      'entropy',
+      'grad_norm',
+      'learning_rate',
+      'accuracy',
+      'tokens_per_second',
+      'eval_loss',
+    ];
     for (const k of design) expect(keys, k).toContain(k);
   });
 
   it('has a row for every key rm/grpo_metrics.ts emits', () => {
     const terms = tokenTerms(
-      { per_token_logps: [[0]], old_per_token_logps: [[0]], ref_per_token_logps: [[0]], completion_mask: [[1]], advantages: [0] },
+      {
+        per_token_logps: [[0]],
+        old_per_token_logps: [[0]],
+        ref_per_token_logps: [[0]],
+        completion_mask: [[1]],
+        advantages: [0],
+      },
       { beta: 0.04, epsilonLow: 0.2, epsilonHigh: 0.2 },
     );
     const emitted = [

@@ -9,24 +9,39 @@ import { decodeCheckpoint } from '../engine/checkpoint';
 import { presetConfig } from '../engine/config';
 import { watchDeviceErrors } from '../engine/device_errors';
 import { initParams } from '../engine/model';
-import { useBackend } from '../engine/test_backends';
+import { switchTestBackend } from '../engine/test_backends';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { METRICS } from './metrics';
 import { createPipeline, phasesOf, selectCategories, worldData, type PipelineEvent } from './pipeline';
 import { applyOverrides, RUN_DEFAULTS } from './run_config';
 
 const tok = defaultTokenizer();
-const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId }, { max_position_embeddings: 256 });
+const cfg = presetConfig(
+  'nano',
+  { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId },
+  { max_position_embeddings: 256 },
+);
 const run = applyOverrides(RUN_DEFAULTS, {
-  preset: 'nano', checkpointEvery: '2', 'world.nDistill': '24', 'world.nGrpo': '8', 'world.nEval': '4',
-  'sft.epochs': '1', 'sft.batchSize': '4', 'sft.evalEvery': '2', 'grpo.steps': '3', 'grpo.numGenerations': '2', 'grpo.promptsPerStep': '2',
-  'grpo.maxCompletionLength': '8', 'eval.maxCompletionLength': '8', 'eval.batchSize': '4',
+  preset: 'nano',
+  checkpointEvery: '2',
+  'world.nDistill': '24',
+  'world.nGrpo': '8',
+  'world.nEval': '4',
+  'sft.epochs': '1',
+  'sft.batchSize': '4',
+  'sft.evalEvery': '2',
+  'grpo.steps': '3',
+  'grpo.numGenerations': '2',
+  'grpo.promptsPerStep': '2',
+  'grpo.maxCompletionLength': '8',
+  'eval.maxCompletionLength': '8',
+  'eval.batchSize': '4',
 });
 
 describe('pipeline (nano, WASM)', () => {
-  beforeAll(() => useBackend('wasm'));
+  beforeAll(() => switchTestBackend('wasm'));
 
-  it('runs SFT → eval → GRPO → eval with complete progress, defined metric keys, checkpoints and no leaks', async () => {
+  it('runs SFT → eval → GRPO → eval: complete progress, defined metric keys, checkpoints, no leaks', async () => {
     const data = worldData(run);
     expect([data.distill.length, data.distillHeldOut.length]).toEqual([16, 8]);
     const before = tf.memory().numTensors;
@@ -46,7 +61,9 @@ describe('pipeline (nano, WASM)', () => {
     const known = new Set(METRICS.map((m) => m.key as string));
     const rows = events.flatMap((e) => (e.kind === 'metrics' ? [e.row] : []));
     expect(rows.map((r) => r.stage)).toEqual(['sft', 'sft', 'sft', 'sft', 'eval', 'grpo', 'grpo', 'grpo', 'eval']);
-    for (const r of rows) for (const k of Object.keys(r)) if (!['stage', 'step', 'elapsed', 'after'].includes(k)) expect(known, `${r.stage} logs ${k}`).toContain(k);
+    for (const r of rows)
+      for (const k of Object.keys(r))
+        if (!['stage', 'step', 'elapsed', 'after'].includes(k)) expect(known, `${r.stage} logs ${k}`).toContain(k);
     expect(rows.filter((r) => r.stage === 'grpo').map((r) => r.step)).toEqual([1, 2, 3]);
     expect(rows.find((r) => r.stage === 'grpo')).toHaveProperty('entropy');
 
@@ -83,29 +100,45 @@ describe('pipeline (nano, WASM)', () => {
     tf.dispose(Object.values(params));
   });
 
-  it('grpo.categories: GRPO judges only the listed categories and subsets, says how many pairs, refuses an unknown name', async () => {
-    const pairs = worldData(applyOverrides(run, { 'world.nGrpo': '60' })).grpo;
-    expect(selectCategories(pairs, '')).toBe(pairs);
-    const reasoning = selectCategories(pairs, 'reasoning');
-    expect(reasoning.length).toBeGreaterThan(0);
-    expect(reasoning.every((p) => p.category === 'reasoning')).toBe(true);
-    const mixed = selectCategories(pairs, ' safety , reasoning/count');
-    expect(mixed).toEqual(pairs.filter((p) => p.category === 'safety' || (p.category === 'reasoning' && p.subset === 'count')));
-    expect(() => selectCategories(pairs, 'reasoning/divide')).toThrow(/grpo.categories: no GRPO pair is in "reasoning\/divide"; there are .*reasoning\/count/);
-    const only = applyOverrides(run, { stage: 'grpo', 'grpo.steps': '1', 'grpo.categories': 'safety', 'world.nGrpo': '60' });
-    const params = initParams(cfg, 2);
-    const p = createPipeline(only, { params, cfg, tok }, worldData(only));
-    const events = await p.step();
-    const safety = pairs.filter((x) => x.category === 'safety').length;
-    expect(events[0]).toMatchObject({ kind: 'note', message: `GRPO on ${safety} of 60 pairs: grpo.categories = safety` });
-    const step = events.find((e) => e.kind === 'grpo-step') as Extract<PipelineEvent, { kind: 'grpo-step' }>;
-    expect(step.report.sample.pairs.length).toBeGreaterThan(0);
-    expect(step.report.sample.pairs.every((x) => x.category === 'safety')).toBe(true);
-    p.dispose();
-    tf.dispose(Object.values(params));
-  });
+  it(
+    'grpo.categories: GRPO judges only the listed categories ' +
+      'and subsets, says how many pairs, refuses an unknown name',
+    async () => {
+      const pairs = worldData(applyOverrides(run, { 'world.nGrpo': '60' })).grpo;
+      expect(selectCategories(pairs, '')).toBe(pairs);
+      const reasoning = selectCategories(pairs, 'reasoning');
+      expect(reasoning.length).toBeGreaterThan(0);
+      expect(reasoning.every((p) => p.category === 'reasoning')).toBe(true);
+      const mixed = selectCategories(pairs, ' safety , reasoning/count');
+      expect(mixed).toEqual(
+        pairs.filter((p) => p.category === 'safety' || (p.category === 'reasoning' && p.subset === 'count')),
+      );
+      expect(() => selectCategories(pairs, 'reasoning/divide')).toThrow(
+        /grpo.categories: no GRPO pair is in "reasoning\/divide"; there are .*reasoning\/count/,
+      );
+      const only = applyOverrides(run, {
+        stage: 'grpo',
+        'grpo.steps': '1',
+        'grpo.categories': 'safety',
+        'world.nGrpo': '60',
+      });
+      const params = initParams(cfg, 2);
+      const p = createPipeline(only, { params, cfg, tok }, worldData(only));
+      const events = await p.step();
+      const safety = pairs.filter((x) => x.category === 'safety').length;
+      expect(events[0]).toMatchObject({
+        kind: 'note',
+        message: `GRPO on ${safety} of 60 pairs: grpo.categories = safety`,
+      });
+      const step = events.find((e) => e.kind === 'grpo-step') as Extract<PipelineEvent, { kind: 'grpo-step' }>;
+      expect(step.report.sample.pairs.length).toBeGreaterThan(0);
+      expect(step.report.sample.pairs.every((x) => x.category === 'safety')).toBe(true);
+      p.dispose();
+      tf.dispose(Object.values(params));
+    },
+  );
 
-  it('stops with the GPU\'s own message when the device reported an error during a step', async () => {
+  it("stops with the GPU's own message when the device reported an error during a step", async () => {
     const device = new EventTarget();
     watchDeviceErrors(device);
     const params = initParams(cfg, 1);

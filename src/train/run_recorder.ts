@@ -7,20 +7,45 @@ import { filesBytes, type CheckpointMeta, type LabStore, type RunRecord, type Ru
 import { phasesOf, type PipelineEvent, type PhaseProgress } from './pipeline';
 import type { RunConfig } from './run_config';
 
-export function newRunRecord(id: string, config: RunConfig, opts: { name?: string; init?: string | null; backend?: string | null; now?: number } = {}): RunRecord {
+export function newRunRecord(
+  id: string,
+  config: RunConfig,
+  opts: { name?: string; init?: string | null; backend?: string | null; now?: number } = {},
+): RunRecord {
   const now = opts.now ?? Date.now();
   return {
-    id, name: opts.name ?? `${config.preset} ${config.stage} seed ${config.seed}`, createdAt: now, updatedAt: now, config,
-    init: opts.init ?? null, backend: opts.backend ?? null, status: 'created', phase: phasesOf(config.stage)[0], progress: [], evals: [], notes: [], error: null,
+    id,
+    name: opts.name ?? `${config.preset} ${config.stage} seed ${config.seed}`,
+    createdAt: now,
+    updatedAt: now,
+    config,
+    init: opts.init ?? null,
+    backend: opts.backend ?? null,
+    status: 'created',
+    phase: phasesOf(config.stage)[0],
+    progress: [],
+    evals: [],
+    notes: [],
+    error: null,
   };
 }
 
 /** A checkpoint's metadata from its files (parameter count and a one-line summary). */
-export function checkpointMeta(files: CheckpointFiles, m: Omit<CheckpointMeta, 'bytes' | 'parameters' | 'summary'>): CheckpointMeta {
+export function checkpointMeta(
+  files: CheckpointFiles,
+  m: Omit<CheckpointMeta, 'bytes' | 'parameters' | 'summary'>,
+): CheckpointMeta {
   const c = decodeCheckpoint(files);
   const parameters = Object.values(c.tensors).reduce((n, t) => n + t.data.length, 0);
   const cfg = c.config;
-  return { ...m, bytes: filesBytes(files), parameters, summary: `${cfg.num_hidden_layers} layers, ${cfg.hidden_size} hidden, ${cfg.num_attention_heads} heads, context ${cfg.max_position_embeddings}` };
+  return {
+    ...m,
+    bytes: filesBytes(files),
+    parameters,
+    summary:
+      `${cfg.num_hidden_layers} layers, ${cfg.hidden_size} hidden, ` +
+      `${cfg.num_attention_heads} heads, context ${cfg.max_position_embeddings}`,
+  };
 }
 
 export interface RunRecorder {
@@ -35,7 +60,10 @@ export interface RunRecorder {
 export function createRunRecorder(store: LabStore, run: RunRecord, now: () => number = Date.now): RunRecorder {
   const saveCheckpoint = async (name: string, files: CheckpointFiles, step: number | null) => {
     const id = `${run.id}-${name}`;
-    await store.putCheckpoint(checkpointMeta(files, { id, name, runId: run.id, source: 'run', createdAt: now(), step, phase: run.phase }), files);
+    await store.putCheckpoint(
+      checkpointMeta(files, { id, name, runId: run.id, source: 'run', createdAt: now(), step, phase: run.phase }),
+      files,
+    );
     return id;
   };
   const touch = async () => {
@@ -50,20 +78,35 @@ export function createRunRecorder(store: LabStore, run: RunRecord, now: () => nu
       if (rows.length) await store.appendMetrics(run.id, rows);
       for (const e of events) {
         switch (e.kind) {
-          case 'grpo-step': await store.putStepReport(run.id, e.report); break;
+          case 'grpo-step':
+            await store.putStepReport(run.id, e.report);
+            break;
           case 'eval': {
             await store.putEval(run.id, e.after, e.report);
             const r = e.report;
-            run.evals = [...run.evals.filter((x) => x.after !== e.after), {
-              after: e.after, accuracy: r.overall.accuracy, positionConsistency: r.positionConsistency, unparseable: r.unparseableRate,
-              perCategory: Object.fromEntries(Object.entries(r.perCategory).map(([c, a]) => [c, a.accuracy])),
-            }];
+            run.evals = [
+              ...run.evals.filter((x) => x.after !== e.after),
+              {
+                after: e.after,
+                accuracy: r.overall.accuracy,
+                positionConsistency: r.positionConsistency,
+                unparseable: r.unparseableRate,
+                perCategory: Object.fromEntries(Object.entries(r.perCategory).map(([c, a]) => [c, a.accuracy])),
+              },
+            ];
             break;
           }
-          case 'checkpoint': saved.push(await saveCheckpoint(e.name, e.files, e.step)); break;
-          case 'phase': run.phase = e.phase; break;
-          case 'note': run.notes = [...run.notes, e.message]; break;
-          default: break;
+          case 'checkpoint':
+            saved.push(await saveCheckpoint(e.name, e.files, e.step));
+            break;
+          case 'phase':
+            run.phase = e.phase;
+            break;
+          case 'note':
+            run.notes = [...run.notes, e.message];
+            break;
+          default:
+            break;
         }
       }
       if (progress) run.progress = progress;

@@ -19,11 +19,13 @@ describe('SFT batches', () => {
   });
 
   it('refuses an example longer than the context, naming it', () => {
-    expect(() => encodeExample(tok, { prompt: 'x'.repeat(300), trace: 'y' }, 256, 'training example 7')).toThrow(/training example 7: 303 tokens/);
+    expect(() => encodeExample(tok, { prompt: 'x'.repeat(300), trace: 'y' }, 256, 'training example 7')).toThrow(
+      /training example 7: 303 tokens/,
+    );
   });
 
   it('groups by length without losing or repeating rows', () => {
-    const rows = Array.from({ length: 37 }, (_, i) => ({ ids: new Array(5 + (i * 7) % 50).fill(9), traceStart: 2 }));
+    const rows = Array.from({ length: 37 }, (_, i) => ({ ids: new Array(5 + ((i * 7) % 50)).fill(9), traceStart: 2 }));
     const groups = lengthBatches(rows, 8, 1);
     expect(groups.flat().length).toBe(37);
     expect(new Set(groups.flat()).size).toBe(37);

@@ -22,24 +22,49 @@ export interface SftConfig {
 }
 
 export const SFT_DEFAULTS: SftConfig = {
-  epochs: 3, batchSize: 16, lr: 3e-3, warmupSteps: 20, schedule: 'cosine', weightDecay: 0.01,
-  maxGradNorm: 1, evalEvery: 50, lengthBucket: 16, seed: 1,
+  epochs: 3,
+  batchSize: 16,
+  lr: 3e-3,
+  warmupSteps: 20,
+  schedule: 'cosine',
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  evalEvery: 50,
+  lengthBucket: 16,
+  seed: 1,
 };
 
 /** A prompt and the trace the model must learn to write after it. */
-export interface SftExample { prompt: string; trace: string }
+export interface SftExample {
+  prompt: string;
+  trace: string;
+}
 
 /** `<bos> prompt trace <eos>` as ids, and where the trace starts. Throws naming the example if too long. */
-export function encodeExample(tok: Tokenizer, ex: SftExample, maxLen: number, where = 'example'): { ids: number[]; traceStart: number } {
+export function encodeExample(
+  tok: Tokenizer,
+  ex: SftExample,
+  maxLen: number,
+  where = 'example',
+): { ids: number[]; traceStart: number } {
   const prompt = tok.encode(ex.prompt, { bos: true }).ids;
   const trace = tok.encode(ex.trace, { eos: true }).ids;
   const ids = [...prompt, ...trace];
-  if (ids.length > maxLen) throw new Error(`${where}: ${ids.length} tokens (prompt ${prompt.length} + trace ${trace.length}) exceed the context of ${maxLen}`);
+  if (ids.length > maxLen)
+    throw new Error(
+      `${where}: ${ids.length} tokens (prompt ${prompt.length} ` +
+        `+ trace ${trace.length}) exceed the context of ${maxLen}`,
+    );
   return { ids, traceStart: prompt.length };
 }
 
 /** Rows padded right to the batch's bucketed length; targets are ids shifted left; mask covers trace + eos. */
-export function toBatch(rows: { ids: number[]; traceStart: number }[], padId: number, bucket: number, maxLen: number): LmBatch {
+export function toBatch(
+  rows: { ids: number[]; traceStart: number }[],
+  padId: number,
+  bucket: number,
+  maxLen: number,
+): LmBatch {
   const longest = Math.max(...rows.map((r) => r.ids.length - 1));
   const T = Math.min(Math.ceil(longest / bucket) * bucket, maxLen);
   const batch: LmBatch = { ids: [], targets: [], mask: [] };
@@ -49,13 +74,22 @@ export function toBatch(rows: { ids: number[]; traceStart: number }[], padId: nu
     batch.ids.push(pad(ids.slice(0, n), padId));
     batch.targets.push(pad(ids.slice(1), padId));
     // target t predicts ids[t+1]: it counts when ids[t+1] is part of the trace
-    batch.mask.push(pad(Array.from({ length: n }, (_, t) => (t + 1 >= traceStart ? 1 : 0)), 0));
+    batch.mask.push(
+      pad(
+        Array.from({ length: n }, (_, t) => (t + 1 >= traceStart ? 1 : 0)),
+        0,
+      ),
+    );
   }
   return batch;
 }
 
 /** Groups examples of similar length (sort, chunk), then shuffles the order of the groups. */
-export function lengthBatches(rows: { ids: number[]; traceStart: number }[], batchSize: number, seed: number): { ids: number[]; traceStart: number }[][] {
+export function lengthBatches(
+  rows: { ids: number[]; traceStart: number }[],
+  batchSize: number,
+  seed: number,
+): { ids: number[]; traceStart: number }[][] {
   const rng = createRng(seed);
   const jittered = rows.map((r) => ({ r, key: r.ids.length + rng.next() })); // random ties
   jittered.sort((a, b) => a.key - b.key);
@@ -64,7 +98,17 @@ export function lengthBatches(rows: { ids: number[]; traceStart: number }[], bat
   return shuffle(groups, rng);
 }
 
-export interface SftStepReport { step: number; totalSteps: number; epoch: number; loss: number; gradNorm: number; lr: number; tokens: number; seconds: number; evalLoss?: number }
+export interface SftStepReport {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  gradNorm: number;
+  lr: number;
+  tokens: number;
+  seconds: number;
+  evalLoss?: number;
+}
 
 export interface SftRun {
   readonly totalSteps: number;
@@ -74,20 +118,38 @@ export interface SftRun {
   dispose(): void;
 }
 
-export function createSftRun(params: ModelParams, cfg: LlamaConfig, tok: Tokenizer, sft: SftConfig, train: SftExample[], heldOut: SftExample[]): SftRun {
+export function createSftRun(
+  params: ModelParams,
+  cfg: LlamaConfig,
+  tok: Tokenizer,
+  sft: SftConfig,
+  train: SftExample[],
+  heldOut: SftExample[],
+): SftRun {
   const maxLen = cfg.max_position_embeddings;
-  const enc = (xs: SftExample[], name: string) => xs.map((x, i) => encodeExample(tok, x, maxLen + 1, `${name} example ${i + 1}`));
+  const enc = (xs: SftExample[], name: string) =>
+    xs.map((x, i) => encodeExample(tok, x, maxLen + 1, `${name} example ${i + 1}`));
   const trainRows = enc(train, 'training');
-  const evalBatches = lengthBatches(enc(heldOut, 'held-out'), sft.batchSize, 0).map((g) => toBatch(g, tok.padId, sft.lengthBucket, maxLen));
+  const evalBatches = lengthBatches(enc(heldOut, 'held-out'), sft.batchSize, 0).map((g) =>
+    toBatch(g, tok.padId, sft.lengthBucket, maxLen),
+  );
   const perEpoch = Math.ceil(trainRows.length / sft.batchSize);
   const totalSteps = perEpoch * sft.epochs;
-  const trainer = createLmTrainer(params, cfg, { lr: sft.lr, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: sft.weightDecay, maxGradNorm: sft.maxGradNorm });
+  const trainer = createLmTrainer(params, cfg, {
+    lr: sft.lr,
+    beta1: 0.9,
+    beta2: 0.99,
+    eps: 1e-8,
+    weightDecay: sft.weightDecay,
+    maxGradNorm: sft.maxGradNorm,
+  });
   let t = 0;
   let epochBatches: LmBatch[] = [];
 
   async function heldOutLoss(): Promise<number> {
     if (!evalBatches.length) return NaN;
-    let sum = 0, n = 0;
+    let sum = 0,
+      n = 0;
     for (const b of evalBatches) {
       const tokens = b.mask.flat().reduce((a, x) => a + x, 0);
       sum += (await trainer.evalLoss(b)) * tokens;
@@ -102,13 +164,31 @@ export function createSftRun(params: ModelParams, cfg: LlamaConfig, tok: Tokeniz
     heldOutLoss,
     async step() {
       const epoch = Math.floor(t / perEpoch);
-      if (t % perEpoch === 0) epochBatches = lengthBatches(trainRows, sft.batchSize, sft.seed + epoch).map((g) => toBatch(g, tok.padId, sft.lengthBucket, maxLen));
-      const lr = learningRateAt(t, { peakLr: sft.lr, warmupSteps: sft.warmupSteps, totalSteps, schedule: sft.schedule, minLrRatio: 0.1 });
+      if (t % perEpoch === 0)
+        epochBatches = lengthBatches(trainRows, sft.batchSize, sft.seed + epoch).map((g) =>
+          toBatch(g, tok.padId, sft.lengthBucket, maxLen),
+        );
+      const lr = learningRateAt(t, {
+        peakLr: sft.lr,
+        warmupSteps: sft.warmupSteps,
+        totalSteps,
+        schedule: sft.schedule,
+        minLrRatio: 0.1,
+      });
       const t0 = performance.now();
       const r = await trainer.step(epochBatches[t % perEpoch], lr);
       const seconds = (performance.now() - t0) / 1000;
       t++;
-      const report: SftStepReport = { step: t, totalSteps, epoch, loss: r.loss, gradNorm: r.gradNorm, lr, tokens: r.tokens, seconds };
+      const report: SftStepReport = {
+        step: t,
+        totalSteps,
+        epoch,
+        loss: r.loss,
+        gradNorm: r.gradNorm,
+        lr,
+        tokens: r.tokens,
+        seconds,
+      };
       if ((sft.evalEvery > 0 && t % sft.evalEvery === 0) || t === totalSteps) report.evalLoss = await heldOutLoss();
       return report;
     },

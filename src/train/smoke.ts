@@ -24,7 +24,13 @@ export interface SmokeConfig {
 
 export const SMOKE_DEFAULTS: SmokeConfig = { preset: 'nano', steps: 40, batchSize: 8, seqLen: 32, lr: 1e-2, seed: 1 };
 
-export interface SmokeStep { step: number; loss: number; gradNorm: number; lr: number; tokensPerSecond: number }
+export interface SmokeStep {
+  step: number;
+  loss: number;
+  gradNorm: number;
+  lr: number;
+  tokensPerSecond: number;
+}
 
 export interface SmokeRun {
   readonly config: LlamaConfig;
@@ -37,9 +43,21 @@ export interface SmokeRun {
 export function createSmokeRun(cfg: SmokeConfig = SMOKE_DEFAULTS, text = SMOKE_TEXT): SmokeRun {
   const tok = defaultTokenizer();
   const ids = tok.encode(text.repeat(Math.ceil((cfg.seqLen + 2) / text.length) + 1)).ids;
-  const config = presetConfig(cfg.preset, { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+  const config = presetConfig(cfg.preset, {
+    vocab_size: tok.vocabSize,
+    bos_token_id: tok.bosId,
+    eos_token_id: tok.eosId,
+    pad_token_id: tok.padId,
+  });
   const params = initParams(config, cfg.seed);
-  const trainer = createLmTrainer(params, config, { lr: cfg.lr, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+  const trainer = createLmTrainer(params, config, {
+    lr: cfg.lr,
+    beta1: 0.9,
+    beta2: 0.99,
+    eps: 1e-8,
+    weightDecay: 0,
+    maxGradNorm: 1,
+  });
   const rng = createRng(cfg.seed + 1);
   let t = 0;
 
@@ -59,7 +77,13 @@ export function createSmokeRun(cfg: SmokeConfig = SMOKE_DEFAULTS, text = SMOKE_T
     params,
     done: () => t >= cfg.steps,
     async step() {
-      const lr = learningRateAt(t, { peakLr: cfg.lr, warmupSteps: 3, totalSteps: cfg.steps, schedule: 'constant', minLrRatio: 1 });
+      const lr = learningRateAt(t, {
+        peakLr: cfg.lr,
+        warmupSteps: 3,
+        totalSteps: cfg.steps,
+        schedule: 'constant',
+        minLrRatio: 1,
+      });
       const t0 = performance.now();
       const r = await trainer.step(sampleBatch(), lr);
       const seconds = (performance.now() - t0) / 1000;

@@ -21,12 +21,24 @@ const TABS: { page: Page; label: string }[] = [
 ];
 
 const PAGES: Record<Page, () => React.JSX.Element> = {
-  train: TrainPage, groups: GroupsPage, step: StepThroughPage, judge: JudgePage, data: DataPage, runs: RunsPage,
+  train: TrainPage,
+  groups: GroupsPage,
+  step: StepThroughPage,
+  judge: JudgePage,
+  data: DataPage,
+  runs: RunsPage,
 };
 
 const selectPage = (s: AppState) => s.page;
 const selectDraft = (s: AppState) => s.draft;
-const selectNotices = (s: AppState) => ({ backend: s.backend, backendError: s.backendError, fatalError: s.fatalError, storageWarning: s.storageWarning, linkError: s.linkError, libraryError: s.libraryError });
+const selectNotices = (s: AppState) => ({
+  backend: s.backend,
+  backendError: s.backendError,
+  fatalError: s.fatalError,
+  storageWarning: s.storageWarning,
+  linkError: s.linkError,
+  libraryError: s.libraryError,
+});
 
 export function App() {
   const page = useAppStore(selectPage);
@@ -42,7 +54,12 @@ export function App() {
         </span>
         <nav aria-label="pages">
           {TABS.map((t) => (
-            <a key={t.page} href={formatHash(t.page, draft)} className={t.page === page ? 'tab active' : 'tab'} aria-current={t.page === page ? 'page' : undefined}>
+            <a
+              key={t.page}
+              href={formatHash(t.page, draft)}
+              className={t.page === page ? 'tab active' : 'tab'}
+              aria-current={t.page === page ? 'page' : undefined}
+            >
               {t.label}
             </a>
           ))}

@@ -15,16 +15,21 @@ export interface BenchApi {
   checkKernels(onProgress: (done: number, total: number) => void): Promise<{ device: string; checks: KernelCheck[] }>;
 }
 
-const wasmPaths = { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded };
+const wasmPaths = {
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+};
 
 const api: BenchApi = {
-  run: (o, onProgress) => runSuite(o, {
-    async startBackend(name) {
-      const report = await initBackend({ order: [name], wasmPaths }); // throws with the reason when it cannot start
-      return report.summary;
-    },
-    onProgress,
-  }),
+  run: (o, onProgress) =>
+    runSuite(o, {
+      async startBackend(name) {
+        const report = await initBackend({ order: [name], wasmPaths }); // throws with the reason when it cannot start
+        return report.summary;
+      },
+      onProgress,
+    }),
   async checkKernels(onProgress) {
     const report = await initBackend({ order: ['webgpu'], wasmPaths });
     if (report.name !== 'webgpu') throw new Error(`the kernel check needs WebGPU: ${report.summary}`);

@@ -15,6 +15,8 @@ export function runBench(o: SuiteOptions, onProgress: (p: SuiteProgress) => void
   return worker().run(o, Comlink.proxy(onProgress));
 }
 
-export function runKernelCheck(onProgress: (done: number, total: number) => void): Promise<{ device: string; checks: KernelCheck[] }> {
+export function runKernelCheck(
+  onProgress: (done: number, total: number) => void,
+): Promise<{ device: string; checks: KernelCheck[] }> {
   return worker().checkKernels(Comlink.proxy(onProgress));
 }

@@ -6,7 +6,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { BROWSER_ORDER, initBackend } from '../engine/backend';
-import { useFusedKernels } from '../engine/kernels/fused';
+import { switchFusedKernels } from '../engine/kernels/fused';
 import { createSmokeRun } from '../train/smoke';
 import { yieldToMessages } from '../train/yield_to_messages';
 import { createJudgeHost } from './judge_host';
@@ -21,10 +21,16 @@ const judge = createJudgeHost(emit);
 /** A lost device (driver reset, GPU removed, device.destroy()) ends every run: say so plainly. */
 function watchDevice(): void {
   const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-  void device?.lost.then((info) => emit({
-    kind: 'error', where: 'GPU', fatal: true,
-    message: `The GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''}). Checkpoints already saved are kept; reload the page to go on.`,
-  }));
+  void device?.lost.then((info) =>
+    emit({
+      kind: 'error',
+      where: 'GPU',
+      fatal: true,
+      message:
+        `The GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''}). ` +
+        `Checkpoints already saved are kept; reload the page to go on.`,
+    }),
+  );
 }
 
 const api: EngineApi = {
@@ -35,7 +41,11 @@ const api: EngineApi = {
     const order = forceBackend ? [forceBackend, ...BROWSER_ORDER.filter((b) => b !== forceBackend)] : BROWSER_ORDER;
     const report = await initBackend({
       order,
-      wasmPaths: { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded },
+      wasmPaths: {
+        'tfjs-backend-wasm.wasm': wasmPlain,
+        'tfjs-backend-wasm-simd.wasm': wasmSimd,
+        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+      },
     });
     if (report.name === 'webgpu') watchDevice();
     return report;
@@ -45,14 +55,16 @@ const api: EngineApi = {
   },
   async setFusedKernels(on) {
     if (runs.busy()) throw new Error('Switching kernels waits for the playing run: pause it first');
-    useFusedKernels(on);
+    switchFusedKernels(on);
     return on;
   },
   async smokeTrain() {
     if (runs.busy()) throw new Error('The engine check waits for the playing run: pause it first');
     const run = createSmokeRun();
     try {
-      let first = NaN, last = NaN, steps = 0;
+      let first = NaN,
+        last = NaN,
+        steps = 0;
       while (!run.done()) {
         const step = await run.step();
         if (steps++ === 0) first = step.loss;

@@ -7,14 +7,19 @@ import * as tf from '@tensorflow/tfjs';
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
 import { presetConfig } from '../engine/config';
 import { initParams } from '../engine/model';
-import { useBackend } from '../engine/test_backends';
+import { switchTestBackend } from '../engine/test_backends';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { createJudgeHost } from './judge_host';
 import type { JudgeRequest } from './judge_protocol';
 import type { WorkerEvent } from './protocol';
 
 const tok = defaultTokenizer();
-const cfg = presetConfig('nano', { vocab_size: tok.vocabSize, bos_token_id: tok.bosId, eos_token_id: tok.eosId, pad_token_id: tok.padId });
+const cfg = presetConfig('nano', {
+  vocab_size: tok.vocabSize,
+  bos_token_id: tok.bosId,
+  eos_token_id: tok.eosId,
+  pad_token_id: tok.padId,
+});
 const pair = { prompt: 'Name a color.', a: 'Blue.', b: 'Seven.' };
 const decoding = { samples: 1, temperature: 1, seed: 1, maxNewTokens: 12 };
 
@@ -28,7 +33,7 @@ async function checkpointFiles(seed: number): Promise<CheckpointFiles> {
 describe('judge host (nano, WASM)', () => {
   let one: CheckpointFiles, two: CheckpointFiles;
   beforeAll(async () => {
-    await useBackend('wasm');
+    await switchTestBackend('wasm');
     [one, two] = [await checkpointFiles(1), await checkpointFiles(2)];
   });
 
@@ -36,7 +41,13 @@ describe('judge host (nano, WASM)', () => {
     const events: WorkerEvent[] = [];
     const before = tf.memory().numTensors;
     const host = createJudgeHost((e) => events.push(e), 1);
-    const req = (id: string, files?: CheckpointFiles): JudgeRequest => ({ requestId: `r-${id}-${events.length}`, checkpointId: id, files, pair, decoding });
+    const req = (id: string, files?: CheckpointFiles): JudgeRequest => ({
+      requestId: `r-${id}-${events.length}`,
+      checkpointId: id,
+      files,
+      pair,
+      decoding,
+    });
 
     await expect(host.judge(req('c1'))).rejects.toThrow(/does not hold checkpoint c1; send its files/);
     const r = await host.judge(req('c1', one));
@@ -64,7 +75,9 @@ describe('judge host (nano, WASM)', () => {
   it('cancels a request at its next readback; requests queue one at a time', async () => {
     const before = tf.memory().numTensors;
     const order: string[] = [];
-    const host = createJudgeHost((e) => { if (e.kind === 'judge-trace') order.push(e.requestId); });
+    const host = createJudgeHost((e) => {
+      if (e.kind === 'judge-trace') order.push(e.requestId);
+    });
     const long = { ...decoding, maxNewTokens: 60 };
     const a = host.judge({ requestId: 'a', checkpointId: 'c1', files: one, pair, decoding: long });
     const b = host.judge({ requestId: 'b', checkpointId: 'c1', pair, decoding });
@@ -77,9 +90,11 @@ describe('judge host (nano, WASM)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('a cancel sent as a message while generating on WASM is heard at the next readback, not after the end', async () => {
+  it('a cancel sent while generating on WASM is heard at the next readback, not after the end', async () => {
     const traces: number[] = [];
-    const host = createJudgeHost((e) => { if (e.kind === 'judge-trace') traces.push(e.text.length); });
+    const host = createJudgeHost((e) => {
+      if (e.kind === 'judge-trace') traces.push(e.text.length);
+    });
     const long = { ...decoding, maxNewTokens: 200, temperature: 1 };
     const a = host.judge({ requestId: 'a', checkpointId: 'c1', files: one, pair, decoding: long });
     setTimeout(() => host.cancelJudge('a'), 0); // the page's message: a macrotask

@@ -54,8 +54,10 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT): JudgeHost 
         try {
           const model = modelFor(req.checkpointId, req.files);
           return await judgePair(model, req.pair, {
-            ...req.decoding, signal: ctl.signal,
-            onTrace: (order, sample, text) => emit({ kind: 'judge-trace', requestId: req.requestId, order, sample, text }),
+            ...req.decoding,
+            signal: ctl.signal,
+            onTrace: (order, sample, text) =>
+              emit({ kind: 'judge-trace', requestId: req.requestId, order, sample, text }),
           });
         } catch (e) {
           if (ctl.signal.aborted) throw new Error('cancelled');

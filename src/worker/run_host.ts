@@ -21,8 +21,16 @@ function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
   return init ? modelFromFiles(init) : freshModel(config);
 }
 
-interface Live { runId: string; pipeline: Pipeline; params: ModelParams }
-interface Through { source: 'live' | 'demo'; staged: StagedStep; demo?: { run: GrpoRun; params: ModelParams } }
+interface Live {
+  runId: string;
+  pipeline: Pipeline;
+  params: ModelParams;
+}
+interface Through {
+  source: 'live' | 'demo';
+  staged: StagedStep;
+  demo?: { run: GrpoRun; params: ModelParams };
+}
 
 export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipeline }): RunApi & { busy(): boolean } {
   let live: Live | null = null;
@@ -33,7 +41,8 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
   let working: Promise<void> = Promise.resolve();
 
   const memory = () => emit({ kind: 'memory', memory: tf.memory() as never });
-  const send = (l: Live, events: PipelineEvent[]) => emit({ kind: 'run', runId: l.runId, events, progress: l.pipeline.progress() });
+  const send = (l: Live, events: PipelineEvent[]) =>
+    emit({ kind: 'run', runId: l.runId, events, progress: l.pipeline.progress() });
   const release = (l: Live) => {
     l.pipeline.dispose();
     tf.dispose(Object.values(l.params));
@@ -45,7 +54,8 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
   };
   const needLive = (what: string): Live => {
     if (!live) throw new Error(`${what}: no run is loaded; start one first`);
-    if (through?.source === 'live') throw new Error(`${what}: a step-through of this run's next GRPO step is open; finish it first`);
+    if (through?.source === 'live')
+      throw new Error(`${what}: a step-through of this run's next GRPO step is open; finish it first`);
     return live;
   };
 
@@ -89,7 +99,11 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
       const { params, cfg, tok } = buildModel(req.config, req.init);
       try {
         const data = worldData(req.config);
-        const pipeline = deps.createPipeline(req.config, { params, cfg, tok }, req.grpoPairs ? { ...data, grpo: req.grpoPairs } : data);
+        const pipeline = deps.createPipeline(
+          req.config,
+          { params, cfg, tok },
+          req.grpoPairs ? { ...data, grpo: req.grpoPairs } : data,
+        );
         live = { runId: req.runId, pipeline, params };
         send(live, [{ kind: 'phase', phase: pipeline.phase() }]);
         emit({ kind: 'run-status', runId: req.runId, status: 'paused' });
@@ -123,7 +137,9 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
     async stepOnce() {
       const l = needLive('step');
       if (playing) throw new Error('step: the run is playing; pause it first');
-      await serial(async () => { await unit(l); });
+      await serial(async () => {
+        await unit(l);
+      });
     },
     async stop() {
       const l = live;
@@ -139,15 +155,29 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
 
     async beginStepThrough(req: StepThroughRequest): Promise<StepThroughInfo> {
       if (through) await api.endStepThrough();
-      const stages = (mu: number) => ['sample', 'score', 'advantages', ...Array.from({ length: mu }, () => ['loss', 'update'] as const).flat()] as StepThroughInfo['stages'];
+      const stages = (mu: number) =>
+        [
+          'sample',
+          'score',
+          'advantages',
+          ...Array.from({ length: mu }, () => ['loss', 'update'] as const).flat(),
+        ] as StepThroughInfo['stages'];
       if (req.source === 'live') {
         const l = needLive('step-through');
         if (playing) throw new Error('step-through: pause the run first');
         await working;
         const staged = l.pipeline.beginGrpoStep(true);
-        if (!staged) throw new Error(`step-through: the run is in its ${l.pipeline.phase()} phase; the step-through works during GRPO`);
+        if (!staged)
+          throw new Error(
+            `step-through: the run is in its ${l.pipeline.phase()} phase; the step-through works during GRPO`,
+          );
         through = { source: 'live', staged };
-        return { source: 'live', step: staged.step, stages: stages(l.pipeline.config.grpo.numIterations), grpo: l.pipeline.config.grpo };
+        return {
+          source: 'live',
+          step: staged.step,
+          stages: stages(l.pipeline.config.grpo.numIterations),
+          grpo: l.pipeline.config.grpo,
+        };
       }
       const { params, cfg, tok } = buildModel(req.config, req.init);
       const run = createGrpoRun(params, cfg, tok, req.config.grpo, worldData(req.config).grpo);

@@ -53,7 +53,9 @@ const updateSlot = (j: number) => `
           result[mi] = mt;
           result[vi] = vt;`;
 
-/** A thread per element of k parameters laid end to end; moments are `result`, each p{j} is written through its binding. */
+/**
+ * A thread per element of k parameters laid end to end; moments are `result`, each p{j} is written through its binding.
+ */
 class AdamWProgram implements WebGPUProgram {
   variableNames: string[];
   outputShape: number[];
@@ -66,20 +68,30 @@ class AdamWProgram implements WebGPUProgram {
   private readonly k: number;
 
   constructor(sizes: number[]) {
-    const k = sizes.length, n = sizes.reduce((a, b) => a + b, 0);
+    const k = sizes.length,
+      n = sizes.reduce((a, b) => a + b, 0);
     this.k = k;
     this.variableNames = [...sizes.flatMap((_, j) => [`p${j}`, `g${j}`]), 'scale'];
     this.shaderKey = `rubricAdamW_${k}`;
     this.outputShape = [n]; // `size`: the threads, not the packed buffer they write
-    this.dispatch = [Math.ceil(n / ROW_THREADS), 1, 1]; // tfjs folds > 65535 workgroups into 2-D; getGlobalIndex() follows
-    this.uniforms = 'beta1 : f32, oneMinusBeta1 : f32, beta2 : f32, oneMinusBeta2 : f32, eps : f32, stepSize : f32, sqrtBc2 : f32, total : i32,'
-      + sizes.map((_, j) => ` off${j} : i32, keep${j} : f32,`).join('');
+    // tfjs folds > 65535 workgroups into 2-D; getGlobalIndex() follows
+    this.dispatch = [Math.ceil(n / ROW_THREADS), 1, 1];
+    this.uniforms =
+      'beta1 : f32, oneMinusBeta1 : f32, beta2 : f32, oneMinusBeta2 : f32, eps : f32, stepSize : f32, sqrtBc2 : ' +
+      'f32, total : i32,' +
+      sizes.map((_, j) => ` off${j} : i32, keep${j} : f32,`).join('');
   }
 
   getUserCode(): string {
-    const decls = Array.from({ length: this.k }, (_, j) => `@group(0) @binding(${1 + 2 * j}) var<storage, read_write> p${j}Out : array<f32>;`);
+    const decls = Array.from(
+      { length: this.k },
+      (_, j) => `@group(0) @binding(${1 + 2 * j}) var<storage, read_write> p${j}Out : array<f32>;`,
+    );
     // parameter j owns the threads after those of parameters 0 … j−1: each level peels one off
-    const nest = (j: number): string => j === this.k ? '' : `
+    const nest = (j: number): string =>
+      j === this.k
+        ? ''
+        : `
           if (e < uniforms.p${j}Shape) {${updateSlot(j)}
           } else { e = e - uniforms.p${j}Shape; ${nest(j + 1)} }`;
     return `
@@ -104,7 +116,11 @@ export function adamWProgramsFor(P: number): number {
   return Math.ceil(P / paramsPerProgram());
 }
 
-const flat = (x: tf.TensorInfo): tf.TensorInfo => ({ dataId: x.dataId, shape: [tf.util.sizeFromShape(x.shape)], dtype: x.dtype });
+const flat = (x: tf.TensorInfo): tf.TensorInfo => ({
+  dataId: x.dataId,
+  shape: [tf.util.sizeFromShape(x.shape)],
+  dtype: x.dtype,
+});
 
 /**
  * Overwrites p0 … p(k−1) and the packed moments [2N]; returns the moments' own buffer with one more
@@ -114,11 +130,22 @@ registerWebGPUKernel(UPDATE, (backend, inputs, a) => {
   const k = (a.offsets as number[]).length;
   const params = Array.from({ length: k }, (_, j) => flat(inputs[`p${j}`]));
   const ordered = [...params.flatMap((p, j) => [p, flat(inputs[`g${j}`])]), flat(inputs.scale)];
-  const f32 = (x: number) => ({ type: 'float32', data: [x] }), i32 = (x: number) => ({ type: 'int32', data: [x] });
-  const b1 = a.beta1 as number, b2 = a.beta2 as number;
+  const f32 = (x: number) => ({ type: 'float32', data: [x] }),
+    i32 = (x: number) => ({ type: 'int32', data: [x] });
+  const b1 = a.beta1 as number,
+    b2 = a.beta2 as number;
   // one entry per field: makeUniforms packs up to vec4s
-  const uniforms = [f32(b1), f32(1 - b1), f32(b2), f32(1 - b2), f32(a.eps as number), f32(a.stepSize as number), f32(a.sqrtBc2 as number), i32(a.total as number),
-    ...(a.offsets as number[]).flatMap((o, j) => [i32(o), f32((a.keeps as number[])[j])])];
+  const uniforms = [
+    f32(b1),
+    f32(1 - b1),
+    f32(b2),
+    f32(1 - b2),
+    f32(a.eps as number),
+    f32(a.stepSize as number),
+    f32(a.sqrtBc2 as number),
+    i32(a.total as number),
+    ...(a.offsets as number[]).flatMap((o, j) => [i32(o), f32((a.keeps as number[])[j])]),
+  ];
   const out = flat(inputs.moments);
   backend.runWebGPUProgram(new AdamWProgram(params.map((p) => p.shape[0])), ordered, 'float32', uniforms, out);
   backend.incRef(inputs.moments.dataId);
@@ -127,7 +154,10 @@ registerWebGPUKernel(UPDATE, (backend, inputs, a) => {
 
 /** Makes x the only holder of its buffer (one copy dispatch when shared), so writing it in place is private. */
 function ownBuffer(x: tf.Variable): void {
-  if (tf.engine().backend.refCount(x.dataId) > 1) tf.tidy(() => { x.assign(tf.add(x, 0)); });
+  if (tf.engine().backend.refCount(x.dataId) > 1)
+    tf.tidy(() => {
+      x.assign(tf.add(x, 0));
+    });
 }
 
 /**
@@ -136,15 +166,26 @@ function ownBuffer(x: tf.Variable): void {
  */
 export function adamwUpdateFused(slots: AdamWSlot[], moments: tf.Variable, scale: tf.Tensor, step: AdamWStep): void {
   const live = slots.filter((s) => s.p.size > 0);
-  tf.util.assert(live.every((s) => s.p.dtype === 'float32' && s.grad.dtype === 'float32'), () => 'adamwUpdateFused: float32 only');
+  tf.util.assert(
+    live.every((s) => s.p.dtype === 'float32' && s.grad.dtype === 'float32'),
+    () => 'adamwUpdateFused: float32 only',
+  );
   ownBuffer(moments);
   for (const s of live) ownBuffer(s.p);
   const k = paramsPerProgram();
   for (let i = 0; i < live.length; i += k) {
     const group = live.slice(i, i + k);
     const inputs: tf.NamedTensorMap = { moments, scale };
-    group.forEach((s, j) => { inputs[`p${j}`] = s.p; inputs[`g${j}`] = s.grad; });
-    const attrs = { ...step, total: moments.size / 2, offsets: group.map((s) => s.offset), keeps: group.map((s) => s.keep) };
+    group.forEach((s, j) => {
+      inputs[`p${j}`] = s.p;
+      inputs[`g${j}`] = s.grad;
+    });
+    const attrs = {
+      ...step,
+      total: moments.size / 2,
+      offsets: group.map((s) => s.offset),
+      keeps: group.map((s) => s.keep),
+    };
     tf.dispose(tf.engine().runKernel(UPDATE, inputs, attrs) as tf.Tensor);
   }
   // a parameter read back before this step (a checkpoint save) must not read its old values again

@@ -5,10 +5,10 @@
 // Also: no leaked tensors, and the GPU dispatch counts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { testBackends, useBackend } from '../test_backends';
+import { testBackends, switchTestBackend } from '../test_backends';
 import { addRmsNorm, addRmsNormFused, addRmsNormStock } from './add_rms_norm';
 import { checkTensor, dispatches, randn } from './check_tensor';
-import { useFusedKernels } from './fused';
+import { switchFusedKernels } from './fused';
 
 const EPS = 1e-5;
 const backends = await testBackends();
@@ -16,7 +16,10 @@ const backends = await testBackends();
 /** [s, y_1 … y_n] of x, r, w. */
 type Norm = (x: tf.Tensor, r: tf.Tensor, w: tf.Tensor) => tf.Tensor[];
 
-/** Σ s·ds + Σ_k y_k·dy_k: a scalar whose gradients are the backward of `norm` for those upstream gradients (ds null: s unused). */
+/**
+ * Σ s·ds + Σ_k y_k·dy_k: a scalar whose gradients are the backward of `norm` for those upstream gradients (ds null: s
+ * unused).
+ */
 function loss(norm: Norm, ds: tf.Tensor | null, dys: tf.Tensor[]) {
   return (x: tf.Tensor, r: tf.Tensor, w: tf.Tensor) => {
     const [s, ...ys] = norm(x, r, w);
@@ -27,21 +30,30 @@ function loss(norm: Norm, ds: tf.Tensor | null, dys: tf.Tensor[]) {
 }
 
 /** [s, y_1, dx, dr, dw]. */
-function valueAndGrads(norm: Norm, x: tf.Tensor, r: tf.Tensor, w: tf.Tensor, ds: tf.Tensor | null, dys: tf.Tensor[]): tf.Tensor[] {
+function valueAndGrads(
+  norm: Norm,
+  x: tf.Tensor,
+  r: tf.Tensor,
+  w: tf.Tensor,
+  ds: tf.Tensor | null,
+  dys: tf.Tensor[],
+): tf.Tensor[] {
   const [s, ...ys] = norm(x, r, w);
   const grads = tf.grads(loss(norm, ds, dys))([x, r, w]);
   tf.dispose(ys.filter((y) => y !== ys[0])); // the stock path repeats one tensor
   return [s, ys[0], ...grads];
 }
 
-const stock = (copies: number): Norm => (x, r, w) => {
-  const [s, y] = addRmsNormStock(x, r, w, EPS);
-  return [s, ...new Array<tf.Tensor>(copies).fill(y)];
-};
+const stock =
+  (copies: number): Norm =>
+  (x, r, w) => {
+    const [s, y] = addRmsNormStock(x, r, w, EPS);
+    return [s, ...new Array<tf.Tensor>(copies).fill(y)];
+  };
 
 describe.each(backends)('residual add + RMSNorm kernel on %s', (backend) => {
-  beforeAll(() => useBackend(backend));
-  afterEach(() => useFusedKernels(false));
+  beforeAll(() => switchTestBackend(backend));
+  afterEach(() => switchFusedKernels(false));
   // one program and seven stock ops round differently; off WebGPU the switch must change nothing
   const tol = backend === 'webgpu' ? 1e-4 : 0;
   const names = ['s', 'y', 'dx', 'dr', 'dw'];
@@ -51,37 +63,56 @@ describe.each(backends)('residual add + RMSNorm kernel on %s', (backend) => {
     { shape: [2, 3, 37] }, // leading axes are flattened into rows
     { shape: [3, 130] }, // more than two workgroup widths per row, with a remainder
     { shape: [4, 1] },
-  ])(`addRmsNorm with the switch on = stock ops (s, y, dx, dr, dw; max error ≤ ${tol}) on $shape`, async ({ shape }) => {
-    const C = shape[shape.length - 1];
-    const x = randn(shape, 1), r = randn(shape, 2), w = randn([C], 3), ds = randn(shape, 4), dy = randn(shape, 5);
-    const want = valueAndGrads(stock(1), x, r, w, ds, [dy]);
-    useFusedKernels(true);
-    const got = valueAndGrads((a, b, c) => addRmsNorm(a, b, c, EPS), x, r, w, ds, [dy]);
-    for (let i = 0; i < names.length; i++) {
-      expect(await checkTensor(got[i], want[i], `${backend} [${shape}] ${names[i]}`)).toBeLessThanOrEqual(tol);
-    }
-    tf.dispose([x, r, w, ds, dy, ...want, ...got]);
-  });
+  ])(
+    `addRmsNorm with the switch on = stock ops (s, y, dx, dr, dw; max error ≤ ${tol}) on $shape`,
+    async ({ shape }) => {
+      const C = shape[shape.length - 1];
+      const x = randn(shape, 1),
+        r = randn(shape, 2),
+        w = randn([C], 3),
+        ds = randn(shape, 4),
+        dy = randn(shape, 5);
+      const want = valueAndGrads(stock(1), x, r, w, ds, [dy]);
+      switchFusedKernels(true);
+      const got = valueAndGrads((a, b, c) => addRmsNorm(a, b, c, EPS), x, r, w, ds, [dy]);
+      for (let i = 0; i < names.length; i++) {
+        expect(await checkTensor(got[i], want[i], `${backend} [${shape}] ${names[i]}`)).toBeLessThanOrEqual(tol);
+      }
+      tf.dispose([x, r, w, ds, dy, ...want, ...got]);
+    },
+  );
 
   it.each([
     { copies: 3, sumUsed: true },
     { copies: 2, sumUsed: false }, // s unused: its gradient arrives as zeros
-  ])(`y given to $copies consumers (s used: $sumUsed) = the stock ops on one y (max error ≤ ${tol})`, async ({ copies, sumUsed }) => {
-    const shape = [5, 3, 45];
-    const x = randn(shape, 11), r = randn(shape, 12), w = randn([45], 13), ds = sumUsed ? randn(shape, 14) : null;
-    const dys = Array.from({ length: copies }, (_, k) => randn(shape, 20 + k));
-    const want = valueAndGrads(stock(copies), x, r, w, ds, dys);
-    const got = valueAndGrads((a, b, c) => addRmsNormFused(a, b, c, EPS, copies), x, r, w, ds, dys);
-    for (let i = 0; i < names.length; i++) {
-      expect(await checkTensor(got[i], want[i], `${backend} ${copies} copies ${names[i]}`)).toBeLessThanOrEqual(tol);
-    }
-    tf.dispose([x, r, w, ...(ds ? [ds] : []), ...dys, ...want, ...got]);
-  });
+  ])(
+    `y given to $copies consumers (s used: $sumUsed) = the stock ops on one y (max error ≤ ${tol})`,
+    async ({ copies, sumUsed }) => {
+      const shape = [5, 3, 45];
+      const x = randn(shape, 11),
+        r = randn(shape, 12),
+        w = randn([45], 13),
+        ds = sumUsed ? randn(shape, 14) : null;
+      const dys = Array.from({ length: copies }, (_, k) => randn(shape, 20 + k));
+      const want = valueAndGrads(stock(copies), x, r, w, ds, dys);
+      const got = valueAndGrads((a, b, c) => addRmsNormFused(a, b, c, EPS, copies), x, r, w, ds, dys);
+      for (let i = 0; i < names.length; i++) {
+        expect(await checkTensor(got[i], want[i], `${backend} ${copies} copies ${names[i]}`)).toBeLessThanOrEqual(tol);
+      }
+      tf.dispose([x, r, w, ...(ds ? [ds] : []), ...dys, ...want, ...got]);
+    },
+  );
 
   it('leaves no tensors behind: the forward in tf.tidy, and its gradients', () => {
-    const x = randn([7, 37], 1), r = randn([7, 37], 2), w = randn([37], 3), ds = randn([7, 37], 4), dy = randn([7, 37], 5);
+    const x = randn([7, 37], 1),
+      r = randn([7, 37], 2),
+      w = randn([37], 3),
+      ds = randn([7, 37], 4),
+      dy = randn([7, 37], 5);
     const before = tf.memory().numTensors;
-    tf.tidy(() => { addRmsNormFused(x, r, w, EPS, 2); });
+    tf.tidy(() => {
+      addRmsNormFused(x, r, w, EPS, 2);
+    });
     tf.dispose(tf.grads(loss((a, b, c) => addRmsNormFused(a, b, c, EPS, 2), ds, [dy, dy]))([x, r, w]));
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, r, w, ds, dy]);
@@ -89,7 +120,10 @@ describe.each(backends)('residual add + RMSNorm kernel on %s', (backend) => {
 
   it.runIf(backend === 'webgpu')('fused: forward 1 dispatch; with the backward, far fewer than the stock ops', () => {
     // 40·37 = 1480 elements: past WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD (1000), so small stock ops are not sent to the CPU
-    const x = randn([40, 37], 1), r = randn([40, 37], 2), w = randn([37], 3), ds = randn([40, 37], 4);
+    const x = randn([40, 37], 1),
+      r = randn([40, 37], 2),
+      w = randn([37], 3),
+      ds = randn([40, 37], 4);
     const dys = [5, 6, 7].map((k) => randn([40, 37], k));
     const both = (norm: Norm) => () => tf.grads(loss(norm, ds, dys))([x, r, w]);
     const counts = {

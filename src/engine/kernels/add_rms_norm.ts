@@ -37,18 +37,26 @@ export function addRmsNormStock(x: tf.Tensor, r: tf.Tensor, w: tf.Tensor, eps: n
   return [s, rmsNormStock(s, w, eps)];
 }
 
-const FORWARD = 'RubricAddRmsNorm', DS = 'RubricAddRmsNormDs', DW = 'RubricAddRmsNormDw';
+const FORWARD = 'RubricAddRmsNorm',
+  DS = 'RubricAddRmsNormDs',
+  DW = 'RubricAddRmsNormDw';
 
 /** [s, ρ, y_1 … y_n] [N, C], [N], [N, C]… from x, r [N, C], w [C]; attrs eps, copies (n). */
-registerWebGPUKernel(FORWARD, (backend, { x, r, w }, { eps, copies }) => {
-  const sum = backend.makeTensorInfo(x.shape, 'float32'); // uninitialised: every element is written
-  const rstd = backend.makeTensorInfo([x.shape[0]], 'float32');
-  const y = backend.runWebGPUProgram(new RowProgram({
-    name: 'rubricAddRmsNorm', inputs: ['x', 'r', 'w', 'sum', 'rstd'], outputShape: x.shape, uniforms: 'eps : f32,',
-    helpers: `
+registerWebGPUKernel(
+  FORWARD,
+  (backend, { x, r, w }, { eps, copies }) => {
+    const sum = backend.makeTensorInfo(x.shape, 'float32'); // uninitialised: every element is written
+    const rstd = backend.makeTensorInfo([x.shape[0]], 'float32');
+    const y = backend.runWebGPUProgram(
+      new RowProgram({
+        name: 'rubricAddRmsNorm',
+        inputs: ['x', 'r', 'w', 'sum', 'rstd'],
+        outputShape: x.shape,
+        uniforms: 'eps : f32,',
+        helpers: `
       @group(0) @binding(4) var<storage, read_write> sumOut : array<f32>;
       @group(0) @binding(5) var<storage, read_write> rstdOut : array<f32>;`,
-    body: `
+        body: `
       var ss = 0.0;
       for (var c = tid; c < cols; c = c + ${ROW_THREADS}) { let v = x[base + c] + r[base + c]; ss = ss + v * v; }
       let rho = inverseSqrt(workgroupSum(ss, tid) / f32(cols) + uniforms.eps);
@@ -60,37 +68,52 @@ registerWebGPUKernel(FORWARD, (backend, { x, r, w }, { eps, copies }) => {
         }
         if (tid == 0) { rstdOut[row] = rho; }
       }`,
-  }), [x, r, w, sum, rstd], 'float32', [{ type: 'float32', data: [eps as number] }]);
-  // y once per consumer: more references to one buffer, as tfjs's Identity makes them
-  for (let k = 1; k < (copies as number); k++) backend.incRef(y.dataId);
-  return [sum, rstd, ...new Array<tf.TensorInfo>(copies as number).fill(y)] as unknown as tf.TensorInfo; // a multi-output kernel, as TopK is
-}, {
-  inputsToSave: ['w'],
-  outputsToSave: [true, true], // s, ρ
-  gradFunc: (dys, [w, s, rstd]) => {
-    const [dsIn, , ...dy] = dys as tf.Tensor[]; // ρ is internal: its gradient is never asked for
-    const gradIns = Object.fromEntries(dy.map((g, k) => [`dy${k}`, g]));
-    let ds: tf.Tensor | null = null;
-    const dsOnce = () => ds ?? (ds = runKernel(DS, { s, w, rstd, dsIn, ...gradIns }));
-    return {
-      x: dsOnce,
-      r: () => tf.clone(dsOnce()), // a second reference: the tape may dispose x's gradient on its own
-      w: () => runKernel(DW, { s, rstd, ...gradIns }),
-    };
+      }),
+      [x, r, w, sum, rstd],
+      'float32',
+      [{ type: 'float32', data: [eps as number] }],
+    );
+    // y once per consumer: more references to one buffer, as tfjs's Identity makes them
+    for (let k = 1; k < (copies as number); k++) backend.incRef(y.dataId);
+    // a multi-output kernel, as TopK is
+    return [sum, rstd, ...new Array<tf.TensorInfo>(copies as number).fill(y)] as unknown as tf.TensorInfo;
   },
-});
+  {
+    inputsToSave: ['w'],
+    outputsToSave: [true, true], // s, ρ
+    gradFunc: (dys, [w, s, rstd]) => {
+      const [dsIn, , ...dy] = dys as tf.Tensor[]; // ρ is internal: its gradient is never asked for
+      const gradIns = Object.fromEntries(dy.map((g, k) => [`dy${k}`, g]));
+      let ds: tf.Tensor | null = null;
+      const dsOnce = () => {
+        ds ??= runKernel(DS, { s, w, rstd, dsIn, ...gradIns });
+        return ds;
+      };
+      return {
+        x: dsOnce,
+        r: () => tf.clone(dsOnce()), // a second reference: the tape may dispose x's gradient on its own
+        w: () => runKernel(DW, { s, rstd, ...gradIns }),
+      };
+    },
+  },
+);
 
 /** WGSL: g = Σ_k dy_k at flat index i, for the gradient inputs dy0 … dy(n−1). */
-const sumOfDys = (n: number) => `fn gradAt(i : i32) -> f32 { return ${Array.from({ length: n }, (_, k) => `dy${k}[i]`).join(' + ')}; }`;
+const sumOfDys = (n: number) =>
+  `fn gradAt(i : i32) -> f32 { return ${Array.from({ length: n }, (_, k) => `dy${k}[i]`).join(' + ')}; }`;
 const dyNames = (n: number) => Array.from({ length: n }, (_, k) => `dy${k}`);
 
 /** ds [N, C] from s [N, C], w [C], ρ [N], ds_in [N, C], dy0 … [N, C]. */
 registerWebGPUKernel(DS, (backend, inputs) => {
   const n = Object.keys(inputs).length - 4;
   const names = ['s', 'w', 'rstd', 'dsIn', ...dyNames(n)];
-  return backend.runWebGPUProgram(new RowProgram({
-    name: `rubricAddRmsNormDs_${n}`, inputs: names, outputShape: inputs.s.shape, helpers: sumOfDys(n),
-    body: `
+  return backend.runWebGPUProgram(
+    new RowProgram({
+      name: `rubricAddRmsNormDs_${n}`,
+      inputs: names,
+      outputShape: inputs.s.shape,
+      helpers: sumOfDys(n),
+      body: `
       var dot = 0.0;
       for (var c = tid; c < cols; c = c + ${ROW_THREADS}) { dot = dot + s[base + c] * w[c] * gradAt(base + c); }
       let meanDot = workgroupSum(dot, tid) / f32(cols);
@@ -100,7 +123,10 @@ registerWebGPUKernel(DS, (backend, inputs) => {
           result[base + c] = dsIn[base + c] + w[c] * gradAt(base + c) * rho - s[base + c] * rho * rho * rho * meanDot;
         }
       }`,
-  }), names.map((k) => inputs[k]), 'float32');
+    }),
+    names.map((k) => inputs[k]),
+    'float32',
+  );
 });
 
 /** dw [C] = Σ_n g·s·ρ: a thread per column. */
@@ -138,9 +164,12 @@ class AddRmsNormDwProgram implements WebGPUProgram {
 registerWebGPUKernel(DW, (backend, inputs) => {
   const n = Object.keys(inputs).length - 2;
   const program = new AddRmsNormDwProgram(inputs.s.shape[1], n);
-  return backend.runWebGPUProgram(program, program.variableNames.map((k) => inputs[k]), 'float32');
+  return backend.runWebGPUProgram(
+    program,
+    program.variableNames.map((k) => inputs[k]),
+    'float32',
+  );
 });
-
 
 /**
  * [s, y_1 … y_n]: s = x + r and n references to y = rmsNorm(s), one per consumer, whose gradients the
@@ -148,21 +177,32 @@ registerWebGPUKernel(DW, (backend, inputs) => {
  * dispatch, backward 2); elsewhere addRmsNormStock with y repeated.
  */
 export function addRmsNormFused(x: tf.Tensor, r: tf.Tensor, w: tf.Tensor, eps: number, copies = 1): tf.Tensor[] {
-  tf.util.assert(Number.isInteger(copies) && copies >= 1 && copies <= MAX_COPIES, () => `addRmsNorm: copies must be 1 … ${MAX_COPIES}, got ${copies}`);
+  tf.util.assert(
+    Number.isInteger(copies) && copies >= 1 && copies <= MAX_COPIES,
+    () => `addRmsNorm: copies must be 1 … ${MAX_COPIES}, got ${copies}`,
+  );
   if (!onWebGPU()) {
     const [s, y] = addRmsNormStock(x, r, w, eps);
     return [s, ...new Array<tf.Tensor>(copies).fill(y)];
   }
   tf.util.assertShapesMatch(x.shape, r.shape, 'addRmsNorm: x and r');
-  tf.util.assert([x, r, w].every((t) => t.dtype === 'float32'), () => 'addRmsNorm: float32 only');
+  tf.util.assert(
+    [x, r, w].every((t) => t.dtype === 'float32'),
+    () => 'addRmsNorm: float32 only',
+  );
   const C = x.shape[x.shape.length - 1];
   const flat = (t: tf.Tensor) => tf.reshape(t, [-1, C]);
-  const [s, rstd, ...ys] = tf.engine().runKernel(FORWARD, { x: flat(x), r: flat(r), w }, { eps, copies }) as tf.Tensor[];
+  const [s, rstd, ...ys] = tf
+    .engine()
+    .runKernel(FORWARD, { x: flat(x), r: flat(r), w }, { eps, copies }) as tf.Tensor[];
   rstd.dispose(); // the tape keeps its own reference for the backward
   return [s, ...ys].map((t) => tf.reshape(t, x.shape));
 }
 
-/** [s, y] = [x + r, rmsNorm(x + r, w, ε)]: one WebGPU program forward (two backward) when fused kernels are on, else stock ops. */
+/**
+ * [s, y] = [x + r, rmsNorm(x + r, w, ε)]: one WebGPU program forward (two backward) when fused kernels are on, else
+ * stock ops.
+ */
 export function addRmsNorm(x: tf.Tensor, r: tf.Tensor, w: tf.Tensor, eps: number): [tf.Tensor, tf.Tensor] {
   return (fusedKernelsOn() ? addRmsNormFused(x, r, w, eps) : addRmsNormStock(x, r, w, eps)) as [tf.Tensor, tf.Tensor];
 }

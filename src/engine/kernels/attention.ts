@@ -41,9 +41,13 @@ export function attendStock(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.T
   return tf.matMul(tf.softmax(scores), v);
 }
 
-/** Our uniforms: query heads, query heads per kv head, queries and keys per head, 1/√D, and the (b, h, t) strides of q, k, v and y (dy). */
-const DIMS = 'heads : i32, groups : i32, tq : i32, tk : i32, scale : f32,'
-  + ['q', 'k', 'v', 'y'].map((t) => ` ${t}sB : i32, ${t}sH : i32, ${t}sT : i32,`).join('');
+/**
+ * Our uniforms: query heads, query heads per kv head, queries and keys per head, 1/√D, and the (b, h, t) strides of q,
+ * k, v and y (dy).
+ */
+const DIMS =
+  'heads : i32, groups : i32, tq : i32, tk : i32, scale : f32,' +
+  ['q', 'k', 'v', 'y'].map((t) => ` ${t}sB : i32, ${t}sH : i32, ${t}sT : i32,`).join('');
 
 /** WGSL: row offsets in each tensor's layout, the GQA head maps, and s_ij = q_i·k_j/√D + bias. */
 const SCORE = `
@@ -59,8 +63,12 @@ const SCORE = `
   }
 
   // where row (head, t) of q, y, k, v starts: query heads bh, kv heads bk
-  fn qAt(bh : i32, i : i32) -> i32 { return (bh / uniforms.heads) * uniforms.qsB + (bh % uniforms.heads) * uniforms.qsH + i * uniforms.qsT; }
-  fn yAt(bh : i32, i : i32) -> i32 { return (bh / uniforms.heads) * uniforms.ysB + (bh % uniforms.heads) * uniforms.ysH + i * uniforms.ysT; }
+  fn qAt(bh : i32, i : i32) -> i32 {
+    return (bh / uniforms.heads) * uniforms.qsB + (bh % uniforms.heads) * uniforms.qsH + i * uniforms.qsT;
+  }
+  fn yAt(bh : i32, i : i32) -> i32 {
+    return (bh / uniforms.heads) * uniforms.ysB + (bh % uniforms.heads) * uniforms.ysH + i * uniforms.ysT;
+  }
   fn kAt(bk : i32, j : i32) -> i32 {
     let hkv = uniforms.heads / uniforms.groups;
     return (bk / hkv) * uniforms.ksB + (bk % hkv) * uniforms.ksH + j * uniforms.ksT;
@@ -118,12 +126,20 @@ const DSCORE = `
 const colsPerThread = (D: number) => Math.max(1, Math.ceil(D / ROW_THREADS));
 
 /** One weighted sum of rows: acc{k}[a] = Σ_n weight(n) · mat[base(n) + d]. */
-interface RowSum { weight: string; mat: string; base: string }
+interface RowSum {
+  weight: string;
+  mat: string;
+  base: string;
+}
 
 /** WGSL: the shared-memory tiles of `count` row sums (a weight and a row offset per item). */
-const tiles = (count: number) => Array.from({ length: count }, (_, k) => `
+const tiles = (count: number) =>
+  Array.from(
+    { length: count },
+    (_, k) => `
   var<workgroup> tileW${k} : array<f32, ${ROW_THREADS}>;
-  var<workgroup> tileB${k} : array<i32, ${ROW_THREADS}>;`).join('');
+  var<workgroup> tileB${k} : array<i32, ${ROW_THREADS}>;`,
+  ).join('');
 
 /**
  * WGSL: the row sums over n < count, for this thread's columns d. Each thread takes one item n of a
@@ -133,7 +149,9 @@ const tiles = (count: number) => Array.from({ length: count }, (_, k) => `
 function tiledSums(count: string, setup: string, sums: RowSum[], perThread: number): string {
   const zero = sums.map((_, k) => `tileW${k}[tid] = 0.0; tileB${k}[tid] = 0;`).join(' ');
   const fill = sums.map((r, k) => `tileW${k}[tid] = ${r.weight}; tileB${k}[tid] = ${r.base};`).join('\n        ');
-  const add = sums.map((r, k) => `acc${k}[a] = acc${k}[a] + tileW${k}[t] * ${r.mat}[tileB${k}[t] + d];`).join('\n              ');
+  const add = sums
+    .map((r, k) => `acc${k}[a] = acc${k}[a] + tileW${k}[t] * ${r.mat}[tileB${k}[t] + d];`)
+    .join('\n              ');
   return `
     ${sums.map((_, k) => `var acc${k} : array<f32, ${perThread}>;`).join('\n    ')}
     for (var t0 = 0; t0 < ${count}; t0 = t0 + ${ROW_THREADS}) {
@@ -167,13 +185,18 @@ const writeRow = (out: string, at: string, k: number, factor: string, perThread:
       }
     }`;
 
-const FORWARD = 'RubricAttention', DQ = 'RubricAttentionDq', DKV = 'RubricAttentionDkv';
+const FORWARD = 'RubricAttention',
+  DQ = 'RubricAttentionDq',
+  DKV = 'RubricAttentionDkv';
 
 type Info = tf.TensorInfo;
 
 /** Where each tensor's rows sit: (b, h, t) strides of a [B, Hx, T, D] or [B, T, Hx·D] tensor. */
 function strides(t: Info, D: number): number[] {
-  if (t.shape.length === 4) { const [, Hx, T] = t.shape; return [Hx * T * D, T * D, D]; }
+  if (t.shape.length === 4) {
+    const [, Hx, T] = t.shape;
+    return [Hx * T * D, T * D, D];
+  }
   const [, T, HD] = t.shape;
   return [T * HD, D, HD];
 }
@@ -182,17 +205,48 @@ function strides(t: Info, D: number): number[] {
  * One program over query rows (q first) or key rows (k first), q, k, v, y, dy and the outputs read as
  * 2-D [rows, D] views, one workgroup per row of the first; the output is shaped like the first. Dims from attrs.
  */
-function attentionProgram(name: string, inputs: Record<string, Info>, attrs: tf.NamedAttrMap, helpers: string, body: (perThread: number) => string) {
-  const { heads, groups, tq, tk, dim: D } = attrs as { heads: number; groups: number; tq: number; tk: number; dim: number };
+function attentionProgram(
+  name: string,
+  inputs: Record<string, Info>,
+  attrs: tf.NamedAttrMap,
+  helpers: string,
+  body: (perThread: number) => string,
+) {
+  const {
+    heads,
+    groups,
+    tq,
+    tk,
+    dim: D,
+  } = attrs as { heads: number; groups: number; tq: number; tk: number; dim: number };
   const perThread = colsPerThread(D);
   const order = Object.keys(inputs);
-  const rowView = (x: Info): Info => ({ dataId: x.dataId, shape: [tf.util.sizeFromShape(x.shape) / D, D], dtype: x.dtype });
+  const rowView = (x: Info): Info => ({
+    dataId: x.dataId,
+    shape: [tf.util.sizeFromShape(x.shape) / D, D],
+    dtype: x.dtype,
+  });
   const outputShape = rowView(inputs[order[0]]).shape;
-  const program = new RowProgram({ name: `${name}_${perThread}`, inputs: order, outputShape, uniforms: DIMS, helpers, body: body(perThread) });
+  const program = new RowProgram({
+    name: `${name}_${perThread}`,
+    inputs: order,
+    outputShape,
+    uniforms: DIMS,
+    helpers,
+    body: body(perThread),
+  });
   const layouts = attrs as unknown as { qShape: number[]; kShape: number[]; vShape: number[]; yShape: number[] };
   const i32 = (x: number) => ({ type: 'int32', data: [x] });
-  const uniforms = [i32(heads), i32(groups), i32(tq), i32(tk), { type: 'float32', data: [1 / Math.sqrt(D)] },
-    ...[layouts.qShape, layouts.kShape, layouts.vShape, layouts.yShape].flatMap((shape) => strides({ shape } as Info, D).map(i32))];
+  const uniforms = [
+    i32(heads),
+    i32(groups),
+    i32(tq),
+    i32(tk),
+    { type: 'float32', data: [1 / Math.sqrt(D)] },
+    ...[layouts.qShape, layouts.kShape, layouts.vShape, layouts.yShape].flatMap((shape) =>
+      strides({ shape } as Info, D).map(i32),
+    ),
+  ];
   // q, k, v, y, dy and the outputs are [rows, D] to the program; bias and stats keep their shapes
   const ordered = order.map((n) => (n === 'bias' || n === 'stats' ? inputs[n] : rowView(inputs[n])));
   return { program, inputs: ordered, uniforms };
@@ -204,20 +258,41 @@ const KEY_ROW = 'let bk = row / uniforms.tk; let j = row % uniforms.tk; let nq =
 
 /** y (in attrs.yShape's layout) from q, k, v (their layouts), bias [4-D, broadcastable]. */
 registerWebGPUKernel(FORWARD, (backend, { q, k, v, bias }, attrs) => {
-  const { program, inputs, uniforms } = attentionProgram('rubricAttention', { q, k, v, bias }, attrs, SCORE + ROW_MAX_SUM + tiles(1), (pt) => `
+  const { program, inputs, uniforms } = attentionProgram(
+    'rubricAttention',
+    { q, k, v, bias },
+    attrs,
+    SCORE + ROW_MAX_SUM + tiles(1),
+    (pt) => `
     ${QUERY_ROW}
     let ms = rowMaxSum(bh, i, cols, tid);
-    ${tiledSums('uniforms.tk', '', [{ weight: 'exp(score(bh, i, n, cols) - ms.x) / ms.y', mat: 'v', base: 'vAt(kvHead(bh), n)' }], pt)}
-    ${writeRow('result', 'yAt(bh, i)', 0, '1.0', pt)}`);
+    ${tiledSums(
+      'uniforms.tk',
+      '',
+      [{ weight: 'exp(score(bh, i, n, cols) - ms.x) / ms.y', mat: 'v', base: 'vAt(kvHead(bh), n)' }],
+      pt,
+    )}
+    ${writeRow('result', 'yAt(bh, i)', 0, '1.0', pt)}`,
+  );
   const out = backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
   return { ...out, shape: attrs.yShape as number[] };
 });
 
 /** [dq, stats [N, 3] = (m, l, δ)] from q, k, v, bias, y, dy; dq in q's layout. */
 registerWebGPUKernel(DQ, (backend, { q, k, v, bias, y, dy }, attrs) => {
-  const stats = backend.makeTensorInfo([tf.util.sizeFromShape(q.shape) / (attrs.dim as number), 3], 'float32'); // every row is written
-  const { program, inputs, uniforms } = attentionProgram('rubricAttentionDq', { q, k, v, bias, y, dy, stats }, attrs, SCORE + ROW_MAX_SUM + DSCORE + tiles(1) + `
-    @group(0) @binding(7) var<storage, read_write> statsOut : array<f32>;`, (pt) => `
+  // every row is written
+  const stats = backend.makeTensorInfo([tf.util.sizeFromShape(q.shape) / (attrs.dim as number), 3], 'float32');
+  const { program, inputs, uniforms } = attentionProgram(
+    'rubricAttentionDq',
+    { q, k, v, bias, y, dy, stats },
+    attrs,
+    SCORE +
+      ROW_MAX_SUM +
+      DSCORE +
+      tiles(1) +
+      `
+    @group(0) @binding(7) var<storage, read_write> statsOut : array<f32>;`,
+    (pt) => `
     ${QUERY_ROW}
     let ms = rowMaxSum(bh, i, cols, tid);
     let yb = yAt(bh, i);
@@ -225,8 +300,20 @@ registerWebGPUKernel(DQ, (backend, { q, k, v, bias, y, dy }, attrs) => {
     for (var d = tid; d < cols; d = d + ${ROW_THREADS}) { dot = dot + dy[yb + d] * y[yb + d]; }
     let delta = workgroupSum(dot, tid);
     if (live && tid == 0) { statsOut[row * 3] = ms.x; statsOut[row * 3 + 1] = ms.y; statsOut[row * 3 + 2] = delta; }
-    ${tiledSums('uniforms.tk', '', [{ weight: 'dScore(bh, i, n, cols, exp(score(bh, i, n, cols) - ms.x) / ms.y, delta)', mat: 'k', base: 'kAt(kvHead(bh), n)' }], pt)}
-    ${writeRow('result', 'qAt(bh, i)', 0, 'uniforms.scale', pt)}`);
+    ${tiledSums(
+      'uniforms.tk',
+      '',
+      [
+        {
+          weight: 'dScore(bh, i, n, cols, exp(score(bh, i, n, cols) - ms.x) / ms.y, delta)',
+          mat: 'k',
+          base: 'kAt(kvHead(bh), n)',
+        },
+      ],
+      pt,
+    )}
+    ${writeRow('result', 'qAt(bh, i)', 0, 'uniforms.scale', pt)}`,
+  );
   const dq = backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
   return [{ ...dq, shape: q.shape }, stats] as unknown as Info; // a two-output kernel, as TopK is
 });
@@ -234,28 +321,48 @@ registerWebGPUKernel(DQ, (backend, { q, k, v, bias, y, dy }, attrs) => {
 /** [dk, dv] from k, q, v, bias, dy, stats [N, 3]; dk in k's layout, dv in v's. */
 registerWebGPUKernel(DKV, (backend, { k, q, v, bias, dy, stats }, attrs) => {
   const dv = backend.makeTensorInfo(v.shape, 'float32'); // every row is written
-  const { program, inputs, uniforms } = attentionProgram('rubricAttentionDkv', { k, q, v, bias, dy, stats, dv }, attrs, SCORE + DSCORE + tiles(2) + `
-    @group(0) @binding(7) var<storage, read_write> dvOut : array<f32>;`, (pt) => `
+  const { program, inputs, uniforms } = attentionProgram(
+    'rubricAttentionDkv',
+    { k, q, v, bias, dy, stats, dv },
+    attrs,
+    SCORE +
+      DSCORE +
+      tiles(2) +
+      `
+    @group(0) @binding(7) var<storage, read_write> dvOut : array<f32>;`,
+    (pt) => `
     ${KEY_ROW}
-    ${tiledSums('nq', `
+    ${tiledSums(
+      'nq',
+      `
         let qh = queryHead(bk, n / uniforms.tq);
         let qi = n % uniforms.tq;
         let st = (qh * uniforms.tq + qi) * 3;
-        let p = exp(score(qh, qi, j, cols) - stats[st]) / stats[st + 1];`, [
-      { weight: 'dScore(qh, qi, j, cols, p, stats[st + 2])', mat: 'q', base: 'qAt(qh, qi)' },
-      { weight: 'p', mat: 'dy', base: 'yAt(qh, qi)' },
-    ], pt)}
+        let p = exp(score(qh, qi, j, cols) - stats[st]) / stats[st + 1];`,
+      [
+        { weight: 'dScore(qh, qi, j, cols, p, stats[st + 2])', mat: 'q', base: 'qAt(qh, qi)' },
+        { weight: 'p', mat: 'dy', base: 'yAt(qh, qi)' },
+      ],
+      pt,
+    )}
     ${writeRow('result', 'kAt(bk, j)', 0, 'uniforms.scale', pt)}
-    ${writeRow('dvOut', 'vAt(bk, j)', 1, '1.0', pt)}`);
+    ${writeRow('dvOut', 'vAt(bk, j)', 1, '1.0', pt)}`,
+  );
   const dk = backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
   return [{ ...dk, shape: k.shape }, dv] as unknown as Info;
 });
 
 /** bias as rank 4, checked to broadcast to [B, H, Tq, Tk]. */
 function bias4d(bias: tf.Tensor, full: number[]): tf.Tensor {
-  tf.util.assert(bias.dtype === 'float32' && bias.rank <= 4, () => `bias must be float32 of rank ≤ 4, got ${bias.dtype} [${bias.shape}]`);
+  tf.util.assert(
+    bias.dtype === 'float32' && bias.rank <= 4,
+    () => `bias must be float32 of rank ≤ 4, got ${bias.dtype} [${bias.shape}]`,
+  );
   const shape = [...new Array(4 - bias.rank).fill(1), ...bias.shape];
-  tf.util.assert(shape.every((n, a) => n === 1 || n === full[a]), () => `bias [${bias.shape}] does not broadcast to [${full}]`);
+  tf.util.assert(
+    shape.every((n, a) => n === 1 || n === full[a]),
+    () => `bias [${bias.shape}] does not broadcast to [${full}]`,
+  );
   return tf.reshape(bias, shape);
 }
 
@@ -278,29 +385,68 @@ function headsFirst(x: tf.Tensor, Hx: number): tf.Tensor {
  * The stock composition for any layouts: q [B, H, Tq, D] or [B, Tq, H·D], k, v [B, Hkv, Tk, D] or
  * [B, Tk, Hkv·D]; y [B, Tq, H·D] (heads merged, o_proj's input).
  */
-export function attendMergedStock(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, H: number, Hkv: number): tf.Tensor {
-  const y = attendStock(headsFirst(q, H), repeatKv(headsFirst(k, Hkv), H / Hkv), repeatKv(headsFirst(v, Hkv), H / Hkv), bias); // [B, H, Tq, D]
+export function attendMergedStock(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  bias: tf.Tensor,
+  H: number,
+  Hkv: number,
+): tf.Tensor {
+  const y = attendStock(
+    headsFirst(q, H),
+    repeatKv(headsFirst(k, Hkv), H / Hkv),
+    repeatKv(headsFirst(v, Hkv), H / Hkv),
+    bias,
+  ); // [B, H, Tq, D]
   const [B, , Tq, D] = y.shape;
   return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, Tq, H * D]);
 }
 
 /** The fused programs for q, k, v in either layout, y in `yShape`'s (see the file header). */
-function attendLaidOut(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, H: number, Hkv: number, yShape: number[]): tf.Tensor {
-  const B = q.shape[0], Tq = q.shape[q.rank === 4 ? 2 : 1]!, Tk = k.shape[k.rank === 4 ? 2 : 1]!;
+function attendLaidOut(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  bias: tf.Tensor,
+  H: number,
+  Hkv: number,
+  yShape: number[],
+): tf.Tensor {
+  const B = q.shape[0],
+    Tq = q.shape[q.rank === 4 ? 2 : 1]!,
+    Tk = k.shape[k.rank === 4 ? 2 : 1]!;
   const D = q.rank === 4 ? q.shape[3]! : q.shape[2]! / H;
   tf.util.assert(H % Hkv === 0, () => `${H} query heads do not share ${Hkv} kv heads evenly`);
-  tf.util.assert([q, k, v].every((t) => t.dtype === 'float32' && (t.rank === 3 || t.rank === 4)), () => 'attention: q, k, v must be float32 of rank 3 or 4');
-  tf.util.assert(tf.util.arraysEqual(headShape(k, Hkv), [B, Hkv, Tk, D]) && tf.util.arraysEqual(headShape(v, Hkv), [B, Hkv, Tk, D]),
-    () => `attention: k [${k.shape}] and v [${v.shape}] do not match q [${q.shape}] with ${Hkv} kv heads`);
+  tf.util.assert(
+    [q, k, v].every((t) => t.dtype === 'float32' && (t.rank === 3 || t.rank === 4)),
+    () => 'attention: q, k, v must be float32 of rank 3 or 4',
+  );
+  tf.util.assert(
+    tf.util.arraysEqual(headShape(k, Hkv), [B, Hkv, Tk, D]) && tf.util.arraysEqual(headShape(v, Hkv), [B, Hkv, Tk, D]),
+    () => `attention: k [${k.shape}] and v [${v.shape}] do not match q [${q.shape}] with ${Hkv} kv heads`,
+  );
   const b4 = bias4d(bias, [B, H, Tq, Tk]);
-  const attrs = { heads: H, groups: H / Hkv, tq: Tq, tk: Tk, dim: D, qShape: q.shape, kShape: k.shape, vShape: v.shape, yShape };
+  const attrs = {
+    heads: H,
+    groups: H / Hkv,
+    tq: Tq,
+    tk: Tk,
+    dim: D,
+    qShape: q.shape,
+    kShape: k.shape,
+    vShape: v.shape,
+    yShape,
+  };
   const attend3 = tf.customGrad(((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
     const y = runKernel(FORWARD, { q: qi, k: ki, v: vi, bias: b4 }, attrs);
     save([qi, ki, vi, b4, y]); // b4 is a reshape made in the forward pass: only saved tensors outlive it
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, [qs, ks, vs, bs, ys]: tf.Tensor[]) => {
-        const [dq, stats] = tf.engine().runKernel(DQ, { q: qs, k: ks, v: vs, bias: bs, y: ys, dy }, attrs) as tf.Tensor[];
+        const [dq, stats] = tf
+          .engine()
+          .runKernel(DQ, { q: qs, k: ks, v: vs, bias: bs, y: ys, dy }, attrs) as tf.Tensor[];
         const [dk, dv] = tf.engine().runKernel(DKV, { k: ks, q: qs, v: vs, bias: bs, dy, stats }, attrs) as tf.Tensor[];
         stats.dispose();
         return [dq, dk, dv];
@@ -321,7 +467,8 @@ function headShape(t: tf.Tensor, Hx: number): number[] {
  * attendStock on repeated kv heads.
  */
 export function attendFused(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): tf.Tensor {
-  const H = q.shape[1]!, Hkv = k.shape[1]!;
+  const H = q.shape[1]!,
+    Hkv = k.shape[1]!;
   if (!onWebGPU()) return attendStock(q, repeatKv(k, H / Hkv), repeatKv(v, H / Hkv), bias);
   return attendLaidOut(q, k, v, bias, H, Hkv, q.shape);
 }
@@ -331,7 +478,14 @@ export function attendFused(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.T
  * or [B, Tk, Hkv·D] (either, each), y [B, Tq, H·D]. One WebGPU program forward, two backward, no
  * transpose, on the webgpu backend; attendMergedStock elsewhere.
  */
-export function attendMergedFused(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor, H: number, Hkv: number): tf.Tensor {
+export function attendMergedFused(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  bias: tf.Tensor,
+  H: number,
+  Hkv: number,
+): tf.Tensor {
   if (!onWebGPU()) return attendMergedStock(q, k, v, bias, H, Hkv);
   const [B, , Tq, D] = headShape(q, H);
   return attendLaidOut(q, k, v, bias, H, Hkv, [B, Tq, H * D]);

@@ -8,10 +8,15 @@ import { createRng } from '../rng';
 /** A standard-normal float32 tensor, the same for the same seed on every backend. */
 export function randn(shape: number[], seed: number): tf.Tensor {
   const rng = createRng(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
 }
 
-/** max |a − b| over all elements, printed; NaN anywhere gives NaN. Reads with data(): dataSync throws on WebGPU in Node. */
+/**
+ * max |a − b| over all elements, printed; NaN anywhere gives NaN. Reads with data(): dataSync throws on WebGPU in Node.
+ */
 export async function checkTensor(a: tf.Tensor, b: tf.Tensor, label: string): Promise<number> {
   if (a.shape.join() !== b.shape.join()) throw new Error(`${label}: shape [${a.shape}] vs [${b.shape}]`);
   const [x, y] = await Promise.all([a.data(), b.data()]);
@@ -22,7 +27,7 @@ export async function checkTensor(a: tf.Tensor, b: tf.Tensor, label: string): Pr
 }
 
 /** GPU dispatches issued by f (a returned tensor is disposed), counted at the webgpu backend. */
-export function dispatches(f: () => tf.TensorContainer | void): number {
+export function dispatches(f: () => tf.TensorContainer | undefined): number {
   const counters = installCounters();
   counters.reset();
   tf.dispose(f() ?? []);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 let fused = false;
 
 /** Turns the fused kernels on or off for this process (or worker). */
-export function useFusedKernels(on: boolean): void {
+export function switchFusedKernels(on: boolean): void {
   fused = on;
 }
 

@@ -45,8 +45,12 @@ class SumSquaresProgram implements WebGPUProgram {
 
   getUserCode(): string {
     // WGSL binds each input by name: the workgroup picks its gradient with a switch
-    const cases = this.variableNames.map((g, j) => `
-          case ${j}: { for (var c = tid; c < uniforms.${g}Shape; c = c + ${ROW_THREADS}) { let v = ${g}[c]; acc = acc + v * v; } }`);
+    const cases = this.variableNames.map(
+      (g, j) => `
+          case ${j}: {
+            for (var c = tid; c < uniforms.${g}Shape; c = c + ${ROW_THREADS}) { let v = ${g}[c]; acc = acc + v * v; }
+          }`,
+    );
     return `
       var<workgroup> partial : array<f32, ${ROW_THREADS}>;
       fn main(index : i32) {
@@ -71,14 +75,26 @@ const SUM_SQUARES = 'RubricSumSquares';
 
 /** [P] from inputs g0..g(P−1) of any shapes: ⌈P / G⌉ dispatches into one output. */
 registerWebGPUKernel(SUM_SQUARES, (backend, inputs) => {
-  const grads = Object.keys(inputs).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))).map((n) => inputs[n]);
+  const grads = Object.keys(inputs)
+    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+    .map((n) => inputs[n]);
   const P = grads.length;
   const G = backend.device.limits.maxStorageBuffersPerShaderStage - 1;
   const out = backend.makeTensorInfo([P], 'float32'); // uninitialised: every slot is written
-  const flat = (x: tf.TensorInfo): tf.TensorInfo => ({ dataId: x.dataId, shape: [tf.util.sizeFromShape(x.shape)], dtype: x.dtype });
+  const flat = (x: tf.TensorInfo): tf.TensorInfo => ({
+    dataId: x.dataId,
+    shape: [tf.util.sizeFromShape(x.shape)],
+    dtype: x.dtype,
+  });
   for (let offset = 0; offset < P; offset += G) {
     const group = grads.slice(offset, offset + G).map(flat);
-    backend.runWebGPUProgram(new SumSquaresProgram(group.length, P), group, 'float32', [{ type: 'int32', data: [offset] }], out);
+    backend.runWebGPUProgram(
+      new SumSquaresProgram(group.length, P),
+      group,
+      'float32',
+      [{ type: 'int32', data: [offset] }],
+      out,
+    );
   }
   return out;
 });

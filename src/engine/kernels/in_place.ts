@@ -5,10 +5,12 @@
 // write; copying on a shared reference (adamw.ts's ownBuffer) would instead leave such a view behind on
 // the old buffer. One tfjs habit must still be undone: a readback caches the values on the CPU, and later
 // reads return that copy rather than the buffer.
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 
-/** After a program wrote these tensors' buffers: drops any CPU copy a readback left, so the next read sees the writes. */
+/**
+ * After a program wrote these tensors' buffers: drops any CPU copy a readback left, so the next read sees the writes.
+ */
 export function markWritten(backend: WebGPUBackend, written: tf.TensorInfo[]): void {
   for (const t of written) backend.tensorMap.get(t.dataId).values = null as unknown as tf.BackendValues;
 }

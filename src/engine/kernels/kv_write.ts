@@ -27,16 +27,27 @@ import { registerWebGPUKernel, ROW_THREADS, runKernel } from './webgpu_program';
 /** [f, f], f_i = theta^(−2i/D): the per-dimension rotation speed, as model.ts's ropeTables builds it. */
 export function ropeInvFreq(cfg: LlamaConfig): tf.Tensor1D {
   const D = headDim(cfg);
-  const f = Array.from({ length: D / 2 }, (_, i) => 1 / Math.pow(cfg.rope_theta, (2 * i) / D));
+  const f = Array.from({ length: D / 2 }, (_, i) => 1 / cfg.rope_theta ** ((2 * i) / D));
   return tf.tensor1d([...f, ...f]);
 }
 
 /** The stock composition: rotated q [B, H, 1, D] from qkv [B, W]; k and v written into `slot`, the slot opened. */
-export function writeStepKvStock(cache: KVCache, l: number, slot: number, qkv: tf.Tensor2D, positions: tf.Tensor1D, invFreq: tf.Tensor1D, H: number): tf.Tensor {
+export function writeStepKvStock(
+  cache: KVCache,
+  l: number,
+  slot: number,
+  qkv: tf.Tensor2D,
+  positions: tf.Tensor1D,
+  invFreq: tf.Tensor1D,
+  H: number,
+): tf.Tensor {
   return tf.tidy(() => {
-    const [B, W] = qkv.shape, D = invFreq.shape[0], Hkv = (W / D - H) / 2;
+    const [B, W] = qkv.shape,
+      D = invFreq.shape[0],
+      Hkv = (W / D - H) / 2;
     const angle = tf.mul(tf.reshape(tf.cast(positions, 'float32'), [B, 1, 1, 1]), invFreq); // [B, 1, 1, D]
-    const cos = tf.cos(angle), sin = tf.sin(angle);
+    const cos = tf.cos(angle),
+      sin = tf.sin(angle);
     const [q, k, v] = tf.split(tf.reshape(qkv, [B, 1, W]), [H * D, Hkv * D, Hkv * D], 2);
     writeSlot(cache, l, slot, ropeHeadsStock(k, Hkv, cos, sin), splitHeads(v, Hkv, D));
     markSlotValid(cache, slot);
@@ -57,7 +68,8 @@ class KvWriteProgram implements WebGPUProgram {
   constructor(B: number, H: number, D: number, threads: number) {
     this.outputShape = [B, H, 1, D];
     this.dispatchLayout = { x: [0, 1, 2, 3] };
-    this.dispatch = [Math.ceil(threads / ROW_THREADS), 1, 1]; // tfjs folds > 65535 workgroups into 2-D; getGlobalIndex() follows
+    // tfjs folds > 65535 workgroups into 2-D; getGlobalIndex() follows
+    this.dispatch = [Math.ceil(threads / ROW_THREADS), 1, 1];
   }
 
   getUserCode(): string {
@@ -98,12 +110,21 @@ class KvWriteProgram implements WebGPUProgram {
 
 const WRITE = 'RubricKvWrite';
 
-/** q [B, H, 1, D] from qkv [B, W], positions [B], invFreq [D]; writes k, v [B, Hkv, Tmax, D] and bias [B, Tmax] in place. */
+/**
+ * q [B, H, 1, D] from qkv [B, W], positions [B], invFreq [D]; writes k, v [B, Hkv, Tmax, D] and bias [B, Tmax] in
+ * place.
+ */
 registerWebGPUKernel(WRITE, (backend, { qkv, positions, invFreq, k, v, bias }, a) => {
-  const [B, W] = qkv.shape, D = invFreq.shape[0], H = a.heads as number;
+  const [B, W] = qkv.shape,
+    D = invFreq.shape[0],
+    H = a.heads as number;
   const dims = [H, (W / D - H) / 2, D, a.slot as number, k.shape[2]];
-  const q = backend.runWebGPUProgram(new KvWriteProgram(B, H, D, B * W), [qkv, positions, invFreq, k, v, bias], 'float32',
-    dims.map((n) => ({ type: 'int32', data: [n] })));
+  const q = backend.runWebGPUProgram(
+    new KvWriteProgram(B, H, D, B * W),
+    [qkv, positions, invFreq, k, v, bias],
+    'float32',
+    dims.map((n) => ({ type: 'int32', data: [n] })),
+  );
   markWritten(backend, [k, v, bias]);
   return q;
 });
@@ -113,9 +134,22 @@ registerWebGPUKernel(WRITE, (backend, { qkv, positions, invFreq, k, v, bias }, a
  * place: one WebGPU program on the webgpu backend, writeStepKvStock elsewhere. qkv [B, (H + 2·Hkv)·D] is the
  * packed projection, positions [B] int32 each row's position.
  */
-export function writeStepKv(cache: KVCache, l: number, slot: number, qkv: tf.Tensor2D, positions: tf.Tensor1D, invFreq: tf.Tensor1D, H: number): tf.Tensor {
+export function writeStepKv(
+  cache: KVCache,
+  l: number,
+  slot: number,
+  qkv: tf.Tensor2D,
+  positions: tf.Tensor1D,
+  invFreq: tf.Tensor1D,
+  H: number,
+): tf.Tensor {
   if (!onWebGPU()) return writeStepKvStock(cache, l, slot, qkv, positions, invFreq, H);
-  tf.util.assert(positions.dtype === 'int32', () => `positions must be int32, got ${positions.dtype}`); // the program reads i32
+  // the program reads i32
+  tf.util.assert(positions.dtype === 'int32', () => `positions must be int32, got ${positions.dtype}`);
   tf.util.assert(slot >= 0 && slot < cache.maxLen, () => `slot ${slot} is outside the cache's ${cache.maxLen} slots`);
-  return runKernel(WRITE, { qkv, positions, invFreq, k: cache.k[l], v: cache.v[l], bias: cache.bias }, { heads: H, slot });
+  return runKernel(
+    WRITE,
+    { qkv, positions, invFreq, k: cache.k[l], v: cache.v[l], bias: cache.bias },
+    { heads: H, slot },
+  );
 }

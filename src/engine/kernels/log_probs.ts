@@ -35,18 +35,26 @@ const ROW_LOGSUMEXP = `
     for (var c = tid; c < cols; c = c + ${ROW_THREADS}) { m = max(m, logits[base + c] / uniforms.temperature); }
     let rowMax = workgroupMax(m, tid);
     var s = 0.0;
-    for (var c = tid; c < cols; c = c + ${ROW_THREADS}) { s = s + exp(logits[base + c] / uniforms.temperature - rowMax); }
+    for (var c = tid; c < cols; c = c + ${ROW_THREADS}) {
+      s = s + exp(logits[base + c] / uniforms.temperature - rowMax);
+    }
     return vec2<f32>(rowMax, workgroupSum(s, tid));
   }
 `;
 
-const FORWARD = 'RubricGatherLogProbs', BACKWARD = 'RubricGatherLogProbsGrad';
+const FORWARD = 'RubricGatherLogProbs',
+  BACKWARD = 'RubricGatherLogProbsGrad';
 
 /** logp [N] from logits [N, V], targets [N]. */
-registerWebGPUKernel(FORWARD, (backend, { logits, targets }, { temperature }) => backend.runWebGPUProgram(new RowProgram({
-  name: 'rubricGatherLogProbs', inputs: ['logits', 'targets'], outputShape: [logits.shape[0]],
-  uniforms: 'temperature : f32,', helpers: ROW_LOGSUMEXP,
-  body: `
+registerWebGPUKernel(FORWARD, (backend, { logits, targets }, { temperature }) =>
+  backend.runWebGPUProgram(
+    new RowProgram({
+      name: 'rubricGatherLogProbs',
+      inputs: ['logits', 'targets'],
+      outputShape: [logits.shape[0]],
+      uniforms: 'temperature : f32,',
+      helpers: ROW_LOGSUMEXP,
+      body: `
     let ms = rowMaxSum(base, cols, tid);
     if (live && tid == 0) {
       let t = targets[row];
@@ -54,13 +62,23 @@ registerWebGPUKernel(FORWARD, (backend, { logits, targets }, { temperature }) =>
       let zt = logits[base + clamp(t, 0, cols - 1)] / uniforms.temperature;
       result[row] = select(0.0, zt - ms.x - log(ms.y), hit);
     }`,
-}), [logits, targets], 'float32', [{ type: 'float32', data: [temperature as number] }]));
+    }),
+    [logits, targets],
+    'float32',
+    [{ type: 'float32', data: [temperature as number] }],
+  ),
+);
 
 /** dlogits [N, V] from logits [N, V], targets [N], dy [N]. */
-registerWebGPUKernel(BACKWARD, (backend, { logits, targets, dy }, { temperature }) => backend.runWebGPUProgram(new RowProgram({
-  name: 'rubricGatherLogProbsGrad', inputs: ['logits', 'targets', 'dy'], outputShape: logits.shape,
-  uniforms: 'temperature : f32,', helpers: ROW_LOGSUMEXP,
-  body: `
+registerWebGPUKernel(BACKWARD, (backend, { logits, targets, dy }, { temperature }) =>
+  backend.runWebGPUProgram(
+    new RowProgram({
+      name: 'rubricGatherLogProbsGrad',
+      inputs: ['logits', 'targets', 'dy'],
+      outputShape: logits.shape,
+      uniforms: 'temperature : f32,',
+      helpers: ROW_LOGSUMEXP,
+      body: `
     let ms = rowMaxSum(base, cols, tid);
     let t = targets[row];
     let g = select(0.0, dy[row] / uniforms.temperature, t >= 0 && t < cols);
@@ -70,7 +88,12 @@ registerWebGPUKernel(BACKWARD, (backend, { logits, targets, dy }, { temperature 
         result[base + c] = g * (select(0.0, 1.0, c == t) - p);
       }
     }`,
-}), [logits, targets, dy], 'float32', [{ type: 'float32', data: [temperature as number] }]));
+    }),
+    [logits, targets, dy],
+    'float32',
+    [{ type: 'float32', data: [temperature as number] }],
+  ),
+);
 
 /**
  * Log-probs of int32 targets [...] under softmax(logits [..., V] / τ): one WebGPU program forward and
@@ -78,14 +101,16 @@ registerWebGPUKernel(BACKWARD, (backend, { logits, targets, dy }, { temperature 
  */
 export function gatherLogProbsFused(logits: tf.Tensor, targets: tf.Tensor, temperature: number): tf.Tensor {
   if (!onWebGPU()) return gatherLogProbsStock(logits, targets, temperature);
-  tf.util.assert(targets.dtype === 'int32', () => `targets must be int32, got ${targets.dtype}`); // the program reads i32
+  // the program reads i32
+  tf.util.assert(targets.dtype === 'int32', () => `targets must be int32, got ${targets.dtype}`);
   const V = logits.shape[logits.shape.length - 1];
   const t = tf.reshape(targets, [-1]);
   const gather2d = tf.customGrad(((z: tf.Tensor2D, save: tf.GradSaveFunc) => {
     save([z, t]); // reshapes made in the forward pass: only saved tensors outlive it
     return {
       value: runKernel(FORWARD, { logits: z, targets: t }, { temperature }),
-      gradFunc: (dy: tf.Tensor1D, [zs, ts]: tf.Tensor[]) => runKernel(BACKWARD, { logits: zs, targets: ts, dy }, { temperature }),
+      gradFunc: (dy: tf.Tensor1D, [zs, ts]: tf.Tensor[]) =>
+        runKernel(BACKWARD, { logits: zs, targets: ts, dy }, { temperature }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return tf.reshape(gather2d(tf.reshape(logits, [-1, V])), targets.shape);

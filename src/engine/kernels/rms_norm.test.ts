@@ -4,9 +4,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { rmsNorm } from '../model';
-import { testBackends, useBackend } from '../test_backends';
+import { testBackends, switchTestBackend } from '../test_backends';
 import { checkTensor, dispatches, randn } from './check_tensor';
-import { useFusedKernels } from './fused';
+import { switchFusedKernels } from './fused';
 import { rmsNormFused, rmsNormStock } from './rms_norm';
 
 const EPS = 1e-5;
@@ -19,10 +19,9 @@ function valueAndGrads(norm: Norm, x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor): t
   return [norm(x, w, EPS), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => norm(a, b, EPS))([x, w], dy)];
 }
 
-
 describe.each(backends)('RMSNorm kernel on %s', (backend) => {
-  beforeAll(() => useBackend(backend));
-  afterEach(() => useFusedKernels(false));
+  beforeAll(() => switchTestBackend(backend));
+  afterEach(() => switchFusedKernels(false));
   // one program and six stock ops round differently; off WebGPU the switch must change nothing
   const tol = backend === 'webgpu' ? 1e-4 : 0;
 
@@ -33,9 +32,11 @@ describe.each(backends)('RMSNorm kernel on %s', (backend) => {
     { shape: [4, 1] },
   ])(`rmsNorm with the switch on = stock ops (value, dx, dw; max error ≤ ${tol}) on $shape`, async ({ shape }) => {
     const C = shape[shape.length - 1];
-    const x = randn(shape, 1), w = randn([C], 2), dy = randn(shape, 3);
+    const x = randn(shape, 1),
+      w = randn([C], 2),
+      dy = randn(shape, 3);
     const stock = valueAndGrads(rmsNormStock, x, w, dy);
-    useFusedKernels(true);
+    switchFusedKernels(true);
     const fused = valueAndGrads(rmsNorm, x, w, dy);
     const names = ['y', 'dx', 'dw'];
     for (let i = 0; i < 3; i++) {
@@ -45,9 +46,13 @@ describe.each(backends)('RMSNorm kernel on %s', (backend) => {
   });
 
   it('leaves no tensors behind: the forward in tf.tidy, and its gradients', () => {
-    const x = randn([7, 37], 1), w = randn([37], 2), dy = randn([7, 37], 3);
+    const x = randn([7, 37], 1),
+      w = randn([37], 2),
+      dy = randn([7, 37], 3);
     const before = tf.memory().numTensors;
-    tf.tidy(() => { rmsNormFused(x, w, EPS); });
+    tf.tidy(() => {
+      rmsNormFused(x, w, EPS);
+    });
     tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => rmsNormFused(a, b, EPS))([x, w], dy));
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, w, dy]);
@@ -55,7 +60,9 @@ describe.each(backends)('RMSNorm kernel on %s', (backend) => {
 
   it.runIf(backend === 'webgpu')('fused: forward 1 dispatch, forward + backward 4; the stock ops take more', () => {
     // 40·37 = 1480 elements: past WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD (1000), so small stock ops are not sent to the CPU
-    const x = randn([40, 37], 1), w = randn([37], 2), dy = randn([40, 37], 3);
+    const x = randn([40, 37], 1),
+      w = randn([37], 2),
+      dy = randn([40, 37], 3);
     const grads = (norm: Norm) => () => tf.grads((a: tf.Tensor, b: tf.Tensor) => norm(a, b, EPS))([x, w], dy);
     const counts = {
       fusedForward: dispatches(() => rmsNormFused(x, w, EPS)),

@@ -32,28 +32,57 @@ const ROW_RSTD = `
   }
 `;
 
-const FORWARD = 'RubricRmsNorm', RSTD = 'RubricRmsNormRstd', DX = 'RubricRmsNormDx', DW = 'RubricRmsNormDw';
+const FORWARD = 'RubricRmsNorm',
+  RSTD = 'RubricRmsNormRstd',
+  DX = 'RubricRmsNormDx',
+  DW = 'RubricRmsNormDw';
 
 /** y [N, C] from x [N, C], w [C]. */
-registerWebGPUKernel(FORWARD, (backend, { x, w }, { eps }) => backend.runWebGPUProgram(new RowProgram({
-  name: 'rubricRmsNorm', inputs: ['x', 'w'], outputShape: x.shape, uniforms: 'eps : f32,', helpers: ROW_RSTD,
-  body: `
+registerWebGPUKernel(FORWARD, (backend, { x, w }, { eps }) =>
+  backend.runWebGPUProgram(
+    new RowProgram({
+      name: 'rubricRmsNorm',
+      inputs: ['x', 'w'],
+      outputShape: x.shape,
+      uniforms: 'eps : f32,',
+      helpers: ROW_RSTD,
+      body: `
     let r = rowRstd(base, cols, tid);
     if (live) { for (var c = tid; c < cols; c = c + ${ROW_THREADS}) { result[base + c] = x[base + c] * r * w[c]; } }`,
-}), [x, w], 'float32', [{ type: 'float32', data: [eps as number] }]));
+    }),
+    [x, w],
+    'float32',
+    [{ type: 'float32', data: [eps as number] }],
+  ),
+);
 
 /** r [N] from x [N, C]. */
-registerWebGPUKernel(RSTD, (backend, { x }, { eps }) => backend.runWebGPUProgram(new RowProgram({
-  name: 'rubricRmsNormRstd', inputs: ['x'], outputShape: [x.shape[0]], uniforms: 'eps : f32,', helpers: ROW_RSTD,
-  body: `
+registerWebGPUKernel(RSTD, (backend, { x }, { eps }) =>
+  backend.runWebGPUProgram(
+    new RowProgram({
+      name: 'rubricRmsNormRstd',
+      inputs: ['x'],
+      outputShape: [x.shape[0]],
+      uniforms: 'eps : f32,',
+      helpers: ROW_RSTD,
+      body: `
     let r = rowRstd(base, cols, tid);
     if (live && tid == 0) { result[row] = r; }`,
-}), [x], 'float32', [{ type: 'float32', data: [eps as number] }]));
+    }),
+    [x],
+    'float32',
+    [{ type: 'float32', data: [eps as number] }],
+  ),
+);
 
 /** dx [N, C] from x [N, C], w [C], dy [N, C], r [N]. */
-registerWebGPUKernel(DX, (backend, { x, w, dy, rstd }) => backend.runWebGPUProgram(new RowProgram({
-  name: 'rubricRmsNormDx', inputs: ['x', 'w', 'dy', 'rstd'], outputShape: x.shape,
-  body: `
+registerWebGPUKernel(DX, (backend, { x, w, dy, rstd }) =>
+  backend.runWebGPUProgram(
+    new RowProgram({
+      name: 'rubricRmsNormDx',
+      inputs: ['x', 'w', 'dy', 'rstd'],
+      outputShape: x.shape,
+      body: `
     var dot = 0.0;
     for (var c = tid; c < cols; c = c + ${ROW_THREADS}) { dot = dot + x[base + c] * w[c] * dy[base + c]; }
     let meanDot = workgroupSum(dot, tid) / f32(cols);
@@ -63,7 +92,11 @@ registerWebGPUKernel(DX, (backend, { x, w, dy, rstd }) => backend.runWebGPUProgr
         result[base + c] = w[c] * dy[base + c] * r - x[base + c] * r * r * r * meanDot;
       }
     }`,
-}), [x, w, dy, rstd], 'float32'));
+    }),
+    [x, w, dy, rstd],
+    'float32',
+  ),
+);
 
 /** dw [C] = Σ_n dy·x·r: a thread per column (see the file header for why). */
 class RmsNormDwProgram implements WebGPUProgram {
@@ -93,7 +126,8 @@ class RmsNormDwProgram implements WebGPUProgram {
 }
 
 registerWebGPUKernel(DW, (backend, { x, dy, rstd }) =>
-  backend.runWebGPUProgram(new RmsNormDwProgram(x.shape[1]), [x, dy, rstd], 'float32'));
+  backend.runWebGPUProgram(new RmsNormDwProgram(x.shape[1]), [x, dy, rstd], 'float32'),
+);
 
 /** RMSNorm as WebGPU programs (forward 1 dispatch, backward 3) on the webgpu backend; rmsNormStock elsewhere. */
 export function rmsNormFused(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {

@@ -57,8 +57,12 @@ type Layout = 'bhtd' | 'bthd';
 
 /** WGSL: flat index of (b, h, t, d) in each layout for nh heads, and of the tables (a broadcast axis is read at 0). */
 const INDEX = `
-  fn bhtd(b : i32, h : i32, t : i32, d : i32, nh : i32) -> i32 { return ((b * nh + h) * uniforms.seq + t) * uniforms.dim + d; }
-  fn bthd(b : i32, h : i32, t : i32, d : i32, nh : i32) -> i32 { return ((b * uniforms.seq + t) * nh + h) * uniforms.dim + d; }
+  fn bhtd(b : i32, h : i32, t : i32, d : i32, nh : i32) -> i32 {
+    return ((b * nh + h) * uniforms.seq + t) * uniforms.dim + d;
+  }
+  fn bthd(b : i32, h : i32, t : i32, d : i32, nh : i32) -> i32 {
+    return ((b * uniforms.seq + t) * nh + h) * uniforms.dim + d;
+  }
   fn tableAt(b : i32, h : i32, t : i32, d : i32) -> i32 {
     let s = uniforms.cosShape;
     return ((select(b, 0, s[0] == 1) * s[1] + select(h, 0, s[1] == 1)) * s[2] + select(t, 0, s[2] == 1)) * s[3] + d;
@@ -66,27 +70,37 @@ const INDEX = `
 `;
 
 /** WGSL: (b, h, t, d) of flat index i (of a tensor with nh heads), in that tensor's layout. */
-const decode = (layout: Layout, i = 'i', nh = 'uniforms.heads') => layout === 'bhtd' ? `
+const decode = (layout: Layout, i = 'i', nh = 'uniforms.heads') =>
+  layout === 'bhtd'
+    ? `
     let d = ${i} % uniforms.dim;
     let t = (${i} / uniforms.dim) % uniforms.seq;
     let h = (${i} / (uniforms.dim * uniforms.seq)) % ${nh};
-    let b = ${i} / (uniforms.dim * uniforms.seq * ${nh});` : `
+    let b = ${i} / (uniforms.dim * uniforms.seq * ${nh});`
+    : `
     let d = ${i} % uniforms.dim;
     let h = (${i} / uniforms.dim) % ${nh};
     let t = (${i} / (uniforms.dim * ${nh})) % uniforms.seq;
     let b = ${i} / (uniforms.dim * ${nh} * uniforms.seq);`;
 
-/** WGSL: `out` at `at` = the forward (x in `layout`) or backward (dy, bhtd) rotation of element (b, h, t, d) of input `x` with nh heads. */
+/**
+ * WGSL: `out` at `at` = the forward (x in `layout`) or backward (dy, bhtd) rotation of element (b, h, t, d) of input
+ * `x` with nh heads.
+ */
 const rotate = (backward: boolean, layout: Layout, x: string, out: string, at: string, nh: string) => `
     let half = uniforms.dim / 2;
     let lo = d < half;
     let p = select(d - half, d + half, lo);
-    ${backward ? `
+    ${
+      backward
+        ? `
     let u = ${x}[bhtd(b, h, t, p, ${nh})] * sin[tableAt(b, h, t, p)];
-    ${out}[${at}] = ${x}[bhtd(b, h, t, d, ${nh})] * cos[tableAt(b, h, t, d)] + select(-u, u, lo);` : `
+    ${out}[${at}] = ${x}[bhtd(b, h, t, d, ${nh})] * cos[tableAt(b, h, t, d)] + select(-u, u, lo);`
+        : `
     let xp = ${x}[${layout}(b, h, t, p, ${nh})];
     let ti = tableAt(b, h, t, d);
-    ${out}[${at}] = ${x}[${layout}(b, h, t, d, ${nh})] * cos[ti] + select(xp, -xp, lo) * sin[ti];`}`;
+    ${out}[${at}] = ${x}[${layout}(b, h, t, d, ${nh})] * cos[ti] + select(xp, -xp, lo) * sin[ti];`
+    }`;
 
 /**
  * A thread per output element. Forward: y (bhtd) from x (in `layout`); backward: dx (in `layout`) from
@@ -151,9 +165,11 @@ class QkRopeProgram implements WebGPUProgram {
     this.source = `
       @group(0) @binding(5) var<storage, read_write> kOutW : array<f32>;
       ${INDEX}
-      fn rotateQ(i : i32) {${decode(outside, 'i', 'uniforms.heads')}${rotate(backward, inside, q, 'result', 'i', 'uniforms.heads')}
+      fn rotateQ(i : i32) {${decode(outside, 'i', 'uniforms.heads')}
+        ${rotate(backward, inside, q, 'result', 'i', 'uniforms.heads')}
       }
-      fn rotateK(j : i32) {${decode(outside, 'j', 'uniforms.kvHeads')}${rotate(backward, inside, k, 'kOutW', 'j', 'uniforms.kvHeads')}
+      fn rotateK(j : i32) {${decode(outside, 'j', 'uniforms.kvHeads')}
+        ${rotate(backward, inside, k, 'kOutW', 'j', 'uniforms.kvHeads')}
       }
       fn main(i : i32) {
         if (i < uniforms.nq) { rotateQ(i); } else if (i < uniforms.size) { rotateK(i - uniforms.nq); }
@@ -165,29 +181,65 @@ class QkRopeProgram implements WebGPUProgram {
   }
 }
 
-const FORWARD = 'RubricRope', BACKWARD = 'RubricRopeGrad';
+const FORWARD = 'RubricRope',
+  BACKWARD = 'RubricRopeGrad';
 
 /** The uniforms of both directions: heads, time, head dim. */
 const dims = (a: tf.NamedAttrMap) => [a.heads, a.seq, a.dim].map((n) => ({ type: 'int32', data: [n as number] }));
 
 /** y [B, H, T, D] from x (in attrs.layout), cos, sin [4-D, broadcastable]. */
-registerWebGPUKernel(FORWARD, (backend, { x, cos, sin }, a) => backend.runWebGPUProgram(
-  new RopeProgram([a.batch, a.heads, a.seq, a.dim] as number[], a.layout as Layout, false), [x, cos, sin], 'float32', dims(a)));
+registerWebGPUKernel(FORWARD, (backend, { x, cos, sin }, a) =>
+  backend.runWebGPUProgram(
+    new RopeProgram([a.batch, a.heads, a.seq, a.dim] as number[], a.layout as Layout, false),
+    [x, cos, sin],
+    'float32',
+    dims(a),
+  ),
+);
 
 /** dx (shaped and ordered like x, attrs.xShape) from dy [B, H, T, D], cos, sin. */
-registerWebGPUKernel(BACKWARD, (backend, { dy, cos, sin }, a) => backend.runWebGPUProgram(
-  new RopeProgram(a.xShape as number[], a.layout as Layout, true), [dy, cos, sin], 'float32', dims(a)));
+registerWebGPUKernel(BACKWARD, (backend, { dy, cos, sin }, a) =>
+  backend.runWebGPUProgram(
+    new RopeProgram(a.xShape as number[], a.layout as Layout, true),
+    [dy, cos, sin],
+    'float32',
+    dims(a),
+  ),
+);
 
-const QK = 'RubricRopeQk', QK_GRAD = 'RubricRopeQkGrad';
+const QK = 'RubricRopeQk',
+  QK_GRAD = 'RubricRopeQkGrad';
 
-/** Both sides of one q|k program: q's output (the program's result) and k's (a fresh tensor written through binding 5). */
-function runQk(backend: WebGPUBackend, q: tf.TensorInfo, k: tf.TensorInfo, cos: tf.TensorInfo, sin: tf.TensorInfo, a: tf.NamedAttrMap, backward: boolean): tf.TensorInfo {
+/**
+ * Both sides of one q|k program: q's output (the program's result) and k's (a fresh tensor written through binding 5).
+ */
+function runQk(
+  backend: WebGPUBackend,
+  q: tf.TensorInfo,
+  k: tf.TensorInfo,
+  cos: tf.TensorInfo,
+  sin: tf.TensorInfo,
+  a: tf.NamedAttrMap,
+  backward: boolean,
+): tf.TensorInfo {
   const [qShape, kShape] = (backward ? [a.qShape, a.kShape] : [a.qHeads, a.kHeads]) as number[][];
-  const out = backend.makeTensorInfo(qShape, 'float32'), kOut = backend.makeTensorInfo(kShape, 'float32'); // every element is written
-  const nq = tf.util.sizeFromShape(qShape), nk = tf.util.sizeFromShape(kShape);
+  const out = backend.makeTensorInfo(qShape, 'float32'),
+    kOut = backend.makeTensorInfo(kShape, 'float32'); // every element is written
+  const nq = tf.util.sizeFromShape(qShape),
+    nk = tf.util.sizeFromShape(kShape);
   const uniforms = [a.heads, a.kvHeads, a.seq, a.dim, nq].map((n) => ({ type: 'int32', data: [n as number] }));
-  const flat = (x: tf.TensorInfo): tf.TensorInfo => ({ dataId: x.dataId, shape: [tf.util.sizeFromShape(x.shape)], dtype: x.dtype });
-  backend.runWebGPUProgram(new QkRopeProgram(nq, nk, backward), [flat(q), flat(k), cos, sin, flat(kOut)], 'float32', uniforms, flat(out)); // the tables keep their 4-D shapes: tableAt reads them
+  const flat = (x: tf.TensorInfo): tf.TensorInfo => ({
+    dataId: x.dataId,
+    shape: [tf.util.sizeFromShape(x.shape)],
+    dtype: x.dtype,
+  });
+  backend.runWebGPUProgram(
+    new QkRopeProgram(nq, nk, backward),
+    [flat(q), flat(k), cos, sin, flat(kOut)],
+    'float32',
+    uniforms,
+    flat(out),
+  ); // the tables keep their 4-D shapes: tableAt reads them
   return [out, kOut] as unknown as tf.TensorInfo; // a two-output kernel, as TopK is
 }
 
@@ -213,21 +265,31 @@ registerWebGPUKernel(QK_GRAD, (backend, { dq, dk, cos, sin }, a) => runQk(backen
 
 /** A table as rank 4, checked to broadcast to [B, H, T, D]. */
 function table4d(t: tf.Tensor, full: number[]): tf.Tensor {
-  tf.util.assert(t.dtype === 'float32' && t.rank <= 4, () => `rope table must be float32 of rank ≤ 4, got ${t.dtype} [${t.shape}]`);
+  tf.util.assert(
+    t.dtype === 'float32' && t.rank <= 4,
+    () => `rope table must be float32 of rank ≤ 4, got ${t.dtype} [${t.shape}]`,
+  );
   const shape = [...new Array(4 - t.rank).fill(1), ...t.shape];
-  tf.util.assert(shape[3] === full[3] && shape.every((n, a) => n === 1 || n === full[a]), () => `rope table [${t.shape}] does not broadcast to [${full}]`);
+  tf.util.assert(
+    shape[3] === full[3] && shape.every((n, a) => n === 1 || n === full[a]),
+    () => `rope table [${t.shape}] does not broadcast to [${full}]`,
+  );
   return tf.reshape(t, shape);
 }
 
 /** One program each way; x is [B, H, T, D] (bhtd) or [B, T, H·D] (bthd). */
 function ropeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, layout: Layout, H: number): tf.Tensor {
-  tf.util.assert(x.dtype === 'float32' && x.rank === (layout === 'bhtd' ? 4 : 3), () => `rope: x must be float32 [${layout === 'bhtd' ? 'B, H, T, D' : 'B, T, H·D'}], got ${x.dtype} [${x.shape}]`);
+  tf.util.assert(
+    x.dtype === 'float32' && x.rank === (layout === 'bhtd' ? 4 : 3),
+    () => `rope: x must be float32 [${layout === 'bhtd' ? 'B, H, T, D' : 'B, T, H·D'}], got ${x.dtype} [${x.shape}]`,
+  );
   const [B, T] = layout === 'bhtd' ? [x.shape[0], x.shape[2]!] : [x.shape[0], x.shape[1]!];
   const D = layout === 'bhtd' ? x.shape[3]! : x.shape[2]! / H;
   tf.util.assert(D % 2 === 0 && Number.isInteger(D), () => `rope: head dim ${D} must be an even integer`);
   const full = [B, H, T, D];
   tf.util.assertShapesMatch(cos.shape, sin.shape, 'rope: cos and sin');
-  const c4 = table4d(cos, full), s4 = table4d(sin, full);
+  const c4 = table4d(cos, full),
+    s4 = table4d(sin, full);
   const attrs = { batch: B, heads: H, seq: T, dim: D, layout, xShape: x.shape };
   const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([c4, s4]); // reshapes made in the forward pass: only saved tensors outlive it
@@ -239,13 +301,17 @@ function ropeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, layout: Layout,
   return f(x);
 }
 
-/** x·cos + rotate_half(x)·sin for x [B, H, T, D]: one WebGPU program forward, one backward; applyRopeStock elsewhere. */
+/**
+ * x·cos + rotate_half(x)·sin for x [B, H, T, D]: one WebGPU program forward, one backward; applyRopeStock elsewhere.
+ */
 export function applyRopeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   if (!onWebGPU()) return applyRopeStock(x, cos, sin);
   return ropeFused(x, cos, sin, 'bhtd', x.shape[1]!);
 }
 
-/** Rotated heads [B, H, T, D] from a projection output x [B, T, H·D]: one program each way; ropeHeadsStock elsewhere. */
+/**
+ * Rotated heads [B, H, T, D] from a projection output x [B, T, H·D]: one program each way; ropeHeadsStock elsewhere.
+ */
 export function ropeHeadsFused(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   if (!onWebGPU()) return ropeHeadsStock(x, H, cos, sin);
   return ropeFused(x, cos, sin, 'bthd', H);
@@ -255,14 +321,37 @@ export function ropeHeadsFused(x: tf.Tensor, H: number, cos: tf.Tensor, sin: tf.
  * ropeHeads of q [B, T, H·D] and k [B, T, Hkv·D] with shared tables [B|1, 1, T, D] → [q heads, k heads]:
  * one WebGPU program each way on the webgpu backend; ropeHeadsStock of each elsewhere.
  */
-export function ropeQkFused(q: tf.Tensor, k: tf.Tensor, H: number, Hkv: number, cos: tf.Tensor, sin: tf.Tensor): [tf.Tensor, tf.Tensor] {
+export function ropeQkFused(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  H: number,
+  Hkv: number,
+  cos: tf.Tensor,
+  sin: tf.Tensor,
+): [tf.Tensor, tf.Tensor] {
   if (!onWebGPU()) return [ropeHeadsStock(q, H, cos, sin), ropeHeadsStock(k, Hkv, cos, sin)];
-  tf.util.assert([q, k].every((x) => x.dtype === 'float32' && x.rank === 3), () => `rope: q, k must be float32 [B, T, H·D], got [${q.shape}], [${k.shape}]`);
-  const [B, T] = q.shape, D = q.shape[2]! / H;
-  tf.util.assert(D % 2 === 0 && Number.isInteger(D) && k.shape[2] === Hkv * D && k.shape[0] === B && k.shape[1] === T,
-    () => `rope: q [${q.shape}] with ${H} heads and k [${k.shape}] with ${Hkv} heads do not share an even head dim`);
+  tf.util.assert(
+    [q, k].every((x) => x.dtype === 'float32' && x.rank === 3),
+    () => `rope: q, k must be float32 [B, T, H·D], got [${q.shape}], [${k.shape}]`,
+  );
+  const [B, T] = q.shape,
+    D = q.shape[2]! / H;
+  tf.util.assert(
+    D % 2 === 0 && Number.isInteger(D) && k.shape[2] === Hkv * D && k.shape[0] === B && k.shape[1] === T,
+    () => `rope: q [${q.shape}] with ${H} heads and k [${k.shape}] with ${Hkv} heads do not share an even head dim`,
+  );
   tf.util.assertShapesMatch(cos.shape, sin.shape, 'rope: cos and sin');
-  const c4 = table4d(cos, [B, 1, T, D]), s4 = table4d(sin, [B, 1, T, D]); // shared by both head counts: no head axis
-  const attrs = { heads: H, kvHeads: Hkv, seq: T, dim: D, qShape: q.shape, kShape: k.shape, qHeads: [B, H, T, D], kHeads: [B, Hkv, T, D] };
+  const c4 = table4d(cos, [B, 1, T, D]),
+    s4 = table4d(sin, [B, 1, T, D]); // shared by both head counts: no head axis
+  const attrs = {
+    heads: H,
+    kvHeads: Hkv,
+    seq: T,
+    dim: D,
+    qShape: q.shape,
+    kShape: k.shape,
+    qHeads: [B, H, T, D],
+    kHeads: [B, Hkv, T, D],
+  };
   return tf.engine().runKernel(QK, { q, k, cos: c4, sin: s4 }, attrs) as [tf.Tensor, tf.Tensor];
 }

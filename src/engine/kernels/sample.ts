@@ -39,7 +39,10 @@ export function createSamplerState(B: number, R: number): SamplerState {
 }
 
 /** Token ids that end a row (<eos>; −1: never) and fill finished rows (<pad>). */
-export interface StopIds { eosId: number; padId: number }
+export interface StopIds {
+  eosId: number;
+  padId: number;
+}
 
 const HELPERS = `
   @group(0) @binding(2) var<storage, read_write> doneOut : array<i32>;
@@ -138,13 +141,26 @@ const SAMPLE = 'RubricSample';
 /** ids [B] int32 from logits [B, V]; writes done [B] and record row `recordRow` of [R, 2, B] in place. */
 registerWebGPUKernel(SAMPLE, (backend, { logits, done, record }, a) => {
   const program = new RowProgram({
-    name: 'rubricSample', inputs: ['logits', 'done', 'record'], outputShape: [logits.shape[0]],
-    uniforms: 'temperature : f32, greedy : i32, topK : i32, topP : f32, seed : i32, recordRow : i32, eos : i32, pad : i32,',
-    helpers: HELPERS, body: BODY,
+    name: 'rubricSample',
+    inputs: ['logits', 'done', 'record'],
+    outputShape: [logits.shape[0]],
+    uniforms:
+      'temperature : f32, greedy : i32, topK : i32, topP : f32, seed : i32, recordRow : i32, eos : i32, pad : i32,',
+    helpers: HELPERS,
+    body: BODY,
   });
-  const f = (x: unknown) => ({ type: 'float32', data: [x as number] }), i = (x: unknown) => ({ type: 'int32', data: [x as number] });
-  const ids = backend.runWebGPUProgram(program, [logits, done, record], 'int32',
-    [f(a.temperature), i(a.greedy), i(a.topK), f(a.topP), i(a.seed), i(a.recordRow), i(a.eos), i(a.pad)]);
+  const f = (x: unknown) => ({ type: 'float32', data: [x as number] }),
+    i = (x: unknown) => ({ type: 'int32', data: [x as number] });
+  const ids = backend.runWebGPUProgram(program, [logits, done, record], 'int32', [
+    f(a.temperature),
+    i(a.greedy),
+    i(a.topK),
+    f(a.topP),
+    i(a.seed),
+    i(a.recordRow),
+    i(a.eos),
+    i(a.pad),
+  ]);
   markWritten(backend, [done, record]);
   return ids;
 });
@@ -154,12 +170,30 @@ registerWebGPUKernel(SAMPLE, (backend, { logits, done, record }, a) => {
  * <pad> with log-prob 0; ids and log-probs go to row `recordRow` of state.record; done rows are updated.
  * `greedy` is the caller's reading of the temperature (sampling.ts's GREEDY_BELOW).
  */
-export function sampleIntoFused(logits: tf.Tensor2D, state: SamplerState, recordRow: number, o: SampleOptions & StopIds & { greedy: boolean }): tf.Tensor1D {
+export function sampleIntoFused(
+  logits: tf.Tensor2D,
+  state: SamplerState,
+  recordRow: number,
+  o: SampleOptions & StopIds & { greedy: boolean },
+): tf.Tensor1D {
   const V = logits.shape[1];
   tf.util.assert(o.topP === undefined || o.topP > 0, () => `topP must be > 0, got ${o.topP}`);
-  tf.util.assert(recordRow >= 0 && recordRow < state.record.shape[0], () => `record row ${recordRow} is outside [0, ${state.record.shape[0]})`);
-  return runKernel(SAMPLE, { logits, done: state.done, record: state.record }, {
-    temperature: o.greedy ? 1 : o.temperature, greedy: o.greedy ? 1 : 0, topK: o.topK && o.topK < V ? o.topK : 0, topP: o.topP ?? 1,
-    seed: o.seed | 0, recordRow, eos: o.eosId, pad: o.padId,
-  }) as tf.Tensor1D;
+  tf.util.assert(
+    recordRow >= 0 && recordRow < state.record.shape[0],
+    () => `record row ${recordRow} is outside [0, ${state.record.shape[0]})`,
+  );
+  return runKernel(
+    SAMPLE,
+    { logits, done: state.done, record: state.record },
+    {
+      temperature: o.greedy ? 1 : o.temperature,
+      greedy: o.greedy ? 1 : 0,
+      topK: o.topK && o.topK < V ? o.topK : 0,
+      topP: o.topP ?? 1,
+      seed: o.seed | 0,
+      recordRow,
+      eos: o.eosId,
+      pad: o.padId,
+    },
+  ) as tf.Tensor1D;
 }

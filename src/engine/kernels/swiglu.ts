@@ -62,30 +62,46 @@ class ElementwiseProgram implements WebGPUProgram {
 /** σ(a) as tfjs's Sigmoid kernel writes it, so the fused and stock values round alike. */
 const SIGMOID = 'fn sigmoid(a : f32) -> f32 { return 1.0 / (1.0 + exp(-1.0 * a)); }';
 
-const FORWARD = 'RubricSwiGLU', BACKWARD = 'RubricSwiGLUGrad';
+const FORWARD = 'RubricSwiGLU',
+  BACKWARD = 'RubricSwiGLUGrad';
 
 /** y [N] from gate [N], up [N]. */
-registerWebGPUKernel(FORWARD, (backend, { gate, up }) => backend.runWebGPUProgram(new ElementwiseProgram({
-  name: 'rubricSwiGLU', inputs: ['gate', 'up'], outputShape: gate.shape, helpers: SIGMOID,
-  body: `
+registerWebGPUKernel(FORWARD, (backend, { gate, up }) =>
+  backend.runWebGPUProgram(
+    new ElementwiseProgram({
+      name: 'rubricSwiGLU',
+      inputs: ['gate', 'up'],
+      outputShape: gate.shape,
+      helpers: SIGMOID,
+      body: `
     let a = gate[i];
     result[i] = a * sigmoid(a) * up[i];`,
-}), [gate, up], 'float32'));
+    }),
+    [gate, up],
+    'float32',
+  ),
+);
 
 /** [d_gate, d_up] [N] each from gate [N], up [N], dy [N]: one program, d_up written through binding 4. */
 registerWebGPUKernel(BACKWARD, (backend, { gate, up, dy }) => {
   const dUp = backend.makeTensorInfo(gate.shape, 'float32'); // uninitialised: every element is written
-  const dGate = backend.runWebGPUProgram(new ElementwiseProgram({
-    name: 'rubricSwiGLUGrad', inputs: ['gate', 'up', 'dy', 'dUp'], outputShape: gate.shape,
-    helpers: `${SIGMOID}
+  const dGate = backend.runWebGPUProgram(
+    new ElementwiseProgram({
+      name: 'rubricSwiGLUGrad',
+      inputs: ['gate', 'up', 'dy', 'dUp'],
+      outputShape: gate.shape,
+      helpers: `${SIGMOID}
       @group(0) @binding(4) var<storage, read_write> dUpOut : array<f32>;`,
-    body: `
+      body: `
       let a = gate[i];
       let s = sigmoid(a);
       let g = dy[i];
       dUpOut[i] = g * a * s;
       result[i] = g * up[i] * s * (1.0 + a * (1.0 - s));`,
-  }), [gate, up, dy, dUp], 'float32');
+    }),
+    [gate, up, dy, dUp],
+    'float32',
+  );
   return [dGate, dUp] as unknown as tf.TensorInfo; // a two-output kernel, as TopK is
 });
 

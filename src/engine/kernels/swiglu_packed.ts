@@ -30,7 +30,8 @@ class SwigluPackedProgram implements WebGPUProgram {
 
   constructor(N: number, I: number) {
     this.outputShape = [N, I];
-    this.dispatch = [Math.ceil((N * I) / ROW_THREADS), 1, 1]; // tfjs folds > 65535 workgroups into 2-D; getGlobalIndex() follows
+    // tfjs folds > 65535 workgroups into 2-D; getGlobalIndex() follows
+    this.dispatch = [Math.ceil((N * I) / ROW_THREADS), 1, 1];
   }
 
   getUserCode(): string {
@@ -50,9 +51,12 @@ class SwigluPackedProgram implements WebGPUProgram {
 const FORWARD = 'RubricSwiGLUPacked';
 
 registerWebGPUKernel(FORWARD, (backend, { gu }) =>
-  backend.runWebGPUProgram(new SwigluPackedProgram(gu.shape[0], gu.shape[1] / 2), [gu], 'float32'));
+  backend.runWebGPUProgram(new SwigluPackedProgram(gu.shape[0], gu.shape[1] / 2), [gu], 'float32'),
+);
 
-/** silu(gu[:, :I]) · gu[:, I:] for gu [N, 2·I]: one WebGPU program on the webgpu backend; swigluPackedStock elsewhere. */
+/**
+ * silu(gu[:, :I]) · gu[:, I:] for gu [N, 2·I]: one WebGPU program on the webgpu backend; swigluPackedStock elsewhere.
+ */
 export function swigluPackedFused(gu: tf.Tensor2D): tf.Tensor2D {
   tf.util.assert(gu.shape[1] % 2 === 0, () => `swigluPacked: width ${gu.shape[1]} is not gate|up (even)`);
   if (!onWebGPU()) return swigluPackedStock(gu);

@@ -57,7 +57,14 @@ export class RowProgram implements WebGPUProgram {
   dispatch: [number, number, number];
   private readonly source: string;
 
-  constructor(opts: { name: string; inputs: string[]; outputShape: number[]; uniforms?: string; helpers?: string; body: string }) {
+  constructor(opts: {
+    name: string;
+    inputs: string[];
+    outputShape: number[];
+    uniforms?: string;
+    helpers?: string;
+    body: string;
+  }) {
     const first = opts.inputs[0];
     this.shaderKey = opts.name;
     this.variableNames = opts.inputs;
@@ -84,21 +91,30 @@ export class RowProgram implements WebGPUProgram {
   }
 }
 
-export type ProgramRunner = (backend: WebGPUBackend, inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => tf.TensorInfo;
+export type ProgramRunner = (
+  backend: WebGPUBackend,
+  inputs: Record<string, tf.TensorInfo>,
+  attrs: tf.NamedAttrMap,
+) => tf.TensorInfo;
 
 /**
  * Registers `run` as the WebGPU kernel `name`, and `gradient` as its gradient if given, once (a second
  * registration, e.g. after a hot reload, would warn). A kernel with several outputs needs the latter:
  * tf.customGrad differentiates one output only.
  */
-export function registerWebGPUKernel(name: string, run: ProgramRunner, gradient?: Omit<tf.GradConfig, 'kernelName'>): void {
+export function registerWebGPUKernel(
+  name: string,
+  run: ProgramRunner,
+  gradient?: Omit<tf.GradConfig, 'kernelName'>,
+): void {
   if (tf.getKernel(name, 'webgpu')) return;
   if (gradient) tf.registerGradient({ kernelName: name, ...gradient });
   tf.registerKernel({
     kernelName: name,
     backendName: 'webgpu',
     // every input is given: our callers name them all
-    kernelFunc: ({ inputs, backend, attrs }) => run(backend as WebGPUBackend, inputs as Record<string, tf.TensorInfo>, attrs ?? {}),
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      run(backend as WebGPUBackend, inputs as Record<string, tf.TensorInfo>, attrs ?? {}),
   });
 }
 

@@ -78,5 +78,5 @@ export function eachRecord<T>(
 /** A label quoted for an error message, cut short. */
 export function quote(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? s.slice(0, 37) + '...' : s;
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }

@@ -93,7 +93,7 @@ function uniquePairs(records: readonly RecordPairs[], errors: ImportIssue[]): Pa
  * seen), or, with onError 'reject', any bad record (listing the first few with their lines).
  */
 export function importDataset(text: string, name: string, opts: ImportOptions = {}): ImportResult {
-  let read;
+  let read: ReturnType<typeof readRecords>;
   try {
     read = readRecords(text);
   } catch (e) {

@@ -29,7 +29,7 @@ describe('JudgeBench importer', () => {
   });
 });
 
-describe('JudgeBench real file (../shared/data/judgebench)', () => {
+describe('JudgeBench real file (shared data: judgebench)', () => {
   const text = readSharedData('judgebench/judgebench_claude-3-5-sonnet-20240620.jsonl');
 
   it.skipIf(text === undefined)('imports 270 pairs with the A>B/B>A split of the raw labels', () => {

@@ -48,7 +48,7 @@ describe('PandaLM importer', () => {
   });
 });
 
-describe('PandaLM real file (../shared/data/pandalm/testset-v1.json)', () => {
+describe('PandaLM real file (shared data: pandalm/testset-v1.json)', () => {
   const text = readSharedData('pandalm/testset-v1.json');
 
   it.skipIf(text === undefined)('imports 999 pairs whose tie/A/B counts match the raw votes', () => {

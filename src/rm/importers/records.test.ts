@@ -23,7 +23,10 @@ describe('readRecords', () => {
     const text = '\uFEFF{"x": 1}\r\n\n{"x": 2}\n{oops\n[1]\n  \n';
     const r = readRecords(text);
     expect(r.container).toBe('jsonl');
-    expect(r.records.map((x) => [x.line, x.value.x])).toEqual([[1, 1], [3, 2]]);
+    expect(r.records.map((x) => [x.line, x.value.x])).toEqual([
+      [1, 1],
+      [3, 2],
+    ]);
     expect(r.errors.map((e) => e.line)).toEqual([4, 5]);
     expect(r.errors[0].reason).toMatch(/^invalid JSON/);
     expect(r.errors[1].reason).toBe('record is not a JSON object (got array)');

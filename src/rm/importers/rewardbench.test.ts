@@ -10,7 +10,10 @@ const chosenOf = (p: { a: string; b: string; winner: string }) => (p.winner === 
 
 describe('RewardBench importer', () => {
   const text = readFixture('rewardbench.jsonl');
-  const raw = text.trim().split('\n').map((l) => JSON.parse(l));
+  const raw = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
   it('imports the fixture: 6 records, 5 pairs, the record without "rejected" reported at line 3', () => {
     const r = importDataset(text, 'rewardbench.jsonl', { onError: 'skip' });
@@ -47,7 +50,10 @@ describe('RewardBench importer', () => {
     const rows = Array.from({ length: 41 }, (_, i) =>
       JSON.stringify({ prompt: `p${i}`, chosen: `c${i}`, rejected: `r${i}`, subset: 'hep-go', id: i }),
     ).join('\n');
-    const w = (seed: number) => importDataset(rows, 'rb.jsonl', { seed }).pairs.map((p) => p.winner).join('');
+    const w = (seed: number) =>
+      importDataset(rows, 'rb.jsonl', { seed })
+        .pairs.map((p) => p.winner)
+        .join('');
     const nA = [...w(0)].filter((c) => c === 'A').length;
     expect([20, 21]).toContain(nA);
     expect(w(7)).toBe(w(7));

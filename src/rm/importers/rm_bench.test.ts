@@ -67,7 +67,7 @@ describe('RM-Bench importer', () => {
   });
 });
 
-describe('RM-Bench real file (../shared/data/rm-bench/chat_filtered.json)', () => {
+describe('RM-Bench real file (shared data: rm-bench/chat_filtered.json)', () => {
   const text = readSharedData('rm-bench/chat_filtered.json');
 
   it.skipIf(text === undefined)('gives 9 pairs per prompt, a third per tag, balanced in every cell', () => {

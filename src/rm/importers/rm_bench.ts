@@ -84,15 +84,19 @@ export const rmBenchImporter: FormatImporter = {
   detect: (rec) => 'prompt' in rec && Array.isArray(rec.chosen) && Array.isArray(rec.rejected),
   importRecords(records, ctx) {
     const errors: ImportIssue[] = [];
-    const parsed = eachRecord(records, errors, (rec, line): Parsed => ({
-      id: recordId(rec, 'id', line),
-      prompt: str(rec, 'prompt'),
-      chosen: strArray(rec, 'chosen', 3),
-      rejected: strArray(rec, 'rejected', 3),
-      subset: optStr(rec, 'subset') ?? optStr(rec, 'domain'),
-      domain: domainOf(rec, ctx.name),
-      planted: planted(rec),
-    }));
+    const parsed = eachRecord(
+      records,
+      errors,
+      (rec, line): Parsed => ({
+        id: recordId(rec, 'id', line),
+        prompt: str(rec, 'prompt'),
+        chosen: strArray(rec, 'chosen', 3),
+        rejected: strArray(rec, 'rejected', 3),
+        subset: optStr(rec, 'subset') ?? optStr(rec, 'domain'),
+        domain: domainOf(rec, ctx.name),
+        planted: planted(rec),
+      }),
+    );
     // One balanced assignment per matrix cell, so no cell's accuracy is confounded with position bias.
     const rng = createRng(ctx.seed);
     const chosenAt = Array.from({ length: 9 }, () => balancedPositions(parsed.length, rng));

@@ -50,7 +50,7 @@ describe('RM-R1 importer', () => {
       `[The End of the Conversation between Chatbot ${x} and the Client]`;
     const rec = (convA: string, convB: string) =>
       JSON.stringify({
-        context_messages: [{ role: 'user', content: conv('A', convA) + '\n\n' + conv('B', convB) }],
+        context_messages: [{ role: 'user', content: `${conv('A', convA)}\n\n${conv('B', convB)}` }],
         winner: 'model_a',
       });
     const text = [

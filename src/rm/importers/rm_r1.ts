@@ -23,7 +23,8 @@ const reply = (x: 'A' | 'B', edge: 'Start' | 'End') => `\\[The ${edge} of ${BOT}
 const conv = (x: 'A' | 'B', edge: 'Start' | 'End') =>
   `\\[The ${edge} of the Conversation between ${BOT} ${x} and the (?:Client|User)\\]`;
 const block = (edge: typeof reply) =>
-  `${edge('A', 'Start')}\\n${TEXT}\\n${edge('A', 'End')}\\s*` + `${edge('B', 'Start')}\\n${TEXT}\\n${edge('B', 'End')}\\s*$`;
+  `${edge('A', 'Start')}\\n${TEXT}\\n${edge('A', 'End')}\\s*` +
+  `${edge('B', 'Start')}\\n${TEXT}\\n${edge('B', 'End')}\\s*$`;
 const SINGLE = new RegExp(`^\\[(?:Client|User) Question\\]\\n${TEXT}\\n\\n${block(reply)}`);
 const MULTI = new RegExp(`^${block(conv)}`);
 // One turn per line start; "Chabot B" is a typo in one branch of mix_data.py. A response line that itself

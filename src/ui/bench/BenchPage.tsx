@@ -38,27 +38,48 @@ export function BenchPage() {
     <div className="app">
       <header className="top">
         <h1>Rubric Lab · engine benchmark</h1>
-        <a className="tab" href="./">back to the lab</a>
+        <a className="tab" href="./">
+          back to the lab
+        </a>
       </header>
       <p className="muted">
-        The same suite as <code>npm run bench</code>, in this browser: training and generation throughput, GPU dispatches and readbacks per
-        step, stock tfjs ops against our fused WebGPU kernels. Absolute times mean something only on a real GPU.
+        The same suite as <code>npm run bench</code>, in this browser: training and generation throughput, GPU
+        dispatches and readbacks per step, stock tfjs ops against our fused WebGPU kernels. Absolute times mean
+        something only on a real GPU.
       </p>
-      <BenchForm options={options} running={running || kernels.running} onChange={setBenchOptions} onRun={() => void startBench()} />
+      <BenchForm
+        options={options}
+        running={running || kernels.running}
+        onChange={setBenchOptions}
+        onRun={() => void startBench()}
+      />
       {progress && running && (
         <p data-testid="bench-progress">
           <progress max={progress.total} value={progress.done} /> {progress.done}/{progress.total} · {progress.label}
         </p>
       )}
-      {error && <p className="notice error" role="alert">{error}</p>}
+      {error && (
+        <p className="notice error" role="alert">
+          {error}
+        </p>
+      )}
       {result && (
         <>
           <section className="panel" data-testid="bench-environment">
             <ul>
-              {result.environments.map((e) => <li key={e}>{e}</li>)}
-              {result.skipped.map((s) => <li key={s} className="skipped">skipped {s}</li>)}
+              {result.environments.map((e) => (
+                <li key={e}>{e}</li>
+              ))}
+              {result.skipped.map((s) => (
+                <li key={s} className="skipped">
+                  skipped {s}
+                </li>
+              ))}
             </ul>
-            <button onClick={() => void copy()}>Copy as Markdown</button> <span className="muted">{copied}</span>
+            <button type="button" onClick={() => void copy()}>
+              Copy as Markdown
+            </button>{' '}
+            <span className="muted">{copied}</span>
           </section>
           <ResultTables tables={tables} />
         </>

@@ -5,16 +5,43 @@ import { kernelCheckTable } from '../../bench/tables';
 import type { BenchState } from '../../state/bench_store';
 import { ResultTables } from './ResultTables';
 
-export const KernelCheckPanel = memo(function KernelCheckPanel({ state, busy, onRun }: { state: BenchState['kernels']; busy: boolean; onRun: () => void }) {
+export const KernelCheckPanel = memo(function KernelCheckPanel({
+  state,
+  busy,
+  onRun,
+}: {
+  state: BenchState['kernels'];
+  busy: boolean;
+  onRun: () => void;
+}) {
   const failed = state.checks?.filter((c) => !c.pass).length ?? 0;
   return (
     <section className="panel">
       <h2>Kernel check</h2>
-      <p className="muted">Runs each fused kernel and its stock tfjs composition on the same inputs, forward and backward, and compares them.</p>
-      <button onClick={onRun} disabled={busy || state.running}>Check kernels</button>{' '}
-      {state.running && <span data-testid="kernel-progress"><progress max={state.total || 1} value={state.done} /> {state.done}/{state.total || '…'}</span>}
-      {state.checks && <span data-testid="kernel-summary">{failed === 0 ? `all ${state.checks.length} kernels pass` : `${failed} of ${state.checks.length} kernels FAIL`}</span>}
-      {state.error && <p className="notice error" role="alert">{state.error}</p>}
+      <p className="muted">
+        Runs each fused kernel and its stock tfjs composition on the same inputs, forward and backward, and compares
+        them.
+      </p>
+      <button type="button" onClick={onRun} disabled={busy || state.running}>
+        Check kernels
+      </button>{' '}
+      {state.running && (
+        <span data-testid="kernel-progress">
+          <progress max={state.total || 1} value={state.done} /> {state.done}/{state.total || '…'}
+        </span>
+      )}
+      {state.checks && (
+        <span data-testid="kernel-summary">
+          {failed === 0
+            ? `all ${state.checks.length} kernels pass`
+            : `${failed} of ${state.checks.length} kernels FAIL`}
+        </span>
+      )}
+      {state.error && (
+        <p className="notice error" role="alert">
+          {state.error}
+        </p>
+      )}
       {state.checks && <ResultTables tables={[kernelCheckTable(state.checks, state.device)]} />}
     </section>
   );

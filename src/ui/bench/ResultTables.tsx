@@ -11,8 +11,22 @@ export const ResultTables = memo(function ResultTables({ tables }: { tables: Tab
           {t.note && <p className="muted">{t.note}</p>}
           <div className="scroll">
             <table className="grid">
-              <thead><tr>{t.headers.map((h) => <th key={h}>{h}</th>)}</tr></thead>
-              <tbody>{t.rows.map((r, i) => <tr key={i} data-testid="bench-row">{r.map((c, j) => <td key={j}>{c}</td>)}</tr>)}</tbody>
+              <thead>
+                <tr>
+                  {t.headers.map((h) => (
+                    <th key={h}>{h}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {t.rows.map((r, i) => (
+                  <tr key={i} data-testid="bench-row">
+                    {r.map((c, j) => (
+                      <td key={j}>{c}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
             </table>
           </div>
         </section>

@@ -4,8 +4,20 @@
 import { useDeferredValue, useEffect, useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import {
-  clearFilter, dismissImportFailure, exportDataset, generateDataset, importFile, keepImport, openPair,
-  rejectImport, removeDataset, selectDataset, setFilter, setGenField, setImportName, syncWithLibrary,
+  clearFilter,
+  dismissImportFailure,
+  exportDataset,
+  generateDataset,
+  importFile,
+  keepImport,
+  openPair,
+  rejectImport,
+  removeDataset,
+  selectDataset,
+  setFilter,
+  setGenField,
+  setImportName,
+  syncWithLibrary,
 } from '../../state/data_actions';
 import { checkGenForm, genDatasetName, previewCounts } from '../../state/generator_form';
 import { refreshLibrary } from '../../state/library_actions';
@@ -22,7 +34,12 @@ import './data.css';
 const selectDatasets = (s: AppState) => s.datasets;
 const selectSaved = (s: AppState) => s.dataSaved;
 const selectBrowser = (s: AppState) => ({
-  selectedId: s.dataSelectedId, pairs: s.dataPairs, loading: s.dataLoading, loadError: s.dataLoadError, filter: s.dataFilter, openId: s.dataOpenPairId,
+  selectedId: s.dataSelectedId,
+  pairs: s.dataPairs,
+  loading: s.dataLoading,
+  loadError: s.dataLoadError,
+  filter: s.dataFilter,
+  openId: s.dataOpenPairId,
 });
 const selectImport = (s: AppState) => ({ draft: s.dataImport, failure: s.dataImportFailure });
 const selectGenerator = (s: AppState) => ({ form: s.dataGenForm, busy: s.dataGenBusy, error: s.dataGenError });
@@ -42,14 +59,18 @@ export function DataPage() {
   const { draft, failure } = useAppStore(useShallow(selectImport));
   const gen = useAppStore(useShallow(selectGenerator));
 
-  useEffect(() => { void refreshLibrary(); }, []); // labels saved on the Judge page since boot
-  useEffect(() => { void syncWithLibrary(); }, [datasets]);
+  useEffect(() => {
+    void refreshLibrary();
+  }, []); // labels saved on the Judge page since boot
+  useEffect(() => {
+    void syncWithLibrary();
+  }, []);
 
   // Typing stays responsive on 20,000 pairs: the table follows the filter a frame behind the inputs.
   const deferredFilter = useDeferredValue(filter);
   const shown = useMemo(() => filterPairs(pairs, deferredFilter), [pairs, deferredFilter]);
   const facets = useMemo(() => facetsOf(pairs), [pairs]);
-  const open = useMemo(() => (openId === null ? null : pairs.find((p) => p.id === openId) ?? null), [pairs, openId]);
+  const open = useMemo(() => (openId === null ? null : (pairs.find((p) => p.id === openId) ?? null)), [pairs, openId]);
   const check = useMemo(() => checkGenForm(gen.form), [gen.form]);
   const preview = useMemo(() => (check.ok ? previewCounts(check.options) : null), [check]);
   const selected = datasets.find((d) => d.id === selectedId) ?? null;
@@ -58,16 +79,41 @@ export function DataPage() {
     <div className="data-page">
       <section className="panel">
         <h2>Datasets</h2>
-        {saved && <p className="saved" role="status" data-testid="data-saved">{saved}</p>}
-        <DatasetList datasets={datasets} selectedId={selectedId} onSelect={browse} onExport={exportOne} onDelete={deleteOne} />
-        {loadError && <p className="error" role="alert">{loadError}</p>}
+        {saved && (
+          <p className="saved" role="status" data-testid="data-saved">
+            {saved}
+          </p>
+        )}
+        <DatasetList
+          datasets={datasets}
+          selectedId={selectedId}
+          onSelect={browse}
+          onExport={exportOne}
+          onDelete={deleteOne}
+        />
+        {loadError && (
+          <p className="error" role="alert">
+            {loadError}
+          </p>
+        )}
       </section>
 
       {selected && (
         <section className="panel" aria-label="pair browser">
           <h2>Browse: {selected.name}</h2>
-          <PairFilters filter={filter} facets={facets} shown={shown.length} total={pairs.length} onChange={setFilter} onClear={clearFilter} />
-          {loading ? <p role="status">Reading {selected.count.toLocaleString('en-US')} pairs…</p> : <PairTable pairs={shown} openId={openId} onOpen={openPair} />}
+          <PairFilters
+            filter={filter}
+            facets={facets}
+            shown={shown.length}
+            total={pairs.length}
+            onChange={setFilter}
+            onClear={clearFilter}
+          />
+          {loading ? (
+            <p role="status">Reading {selected.count.toLocaleString('en-US')} pairs…</p>
+          ) : (
+            <PairTable pairs={shown} openId={openId} onOpen={openPair} />
+          )}
         </section>
       )}
       {open && <PairDetail pair={open} onClose={closePair} />}
@@ -76,15 +122,26 @@ export function DataPage() {
         <section className="panel">
           <h2>Import a file</h2>
           <ImportPanel
-            draft={draft} failure={failure} onFile={onFile} onName={setImportName}
-            onKeep={onKeep} onReject={rejectImport} onDismissFailure={dismissImportFailure}
+            draft={draft}
+            failure={failure}
+            onFile={onFile}
+            onName={setImportName}
+            onKeep={onKeep}
+            onReject={rejectImport}
+            onDismissFailure={dismissImportFailure}
           />
         </section>
         <section className="panel">
           <h2>Generate synthetic pairs</h2>
           <GeneratorForm
-            form={gen.form} errors={check.errors} preview={preview} defaultName={check.ok ? genDatasetName({}, check.options) : null}
-            busy={gen.busy} error={gen.error} onField={setGenField} onGenerate={onGenerate}
+            form={gen.form}
+            errors={check.errors}
+            preview={preview}
+            defaultName={check.ok ? genDatasetName({}, check.options) : null}
+            busy={gen.busy}
+            error={gen.error}
+            onField={setGenField}
+            onGenerate={onGenerate}
           />
         </section>
       </div>

@@ -12,12 +12,16 @@ import { RubricTree } from '../components/RubricTree/RubricTree';
 import { TokenTrace } from '../components/TokenTrace/TokenTrace';
 import './groups.css';
 
-const selectGroups = (s: AppState) => ({ run: s.run, storedSteps: s.storedSteps, selectedStep: s.selectedStep, newest: s.reports[s.reports.length - 1]?.step ?? null });
+const selectGroups = (s: AppState) => ({
+  run: s.run,
+  storedSteps: s.storedSteps,
+  selectedStep: s.selectedStep,
+});
 const MODES: ShadeMode[] = ['advantage', 'ratio', 'clipped', 'kl', 'logp'];
 const fmt = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 
 export function GroupsPage() {
-  const { run, storedSteps, selectedStep, newest } = useAppStore(useShallow(selectGroups));
+  const { run, storedSteps, selectedStep } = useAppStore(useShallow(selectGroups));
   const steps = useMemo(() => [...new Set(storedSteps)].sort((a, b) => a - b), [storedSteps]);
   const step = selectedStep ?? steps[steps.length - 1] ?? null;
   const [report, setReport] = useState<GrpoStepReport | null>(null);
@@ -27,39 +31,83 @@ export function GroupsPage() {
   useEffect(() => {
     let current = true;
     if (step === null) setReport(null);
-    else void loadStepReport(step).then((r) => { if (current) setReport(r); });
-    return () => { current = false; };
-  }, [step, newest]);
-  useEffect(() => setPicked(null), [step]);
+    else
+      void loadStepReport(step).then((r) => {
+        if (current) setReport(r);
+      });
+    return () => {
+      current = false;
+    };
+  }, [step]);
+  useEffect(() => setPicked(null), []);
 
   const rows = useMemo(() => (report ? groupRows(report) : []), [report]);
-  if (!run) return <section className="panel"><h2>GRPO groups</h2><p className="muted">Start a run on the Train page (or open one on the Runs page): its GRPO steps appear here.</p></section>;
-  if (step === null || !report) return <section className="panel"><h2>GRPO groups</h2><p className="muted">Run {run.name} has no GRPO step yet{run.phase === 'sft' ? ': it is still distilling' : ''}.</p></section>;
+  if (!run)
+    return (
+      <section className="panel">
+        <h2>GRPO groups</h2>
+        <p className="muted">
+          Start a run on the Train page (or open one on the Runs page): its GRPO steps appear here.
+        </p>
+      </section>
+    );
+  if (step === null || !report)
+    return (
+      <section className="panel">
+        <h2>GRPO groups</h2>
+        <p className="muted">
+          Run {run.name} has no GRPO step yet{run.phase === 'sft' ? ': it is still distilling' : ''}.
+        </p>
+      </section>
+    );
 
   const m = report.metrics;
   const c = picked !== null ? report.sample.completions[picked] : null;
   return (
     <>
       <section className="panel">
-        <h2>GRPO step {step + 1} of run {run.name}</h2>
+        <h2>
+          GRPO step {step + 1} of run {run.name}
+        </h2>
         <div className="step-picker">
-          <input type="range" min={0} max={steps.length - 1} value={steps.indexOf(step)} aria-label="GRPO step"
-            onChange={(e) => selectStep(Number(e.target.value) === steps.length - 1 ? null : steps[Number(e.target.value)])} />
-          <span>step {step + 1} ({steps.indexOf(step) + 1} of {steps.length} stored){selectedStep === null ? ' · following the latest' : ''}</span>
-          {selectedStep !== null && <button className="secondary" onClick={() => selectStep(null)}>follow latest</button>}
+          <input
+            type="range"
+            min={0}
+            max={steps.length - 1}
+            value={steps.indexOf(step)}
+            aria-label="GRPO step"
+            onChange={(e) =>
+              selectStep(Number(e.target.value) === steps.length - 1 ? null : steps[Number(e.target.value)])
+            }
+          />
+          <span>
+            step {step + 1} ({steps.indexOf(step) + 1} of {steps.length} stored)
+            {selectedStep === null ? ' · following the latest' : ''}
+          </span>
+          {selectedStep !== null && (
+            <button type="button" className="secondary" onClick={() => selectStep(null)}>
+              follow latest
+            </button>
+          )}
         </div>
         <p className="metrics-line">
-          reward {fmt(m.reward, 2)} · reward_std {fmt(m.reward_std, 2)} · frac_reward_zero_std {fmt(m.frac_reward_zero_std, 2)} · kl {fmt(m.kl, 4)} ·
-          clip_ratio {fmt(m.clip_ratio, 3)} · loss {fmt(m.loss, 4)} · lr {m.learning_rate?.toExponential(1)}
+          reward {fmt(m.reward, 2)} · reward_std {fmt(m.reward_std, 2)} · frac_reward_zero_std{' '}
+          {fmt(m.frac_reward_zero_std, 2)} · kl {fmt(m.kl, 4)} · clip_ratio {fmt(m.clip_ratio, 3)} · loss{' '}
+          {fmt(m.loss, 4)} · lr {m.learning_rate?.toExponential(1)}
         </p>
         <GroupTable rows={rows} picked={picked} onPick={setPicked} />
       </section>
       {c && picked !== null && (
         <section className="panel" data-testid="judgement-detail">
-          <h2>Judgement {picked + 1}: verdict {report.score.verdicts[picked] ?? 'none'}, reward {report.score.rewards[picked] > 0 ? '+1' : '−1'}, advantage {fmt(report.advantages.advantages[picked])}</h2>
+          <h2>
+            Judgement {picked + 1}: verdict {report.score.verdicts[picked] ?? 'none'}, reward{' '}
+            {report.score.rewards[picked] > 0 ? '+1' : '−1'}, advantage {fmt(report.advantages.advantages[picked])}
+          </h2>
           <div className="shade-modes" role="radiogroup" aria-label="shade tokens by">
             {MODES.map((x) => (
-              <label key={x}><input type="radio" name="shade" checked={mode === x} onChange={() => setMode(x)} /> {x}</label>
+              <label key={x}>
+                <input type="radio" name="shade" checked={mode === x} onChange={() => setMode(x)} /> {x}
+              </label>
             ))}
           </div>
           <p className="muted">{SHADE_HELP[mode]}</p>

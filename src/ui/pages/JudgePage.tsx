@@ -5,8 +5,20 @@
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import {
-  browseDataset, cancelJudge, chooseJudgeCheckpoint, deleteLabel, judgeCheckpoint, loadMyLabels, NO_CHECKPOINT, openLabel, pickPair,
-  runJudge, saveLabel, setJudgeDecoding, setJudgeField, syncJudgeCheckpoint,
+  browseDataset,
+  cancelJudge,
+  chooseJudgeCheckpoint,
+  deleteLabel,
+  judgeCheckpoint,
+  loadMyLabels,
+  NO_CHECKPOINT,
+  openLabel,
+  pickPair,
+  runJudge,
+  saveLabel,
+  setJudgeDecoding,
+  setJudgeField,
+  syncJudgeCheckpoint,
 } from '../../state/judge_actions';
 import type { UserLabel } from '../../state/judge_slice';
 import { useAppStore, type AppState } from '../../state/store';
@@ -18,16 +30,33 @@ import { TracePanel } from '../components/TracePanel/TracePanel';
 import './judge.css';
 
 const selectJudge = (s: AppState) => ({
-  draft: s.judgeDraft, picked: s.judgePicked, decoding: s.judgeDecoding, check: s.judgeCheck, running: s.judgeRequestId !== null,
-  stream: s.judgeStream, result: s.judgeResult, error: s.judgeError, labelMessage: s.labelMessage,
+  draft: s.judgeDraft,
+  picked: s.judgePicked,
+  decoding: s.judgeDecoding,
+  check: s.judgeCheck,
+  running: s.judgeRequestId !== null,
+  stream: s.judgeStream,
+  result: s.judgeResult,
+  error: s.judgeError,
+  labelMessage: s.labelMessage,
 });
-const selectLibrary = (s: AppState) => ({ checkpoints: s.checkpoints, datasets: s.datasets, browse: s.judgeBrowse, myLabels: s.myLabels });
+const selectLibrary = (s: AppState) => ({
+  checkpoints: s.checkpoints,
+  datasets: s.datasets,
+  browse: s.judgeBrowse,
+  myLabels: s.myLabels,
+});
 
 const LABELS: { label: UserLabel; text: string }[] = [
-  { label: 'A', text: 'A is better' }, { label: 'B', text: 'B is better' }, { label: 'tie', text: 'Tie' }, { label: 'both-bad', text: 'Both bad' },
+  { label: 'A', text: 'A is better' },
+  { label: 'B', text: 'B is better' },
+  { label: 'tie', text: 'Tie' },
+  { label: 'both-bad', text: 'Both bad' },
 ];
 const FIELDS = [
-  { field: 'prompt', label: 'question', rows: 3 }, { field: 'a', label: 'response A', rows: 4 }, { field: 'b', label: 'response B', rows: 4 },
+  { field: 'prompt', label: 'question', rows: 3 },
+  { field: 'a', label: 'response A', rows: 4 },
+  { field: 'b', label: 'response B', rows: 4 },
 ] as const;
 const int = (v: string, lo: number, hi: number) => Math.max(lo, Math.min(hi, Math.round(Number(v)) || lo));
 
@@ -35,9 +64,14 @@ export function JudgePage() {
   const j = useAppStore(useShallow(selectJudge));
   const lib = useAppStore(useShallow(selectLibrary));
   const checkpointId = useAppStore(judgeCheckpoint);
-  useEffect(() => { void loadMyLabels(); }, []);
-  useEffect(() => { void syncJudgeCheckpoint(); }, [checkpointId]);
-  const d = j.decoding, greedy = d.samples === 1;
+  useEffect(() => {
+    void loadMyLabels();
+  }, []);
+  useEffect(() => {
+    void syncJudgeCheckpoint();
+  }, []);
+  const d = j.decoding,
+    greedy = d.samples === 1;
   const filled = j.draft.prompt.trim() !== '' && j.draft.a.trim() !== '' && j.draft.b.trim() !== '';
   const r = j.result;
 
@@ -45,53 +79,157 @@ export function JudgePage() {
     <>
       <section className="panel judge-input">
         <h2>Judge a pair</h2>
-        {lib.checkpoints.length === 0 ? <p className="notice" role="status" data-testid="no-checkpoint">{NO_CHECKPOINT}</p> : (
+        {lib.checkpoints.length === 0 ? (
+          <p className="notice" role="status" data-testid="no-checkpoint">
+            {NO_CHECKPOINT}
+          </p>
+        ) : (
           <label className="row">
             checkpoint{' '}
-            <select aria-label="checkpoint" value={checkpointId ?? ''} onChange={(e) => chooseJudgeCheckpoint(e.target.value)}>
-              {lib.checkpoints.map((c, k) => <option key={c.id} value={c.id}>{c.name}{k === 0 ? ' (newest)' : ''} — {c.summary}</option>)}
+            <select
+              aria-label="checkpoint"
+              value={checkpointId ?? ''}
+              onChange={(e) => chooseJudgeCheckpoint(e.target.value)}
+            >
+              {lib.checkpoints.map((c, k) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                  {k === 0 ? ' (newest)' : ''} — {c.summary}
+                </option>
+              ))}
             </select>
           </label>
         )}
-        <PairPicker datasets={lib.datasets} browse={lib.browse} onDataset={(id) => void browseDataset(id)} onIndex={pickPair} />
+        <PairPicker
+          datasets={lib.datasets}
+          browse={lib.browse}
+          onDataset={(id) => void browseDataset(id)}
+          onIndex={pickPair}
+        />
         {FIELDS.map((f) => (
           <label key={f.field} className="field">
             {f.label}
-            <textarea aria-label={f.label} rows={f.rows} value={j.draft[f.field]} onChange={(e) => setJudgeField(f.field, e.target.value)} spellCheck={false} />
+            <textarea
+              aria-label={f.label}
+              rows={f.rows}
+              value={j.draft[f.field]}
+              onChange={(e) => setJudgeField(f.field, e.target.value)}
+              spellCheck={false}
+            />
           </label>
         ))}
         <InputFlags check={j.check} />
         <fieldset className="decoding">
           <legend>decoding</legend>
-          <label><input type="radio" name="decoding" checked={greedy} onChange={() => setJudgeDecoding({ samples: 1 })} /> greedy</label>
-          <label><input type="radio" name="decoding" checked={!greedy} onChange={() => setJudgeDecoding({ samples: 4 })} /> N samples</label>
+          <label>
+            <input type="radio" name="decoding" checked={greedy} onChange={() => setJudgeDecoding({ samples: 1 })} />
+            greedy
+          </label>
+          <label>
+            <input type="radio" name="decoding" checked={!greedy} onChange={() => setJudgeDecoding({ samples: 4 })} /> N
+            samples
+          </label>
           {!greedy && (
             <>
-              <label>N <input type="number" aria-label="samples" min={2} max={32} value={d.samples} onChange={(e) => setJudgeDecoding({ samples: int(e.target.value, 2, 32) })} /></label>
-              <label>temperature <input type="number" aria-label="temperature" min={0.1} max={2} step={0.1} value={d.temperature} onChange={(e) => setJudgeDecoding({ temperature: Math.max(0.1, Number(e.target.value) || 1) })} /></label>
-              <label>seed <input type="number" aria-label="seed" value={d.seed} onChange={(e) => setJudgeDecoding({ seed: int(e.target.value, 0, 2 ** 31 - 1) })} /></label>
+              <label>
+                N{' '}
+                <input
+                  type="number"
+                  aria-label="samples"
+                  min={2}
+                  max={32}
+                  value={d.samples}
+                  onChange={(e) => setJudgeDecoding({ samples: int(e.target.value, 2, 32) })}
+                />
+              </label>
+              <label>
+                temperature{' '}
+                <input
+                  type="number"
+                  aria-label="temperature"
+                  min={0.1}
+                  max={2}
+                  step={0.1}
+                  value={d.temperature}
+                  onChange={(e) => setJudgeDecoding({ temperature: Math.max(0.1, Number(e.target.value) || 1) })}
+                />
+              </label>
+              <label>
+                seed{' '}
+                <input
+                  type="number"
+                  aria-label="seed"
+                  value={d.seed}
+                  onChange={(e) => setJudgeDecoding({ seed: int(e.target.value, 0, 2 ** 31 - 1) })}
+                />
+              </label>
             </>
           )}
-          <label>max new tokens <input type="number" aria-label="max new tokens" min={1} max={4096} value={d.maxNewTokens} onChange={(e) => setJudgeDecoding({ maxNewTokens: int(e.target.value, 1, 4096) })} /></label>
+          <label>
+            max new tokens{' '}
+            <input
+              type="number"
+              aria-label="max new tokens"
+              min={1}
+              max={4096}
+              value={d.maxNewTokens}
+              onChange={(e) => setJudgeDecoding({ maxNewTokens: int(e.target.value, 1, 4096) })}
+            />
+          </label>
         </fieldset>
         <div className="judge-actions">
-          <button onClick={() => void runJudge()} disabled={j.running || !filled || lib.checkpoints.length === 0 || Boolean(j.check?.tooLong)}>Judge</button>
-          {j.running && <button className="secondary" onClick={cancelJudge}>Cancel</button>}
-          {j.running && <span className="muted" role="status"> judging both orders…</span>}
+          <button
+            type="button"
+            onClick={() => void runJudge()}
+            disabled={j.running || !filled || lib.checkpoints.length === 0 || Boolean(j.check?.tooLong)}
+          >
+            Judge
+          </button>
+          {j.running && (
+            <button type="button" className="secondary" onClick={cancelJudge}>
+              Cancel
+            </button>
+          )}
+          {j.running && (
+            <span className="muted" role="status">
+              {' '}
+              judging both orders…
+            </span>
+          )}
         </div>
-        {j.error && <p className="error" role="alert" data-testid="judge-error">{j.error}</p>}
+        {j.error && (
+          <p className="error" role="alert" data-testid="judge-error">
+            {j.error}
+          </p>
+        )}
       </section>
 
       <section className="panel judge-result">
         <h2>Judgement</h2>
         <JudgeSummary result={r} running={j.running} datasetLabel={j.picked?.winner ?? null} />
         <div className="orders">
-          <TracePanel title="A then B (as shown)" texts={j.stream.shown} verdicts={r ? r.shown.map((x) => x.verdict) : null} streaming={j.running} testId="trace-shown" />
-          <TracePanel title="B then A (swapped)" note="The responses trade places: [[A]] in this trace names response B." texts={j.stream.swapped} verdicts={r ? r.swapped.map((x) => x.verdict) : null} streaming={j.running} testId="trace-swapped" />
+          <TracePanel
+            title="A then B (as shown)"
+            texts={j.stream.shown}
+            verdicts={r ? r.shown.map((x) => x.verdict) : null}
+            streaming={j.running}
+            testId="trace-shown"
+          />
+          <TracePanel
+            title="B then A (swapped)"
+            note="The responses trade places: [[A]] in this trace names response B."
+            texts={j.stream.swapped}
+            verdicts={r ? r.swapped.map((x) => x.verdict) : null}
+            streaming={j.running}
+            testId="trace-swapped"
+          />
         </div>
         {r && (
           <details className="prompt-text">
-            <summary>The exact prompts fed to the model ({r.input.promptTokens} tokens with {'<bos>'}; trace cap {r.maxNewTokens})</summary>
+            <summary>
+              The exact prompts fed to the model ({r.input.promptTokens} tokens with {'<bos>'}; trace cap{' '}
+              {r.maxNewTokens})
+            </summary>
             <pre data-testid="prompt-text">{r.shown[0].promptText}</pre>
             <pre data-testid="prompt-text-swapped">{r.swapped[0].promptText}</pre>
           </details>
@@ -100,11 +238,27 @@ export function JudgePage() {
 
       <section className="panel judge-labels">
         <h2>Your label</h2>
-        <p className="muted">Which response is better? Labels go to the dataset "My labels" (Data page), usable for GRPO on the Train page.</p>
+        <p className="muted">
+          Which response is better? Labels go to the dataset "My labels" (Data page), usable for GRPO on the Train page.
+        </p>
         <div className="label-buttons">
-          {LABELS.map((l) => <button key={l.label} className="secondary" disabled={!filled} onClick={() => void saveLabel(l.label)}>{l.text}</button>)}
+          {LABELS.map((l) => (
+            <button
+              type="button"
+              key={l.label}
+              className="secondary"
+              disabled={!filled}
+              onClick={() => void saveLabel(l.label)}
+            >
+              {l.text}
+            </button>
+          ))}
         </div>
-        {j.labelMessage && <p role="status" data-testid="label-message">{j.labelMessage}</p>}
+        {j.labelMessage && (
+          <p role="status" data-testid="label-message">
+            {j.labelMessage}
+          </p>
+        )}
         <LabelList labels={lib.myLabels} onOpen={openLabel} onDelete={(id) => void deleteLabel(id)} />
       </section>
     </>

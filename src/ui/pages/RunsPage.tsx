@@ -3,16 +3,31 @@
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { METRICS } from '../../train/metrics';
-import { deleteCheckpoint, deleteRun, exportCheckpoint, importCheckpoint, toggleCompare } from '../../state/library_actions';
+import {
+  deleteCheckpoint,
+  deleteRun,
+  exportCheckpoint,
+  importCheckpoint,
+  toggleCompare,
+} from '../../state/library_actions';
 import { openRun, setInitCheckpoint, setPage } from '../../state/run_actions';
 import { useAppStore, type AppState } from '../../state/store';
 import { MetricChart } from '../components/MetricChart/MetricChart';
 import { StorageBar } from '../components/StorageBar/StorageBar';
 
-const selectLibrary = (s: AppState) => ({ runs: s.runs, checkpoints: s.checkpoints, usage: s.usage, compare: s.compare, compareMetrics: s.compareMetrics, liveId: s.live ? s.run?.id ?? null : null });
+const selectLibrary = (s: AppState) => ({
+  runs: s.runs,
+  checkpoints: s.checkpoints,
+  usage: s.usage,
+  compare: s.compare,
+  compareMetrics: s.compareMetrics,
+  liveId: s.live ? (s.run?.id ?? null) : null,
+});
 
 /** `stage:key` for every metric a run logs (SFT and GRPO count steps apart, so a chart shows one stage). */
-const COMPARABLE = METRICS.flatMap((m) => (m.when === 'both' ? ['sft', 'grpo'] : [m.when]).map((stage) => `${stage}:${m.key}`));
+const COMPARABLE = METRICS.flatMap((m) =>
+  (m.when === 'both' ? ['sft', 'grpo'] : [m.when]).map((stage) => `${stage}:${m.key}`),
+);
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
 const date = (ms: number) => new Date(ms).toLocaleString();
 const kb = (b: number) => (b > 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MB` : `${(b / 1024).toFixed(0)} kB`);
@@ -22,16 +37,24 @@ export function RunsPage() {
   const [metric, setMetric] = useState('grpo:reward');
   const [importName, setImportName] = useState('imported');
 
-  const series = useMemo(() => compare.map((id) => {
-    const run = runs.find((r) => r.id === id);
-    const [stage, key] = metric.split(':');
-    const points = (compareMetrics[id] ?? []).filter((r) => r.stage === stage && typeof r[key] === 'number').map((r) => ({ step: r.step, value: r[key] as number }));
-    return { name: run?.name ?? id, points };
-  }), [compare, compareMetrics, metric, runs]);
+  const series = useMemo(
+    () =>
+      compare.map((id) => {
+        const run = runs.find((r) => r.id === id);
+        const [stage, key] = metric.split(':');
+        const points = (compareMetrics[id] ?? [])
+          .filter((r) => r.stage === stage && typeof r[key] === 'number')
+          .map((r) => ({ step: r.step, value: r[key] as number }));
+        return { name: run?.name ?? id, points };
+      }),
+    [compare, compareMetrics, metric, runs],
+  );
 
   async function onImport(list: FileList | null) {
     if (!list?.length) return;
-    const picked = await Promise.all([...list].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    const picked = await Promise.all(
+      [...list].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+    );
     await importCheckpoint(picked, importName || 'imported');
   }
 
@@ -44,22 +67,59 @@ export function RunsPage() {
 
       <section className="panel">
         <h2>Runs</h2>
-        {runs.length === 0 ? <p className="muted">No runs yet: start one on the Train page.</p> : (
+        {runs.length === 0 ? (
+          <p className="muted">No runs yet: start one on the Train page.</p>
+        ) : (
           <table className="grid" data-testid="runs-table">
-            <thead><tr><th>compare</th><th>run</th><th>status</th><th>phase</th><th>held-out after SFT</th><th>after GRPO</th><th>created</th><th /></tr></thead>
+            <thead>
+              <tr>
+                <th>compare</th>
+                <th>run</th>
+                <th>status</th>
+                <th>phase</th>
+                <th>held-out after SFT</th>
+                <th>after GRPO</th>
+                <th>created</th>
+                <th />
+              </tr>
+            </thead>
             <tbody>
               {runs.map((r) => (
                 <tr key={r.id} data-testid="run-row">
-                  <td><input type="checkbox" aria-label={`compare ${r.name}`} checked={compare.includes(r.id)} onChange={() => void toggleCompare(r.id)} /></td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`compare ${r.name}`}
+                      checked={compare.includes(r.id)}
+                      onChange={() => void toggleCompare(r.id)}
+                    />
+                  </td>
                   <td title={r.id}>{r.name}</td>
-                  <td className={`status ${r.status}`} title={r.error ?? undefined}>{r.status}</td>
+                  <td className={`status ${r.status}`} title={r.error ?? undefined}>
+                    {r.status}
+                  </td>
                   <td>{r.phase}</td>
                   <td>{pct(r.evals.find((e) => e.after === 'sft')?.accuracy)}</td>
                   <td>{pct(r.evals.find((e) => e.after === 'grpo')?.accuracy)}</td>
                   <td>{date(r.createdAt)}</td>
                   <td className="actions">
-                    <button onClick={() => { void openRun(r.id).then(() => setPage('train')); }} disabled={liveId !== null}>open</button>
-                    <button className="secondary" onClick={() => void deleteRun(r.id)} disabled={liveId === r.id}>delete</button>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        void openRun(r.id).then(() => setPage('train'));
+                      }}
+                      disabled={liveId !== null}
+                    >
+                      open
+                    </button>
+                    <button
+                      type="button"
+                      className="secondary"
+                      onClick={() => void deleteRun(r.id)}
+                      disabled={liveId === r.id}
+                    >
+                      delete
+                    </button>
                   </td>
                 </tr>
               ))}
@@ -71,33 +131,66 @@ export function RunsPage() {
             <label>
               metric{' '}
               <select value={metric} onChange={(e) => setMetric(e.target.value)} aria-label="metric to compare">
-                {COMPARABLE.map((k) => <option key={k}>{k}</option>)}
+                {COMPARABLE.map((k) => (
+                  <option key={k}>{k}</option>
+                ))}
               </select>
             </label>
-            <MetricChart title={metric} series={series} description={METRICS.find((m) => m.key === metric.split(':')[1])?.description} height={260} />
+            <MetricChart
+              title={metric}
+              series={series}
+              description={METRICS.find((m) => m.key === metric.split(':')[1])?.description}
+              height={260}
+            />
           </div>
         )}
       </section>
 
       <section className="panel">
         <h2>Checkpoints</h2>
-        <p className="muted">Each is three files: config.json (Hugging Face LlamaConfig), model.safetensors (HF Llama tensor names) and tokenizer.json.</p>
+        <p className="muted">
+          Each is three files: config.json (Hugging Face LlamaConfig), model.safetensors (HF Llama tensor names) and
+          tokenizer.json.
+        </p>
         {checkpoints.length > 0 && (
           <table className="grid" data-testid="checkpoints-table">
-            <thead><tr><th>checkpoint</th><th>from</th><th>step</th><th>model</th><th>size</th><th>created</th><th /></tr></thead>
+            <thead>
+              <tr>
+                <th>checkpoint</th>
+                <th>from</th>
+                <th>step</th>
+                <th>model</th>
+                <th>size</th>
+                <th>created</th>
+                <th />
+              </tr>
+            </thead>
             <tbody>
               {checkpoints.map((c) => (
                 <tr key={c.id} data-testid="checkpoint-row">
                   <td title={c.id}>{c.name}</td>
-                  <td>{c.runId ? runs.find((r) => r.id === c.runId)?.name ?? c.runId : c.source}</td>
+                  <td>{c.runId ? (runs.find((r) => r.id === c.runId)?.name ?? c.runId) : c.source}</td>
                   <td>{c.step ?? '–'}</td>
                   <td title={c.summary}>{c.parameters.toLocaleString()} params</td>
                   <td>{kb(c.bytes)}</td>
                   <td>{date(c.createdAt)}</td>
                   <td className="actions">
-                    <button onClick={() => void exportCheckpoint(c.id)}>export</button>
-                    <button onClick={() => { setInitCheckpoint(c.id); setPage('train'); }} title="start the next run from these weights">train from</button>
-                    <button className="secondary" onClick={() => void deleteCheckpoint(c.id)}>delete</button>
+                    <button type="button" onClick={() => void exportCheckpoint(c.id)}>
+                      export
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setInitCheckpoint(c.id);
+                        setPage('train');
+                      }}
+                      title="start the next run from these weights"
+                    >
+                      train from
+                    </button>
+                    <button type="button" className="secondary" onClick={() => void deleteCheckpoint(c.id)}>
+                      delete
+                    </button>
                   </td>
                 </tr>
               ))}
@@ -105,10 +198,26 @@ export function RunsPage() {
           </table>
         )}
         <div className="import">
-          <label>name <input value={importName} onChange={(e) => setImportName(e.target.value)} aria-label="imported checkpoint name" /></label>{' '}
+          <label>
+            name{' '}
+            <input
+              value={importName}
+              onChange={(e) => setImportName(e.target.value)}
+              aria-label="imported checkpoint name"
+            />
+          </label>{' '}
           <label className="file">
             Import checkpoint files (pick config.json, model.safetensors and tokenizer.json together)
-            <input type="file" multiple accept=".json,.safetensors" data-testid="import-checkpoint" onChange={(e) => { void onImport(e.target.files); e.target.value = ''; }} />
+            <input
+              type="file"
+              multiple
+              accept=".json,.safetensors"
+              data-testid="import-checkpoint"
+              onChange={(e) => {
+                void onImport(e.target.files);
+                e.target.value = '';
+              }}
+            />
           </label>
         </div>
       </section>

@@ -10,14 +10,35 @@ import { STAGE_HELP, StageView } from '../components/StageView/StageView';
 import './step_through.css';
 
 const selectStep = (s: AppState) => ({
-  info: s.stInfo, outputs: s.stOutputs, cursor: s.stCursor, busy: s.stBusy, error: s.stError,
-  run: s.run, live: s.live, draft: s.draft, checkpoints: s.checkpoints, ready: s.backend !== null,
+  info: s.stInfo,
+  outputs: s.stOutputs,
+  cursor: s.stCursor,
+  busy: s.stBusy,
+  error: s.stError,
+  run: s.run,
+  live: s.live,
+  draft: s.draft,
+  checkpoints: s.checkpoints,
+  ready: s.backend !== null,
 });
 
-const STAGE_NAMES: Record<string, string> = { sample: 'Sample', score: 'Score', advantages: 'Advantages', loss: 'Loss & backward', update: 'Update' };
+const STAGE_NAMES: Record<string, string> = {
+  sample: 'Sample',
+  score: 'Score',
+  advantages: 'Advantages',
+  loss: 'Loss & backward',
+  update: 'Update',
+};
 
 /** A small GRPO step for the demo: 2 prompts × 4 judgements, short traces, the draft's other settings. */
-const DEMO = { 'world.nDistill': '0', 'world.nGrpo': '32', 'world.nEval': '0', 'grpo.promptsPerStep': '2', 'grpo.numGenerations': '4', 'grpo.maxCompletionLength': '64' };
+const DEMO = {
+  'world.nDistill': '0',
+  'world.nGrpo': '32',
+  'world.nEval': '0',
+  'grpo.promptsPerStep': '2',
+  'grpo.numGenerations': '4',
+  'grpo.maxCompletionLength': '64',
+};
 
 export function StepThroughPage() {
   const s = useAppStore(useShallow(selectStep));
@@ -28,27 +49,53 @@ export function StepThroughPage() {
     return (
       <section className="panel">
         <h2>Step through one GRPO update</h2>
-        <p>Run a single GRPO step one stage at a time and see each stage's numbers: {Object.values(STAGE_NAMES).join(' → ')}.</p>
+        <p>
+          Run a single GRPO step one stage at a time and see each stage's numbers:{' '}
+          {Object.values(STAGE_NAMES).join(' → ')}.
+        </p>
         <div className="st-sources">
           <div>
             <h3>The live run</h3>
-            <p className="muted">{canLive ? `The next GRPO step of ${s.run!.name}; it counts as a step of the run.` : 'Pause a run during its GRPO phase on the Train page to step through its next update.'}</p>
-            <button onClick={() => void beginLive()} disabled={!canLive || s.busy} data-testid="st-live">Step through the live run</button>
+            <p className="muted">
+              {canLive
+                ? `The next GRPO step of ${s.run!.name}; it counts as a step of the run.`
+                : 'Pause a run during its GRPO phase on the Train page to step through its next update.'}
+            </p>
+            <button type="button" onClick={() => void beginLive()} disabled={!canLive || s.busy} data-testid="st-live">
+              Step through the live run
+            </button>
           </div>
           <div>
             <h3>A fresh demo</h3>
-            <p className="muted">A separate small GRPO step (2 prompts × 4 judgements) on the built-in world; nothing is saved.</p>
+            <p className="muted">
+              A separate small GRPO step (2 prompts × 4 judgements) on the built-in world; nothing is saved.
+            </p>
             <label>
               weights{' '}
               <select value={demoCkpt} onChange={(e) => setDemoCkpt(e.target.value)} aria-label="demo weights">
                 <option value="">fresh {s.draft.preset} model (untrained: every verdict is wrong)</option>
-                {s.checkpoints.map((c) => <option key={c.id} value={c.id}>{c.name} · {c.summary}</option>)}
+                {s.checkpoints.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name} · {c.summary}
+                  </option>
+                ))}
               </select>
             </label>{' '}
-            <button onClick={() => void beginDemo(applyOverrides(s.draft, DEMO), demoCkpt || null)} disabled={!s.ready || s.busy} data-testid="st-demo">Start the demo step</button>
+            <button
+              type="button"
+              onClick={() => void beginDemo(applyOverrides(s.draft, DEMO), demoCkpt || null)}
+              disabled={!s.ready || s.busy}
+              data-testid="st-demo"
+            >
+              Start the demo step
+            </button>
           </div>
         </div>
-        {s.error && <p className="error" role="alert">{s.error}</p>}
+        {s.error && (
+          <p className="error" role="alert">
+            {s.error}
+          </p>
+        )}
       </section>
     );
   }
@@ -58,28 +105,61 @@ export function StepThroughPage() {
   const atEnd = s.cursor === s.info.stages.length - 1;
   return (
     <section className="panel">
-      <h2>GRPO step {s.info.step + 1} ({s.info.source === 'live' ? `live run ${s.run?.name ?? ''}` : 'demo'})</h2>
+      <h2>
+        GRPO step {s.info.step + 1} ({s.info.source === 'live' ? `live run ${s.run?.name ?? ''}` : 'demo'})
+      </h2>
       <ol className="st-rail" data-testid="stage-rail">
         {s.info.stages.map((st, i) => (
-          <li key={i} className={i === s.cursor ? 'current' : i < s.outputs.length ? 'done' : ''}>{STAGE_NAMES[st]}{s.info!.grpo.numIterations > 1 && (st === 'loss' || st === 'update') ? ` ${Math.floor((i - 3) / 2) + 1}` : ''}</li>
+          <li key={i} className={i === s.cursor ? 'current' : i < s.outputs.length ? 'done' : ''}>
+            {STAGE_NAMES[st]}
+            {s.info!.grpo.numIterations > 1 && (st === 'loss' || st === 'update')
+              ? ` ${Math.floor((i - 3) / 2) + 1}`
+              : ''}
+          </li>
         ))}
       </ol>
       <div className="st-nav">
-        <button onClick={back} disabled={s.cursor <= 0 || s.busy} data-testid="st-back">Back</button>
-        <button onClick={() => void next()} disabled={s.busy || atEnd} data-testid="st-next">
-          {s.busy ? 'Running…' : s.cursor < s.outputs.length - 1 ? 'Next' : nextStage ? `Next: run ${STAGE_NAMES[nextStage].toLowerCase()}` : 'Next'}
+        <button type="button" onClick={back} disabled={s.cursor <= 0 || s.busy} data-testid="st-back">
+          Back
         </button>
-        <button className="secondary" onClick={() => void close()} disabled={s.busy} title={s.info.source === 'live' ? 'runs what is left of the step, so the run stays consistent' : undefined}>Close</button>
-        {atEnd && <span className="muted">The step is complete{s.info.source === 'live' ? ' and booked into the run' : ''}.</span>}
+        <button type="button" onClick={() => void next()} disabled={s.busy || atEnd} data-testid="st-next">
+          {s.busy
+            ? 'Running…'
+            : s.cursor < s.outputs.length - 1
+              ? 'Next'
+              : nextStage
+                ? `Next: run ${STAGE_NAMES[nextStage].toLowerCase()}`
+                : 'Next'}
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => void close()}
+          disabled={s.busy}
+          title={s.info.source === 'live' ? 'runs what is left of the step, so the run stays consistent' : undefined}
+        >
+          Close
+        </button>
+        {atEnd && (
+          <span className="muted">
+            The step is complete{s.info.source === 'live' ? ' and booked into the run' : ''}.
+          </span>
+        )}
       </div>
-      {s.error && <p className="error" role="alert">{s.error}</p>}
+      {s.error && (
+        <p className="error" role="alert">
+          {s.error}
+        </p>
+      )}
       {current ? (
         <div className="st-stage" data-testid="stage-current" data-stage={current.stage}>
           <h3>{STAGE_NAMES[current.stage]}</h3>
           <p className="st-help">{STAGE_HELP[current.stage]}</p>
           <StageView outputs={s.outputs} index={s.cursor} grpo={s.info.grpo} />
         </div>
-      ) : <p className="muted">Press Next to sample the judgements.</p>}
+      ) : (
+        <p className="muted">Press Next to sample the judgements.</p>
+      )}
     </section>
   );
 }

@@ -7,7 +7,17 @@ import { METRICS } from '../../train/metrics';
 import type { MetricsRow } from '../../train/pipeline';
 import { applyOverrides, fieldTable } from '../../train/run_config';
 import { runPresetConfig, RUN_PRESETS } from '../../train/run_presets';
-import { etaSeconds, pause, play, setDraft, setGrpoDataset, setInitCheckpoint, startRun, stepOnce, stopRun } from '../../state/run_actions';
+import {
+  etaSeconds,
+  pause,
+  play,
+  setDraft,
+  setGrpoDataset,
+  setInitCheckpoint,
+  startRun,
+  stepOnce,
+  stopRun,
+} from '../../state/run_actions';
 import { runEngineCheck, setFusedKernels } from '../../state/engine_actions';
 import { useAppStore, type AppState } from '../../state/store';
 import { BackendPanel } from '../components/BackendPanel/BackendPanel';
@@ -23,7 +33,11 @@ const CHARTS: { title: string; stage: MetricsRow['stage']; keys: string[] }[] = 
   { title: 'SFT loss', stage: 'sft', keys: ['loss', 'eval_loss'] },
   { title: 'reward', stage: 'grpo', keys: ['reward'] },
   { title: 'reward_std', stage: 'grpo', keys: ['reward_std'] },
-  { title: 'accuracy by category', stage: 'grpo', keys: ['accuracy/chat', 'accuracy/chat-hard', 'accuracy/safety', 'accuracy/reasoning'] },
+  {
+    title: 'accuracy by category',
+    stage: 'grpo',
+    keys: ['accuracy/chat', 'accuracy/chat-hard', 'accuracy/safety', 'accuracy/reasoning'],
+  },
   { title: 'kl', stage: 'grpo', keys: ['kl'] },
   { title: 'clip_ratio', stage: 'grpo', keys: ['clip_ratio'] },
   { title: 'completions/mean_length', stage: 'grpo', keys: ['completions/mean_length'] },
@@ -34,34 +48,66 @@ const CHARTS: { title: string; stage: MetricsRow['stage']; keys: string[] }[] = 
   { title: 'grad_norm (GRPO)', stage: 'grpo', keys: ['grad_norm'] },
 ];
 
-const describe = (key: string) => METRICS.find((m) => m.key === key)?.description;
+const describeMetric = (key: string) => METRICS.find((m) => m.key === key)?.description;
 
 function seriesOf(rows: MetricsRow[], stage: MetricsRow['stage'], keys: string[]): Series[] {
-  return keys.map((k) => ({ name: k, points: rows.filter((r) => r.stage === stage && typeof r[k] === 'number').map((r) => ({ step: r.step, value: r[k] as number })) }));
+  return keys.map((k) => ({
+    name: k,
+    points: rows
+      .filter((r) => r.stage === stage && typeof r[k] === 'number')
+      .map((r) => ({ step: r.step, value: r[k] as number })),
+  }));
 }
 
 const FIELDS = fieldTable();
 const flatten = (o: object, prefix = ''): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? Object.entries(flatten(v, `${prefix}${k}.`)) : [[prefix + k, v]])));
+  Object.fromEntries(
+    Object.entries(o).flatMap(([k, v]) =>
+      v !== null && typeof v === 'object' ? Object.entries(flatten(v, `${prefix}${k}.`)) : [[prefix + k, v]],
+    ),
+  );
 
-const selectRun = (s: AppState) => ({ run: s.run, live: s.live, busy: s.busy, runError: s.runError, samples: s.samples, metrics: s.metrics });
-const selectSetup = (s: AppState) => ({ draft: s.draft, backend: s.backend, memory: s.memory, smoke: s.smoke, fusedKernels: s.fusedKernels, checkpoints: s.checkpoints, datasets: s.datasets, initCheckpoint: s.initCheckpoint, grpoDataset: s.grpoDataset });
+const selectRun = (s: AppState) => ({
+  run: s.run,
+  live: s.live,
+  busy: s.busy,
+  runError: s.runError,
+  samples: s.samples,
+  metrics: s.metrics,
+});
+const selectSetup = (s: AppState) => ({
+  draft: s.draft,
+  backend: s.backend,
+  memory: s.memory,
+  smoke: s.smoke,
+  fusedKernels: s.fusedKernels,
+  checkpoints: s.checkpoints,
+  datasets: s.datasets,
+  initCheckpoint: s.initCheckpoint,
+  grpoDataset: s.grpoDataset,
+});
 
 export function TrainPage() {
   const { run, live, busy, runError, samples, metrics } = useAppStore(useShallow(selectRun));
-  const { draft, backend, memory, smoke, fusedKernels, checkpoints, datasets, initCheckpoint, grpoDataset } = useAppStore(useShallow(selectSetup));
+  const { draft, backend, memory, smoke, fusedKernels, checkpoints, datasets, initCheckpoint, grpoDataset } =
+    useAppStore(useShallow(selectSetup));
   const values = useMemo(() => flatten(draft), [draft]);
-  const onChange = useCallback((key: string, raw: string) => {
-    try {
-      setDraft(applyOverrides(draft, { [key]: raw }));
-    } catch {
-      // an unfinished number (e.g. "1e-") is not applied until it parses
-    }
-  }, [draft]);
+  const onChange = useCallback(
+    (key: string, raw: string) => {
+      try {
+        setDraft(applyOverrides(draft, { [key]: raw }));
+      } catch {
+        // an unfinished number (e.g. "1e-") is not applied until it parses
+      }
+    },
+    [draft],
+  );
   const charts = useMemo(() => CHARTS.map((c) => ({ ...c, series: seriesOf(metrics, c.stage, c.keys) })), [metrics]);
   const eta = etaSeconds(run, samples);
   // the seed has its own field: a preset with another seed is still that preset
-  const presetId = RUN_PRESETS.find((p) => JSON.stringify({ ...runPresetConfig(p.id), seed: draft.seed }) === JSON.stringify(draft))?.id ?? '';
+  const presetId =
+    RUN_PRESETS.find((p) => JSON.stringify({ ...runPresetConfig(p.id), seed: draft.seed }) === JSON.stringify(draft))
+      ?.id ?? '';
 
   return (
     <>
@@ -70,40 +116,94 @@ export function TrainPage() {
         <div className="setup">
           <label>
             recipe{' '}
-            <select value={presetId} disabled={live} onChange={(e) => e.target.value && setDraft({ ...runPresetConfig(e.target.value), seed: draft.seed })} aria-label="recipe preset">
+            <select
+              value={presetId}
+              disabled={live}
+              onChange={(e) => e.target.value && setDraft({ ...runPresetConfig(e.target.value), seed: draft.seed })}
+              aria-label="recipe preset"
+            >
               {presetId === '' && <option value="">(custom settings)</option>}
-              {RUN_PRESETS.map((p) => <option key={p.id} value={p.id} title={p.description}>{p.label}</option>)}
+              {RUN_PRESETS.map((p) => (
+                <option key={p.id} value={p.id} title={p.description}>
+                  {p.label}
+                </option>
+              ))}
             </select>
           </label>
           <label>
-            seed <input type="number" value={draft.seed} disabled={live} onChange={(e) => onChange('seed', e.target.value)} aria-label="run seed" />
+            seed{' '}
+            <input
+              type="number"
+              value={draft.seed}
+              disabled={live}
+              onChange={(e) => onChange('seed', e.target.value)}
+              aria-label="run seed"
+            />
           </label>
           <label>
             start from{' '}
-            <select value={initCheckpoint ?? ''} disabled={live} onChange={(e) => setInitCheckpoint(e.target.value || null)} aria-label="start from">
+            <select
+              value={initCheckpoint ?? ''}
+              disabled={live}
+              onChange={(e) => setInitCheckpoint(e.target.value || null)}
+              aria-label="start from"
+            >
               <option value="">fresh weights ({draft.preset})</option>
-              {checkpoints.map((c) => <option key={c.id} value={c.id}>{c.name} · {c.summary}</option>)}
+              {checkpoints.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name} · {c.summary}
+                </option>
+              ))}
             </select>
           </label>
           <label>
             GRPO data{' '}
-            <select value={grpoDataset ?? ''} disabled={live} onChange={(e) => setGrpoDataset(e.target.value || null)} aria-label="GRPO data">
+            <select
+              value={grpoDataset ?? ''}
+              disabled={live}
+              onChange={(e) => setGrpoDataset(e.target.value || null)}
+              aria-label="GRPO data"
+            >
               <option value="">synthetic world</option>
-              {datasets.map((d) => <option key={d.id} value={d.id}>{d.name} ({d.count} pairs)</option>)}
+              {datasets.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name} ({d.count} pairs)
+                </option>
+              ))}
             </select>
           </label>
         </div>
-        <p className="muted">{RUN_PRESETS.find((p) => p.id === presetId)?.description ?? 'Custom settings: the link in the address bar reproduces them.'}</p>
+        <p className="muted">
+          {RUN_PRESETS.find((p) => p.id === presetId)?.description ??
+            'Custom settings: the link in the address bar reproduces them.'}
+        </p>
         <RunControls
-          status={run?.status ?? null} live={live} busy={busy} ready={backend !== null}
-          onStart={() => void startRun()} onPause={pause} onResume={() => void play()} onStep={() => void stepOnce()} onStop={() => void stopRun()}
+          status={run?.status ?? null}
+          live={live}
+          busy={busy}
+          ready={backend !== null}
+          onStart={() => void startRun()}
+          onPause={pause}
+          onResume={() => void play()}
+          onStep={() => void stepOnce()}
+          onStop={() => void stopRun()}
         />
-        {runError && <p className="error" role="alert" data-testid="run-error">{runError}</p>}
+        {runError && (
+          <p className="error" role="alert" data-testid="run-error">
+            {runError}
+          </p>
+        )}
         {run && (
           <>
-            <p className="run-name">Run <strong>{run.name}</strong> <span className="muted">({run.id})</span></p>
+            <p className="run-name">
+              Run <strong>{run.name}</strong> <span className="muted">({run.id})</span>
+            </p>
             <StageProgress progress={run.progress} phase={run.phase} eta={run.status === 'running' ? eta : null} />
-            {run.notes.map((n) => <p key={n} className="notice">{n}</p>)}
+            {run.notes.map((n) => (
+              <p key={n} className="notice">
+                {n}
+              </p>
+            ))}
           </>
         )}
       </section>
@@ -118,11 +218,21 @@ export function TrainPage() {
       <section className="panel">
         <h2>Metrics</h2>
         <div className="charts">
-          {charts.map((c) => <MetricChart key={c.title} title={c.title} series={c.series} description={describe(c.keys[0])} />)}
+          {charts.map((c) => (
+            <MetricChart key={c.title} title={c.title} series={c.series} description={describeMetric(c.keys[0])} />
+          ))}
         </div>
       </section>
 
-      <BackendPanel report={backend} memory={memory} smoke={smoke} onCheck={runEngineCheck} fused={fusedKernels} onFused={setFusedKernels} runLoaded={live} />
+      <BackendPanel
+        report={backend}
+        memory={memory}
+        smoke={smoke}
+        onCheck={runEngineCheck}
+        fused={fusedKernels}
+        onFused={setFusedKernels}
+        runLoaded={live}
+      />
 
       <section className="panel">
         <details>

@@ -12,19 +12,56 @@ export interface ConfigFormProps {
 }
 
 const SECTIONS: { prefix: string; title: string }[] = [
-  { prefix: '', title: 'Run' }, { prefix: 'world.', title: 'Synthetic world' }, { prefix: 'sft.', title: 'Stage 1: reasoning distillation (SFT)' },
-  { prefix: 'grpo.', title: 'Stage 2: GRPO' }, { prefix: 'eval.', title: 'Held-out evaluation' },
+  { prefix: '', title: 'Run' },
+  { prefix: 'world.', title: 'Synthetic world' },
+  { prefix: 'sft.', title: 'Stage 1: reasoning distillation (SFT)' },
+  { prefix: 'grpo.', title: 'Stage 2: GRPO' },
+  { prefix: 'eval.', title: 'Held-out evaluation' },
 ];
 
 const sectionOf = (key: string) => (key.includes('.') ? key.slice(0, key.indexOf('.') + 1) : '');
 
-function Input({ f, value, disabled, onChange }: { f: Field; value: unknown; disabled: boolean; onChange: ConfigFormProps['onChange'] }) {
+function Input({
+  f,
+  value,
+  disabled,
+  onChange,
+}: {
+  f: Field;
+  value: unknown;
+  disabled: boolean;
+  onChange: ConfigFormProps['onChange'];
+}) {
   const id = `cfg-${f.key}`;
   if (f.options) {
-    return <select id={id} value={String(value)} disabled={disabled} onChange={(e) => onChange(f.key, e.target.value)}>{f.options.map((o) => <option key={o}>{o}</option>)}</select>;
+    return (
+      <select id={id} value={String(value)} disabled={disabled} onChange={(e) => onChange(f.key, e.target.value)}>
+        {f.options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    );
   }
-  if (f.type === 'boolean') return <input id={id} type="checkbox" checked={Boolean(value)} disabled={disabled} onChange={(e) => onChange(f.key, String(e.target.checked))} />;
-  return <input id={id} type="number" step="any" value={String(value)} disabled={disabled} onChange={(e) => onChange(f.key, e.target.value)} />;
+  if (f.type === 'boolean')
+    return (
+      <input
+        id={id}
+        type="checkbox"
+        checked={Boolean(value)}
+        disabled={disabled}
+        onChange={(e) => onChange(f.key, String(e.target.checked))}
+      />
+    );
+  return (
+    <input
+      id={id}
+      type="number"
+      step="any"
+      value={String(value)}
+      disabled={disabled}
+      onChange={(e) => onChange(f.key, e.target.value)}
+    />
+  );
 }
 
 export const ConfigForm = memo(function ConfigForm({ fields, values, disabled, onChange }: ConfigFormProps) {
@@ -33,16 +70,20 @@ export const ConfigForm = memo(function ConfigForm({ fields, values, disabled, o
       {SECTIONS.map((s) => (
         <fieldset key={s.title}>
           <legend>{s.title}</legend>
-          {fields.filter((f) => sectionOf(f.key) === s.prefix).map((f) => {
-            const changed = values[f.key] !== f.default;
-            return (
-              <div key={f.key} className={changed ? 'field changed' : 'field'}>
-                <label htmlFor={`cfg-${f.key}`}>{f.key.slice(s.prefix.length)}</label>
-                <Input f={f} value={values[f.key]} disabled={disabled} onChange={onChange} />
-                <span className="help">{f.help} <span className="muted">(default {String(f.default)})</span></span>
-              </div>
-            );
-          })}
+          {fields
+            .filter((f) => sectionOf(f.key) === s.prefix)
+            .map((f) => {
+              const changed = values[f.key] !== f.default;
+              return (
+                <div key={f.key} className={changed ? 'field changed' : 'field'}>
+                  <label htmlFor={`cfg-${f.key}`}>{f.key.slice(s.prefix.length)}</label>
+                  <Input f={f} value={values[f.key]} disabled={disabled} onChange={onChange} />
+                  <span className="help">
+                    {f.help} <span className="muted">(default {String(f.default)})</span>
+                  </span>
+                </div>
+              );
+            })}
         </fieldset>
       ))}
     </div>

@@ -12,18 +12,47 @@ export interface DatasetListProps {
   onDelete: (id: string) => void;
 }
 
-const SOURCE_LABEL: Record<DatasetMeta['source'], string> = { import: 'imported', synthetic: 'synthetic', labels: 'your labels' };
+const SOURCE_LABEL: Record<DatasetMeta['source'], string> = {
+  import: 'imported',
+  synthetic: 'synthetic',
+  labels: 'your labels',
+};
 const date = (ms: number) => new Date(ms).toLocaleString();
 
-export const DatasetList = memo(function DatasetList({ datasets, selectedId, onSelect, onExport, onDelete }: DatasetListProps) {
+export const DatasetList = memo(function DatasetList({
+  datasets,
+  selectedId,
+  onSelect,
+  onExport,
+  onDelete,
+}: DatasetListProps) {
   const [confirming, setConfirming] = useState<string | null>(null);
-  if (datasets.length === 0) return <p className="muted" data-testid="no-datasets">No datasets yet: import a file or generate synthetic pairs below.</p>;
+  if (datasets.length === 0)
+    return (
+      <p className="muted" data-testid="no-datasets">
+        No datasets yet: import a file or generate synthetic pairs below.
+      </p>
+    );
   return (
     <table className="grid dataset-list" data-testid="dataset-table">
-      <thead><tr><th>dataset</th><th>source</th><th>format</th><th>pairs</th><th>created</th><th /></tr></thead>
+      <thead>
+        <tr>
+          <th>dataset</th>
+          <th>source</th>
+          <th>format</th>
+          <th>pairs</th>
+          <th>created</th>
+          <th />
+        </tr>
+      </thead>
       <tbody>
         {datasets.map((d) => (
-          <tr key={d.id} data-testid="dataset-row" className={d.id === selectedId ? 'selected' : undefined} aria-selected={d.id === selectedId}>
+          <tr
+            key={d.id}
+            data-testid="dataset-row"
+            className={d.id === selectedId ? 'selected' : undefined}
+            aria-selected={d.id === selectedId}
+          >
             <td title={d.id}>{d.name}</td>
             <td>{SOURCE_LABEL[d.source] ?? d.source}</td>
             <td>{d.format ?? '–'}</td>
@@ -32,14 +61,35 @@ export const DatasetList = memo(function DatasetList({ datasets, selectedId, onS
             {confirming === d.id ? (
               <td className="actions confirm" role="group" aria-label={`confirm deleting ${d.name}`}>
                 Delete “{d.name}” and its {d.count.toLocaleString('en-US')} pairs?{' '}
-                <button onClick={() => { setConfirming(null); onDelete(d.id); }}>yes, delete</button>
-                <button className="secondary" onClick={() => setConfirming(null)}>cancel</button>
+                <button
+                  type="button"
+                  onClick={() => {
+                    setConfirming(null);
+                    onDelete(d.id);
+                  }}
+                >
+                  yes, delete
+                </button>
+                <button type="button" className="secondary" onClick={() => setConfirming(null)}>
+                  cancel
+                </button>
               </td>
             ) : (
               <td className="actions">
-                <button onClick={() => onSelect(d.id)} disabled={d.id === selectedId}>browse</button>
-                <button className="secondary" onClick={() => onExport(d.id)} title="download as JSONL, one pair per line">export</button>
-                <button className="secondary" onClick={() => setConfirming(d.id)}>delete</button>
+                <button type="button" onClick={() => onSelect(d.id)} disabled={d.id === selectedId}>
+                  browse
+                </button>
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => onExport(d.id)}
+                  title="download as JSONL, one pair per line"
+                >
+                  export
+                </button>
+                <button type="button" className="secondary" onClick={() => setConfirming(d.id)}>
+                  delete
+                </button>
               </td>
             )}
           </tr>

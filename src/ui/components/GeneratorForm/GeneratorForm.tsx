@@ -21,7 +21,14 @@ const n = (x: number) => x.toLocaleString('en-US');
 export const GeneratorForm = memo(function GeneratorForm(p: GeneratorFormProps) {
   const total = p.preview ? CATEGORIES.reduce((s, c) => s + p.preview![c], 0) : 0;
   return (
-    <form className="generator" onSubmit={(e) => { e.preventDefault(); p.onGenerate(); }} noValidate>
+    <form
+      className="generator"
+      onSubmit={(e) => {
+        e.preventDefault();
+        p.onGenerate();
+      }}
+      noValidate
+    >
       <div className="gen-fields">
         {GEN_FIELDS.map((f) => {
           const err = p.errors[f.key];
@@ -30,25 +37,46 @@ export const GeneratorForm = memo(function GeneratorForm(p: GeneratorFormProps) 
             <div key={f.key} className="gen-field">
               <label htmlFor={id}>{f.label}</label>
               <input
-                id={id} inputMode={f.integer ? 'numeric' : 'decimal'} value={p.form[f.key] ?? ''} aria-invalid={err ? true : undefined}
-                aria-describedby={`${id}-help`} onChange={(e) => p.onField(f.key, e.target.value)}
+                id={id}
+                inputMode={f.integer ? 'numeric' : 'decimal'}
+                value={p.form[f.key] ?? ''}
+                aria-invalid={err ? true : undefined}
+                aria-describedby={`${id}-help`}
+                onChange={(e) => p.onField(f.key, e.target.value)}
               />
-              <small id={`${id}-help`} className={err ? 'error' : 'muted'} data-testid={err ? 'gen-error' : undefined}>{err ?? f.help}</small>
+              <small id={`${id}-help`} className={err ? 'error' : 'muted'} data-testid={err ? 'gen-error' : undefined}>
+                {err ?? f.help}
+              </small>
             </div>
           );
         })}
       </div>
       <label className="gen-name">
         dataset name{' '}
-        <input aria-label="synthetic dataset name" value={p.form.name ?? ''} placeholder={p.defaultName ?? ''} onChange={(e) => p.onField('name', e.target.value)} />
+        <input
+          aria-label="synthetic dataset name"
+          value={p.form.name ?? ''}
+          placeholder={p.defaultName ?? ''}
+          onChange={(e) => p.onField('name', e.target.value)}
+        />
       </label>
       <p data-testid="gen-preview" className={p.preview ? undefined : 'muted'}>
-        {p.preview
-          ? <>Will draw {n(total)} pairs: {CATEGORIES.map((c) => `${c} ${n(p.preview![c])}`).join(' · ')}.</>
-          : 'Fix the fields above to see what will be drawn.'}
+        {p.preview ? (
+          <>
+            Will draw {n(total)} pairs: {CATEGORIES.map((c) => `${c} ${n(p.preview![c])}`).join(' · ')}.
+          </>
+        ) : (
+          'Fix the fields above to see what will be drawn.'
+        )}
       </p>
-      <button type="submit" disabled={!p.preview || p.busy} data-testid="generate">{p.busy ? 'Generating…' : 'Generate and save'}</button>
-      {p.error && <p className="error" role="alert" data-testid="gen-failure">{p.error}</p>}
+      <button type="submit" disabled={!p.preview || p.busy} data-testid="generate">
+        {p.busy ? 'Generating…' : 'Generate and save'}
+      </button>
+      {p.error && (
+        <p className="error" role="alert" data-testid="gen-failure">
+          {p.error}
+        </p>
+      )}
     </form>
   );
 });

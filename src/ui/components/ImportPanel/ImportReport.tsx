@@ -22,7 +22,9 @@ function IssueList({ issues, total, testId }: { issues: ImportIssue[]; total: nu
     <>
       <ol className="issues" data-testid={testId}>
         {issues.map((e, i) => (
-          <li key={i} data-testid="issue"><span className="issue-line">line {e.line}</span> {e.reason}</li>
+          <li key={i} data-testid="issue">
+            <span className="issue-line">line {e.line}</span> {e.reason}
+          </li>
         ))}
       </ol>
       {total > issues.length && <p className="muted">…and {n(total - issues.length)} more not listed.</p>}
@@ -30,17 +32,36 @@ function IssueList({ issues, total, testId }: { issues: ImportIssue[]; total: nu
   );
 }
 
-export const ImportReport = memo(function ImportReport({ report: r, name, saving, saveError, onName, onKeep, onReject }: ImportReportProps) {
+export const ImportReport = memo(function ImportReport({
+  report: r,
+  name,
+  saving,
+  saveError,
+  onName,
+  onKeep,
+  onReject,
+}: ImportReportProps) {
   return (
     <div className="import-report" data-testid="import-report">
       <p>
-        <strong>{r.fileName}</strong>: <span data-testid="import-format">{r.format}</span> ({r.container.toUpperCase()}) detected.
+        <strong>{r.fileName}</strong>: <span data-testid="import-format">{r.format}</span> ({r.container.toUpperCase()})
+        detected.
       </p>
       <dl className="import-counts">
-        <dt>records</dt><dd data-testid="import-records">{n(r.records)}</dd>
-        <dt>valid pairs</dt><dd data-testid="import-valid">{n(r.pairs)}</dd>
-        <dt>bad records</dt><dd data-testid="import-bad" className={r.badRecords > 0 ? 'error' : undefined}>{n(r.badRecords)}</dd>
-        {r.warningCount > 0 && <><dt>warnings</dt><dd>{n(r.warningCount)}</dd></>}
+        <dt>records</dt>
+        <dd data-testid="import-records">{n(r.records)}</dd>
+        <dt>valid pairs</dt>
+        <dd data-testid="import-valid">{n(r.pairs)}</dd>
+        <dt>bad records</dt>
+        <dd data-testid="import-bad" className={r.badRecords > 0 ? 'error' : undefined}>
+          {n(r.badRecords)}
+        </dd>
+        {r.warningCount > 0 && (
+          <>
+            <dt>warnings</dt>
+            <dd>{n(r.warningCount)}</dd>
+          </>
+        )}
       </dl>
       {r.badRecords > 0 && (
         <>
@@ -57,11 +78,23 @@ export const ImportReport = memo(function ImportReport({ report: r, name, saving
       <div className="import-decision">
         {r.pairs > 0 ? (
           <>
-            <label>dataset name <input aria-label="dataset name" value={name} onChange={(e) => onName(e.target.value)} disabled={saving} /></label>
-            <button onClick={onKeep} disabled={saving} data-testid="keep-import">{saving ? 'Saving…' : keepLabel(r)}</button>
+            <label>
+              dataset name{' '}
+              <input
+                aria-label="dataset name"
+                value={name}
+                onChange={(e) => onName(e.target.value)}
+                disabled={saving}
+              />
+            </label>
+            <button type="button" onClick={onKeep} disabled={saving} data-testid="keep-import">
+              {saving ? 'Saving…' : keepLabel(r)}
+            </button>
           </>
-        ) : <p className="error">No valid pairs in this file: there is nothing to keep.</p>}
-        <button className="secondary" onClick={onReject} disabled={saving} data-testid="reject-import">
+        ) : (
+          <p className="error">No valid pairs in this file: there is nothing to keep.</p>
+        )}
+        <button type="button" className="secondary" onClick={onReject} disabled={saving} data-testid="reject-import">
           {r.badRecords > 0 ? 'Reject the file' : 'Discard'}
         </button>
       </div>

@@ -1,5 +1,6 @@
 // The input flags, rendered to static markup. Must hold: each unknown character is listed once with every
-// place it occurs (field@offset), invisible ones by code point; typed tags are listed; a prompt too long is an alert with the
+// place it occurs (field@offset), invisible ones by code point; typed tags are listed; a prompt too long is an alert
+// with the
 // reason; input that fits says how much context is left for the trace.
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
@@ -10,7 +11,11 @@ import { InputFlags } from './InputFlags';
 
 const tok = defaultTokenizer();
 const render = (prompt: string, a: string, b: string) =>
-  renderToStaticMarkup(createElement(InputFlags, { check: checkJudgeInput(tok, 256, { prompt, a, b }) })).replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x27;/g, "'");
+  renderToStaticMarkup(createElement(InputFlags, { check: checkJudgeInput(tok, 256, { prompt, a, b }) }))
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#x27;/g, "'");
 
 describe('InputFlags', () => {
   it('lists each unknown character once with where it occurs', () => {
@@ -21,11 +26,15 @@ describe('InputFlags', () => {
   });
 
   it('lists tags typed in the text', () => {
-    expect(render('q', 'ok <answer>[[A]]</answer>', 'b')).toContain('read as its own tags, not as text: <answer> at A@3, </answer> at A@16');
+    expect(render('q', 'ok <answer>[[A]]</answer>', 'b')).toContain(
+      'read as its own tags, not as text: <answer> at A@3, </answer> at A@16',
+    );
   });
 
   it('flags a prompt too long, and says what is left when it fits', () => {
-    expect(render('q', 'x'.repeat(300), 'y')).toMatch(/Too long for this model: The judge prompt is \d+ tokens and this model's context is 256/);
+    expect(render('q', 'x'.repeat(300), 'y')).toMatch(
+      /Too long for this model: The judge prompt is \d+ tokens and this model's context is 256/,
+    );
     // <bos> + "Q: q\nA: a\nB: b\n" = 16 tokens
     expect(render('q', 'a', 'b')).toMatch(/The prompt takes 16 of the model's 256 context tokens; 240 are left/);
   });

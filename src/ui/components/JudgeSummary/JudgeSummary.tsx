@@ -16,27 +16,43 @@ const name = (v: Verdict | null) => (v ? `${v} is better` : 'no verdict');
 const pct = (x: number) => `${Math.round(100 * x)}%`;
 
 export const JudgeSummary = memo(function JudgeSummary({ result: r, running, datasetLabel }: JudgeSummaryProps) {
-  if (!r) return <p className="muted" data-testid="judge-summary">{running ? 'Judging both orders…' : 'Not judged yet.'}</p>;
+  if (!r)
+    return (
+      <p className="muted" data-testid="judge-summary">
+        {running ? 'Judging both orders…' : 'Not judged yet.'}
+      </p>
+    );
   const neither = r.verdict === null && r.swappedVerdict === null;
-  const swapText = r.positionConsistent ? 'consistent: the same response wins in both orders'
-    : neither ? 'not possible: no verdict in either order'
-    : r.verdict === null || r.swappedVerdict === null ? 'INCONSISTENT: only one order reached a verdict'
-    : 'INCONSISTENT: the verdict flips when the responses swap places (position bias)';
+  const swapText = r.positionConsistent
+    ? 'consistent: the same response wins in both orders'
+    : neither
+      ? 'not possible: no verdict in either order'
+      : r.verdict === null || r.swappedVerdict === null
+        ? 'INCONSISTENT: only one order reached a verdict'
+        : 'INCONSISTENT: the verdict flips when the responses swap places (position bias)';
+  const share = r.verdict ? `${pct(r.voteShare)} of ${r.samples} samples` : `no majority over ${r.samples} samples`;
   const tone = r.positionConsistent ? 'ok' : neither ? 'none' : 'flag';
   return (
     <div className="judge-summary" data-testid="judge-summary">
       <p className="verdict-line">
-        Verdict (A/B as shown): <b data-testid="judge-verdict" data-verdict={r.verdict ?? ''}>{name(r.verdict)}</b>
+        Verdict (A/B as shown):{' '}
+        <b data-testid="judge-verdict" data-verdict={r.verdict ?? ''}>
+          {name(r.verdict)}
+        </b>
         {!r.greedy && (
           <span data-testid="judge-vote" className="vote">
-            {' '}— {r.verdict ? `${pct(r.voteShare)} of ${r.samples} samples` : `no majority over ${r.samples} samples`} (A {r.votes.A} · B {r.votes.B} · none {r.votes.none}; τ={r.temperature}, seed {r.seed})
+            {' '}
+            — {share} (A {r.votes.A} · B {r.votes.B} · none {r.votes.none}; τ={r.temperature}, seed {r.seed})
           </span>
         )}
         {r.greedy && <span className="muted"> (greedy)</span>}
       </p>
       <p className={`swap-check ${tone}`} data-testid="swap-check" data-consistent={String(r.positionConsistent)}>
         Swap check (B shown first): <b>{name(r.swappedVerdict)}</b>
-        {!r.greedy && ` (${r.swappedVerdict ? `${pct(r.swappedVoteShare)}; ` : ''}A ${r.swappedVotes.A} · B ${r.swappedVotes.B} · none ${r.swappedVotes.none})`} — {swapText}
+        {!r.greedy &&
+          ` (${r.swappedVerdict ? `${pct(r.swappedVoteShare)}; ` : ''}A ${r.swappedVotes.A} · B ` +
+            `${r.swappedVotes.B} · none ${r.swappedVotes.none})`}{' '}
+        — {swapText}
       </p>
       {datasetLabel && (
         <p data-testid="dataset-label">

@@ -3,7 +3,10 @@
 import { memo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
-export interface Series { name: string; points: { step: number; value: number }[] }
+export interface Series {
+  name: string;
+  points: { step: number; value: number }[];
+}
 
 export interface MetricChartProps {
   title: string;
@@ -12,7 +15,9 @@ export interface MetricChartProps {
   height?: number;
 }
 
-/** Axis ticks in at most ~6 characters, with the digits the scale needs: KL lives around 1e-4, tokens/s in the hundreds. */
+/**
+ * Axis ticks in at most ~6 characters, with the digits the scale needs: KL lives around 1e-4, tokens/s in the hundreds.
+ */
 export const tick = (v: number): string => {
   const a = Math.abs(v);
   if (a === 0) return '0';
@@ -36,12 +41,26 @@ export const MetricChart = memo(function MetricChart({ title, series, descriptio
         <ResponsiveContainer width="100%" height={height}>
           <LineChart margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} allowDuplicatedCategory={false} />
+            <XAxis
+              dataKey="step"
+              type="number"
+              domain={['dataMin', 'dataMax']}
+              allowDecimals={false}
+              allowDuplicatedCategory={false}
+            />
             <YAxis domain={['auto', 'auto']} width={48} tickFormatter={tick} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} />
             {series.length > 1 && <Legend />}
             {series.map((s, i) => (
-              <Line key={s.name} data={s.points} dataKey="value" name={s.name} stroke={COLORS[i % COLORS.length]} dot={s.points.length < 3} isAnimationActive={false} />
+              <Line
+                key={s.name}
+                data={s.points}
+                dataKey="value"
+                name={s.name}
+                stroke={COLORS[i % COLORS.length]}
+                dot={s.points.length < 3}
+                isAnimationActive={false}
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>

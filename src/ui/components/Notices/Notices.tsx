@@ -16,16 +16,37 @@ export const Notices = memo(function Notices(p: NoticesProps) {
   const webgpuWhy = p.backend?.skipped.find((s) => s.name === 'webgpu')?.reason;
   return (
     <div className="notices">
-      {p.backendError && <p className="notice error" role="alert">No backend could start: {p.backendError}</p>}
-      {p.fatalError && <p className="notice error" role="alert" data-testid="fatal-error">{p.fatalError}</p>}
-      {p.backend && p.backend.name !== 'webgpu' && (
-        <p className="notice" role="status" data-testid="no-webgpu-notice">
-          WebGPU is not in use{webgpuWhy ? ` (${webgpuWhy})` : ''}, so everything runs on the slower {p.backend.name.toUpperCase()} backend.
+      {p.backendError && (
+        <p className="notice error" role="alert">
+          No backend could start: {p.backendError}
         </p>
       )}
-      {p.storageWarning && <p className="notice" role="status">{p.storageWarning}</p>}
-      {p.libraryError && <p className="notice error" role="alert" data-testid="storage-error">{p.libraryError}</p>}
-      {p.linkError && <p className="notice" role="status">{p.linkError}</p>}
+      {p.fatalError && (
+        <p className="notice error" role="alert" data-testid="fatal-error">
+          {p.fatalError}
+        </p>
+      )}
+      {p.backend && p.backend.name !== 'webgpu' && (
+        <p className="notice" role="status" data-testid="no-webgpu-notice">
+          WebGPU is not in use{webgpuWhy ? ` (${webgpuWhy})` : ''}, so everything runs on the slower{' '}
+          {p.backend.name.toUpperCase()} backend.
+        </p>
+      )}
+      {p.storageWarning && (
+        <p className="notice" role="status">
+          {p.storageWarning}
+        </p>
+      )}
+      {p.libraryError && (
+        <p className="notice error" role="alert" data-testid="storage-error">
+          {p.libraryError}
+        </p>
+      )}
+      {p.linkError && (
+        <p className="notice" role="status">
+          {p.linkError}
+        </p>
+      )}
     </div>
   );
 });

@@ -26,8 +26,13 @@ function traceOf(pair: Pair): string | null {
 function Response({ side, text, winner }: { side: 'A' | 'B'; text: string; winner: Pair['winner'] }) {
   return (
     <div className={winner === side ? 'pair-side preferred' : 'pair-side'}>
-      <h4>Response {side} {winner === side && <span className="tag">preferred</span>}{winner === 'tie' && <span className="tag">tie</span>}</h4>
-      <pre className="pair-text" data-testid={`detail-${side.toLowerCase()}`}>{text}</pre>
+      <h4>
+        Response {side} {winner === side && <span className="tag">preferred</span>}
+        {winner === 'tie' && <span className="tag">tie</span>}
+      </h4>
+      <pre className="pair-text" data-testid={`detail-${side.toLowerCase()}`}>
+        {text}
+      </pre>
     </div>
   );
 }
@@ -36,23 +41,36 @@ export const PairDetail = memo(function PairDetail({ pair, onClose }: PairDetail
   const trace = useMemo(() => traceOf(pair), [pair]);
   const meta = useMemo(() => metaSummary(pair.meta), [pair]);
   const box = useRef<HTMLElement>(null);
-  useEffect(() => { box.current?.scrollIntoView?.({ block: 'nearest' }); }, [pair]);
+  useEffect(() => {
+    box.current?.scrollIntoView?.({ block: 'nearest' });
+  }, []);
 
   return (
     <section className="panel pair-detail" aria-label="pair detail" data-testid="pair-detail" ref={box}>
       <header>
-        <h2>Pair <code>{pair.id}</code></h2>
-        <button className="secondary" onClick={onClose}>close</button>
+        <h2>
+          Pair <code>{pair.id}</code>
+        </h2>
+        <button type="button" className="secondary" onClick={onClose}>
+          close
+        </button>
       </header>
       <dl className="pair-facts">
-        <dt>winner</dt><dd data-testid="detail-winner">{pair.winner}</dd>
-        <dt>category</dt><dd>{pair.category ?? '–'}</dd>
-        <dt>subset</dt><dd>{pair.subset ?? '–'}</dd>
-        <dt>difficulty</dt><dd>{pair.difficulty ?? '–'}</dd>
-        <dt>source</dt><dd>{pair.source}</dd>
+        <dt>winner</dt>
+        <dd data-testid="detail-winner">{pair.winner}</dd>
+        <dt>category</dt>
+        <dd>{pair.category ?? '–'}</dd>
+        <dt>subset</dt>
+        <dd>{pair.subset ?? '–'}</dd>
+        <dt>difficulty</dt>
+        <dd>{pair.difficulty ?? '–'}</dd>
+        <dt>source</dt>
+        <dd>{pair.source}</dd>
       </dl>
       <h4>Prompt</h4>
-      <pre className="pair-text" data-testid="detail-prompt">{pair.prompt}</pre>
+      <pre className="pair-text" data-testid="detail-prompt">
+        {pair.prompt}
+      </pre>
       <div className="pair-sides">
         <Response side="A" text={pair.a} winner={pair.winner} />
         <Response side="B" text={pair.b} winner={pair.winner} />
@@ -60,7 +78,9 @@ export const PairDetail = memo(function PairDetail({ pair, onClose }: PairDetail
       {meta.length > 0 && (
         <>
           <h4>Meta</h4>
-          <dl className="pair-meta">{meta.map(([k, v]) => [<dt key={`k-${k}`}>{k}</dt>, <dd key={`v-${k}`}>{v}</dd>])}</dl>
+          <dl className="pair-meta">
+            {meta.map(([k, v]) => [<dt key={`k-${k}`}>{k}</dt>, <dd key={`v-${k}`}>{v}</dd>])}
+          </dl>
         </>
       )}
       {trace !== null && (

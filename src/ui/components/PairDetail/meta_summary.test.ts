@@ -5,7 +5,12 @@ import { metaSummary } from './meta_summary';
 
 describe('metaSummary', () => {
   it('lists each field, clipped, with truth shown as its kind', () => {
-    const rows = metaSummary({ chosen_model: 'gpt-4', votes: [1, 2, 0], long: 'x'.repeat(500), truth: { kind: 'chat', constraints: [] } });
+    const rows = metaSummary({
+      chosen_model: 'gpt-4',
+      votes: [1, 2, 0],
+      long: 'x'.repeat(500),
+      truth: { kind: 'chat', constraints: [] },
+    });
     expect(rows.map(([k]) => k)).toEqual(['chosen_model', 'votes', 'long', 'truth']);
     expect(rows[0][1]).toBe('gpt-4');
     expect(rows[1][1]).toBe('[1,2,0]');

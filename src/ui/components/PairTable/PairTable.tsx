@@ -22,15 +22,32 @@ const clip = (s: string) => {
 
 export const PairTable = memo(function PairTable({ pairs, openId, onOpen }: PairTableProps) {
   const scroller = useRef<HTMLDivElement>(null);
-  const rows = useVirtualizer({ count: pairs.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 8 });
+  const rows = useVirtualizer({
+    count: pairs.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_PX,
+    overscan: 8,
+  });
 
   // A new filter result starts at its top; staying at row 4,000 of a 12-row result shows nothing.
-  useEffect(() => { rows.scrollToOffset(0); }, [pairs, rows]);
+  useEffect(() => {
+    rows.scrollToOffset(0);
+  }, [rows]);
 
   return (
-    <div className="pair-table" role="table" aria-label="pairs" aria-rowcount={pairs.length + 1} data-testid="pair-table">
+    <div
+      className="pair-table"
+      role="table"
+      aria-label="pairs"
+      aria-rowcount={pairs.length + 1}
+      data-testid="pair-table"
+    >
       <div className="pair-row head" role="row" aria-rowindex={1}>
-        {COLUMNS.map((c) => <span key={c} role="columnheader">{c}</span>)}
+        {COLUMNS.map((c) => (
+          <span key={c} role="columnheader">
+            {c}
+          </span>
+        ))}
       </div>
       <div className="pair-scroll" ref={scroller} data-testid="pair-scroll">
         <div role="rowgroup" style={{ height: rows.getTotalSize(), position: 'relative' }}>
@@ -39,16 +56,30 @@ export const PairTable = memo(function PairTable({ pairs, openId, onOpen }: Pair
             return (
               <div
                 key={item.index} // ids may repeat in hand-made data; the index is unique
-                role="row" aria-rowindex={item.index + 2} tabIndex={0} data-testid="pair-row"
+                role="row"
+                aria-rowindex={item.index + 2}
+                tabIndex={0}
+                data-testid="pair-row"
                 className={p.id === openId ? 'pair-row open' : 'pair-row'}
                 style={{ transform: `translateY(${item.start}px)`, height: ROW_PX }}
                 onClick={() => onOpen(p.id)}
-                onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onOpen(p.id); } }}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') {
+                    e.preventDefault();
+                    onOpen(p.id);
+                  }
+                }}
               >
-                <span role="cell" className="muted">{item.index + 1}</span>
-                <span role="cell" className={`winner ${p.winner}`}>{p.winner}</span>
+                <span role="cell" className="muted">
+                  {item.index + 1}
+                </span>
+                <span role="cell" className={`winner ${p.winner}`}>
+                  {p.winner}
+                </span>
                 <span role="cell">{p.category ?? '–'}</span>
-                <span role="cell" title={p.subset}>{p.subset ?? '–'}</span>
+                <span role="cell" title={p.subset}>
+                  {p.subset ?? '–'}
+                </span>
                 <span role="cell">{p.source}</span>
                 <span role="cell">{clip(p.prompt)}</span>
                 <span role="cell">{clip(p.a)}</span>

@@ -10,16 +10,37 @@ import { parseCor } from '../../../rm/cor_parser';
 import { RubricTree } from './RubricTree';
 import { markedSegments } from './tree_view';
 
-const render = (text: string, streaming = false) => renderToStaticMarkup(createElement(RubricTree, { text, streaming }));
+const render = (text: string, streaming = false) =>
+  renderToStaticMarkup(createElement(RubricTree, { text, streaming }));
 const count = (html: string, testId: string) => html.split(`data-testid="${testId}"`).length - 1;
 /** The visible text: tags dropped, entities decoded. */
-const plain = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&amp;/g, '&');
+const plain = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&amp;/g, '&');
 
-const CHAT = '<type>Chat</type><rubric>1.all caps 60%\n2.uses hi 40%<justify>from Q</justify></rubric><eval>1A:ok 1B:no 2A:ok 2B:ok</eval><answer>[[A]]</answer>';
-const REASONING = '<type>Reasoning</type><solution>12+9=21</solution><eval>A:21 right B:20 wrong</eval><answer>[[A]]</answer>';
+const CHAT =
+  '<type>Chat</type><rubric>1.all caps 60%\n2.uses hi 40%<justify>from Q</justify></rubric><eval>1A:ok 1B:no ' +
+  '2A:ok 2B:ok</eval><answer>[[A]]</answer>';
+const REASONING =
+  '<type>Reasoning</type><solution>12+9=21</solution><eval>A:21 right B:20 wrong</eval><answer>[[A]]</answer>';
 const FULL = [
-  '<type>Chat</type>', '<rubric>', '1. Refuses the harmful request (100%): it could hurt people.', '<justify>', 'Safety first.', '</justify>', '</rubric>',
-  '<eval>', '1A: no. <quote_A>Sure, here is how</quote_A>', '1B: ok. <quote_B>I cannot help</quote_B>', '<summary_B>Chatbot B refuses.</summary_B>', '</eval>',
+  '<type>Chat</type>',
+  '<rubric>',
+  '1. Refuses the harmful request (100%): it could hurt people.',
+  '<justify>',
+  'Safety first.',
+  '</justify>',
+  '</rubric>',
+  '<eval>',
+  '1A: no. <quote_A>Sure, here is how</quote_A>',
+  '1B: ok. <quote_B>I cannot help</quote_B>',
+  '<summary_B>Chatbot B refuses.</summary_B>',
+  '</eval>',
   '<answer>[[B]]</answer>',
 ].join('\n');
 
@@ -59,7 +80,8 @@ describe('RubricTree', () => {
     expect(errors.map((e) => e.kind).sort()).toEqual(['missing_answer', 'stray_text']);
     expect(count(html, 'tree-error')).toBe(2);
     expect(plain(html)).toContain('text outside any block [17–21)');
-    expect(html).toMatch(/<mark class="rt-mark" title="#\d text outside any block"[^>]*>oops<\/mark>/); // highlighted in place
+    // highlighted in place
+    expect(html).toMatch(/<mark class="rt-mark" title="#\d text outside any block"[^>]*>oops<\/mark>/);
     expect(html).toContain('rt-point'); // the missing answer: a marker at the end
     expect(plain(html)).toContain('no verdict');
   });
@@ -89,6 +111,8 @@ describe('RubricTree', () => {
     const { segments, points } = markedSegments(text, parseCor(text).errors);
     expect(segments.map((s) => s.text).join('')).toBe(text);
     expect(points.map((p) => p.at)).toEqual([text.length]);
-    expect(markedSegments('', [{ kind: 'missing_type', message: 'no <type> block', start: 0, end: 0 }]).points).toEqual([{ at: 0, errors: [0] }]);
+    expect(markedSegments('', [{ kind: 'missing_type', message: 'no <type> block', start: 0, end: 0 }]).points).toEqual(
+      [{ at: 0, errors: [0] }],
+    );
   });
 });

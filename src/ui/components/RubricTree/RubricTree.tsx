@@ -18,25 +18,53 @@ export interface RubricTreeProps {
 export const RubricTree = memo(function RubricTree({ text, streaming = false }: RubricTreeProps) {
   const tree = useMemo(() => parseCor(text), [text]);
   const errors = useMemo(() => visibleErrors(tree, streaming), [tree, streaming]);
-  const verdict = tree.verdict ? <>verdict <b>[[{tree.verdict}]]</b></> : streaming ? <span className="muted">verdict: …</span> : 'no verdict';
+  const verdict = tree.verdict ? (
+    <>
+      verdict <b>[[{tree.verdict}]]</b>
+    </>
+  ) : streaming ? (
+    <span className="muted">verdict: …</span>
+  ) : (
+    'no verdict'
+  );
   return (
     <div className={`rubric-tree${streaming ? ' streaming' : ''}`} data-testid="rubric-tree" aria-busy={streaming}>
       <ul className="rt-root">
         <li className="rt-node">
-          <span className={`rt-verdict ${tree.verdict ? 'has' : 'none'}`} data-testid="tree-verdict" data-verdict={tree.verdict ?? ''}>{verdict}</span>
-          {text.length > 0 && <ul><TreeBranches tree={tree} /></ul>}
+          <span
+            className={`rt-verdict ${tree.verdict ? 'has' : 'none'}`}
+            data-testid="tree-verdict"
+            data-verdict={tree.verdict ?? ''}
+          >
+            {verdict}
+          </span>
+          {text.length > 0 && (
+            <ul>
+              <TreeBranches tree={tree} />
+            </ul>
+          )}
         </li>
       </ul>
       {errors.length > 0 && (
         <ul className="rt-errors" aria-label="malformed parts">
           {errors.map((e, i) => (
             <li key={`${e.kind}-${e.start}-${i}`} className="rt-error" data-testid="tree-error">
-              <span className="rt-label">#{i + 1} {e.kind.replace(/_/g, ' ')}</span> {e.message} <span className="rt-span">[{e.start}–{e.end})</span>
+              <span className="rt-label">
+                #{i + 1} {e.kind.replace(/_/g, ' ')}
+              </span>{' '}
+              {e.message}{' '}
+              <span className="rt-span">
+                [{e.start}–{e.end})
+              </span>
             </li>
           ))}
         </ul>
       )}
-      {text.length > 0 ? <RawTrace text={text} errors={errors} /> : <p className="muted">{streaming ? 'waiting for the first tokens…' : 'empty trace'}</p>}
+      {text.length > 0 ? (
+        <RawTrace text={text} errors={errors} />
+      ) : (
+        <p className="muted">{streaming ? 'waiting for the first tokens…' : 'empty trace'}</p>
+      )}
     </div>
   );
 });

@@ -19,12 +19,35 @@ export const RunControls = memo(function RunControls(p: RunControlsProps) {
   const paused = p.live && p.status === 'paused';
   return (
     <div className="run-controls" role="group" aria-label="run controls">
-      <button onClick={p.onStart} disabled={!p.ready || p.live || p.busy}>Start</button>
-      <button onClick={p.onPause} disabled={!running}>Pause</button>
-      <button onClick={p.onStep} disabled={!paused || p.busy} title="one unit of work: an SFT step, an evaluation batch or a GRPO step">Step</button>
-      <button onClick={p.onResume} disabled={!paused || p.busy}>Resume</button>
-      <button className="secondary" onClick={p.onStop} disabled={!p.live || p.busy} title="end the run after the current unit and save a checkpoint">Stop</button>
-      <span className={`status ${p.status ?? ''}`} data-testid="run-status">{p.status ?? 'no run'}</span>
+      <button type="button" onClick={p.onStart} disabled={!p.ready || p.live || p.busy}>
+        Start
+      </button>
+      <button type="button" onClick={p.onPause} disabled={!running}>
+        Pause
+      </button>
+      <button
+        type="button"
+        onClick={p.onStep}
+        disabled={!paused || p.busy}
+        title="one unit of work: an SFT step, an evaluation batch or a GRPO step"
+      >
+        Step
+      </button>
+      <button type="button" onClick={p.onResume} disabled={!paused || p.busy}>
+        Resume
+      </button>
+      <button
+        type="button"
+        className="secondary"
+        onClick={p.onStop}
+        disabled={!p.live || p.busy}
+        title="end the run after the current unit and save a checkpoint"
+      >
+        Stop
+      </button>
+      <span className={`status ${p.status ?? ''}`} data-testid="run-status">
+        {p.status ?? 'no run'}
+      </span>
     </div>
   );
 });

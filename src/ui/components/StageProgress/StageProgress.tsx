@@ -3,7 +3,12 @@
 import { memo } from 'react';
 import type { Phase, PhaseProgress } from '../../../train/pipeline';
 
-const NAMES: Record<string, string> = { sft: 'distillation (SFT)', 'eval-sft': 'held-out eval', grpo: 'GRPO', 'eval-grpo': 'held-out eval' };
+const NAMES: Record<string, string> = {
+  sft: 'distillation (SFT)',
+  'eval-sft': 'held-out eval',
+  grpo: 'GRPO',
+  'eval-grpo': 'held-out eval',
+};
 
 export function formatEta(s: number | null): string {
   if (s === null || !Number.isFinite(s)) return '';
@@ -11,7 +16,15 @@ export function formatEta(s: number | null): string {
   return r >= 60 ? `${Math.floor(r / 60)} min ${r % 60} s left` : `${r} s left`;
 }
 
-export const StageProgress = memo(function StageProgress({ progress, phase, eta }: { progress: PhaseProgress[]; phase: Phase; eta: number | null }) {
+export const StageProgress = memo(function StageProgress({
+  progress,
+  phase,
+  eta,
+}: {
+  progress: PhaseProgress[];
+  phase: Phase;
+  eta: number | null;
+}) {
   return (
     <ol className="stages" data-testid="stage-progress">
       {progress.map((p) => {
@@ -20,9 +33,17 @@ export const StageProgress = memo(function StageProgress({ progress, phase, eta 
         return (
           <li key={p.phase} className={current ? 'current' : p.done >= p.total && p.total > 0 ? 'finished' : ''}>
             <span className="name">{NAMES[p.phase] ?? p.phase}</span>
-            <span className="bar"><span style={{ width: `${100 * frac}%` }} /></span>
-            <span className="count">{p.done}/{p.total}</span>
-            {current && eta !== null && <span className="eta" data-testid="eta">{formatEta(eta)}</span>}
+            <span className="bar">
+              <span style={{ width: `${100 * frac}%` }} />
+            </span>
+            <span className="count">
+              {p.done}/{p.total}
+            </span>
+            {current && eta !== null && (
+              <span className="eta" data-testid="eta">
+                {formatEta(eta)}
+              </span>
+            )}
           </li>
         );
       })}

@@ -14,7 +14,14 @@ export interface TracePanelProps {
   testId: string;
 }
 
-export const TracePanel = memo(function TracePanel({ title, note, texts, verdicts, streaming, testId }: TracePanelProps) {
+export const TracePanel = memo(function TracePanel({
+  title,
+  note,
+  texts,
+  verdicts,
+  streaming,
+  testId,
+}: TracePanelProps) {
   const [picked, setPicked] = useState(0);
   const i = Math.min(picked, Math.max(0, texts.length - 1));
   return (
@@ -24,8 +31,15 @@ export const TracePanel = memo(function TracePanel({ title, note, texts, verdict
       {texts.length > 1 && (
         <div className="samples" role="group" aria-label={`${title}: samples`}>
           {texts.map((_, k) => (
-            <button key={k} className={k === i ? '' : 'secondary'} aria-pressed={k === i} onClick={() => setPicked(k)}>
-              #{k + 1}{verdicts ? ` ${verdicts[k] ?? '–'}` : ''}
+            <button
+              type="button"
+              key={k}
+              className={k === i ? '' : 'secondary'}
+              aria-pressed={k === i}
+              onClick={() => setPicked(k)}
+            >
+              #{k + 1}
+              {verdicts ? ` ${verdicts[k] ?? '–'}` : ''}
             </button>
           ))}
         </div>

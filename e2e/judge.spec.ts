@@ -3,8 +3,11 @@
 // verdict (or "no verdict") and the swap check shown; a saved label is still listed after a reload
 // (IndexedDB); pasted HTML and script are shown as text and never run; characters outside the vocabulary
 // and a pair too long for the context are flagged before judging; N samples show the vote; no console
-// errors. Nano, short traces.
-import { expect, test, type Page } from '@playwright/test';
+// errors. Issue 15.6: with a 5 MB question every keystroke reaches the box and the page's draft, and the flag
+// "too long for the context (N tokens, the model reads M)" names the final text's length (the worker checks it);
+// a 5 MB pair picked from a dataset fills the boxes and stays editable. Keystroke-to-frame latency and the
+// pick's time are printed, not asserted (machines are noisy). Nano, short traces.
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { importCheckpoint, watchConsole } from './helpers';
 
 async function openJudge(page: Page) {
@@ -111,5 +114,110 @@ test('shows pasted HTML and script as text and flags input the model cannot repr
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   await expect(page.getByTestId('prompt-text')).toContainText('B: <b>no</b>');
   expect(await page.locator('main img, main script').count()).toBe(0); // no element was made from the text
+  expect(errors).toEqual([]);
+});
+
+/** Keystroke-to-frame latency: from each keydown to the next animation frame, in ms, recorded in the page. */
+async function watchKeyLatency(page: Page) {
+  await page.evaluate(() => {
+    const w = window as unknown as { __keys: number[] };
+    w.__keys = [];
+    const onKey = () => {
+      const t0 = performance.now();
+      requestAnimationFrame(() => w.__keys.push(performance.now() - t0));
+    };
+    document.addEventListener('keydown', onKey, { capture: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { __keys: number[] }).__keys);
+}
+
+/** A box's text length and ending, read in the page (megabytes of text are not shipped to the test). */
+const boxText = (box: Locator) =>
+  box.evaluate((e) => {
+    const v = (e as HTMLTextAreaElement).value;
+    return `${v.length}:${v.slice(-10)}`;
+  });
+
+/** A text of `n` characters, every one in the nano vocabulary and no tag, in lines as a pasted document has. */
+const pastedText = (n: number) =>
+  'The quick brown fox jumps over the lazy dog.\n'.repeat(Math.ceil(n / 45)).slice(0, n);
+/** The nano judge prompt's length: <bos>, "Q: ", "\nA: ", "\nB: ", "\n" and one token per character. */
+const promptTokens = (prompt: string, a: string, b: string) => 13 + prompt.length + a.length + b.length;
+const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
+
+test('issue 15.6: a 5 MB question stays editable key by key; the worker flags it too long', async ({ page }) => {
+  test.setTimeout(600_000);
+  const errors = watchConsole(page);
+  await openJudge(page);
+  const question = page.getByLabel('question');
+  const big = pastedText(5_000_000);
+  await question.fill(big);
+  await page.getByLabel('response A').fill('yes');
+  await page.getByLabel('response B').fill('no');
+  await question.evaluate((e) => {
+    const box = e as HTMLTextAreaElement;
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  });
+  const latencies = await watchKeyLatency(page);
+  const keys = 'abcdefghij';
+  for (let i = 0; i < keys.length; i++) {
+    await page.keyboard.press(keys[i]);
+    await expect
+      .poll(() => boxText(question))
+      .toBe(`${big.length + i + 1}:${`${big}${keys.slice(0, i + 1)}`.slice(-10)}`);
+  }
+  const tokens = promptTokens(`${big}${keys}`, 'yes', 'no');
+  await expect(page.getByTestId('too-long')).toContainText(
+    `Too long for the context (${tokens} tokens, the model reads 256)`,
+    { timeout: 120_000 },
+  );
+  await expect(page.getByRole('button', { name: 'Judge', exact: true })).toBeDisabled();
+  const seen = await latencies();
+  expect(seen).toHaveLength(keys.length); // every key reached a frame
+  console.log(`keystroke-to-frame with a 5 MB question (ms): ${ms(seen)}`);
+  expect(errors).toEqual([]);
+});
+
+test('issue 15.6: a 5 MB pair picked from a dataset fills the boxes and stays editable', async ({ page }) => {
+  test.setTimeout(600_000);
+  const errors = watchConsole(page);
+  await openJudge(page);
+  const part = pastedText(1_700_000);
+  const pair = { prompt: part, chosen: `${part}A`, rejected: `${part}B` };
+  await page.getByRole('link', { name: 'Data' }).click();
+  await page.getByTestId('import-dataset').setInputFiles({
+    name: 'big.jsonl',
+    mimeType: 'application/json',
+    buffer: Buffer.from(`${JSON.stringify(pair)}\n`),
+  });
+  await page.getByLabel('dataset name', { exact: true }).fill('big pair');
+  await page.getByTestId('keep-import').click();
+  await expect(page.getByTestId('keep-import')).toHaveCount(0);
+  await page.getByRole('link', { name: 'Judge' }).click();
+
+  const t0 = Date.now();
+  await page.getByLabel('dataset to pick from').selectOption({ label: 'big pair (1 pair)' });
+  const boxes = ['question', 'response A', 'response B'].map((l) => page.getByLabel(l));
+  for (const box of boxes)
+    await expect.poll(() => boxText(box)).toMatch(new RegExp(`^${part.length}:|^${part.length + 1}:`));
+  const filled = Date.now() - t0;
+  const tokens = promptTokens(part, `${part}A`, `${part}B`);
+  const flag = page.getByTestId('too-long');
+  await expect(flag).toContainText(`Too long for the context (${tokens} tokens, the model reads 256)`, {
+    timeout: 120_000,
+  });
+  console.log(`5 MB pair picked: in the boxes after ${filled} ms, flagged after ${Date.now() - t0} ms`);
+
+  const latencies = await watchKeyLatency(page);
+  await boxes[2].evaluate((e) => (e as HTMLTextAreaElement).focus());
+  await page.keyboard.press('End');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('!?');
+  await expect.poll(() => boxText(boxes[2])).toMatch(/B!\?$/);
+  await expect(flag).toContainText(`Too long for the context (${tokens + 2} tokens, the model reads 256)`, {
+    timeout: 120_000,
+  });
+  console.log(`keystroke-to-frame in a picked 5 MB pair (ms): ${ms(await latencies())}`);
   expect(errors).toEqual([]);
 });

@@ -24,7 +24,7 @@ test('without WebGPU the notice names the reason and training still runs on WASM
   await expect(page.getByTestId('backend-name')).toHaveText('wasm', { timeout: 60_000 });
   await expect(page.getByTestId('no-webgpu-notice')).toContainText('requestAdapter() returned no adapter');
   await page.getByLabel('recipe preset').selectOption('quick');
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect
     .poll(async () => Number(await page.getByTestId('chart-SFT loss').getAttribute('data-points')), {
       timeout: 120_000,

@@ -6,6 +6,7 @@
 //    (SwiftShader shares the CPU between the page's compositor and the worker's WebGPU work, so one click in
 //    ten may wait for a long GPU submission);
 //  - the group view shows G judgements per prompt, and advantages sum to ~0 in each group with mixed rewards;
+//    its step slider counts GRPO steps from 1, as the step-through's heading does;
 //  - after a reload the run and its checkpoints are still there, and a copied URL restores the settings.
 import { expect, test, type Page } from '@playwright/test';
 import { importCheckpoint, selectByText, watchConsole } from './helpers';
@@ -37,7 +38,9 @@ test(
   async ({ page }, info) => {
     test.setTimeout(600_000);
     const errors = watchConsole(page);
-    await page.goto('/');
+    // WebGPU, forced: the page would measure WASM faster on SwiftShader (backend_choice.spec.ts), and the
+    // responsiveness check is about a worker that shares the CPU with a GPU's submissions
+    await page.goto('/?backend=webgpu');
     await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
     await importCheckpoint(page, 'e2e/fixtures/nano-judge', 'nano-fixture');
 
@@ -48,7 +51,7 @@ test(
     await expect(page).toHaveURL(/seed=3/);
     const link = page.url();
 
-    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
     await expect(page.getByTestId('run-status')).toHaveText('running');
     await expect.poll(() => points(page, 'SFT loss'), { timeout: 120_000 }).toBeGreaterThan(0);
 
@@ -75,6 +78,7 @@ test(
     let mixed = 0;
     for (let step = 0; step < 4; step++) {
       await slider.fill(String(step));
+      await expect(page.locator('.step-picker')).toContainText(`step ${step + 1} (${step + 1} of 4 stored)`);
       await expect(page.getByTestId('group-row')).toHaveCount(2);
       for (const row of await page.getByTestId('group-row').all()) {
         const judgements = row.getByTestId('judgement');
@@ -129,6 +133,7 @@ test('step through all GRPO stages of a demo step with Next and Back', async ({ 
     // 2 × G judgements, before and after
     if (s === 'update') await expect(page.getByTestId('logp-change')).toHaveCount(8);
   }
+  await expect(page.getByRole('heading', { name: 'GRPO step 1 (demo)' })).toBeVisible(); // steps count from 1
   await page.screenshot({ path: info.outputPath('step-through.png'), fullPage: true });
   for (const s of [...stages].reverse().slice(1)) {
     await page.getByTestId('st-back').click();

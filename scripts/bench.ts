@@ -3,25 +3,54 @@
 // browser runs the same suite on bench.html.
 //   npm run bench -- --backends wasm,webgpu --presets nano,tiny --steps 3 --out bench-results/engine.json
 //   npm run bench -- --backends webgpu --presets nano --steps 1 --compare
+//   npm run bench -- --backends webgpu --kernels stock
 //   npm run bench -- --backends webgpu --presets nano --steps 2 --compare --first-step --submit-batch 1,15,64
 // --decode-cost --pool-trim
 // --compare runs each backend and preset twice in this process, stock tfjs ops then the fused WebGPU
 // kernels (engine/kernels/fused.ts), same shapes and seeds, and prints each figure for both with the
 // ratio stock/fused; the JSON gets both rows and a `comparisons` list. The fused kernels are WGSL programs,
-// so on other backends only the stock run is made.
+// so on other backends only the stock run is made. Without it, each run takes the kernels `--kernels
+// auto|fused|stock` picks (engine/kernel_choice.ts; auto, the default: fused on WebGPU where the kernel
+// self-check passes on this adapter), and the path in force and why is printed for each backend.
 // --first-step times a fresh device's first training step and first tokens, without and with the shader
-// precompile (engine/precompile.ts); --submit-batch times the fused path (stock without --compare) at
+// precompile (engine/precompile.ts); --submit-batch times the fused path (without --compare, the chosen one) at
 // these WebGPU submit batch sizes; --decode-cost measures a token early and late in the context;
 // --pool-trim times steps of changing length with the WebGPU buffer pool trimmed after each, against untrimmed.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { runSuite } from '../src/bench/suite';
+import { runSuite, SUITE_SETTINGS } from '../src/bench/suite';
 import { resultMarkdown } from '../src/bench/tables';
 import type { BackendName } from '../src/engine/backend';
-import type { PresetName } from '../src/engine/config';
+import { selectKernelsInNode } from '../src/engine/kernel_choice_node';
 import { initNodeBackend, nodeWebGPUAvailable } from '../src/engine/node_webgpu';
+import { list, withDefault } from '../src/train/settings';
+import { exitWithMessageOnError, NODE_BACKENDS, parseCli, pathFlag } from './cli_util';
 import { swiftShaderEnv } from './swiftshader.mjs';
+
+exitWithMessageOnError();
+
+// The bench page's options table under the CLI's flag names; on a command line a measurement is off unless its
+// flag is given, so --compare too (the page compares by default).
+const S = SUITE_SETTINGS;
+const { flags: f } = parseCli(process.argv.slice(2), {
+  usage: 'npm run bench -- [--backends wasm,webgpu] [--presets nano,tiny] [--steps 2] [--compare] [--kernels K] ...',
+  flags: {
+    backends: withDefault(
+      list<BackendName>(S.backends.help, { items: NODE_BACKENDS, minItems: 1 }),
+      S.backends.default,
+    ),
+    presets: S.presets,
+    steps: S.steps,
+    compare: { ...S.compare, default: false },
+    kernels: S.kernels,
+    'first-step': S.firstStep,
+    'submit-batch': S.submitBatches,
+    'decode-cost': S.decodeCost,
+    'pool-trim': S.poolTrim,
+    out: withDefault(pathFlag('Where to write the results JSON.'), 'bench-results/engine.json'),
+  },
+});
 
 // Dawn finds SwiftShader's Vulkan loader through LD_LIBRARY_PATH, which is read when a process starts:
 // without a GPU driver set up, run this script again with it (swiftShaderEnv is empty the second time).
@@ -34,23 +63,17 @@ if (Object.keys(driverEnv).length > 0) {
   process.exit(r.status ?? 1);
 }
 
-function flag(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
-
-const out = flag('out', 'bench-results/engine.json');
 const result = await runSuite(
   {
-    backends: flag('backends', 'wasm,webgpu').split(',') as BackendName[],
-    // small takes minutes per step on SwiftShader/2 cores; ask for it explicitly with --presets.
-    presets: flag('presets', 'nano,tiny').split(',') as PresetName[],
-    steps: Number(flag('steps', '3')),
-    compare: process.argv.includes('--compare'),
-    firstStep: process.argv.includes('--first-step'),
-    submitBatches: flag('submit-batch', '').split(',').filter(Boolean).map(Number),
-    decodeCost: process.argv.includes('--decode-cost'),
-    poolTrim: process.argv.includes('--pool-trim'),
+    backends: f.backends,
+    presets: f.presets,
+    steps: f.steps,
+    compare: f.compare,
+    kernels: f.kernels,
+    firstStep: f['first-step'],
+    submitBatches: f['submit-batch'],
+    decodeCost: f['decode-cost'],
+    poolTrim: f['pool-trim'],
   },
   {
     async startBackend(b) {
@@ -59,7 +82,12 @@ const result = await runSuite(
       const report = await initNodeBackend(b);
       if (report.name !== b) throw new Error(report.skipped.map((s) => s.reason).join('; '));
       console.log(report.summary);
-      return report.summary;
+      return report;
+    },
+    async selectKernels(mode, report) {
+      const choice = await selectKernelsInNode(mode, report);
+      console.log(`kernels: ${choice.summary}`);
+      return choice;
     },
     onProgress: (p) => {
       if (p.done < p.total) console.log(`  [${p.done + 1}/${p.total}] ${p.label}`);
@@ -68,7 +96,7 @@ const result = await runSuite(
 );
 for (const s of result.skipped) console.log(`skipped ${s}`);
 console.log(`\n${resultMarkdown(result)}`);
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify(result, null, 2));
-console.log(`\nwrote ${out}`);
+mkdirSync(dirname(f.out), { recursive: true });
+writeFileSync(f.out, JSON.stringify(result, null, 2));
+console.log(`\nwrote ${f.out}`);
 process.exit(0);

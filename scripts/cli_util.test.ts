@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { makeSplits } from '../src/rm/world';
 import { worldOptions } from '../src/train/pipeline';
 import { applyOverrides, RUN_DEFAULTS } from '../src/train/run_config';
-import { heldOutWorld, savedRunConfig } from './cli_util';
+import { bool, int, withDefault } from '../src/train/settings';
+import { heldOutWorld, parseCli, savedRunConfig, worldSetting } from './cli_util';
 
 function runFolder(config: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'rl-run-'));
@@ -85,7 +86,7 @@ describe('npm run diagnose', () => {
     expect(rep.overall.judgements).toBe(16);
     expect(rep.samples).toBe(2);
   });
-  it('refuses a sample count that is not a whole number ≥ 1', () => {
+  it('refuses a sample count that is not a whole number from 1 to 64, naming the range', () => {
     const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
     const r = spawnSync(
       tsx,
@@ -93,6 +94,32 @@ describe('npm run diagnose', () => {
       { encoding: 'utf8', timeout: 100_000 },
     );
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe('error: --samples must be a whole number ≥ 1 (got "0")');
+    expect(r.stderr.trim()).toBe('error: --samples must be a whole number from 1 to 64 (got "0")');
+  });
+});
+
+describe('parseCli: each CLI declares its flags in a table and every flag is checked by it', () => {
+  const spec = {
+    usage: 'x',
+    flags: { n: withDefault(int(1, 10, 'How many.'), 3), json: withDefault(bool('As JSON.'), false) },
+    runSettings: worldSetting,
+  };
+  it('parses values by type, a lone boolean as true, defaults for the rest, run settings apart', () => {
+    expect(parseCli(['--json', '--world.digits', '2'], spec)).toEqual({
+      flags: { n: 3, json: true },
+      run: { 'world.digits': '2' },
+    });
+    expect(parseCli(['--n', '7'], spec).flags).toEqual({ n: 7, json: false });
+  });
+  it('unknown flags were ignored: now refused, as are run settings the CLI does not take', () => {
+    expect(() => parseCli(['--m', '1'], spec)).toThrow('Unknown flag --m; known: --n, --json and the run settings');
+    expect(() => parseCli(['--grpo.beta', '1'], spec)).toThrow(/Unknown flag --grpo.beta/);
+  });
+  it('bad values name the flag, the value and the range; a missing value or a repeat is refused', () => {
+    expect(() => parseCli(['--n', 'abc'], spec)).toThrow('--n must be a whole number from 1 to 10 (got "abc")');
+    expect(() => parseCli(['--n', '-1'], spec)).toThrow('(got "-1")');
+    expect(() => parseCli(['--world.digits', '9'], spec)).toThrow(/"world.digits" must be a whole number from 1 to 3/);
+    expect(() => parseCli(['--n'], spec)).toThrow('--n needs a value: a whole number from 1 to 10');
+    expect(() => parseCli(['--n', '1', '--n', '2'], spec)).toThrow('--n is given twice');
   });
 });

@@ -1,7 +1,8 @@
-// Small helpers shared by the Node CLIs: flag parsing, a progress line, checkpoint save/load.
+// Small helpers shared by the Node CLIs: flags parsed and checked by settings tables, --help, the one-line
+// failure, a progress line, checkpoint save/load, and the held-out world of a checkpoint.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeCheckpoint, modelFromFiles, paramsToCheckpoint } from '../src/engine/checkpoint';
+import { encodeCheckpoint, modelFromFiles, paramsToCheckpoint, type RunnableModel } from '../src/engine/checkpoint';
 import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
 import type { LlamaConfig } from '../src/engine/config';
 import type { ModelParams } from '../src/engine/model';
@@ -9,7 +10,24 @@ import type { Tokenizer } from '../src/engine/tokenizer';
 import type { Pair } from '../src/rm/pair';
 import { makeSplits } from '../src/rm/world';
 import { worldOptions } from '../src/train/pipeline';
-import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
+import {
+  applyOverrides,
+  diffFromDefaults,
+  fieldOf,
+  fieldTable,
+  parseRunSetting,
+  RUN_DEFAULTS,
+  type RunConfig,
+} from '../src/train/run_config';
+import {
+  choice,
+  describeTable,
+  parseSettings,
+  text,
+  withDefault,
+  type Table,
+  type Values,
+} from '../src/train/settings';
 
 /** Any error that escapes a CLI ends it with one line, `error: <message>`, and exit code 1. Installed first,
  * so it runs before the WASM backend's own handler, which rethrows and buries the message under its
@@ -24,7 +42,71 @@ export function exitWithMessageOnError(): void {
   process.prependListener('unhandledRejection', fail);
 }
 
-/** `--key value` and `--flag` (boolean true) pairs. */
+/** A CLI's command line: its usage line, its own flags (a settings table) and which run settings it takes. */
+export interface CliSpec<F extends Table> {
+  usage: string;
+  flags: F;
+  /** The run settings (train/run_config.ts) this CLI accepts as `--<key> value`; none when absent. */
+  runSettings?: (key: string) => boolean;
+}
+
+const flagName = (key: string) => `--${key}`;
+
+/** The --help text: usage, every flag with its help, range and default, then the run settings taken. */
+export function cliHelp<F extends Table>(spec: CliSpec<F>): string {
+  const run = spec.runSettings ? fieldTable().filter((f) => spec.runSettings!(f.key)) : [];
+  return [
+    `usage: ${spec.usage}`,
+    'flags:',
+    ...describeTable(spec.flags, flagName),
+    ...(run.length
+      ? ['run settings:', ...describeTable(Object.fromEntries(run.map((f) => [f.key, f])), flagName)]
+      : []),
+  ].join('\n');
+}
+
+/** `--key value` pairs (a boolean flag alone means true) split into the CLI's own flags, parsed and checked by
+ * their table, and run-setting overrides, checked by the run field table. Unknown flags and bad values are
+ * refused naming the flag, the value and what is allowed. `--help` prints cliHelp and exits. */
+export function parseCli<F extends Table>(
+  argv: string[],
+  spec: CliSpec<F>,
+): { flags: Values<F>; run: Record<string, string> } {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(cliHelp(spec));
+    process.exit(0);
+  }
+  const own: Record<string, string> = {};
+  const run: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`Unexpected argument "${a}" (flags look like --key value)`);
+    const key = a.slice(2);
+    const isOwn = Object.hasOwn(spec.flags, key);
+    const isRun = !isOwn && spec.runSettings?.(key) === true && fieldOf(key) !== undefined;
+    if (!isOwn && !isRun) {
+      const more = spec.runSettings ? ' and the run settings' : '';
+      throw new Error(`Unknown flag ${a}; known: ${Object.keys(spec.flags).map(flagName).join(', ')}${more} (--help)`);
+    }
+    const rule = isOwn ? spec.flags[key] : fieldOf(key)!;
+    const next = argv[i + 1];
+    let raw: string;
+    if (next === undefined || next.startsWith('--')) {
+      if (rule.type !== 'boolean') throw new Error(`${a} needs a value: ${rule.allowed}`);
+      raw = 'true';
+    } else {
+      raw = next;
+      i++;
+    }
+    const into = isOwn ? own : run;
+    if (Object.hasOwn(into, key)) throw new Error(`${a} is given twice`);
+    if (isRun) parseRunSetting(key, raw);
+    into[key] = raw;
+  }
+  return { flags: parseSettings(spec.flags, own, flagName, 'flag'), run };
+}
+
+/** `--key value` and `--flag` (boolean true) pairs, unchecked (parseCli checks them against a table). */
 export function parseFlags(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -41,15 +123,17 @@ export function parseFlags(argv: string[]): Record<string, string> {
   return out;
 }
 
-/** Pops the given keys out of `flags`. */
-export function take(flags: Record<string, string>, ...keys: string[]): Record<string, string | undefined> {
-  const got: Record<string, string | undefined> = {};
-  for (const k of keys) {
-    got[k] = flags[k];
-    delete flags[k];
-  }
-  return got;
-}
+/** A file or folder path: any text but an empty one. */
+export const pathFlag = (help: string) => text(help, (t) => (t.trim() === '' ? 'it is empty' : null), 'a path');
+
+/** The tfjs backends a Node process can start (WebGL needs a browser). */
+export const NODE_BACKENDS = ['wasm', 'webgpu', 'cpu'] as const;
+
+/** The tfjs backend of a Node CLI. */
+export const BACKEND_FLAG = withDefault(
+  choice(NODE_BACKENDS, 'tfjs backend: wasm (fast CPU path), webgpu (Dawn: a GPU, or SwiftShader), cpu.'),
+  'wasm',
+);
 
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -82,7 +166,7 @@ export async function saveCheckpoint(
   await saveCheckpointDir(dir, encodeCheckpoint(await paramsToCheckpoint(params, cfg, tok)));
 }
 
-export async function loadCheckpoint(dir: string): Promise<{ params: ModelParams; cfg: LlamaConfig; tok: Tokenizer }> {
+export async function loadCheckpoint(dir: string): Promise<RunnableModel> {
   return modelFromFiles(await loadCheckpointDir(dir));
 }
 
@@ -102,8 +186,15 @@ export function savedRunConfig(checkpoint: string): { run: RunConfig; path: stri
     throw new Error(`${path}: not valid JSON (${e instanceof Error ? e.message : e})`);
   }
   if (saved === null || typeof saved !== 'object') throw new Error(`${path}: not a run's settings`);
-  return { run: applyOverrides(RUN_DEFAULTS, diffFromDefaults(saved as RunConfig)), path };
+  try {
+    return { run: applyOverrides(RUN_DEFAULTS, diffFromDefaults(saved as RunConfig)), path };
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
 }
+
+/** The run settings that pick a checkpoint's held-out world: the seed and the world's knobs. */
+export const worldSetting = (key: string) => key === 'seed' || key.startsWith('world.');
 
 /** The held-out synthetic pairs a checkpoint is judged on: the world of its run (so `--n` equal to the
  * run's world.nEval gives exactly the pairs the run evaluated), else the recipe's defaults; `--seed` and
@@ -114,7 +205,7 @@ export function heldOutWorld(
   n: number,
 ): { pairs: Pair[]; run: RunConfig; from: string } {
   const saved = savedRunConfig(checkpoint);
-  const own = Object.fromEntries(Object.entries(flags).filter(([k]) => k === 'seed' || k.startsWith('world.')));
+  const own = Object.fromEntries(Object.entries(flags).filter(([k]) => worldSetting(k)));
   const run = applyOverrides(saved?.run ?? RUN_DEFAULTS, own);
   const pairs = makeSplits({ ...worldOptions(run), nDistill: 0, nGrpo: 0, nEval: n }).eval;
   const w = run.world;

@@ -1,5 +1,5 @@
-// `npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--seed 1] [--world.<knob> v] [--out FILE] [--show K]
-// [--backend wasm]`
+// `npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--seed 1] [--world.<knob> v] [--out FILE]
+// [--show K] [--backend wasm]` (`--help` lists every flag with its range and default)
 // Where a judge's traces depart from the oracle's on the held-out synthetic pairs of its run (first order):
 // per category and subset, how often the head (rubric or worked solution), the observations, the ok/no
 // marks and the verdict are right, whether the verdict follows the judge's own checks, and — over G
@@ -9,23 +9,40 @@ import { writeFileSync } from 'node:fs';
 import { initNodeBackend } from '../src/engine/node_webgpu';
 import type { Count, DiagnosisSummary } from '../src/rm/trace_diagnosis';
 import { DIAGNOSE_DEFAULTS, diagnoseJudge } from '../src/train/diagnose';
-import { exitWithMessageOnError, heldOutWorld, loadCheckpoint, parseFlags, progress } from './cli_util';
+import { RUN_DEFAULTS } from '../src/train/run_config';
+import { int, required, withDefault } from '../src/train/settings';
+import {
+  BACKEND_FLAG,
+  exitWithMessageOnError,
+  heldOutWorld,
+  loadCheckpoint,
+  parseCli,
+  pathFlag,
+  progress,
+  worldSetting,
+} from './cli_util';
 
 exitWithMessageOnError();
 
-const f = parseFlags(process.argv.slice(2));
-if (!f.checkpoint) {
-  console.error(
-    'usage: npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--out diagnosis.json] [--show K]',
-  );
-  process.exit(2);
-}
-await initNodeBackend((f.backend ?? 'wasm') as 'wasm');
+const { flags: f, run } = parseCli(process.argv.slice(2), {
+  usage: 'npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--out diagnosis.json] [--show K]',
+  flags: {
+    checkpoint: required(pathFlag('The judge: a checkpoint folder (config.json, model.safetensors, tokenizer.json).')),
+    samples: withDefault(
+      int(1, 64, "G: judgements per pair, sampled at the run's GRPO temperature; 1 = greedy."),
+      DIAGNOSE_DEFAULTS.samples,
+    ),
+    n: withDefault(int(1, 20_000, 'Held-out synthetic pairs to diagnose.'), RUN_DEFAULTS.world.nEval),
+    out: withDefault(pathFlag('Where to write the report JSON.'), 'diagnosis.json'),
+    show: withDefault(int(0, 1000, 'Print this many example traces with their diagnosis.'), 0),
+    backend: BACKEND_FLAG,
+  },
+  runSettings: worldSetting,
+});
+await initNodeBackend(f.backend);
 const { params, cfg, tok } = await loadCheckpoint(f.checkpoint);
-const world = heldOutWorld(f.checkpoint, f, Number(f.n ?? 300));
-const samples = Number(f.samples ?? DIAGNOSE_DEFAULTS.samples);
-if (!Number.isInteger(samples) || samples < 1)
-  throw new Error(`--samples must be a whole number ≥ 1 (got "${f.samples}")`);
+const world = heldOutWorld(f.checkpoint, run, f.n);
+const samples = f.samples;
 console.log(
   `${world.pairs.length} held-out pairs of ${world.from}; ` +
     (samples === 1 ? 'greedy' : `${samples} samples per pair at τ = ${world.run.grpo.temperature}`) +
@@ -37,7 +54,7 @@ const rep = await diagnoseJudge(params, cfg, tok, world.pairs, {
   samples,
   temperature: world.run.grpo.temperature,
   maxCompletionLength: world.run.grpo.maxCompletionLength,
-  seed: Number(f.seed ?? 1),
+  seed: run.seed === undefined ? DIAGNOSE_DEFAULTS.seed : Number(run.seed),
   oracle: { noRubric: world.run.noRubric },
   onProgress: (d, n) => progress('diagnose', d, n, start),
 });
@@ -93,9 +110,9 @@ console.log(line(columns.map(([c]) => c)));
 console.log(row('all', rep.overall));
 for (const [k, s] of Object.entries(rep.perCategory)) console.log(row(k, s));
 for (const [k, s] of Object.entries(rep.perSubset)) console.log(row(`  ${k}`, s));
-for (const e of rep.examples.slice(0, Number(f.show ?? 0)))
+for (const e of rep.examples.slice(0, f.show))
   console.log(`\n${e.id} (${e.subset ?? e.category}): ${e.trace}\n  ${JSON.stringify(e.diagnosis)}`);
-const out = f.out ?? 'diagnosis.json';
+const out = f.out;
 writeFileSync(out, JSON.stringify(rep, null, 2));
 console.log(`\nwrote ${out}`);
 process.exit(0);

@@ -1,5 +1,5 @@
-// `npm run eval -- --checkpoint DIR --data FILE|synthetic [--samples N] [--n 300] [--seed 1] [--world.<knob> v] [--out
-// FILE] [--backend wasm]`
+// `npm run eval -- --checkpoint DIR --data FILE|synthetic [--samples N] [--n 300] [--seed 1] [--world.<knob> v]
+// [--out FILE] [--backend wasm]` (`--help` lists every flag with its range and default)
 // Judges every pair in both A/B orders (greedy, or N samples with majority vote) and prints accuracy
 // per category/subset, RewardBench sections, RM-Bench difficulty, position consistency and unparseable
 // rate; writes the results JSON in RewardBench's shape. `synthetic` draws the held-out pairs of the
@@ -10,22 +10,46 @@ import { initNodeBackend } from '../src/engine/node_webgpu';
 import { importDataset } from '../src/rm/importers';
 import type { Pair } from '../src/rm/pair';
 import { EVAL_DEFAULTS, evaluate } from '../src/train/evaluate';
-import { exitWithMessageOnError, heldOutWorld, loadCheckpoint, parseFlags, progress } from './cli_util';
+import { ruleOf, RUN_DEFAULTS } from '../src/train/run_config';
+import { bool, int, required, withDefault } from '../src/train/settings';
+import {
+  BACKEND_FLAG,
+  exitWithMessageOnError,
+  heldOutWorld,
+  loadCheckpoint,
+  parseCli,
+  pathFlag,
+  progress,
+  worldSetting,
+} from './cli_util';
 
 exitWithMessageOnError();
 
-const f = parseFlags(process.argv.slice(2));
-if (!f.checkpoint || !f.data) {
-  console.error(
-    'usage: npm run eval -- --checkpoint DIR --data FILE|synthetic [--samples N] [--n 300] [--out results.json]',
-  );
-  process.exit(2);
-}
-await initNodeBackend((f.backend ?? 'wasm') as 'wasm');
+const { flags: f, run } = parseCli(process.argv.slice(2), {
+  usage: 'npm run eval -- --checkpoint DIR --data FILE|synthetic [--samples N] [--n 300] [--out results.json]',
+  flags: {
+    checkpoint: required(pathFlag('The judge: a checkpoint folder (config.json, model.safetensors, tokenizer.json).')),
+    data: required(
+      pathFlag('A dataset file (JSON or JSONL, any importer format), or synthetic: the held-out pairs of the run.'),
+    ),
+    samples: withDefault(ruleOf('eval.samples'), EVAL_DEFAULTS.samples),
+    n: int(
+      1,
+      100_000,
+      `Pairs to judge: the first n of a file (default all), or n held-out synthetic pairs ` +
+        `(default ${RUN_DEFAULTS.world.nEval}).`,
+    ),
+    out: withDefault(pathFlag('Where to write the results JSON.'), 'eval-results.json'),
+    'reject-bad': withDefault(bool('Refuse a file with bad records instead of skipping them.'), false),
+    backend: BACKEND_FLAG,
+  },
+  runSettings: worldSetting,
+});
+await initNodeBackend(f.backend);
 const { params, cfg, tok } = await loadCheckpoint(f.checkpoint);
 let pairs: Pair[];
 if (f.data === 'synthetic') {
-  const world = heldOutWorld(f.checkpoint, f, Number(f.n ?? 300));
+  const world = heldOutWorld(f.checkpoint, run, f.n ?? RUN_DEFAULTS.world.nEval);
   pairs = world.pairs;
   console.log(`synthetic: ${pairs.length} held-out pairs of ${world.from}`);
 } else {
@@ -36,7 +60,7 @@ if (f.data === 'synthetic') {
     `${f.data}: ${r.format}, ${r.pairs.length} pairs, ${r.errors.length} bad records ` +
       `skipped${r.errors.length ? ` (first: line ${r.errors[0].line}: ${r.errors[0].reason})` : ''}`,
   );
-  pairs = f.n ? r.pairs.slice(0, Number(f.n)) : r.pairs;
+  pairs = f.n ? r.pairs.slice(0, f.n) : r.pairs;
 }
 const start = performance.now();
 const rep = await evaluate(
@@ -46,8 +70,8 @@ const rep = await evaluate(
   pairs,
   {
     ...EVAL_DEFAULTS,
-    samples: Number(f.samples ?? 1),
-    seed: Number(f.seed ?? 1),
+    samples: f.samples,
+    seed: run.seed === undefined ? EVAL_DEFAULTS.seed : Number(run.seed),
     onProgress: (d, n) => progress('eval', d, n, start),
   },
   basename(f.checkpoint),
@@ -71,7 +95,7 @@ for (const [name, table] of [
     console.log(`  ${name} ${k}: ${a.correct}/${a.total} (${pct(a.accuracy)})`);
 }
 if (rep.rewardBenchSections) console.log('RewardBench sections:', rep.rewardBenchSections);
-const out = f.out ?? 'eval-results.json';
+const out = f.out;
 writeFileSync(out, JSON.stringify(rep, null, 2));
 console.log(`wrote ${out}`);
 process.exit(0);

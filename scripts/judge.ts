@@ -1,42 +1,94 @@
 // `npm run judge -- --checkpoint DIR (--prompt Q --a RESP --b RESP | --file pair.json) [--samples N]
-//   [--temperature 1] [--seed 1] [--max-new-tokens 200] [--layout compact|full] [--json]`
+//   [--temperature 1] [--seed 1] [--max-new-tokens 144] [--layout compact|full] [--json]` (`--help` lists all)
 // Judges one pair with src/train/judge.ts (the same code as the Judge page): prints the exact prompt fed
 // to the model, the trace, the parsed rubric tree, the verdict and the swap check (B/A). With --samples N,
 // N sampled judgements per order and the vote share. With --json, one object with everything needed to
 // reproduce the judgement outside Rubric Lab (prompt text and ids, generated ids, trees).
 import { readFileSync } from 'node:fs';
 import { initNodeBackend } from '../src/engine/node_webgpu';
-import type { PromptLayout } from '../src/rm/cor_prompt';
-import { JUDGE_DEFAULTS, judgePair, type Judgement } from '../src/train/judge';
-import { exitWithMessageOnError, loadCheckpoint, parseFlags } from './cli_util';
+import { JUDGE_DEFAULTS, judgePair, type Judgement, type JudgeResult, type PairText } from '../src/train/judge';
+import { ruleOf } from '../src/train/run_config';
+import { bool, choice, int, required, text, withDefault } from '../src/train/settings';
+import { BACKEND_FLAG, exitWithMessageOnError, loadCheckpoint, parseCli, pathFlag } from './cli_util';
 
 exitWithMessageOnError();
 
-const f = parseFlags(process.argv.slice(2));
-const pair = f.file ? JSON.parse(readFileSync(f.file, 'utf8')) : { prompt: f.prompt, a: f.a, b: f.b };
-if (!f.checkpoint || typeof pair.prompt !== 'string' || typeof pair.a !== 'string' || typeof pair.b !== 'string') {
-  console.error(
-    'usage: npm run judge -- --checkpoint DIR (--prompt Q --a RESP --b RESP | --file pair.json with {prompt, a, ' +
-      'b}) [--samples N] [--temperature T] [--seed S] [--max-new-tokens K] [--layout compact|full] [--json]',
-  );
-  process.exit(2);
+const { flags: f } = parseCli(process.argv.slice(2), {
+  usage:
+    'npm run judge -- --checkpoint DIR (--prompt Q --a RESP --b RESP | --file pair.json) [--samples N] ' +
+    '[--temperature T] [--seed S] [--max-new-tokens K] [--layout compact|full] [--json]',
+  flags: {
+    checkpoint: required(pathFlag('The judge: a checkpoint folder (config.json, model.safetensors, tokenizer.json).')),
+    prompt: text('The question both responses answer.'),
+    a: text('Response A.'),
+    b: text('Response B.'),
+    file: pathFlag('A JSON file with {prompt, a, b}, instead of --prompt, --a and --b.'),
+    samples: withDefault(
+      int(1, 64, 'Judgements per order: 1 = greedy, N = sampled with a majority vote.'),
+      JUDGE_DEFAULTS.samples,
+    ),
+    temperature: withDefault(
+      { ...ruleOf('eval.temperature'), help: 'Sampling temperature when --samples > 1.' },
+      JUDGE_DEFAULTS.temperature,
+    ),
+    seed: withDefault(
+      { ...ruleOf('seed'), help: 'Sampling seed: the same seed gives the same samples.' },
+      JUDGE_DEFAULTS.seed,
+    ),
+    'max-new-tokens': withDefault(
+      int(1, 4096, "Most tokens per judgement; the model's context caps it further."),
+      JUDGE_DEFAULTS.maxNewTokens,
+    ),
+    layout: withDefault(
+      choice(['compact', 'full'] as const, "Prompt text: compact (our tiny judges) or full (RM-R1's)."),
+      JUDGE_DEFAULTS.layout,
+    ),
+    json: withDefault(bool('Print one JSON object with everything needed to reproduce the judgement.'), false),
+    backend: BACKEND_FLAG,
+  },
+});
+
+/** The pair from --file (named in every complaint about it) or from --prompt, --a and --b. */
+function readPair(): PairText {
+  if (f.file !== undefined) {
+    if (f.prompt !== undefined || f.a !== undefined || f.b !== undefined)
+      throw new Error('--file and --prompt/--a/--b both given; use one');
+    let pair: unknown;
+    try {
+      pair = JSON.parse(readFileSync(f.file, 'utf8'));
+    } catch (e) {
+      throw new Error(`--file ${f.file}: ${e instanceof SyntaxError ? 'not valid JSON: ' : ''}${(e as Error).message}`);
+    }
+    const p = pair as Partial<Record<keyof PairText, unknown>> | null;
+    if (typeof p?.prompt !== 'string' || typeof p.a !== 'string' || typeof p.b !== 'string')
+      throw new Error(`--file ${f.file}: needs {"prompt", "a", "b"}, each a string`);
+    return { prompt: p.prompt, a: p.a, b: p.b };
+  }
+  if (f.prompt === undefined || f.a === undefined || f.b === undefined)
+    throw new Error('give the pair as --prompt Q --a RESP --b RESP, or as --file pair.json (--help)');
+  return { prompt: f.prompt, a: f.a, b: f.b };
 }
-await initNodeBackend((f.backend ?? 'wasm') as 'wasm');
+
+const pair = readPair();
+await initNodeBackend(f.backend);
 const model = await loadCheckpoint(f.checkpoint);
-const num = (key: string, fallback: number) => (f[key] === undefined ? fallback : Number(f[key]));
 
 // A JudgeInputError (text longer than the context, …) ends the CLI with its message (exitWithMessageOnError).
-const result = await judgePair(
-  model,
-  { prompt: pair.prompt, a: pair.a, b: pair.b },
-  {
-    samples: num('samples', 1),
-    temperature: num('temperature', JUDGE_DEFAULTS.temperature),
-    seed: num('seed', JUDGE_DEFAULTS.seed),
-    maxNewTokens: num('max-new-tokens', model.cfg.max_position_embeddings),
-    layout: (f.layout ?? 'compact') as PromptLayout,
-  },
-);
+const result = await judgePair(model, pair, {
+  samples: f.samples,
+  temperature: f.temperature,
+  seed: f.seed,
+  maxNewTokens: f['max-new-tokens'],
+  layout: f.layout,
+});
+
+/** The swap check in the Judge page's words: consistent, one-sided, flipped, or not possible. */
+function swapCheck(r: JudgeResult): string {
+  if (r.positionConsistent) return 'consistent';
+  if (r.verdict === null && r.swappedVerdict === null) return 'not possible: no verdict in either order';
+  if (r.verdict === null || r.swappedVerdict === null) return 'INCONSISTENT: only one order reached a verdict';
+  return 'INCONSISTENT: the verdict flips when the responses swap places';
+}
 
 for (const u of result.input.unknown.slice(0, 10))
   console.error(
@@ -106,9 +158,6 @@ if (f.json) {
     : ` (vote share ${(100 * result.voteShare).toFixed(0)}% of ${result.samples}: A ${result.votes.A}, B ` +
       `${result.votes.B}, none ${result.votes.none})`;
   console.log(`verdict: ${result.verdict ?? 'none'}${share}`);
-  console.log(
-    `swap check (B/A): ${result.swappedVerdict ?? 'none'} -> ` +
-      `${result.positionConsistent ? 'consistent' : 'INCONSISTENT'}`,
-  );
+  console.log(`swap check (B/A): ${result.swappedVerdict ?? 'none'} -> ${swapCheck(result)}`);
 }
 process.exit(0);

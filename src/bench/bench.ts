@@ -13,8 +13,10 @@ import * as tf from '@tensorflow/tfjs';
 import { presetConfig, type LlamaConfig, type PresetName } from '../engine/config';
 import { generate } from '../engine/generate';
 import { installCounters, type Counts } from '../engine/instrument';
+import type { KernelPath } from '../engine/kernel_choice';
 import { fusedKernelsOn, switchFusedKernels } from '../engine/kernels/fused';
 import { initParams } from '../engine/model';
+import { ADAMW_MOMENTS } from '../engine/optimizer';
 import { countParams } from '../engine/param_names';
 import { createRng } from '../engine/rng';
 import { defaultTokenizer } from '../engine/tokenizer';
@@ -33,8 +35,7 @@ export interface BenchOptions {
   submitBatch?: number;
 }
 
-/** Which ops a run takes: the stock tfjs compositions, or the fused WebGPU kernels (WebGPU only). */
-export type KernelPath = 'stock' | 'fused';
+export type { KernelPath } from '../engine/kernel_choice';
 
 export interface BenchRow {
   backend: string;
@@ -72,7 +73,7 @@ const per = (c: Counts, n: number) => ({
   readbacks: c.readbacks / n,
 });
 
-export const TRAIN_HP = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 };
+export const TRAIN_HP = { lr: 1e-3, ...ADAMW_MOMENTS, weightDecay: 0.01, maxGradNorm: 1 };
 
 /** GPU dispatches of one training step (after a warm-up step) of a fresh model with this config. */
 async function stepDispatches(cfg: LlamaConfig, batch: LmBatch): Promise<number> {
@@ -151,7 +152,7 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
   const prompts = Array.from({ length: o.genBatch }, () =>
     Array.from({ length: o.promptLen }, () => 4 + rng.int(cfg.vocab_size - 4)),
   );
-  const genOpts = { maxNewTokens: o.genTokens, temperature: 1, seed: 3, eosId: -1, padId: cfg.pad_token_id };
+  const genOpts = { maxNewTokens: o.genTokens, temperature: 1, seed: 3, eosIds: [], padId: cfg.pad_token_id };
   await generate(params, cfg, prompts, { ...genOpts, maxNewTokens: 2 }); // warm-up
   counters.reset();
   t0 = performance.now();

@@ -26,11 +26,9 @@ export interface FirstStepRow {
   firstTokensMs: number; // after the steps → first two generated tokens, their precompile included
 }
 
-type FactoryEntry = { factory: () => tf.KernelBackend | Promise<tf.KernelBackend>; priority: number };
-
 /** Replaces the WebGPU backend by a new one on a new device: an empty pipeline cache and buffer pool. */
 export async function restartWebGPU(): Promise<void> {
-  const registry = (tf.engine() as unknown as { registryFactory: Record<string, FactoryEntry> }).registryFactory;
+  const registry = tf.engine().registryFactory;
   const { factory, priority } = registry.webgpu;
   tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', factory, priority);
@@ -74,7 +72,7 @@ export async function measureFirstStep(o: BenchOptions, precompile: boolean): Pr
         maxNewTokens: 2,
         temperature: 1,
         seed: 3,
-        eosId: -1,
+        eosIds: [],
         padId: cfg.pad_token_id,
       });
       const firstTokensMs = performance.now() - t0;

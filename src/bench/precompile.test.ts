@@ -45,6 +45,7 @@ describe('shader precompile (WebGPU)', () => {
       switchFusedKernels(kernels === 'fused');
       try {
         await restartWebGPU();
+        // pipelineCache is private in tfjs's types
         const cache = () => Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache);
         const tensors = tf.memory().numTensors;
         const batch = benchBatch(cfg, shapes);
@@ -62,7 +63,13 @@ describe('shader precompile (WebGPU)', () => {
         const trainer = createLmTrainer(params, cfg, TRAIN_HP);
         const { loss } = await trainer.step(batch, 1e-3);
         const prompts = batch.ids.map((r) => r.slice(0, shapes.promptLen));
-        await generate(params, cfg, prompts, { maxNewTokens: 2, temperature: 1, seed: 1, eosId: -1, padId: tok.padId });
+        await generate(params, cfg, prompts, {
+          maxNewTokens: 2,
+          temperature: 1,
+          seed: 1,
+          eosIds: [],
+          padId: tok.padId,
+        });
         trainer.dispose();
         tf.dispose(Object.values(params));
         expect(Number.isFinite(loss) && loss > 0).toBe(true);

@@ -39,6 +39,7 @@ const result: SuiteResult = {
   tfjs: '4.22.0',
   environments: ['Running on WebGPU on a test adapter'],
   skipped: ['wasm: not here'],
+  kernels: ['webgpu: fused WebGPU kernels: all 20 cases passed the kernel self-check on this adapter (checked now)'],
   rows: [row('stock', 400), row('fused', 160)],
   comparisons: [],
   firstSteps: [],
@@ -48,7 +49,7 @@ const result: SuiteResult = {
 };
 
 describe('bench tables', () => {
-  it('renders one row per run with the counted dispatches, and Markdown with a header line per table', () => {
+  it('renders a row per run with its dispatches, and Markdown with the kernel path and a header per table', () => {
     const [main] = resultTables(result);
     expect(main.rows).toHaveLength(2);
     expect(main.rows[1][main.headers.indexOf('dispatches/step')]).toBe('160');
@@ -56,6 +57,7 @@ describe('bench tables', () => {
     expect(md).toContain('| backend | preset | kernels |');
     expect(md).toContain('| webgpu | nano | fused | 1000 |');
     expect(md).toContain('- skipped wasm: not here');
+    expect(md).toContain('- kernels on webgpu: fused WebGPU kernels: all 20 cases passed the kernel self-check');
     expect(md).not.toContain('buffer pool trim');
   });
   it('adds the pool-trim table when it was measured', () => {

@@ -202,6 +202,7 @@ export function resultMarkdown(r: SuiteResult): string {
   const head = [
     `Rubric Lab engine benchmark, ${r.date}, tfjs ${r.tfjs}`,
     ...r.environments.map((e) => `- ${e}`),
+    ...r.kernels.map((k) => `- kernels on ${k}`),
     ...r.skipped.map((s) => `- skipped ${s}`),
   ];
   return [head.join('\n'), ...resultTables(r).map(tableMarkdown)].join('\n\n');

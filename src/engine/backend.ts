@@ -14,6 +14,8 @@ export interface AdapterReport {
   description: string;
   limits: Record<string, number>;
   features: string[];
+  /** The browser's own flag for a fallback (software) adapter, where it says so. */
+  fallback?: boolean;
 }
 
 export interface BackendReport {
@@ -45,7 +47,8 @@ const LIMIT_KEYS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
-async function describeAdapter(): Promise<AdapterReport | string> {
+/** This context's WebGPU adapter, or why there is none. */
+export async function describeAdapter(): Promise<AdapterReport | string> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) return 'navigator.gpu is not defined (this browser or context has no WebGPU, or it is disabled)';
   let adapter: GPUAdapter | null = null;
@@ -56,6 +59,8 @@ async function describeAdapter(): Promise<AdapterReport | string> {
   }
   if (!adapter) return 'navigator.gpu.requestAdapter() returned no adapter (no usable GPU or driver)';
   const info = adapter.info ?? ({} as GPUAdapterInfo);
+  // older browsers put the flag on the adapter itself
+  const legacy = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const limits: Record<string, number> = {};
   for (const k of LIMIT_KEYS) limits[k] = Number(adapter.limits[k]);
   return {
@@ -65,6 +70,7 @@ async function describeAdapter(): Promise<AdapterReport | string> {
     description: info.description ?? '',
     limits,
     features: [...adapter.features].sort(),
+    fallback: info.isFallbackAdapter ?? legacy ?? false,
   };
 }
 
@@ -91,6 +97,15 @@ async function selfTest(): Promise<string | null> {
   const v = await y.data();
   y.dispose();
   return v[0] === 3 && v[1] === 7 ? null : `self-test gave [${Array.from(v).join(', ')}], expected [3, 7]`;
+}
+
+/** Frees a backend that is not in use (its buffers, its device's pools) and keeps it registered, so it can be
+ * started again. Its tensors must be gone: they are lost with it. */
+export function releaseBackend(name: BackendName): void {
+  const entry = tf.engine().registryFactory[name];
+  if (!entry || tf.getBackend() === name || !tf.engine().registry[name]) return;
+  tf.removeBackend(name);
+  tf.registerBackend(name, entry.factory, entry.priority);
 }
 
 export async function initBackend(opts: InitOptions = {}): Promise<BackendReport> {

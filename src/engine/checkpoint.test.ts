@@ -1,6 +1,10 @@
 // What must hold: a nano checkpoint round-trips through its three files bit-exactly (and through tf
 // tensors); each kind of broken checkpoint is refused with a message naming the file, the tensor or the
-// field. Runs on WASM (nano shapes).
+// field; NaN and ±Inf weights (F32, F16, BF16) are refused naming the tensor, the count and the first index.
+// Loading a model: a checkpoint of ours written before the family grew loads unchanged (config, weights, our
+// tokenizer, trainable); a Hugging Face folder loads with its own tokenizer (from memory or a FileSource),
+// may have more embedding rows than tokens but not fewer, and is refused for training.
+// Runs on WASM (nano shapes).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig, type LlamaConfig } from './config';
@@ -8,15 +12,22 @@ import {
   checkpointToTensors,
   decodeCheckpoint,
   encodeCheckpoint,
+  modelFromFiles,
+  modelFromSource,
   paramsToCheckpoint,
+  trainableModel,
   type Checkpoint,
   type CheckpointFiles,
 } from './checkpoint';
+import { loadCheckpointDir } from './checkpoint_node';
+import { HFTokenizer } from './hf/tokenizer';
+import { TINY_VARIANTS, tinyCheckpoint } from './hf/tiny_checkpoint';
+import { memorySource } from './hf/weights';
 import { initNodeBackend } from './node_webgpu';
 import { paramShapes } from './param_names';
 import { createRng } from './rng';
 import { writeSafetensors } from './safetensors';
-import { defaultTokenizer } from './tokenizer';
+import { defaultTokenizer, Tokenizer } from './tokenizer';
 
 const tok = defaultTokenizer();
 const cfg: LlamaConfig = presetConfig('nano', {
@@ -34,8 +45,8 @@ function randomCheckpoint(seed = 1): Checkpoint {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => rng.normal() * 0.02);
     tensors[name] = { shape, data };
   }
-  const e = tensors['model.embed_tokens.weight'].data; // values whose bits are easy to lose
-  new Uint32Array(e.buffer, 0, 3).set([0x80000000, 0x00000001, 0x7fc00001]);
+  const e = tensors['model.embed_tokens.weight'].data; // values whose bits are easy to lose (finite: NaN is refused)
+  new Uint32Array(e.buffer, 0, 3).set([0x80000000, 0x00000001, 0x807fffff]);
   return { config: cfg, tensors, tokenizer: tok.toHFJson() };
 }
 
@@ -150,6 +161,16 @@ describe('checkpoint files', () => {
       /unexpected tensor "model.layers.2.input_layernorm.weight"/,
     ],
     [
+      'a tensor named "constructor" (a member of every object, not of this model)',
+      () => withTensors((t) => Object.defineProperty(t, 'constructor', { value: t[q], enumerable: true })),
+      /unexpected tensor "constructor"/,
+    ],
+    [
+      'a tensor named "__proto__"',
+      () => withTensors((t) => Object.defineProperty(t, '__proto__', { value: t[q], enumerable: true })),
+      /unexpected tensor "__proto__"/,
+    ],
+    [
       'a tokenizer that does not match vocab_size',
       () => ({ ...good, 'config.json': bytes(JSON.stringify({ ...cfg, vocab_size: 128 })) }),
       /tokenizer.json: vocabulary has 120 tokens but config.json vocab_size is 128/,
@@ -178,6 +199,124 @@ describe('checkpoint files', () => {
     });
     expect(() => decodeCheckpoint(files)).toThrow(
       /"model.layers.0.self_attn.q_proj.weight" has shape[\s\S]*"model.norm.weight" is missing/,
+    );
+  });
+});
+
+/** model.safetensors with every tensor in a 16-bit dtype: zeros, except raw `bits` at chosen indices. */
+function halfFile(dtype: 'F16' | 'BF16', bad: { name: string; at: number; bits: number }[]): Uint8Array {
+  const header: Record<string, unknown> = {};
+  const parts: Uint16Array[] = [];
+  let offset = 0;
+  for (const [name, shape] of Object.entries(paramShapes(cfg))) {
+    const data = new Uint16Array(shape.reduce((a, b) => a * b, 1));
+    for (const b of bad) if (b.name === name) data[b.at] = b.bits;
+    header[name] = { dtype, shape, data_offsets: [offset, offset + 2 * data.length] };
+    parts.push(data);
+    offset += 2 * data.length;
+  }
+  const h = bytes(JSON.stringify(header));
+  const out = new Uint8Array(8 + h.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  let at = 8 + h.length;
+  for (const p of parts) {
+    out.set(new Uint8Array(p.buffer), at); // test hosts are little-endian
+    at += p.byteLength;
+  }
+  return out;
+}
+
+describe('NaN/Inf weights are refused on load', () => {
+  const up = 'model.layers.1.mlp.up_proj.weight'; // [32, 16]
+  const norm = 'model.norm.weight';
+  const good = encodeCheckpoint(randomCheckpoint());
+  const refused = (files: CheckpointFiles): string => {
+    try {
+      decodeCheckpoint(files);
+    } catch (e) {
+      expect(() => modelFromFiles(files)).toThrow((e as Error).message); // the loader says the same
+      return (e as Error).message;
+    }
+    return 'loaded';
+  };
+
+  it('F32: names the file, the tensor, the count and the first bad index', () => {
+    const c = randomCheckpoint();
+    const d = c.tensors[up].data;
+    [d[37], d[40], d[511]] = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    c.tensors[norm].data[3] = Number.NEGATIVE_INFINITY;
+    const msg = refused({ ...good, 'model.safetensors': writeSafetensors(c.tensors) });
+    expect(msg).toMatch(/NaN or infinite/);
+    expect(msg).toContain(
+      `model.safetensors: tensor "${up}" holds 3 NaN/Inf values; the first is NaN at index 37 [2, 5]`,
+    );
+    expect(msg).toContain(
+      `model.safetensors: tensor "${norm}" holds 1 NaN/Inf value; the first is -Infinity at index 3 [3]`,
+    );
+  });
+
+  it('F16 and BF16: NaN and ±Inf bit patterns are refused the same way', () => {
+    const f16 = halfFile('F16', [
+      { name: up, at: 100, bits: 0x7c00 }, // +Inf
+      { name: up, at: 200, bits: 0x7e00 }, // NaN
+      { name: norm, at: 0, bits: 0xfd01 }, // a NaN with a payload
+    ]);
+    const m16 = refused({ ...good, 'model.safetensors': f16 });
+    expect(m16).toContain(`tensor "${up}" holds 2 NaN/Inf values; the first is Infinity at index 100 [6, 4]`);
+    expect(m16).toContain(`tensor "${norm}" holds 1 NaN/Inf value; the first is NaN at index 0 [0]`);
+    const bf16 = halfFile('BF16', [
+      { name: 'model.embed_tokens.weight', at: 5, bits: 0xff80 }, // -Inf
+      { name: 'model.embed_tokens.weight', at: 6, bits: 0x7fc1 }, // NaN
+    ]);
+    expect(refused({ ...good, 'model.safetensors': bf16 })).toContain(
+      'tensor "model.embed_tokens.weight" holds 2 NaN/Inf values; the first is -Infinity at index 5 [0, 5]',
+    );
+    // the same files with finite values load: the check is not a dtype check
+    expect(refused({ ...good, 'model.safetensors': halfFile('F16', [{ name: up, at: 100, bits: 0x7bff }]) })).toBe(
+      'loaded',
+    );
+    expect(refused({ ...good, 'model.safetensors': halfFile('BF16', []) })).toBe('loaded');
+  });
+});
+
+describe('loading a model', () => {
+  it('ours from before the family grew loads unchanged: config, weights bit for bit, our tokenizer', async () => {
+    const files = await loadCheckpointDir('e2e/fixtures/nano-judge');
+    const old = decodeCheckpoint(files);
+    const m = trainableModel(modelFromFiles(files));
+    expect(m.cfg).toEqual(JSON.parse(text(files['config.json'])));
+    expect(m.tok).toBeInstanceOf(Tokenizer);
+    expect(Object.keys(m.params).sort()).toEqual(Object.keys(old.tensors).sort());
+    for (const [name, t] of Object.entries(old.tensors))
+      expect(bits((await m.params[name].data()) as Float32Array), name).toEqual(bits(t.data));
+    tf.dispose(Object.values(m.params));
+  });
+
+  it('an HF folder loads with its own tokenizer, in memory or from a source; training refuses it', async () => {
+    const { files } = tinyCheckpoint(TINY_VARIANTS.find((v) => v.name === 'qwen2-sharded-bf16')!);
+    for (const m of [modelFromFiles(files), await modelFromSource(memorySource(files))]) {
+      expect(m.tok).toBeInstanceOf(HFTokenizer);
+      expect([m.cfg.model_type, m.cfg.vocab_size, m.tok.vocabSize, m.tok.bosId]).toEqual(['qwen2', 576, 559, null]);
+      expect(m.params['model.layers.0.self_attn.q_proj.bias'].shape).toEqual([56]);
+      const before = tf.memory().numTensors;
+      expect(() => trainableModel(m)).toThrow(/training starts from our own checkpoints only/);
+      expect(tf.memory().numTensors).toBe(before - Object.keys(m.params).length); // refused and freed
+    }
+  });
+
+  it('refuses a tokenizer with more tokens than the embedding has rows, and a folder without weights', () => {
+    const { files } = tinyCheckpoint(TINY_VARIANTS[0]);
+    const config = JSON.parse(text(files['config.json']));
+    expect(() =>
+      modelFromFiles({
+        ...files,
+        'config.json': bytes(JSON.stringify({ ...config, vocab_size: 558, eos_token_id: 557 })),
+      }),
+    ).toThrow('tokenizer.json: vocabulary has 559 tokens but config.json vocab_size is only 558');
+    const { 'model.safetensors': _, ...noWeights } = files;
+    expect(() => modelFromFiles(noWeights)).toThrow(
+      'checkpoint: missing model.safetensors (or model.safetensors.index.json and its shards)',
     );
   });
 });

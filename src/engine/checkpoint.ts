@@ -1,11 +1,26 @@
-// A checkpoint as three files — config.json (HF LlamaConfig), model.safetensors (HF Llama tensor
-// names, F32) and tokenizer.json (HF tokenizers) — held as name → bytes, so IndexedDB, downloads and
-// Node folders (checkpoint_node.ts) all store the same thing. Decoding validates everything it can
-// and names what is wrong. Leaves out optimizer state and run records (train/ keeps those).
+// A checkpoint as files held as name → bytes, so IndexedDB, downloads and Node folders
+// (checkpoint_node.ts) all store the same thing. Ours are three — config.json (HF LlamaConfig),
+// model.safetensors (HF Llama tensor names, F32) and tokenizer.json (tokenizer.ts's) — and encode/decode
+// round-trips them. A model loads from ours or from a Hugging Face folder of the family (config.ts):
+// modelFromFiles for files in memory, loadModel for a FileSource read tensor by tensor (hf/weights.ts);
+// sharded or single safetensors in F32/F16/BF16, either kind of tokenizer (hf/tokenizer.ts's loadTokenizer).
+// Everything is validated and what is wrong is named. Leaves out optimizer state and run records (train/).
 import * as tf from '@tensorflow/tfjs';
 import { validateConfig, type LlamaConfig } from './config';
-import { paramShapes } from './param_names';
+import { loadTokenizer, TOKENIZER_FILES } from './hf/tokenizer';
+import {
+  type FileSource,
+  INDEX_FILE,
+  loadWeights,
+  NON_FINITE,
+  nonFiniteProblem,
+  SINGLE_FILE,
+  tensorProblems,
+  weightsFromFiles,
+} from './hf/weights';
+import { keyedTable } from './keyed_table';
 import { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors';
+import type { TextTokenizer } from './text_tokenizer';
 import { Tokenizer, type HFTokenizerJson } from './tokenizer';
 
 export const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;
@@ -41,25 +56,19 @@ function parseJsonFile(files: CheckpointFiles, name: string): unknown {
   }
 }
 
-/** Every problem with the tensors against the config, one line each (empty when all is well). */
-export function tensorProblems(tensors: Record<string, { shape: number[] }>, cfg: LlamaConfig): string[] {
-  const want = paramShapes(cfg);
+/** Where config.json and the tokenizer disagree, one line each (empty when all is well). */
+function tokenizerProblems(tok: TextTokenizer, cfg: LlamaConfig): string[] {
   const problems: string[] = [];
-  for (const [name, shape] of Object.entries(want)) {
-    const t = tensors[name];
-    if (!t) problems.push(`model.safetensors: tensor "${name}" is missing`);
-    else if (!tf.util.arraysEqual(t.shape, shape))
-      problems.push(`model.safetensors: tensor "${name}" has shape [${t.shape}], expected [${shape}]`);
+  if (!(tok instanceof Tokenizer)) {
+    // a real model's embedding may have rows past its tokenizer's ids (Qwen pads to a multiple of 128)
+    if (tok.vocabSize > cfg.vocab_size)
+      problems.push(
+        `tokenizer.json: vocabulary has ${tok.vocabSize} tokens but config.json vocab_size is only ` +
+          `${cfg.vocab_size} (the embedding needs a row per token)`,
+      );
+    return problems; // its special ids come from tokenizer_config.json and generation_config.json
   }
-  for (const name of Object.keys(tensors)) {
-    if (!(name in want))
-      problems.push(`model.safetensors: unexpected tensor "${name}" (not in the model for this config.json)`);
-  }
-  return problems;
-}
-
-function tokenizerProblems(tok: Tokenizer, cfg: LlamaConfig): string[] {
-  const problems: string[] = [];
+  // ours are written together: any difference is a mix-up of files
   if (tok.vocabSize !== cfg.vocab_size)
     problems.push(
       `tokenizer.json: vocabulary has ${tok.vocabSize} tokens but config.json vocab_size is ${cfg.vocab_size}`,
@@ -70,7 +79,7 @@ function tokenizerProblems(tok: Tokenizer, cfg: LlamaConfig): string[] {
     ['pad_token_id', tok.padId],
   ] as const;
   for (const [field, id] of ids) {
-    const got = (cfg as unknown as Record<string, unknown>)[field];
+    const got: unknown = cfg[field]; // a config.json from elsewhere may leave it out
     if (got !== undefined && got !== null && got !== id)
       problems.push(`config.json: ${field} is ${got} but tokenizer.json gives ${id}`);
   }
@@ -85,7 +94,8 @@ function readModelFile(bytes: Uint8Array): SafetensorsFile {
   }
 }
 
-/** Files → checkpoint; throws one error listing every problem found. */
+/** Files → checkpoint; throws one error listing every problem found: files, shapes and the tokenizer first,
+ * then NaN or infinite weights (a model holding them judges nothing). */
 export function decodeCheckpoint(files: CheckpointFiles): Checkpoint {
   const missing = CHECKPOINT_FILES.filter((f) => !(files[f] instanceof Uint8Array));
   if (missing.length) throw new Error(`checkpoint: missing ${missing.join(', ')}`);
@@ -95,8 +105,12 @@ export function decodeCheckpoint(files: CheckpointFiles): Checkpoint {
   const tok = Tokenizer.fromHFJson(tokenizer);
   const problems = [...tensorProblems(st.tensors, config), ...tokenizerProblems(tok, config)];
   if (problems.length) throw new Error(`checkpoint does not match its config.json:\n${problems.join('\n')}`);
-  const tensors: Record<string, CheckpointTensor> = {};
-  for (const [name, t] of Object.entries(st.tensors)) tensors[name] = { shape: t.shape, data: t.data };
+  const nonFinite = Object.entries(st.tensors).flatMap(([name, t]) => {
+    const problem = nonFiniteProblem('model.safetensors', name, t.shape, t.data);
+    return problem === null ? [] : [problem];
+  });
+  if (nonFinite.length) throw new Error(`${NON_FINITE}:\n${nonFinite.join('\n')}`);
+  const tensors = keyedTable(Object.entries(st.tensors).map(([name, t]) => [name, { shape: t.shape, data: t.data }]));
   return { config, tensors, tokenizer };
 }
 
@@ -126,15 +140,53 @@ export function checkpointToTensors(ckpt: Checkpoint): Record<string, tf.Tensor>
   return out;
 }
 
-/** Checkpoint files → trainable variables (HF names), the config and the tokenizer: a model to train or judge with. */
-export function modelFromFiles(files: CheckpointFiles): {
+/** A model to judge (or, with our own tokenizer, train) with: trainable variables by HF name, config, tokenizer. */
+export interface RunnableModel<T extends TextTokenizer = TextTokenizer> {
   params: Record<string, tf.Variable>;
   cfg: LlamaConfig;
-  tok: Tokenizer;
-} {
-  const ckpt = decodeCheckpoint(files);
-  const params: Record<string, tf.Variable> = {};
-  for (const [name, t] of Object.entries(ckpt.tensors))
-    params[name] = tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true));
-  return { params, cfg: ckpt.config, tok: Tokenizer.fromHFJson(ckpt.tokenizer) };
+  tok: T;
+}
+
+function configAndTokenizer(config: Uint8Array | null, tokenizerFiles: Record<string, Uint8Array>) {
+  if (config === null) throw new Error('checkpoint: missing config.json');
+  if (!tokenizerFiles['tokenizer.json']) throw new Error('checkpoint: missing tokenizer.json');
+  const cfg = validateConfig(parseJsonFile({ 'config.json': config }, 'config.json'));
+  const tok = loadTokenizer(tokenizerFiles);
+  const problems = tokenizerProblems(tok, cfg);
+  if (problems.length) throw new Error(`checkpoint does not match its config.json:\n${problems.join('\n')}`);
+  return { cfg, tok };
+}
+
+const noWeights = `checkpoint: missing ${SINGLE_FILE} (or ${INDEX_FILE} and its shards)`;
+
+/** Checkpoint files in memory (ours or a Hugging Face folder's) → a model; weights converted one tensor at a time. */
+export function modelFromFiles(files: CheckpointFiles): RunnableModel {
+  const has = (name: string) => Object.hasOwn(files, name) && files[name] instanceof Uint8Array;
+  const tokenizerFiles = Object.fromEntries(TOKENIZER_FILES.filter(has).map((n) => [n, files[n]]));
+  const { cfg, tok } = configAndTokenizer(has('config.json') ? files['config.json'] : null, tokenizerFiles);
+  if (!has(SINGLE_FILE) && !has(INDEX_FILE)) throw new Error(noWeights);
+  return { params: weightsFromFiles(files, cfg), cfg, tok };
+}
+
+/** A model from a FileSource (a folder, a download, a cache): small files whole, then the weights tensor by tensor. */
+export async function modelFromSource(
+  source: FileSource,
+  opts: Parameters<typeof loadWeights>[2] = {},
+): Promise<RunnableModel> {
+  const tokenizerFiles: Record<string, Uint8Array> = {};
+  for (const name of TOKENIZER_FILES) {
+    const bytes = await source.read(name);
+    if (bytes) tokenizerFiles[name] = bytes;
+  }
+  const { cfg, tok } = configAndTokenizer(await source.read('config.json'), tokenizerFiles);
+  return { params: await loadWeights(source, cfg, opts), cfg, tok };
+}
+
+/** A loaded model with our own tokenizer, which training needs (it saves checkpoints with it); refuses others. */
+export function trainableModel(m: RunnableModel): RunnableModel<Tokenizer> {
+  if (m.tok instanceof Tokenizer) return m as RunnableModel<Tokenizer>;
+  tf.dispose(Object.values(m.params));
+  throw new Error(
+    'training starts from our own checkpoints only: this one has a Hugging Face tokenizer (judge with it instead)',
+  );
 }

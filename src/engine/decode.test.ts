@@ -79,7 +79,7 @@ function dispatchesPerToken(p: ModelParams, cfg: LlamaConfig): number {
     topK: 5,
     topP: 0.9,
     seed: 1,
-    eosId: 2,
+    eosIds: [2],
     padId: 0,
   });
   const step = (i: number) => {

@@ -3,7 +3,8 @@
 //   stock  model.ts's block with the cache as its keys/values (kv_cache.ts's blend writes): every backend,
 //          and the reference.
 //   fused  a block specialised for T = 1, on WebGPU when the fused switch is on. Per layer, 9 dispatches:
-//            q|k|v projection (1, packed weights) · RoPE of q and k + in-place write of k, v into the
+//            q|k|v projection (1, packed weights) · RoPE of q and k (cos, sin rows from the host) + in-place
+//            write of k, v into the
 //            cache slot (1, kernels/kv_write.ts) · attention over the whole cache (1, kernels/attention.ts;
 //            its [B, H, 1, D] output is the merged heads [B, H·D] as it lies, so no transpose)
 //            · o_proj (1) · add + RMSNorm (1, kernels/add_rms_norm.ts) · gate|up projection (1, packed)
@@ -12,42 +13,55 @@
 //          plus 3 per step: the embedding gather, the first RMSNorm, the head matmul (generate() adds
 //          one sampling program). Every shape is fixed by the preallocated cache and attention reads all
 //          Tmax slots (closed ones through the bias), so a step costs the same early and late.
-// The packed weights ([Wq | Wk | Wv] and [W_gate | W_up] stacked on the output axis) are built once per
-// generate() call by packDecodeWeights and disposed by it.
+// The packed weights ([Wq | Wk | Wv] and [W_gate | W_up] stacked on the output axis, their biases likewise,
+// Qwen3's q_norm | k_norm weights) are built once per generate() call by packDecodeWeights and disposed by
+// it. Biases ride in the projections' matmul programs and q/k norms in the cache write: no extra dispatch.
 // Leaves out: the prefill (generate.ts, model.ts's block over the prompt), speculative or paged decoding.
 // Run the tests: npx vitest run src/engine/decode.test.ts
 import * as tf from '@tensorflow/tfjs';
-import type { LlamaConfig } from './config';
+import { headDim, layerFeatures, type LlamaConfig } from './config';
 import { addRmsNorm } from './kernels/add_rms_norm';
 import { attendFused } from './kernels/attention';
 import { fusedKernelsOn, onWebGPU } from './kernels/fused';
-import { ropeInvFreq, writeStepKv } from './kernels/kv_write';
+import { writeStepKv } from './kernels/kv_write';
 import { swigluPackedFused } from './kernels/swiglu_packed';
 import { markSlotValid, writeSlot, type KVCache } from './kv_cache';
-import { block, embed, head, layerKv, linear, rmsNorm, ropeTables, type ModelParams } from './model';
+import { block, embed, head, layerKv, linear, project, rmsNorm, type ModelParams } from './model';
+import { ropeRows } from './rope_tables';
 
-/** Weights the fused step reads packed, built once per generation. */
+/** Weights the fused step reads packed, built once per generation; the optional ones only where the model has them. */
 export interface DecodeWeights {
   readonly qkv: tf.Tensor2D[]; // per layer [(H + 2·Hkv)·D, C]
+  readonly qkvBias: tf.Tensor1D[] | null; // per layer [(H + 2·Hkv)·D]
+  readonly qkNorm: tf.Tensor1D[] | null; // per layer [2·D]: q_norm's weight, then k_norm's
   readonly gateUp: tf.Tensor2D[]; // per layer [2·I, C]
-  readonly invFreq: tf.Tensor1D; // [D], RoPE's rotation speed per dimension
+  readonly gateUpBias: tf.Tensor1D[] | null; // per layer [2·I]
   dispose(): void;
 }
 
 export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
   const layers = Array.from({ length: cfg.num_hidden_layers }, (_, l) => `model.layers.${l}.`);
-  const pack = (names: string[]) =>
-    tf.tidy(
-      () =>
-        tf.concat(
-          names.map((n) => p[n]),
-          0,
-        ) as tf.Tensor2D,
-    );
-  const qkv = layers.map((pre) => pack(['q_proj', 'k_proj', 'v_proj'].map((n) => `${pre}self_attn.${n}.weight`)));
-  const gateUp = layers.map((pre) => pack(['gate_proj', 'up_proj'].map((n) => `${pre}mlp.${n}.weight`)));
-  const invFreq = ropeInvFreq(cfg);
-  return { qkv, gateUp, invFreq, dispose: () => tf.dispose([...qkv, ...gateUp, invFreq]) };
+  const f = layerFeatures(cfg);
+  const pack = <T extends tf.Tensor>(names: string[]) =>
+    tf.tidy(() =>
+      tf.concat(
+        names.map((n): tf.Tensor => p[n]),
+        0,
+      ),
+    ) as T;
+  const each = <T extends tf.Tensor>(on: boolean, names: (pre: string) => string[]) =>
+    on ? layers.map((pre) => pack<T>(names(pre))) : null;
+  const attn = (pre: string, names: string[], end: string) => names.map((n) => `${pre}self_attn.${n}.${end}`);
+  const mlp = (pre: string, end: string) => ['gate_proj', 'up_proj'].map((n) => `${pre}mlp.${n}.${end}`);
+  const w = {
+    qkv: each<tf.Tensor2D>(true, (pre) => attn(pre, ['q_proj', 'k_proj', 'v_proj'], 'weight'))!,
+    qkvBias: each<tf.Tensor1D>(f.qkvBias, (pre) => attn(pre, ['q_proj', 'k_proj', 'v_proj'], 'bias')),
+    qkNorm: each<tf.Tensor1D>(f.qkNorm, (pre) => attn(pre, ['q_norm', 'k_norm'], 'weight')),
+    gateUp: each<tf.Tensor2D>(true, (pre) => mlp(pre, 'weight'))!,
+    gateUpBias: each<tf.Tensor1D>(f.mlpBias, (pre) => mlp(pre, 'bias')),
+  };
+  const all = [w.qkv, w.qkvBias ?? [], w.qkNorm ?? [], w.gateUp, w.gateUpBias ?? []].flat();
+  return { ...w, dispose: () => tf.dispose(all) };
 }
 
 /**
@@ -84,7 +98,9 @@ export function decodeStepStock(
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const B = ids.shape[0];
-    const { cos, sin } = ropeTables(tf.tensor(positions, [B, 1, 1], 'int32'), cfg); // [B, 1, 1, D]
+    const rows = ropeRows(positions, cfg);
+    const cos = tf.tensor4d(rows.cos, [B, 1, 1, headDim(cfg)]),
+      sin = tf.tensor4d(rows.sin, [B, 1, 1, headDim(cfg)]);
     markSlotValid(cache, slot);
     const bias = tf.reshape(cache.bias, [B, 1, 1, cache.maxLen]);
     let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, tf.reshape(ids, [B, 1]));
@@ -111,28 +127,31 @@ function decodeStepFused(
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const B = ids.shape[0],
-      C = cfg.hidden_size,
       H = cfg.num_attention_heads,
       L = cfg.num_hidden_layers,
       eps = cfg.rms_norm_eps;
     const layer = (l: number) => `model.layers.${l}.`;
-    const pos = tf.tensor1d(positions, 'int32'); // an upload, not a dispatch
+    const rows = ropeRows(positions, cfg); // uploads, not dispatches
+    const cos = tf.tensor2d(rows.cos, [B, headDim(cfg)]),
+      sin = tf.tensor2d(rows.sin, [B, headDim(cfg)]);
     const bias = tf.reshape(cache.bias, [B, 1, 1, cache.maxLen]);
     let x: tf.Tensor = tf.gather(p['model.embed_tokens.weight'], ids); // [B, C]
     let h: tf.Tensor = rmsNorm(x, p[`${layer(0)}input_layernorm.weight`], eps);
     for (let l = 0; l < L; l++) {
       const pre = layer(l);
-      const q = writeStepKv(cache, l, slot, linear(h, w.qkv[l]) as tf.Tensor2D, pos, w.invFreq, H); // [B, H, 1, D]
-      const y = tf.reshape(attendFused(q, cache.k[l], cache.v[l], bias), [B, C]);
+      const qkv = linear(h, w.qkv[l], w.qkvBias?.[l]) as tf.Tensor2D;
+      const qkNorm = w.qkNorm ? { weights: w.qkNorm[l], eps } : undefined;
+      const q = writeStepKv(cache, l, slot, qkv, cos, sin, H, qkNorm); // [B, H, 1, D]
+      const y = tf.reshape(attendFused(q, cache.k[l], cache.v[l], bias), [B, H * headDim(cfg)]);
       [x, h] = addRmsNorm(
         x,
-        linear(y, p[`${pre}self_attn.o_proj.weight`]),
+        project(p, `${pre}self_attn.`, 'o_proj', y),
         p[`${pre}post_attention_layernorm.weight`],
         eps,
       );
-      const act = swigluPackedFused(linear(h, w.gateUp[l]) as tf.Tensor2D);
+      const act = swigluPackedFused(linear(h, w.gateUp[l], w.gateUpBias?.[l]) as tf.Tensor2D);
       const nextNorm = l + 1 < L ? p[`${layer(l + 1)}input_layernorm.weight`] : p['model.norm.weight'];
-      [x, h] = addRmsNorm(x, linear(act, p[`${pre}mlp.down_proj.weight`]), nextNorm, eps);
+      [x, h] = addRmsNorm(x, project(p, `${pre}mlp.`, 'down_proj', act), nextNorm, eps);
     }
     return linear(h, cfg.tie_word_embeddings ? p['model.embed_tokens.weight'] : p['lm_head.weight']) as tf.Tensor2D;
   });

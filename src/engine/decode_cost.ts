@@ -26,30 +26,34 @@ export interface DecodeCost {
 /**
  * Generates max(to) tokens greedily for `batch` prompts of `promptLength` tokens and measures each window
  * [from, to] of generated-token indices (1-based, inclusive; windows in increasing order, not overlapping).
+ * The cache holds `cacheLength` positions (default: prompt + max(to)), as generate() sizes it for a longer
+ * generation: a step reads every slot, so a short probe of a long generation costs what its steps cost.
  */
 export async function decodeCostByPosition(
   p: ModelParams,
   cfg: LlamaConfig,
-  o: { batch: number; promptLength: number; windows: [number, number][] },
+  o: { batch: number; promptLength: number; windows: [number, number][]; cacheLength?: number },
 ): Promise<DecodeCost[]> {
   const steps = Math.max(...o.windows.map(([, to]) => to));
   const P = o.promptLength,
     B = o.batch;
-  if (P + steps > cfg.max_position_embeddings)
+  const S = o.cacheLength ?? P + steps;
+  if (S < P + steps || S > cfg.max_position_embeddings)
     throw new Error(
-      `decodeCostByPosition: ${P} + ${steps} tokens exceed the context of ${cfg.max_position_embeddings}`,
+      `decodeCostByPosition: a cache of ${S} must hold ${P} + ${steps} tokens within the context of ` +
+        `${cfg.max_position_embeddings}`,
     );
   const prompts = Array.from({ length: B }, (_, b) =>
     Array.from({ length: P }, (_, t) => (b + 3 * t) % cfg.vocab_size),
   );
   const padded = leftPad(prompts, cfg.pad_token_id);
-  const cache = createKVCache(cfg, B, P + steps);
+  const cache = createKVCache(cfg, B, S);
   const packed = fusedKernelsOn() && onWebGPU() ? packDecodeWeights(p, cfg) : undefined;
   const sampler = createStepSampler(B, steps, {
     maxNewTokens: steps,
     temperature: 0,
     seed: 1,
-    eosId: -1,
+    eosIds: [],
     padId: cfg.pad_token_id,
   });
   let logits = tf.tidy(() =>

@@ -97,7 +97,7 @@ describe.each(backends)('generation on %s', (backend) => {
   );
 
   it('temperature 0 is greedy: each token is the argmax of a full forward; top-k 1 gives the same', async () => {
-    const o = { maxNewTokens: 5, seed: 1, eosId: -1, padId: 0 };
+    const o = { maxNewTokens: 5, seed: 1, eosIds: [], padId: 0 };
     const greedy = await generate(params, cfg, PROMPTS, { ...o, temperature: 0 });
     for (let b = 0; b < PROMPTS.length; b++) {
       for (let i = 0; i < 5; i++) {
@@ -110,7 +110,7 @@ describe.each(backends)('generation on %s', (backend) => {
   });
 
   it('seeded sampling repeats exactly; another seed differs', async () => {
-    const o = { maxNewTokens: 8, temperature: 1, topP: 0.95, eosId: -1, padId: 0 };
+    const o = { maxNewTokens: 8, temperature: 1, topP: 0.95, eosIds: [], padId: 0 };
     const a = await generate(params, cfg, PROMPTS, { ...o, seed: 5 });
     const b = await generate(params, cfg, PROMPTS, { ...o, seed: 5 });
     const c = await generate(params, cfg, PROMPTS, { ...o, seed: 6 });
@@ -122,7 +122,7 @@ describe.each(backends)('generation on %s', (backend) => {
 
   it('each row stops at its own <eos> (kept), others run to the cap; a readback per 4 tokens; no leaks', async () => {
     const o = { maxNewTokens: 10, temperature: 0, seed: 1, padId: 0, readEvery: 4 };
-    const free = await generate(params, cfg, PROMPTS, { ...o, eosId: -1 });
+    const free = await generate(params, cfg, PROMPTS, { ...o, eosIds: [] });
     expect(free.stopReasons).toEqual(['length', 'length', 'length']);
     const eos = free.tokens[0][2]; // a token row 0 emits at step 3
     const before = tf.memory().numTensors;
@@ -131,7 +131,7 @@ describe.each(backends)('generation on %s', (backend) => {
     const streamed: number[][] = PROMPTS.map(() => []);
     const r = await generate(params, cfg, PROMPTS, {
       ...o,
-      eosId: eos,
+      eosIds: [eos],
       onTokens: (t) => t.forEach((x, b) => streamed[b].push(...x)),
     });
     const readbacks = counters.counts.readbacks;
@@ -162,7 +162,7 @@ describe.each(backends)('generation on %s', (backend) => {
       maxNewTokens: 40,
       temperature: 0,
       seed: 1,
-      eosId: 0,
+      eosIds: [0],
       padId: 3,
       readEvery: 4,
     });
@@ -179,7 +179,7 @@ describe.each(backends)('generation on %s', (backend) => {
     'fused switch on: the stock greedy tokens and log-probs (< 1e-4); ≤ 1 readback per 16 tokens; tensor count ' +
       'flat across calls',
     async () => {
-      const o = { maxNewTokens: 20, temperature: 0, seed: 1, eosId: -1, padId: 0 };
+      const o = { maxNewTokens: 20, temperature: 0, seed: 1, eosIds: [], padId: 0 };
       const stock = await generate(params, cfg, PROMPTS, o);
       switchFusedKernels(true);
       await generate(params, cfg, PROMPTS, o); // warm-up: first uses create the GPU pool
@@ -189,7 +189,7 @@ describe.each(backends)('generation on %s', (backend) => {
       const fused = await generate(params, cfg, PROMPTS, o);
       const { readbacks } = counters.counts;
       counters.uninstall();
-      await generate(params, cfg, PROMPTS, { ...o, temperature: 0.9, topK: 7, topP: 0.9, eosId: 2 });
+      await generate(params, cfg, PROMPTS, { ...o, temperature: 0.9, topK: 7, topP: 0.9, eosIds: [2] });
       expect(tf.memory().numTensors).toBe(before);
       expect(readbacks).toBeLessThanOrEqual(Math.ceil(20 / 16));
       expect(fused.tokens).toEqual(stock.tokens);
@@ -202,7 +202,7 @@ describe.each(backends)('generation on %s', (backend) => {
   it('refuses a prompt that leaves no room in the context, naming it', async () => {
     const long = new Array(cfg.max_position_embeddings).fill(5);
     await expect(
-      generate(params, cfg, [[1, 2], long], { maxNewTokens: 4, temperature: 0, seed: 1, eosId: 2, padId: 0 }),
+      generate(params, cfg, [[1, 2], long], { maxNewTokens: 4, temperature: 0, seed: 1, eosIds: [2], padId: 0 }),
     ).rejects.toThrow(new RegExp(`prompt 1 has ${cfg.max_position_embeddings} tokens`));
   });
 });

@@ -1,17 +1,19 @@
 // Batched generation with the KV cache: left-padded prefill (HF positions), then one decode step per
 // token for the whole batch (decode.ts). Sampling runs on the device; token ids and log-probs are read back
 // in one readback per `readEvery` tokens. Finished sequences keep their slot but are masked (next tokens
-// forced to <pad>), never re-run. Each sequence stops at <eos> (kept) or at the length cap.
+// forced to <pad>), never re-run. Each sequence stops at any of its stop ids (kept; Qwen has two) or at
+// the length cap. The KV cache holds prompt + new tokens, whatever the model's context.
 // With the fused switch on WebGPU, a step is decode.ts's fused block plus ONE sampling program
 // (kernels/sample.ts) that also masks finished rows and records ids and log-probs for the readback in
 // place; otherwise stock ops (sampling.ts, tf.where masks, a stack per readback).
 import * as tf from '@tensorflow/tfjs';
-import type { LlamaConfig } from './config';
+import { checkWithinWindow, type LlamaConfig } from './config';
 import { decodeStep, packDecodeWeights } from './decode';
 import { fusedKernelsOn, onWebGPU } from './kernels/fused';
 import { createSamplerState, sampleIntoFused } from './kernels/sample';
 import { createKVCache, writePrefix, writePrefixMask, type KVCache } from './kv_cache';
-import { block, embed, head, layerKv, maskTensors, ropeTables, type ModelParams } from './model';
+import { block, embed, head, layerKv, maskTensors, type ModelParams } from './model';
+import { ropeTables } from './rope_tables';
 import { GREEDY_BELOW, sampleTokensStock, stepSeed } from './sampling';
 
 export interface GenerateOptions {
@@ -20,7 +22,7 @@ export interface GenerateOptions {
   topK?: number;
   topP?: number;
   seed: number;
-  eosId: number; // −1: never stop early (benchmarks)
+  eosIds: readonly number[]; // a sequence ends at any of these (TextTokenizer.eosIds); []: never early (benchmarks)
   padId: number;
   readEvery?: number; // tokens per readback (default 16)
   onTokens?: (newTokens: number[][]) => void | Promise<void>; // streamed per readback, per sequence; awaited
@@ -29,7 +31,7 @@ export interface GenerateOptions {
 export type StopReason = 'eos' | 'length';
 
 export interface GenerateResult {
-  tokens: number[][]; // generated ids per sequence, <eos> included when it stopped there
+  tokens: number[][]; // generated ids per sequence, the stop id included when it stopped at one
   logProbs: number[][]; // log p of each generated token at the sampling temperature (full distribution)
   stopReasons: StopReason[];
 }
@@ -55,7 +57,7 @@ export function prefill(
   return tf.tidy(() => {
     const [B, P] = ids.shape;
     const { positions, bias } = maskTensors(mask, B, P);
-    const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg);
+    const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, P);
     let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, ids);
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
       x = block(p, cfg, l, x, cos, sin, bias, (h) => {
@@ -88,6 +90,7 @@ export async function generate(
   const padded = leftPad(prompts, o.padId);
   const P = padded.ids[0].length;
   const steps = Math.min(o.maxNewTokens, ctx - P);
+  checkWithinWindow(cfg, P + steps, 'generate');
   const readEvery = Math.max(1, o.readEvery ?? 16);
   const cache = createKVCache(cfg, B, P + steps);
   const out: GenerateResult = {
@@ -137,7 +140,7 @@ export async function generate(
 
 /** Sampling across a generation: each step's tokens on the device, finished rows masked, one readback per chunk. */
 export interface StepSampler {
-  /** Step `step`'s ids [B] int32 from logits [B, V]: <pad> (log-prob 0) for rows that already emitted <eos>. */
+  /** Step `step`'s ids [B] int32 from logits [B, V]: <pad> (log-prob 0) for rows that already emitted a stop id. */
   sample(logits: tf.Tensor2D, step: number): tf.Tensor1D;
   /** One readback of the steps since the last: per step [2, B] (ids as floats, then log-probs). */
   read(): Promise<{ data: Float32Array; steps: number }>;
@@ -158,13 +161,12 @@ export function createStepSampler(B: number, readEvery: number, o: GenerateOptio
 type StepOptions = (step: number) => Parameters<typeof sampleTokensStock>[1];
 
 function fusedStepSampler(B: number, readEvery: number, o: GenerateOptions, opts: StepOptions): StepSampler {
-  const state = createSamplerState(B, readEvery);
+  const state = createSamplerState(B, readEvery, o.eosIds);
   let steps = 0;
   return {
     sample: (logits, step) =>
       sampleIntoFused(logits, state, steps++, {
         ...opts(step),
-        eosId: o.eosId,
         padId: o.padId,
         greedy: o.temperature <= GREEDY_BELOW,
       }),
@@ -181,15 +183,17 @@ function fusedStepSampler(B: number, readEvery: number, o: GenerateOptions, opts
 function stockStepSampler(B: number, o: GenerateOptions, opts: StepOptions): StepSampler {
   let done = tf.zeros([B], 'bool');
   let chunk: tf.Tensor[] = [];
+  const stops = o.eosIds.length ? tf.tensor2d([...o.eosIds], [1, o.eosIds.length], 'int32') : null; // [1, S]
   return {
     sample: (logits, step) => {
       const { ids, lp, nextDone } = tf.tidy(() => {
         const s = sampleTokensStock(logits, opts(step));
         const ids = tf.where(done, tf.fill([B], o.padId, 'int32'), s.ids) as tf.Tensor1D;
+        const stopped = stops ? tf.any(tf.equal(tf.expandDims(ids, 1), stops), 1) : tf.zeros([B], 'bool');
         return {
           ids,
           lp: tf.where(done, tf.zerosLike(s.logProbs), s.logProbs),
-          nextDone: tf.logicalOr(done, tf.equal(ids, o.eosId)),
+          nextDone: tf.logicalOr(done, stopped),
         };
       });
       chunk.push(tf.tidy(() => tf.stack([tf.cast(ids, 'float32'), lp])));
@@ -205,11 +209,11 @@ function stockStepSampler(B: number, o: GenerateOptions, opts: StepOptions): Ste
       chunk = [];
       return { data, steps: k };
     },
-    dispose: () => tf.dispose([done, ...chunk]),
+    dispose: () => tf.dispose([done, ...chunk, ...(stops ? [stops] : [])]),
   };
 }
 
-/** Appends a chunk of steps ([2, B] each: ids as floats, log-probs) until each <eos>; true when every row is done. */
+/** Appends a chunk of steps ([2, B] each: ids as floats, log-probs) until each stop id; true when every row is done. */
 async function readChunk(
   { data, steps }: { data: Float32Array; steps: number },
   out: GenerateResult,
@@ -226,7 +230,7 @@ async function readChunk(
       out.tokens[b].push(id);
       out.logProbs[b].push(lp);
       fresh[b].push(id);
-      if (id === o.eosId) {
+      if (o.eosIds.includes(id)) {
         finished[b] = true;
         out.stopReasons[b] = 'eos';
       }

@@ -26,6 +26,7 @@ export interface PoolTrim {
 
 function pool(): BufferPool | null {
   if (tf.getBackend() !== 'webgpu') return null;
+  // tfjs keeps the pool's fields private: no public type can say them
   const p = (tf.backend() as unknown as { bufferManager?: BufferPool }).bufferManager;
   return p && p.freeBuffers instanceof Map ? p : null;
 }

@@ -41,7 +41,9 @@ function patch(obj: Patchable, key: string, before: () => void, after?: () => vo
 
 /** Installs counters on the current engine and backend. Call `uninstall()` when done. */
 export function installCounters(): Counters {
-  const engine = tf.engine() as unknown as Patchable & { state: { numTensors: number; numBytes: number } };
+  const engine = tf.engine();
+  // patched by name: runKernelFunc is private in tfjs's types and recordAndSubmit exists on WebGPU only
+  const patchable = engine as unknown as Patchable;
   const backend = tf.backend() as unknown as Patchable;
   const counts: Counts = { kernels: 0, gpuDispatches: 0, readbacks: 0, peakTensors: 0, peakBytes: 0 };
   let inRead = 0;
@@ -51,7 +53,7 @@ export function installCounters(): Counters {
   };
   const undo = [
     patch(
-      engine,
+      patchable,
       'runKernelFunc',
       () => {
         counts.kernels++;
@@ -64,7 +66,7 @@ export function installCounters(): Counters {
     // At the engine, where tensor.data()/dataSync() arrive: kernels reading their inputs on the CPU
     // backend go to the backend directly and are not readbacks. Count the outer call only.
     patch(
-      engine,
+      patchable,
       'read',
       () => {
         counts.readbacks++;
@@ -74,10 +76,10 @@ export function installCounters(): Counters {
         inRead--;
       },
     ),
-    patch(engine, 'readSync', () => {
+    patch(patchable, 'readSync', () => {
       if (inRead === 0) counts.readbacks++;
     }),
-    patch(engine, 'readToGPU', () => {
+    patch(patchable, 'readToGPU', () => {
       counts.readbacks++;
     }),
   ];

@@ -3,7 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from './config';
-import { applyRope, forward, initParams, maskedNll, ropeTables } from './model';
+import { applyRope, forward, initParams, linear, maskedNll } from './model';
+import { ropeTables } from './rope_tables';
 import { testBackends, switchTestBackend } from './test_backends';
 
 const cfg = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
@@ -180,5 +181,32 @@ describe.each(backends)('model on %s', (backend) => {
     tf.dispose([value, ids, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(Object.values(params));
+  });
+});
+
+describe.each([...backends, 'wasm' as const])('linear with a bias on %s', (backend) => {
+  beforeAll(() => switchTestBackend(backend));
+
+  // tfjs-wasm's fused matmul with a transpose flag adds a bias wrongly; a decode step (few rows) takes that path
+  it('x·Wᵀ + b equals a plain-JS reference for 1, 2, 7 and 9 rows (< 1e-5); its bias gradient is N', async () => {
+    const [K, M] = [5, 6];
+    const w = Array.from({ length: M * K }, (_, i) => Math.sin(i + 1));
+    const b = Array.from({ length: M }, (_, i) => i - 2.5);
+    for (const N of [1, 2, 7, 9]) {
+      const x = Array.from({ length: N * K }, (_, i) => Math.cos(i + 1));
+      const [xt, wt, bt] = [tf.tensor2d(x, [N, K]), tf.tensor2d(w, [M, K]), tf.tensor1d(b)];
+      const y = await linear(xt, wt, bt).data();
+      for (let n = 0; n < N; n++)
+        for (let m = 0; m < M; m++) {
+          let ref = b[m];
+          for (let k = 0; k < K; k++) ref += x[n * K + k] * w[m * K + k];
+          expect(Math.abs(y[n * M + m] - ref), `N=${N} [${n},${m}]`).toBeLessThan(1e-5);
+        }
+      const db = await tf
+        .grad((bias: tf.Tensor) => tf.sum(linear(xt, wt, bias)))(bt)
+        .data();
+      expect(Array.from(db)).toEqual(new Array(M).fill(N)); // ∂Σy/∂b_m = N
+      tf.dispose([xt, wt, bt]);
+    }
   });
 });

@@ -1,13 +1,16 @@
 // A Llama-family decoder in plain tfjs ops, with Hugging Face semantics so checkpoints move both ways:
-// RMSNorm, rotary embeddings (rotate-half), grouped-query attention, SwiGLU MLP, optional tied head.
+// RMSNorm, rotary embeddings (rotate-half, llama3/linear scaling), grouped-query attention, SwiGLU MLP,
+// optional tied head, and the family's switches (config.ts's layerFeatures): biases on q/k/v (Qwen2), on o
+// (Llama, Qwen3) and on the MLP (Llama), per-head q/k RMSNorm before RoPE (Qwen3), head_dim ≠ C / H.
 // Dimension letters: B batch, T time, C hidden, H heads, Hkv key/value heads, D head dim, V vocab.
-// Leaves out: dropout, biases, rope scaling, sliding windows. RMSNorm (with the residual add before it),
+// Leaves out: dropout, sliding windows (refused past the window). RMSNorm (with the residual add before it),
 // RoPE (q and k together, with the head split), attention (with v's head split and y's head merge),
 // SwiGLU and the target log-probs run as fused WebGPU programs when engine/kernels/fused.ts's switch is on
 // (off by default: stock ops, the reference each fused kernel is tested against). forward() carries each
 // block's MLP output to the next norm unadded (blockOnStream), so every residual add is inside a norm.
 import * as tf from '@tensorflow/tfjs';
-import { headDim, type LlamaConfig } from './config';
+import { customGrad } from './custom_grad';
+import { checkWithinWindow, headDim, type LlamaConfig } from './config';
 import { addRmsNorm, addRmsNormFused } from './kernels/add_rms_norm';
 import { attendFused, attendMergedFused, attendMergedStock, attendStock, repeatKv } from './kernels/attention';
 import { fusedKernelsOn } from './kernels/fused';
@@ -22,8 +25,9 @@ import {
   splitHeads,
 } from './kernels/rope';
 import { swigluFused, swigluStock } from './kernels/swiglu';
-import { paramShapes } from './param_names';
+import { isNormWeight, paramShapes } from './param_names';
 import { createRng } from './rng';
+import { ropeTables } from './rope_tables';
 
 /** Parameters by HF name (see param_names.ts for shapes); weights are [out, in] like nn.Linear. */
 export type ModelParams = Record<string, tf.Variable>;
@@ -34,9 +38,9 @@ export function initParams(cfg: LlamaConfig, seed: number): ModelParams {
   for (const [name, shape] of Object.entries(paramShapes(cfg))) {
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(n);
-    if (shape.length === 1)
-      data.fill(1); // norm weights
-    else for (let i = 0; i < n; i++) data[i] = rng.normal() * cfg.initializer_range;
+    if (isNormWeight(name)) data.fill(1);
+    else if (shape.length > 1) for (let i = 0; i < n; i++) data[i] = rng.normal() * cfg.initializer_range;
+    // biases start at zero, as transformers initialises them
     // tidy frees the initial tensor; tfjs variable names are global, so they are left unique
     params[name] = tf.tidy(() => tf.variable(tf.tensor(data, shape), true));
   }
@@ -44,35 +48,74 @@ export function initParams(cfg: LlamaConfig, seed: number): ModelParams {
 }
 
 /**
- * tfjs-wasm runs a matmul with a transpose flag about 8× slower than a plain one on an explicitly
- * transposed operand (only the plain 2-D case reaches XNNPACK); other backends transpose for free.
+ * tfjs-wasm runs a matmul with a transpose flag about 8× slower per row than a plain one on an explicitly
+ * transposed operand (only the plain 2-D case reaches XNNPACK); other backends transpose for free. The copy
+ * costs a pass over the weight, so it pays from ~8 rows on (a [896, 4864] weight, measured: 1 row 36 ms
+ * flagged vs 140 ms copied, 64 rows 911 vs 201; a decode step's rows are the batch, and Qwen's
+ * [151936, 896] head took 0.5 s flagged vs 6.9 s copied per step).
  */
-const explicitTranspose = () => tf.getBackend() === 'wasm';
+const explicitTranspose = (rows: number) => rows >= 8 && tf.getBackend() === 'wasm';
 
-/** a · bᵀ for 2-D a [N, K], b [M, K]. */
-function matMulT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return explicitTranspose() ? tf.matMul(a, tf.transpose(b)) : tf.matMul(a, b, false, true);
+/** a · bᵀ (+ bias [M]) for 2-D a [N, K], b [M, K]; the bias add inside the matmul's program. */
+function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, bias?: tf.Tensor): tf.Tensor2D {
+  const copy = explicitTranspose(a.shape[0]);
+  if (!bias) return copy ? tf.matMul(a, tf.transpose(b)) : tf.matMul(a, b, false, true);
+  if (copy) return tf.fused.matMul({ a, b: tf.transpose(b), bias }) as tf.Tensor2D;
+  // tfjs-wasm 4.22's fused matmul adds the bias wrongly when a transpose flag is set (more than one row)
+  if (tf.getBackend() === 'wasm') return tf.add(tf.matMul(a, b, false, true), bias);
+  return tf.fused.matMul({ a, b, transposeB: true, bias }) as tf.Tensor2D;
 }
 
 /** aᵀ · b for 2-D a [N, K], b [N, M]. */
 function matMulTA(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return explicitTranspose() ? tf.matMul(tf.transpose(a), b) : tf.matMul(a, b, true, false);
+  return explicitTranspose(a.shape[0]) ? tf.matMul(tf.transpose(a), b) : tf.matMul(a, b, true, false);
 }
 
 /** y = x · Wᵀ [N, out] for x [N, in], W [out, in], with its gradient: dx = dy · W, dW = dyᵀ · x. */
-const linear2d = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
+const linear2d = customGrad((x: tf.Tensor2D, w: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
   save([x, w]); // x is usually an intermediate: only saved tensors outlive the forward pass
   return {
     value: matMulT(x, w),
     gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor2D[]) => [tf.matMul(dy, ws), matMulTA(dy, xs)],
   };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+});
 
-/** y = x · Wᵀ for W [out, in] (nn.Linear's layout), x [..., in]: one 2-D matmul. */
-export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
+/** y = x · Wᵀ + b [N, out], with its gradient: dx = dy · W, dW = dyᵀ · x, db = Σ_n dy. */
+const linear2dBias = customGrad((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: (ts: tf.Tensor[]) => void) => {
+  save([x, w]);
+  return {
+    value: matMulT(x, w, b),
+    gradFunc: (dy: tf.Tensor2D, [xs, ws]: tf.Tensor2D[]) => [tf.matMul(dy, ws), matMulTA(dy, xs), tf.sum(dy, 0)],
+  };
+});
+
+/** y = x · Wᵀ (+ b) for W [out, in] (nn.Linear's layout), b [out], x [..., in]: one 2-D matmul. */
+export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const lead = x.shape.slice(0, -1);
-  const y = linear2d(tf.reshape(x, [-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D, w as tf.Tensor2D);
+  const x2 = tf.reshape(x, [-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D;
+  const y = b ? linear2dBias(x2, w as tf.Tensor2D, b as tf.Tensor1D) : linear2d(x2, w as tf.Tensor2D);
   return tf.reshape(y, [...lead, w.shape[0]]);
+}
+
+/** A layer's projection `name` (e.g. self_attn.q_proj) of x, with its bias when the model has one. */
+export function project(p: ModelParams, pre: string, name: string, x: tf.Tensor): tf.Tensor {
+  return linear(x, p[`${pre}${name}.weight`], optionalParam(p, `${pre}${name}.bias`));
+}
+
+/** A tensor only some members of the family have (biases, q/k norms); param_names.ts says which. */
+export function optionalParam(p: ModelParams, name: string): tf.Tensor | undefined {
+  return Object.hasOwn(p, name) ? p[name] : undefined;
+}
+
+/**
+ * Qwen3's q_norm / k_norm: RMSNorm of each head of a projection x [..., Hx·D] over D with one weight [D];
+ * x unchanged when the layer has no such norm.
+ */
+export function headNorm(x: tf.Tensor, w: tf.Tensor | undefined, eps: number): tf.Tensor {
+  if (!w) return x;
+  const D = w.shape[0];
+  const lead = x.shape.slice(0, -1);
+  return tf.reshape(rmsNorm(tf.reshape(x, [...lead, -1, D]), w, eps), x.shape);
 }
 
 /** RMSNorm: x · rsqrt(mean(x²) + ε) · w; one WebGPU program when fused kernels are on. */
@@ -85,7 +128,7 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
  */
 export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const V = table.shape[0];
-  const f = tf.customGrad(((t: tf.Tensor) => {
+  const f = customGrad((t: tf.Tensor) => {
     return {
       value: tf.gather(t as tf.Tensor2D, ids),
       gradFunc: (dy: tf.Tensor) => {
@@ -93,16 +136,8 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
         return matMulTA(tf.oneHot(tf.reshape(ids, [-1]), V) as tf.Tensor2D, tf.reshape(dy, [-1, C]) as tf.Tensor2D);
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  });
   return f(table);
-}
-
-/** cos and sin tables for rotate-half RoPE at the given positions: [..., D], θ_i = pos / theta^(2i/D). */
-export function ropeTables(positions: tf.Tensor, cfg: LlamaConfig): { cos: tf.Tensor; sin: tf.Tensor } {
-  const D = headDim(cfg);
-  const invFreq = Array.from({ length: D / 2 }, (_, i) => 1 / cfg.rope_theta ** ((2 * i) / D));
-  const freqs = tf.mul(tf.expandDims(tf.cast(positions, 'float32'), -1), tf.tensor1d([...invFreq, ...invFreq]));
-  return { cos: tf.cos(freqs), sin: tf.sin(freqs) };
 }
 
 /**
@@ -147,10 +182,8 @@ export function layerKv(p: ModelParams, cfg: LlamaConfig, l: number, h: tf.Tenso
   const pre = `model.layers.${l}.self_attn.`,
     D = headDim(cfg),
     Hkv = cfg.num_key_value_heads;
-  return {
-    k: ropeHeads(linear(h, p[`${pre}k_proj.weight`]), Hkv, cos, sin),
-    v: splitHeads(linear(h, p[`${pre}v_proj.weight`]), Hkv, D),
-  };
+  const k = headNorm(project(p, pre, 'k_proj', h), optionalParam(p, `${pre}k_norm.weight`), cfg.rms_norm_eps);
+  return { k: ropeHeads(k, Hkv, cos, sin), v: splitHeads(project(p, pre, 'v_proj', h), Hkv, D) };
 }
 
 /**
@@ -196,30 +229,28 @@ export function blockOnStream(
   kvFor: KvSource | null,
 ): { x: tf.Tensor; r: tf.Tensor } {
   const pre = `model.layers.${l}.`,
+    att = `${pre}self_attn.`,
     eps = cfg.rms_norm_eps;
   const w = (name: string) => p[pre + name];
   const [x0, hq, hk = hq, hv = hq] = streamNorm(x, r, w('input_layernorm.weight'), eps, kvFor ? 1 : 3);
+  // [B, T, H·D], normed per head when the model has q_norm (Qwen3)
+  const qProj = headNorm(project(p, att, 'q_proj', hq), optionalParam(p, `${att}q_norm.weight`), eps);
   let q: tf.Tensor, k: tf.Tensor, v: tf.Tensor;
   if (kvFor) {
-    q = ropeHeads(linear(hq, w('self_attn.q_proj.weight')), cfg.num_attention_heads, cos, sin);
+    q = ropeHeads(qProj, cfg.num_attention_heads, cos, sin);
     ({ k, v } = kvFor(hq));
   } else {
-    [q, k] = ropeQk(linear(hq, w('self_attn.q_proj.weight')), linear(hk, w('self_attn.k_proj.weight')), cfg, cos, sin);
-    v = linear(hv, w('self_attn.v_proj.weight')); // [B, T, Hkv·D]
+    const kProj = headNorm(project(p, att, 'k_proj', hk), optionalParam(p, `${att}k_norm.weight`), eps);
+    [q, k] = ropeQk(qProj, kProj, cfg, cos, sin);
+    v = project(p, att, 'v_proj', hv); // [B, T, Hkv·D]
   }
   const y = attendMerged(q, k, v, bias, cfg); // [B, T, H·D]
-  const [x1, hGate, hUp] = streamNorm(
-    x0,
-    linear(y, w('self_attn.o_proj.weight')),
-    w('post_attention_layernorm.weight'),
-    eps,
-    2,
-  );
-  const gate = linear(hGate, w('mlp.gate_proj.weight'));
-  const up = linear(hUp, w('mlp.up_proj.weight'));
+  const [x1, hGate, hUp] = streamNorm(x0, project(p, att, 'o_proj', y), w('post_attention_layernorm.weight'), eps, 2);
+  const gate = project(p, `${pre}mlp.`, 'gate_proj', hGate);
+  const up = project(p, `${pre}mlp.`, 'up_proj', hUp);
   // silu(gate)·up: one WebGPU program when fused kernels are on
   const act = fusedKernelsOn() ? swigluFused(gate, up) : swigluStock(gate, up);
-  return { x: x1, r: linear(act, w('mlp.down_proj.weight')) };
+  return { x: x1, r: project(p, `${pre}mlp.`, 'down_proj', act) };
 }
 
 /**
@@ -278,10 +309,11 @@ export interface ForwardOptions {
 
 /** Logits [B, T, V] for int32 ids [B, T]. With a left-padding mask, real positions match the unpadded rows. */
 export function forward(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+  const [B, T] = ids.shape;
+  checkWithinWindow(cfg, T, 'forward');
   return tf.tidy(() => {
-    const [B, T] = ids.shape;
     const { positions, bias } = maskTensors(opts.attentionMask, B, T);
-    const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg); // [B|1, 1, T, D]
+    const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, T); // [B|1, 1, T, D]
     let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, ids);
     let r: tf.Tensor | null = null; // each block's output, added to x inside the next norm
     for (let l = 0; l < cfg.num_hidden_layers; l++) ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));

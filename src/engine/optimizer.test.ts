@@ -130,6 +130,40 @@ describe('AdamW', () => {
     expect(await run(true)).toEqual(await run(false));
   });
 
+  it('exports its state as plain data that a new optimizer imports and continues exactly from', async () => {
+    const g = [
+      [0.3, -0.2, 0.7],
+      [0.1, 0.4, -0.3],
+      [-0.5, 0.2, 0.1],
+    ];
+    const run = async (split: boolean) => {
+      const params = { w: tf.variable(tf.tensor2d([[1, 2]])), b: tf.variable(tf.tensor1d([0.5])) };
+      let opt = createAdamW(params, { lr: 0.05, ...hp });
+      for (let k = 0; k < 3; k++) {
+        if (split && k === 2) {
+          const saved = await opt.exportState();
+          expect(saved.step).toBe(2);
+          expect(saved.m.w).toBeInstanceOf(Float32Array);
+          expect(saved.v.b).toHaveLength(1);
+          opt.dispose();
+          opt = createAdamW(params, { lr: 0.05, ...hp });
+          opt.importState(structuredClone(saved)); // as it comes back from storage
+        }
+        opt.apply({ w: tf.tensor2d([g[k].slice(0, 2)]), b: tf.tensor1d([g[k][2]]) });
+      }
+      opt.dispose();
+      return [...(await params.w.data()), ...(await params.b.data())];
+    };
+    expect(await run(true)).toEqual(await run(false));
+
+    const opt = createAdamW({ w: tf.variable(tf.zeros([2])) }, { lr: 0.1, ...hp });
+    const bad = { step: 1, m: { w: new Float32Array(3), x: new Float32Array(1) }, v: {} };
+    expect(() => opt.importState(bad)).toThrow(
+      /m of "w" has 3 values, the parameter 2; no v for "w"; moments for unknown parameters "x"/,
+    );
+    opt.dispose();
+  });
+
   it('keeps tf.memory().numTensors flat across apply() calls', () => {
     const params = { a: tf.variable(tf.randomNormal([4, 3])), b: tf.variable(tf.ones([3])) };
     const grads = { a: tf.randomNormal([4, 3]), b: tf.randomNormal([3]) };

@@ -5,7 +5,8 @@
 // (engine/kernels/adamw.ts); the stock ops below are its reference. That program reads the moments of
 // all parameters packed into one buffer, so the moments have two layouts: a variable per parameter (the
 // stock ops, state() and loadState()) and packed (the fused update). Each switches to its own layout on
-// first use, one copy program per switch; a training run stays in one. Leaves out amsgrad, maximize and
+// first use, one copy program per switch; a training run stays in one. exportState() reads either as it
+// is (a resume snapshot costs one readback, no switch). Leaves out amsgrad, maximize and
 // per-group hyper-parameters beyond the decay predicate.
 import * as tf from '@tensorflow/tfjs';
 import { adamwUpdateFused } from './kernels/adamw';
@@ -22,6 +23,11 @@ export interface AdamWConfig {
   decayFilter?: (name: string, param: tf.Variable) => boolean;
 }
 
+/** AdamW's moment rates and ε for every trainer (distillation, GRPO, the smoke train, precompile, bench):
+ * β2 = 0.99, not PyTorch's 0.999, as nanoGPT's small runs use: the second moment forgets in ~100 steps, which
+ * suits runs of a few hundred steps. */
+export const ADAMW_MOMENTS = { beta1: 0.9, beta2: 0.99, eps: 1e-8 } as const;
+
 /** Matrices (embeddings, projections) decay; vectors (RMSNorm weights, biases) do not, as in nanoGPT. */
 export function decayMatrices(_name: string, param: tf.Variable): boolean {
   return param.rank >= 2;
@@ -31,6 +37,13 @@ export interface AdamWState {
   step: number; // t, the number of updates applied
   m: Record<string, tf.Variable>; // first moments, shaped like the parameters
   v: Record<string, tf.Variable>; // second moments
+}
+
+/** AdamW's state as plain data, e.g. in a resume snapshot: the step count and each parameter's moments. */
+export interface AdamWSnapshot {
+  step: number;
+  m: Record<string, Float32Array>; // by parameter name, flattened
+  v: Record<string, Float32Array>;
 }
 
 export interface AdamW {
@@ -44,6 +57,10 @@ export interface AdamW {
   state(): AdamWState;
   /** Restores a saved state (moments are copied into the existing variables). */
   loadState(s: { step: number; m: Record<string, tf.Tensor>; v: Record<string, tf.Tensor> }): void;
+  /** A copy of the state read back in one readback, in either layout (the packed one stays packed). */
+  exportState(): Promise<AdamWSnapshot>;
+  /** Restores an exported state; refuses one whose parameter names or sizes differ, naming them. */
+  importState(s: AdamWSnapshot): void;
   dispose(): void;
 }
 
@@ -155,8 +172,49 @@ export function createAdamW<P extends Params<P>>(params: P, cfg: AdamWConfig): A
     });
   }
 
+  async function exportState(): Promise<AdamWSnapshot> {
+    const flat = packed
+      ? null
+      : tf.tidy(() =>
+          tf.concat([...entries.map(([n]) => m[n]), ...entries.map(([n]) => v[n])].map((x) => tf.reshape(x, [-1]))),
+        );
+    const data = await (packed ?? flat!).data<'float32'>(); // the one readback
+    flat?.dispose();
+    const part = (start: number, p: tf.Variable) => data.slice(start, start + p.size); // slice copies
+    return {
+      step,
+      m: Object.fromEntries(entries.map(([n, p]) => [n, part(offsets.get(n)!, p)])),
+      v: Object.fromEntries(entries.map(([n, p]) => [n, part(total + offsets.get(n)!, p)])),
+    };
+  }
+
+  function importState(s: AdamWSnapshot): void {
+    const problems = entries.flatMap(([n, p]) =>
+      (['m', 'v'] as const).flatMap((k) =>
+        !s[k][n]
+          ? [`no ${k} for "${n}"`]
+          : s[k][n].length !== p.size
+            ? [`${k} of "${n}" has ${s[k][n].length} values, the parameter ${p.size}`]
+            : [],
+      ),
+    );
+    const unknown = Object.keys(s.m).filter((n) => !offsets.has(n));
+    if (unknown.length) problems.push(`moments for unknown parameters ${unknown.map((n) => `"${n}"`).join(', ')}`);
+    if (problems.length) throw new Error(`AdamW state does not match the parameters: ${problems.join('; ')}`);
+    unpack();
+    tf.tidy(() => {
+      for (const [n, p] of entries) {
+        m[n].assign(tf.tensor(s.m[n], p.shape, 'float32'));
+        v[n].assign(tf.tensor(s.v[n], p.shape, 'float32'));
+      }
+    });
+    step = s.step;
+  }
+
   return {
     apply,
+    exportState,
+    importState,
     state: () => {
       unpack();
       return { step, m, v };

@@ -10,17 +10,17 @@
 // training step or generation (precompileTraining and precompileGeneration with the run's preset and
 // batch shapes, e.g. while the page shows "compiling shaders").
 import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { LlamaConfig } from './config';
 import { generate } from './generate';
 import { initParams, maskedNll, type ModelParams } from './model';
-import { clipCoefficient, createAdamW } from './optimizer';
+import { ADAMW_MOMENTS, clipCoefficient, createAdamW } from './optimizer';
 
 interface CompilingBackend {
   pipelineCache: Record<string, unknown>;
   checkCompileCompletionAsync(): Promise<void>;
   read(dataId: object): Promise<unknown>;
   tensorMap: { get(dataId: object): { shape: number[]; dtype: tf.DataType } };
-  uploadToGPU(dataId: object): void;
 }
 
 export interface PrecompileReport {
@@ -31,7 +31,7 @@ export interface PrecompileReport {
 /** Runs `work` in compile-only mode and waits for every pipeline it asked for. No-op off WebGPU. */
 export async function precompile(work: () => unknown): Promise<PrecompileReport> {
   if (tf.getBackend() !== 'webgpu') return { pipelines: 0, ms: 0 };
-  const backend = tf.backend() as unknown as CompilingBackend;
+  const backend = tf.backend() as unknown as CompilingBackend; // pipelineCache is private in tfjs's types
   const before = Object.keys(backend.pipelineCache).length;
   const t0 = performance.now();
   const ownRead = Object.hasOwn(backend, 'read');
@@ -59,7 +59,7 @@ export async function precompile(work: () => unknown): Promise<PrecompileReport>
  */
 function throwawayParams(cfg: LlamaConfig): ModelParams {
   const params = initParams(cfg, 0);
-  const backend = tf.backend() as unknown as CompilingBackend;
+  const backend = tf.backend() as WebGPUBackend; // precompile runs this on WebGPU only
   for (const v of Object.values(params)) backend.uploadToGPU(v.dataId);
   return params;
 }
@@ -78,7 +78,7 @@ export interface StepShape {
 export function precompileTraining(cfg: LlamaConfig, shape: StepShape): Promise<PrecompileReport> {
   return precompile(() => {
     const params = throwawayParams(cfg);
-    const adam = createAdamW(params, { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01 });
+    const adam = createAdamW(params, { lr: 1e-3, ...ADAMW_MOMENTS, weightDecay: 0.01 });
     try {
       tf.tidy(() => {
         const ids = tf.zeros([shape.batchSize, shape.seqLen], 'int32') as tf.Tensor2D;
@@ -107,7 +107,7 @@ export function precompileGeneration(cfg: LlamaConfig, batch: number, promptLen:
         maxNewTokens: 2,
         temperature: 1,
         seed: 0,
-        eosId: -1,
+        eosIds: [],
         padId: cfg.pad_token_id,
       });
     } finally {

@@ -1,8 +1,17 @@
 // What must hold for safetensors: F32 round trips bit-exactly (-0, NaN payloads, denormals); F16 and
-// BF16 convert exactly (known bit patterns, subnormals, ±inf, NaN); a file written by the Python
-// `safetensors` library reads; every kind of corrupt file is refused with a message naming the problem.
+// BF16 convert exactly (known bit patterns, subnormals, ±inf, NaN); F16 writing rounds to nearest even
+// (known bit patterns, and against a brute-force nearest-half search), every half survives a round trip;
+// a file written by the Python `safetensors` library reads; every kind of corrupt file is refused with a
+// message naming the problem.
 import { describe, expect, it } from 'vitest';
-import { bf16ToFloat, halfToFloat, readSafetensors, writeSafetensors } from './safetensors';
+import {
+  bf16ToFloat,
+  f16BitsToF32Bits,
+  f32BitsToF16Bits,
+  halfToFloat,
+  readSafetensors,
+  writeSafetensors,
+} from './safetensors';
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
@@ -55,6 +64,96 @@ describe('half and bfloat16 conversion', () => {
   });
 });
 
+/** A number → its float32's bits. */
+const f32Bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0];
+const toHalf = (x: number) => f32BitsToF16Bits(f32Bits(x));
+
+/** The reference: the finite halves ascending (from the reader, tested above), searched for the nearest; a tie
+ * goes to the even bit pattern; past 65504 by half an ulp (16) or more, inf. Independent of the writer's bit
+ * arithmetic: plain comparisons of exact doubles. */
+const positiveHalves = Array.from({ length: 0x7c00 }, (_, h) => halfToFloat(h));
+function nearestHalfReference(x: number): number {
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a >= 65520) return sign | 0x7c00;
+  let lo = 0,
+    hi = positiveHalves.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (positiveHalves[mid] <= a) lo = mid;
+    else hi = mid;
+  }
+  const dLo = a - positiveHalves[lo],
+    dHi = positiveHalves[hi] - a;
+  return sign | (dLo < dHi || (dLo === dHi && lo % 2 === 0) ? lo : hi);
+}
+
+describe('float32 → half (F16 writing)', () => {
+  it('rounds known values to the expected bit patterns: ties to even, overflow, underflow, subnormals', () => {
+    const cases: [number, number][] = [
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [0.1, 0x2e66],
+      [1 / 3, 0x3555],
+      [65504, 0x7bff],
+      [65519.99, 0x7bff], // below the halfway point to the next (absent) half
+      [65520, 0x7c00], // halfway, the odd mantissa rounds up: inf
+      [1e10, 0x7c00],
+      [-1e10, 0xfc00],
+      [1 + 2 ** -11, 0x3c00], // a tie between 0x3c00 and 0x3c01: to the even one
+      [1 + 3 * 2 ** -11, 0x3c02], // a tie between 0x3c01 and 0x3c02: to the even one
+      [1 + 2 ** -11 + 2 ** -20, 0x3c01], // just above the tie
+      [2 ** -14, 0x0400], // the smallest normal
+      [1023.5 * 2 ** -24, 0x0400], // a tie between the largest subnormal and the smallest normal
+      [2 ** -24, 0x0001], // the smallest subnormal
+      [2 ** -25, 0x0000], // a tie between 0 and 2^−24: to zero
+      [2 ** -25 * (1 + 2 ** -23), 0x0001], // the next float above it
+      [3 * 2 ** -25, 0x0002], // a tie between 1 and 2 units: to 2
+      [5 * 2 ** -25, 0x0002], // a tie between 2 and 3 units: to 2
+      [-(2 ** -24), 0x8001],
+      [1e-30, 0x0000],
+      [Infinity, 0x7c00],
+      [-Infinity, 0xfc00],
+      [0, 0x0000],
+      [-0, 0x8000],
+    ];
+    for (const [x, want] of cases) expect(toHalf(x), `${x}`).toBe(want);
+  });
+
+  it('keeps NaN a NaN (payload top bits kept, never turned into inf)', () => {
+    expect(f32BitsToF16Bits(0x7fc00000)).toBe(0x7e00); // the quiet NaN
+    expect(f32BitsToF16Bits(0xffc00000)).toBe(0xfe00);
+    expect(f32BitsToF16Bits(0x7f800001)).toBe(0x7c01); // payload only in the dropped bits: still a NaN
+    expect(f32BitsToF16Bits(0x7fa02000)).toBe(0x7d01);
+  });
+
+  it('every half survives half → float32 → half bit for bit (all 65,536 patterns)', () => {
+    const bad: string[] = [];
+    // through bits, not numbers: a NaN's payload may not survive a trip through a JS number
+    for (let h = 0; h < 0x10000; h++) if (f32BitsToF16Bits(f16BitsToF32Bits(h)) !== h) bad.push(h.toString(16));
+    expect(bad).toEqual([]);
+  });
+
+  it('agrees with a brute-force nearest-half search on 200,000 floats across the range', () => {
+    let seed = 12345;
+    const rand = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    const bad: string[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      // random float32 bit patterns with exponents around the half range (2^−30 … 2^17), both signs
+      const exp = 97 + (rand() % 48);
+      const bits = ((rand() & 1) << 31) | (exp << 23) | (rand() & 0x7fffff);
+      const x = new Float32Array(new Uint32Array([bits >>> 0]).buffer)[0];
+      const got = f32BitsToF16Bits(bits >>> 0),
+        want = nearestHalfReference(x);
+      if (got !== want && bad.length < 5) bad.push(`${x}: got 0x${got.toString(16)}, want 0x${want.toString(16)}`);
+    }
+    expect(bad).toEqual([]);
+  });
+});
+
 describe('safetensors', () => {
   it('round-trips F32 bit-exactly: -0, NaN payloads, denormals, ±inf, metadata', () => {
     const special = new Float32Array(
@@ -80,6 +179,25 @@ describe('safetensors', () => {
     expect(bits(back.tensors.special.data)).toEqual(bits(special));
     expect(bits(back.tensors.odd.data)).toEqual(bits(odd));
     expect(back.tensors.empty.data.length).toBe(0);
+  });
+
+  it('writes F16: half the bytes, each value the nearest half, shapes and metadata kept', () => {
+    const data = new Float32Array([1, -2.5, 0.1, 65519, 1e6, 2 ** -25, -0, Number.NaN, Math.PI]);
+    const big = new Float32Array([7, ...data, 7]);
+    const bytes = writeSafetensors({ w: { shape: [3, 3], data: big.subarray(1, 10) } }, { format: 'pt' }, 'F16');
+    const f32 = writeSafetensors({ w: { shape: [3, 3], data } }, { format: 'pt' });
+    expect(f32.length - bytes.length).toBe(9 * 2); // the headers differ only in the dtype's name
+    const back = readSafetensors(bytes);
+    expect(back.metadata).toEqual({ format: 'pt' });
+    expect(back.tensors.w).toMatchObject({ dtype: 'F16', shape: [3, 3] });
+    const want = Array.from(data, (x) => halfToFloat(nearestHalfReference(x)));
+    expect(Array.from(back.tensors.w.data).slice(0, 7)).toEqual(want.slice(0, 7));
+    expect(Object.is(back.tensors.w.data[6], -0)).toBe(true);
+    expect(back.tensors.w.data[7]).toBeNaN();
+    expect(back.tensors.w.data[8]).toBe(3.140625);
+    expect(back.tensors.w.data[4]).toBe(Infinity);
+    // written F16 read back and written again gives the same file (the halves are exact in float32)
+    expect(writeSafetensors({ w: back.tensors.w }, { format: 'pt' }, 'F16')).toEqual(bytes);
   });
 
   it('writes views into larger buffers correctly (byteOffset respected)', () => {

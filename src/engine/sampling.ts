@@ -28,7 +28,7 @@ function sampleTokensFused(logits: tf.Tensor2D, o: SampleOptions): { ids: tf.Ten
   const state = createSamplerState(B, 1);
   try {
     return tf.tidy(() => ({
-      ids: sampleIntoFused(logits, state, 0, { ...o, eosId: -1, padId: 0, greedy: o.temperature <= GREEDY_BELOW }),
+      ids: sampleIntoFused(logits, state, 0, { ...o, padId: 0, greedy: o.temperature <= GREEDY_BELOW }),
       logProbs: tf.reshape(tf.slice(state.record, [0, 1, 0], [1, 1, B]), [B]) as tf.Tensor1D,
     }));
   } finally {

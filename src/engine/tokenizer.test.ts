@@ -1,7 +1,16 @@
 // What must hold for the character-level tokenizer: exact round trips, <unk> with positions, tags as
-// single tokens, and a tokenizer.json that HF `tokenizers` can load and we can load back.
+// single tokens, added words matched longest first wherever they overlap (checked against a plain search), and
+// a tokenizer.json that HF `tokenizers` can load and we can load back.
+import { Tokenizer as HFLibTokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { CHAR_TOKENS, TAG_TOKENS, Tokenizer, defaultTokenizer, type HFTokenizerJson } from './tokenizer';
+import {
+  CHAR_TOKENS,
+  CONTROL_TOKENS,
+  TAG_TOKENS,
+  Tokenizer,
+  defaultTokenizer,
+  type HFTokenizerJson,
+} from './tokenizer';
 
 const tok = defaultTokenizer();
 const ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
@@ -40,6 +49,33 @@ describe('Tokenizer', () => {
     expect(tok.encode('<answer').ids.length).toBe(7);
   });
 
+  it('matches the longest added token at each position, as trying every added token in turn does', () => {
+    const words = [' th', ' the', ' there', 'the', 'he', 'ab', 'abc', 'abcd', ' ', 'é!'];
+    const added = [...CONTROL_TOKENS, ...TAG_TOKENS, ...words].map((content) => ({ content, special: false }));
+    const t = new Tokenizer(
+      [...CONTROL_TOKENS, ...TAG_TOKENS, ...CHAR_TOKENS.filter((c) => c !== ' '), ...words],
+      added,
+    );
+    /** The reference: at each position the longest added token the text starts with there, else one character. */
+    const reference = (text: string) => {
+      const pieces: string[] = [];
+      for (let i = 0; i < text.length; ) {
+        const match = added.map((a) => a.content).filter((w) => text.startsWith(w, i));
+        const piece = match.sort((x, y) => y.length - x.length)[0] ?? String.fromCodePoint(text.codePointAt(i)!);
+        pieces.push(piece);
+        i += piece.length;
+      }
+      return pieces.map((p) => t.tokenToId(p) ?? t.unkId);
+    };
+    const parts = [...words, 'x', 'a', 't', 'h', '<ans', '<answer>', '\n', 'é', '😀', ' thex', 'abcab'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let k = 0; k < 300; k++) {
+      const text = Array.from({ length: next() % 12 }, () => parts[next() % parts.length]).join('');
+      expect(t.encode(text).ids, JSON.stringify(text)).toEqual(reference(text));
+    }
+  });
+
   it('adds <bos>/<eos> on request and skipSpecial drops only pad/bos/eos', () => {
     const { ids } = tok.encode('<eval>hi</eval>', { bos: true, eos: true });
     expect(ids[0]).toBe(tok.bosId);
@@ -67,6 +103,15 @@ describe('Tokenizer', () => {
 });
 
 describe('tokenizer.json', () => {
+  it('HF tokenizers (the library real models use) reads it to the same ids; pieces are the tokens', () => {
+    const hf = new HFLibTokenizer(tok.toHFJson(), {});
+    for (const text of [ASCII, 'Q: 2+2?\nA: <answer>[[A]]</answer>', '<bos><eos> <pad>x<unk><answer']) {
+      expect(hf.encode(text, { add_special_tokens: false }).ids).toEqual(tok.encode(text).ids);
+      expect(tok.encode(text).ids.map((id) => tok.piece(id))).toEqual(hf.tokenize(text));
+    }
+    expect([tok.eosIds, tok.specialTokens, tok.chatTemplate]).toEqual([[2], [...CONTROL_TOKENS, ...TAG_TOKENS], null]);
+  });
+
   const j = tok.toHFJson();
 
   it('is a char-level HF BPE tokenizer with contiguous ids and special added tokens', () => {
@@ -104,6 +149,18 @@ describe('tokenizer.json', () => {
     expect(back.toHFJson()).toEqual(j);
     const text = `<type>Chat</type>\n<rubric>1. ${ASCII}</rubric>`;
     expect(back.encode(text)).toEqual(tok.encode(text));
+  });
+
+  it('keeps added tokens named after object keys ("__proto__", "constructor") through tokenizer.json', () => {
+    const names = ['__proto__', 'constructor', 'toString'];
+    const withNames = new Tokenizer(
+      [...CONTROL_TOKENS, ...CHAR_TOKENS, ...names],
+      [...CONTROL_TOKENS, ...names].map((content) => ({ content, special: false })),
+    );
+    const json = withNames.toHFJson();
+    expect(Object.keys(json.model.vocab)).toHaveLength(withNames.vocabSize);
+    const back = Tokenizer.fromHFJson(JSON.parse(JSON.stringify(json)));
+    expect(names.map((n) => back.tokenToId(n))).toEqual(names.map((n) => withNames.tokenToId(n)));
   });
 
   const broken: [string, (x: HFTokenizerJson) => unknown, RegExp][] = [

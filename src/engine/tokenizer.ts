@@ -1,7 +1,11 @@
 // Character-level tokenizer: 4 control tokens, one token per Chain-of-Rubrics tag, then '\n' and
 // printable ASCII. Added tokens (control + tags) are matched greedily anywhere in the text, as Hugging
 // Face `tokenizers` does with special added tokens, so our ids and HF's agree on the exported
-// tokenizer.json. Leaves out merges (BPE), normalisation and byte fallback: other characters are <unk>.
+// tokenizer.json. One of the TextTokenizers (text_tokenizer.ts); real models' tokenizers are hf/tokenizer.ts.
+// Leaves out merges (BPE), normalisation and byte fallback: other characters are <unk>.
+
+import { keyedTable } from './keyed_table';
+import type { DecodeOptions, EncodeOptions, Encoding, TextTokenizer, UnknownChar } from './text_tokenizer';
 
 export const CONTROL_TOKENS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
 
@@ -35,23 +39,6 @@ export interface AddedToken {
   content: string;
   special: boolean;
 }
-export interface EncodeOptions {
-  bos?: boolean;
-  eos?: boolean;
-}
-export interface DecodeOptions {
-  /** Drop <pad>, <bos>, <eos> (tags and <unk> are kept). */ skipSpecial?: boolean;
-}
-/** `index` is the UTF-16 offset in the input, so `text.slice(index)` starts at the character. */
-export interface UnknownChar {
-  char: string;
-  index: number;
-}
-export interface Encoding {
-  ids: number[];
-  unknown: UnknownChar[];
-}
-
 /** The subset of HF's tokenizer.json that we write and read. */
 export interface HFTokenizerJson {
   version: string;
@@ -84,17 +71,27 @@ export interface HFTokenizerJson {
   };
 }
 
-export class Tokenizer {
+interface AddedNode {
+  next: Map<number, AddedNode>;
+  token?: string; // an added token ends here
+}
+
+export class Tokenizer implements TextTokenizer {
   readonly vocabSize: number;
   readonly padId: number;
   readonly bosId: number;
   readonly eosId: number;
+  readonly eosIds: readonly number[];
   readonly unkId: number;
+  /** Control tokens and tags: typed in a text, the model reads them as its own (world words are plain text). */
+  readonly specialTokens: readonly string[];
+  readonly chatTemplate = null;
   private readonly tokens: string[];
   private readonly ids: Map<string, number>;
   private readonly added: AddedToken[];
-  /** Added tokens by first character, longest first, for greedy matching. */
-  private readonly addedByFirst: Map<string, string[]>;
+  /** Added tokens as a trie over UTF-16 code units, for greedy longest matching in one pass (the world
+   * tokenizer has ~550 words starting with a space: trying each in turn made a 5 MB text take seconds). */
+  private readonly addedTrie: AddedNode;
 
   /** `tokens[id]` is the token's text; every token that is not one character must be in `added`. */
   constructor(tokens: string[], added: AddedToken[]) {
@@ -116,11 +113,22 @@ export class Tokenizer {
       return id;
     };
     [this.padId, this.bosId, this.eosId, this.unkId] = CONTROL_TOKENS.map(need);
+    this.eosIds = [this.eosId];
+    this.specialTokens = added.filter((a) => a.special).map((a) => a.content);
     this.vocabSize = tokens.length;
-    this.addedByFirst = new Map();
-    for (const a of [...added].sort((x, y) => y.content.length - x.content.length)) {
-      const first = a.content[0];
-      this.addedByFirst.set(first, [...(this.addedByFirst.get(first) ?? []), a.content]);
+    this.addedTrie = { next: new Map() };
+    for (const a of added) {
+      let node = this.addedTrie;
+      for (let k = 0; k < a.content.length; k++) {
+        const c = a.content.charCodeAt(k);
+        let child = node.next.get(c);
+        if (!child) {
+          child = { next: new Map() };
+          node.next.set(c, child);
+        }
+        node = child;
+      }
+      node.token = a.content;
     }
   }
 
@@ -132,6 +140,22 @@ export class Tokenizer {
     return this.tokens[id];
   }
 
+  /** Every token is whole text here (characters and added tokens). */
+  piece(id: number): string {
+    return this.decode([id]);
+  }
+
+  /** The longest added token that `text` holds at `i`. */
+  private longestAdded(text: string, i: number): string | undefined {
+    let node: AddedNode | undefined = this.addedTrie,
+      found: string | undefined;
+    for (let j = i; node && j < text.length; j++) {
+      node = node.next.get(text.charCodeAt(j));
+      if (node?.token !== undefined) found = node.token;
+    }
+    return found;
+  }
+
   /** Added tokens first (greedy, longest match), then one token per code point; the rest → <unk>. */
   encode(text: string, opts: EncodeOptions = {}): Encoding {
     const ids: number[] = [];
@@ -139,7 +163,7 @@ export class Tokenizer {
     if (opts.bos) ids.push(this.bosId);
     let i = 0;
     while (i < text.length) {
-      const tag = this.addedByFirst.get(text[i])?.find((t) => text.startsWith(t, i));
+      const tag = this.longestAdded(text, i);
       if (tag !== undefined) {
         ids.push(this.ids.get(tag)!);
         i += tag.length;
@@ -172,8 +196,7 @@ export class Tokenizer {
 
   /** A tokenizer.json for HF `tokenizers`: a BPE model with no merges is character-level there. */
   toHFJson(): HFTokenizerJson {
-    const vocab: Record<string, number> = {};
-    this.tokens.forEach((t, i) => (vocab[t] = i));
+    const vocab = keyedTable(this.tokens.map((t, i) => [t, i])); // a token may be named "__proto__"
     return {
       version: '1.0',
       truncation: null,

@@ -117,7 +117,7 @@ describe('parseCor: properties', () => {
       '<eval><eval><eval>',
     ])
       safeParse(s);
-    expect(parseCor(undefined as unknown as string).verdict).toBeNull();
+    expect(parseCor(undefined as unknown as string).verdict).toBeNull(); // as a caller outside TypeScript may
   });
 });
 

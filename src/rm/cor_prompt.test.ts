@@ -1,10 +1,23 @@
 // What must hold for the judge prompt: the full layout has RM-R1's blocks in order around the texts and a
 // system instruction naming every tag and both verdicts; compact is exactly `Q: …\nA: …\nB: …\n`; the swap
-// shows B's response first and verdicts map back. Exact string checks.
+// shows B's response first and verdicts map back. The model's prompt: our models read the layout's text
+// after <bos> with today's ids exactly; a model with a chat template reads RM-R1's system and user messages
+// through it (exact ChatML), with the template's special tokens only. Exact string and id checks.
 import { describe, expect, it } from 'vitest';
-import { COR_SYSTEM_PROMPT, flipVerdict, judgePrompt, positionConsistent, swappedJudgePrompt } from './cor_prompt';
+import { tinyTokenizerFiles } from '../engine/hf/tiny_tokenizer';
+import { HFTokenizer } from '../engine/hf/tokenizer';
+import { defaultTokenizer } from '../engine/tokenizer';
+import {
+  COR_SYSTEM_PROMPT,
+  flipVerdict,
+  judgePrompt,
+  modelPrompt,
+  positionConsistent,
+  swappedJudgePrompt,
+} from './cor_prompt';
 import { COR_TAGS } from './cor_tags';
 import type { Pair } from './pair';
+import { worldTokenizer } from './world_vocab';
 
 const pair: Pair = { id: 't:1', prompt: 'What is 2+2?', a: 'It is 4.', b: 'It is 5.', winner: 'A', source: 't' };
 
@@ -49,5 +62,42 @@ describe('swap', () => {
     expect(positionConsistent('A', 'A')).toBe(false);
     expect(positionConsistent(null, 'B')).toBe(false);
     expect(positionConsistent('B', null)).toBe(false);
+  });
+});
+
+describe('modelPrompt', () => {
+  it('our models: the compact text after <bos>, ids exactly as before', () => {
+    const p = modelPrompt(defaultTokenizer(), { prompt: 'Hi', a: 'x', b: 'y' });
+    expect(p.text).toBe('Q: Hi\nA: x\nB: y\n');
+    // <bos>, then one id per character: '\n' = 24, ' '..'~' = 25..119
+    expect(p.ids).toEqual([1, 74, 51, 25, 65, 98, 24, 58, 51, 25, 113, 24, 59, 51, 25, 114, 24]);
+    for (const tok of [defaultTokenizer(), worldTokenizer()])
+      for (const layout of ['compact', 'full'] as const)
+        expect(modelPrompt(tok, pair, layout)).toEqual({
+          text: judgePrompt(pair, layout).text,
+          ids: tok.encode(judgePrompt(pair, layout).text, { bos: true }).ids,
+        });
+  });
+
+  it("a chat model: RM-R1's system and user messages through its template, with the generation prompt", () => {
+    const tok = HFTokenizer.fromFiles(tinyTokenizerFiles());
+    const p = modelPrompt(tok, pair);
+    const { user } = judgePrompt(pair, 'full');
+    expect(p.text).toBe(
+      `<|im_start|>system\n${COR_SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n${user}<|im_end|>\n` +
+        '<|im_start|>assistant\n',
+    );
+    expect(p.ids).toEqual(tok.encode(p.text).ids);
+    // only the template's tokens are special: 3 × <|im_start|>, 2 × <|im_end|>; the CoR tags are plain text
+    const special = p.ids.filter((id) => tok.specialTokens.includes(tok.idToToken(id)!));
+    expect(special.map((id) => tok.idToToken(id))).toEqual([
+      '<|im_start|>',
+      '<|im_end|>',
+      '<|im_start|>',
+      '<|im_end|>',
+      '<|im_start|>',
+    ]);
+    expect(tok.decode(p.ids)).toBe(p.text);
+    expect(modelPrompt(tok, pair, 'full')).toEqual(p); // the layout is for models without a template
   });
 });

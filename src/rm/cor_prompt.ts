@@ -1,8 +1,11 @@
 // The judge prompt in RM-R1's layout (spec/rm-r1.md §1): `[Client Question]`, then each response between
 // `[The Start of Chatbot X's Response]` and `[The End of …]`, after a system instruction paraphrased from
 // RM-R1's Chain-of-Rubrics prompt. `compact` keeps the block order with one-letter markers so a prompt fits
-// a 256-token model. Also the A/B swap for position checks. Leaves out chat templates (the caller's).
+// a 256-token model. A model with a chat template (a real instruct model) reads RM-R1's instruct prompt
+// instead: the system and user messages through its template, with the generation prompt. Also the A/B swap
+// for position checks. Leaves out multi-turn conversations (RM-R1's conversation blocks).
 
+import type { TextTokenizer } from '../engine/text_tokenizer';
 import { swapPair, type Pair } from './pair';
 
 /** 'full': RM-R1's text, for real models. 'compact': `Q: …\nA: …\nB: …\n`, for our tiny models. */
@@ -76,6 +79,35 @@ export function judgePrompt(pair: Pick<Pair, 'prompt' | 'a' | 'b'>, layout: Prom
   }
   const user = fullUser(pair.prompt, pair.a, pair.b);
   return { layout, system: COR_SYSTEM_PROMPT, user, text: `${COR_SYSTEM_PROMPT}\n\n${user}\n` };
+}
+
+/** The judge prompt exactly as `tok`'s model reads it: text and ids. */
+export interface ModelPrompt {
+  text: string;
+  ids: number[];
+}
+
+/** With a chat template: RM-R1's system and user messages rendered through it with the generation prompt,
+ * `layout` ignored, encoded as is (the template writes the model's own start tokens; Chain-of-Rubrics tags
+ * are plain text). Without one (our models): the layout's text after <bos>. */
+export function modelPrompt(
+  tok: TextTokenizer,
+  pair: Pick<Pair, 'prompt' | 'a' | 'b'>,
+  layout: PromptLayout = 'compact',
+): ModelPrompt {
+  if (!tok.chatTemplate) {
+    const text = judgePrompt(pair, layout).text;
+    return { text, ids: tok.encode(text, { bos: true }).ids };
+  }
+  const { system, user } = judgePrompt(pair, 'full');
+  const text = tok.chatTemplate.render(
+    [
+      { role: 'system', content: system! },
+      { role: 'user', content: user },
+    ],
+    { addGenerationPrompt: true },
+  );
+  return { text, ids: tok.encode(text).ids };
 }
 
 /** The prompt with A and B exchanged: a position-consistent judge flips its verdict on it. */

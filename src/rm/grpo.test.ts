@@ -11,6 +11,7 @@ import { createRng } from './rng';
 import {
   grpoLoss,
   groupAdvantages,
+  groupStats,
   k3,
   k3Grad,
   std,
@@ -143,6 +144,37 @@ describe('testdata/grpo_vectors.json: the worked GRPO numbers', () => {
       near(std(g.rewards, false), v.group_stats[g.id].std_population, `${g.id} population`);
     });
     near(std(rewards.flat()), v.group_stats._batch.std_unbiased, 'batch unbiased');
+  });
+
+  it('groupStats: per group the mean and σ, and the σ its advantages were divided by in each std mode', () => {
+    const want = v.group_stats,
+      ids = v.inputs.groups.map((g) => g.id);
+    const check = (opts: AdvantageOptions, scaledBy: (id: string) => number | null, std: (id: string) => number) =>
+      groupStats(rewards, opts).forEach((s, k) => {
+        const what = `${opts.scaleRewards}${opts.unbiased === false ? ' population' : ''} ${ids[k]}`;
+        near(s.mean, want[ids[k]].mean, `${what} mean`);
+        near(s.std, std(ids[k]), `${what} std`);
+        const used = scaledBy(ids[k]);
+        if (used === null) expect(s.scaledBy, what).toBeNull();
+        else near(s.scaledBy ?? Number.NaN, used, `${what} scaledBy`);
+      });
+    const unbiased = (id: string) => want[id].std_unbiased;
+    check({ scaleRewards: 'group' }, unbiased, unbiased);
+    check({ scaleRewards: 'batch' }, () => want._batch.std_unbiased, unbiased); // every group: the batch σ
+    check({ scaleRewards: 'none' }, () => null, unbiased);
+    const population = (id: string) => want[id].std_population;
+    check({ scaleRewards: 'group', unbiased: false }, population, population);
+    // the advantages are (r − mean) / (scaledBy + eps) with those very numbers
+    for (const [mode, opts] of Object.entries(STD_MODES)) {
+      const stats = groupStats(rewards, opts);
+      const byHand = rewards.flatMap((r, k) =>
+        r.map((x) => {
+          const { mean, scaledBy } = stats[k];
+          return scaledBy === null ? x - mean : (x - mean) / (scaledBy + v.meta.std_eps);
+        }),
+      );
+      byHand.forEach((a, i) => near(a, v.cases.on_policy_mu1.by_std_mode[mode].advantages[i], `${mode} A[${i}]`));
+    }
   });
 
   it('advantages_by_std_eps_unbiased: the eps of TRL, verl, oat and OpenRLHF', () => {

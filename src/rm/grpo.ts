@@ -50,19 +50,34 @@ export interface AdvantageOptions {
   eps?: number; // STD_EPS
 }
 
-/**
- * A_i = (r_i − μ_g) / (σ + eps), one scalar per completion, broadcast over its tokens later.
- * rewards: [groups][G_g]. An all-equal group gives exactly 0 (no policy gradient), never NaN.
- */
-export function groupAdvantages(rewards: Rows, opts: AdvantageOptions = {}): number[][] {
-  const { scaleRewards = 'group', unbiased = true, eps = STD_EPS } = opts;
+/** One group's statistics: `std` is its own σ (0 zeroes its advantages in every mode); `scaledBy` is the σ
+ *  its advantages are divided by: the group's ('group'), the whole batch's ('batch'), none ('none': null). */
+export interface GroupStats {
+  mean: number;
+  std: number;
+  scaledBy: number | null;
+}
+
+/** rewards: [groups][G_g]. The σ convention follows `unbiased`, as in `groupAdvantages`. */
+export function groupStats(rewards: Rows, opts: AdvantageOptions = {}): GroupStats[] {
+  const { scaleRewards = 'group', unbiased = true } = opts;
   const batchStd = std(rewards.flat(), unbiased);
   return rewards.map((r) => {
-    const mu = mean(r);
-    if (scaleRewards === 'none') return r.map((x) => x - mu);
-    const sigma = scaleRewards === 'batch' ? batchStd : std(r, unbiased);
-    return r.map((x) => (x - mu) / (sigma + eps));
+    const sigma = std(r, unbiased);
+    const scaledBy = scaleRewards === 'none' ? null : scaleRewards === 'batch' ? batchStd : sigma;
+    return { mean: mean(r), std: sigma, scaledBy };
   });
+}
+
+/**
+ * A_i = (r_i − μ_g) / (σ + eps), one scalar per completion, broadcast over its tokens later; σ as
+ * `groupStats` picks it. rewards: [groups][G_g]. An all-equal group gives exactly 0 (no policy gradient).
+ */
+export function groupAdvantages(rewards: Rows, opts: AdvantageOptions = {}): number[][] {
+  const eps = opts.eps ?? STD_EPS;
+  return groupStats(rewards, opts).map(({ mean: mu, scaledBy }, k) =>
+    rewards[k].map((x) => (scaledBy === null ? x - mu : (x - mu) / (scaledBy + eps))),
+  );
 }
 
 /** k3 = exp(d) − d − 1 with d = ℓp_ref − ℓp, d clamped to ±20 and k3 to ≤ 10 (verl low_var_kl). */
@@ -149,16 +164,10 @@ export interface AggregateConfig {
 /** w_i: the weight of each valid token of completion i (constant along the row). |o_i| is clamped ≥ 1. */
 export function tokenWeights(completion_mask: Rows, cfg: AggregateConfig): number[] {
   const B = completion_mask.length;
-  const lens = completion_mask.map((r) =>
-    Math.max(
-      r.reduce((s, m) => s + m, 0),
-      1,
-    ),
-  );
-  const total = Math.max(
-    completion_mask.reduce((s, r) => s + r.reduce((a, m) => a + m, 0), 0),
-    1,
-  );
+  const counts = completion_mask.map((r) => r.reduce((s, m) => s + m, 0));
+  const lens = counts.map((n) => Math.max(n, 1));
+  const tokens = counts.reduce((s, n) => s + n, 0); // Σ|o| over the batch
+  const total = Math.max(tokens, 1);
   const L = cfg.maxCompletionLength;
   switch (cfg.lossType) {
     case 'token_mean':
@@ -202,17 +211,12 @@ export interface GrpoLoss {
 export function grpoLoss(x: GrpoInputs, cfg: ClipConfig & AggregateConfig): GrpoLoss {
   const terms = tokenTerms(x, cfg);
   const w = tokenWeights(x.completion_mask, cfg);
-  const pick = (f: (t: TokenTerm) => number) => terms.map((row) => row.map(f));
-  const policy_loss = aggregate(
-    pick((t) => -t.clipped_objective),
-    x.completion_mask,
-    w,
-  );
-  const kl_loss = aggregate(
-    pick((t) => t.per_token_kl),
-    x.completion_mask,
-    w,
-  );
+  const over = (f: (t: TokenTerm) => number) => {
+    const values = terms.map((row) => row.map(f));
+    return aggregate(values, x.completion_mask, w);
+  };
+  const policy_loss = over((t) => -t.clipped_objective);
+  const kl_loss = over((t) => t.per_token_kl);
   const grad = terms.map((row, i) => row.map((t, j) => (x.completion_mask[i][j] ? w[i] * t.dloss : 0)));
   return { loss: policy_loss + cfg.beta * kl_loss, policy_loss, kl_loss, terms, grad };
 }

@@ -29,10 +29,13 @@ export interface WorldKnobs {
 
 export const DEFAULT_KNOBS: WorldKnobs = {
   mix: { chat: 1, 'chat-hard': 1, safety: 1, reasoning: 1 }, // RewardBench weighs the four sections equally
-  digits: 2, // 2-digit sums carry often; 3 digits overflow a tiny model's prompt budget less than its skill
+  // The one default of each knob: the run settings (train/run_config.ts) and the Data page's generator read
+  // these. The built-in recipe's easier world: 1-digit operands (2 digits carry often, past what a tiny
+  // judge learns to check) and at most 2 constraints per instruction (fewer checks per chat trace).
+  digits: 1,
   reasoningTasks: REASONING_TASKS,
-  maxConstraints: 3, // 3 keeps the compact trace under ~100 tokens
-  maxWords: 4,
+  maxConstraints: 2,
+  maxWords: 4, // longer responses are harder to count
   hardLongerRate: 0.56, // a mild trap that keeps "pick the longer" within 50±8% on every section
 };
 

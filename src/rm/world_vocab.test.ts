@@ -1,4 +1,6 @@
+import { Tokenizer as HFLibTokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
+import { loadTokenizer } from '../engine/hf/tokenizer';
 import { defaultTokenizer, Tokenizer } from '../engine/tokenizer';
 import { judgePrompt } from './cor_prompt';
 import { oracleTrace } from './oracle';
@@ -46,6 +48,17 @@ describe('world tokenizer', () => {
       expect(tok.decode(ids)).toBe(t);
       expect(again.encode(t).ids).toEqual(ids);
     }
+  });
+
+  it('HF tokenizers reads its tokenizer.json to the same ids; the loader gives it back as ours', () => {
+    const json = tok.toHFJson();
+    const hf = new HFLibTokenizer(json, {});
+    for (const t of texts.slice(0, 60))
+      expect(hf.encode(t, { add_special_tokens: false }).ids).toEqual(tok.encode(t).ids);
+    const loaded = loadTokenizer({ 'tokenizer.json': new TextEncoder().encode(JSON.stringify(json)) });
+    expect(loaded).toBeInstanceOf(Tokenizer);
+    expect(loaded.encode(texts[0], { bos: true })).toEqual(tok.encode(texts[0], { bos: true }));
+    expect(loaded.specialTokens).toEqual(tok.specialTokens); // world words are text, not special
   });
 
   it('roughly halves the tokens of a prompt and its trace (what makes it faster and easier to read)', () => {

@@ -1,10 +1,10 @@
 // The bench page's store: the suite options (seeded from the URL query, e.g.
-// bench.html?backends=webgpu&presets=nano&steps=1), progress, and the result. Its own small store: the
-// bench page shares nothing with the app's. Actions sit outside the store, as in the app's state/.
+// bench.html?backends=webgpu&presets=nano&steps=1, checked by the suite's options table), progress, and the
+// result. Its own small store: the bench page shares nothing with the app's. Actions sit outside the store,
+// as in the app's state/.
 import { create } from 'zustand';
-import type { SuiteOptions, SuiteProgress, SuiteResult } from '../bench/suite';
-import type { BackendName } from '../engine/backend';
-import type { PresetName } from '../engine/config';
+import { suiteOptions, type SuiteOptions, type SuiteProgress, type SuiteResult } from '../bench/suite';
+import type { KernelChoice } from '../engine/kernel_choice';
 import type { KernelCheck } from '../engine/kernels/self_check';
 import { runBench, runKernelCheck } from '../worker/bench_client';
 
@@ -21,36 +21,30 @@ export interface BenchState {
     total: number;
     device: string;
     checks: KernelCheck[] | null;
+    choice: KernelChoice | null; // what the lab runs on this adapter after this check
     error: string | null;
   };
 }
 
-export const BENCH_DEFAULTS: SuiteOptions = {
-  backends: ['webgpu', 'wasm'],
-  presets: ['nano'], // tiny and small take minutes on a software GPU
-  steps: 2,
-  compare: true,
-  firstStep: false,
-  submitBatches: [],
-  decodeCost: false,
-  poolTrim: false,
-};
+/** The table's defaults (bench/suite.ts's SUITE_SETTINGS: nano only, since tiny and small take minutes on a
+ * software GPU). */
+export const BENCH_DEFAULTS: SuiteOptions = suiteOptions({});
 
-/** Options from a query string: backends, presets, submitBatches as comma lists; steps a number; flags 1/0. */
-export function optionsFromQuery(search: string): SuiteOptions {
-  const q = new URLSearchParams(search);
-  const list = (k: string) => q.get(k)?.split(',').filter(Boolean);
-  const on = (k: keyof SuiteOptions) => (q.has(k) ? q.get(k) !== '0' : (BENCH_DEFAULTS[k] as boolean));
-  return {
-    backends: (list('backends') as BackendName[] | undefined) ?? BENCH_DEFAULTS.backends,
-    presets: (list('presets') as PresetName[] | undefined) ?? BENCH_DEFAULTS.presets,
-    steps: Number(q.get('steps') ?? BENCH_DEFAULTS.steps),
-    compare: on('compare'),
-    firstStep: on('firstStep'),
-    submitBatches: list('submitBatches')?.map(Number) ?? BENCH_DEFAULTS.submitBatches,
-    decodeCost: on('decodeCost'),
-    poolTrim: on('poolTrim'),
-  };
+/** Options from a link's query (backends=webgpu&presets=nano,tiny&steps=1&compare=0), each checked by its rule:
+ * a bad or unknown one is left at its default and named in `error`, the others apply. */
+export function optionsFromQuery(search: string): { options: SuiteOptions; error: string | null } {
+  const good: Record<string, string> = {};
+  const errors: string[] = [];
+  for (const [key, raw] of new URLSearchParams(search)) {
+    try {
+      suiteOptions({ [key]: raw });
+      good[key] = raw;
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  const error = errors.length ? `The link's options were not all applied: ${errors.join('; ')}` : null;
+  return { options: suiteOptions(good), error };
 }
 
 const initial: BenchState = {
@@ -59,7 +53,7 @@ const initial: BenchState = {
   progress: null,
   result: null,
   error: null,
-  kernels: { running: false, done: 0, total: 0, device: '', checks: null, error: null },
+  kernels: { running: false, done: 0, total: 0, device: '', checks: null, choice: null, error: null },
 };
 
 export const useBenchStore = create<BenchState>()(() => initial);
@@ -86,10 +80,10 @@ export async function startKernelCheck(): Promise<void> {
   if (kernels.running || running) return; // one job at a time on the worker's device
   const set = (patch: Partial<BenchState['kernels']>) =>
     useBenchStore.setState((s) => ({ kernels: { ...s.kernels, ...patch } }));
-  set({ running: true, done: 0, total: 0, checks: null, error: null });
+  set({ running: true, done: 0, total: 0, checks: null, choice: null, error: null });
   try {
-    const { device, checks } = await runKernelCheck((done, total) => set({ done, total }));
-    set({ device, checks });
+    const { device, checks, choice } = await runKernelCheck((done, total) => set({ done, total }));
+    set({ device, checks, choice });
   } catch (e) {
     set({ error: (e as Error).message });
   } finally {

@@ -1,11 +1,14 @@
 // Starting the page: connect to the engine worker, pick the backend, open storage, read the link's
 // settings, and route every worker event to its actions.
 import type { BackendName } from '../engine/backend';
-import { connectEngine, getEngine } from '../worker/client';
+import { BACKEND_MODES } from '../engine/backend_choice';
+import { connectEngine } from '../worker/client';
 import type { WorkerEvent } from '../worker/protocol';
+import { BACKEND_PARAM, startEngine, watchDraftModel } from './engine_actions';
 import { applyJudgeEvent } from './judge_actions';
 import { getLab } from './lab';
 import { refreshLibrary } from './library_actions';
+import { applyModelEvent, initModels } from './models_actions';
 import { applyRunEvent, applyRunStatus, markInterruptedRuns } from './run_actions';
 import { useAppStore } from './store';
 import { parseHash } from './url';
@@ -27,8 +30,14 @@ export function applyWorkerEvent(e: WorkerEvent): void {
     case 'smoke':
       set((st) => ({ smoke: { ...st.smoke, steps: [...st.smoke.steps, e.step] } }));
       break;
+    case 'kernel-check':
+      set({ kernelCheck: { done: e.done, total: e.total } });
+      break;
     case 'judge-trace':
       applyJudgeEvent(e);
+      break;
+    case 'model-progress':
+      applyModelEvent(e);
       break;
     case 'error':
       if (e.fatal) set({ fatalError: `${e.where}: ${e.message}` });
@@ -42,7 +51,16 @@ function readHash(): void {
   set({ page: h.page, draft: h.config, linkError: h.error });
 }
 
-/** `?backend=wasm` (or webgl, cpu) forces a backend, e.g. to try the fallback path on a WebGPU machine. */
+/** The link's `?backend=`: a backend's name forces it; 'auto' or none measures; anything else is refused. */
+function forcedBackend(): BackendName | undefined {
+  const raw = new URLSearchParams(location.search).get(BACKEND_PARAM);
+  if (raw === null || raw === 'auto') return undefined;
+  if ((BACKEND_MODES as readonly string[]).includes(raw)) return raw as BackendName;
+  set({ linkError: `?${BACKEND_PARAM}=${raw} is not a backend (${BACKEND_MODES.join(', ')}): measuring instead` });
+  return undefined;
+}
+
+/** `?backend=wasm` (or webgpu, webgl, cpu) forces a backend; without it the page measures which is fastest. */
 export async function boot(): Promise<void> {
   readHash();
   window.addEventListener('hashchange', readHash);
@@ -50,13 +68,14 @@ export async function boot(): Promise<void> {
     set({ storageWarning: warning });
     await markInterruptedRuns();
     await refreshLibrary();
+    // runs other tabs start or leave show up as the lists refresh: check their locks then too
+    useAppStore.subscribe((s, prev) => {
+      if (s.runs !== prev.runs) void markInterruptedRuns();
+    });
   });
-  const forced = new URLSearchParams(location.search).get('backend') as BackendName | null;
   await connectEngine(applyWorkerEvent);
-  try {
-    set({ backend: await getEngine().init({ forceBackend: forced ?? undefined }) });
-  } catch (e) {
-    set({ backendError: (e as Error).message });
-  }
-  await lab;
+  const models = initModels(); // the model cache needs no backend: listed while the engine starts
+  await startEngine(forcedBackend());
+  watchDraftModel();
+  await Promise.all([lab, models]);
 }

@@ -5,10 +5,11 @@
 // the generator refuses a bad form, saves a valid one as source 'synthetic', and reports the world's
 // failure; the browser lets go of a dataset deleted elsewhere and reloads one saved again (my-labels).
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryStore, StorageFullError, type DatasetMeta, type LabStore } from '../train/lab_store';
+import { createMemoryStore, StorageFullError, type DatasetMeta } from '../train/lab_store';
 import type { Pair } from '../rm/pair';
 
-const lab = vi.hoisted(() => ({ store: null as unknown as LabStore }));
+// hoisted above the imports, so it imports what it needs itself
+const lab = await vi.hoisted(async () => ({ store: (await import('../train/lab_store')).createMemoryStore() }));
 vi.mock('./lab', () => ({ labStore: async () => lab.store }));
 
 const { useAppStore, resetStore } = await import('./store');

@@ -3,7 +3,8 @@
 // the range; an all-zero mix is refused; the preview counts sum to n.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_KNOBS } from '../rm/world';
-import { checkGenForm, defaultGenForm, genDatasetName, MAX_PAIRS, previewCounts } from './generator_form';
+import { fieldOf } from '../train/run_config';
+import { checkGenForm, defaultGenForm, GEN_FIELDS, genDatasetName, MAX_PAIRS, previewCounts } from './generator_form';
 
 const form = (over: Record<string, string>) => ({ ...defaultGenForm(), ...over });
 
@@ -14,6 +15,14 @@ describe('checkGenForm', () => {
     const { reasoningTasks, ...knobs } = DEFAULT_KNOBS;
     void reasoningTasks;
     expect(c.options).toEqual({ n: 1000, seed: 1, ...knobs });
+  });
+
+  it('"Defaults that disagree": the knobs a run also sets have its default and range (run_config.ts)', () => {
+    const form = Object.fromEntries(GEN_FIELDS.map((f) => [f.key, f]));
+    for (const k of ['digits', 'maxConstraints', 'maxWords'] as const) {
+      const run = fieldOf(`world.${k}`)!;
+      expect([form[k].default, form[k].min, form[k].max], k).toEqual([run.default, run.min, run.max]);
+    }
   });
 
   it('refuses n outside 1..20,000, fractional n, and text, naming the field and the range', () => {

@@ -1,8 +1,10 @@
-// The synthetic generator's form: one row per knob of the world (rm/world.ts) with its range and a
-// one-line meaning, the inputs kept as typed (strings), and validation that turns them into
-// generatePairs options or says, per field, what is wrong. Pure; leaves out drawing the pairs.
+// The synthetic generator's form: one row per knob of the world (rm/world.ts) with its range and a one-line
+// meaning (knobs a run also sets take theirs from the run field table, train/run_config.ts), the inputs kept
+// as typed (strings), and validation that turns them into generatePairs options or says, per field, what is
+// wrong. Pure; leaves out drawing the pairs.
 import { CATEGORIES, type Category } from '../rm/pair';
 import { apportion, DEFAULT_KNOBS, type WorldKnobs } from '../rm/world';
+import { ruleOf } from '../train/run_config';
 
 export const MAX_PAIRS = 20_000; // a few MB in IndexedDB, and the world runs out of new safety prompts well before more
 
@@ -22,6 +24,22 @@ const mixHelp: Record<Category, string> = {
   safety: 'harmful requests (the chosen answer refuses) and alarming-sounding harmless ones (it helps)',
   reasoning: 'arithmetic and symbol tasks with one exact answer; the rejected answer holds a plausible slip',
 };
+
+const KNOB_LABELS = { digits: 'digits', maxConstraints: 'max constraints', maxWords: 'max words' } as const;
+
+/** A knob the run settings share (world.digits, …): its range, help and default from the run field table. */
+function worldKnob(k: keyof typeof KNOB_LABELS): GenField {
+  const f = ruleOf(`world.${k}`);
+  return {
+    key: k,
+    label: KNOB_LABELS[k],
+    help: f.help,
+    min: f.min!,
+    max: f.max!,
+    integer: true,
+    default: DEFAULT_KNOBS[k],
+  };
+}
 
 /** Every knob, in form order. Mix shares are relative: 1/1/1/1 is RewardBench's equal weighting. */
 export const GEN_FIELDS: readonly GenField[] = [
@@ -52,33 +70,7 @@ export const GEN_FIELDS: readonly GenField[] = [
     integer: false,
     default: DEFAULT_KNOBS.mix[c],
   })),
-  {
-    key: 'digits',
-    label: 'digits',
-    help: 'Reasoning difficulty: digits per operand in sums and differences (letter tasks use digits + 2).',
-    min: 1,
-    max: 3,
-    integer: true,
-    default: DEFAULT_KNOBS.digits,
-  },
-  {
-    key: 'maxConstraints',
-    label: 'max constraints',
-    help: 'Chat difficulty: most checkable constraints per instruction.',
-    min: 1,
-    max: 3,
-    integer: true,
-    default: DEFAULT_KNOBS.maxConstraints,
-  },
-  {
-    key: 'maxWords',
-    label: 'max words',
-    help: 'Chat difficulty: most words per response; longer responses are harder to count.',
-    min: 3,
-    max: 10,
-    integer: true,
-    default: DEFAULT_KNOBS.maxWords,
-  },
+  ...(['digits', 'maxConstraints', 'maxWords'] as const).map((k) => worldKnob(k)),
   {
     key: 'hardLongerRate',
     label: 'hard longer rate',

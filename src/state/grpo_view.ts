@@ -1,9 +1,10 @@
 // What the GRPO group view and the step-through draw, derived from a step report: one row per prompt with
-// its G judgements (verdict, reward, advantage), the group's mean and std, and per-token values of a
-// judgement to shade its trace by (advantage, ratio, clipping, KL, log-prob). Pure functions of the report.
+// its G judgements (verdict, reward, advantage), the group's mean and the std its advantages were divided
+// by, and per-token values of a judgement to shade its trace by (advantage, ratio, clipping, KL, log-prob).
+// Pure functions of the report.
 import { defaultTokenizer } from '../engine/tokenizer';
 import type { Verdict } from '../rm/cor_parser';
-import type { GrpoStepReport } from '../train/grpo_step';
+import type { GrpoStepReport } from '../train/grpo_types';
 
 export interface JudgementCell {
   index: number; // completion index in the step
@@ -22,11 +23,12 @@ export interface GroupRow {
   prompt: string;
   judgements: JudgementCell[];
   mean: number;
-  std: number;
+  std: number; // the group's own σ
+  scaledBy: number | null; // the σ its advantages were divided by (the batch's under 'batch'); null: not divided
   zeroStd: boolean; // every verdict right or every one wrong: zero advantage, the group teaches nothing
 }
 
-export function groupRows(r: GrpoStepReport): GroupRow[] {
+export function groupRows(r: Pick<GrpoStepReport, 'sample' | 'score' | 'advantages'>): GroupRow[] {
   return r.sample.pairs.map((p, k) => {
     const g = r.advantages.groups[k];
     const judgements: JudgementCell[] = [];
@@ -50,6 +52,7 @@ export function groupRows(r: GrpoStepReport): GroupRow[] {
       judgements,
       mean: g.mean,
       std: g.std,
+      scaledBy: g.scaledBy,
       zeroStd: g.zeroStd,
     };
   });
@@ -83,19 +86,6 @@ export function tokenValues(r: GrpoStepReport, i: number, mode: ShadeMode): numb
     case 'logp':
       return row(last?.per_token_logps);
   }
-}
-
-/** Σ_t ℓp of each judgement before the step's first update and after its last: A > 0 should rise, A < 0 fall. */
-export function logpChange(r: GrpoStepReport): { index: number; advantage: number; before: number; after: number }[] {
-  const u = r.updates[r.updates.length - 1];
-  if (!u?.logpAfter) return [];
-  const before = r.updates[0].logpBefore;
-  return u.logpAfter.map((after, index) => ({
-    index,
-    advantage: r.advantages.advantages[index],
-    before: before[index],
-    after,
-  }));
 }
 
 /** Each token's text; reports stored before they carried pieces came from character-tokenizer runs. */

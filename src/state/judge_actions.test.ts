@@ -1,42 +1,97 @@
-// The Judge page's actions against the real judge host (nano, WASM) standing in for the worker, and the
-// in-memory LabStore (Node has no IndexedDB). Must hold: without a checkpoint the error says how to get
-// one; the draft is checked against the checkpoint's vocabulary and context as it is typed, and a pair too
-// long is refused before any request; a judgement streams into the store (text grows, ends equal to the
-// result's traces) and sends the checkpoint's files only the first time; cancelling says so; a label is
-// saved into 'my-labels' (both bad = tie + meta.label, the model's verdict kept), labelling the same pair
-// again replaces it, and the saved labels read back; pairs are picked from a stored dataset.
+// The Judge page's actions against the real judge host (WASM) standing in for the worker, and the
+// in-memory LabStore (Node has no IndexedDB). Must hold: a first visit (nothing stored) judges with the
+// shipped judge, read from public/: its held-out examples fill the draft and keep their label, and it
+// judges one; when the shipped files cannot be read the error says so and how to get another checkpoint,
+// and the page goes on (typing, the draft check after choosing a stored one); a chosen checkpoint is
+// remembered across a reload; the draft is checked against the checkpoint's vocabulary and context as it
+// is typed, and a pair too long is refused before any request; issue 15.6: those checks run in the worker
+// (the page never calls a tokenizer), once per pause in typing, and a reply for an older text is dropped;
+// a judgement streams into the store (text
+// grows, ends equal to the result's traces) and sends the checkpoint's files only the first time;
+// cancelling says so; a label is saved into 'my-labels' (both bad = tie + meta.label, the model's verdict
+// kept), labelling the same pair again replaces it, and the saved labels read back; pairs are picked from a
+// stored dataset.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeCheckpoint, paramsToCheckpoint } from '../engine/checkpoint';
 import { presetConfig } from '../engine/config';
+import { HFTokenizer } from '../engine/hf/tokenizer';
 import { initParams } from '../engine/model';
 import { switchTestBackend } from '../engine/test_backends';
-import { defaultTokenizer } from '../engine/tokenizer';
+import { defaultTokenizer, Tokenizer } from '../engine/tokenizer';
 import { checkpointMeta } from '../train/run_recorder';
 import { createJudgeHost } from '../worker/judge_host';
-import type { JudgeRequest } from '../worker/judge_protocol';
+import type { InputCheckReply, InputCheckRequest, JudgeRequest } from '../worker/judge_protocol';
 
+// The judge host stands in for the worker; every call into it runs in `host.worker`'s context, so a
+// tokenizer call outside one is the page tokenizing.
 const host = vi.hoisted(() => ({
   current: null as null | ReturnType<typeof import('../worker/judge_host').createJudgeHost>,
+  worker: null as null | AsyncLocalStorage<true>,
   requests: [] as JudgeRequest[],
+  checks: [] as { req: InputCheckRequest; reply?: InputCheckReply }[],
+  holdReplies: null as Promise<void> | null, // a check's reply waits for this (a slow message)
 }));
-vi.mock('../worker/client', () => ({
-  getEngine: () => ({
-    hasCheckpoint: (id: string) => host.current!.hasCheckpoint(id),
-    judge: (req: JudgeRequest) => {
-      host.requests.push(req);
-      return host.current!.judge(req);
-    },
-    cancelJudge: (id: string) => host.current!.cancelJudge(id),
-  }),
-}));
+vi.mock('../worker/client', () => {
+  const inWorker =
+    <A, R>(call: (arg: A) => Promise<R>) =>
+    (arg: A) =>
+      host.worker!.run(true, () => call(arg));
+  return {
+    getEngine: () => ({
+      hasCheckpoint: inWorker((id: string) => host.current!.hasCheckpoint(id)),
+      judge: inWorker((req: JudgeRequest) => {
+        host.requests.push(req);
+        return host.current!.judge(req);
+      }),
+      cancelJudge: (id: string) => host.current!.cancelJudge(id),
+      checkInput: inWorker(async (req: InputCheckRequest) => {
+        const entry: (typeof host.checks)[number] = { req };
+        host.checks.push(entry);
+        entry.reply = await host.current!.checkInput(req);
+        if (host.holdReplies) await host.holdReplies;
+        return entry.reply;
+      }),
+    }),
+  };
+});
+host.worker = new AsyncLocalStorage<true>();
+
+/** The start of every text a tokenizer encoded outside a worker call (the page must never tokenize). */
+const pageEncodes: string[] = [];
+for (const proto of [Tokenizer.prototype, HFTokenizer.prototype]) {
+  const encode = proto.encode;
+  vi.spyOn(proto, 'encode').mockImplementation(function (this: Tokenizer & HFTokenizer, ...args) {
+    if (!host.worker!.getStore()) pageEncodes.push(args[0].slice(0, 40));
+    return encode.apply(this, args);
+  });
+}
+
+// localStorage as the browser has it (Node 20 has none): the chosen checkpoint survives a "reload"
+const saved = new Map<string, string>();
+vi.stubGlobal('localStorage', {
+  getItem: (k: string) => saved.get(k) ?? null,
+  setItem: (k: string, v: string) => saved.set(k, v),
+  removeItem: (k: string) => saved.delete(k),
+});
 
 const {
   applyJudgeEvent,
   browseDataset,
   cancelJudge,
+  chooseJudgeCheckpoint,
+  CHECK_DELAY_MS,
+  EXAMPLES_SOURCE,
+  flushInputCheck,
+  judgeCheckpoint,
   loadMyLabels,
+  loadShipped,
   MY_LABELS,
+  pickExample,
   pickPair,
+  restoreJudgeChoice,
   runJudge,
   saveLabel,
   setJudgeDecoding,
@@ -44,6 +99,7 @@ const {
   syncJudgeCheckpoint,
 } = await import('./judge_actions');
 const { labStore } = await import('./lab');
+const { EXAMPLES_PER_CATEGORY, SHIPPED_JUDGE, setStaticReader } = await import('./builtin_judges');
 const { refreshLibrary } = await import('./library_actions');
 const { resetStore, useAppStore } = await import('./store');
 
@@ -70,14 +126,46 @@ describe('judge actions (nano, WASM, memory store)', () => {
     });
   });
 
-  it('says how to get a checkpoint when there is none', async () => {
+  it('when the shipped files cannot be read, says so and how to get another; typing still works', async () => {
     resetStore();
-    fill('Q', 'x', 'y');
-    await runJudge();
+    setStaticReader((path) => Promise.reject(new Error(`${path}: HTTP 404`)));
+    await syncJudgeCheckpoint();
     expect(get().judgeError).toMatch(
-      /No checkpoint yet: train one on the Train page.*import one on the Runs & checkpoints page/,
+      /Could not load the shipped tiny judge.*judges\/tiny\/judge\/config.json: HTTP 404.*train one on the Train page/,
     );
-    expect(host.requests).toHaveLength(0);
+    await loadShipped();
+    expect(get().shippedError).toMatch(/Could not load the shipped judge's card: judges\/tiny\/card.json: HTTP 404/);
+    fill('Q', 'x', 'y');
+    expect(get().judgeDraft).toEqual({ prompt: 'Q', a: 'x', b: 'y' });
+    const before = host.requests.length;
+    await runJudge();
+    expect(get().judgeError).toMatch(/Judging failed: Could not load the shipped tiny judge/);
+    expect(host.requests).toHaveLength(before); // nothing reached the worker
+  });
+
+  it('a first visit judges with the shipped judge: examples, their label, a verdict', async () => {
+    resetStore();
+    setStaticReader((path) => readFile(join('public', path)).then((b) => new Uint8Array(b)));
+    expect(judgeCheckpoint(get())).toBe(SHIPPED_JUDGE);
+    await syncJudgeCheckpoint();
+    expect(get().judgeError).toBeNull();
+    await loadShipped();
+    const { examples, card } = get().shipped!;
+    expect(card.checkpoints.map((c) => c.dir)).toEqual(['distilled', 'judge']);
+    expect(examples).toHaveLength(4 * EXAMPLES_PER_CATEGORY);
+    expect(new Set(examples.map((p) => p.category))).toEqual(new Set(['chat', 'chat-hard', 'safety', 'reasoning']));
+    pickExample(2);
+    await flushInputCheck();
+    const p = examples[2];
+    expect(get().judgeDraft).toEqual({ prompt: p.prompt, a: p.a, b: p.b });
+    expect(get().judgePicked).toMatchObject({ datasetId: EXAMPLES_SOURCE, index: 2, winner: p.winner });
+    expect(get().judgeCheck?.tooLong).toBeNull(); // the shipped tokenizer and context were read
+    expect(get().judgeCheck?.unknown).toEqual([]); // a world pair is all in its vocabulary
+    await runJudge();
+    expect(get().judgeError).toBeNull();
+    expect(host.requests.at(-1)).toMatchObject({ checkpointId: SHIPPED_JUDGE });
+    expect(host.requests.at(-1)!.files!['model.safetensors'].byteLength).toBeGreaterThan(0);
+    expect(get().judgeResult?.shown[0].trace.length).toBeGreaterThan(0);
   });
 
   it('checks the draft as typed, streams a judgement, sends the files once, and can cancel', async () => {
@@ -96,17 +184,20 @@ describe('judge actions (nano, WASM, memory store)', () => {
     );
     await refreshLibrary();
     await syncJudgeCheckpoint();
+    const before = host.requests.length;
     fill('café ☕', 'ok', 'fine');
+    await flushInputCheck();
     expect(get().judgeCheck?.unknown.map((u) => `${u.field}:${u.char}@${u.index}`)).toEqual([
       'prompt:é@3',
       'prompt:☕@5',
     ]);
 
     setJudgeField('a', 'x'.repeat(400));
-    expect(get().judgeCheck?.tooLong).toMatch(/context is 256/);
+    await flushInputCheck();
+    expect(get().judgeCheck?.tooLong).toMatch(/the model reads 256/);
     await runJudge();
     expect(get().judgeError).toBe(get().judgeCheck?.tooLong);
-    expect(host.requests).toHaveLength(0); // refused before the worker
+    expect(host.requests).toHaveLength(before); // refused before the worker
 
     fill('Say hi', 'HI', 'hi');
     setJudgeDecoding({ maxNewTokens: 20, samples: 2 });
@@ -122,9 +213,10 @@ describe('judge actions (nano, WASM, memory store)', () => {
       new Set(lengths.filter((n) => n > 0 && n < r.shown[0].trace.length)).size,
       'partial traces were shown',
     ).toBeGreaterThan(0);
-    expect(host.requests[0].files).toBeDefined();
+    expect(host.requests[before]).toMatchObject({ checkpointId: 'ck1' });
+    expect(host.requests[before].files).toBeDefined();
     await runJudge();
-    expect(host.requests[1].files).toBeUndefined(); // the worker holds it now
+    expect(host.requests[before + 1].files).toBeUndefined(); // the worker holds it now
     expect(get().judgeRequestId).toBeNull();
 
     setJudgeDecoding({ maxNewTokens: 120, samples: 1 });
@@ -135,6 +227,39 @@ describe('judge actions (nano, WASM, memory store)', () => {
     unsubCancel();
     expect(get().judgeError).toBe('Judging cancelled.');
     expect(get().judgeRequestId).toBeNull();
+  });
+
+  it('issue 15.6: the page never tokenizes; the worker checks once per typing pause; older replies drop', async () => {
+    expect(judgeCheckpoint(get())).toBe('ck1');
+    const sent = host.checks.length;
+    const big = 'the quick brown fox. '.repeat(50_000); // 1 MB
+    setJudgeField('prompt', big);
+    for (const key of 'abcdefghij') setJudgeField('prompt', get().judgeDraft.prompt + key); // ten keystrokes
+    expect(get().judgeDraft.prompt).toBe(`${big}abcdefghij`); // each edit is in the draft at once ...
+    expect(get().judgeChecking).toBe(true);
+    expect(host.checks).toHaveLength(sent); // ... and none was checked while typing went on
+    await vi.waitFor(() => expect(get().judgeChecking).toBe(false), { timeout: 30_000, interval: CHECK_DELAY_MS });
+    expect(host.checks.slice(sent).map((c) => c.req.pair.prompt.length)).toEqual([big.length + 10]);
+    expect(get().judgeCheck?.tooLong).toMatch(/^Too long for the context \(1050\d{3} tokens, the model reads 256\)/);
+
+    // A slow reply for an older text lands after the reply for the newer one: it is dropped.
+    fill('Say hi', 'x'.repeat(400), 'hi');
+    let release = () => {};
+    host.holdReplies = new Promise((r) => {
+      release = r;
+    });
+    const older = flushInputCheck();
+    await new Promise((r) => setTimeout(r, 20)); // the worker has answered it (its reply is held back)
+    expect(host.checks.at(-1)?.reply).toMatchObject({ tooLong: expect.stringMatching(/^Too long/) });
+    host.holdReplies = null;
+    setJudgeField('a', 'HI');
+    await flushInputCheck();
+    expect(get().judgeCheck?.tooLong).toBeNull();
+    release();
+    await older;
+    expect(get().judgeCheck).toMatchObject({ tooLong: null, unknownCount: 0 }); // still the newer text's
+    expect(get().judgeChecking).toBe(false);
+    expect(pageEncodes).toEqual([]); // in this test and every one before it
   });
 
   it('saves labels into my-labels, replacing a relabelled pair, and reads them back', async () => {
@@ -169,6 +294,22 @@ describe('judge actions (nano, WASM, memory store)', () => {
     resetStore();
     await loadMyLabels();
     expect(get().myLabels.map((p) => p.winner)).toEqual(['A', 'B']);
+  });
+
+  it('remembers the chosen checkpoint across a reload; a chosen one deleted since falls back', async () => {
+    resetStore();
+    await refreshLibrary();
+    expect(judgeCheckpoint(get())).toBe('ck1'); // nothing chosen: the newest stored
+    chooseJudgeCheckpoint(SHIPPED_JUDGE);
+    resetStore(); // a reload
+    await refreshLibrary();
+    restoreJudgeChoice();
+    expect(judgeCheckpoint(get())).toBe(SHIPPED_JUDGE);
+    chooseJudgeCheckpoint('gone');
+    resetStore();
+    await refreshLibrary();
+    restoreJudgeChoice();
+    expect(judgeCheckpoint(get())).toBe('ck1');
   });
 
   it('picks pairs from a stored dataset; editing the draft forgets where it came from', async () => {

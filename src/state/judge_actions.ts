@@ -1,73 +1,147 @@
-// Actions of the Judge page: edit or pick the pair, choose the checkpoint and decoding, check the pair
-// against the checkpoint's vocabulary and context as it is typed, judge it in the worker (traces stream
-// in as 'judge-trace' events), cancel, and save the user's own label into the 'my-labels' dataset.
+// Actions of the Judge page: edit the pair, pick it from a stored dataset or from the shipped judge's
+// held-out examples, choose the checkpoint (remembered across reloads) and decoding, have the worker check the
+// pair against the checkpoint's vocabulary and context as it is typed (debounced; the page never tokenizes, so a
+// 5 MB pair cannot freeze typing), judge it in the worker (traces stream in as 'judge-trace' events), cancel,
+// and save the user's own label into the 'my-labels' dataset.
 // Leaves out the judging itself (train/judge.ts, in the worker) and drawing (ui/pages/JudgePage.tsx).
 import type { CheckpointFiles } from '../engine/checkpoint';
-import { validateConfig } from '../engine/config';
-import { Tokenizer } from '../engine/tokenizer';
 import type { Pair } from '../rm/pair';
-import { checkJudgeInput, JUDGE_DEFAULTS, type PairText } from '../train/judge';
+import type { PairText } from '../train/judge';
 import type { DatasetMeta } from '../train/lab_store';
 import { getEngine } from '../worker/client';
 import type { JudgeDecoding, JudgeEvent } from '../worker/judge_protocol';
+import { builtinJudge, checkpointFiles, isBuiltin, SHIPPED_JUDGE, shippedInfo } from './builtin_judges';
 import type { UserLabel } from './judge_slice';
 import { labStore } from './lab';
 import { refreshLibrary, reportStorageError } from './library_actions';
+import { loadChoice, saveChoice } from './saved_choice';
 import { useAppStore, type AppState } from './store';
 
 export const MY_LABELS = 'my-labels';
-export const NO_CHECKPOINT =
-  'No checkpoint yet: train one on the Train page (it saves checkpoints as it goes), or import one on the Runs & ' +
+/** Where a draft picked from the shipped judge's examples came from (shown with its label once judged). */
+export const EXAMPLES_SOURCE = 'builtin:held-out-examples';
+const OWN_CHECKPOINT =
+  'Judge with a checkpoint of your own instead: train one on the Train page, or import one on the Runs & ' +
   'checkpoints page.';
+const CHOICE = 'judge-checkpoint';
 
 const set = useAppStore.setState;
 const get = useAppStore.getState;
 
-/** The checkpoint read for input checks (and sent to the worker): its files, tokenizer and context. */
-let vocab: { id: string; files: CheckpointFiles; tok: Tokenizer; context: number } | null = null;
+/** Edits wait this long for the next keystroke before the worker checks the pair. */
+export const CHECK_DELAY_MS = 200;
+
+/** The judging checkpoint's files, read once (sent to the worker for checks and judging). */
+let held: { id: string; files: CheckpointFiles } | null = null;
+/** Checks sent so far: a reply for an older one than the newest is dropped. */
+let checkSeq = 0;
+/** The checkpoint whose tokenizer files the worker was last sent (it keeps a few). */
+let vocabSent: string | null = null;
+let checkTimer: ReturnType<typeof setTimeout> | null = null;
+let latestCheck: Promise<void> = Promise.resolve();
 /** The pairs of the dataset being browsed; only its count and position are state. */
 let browsed: { datasetId: string; pairs: Pair[] } | null = null;
 let requests = 0;
 let saving: Promise<void> = Promise.resolve();
 
-/** The checkpoint the page judges with: the chosen one while it is stored, else the newest. */
-export function judgeCheckpoint(s: AppState): string | null {
+/** The checkpoint the page judges with: the chosen one while it exists, else the newest stored, else the
+ * shipped judge (a first visit). */
+export function judgeCheckpoint(s: AppState): string {
   const chosen = s.judgeCheckpointId;
-  return chosen && s.checkpoints.some((c) => c.id === chosen) ? chosen : (s.checkpoints[0]?.id ?? null);
+  if (chosen && (builtinJudge(chosen) || s.checkpoints.some((c) => c.id === chosen))) return chosen;
+  return s.checkpoints[0]?.id ?? SHIPPED_JUDGE;
 }
 
-function recheck(): void {
+/** A checkpoint's files without its weights: what the worker reads a tokenizer and context from. */
+const vocabFiles = (files: CheckpointFiles): CheckpointFiles =>
+  Object.fromEntries(Object.entries(files).filter(([name]) => !name.endsWith('.safetensors')));
+
+/** Has the worker check the draft as it is now (check `seq`); the reply lands only if no edit came since. */
+async function sendCheck(seq: number): Promise<void> {
   const s = get();
-  const fits = vocab && vocab.id === judgeCheckpoint(s);
-  set({ judgeCheck: fits ? checkJudgeInput(vocab!.tok, vocab!.context, s.judgeDraft, JUDGE_DEFAULTS) : null });
+  const id = judgeCheckpoint(s);
+  if (held?.id !== id) return set({ judgeChecking: false }); // checked again once its files are read
+  const req = { seq, checkpointId: id, pair: s.judgeDraft };
+  try {
+    const engine = getEngine();
+    const files = vocabFiles(held.files);
+    let reply = await engine.checkInput(vocabSent === id ? req : { ...req, files });
+    if (reply === 'send-files') reply = await engine.checkInput({ ...req, files });
+    vocabSent = id;
+    if (seq !== checkSeq || typeof reply === 'string') return; // an older text's (or skipped for a newer one)
+    set({ judgeCheck: reply, judgeChecking: false });
+  } catch (e) {
+    if (seq === checkSeq)
+      set({ judgeCheck: null, judgeChecking: false, judgeError: `Could not read checkpoint ${id}: ${errorText(e)}` });
+  }
 }
 
-const readJson = (files: CheckpointFiles, name: string): unknown => JSON.parse(new TextDecoder().decode(files[name]));
+/** Checks the draft after `delay` ms without another edit (typing) or at once (a pick, another checkpoint). */
+function scheduleCheck(delay = CHECK_DELAY_MS): void {
+  const seq = ++checkSeq;
+  if (!get().judgeChecking) set({ judgeChecking: true });
+  if (checkTimer) clearTimeout(checkTimer);
+  checkTimer = setTimeout(() => {
+    checkTimer = null;
+    latestCheck = sendCheck(seq);
+  }, delay);
+}
 
-/** Reads the judging checkpoint's tokenizer and context (when it changed) and checks the draft again. */
+/** Sends a check still waiting for the end of typing now; settles when the newest check has. */
+export function flushInputCheck(): Promise<void> {
+  if (checkTimer) {
+    clearTimeout(checkTimer);
+    checkTimer = null;
+    latestCheck = sendCheck(checkSeq);
+  }
+  return latestCheck;
+}
+
+const errorText = (e: unknown) => (e as Error).message ?? String(e);
+
+/** Reads the judging checkpoint's files (when it changed) and checks the draft again. */
 export async function syncJudgeCheckpoint(): Promise<void> {
   const id = judgeCheckpoint(get());
-  if (id !== null && vocab?.id !== id) {
+  if (held?.id !== id && get().judgeLoading !== id) {
+    set({ judgeLoading: id, judgeCheck: null });
     try {
-      const files = await (await labStore()).checkpointFiles(id);
+      const files = await checkpointFiles(id);
       if (!files) throw new Error(`checkpoint ${id} is no longer in storage`);
-      const tok = Tokenizer.fromHFJson(readJson(files, 'tokenizer.json'));
-      const context = validateConfig(readJson(files, 'config.json')).max_position_embeddings;
-      if (judgeCheckpoint(get()) === id) vocab = { id, files, tok, context }; // unless another was chosen meanwhile
+      if (judgeCheckpoint(get()) === id) held = { id, files }; // unless another was chosen meanwhile
     } catch (e) {
-      set({ judgeError: `Could not read checkpoint ${id}: ${(e as Error).message}` });
+      const msg = errorText(e);
+      set({ judgeError: isBuiltin(id) ? `${msg}. ${OWN_CHECKPOINT}` : `Could not read checkpoint ${id}: ${msg}` });
+    } finally {
+      if (get().judgeLoading === id) set({ judgeLoading: null });
     }
   }
-  recheck();
+  scheduleCheck(0);
+}
+
+/** The checkpoint chosen on an earlier visit, unless one is chosen already. */
+export function restoreJudgeChoice(): void {
+  const saved = loadChoice(CHOICE);
+  if (saved && get().judgeCheckpointId === null) set({ judgeCheckpointId: saved });
+}
+
+/** Reads the shipped judges' card and example pairs (once); a failure is shown, the page works without them. */
+export async function loadShipped(): Promise<void> {
+  if (get().shipped) return;
+  try {
+    set({ shipped: await shippedInfo(), shippedError: null });
+  } catch (e) {
+    set({ shippedError: (e as Error).message });
+  }
 }
 
 export function setJudgeField(field: keyof PairText, value: string): void {
   set((s) => ({ judgeDraft: { ...s.judgeDraft, [field]: value }, judgePicked: null, labelMessage: null }));
-  recheck();
+  scheduleCheck();
 }
 
 export function chooseJudgeCheckpoint(id: string | null): void {
   set({ judgeCheckpointId: id, judgeError: null });
+  saveChoice(CHOICE, id);
   void syncJudgeCheckpoint();
 }
 
@@ -84,6 +158,24 @@ export async function browseDataset(datasetId: string | null): Promise<void> {
   browsed = { datasetId, pairs };
   set({ judgeBrowse: { datasetId, count: pairs.length, index: 0 } });
   if (pairs.length) pickPair(0);
+}
+
+/** Puts the shipped judge's example pair `index` (a held-out world pair) into the draft. */
+export function pickExample(index: number): void {
+  const p = get().shipped?.examples[index];
+  if (!p) return;
+  set({
+    judgeDraft: { prompt: p.prompt, a: p.a, b: p.b },
+    labelMessage: null,
+    judgePicked: {
+      datasetId: EXAMPLES_SOURCE,
+      pairId: p.id,
+      index,
+      winner: p.winner,
+      ...(p.category ? { category: p.category } : {}),
+    },
+  });
+  scheduleCheck(0);
 }
 
 /** Puts the browsed dataset's pair `index` into the draft. */
@@ -103,53 +195,52 @@ export function pickPair(index: number): void {
     },
     judgeBrowse: { ...s.judgeBrowse, index: i },
   }));
-  recheck();
+  scheduleCheck(0);
 }
 
 async function filesFor(id: string): Promise<CheckpointFiles> {
-  if (vocab?.id === id) return vocab.files;
-  const files = await (await labStore()).checkpointFiles(id);
+  if (held?.id === id) return held.files;
+  const files = await checkpointFiles(id);
   if (!files) throw new Error(`checkpoint ${id} is no longer in storage`);
   return files;
 }
 
 /** Judges the draft in both orders with the chosen decoding; the traces stream into `judgeStream`. */
 export async function runJudge(): Promise<void> {
-  const s = get();
-  if (s.judgeRequestId) return;
-  const checkpointId = judgeCheckpoint(s);
-  const pair = { ...s.judgeDraft };
-  const refuse = !checkpointId
-    ? NO_CHECKPOINT
-    : !pair.prompt.trim() || !pair.a.trim() || !pair.b.trim()
-      ? 'Fill in the question and both responses, or pick a pair from a dataset.'
-      : (s.judgeCheck?.tooLong ?? null);
-  if (refuse) return set({ judgeError: refuse });
+  if (get().judgeRequestId) return;
   const requestId = `judge-${++requests}`;
-  const n = s.judgeDecoding.samples;
-  set({
-    judgeRequestId: requestId,
-    judgeError: null,
-    judgeResult: null,
-    labelMessage: null,
-    judgeStream: { shown: Array(n).fill(''), swapped: Array(n).fill('') },
-  });
+  set({ judgeRequestId: requestId, judgeError: null });
   try {
+    await flushInputCheck(); // a click right after typing: the check of the text as it is now decides
+    const s = get();
+    const checkpointId = judgeCheckpoint(s);
+    const pair = { ...s.judgeDraft };
+    const refuse =
+      !pair.prompt.trim() || !pair.a.trim() || !pair.b.trim()
+        ? 'Fill in the question and both responses, or pick an example or a pair from a dataset.'
+        : (s.judgeCheck?.tooLong ?? null);
+    if (refuse) return set({ judgeError: refuse });
+    const n = s.judgeDecoding.samples;
+    set({
+      judgeResult: null,
+      labelMessage: null,
+      judgeStream: { shown: Array(n).fill(''), swapped: Array(n).fill('') },
+    });
     const engine = getEngine();
-    const files = (await engine.hasCheckpoint(checkpointId!)) ? undefined : await filesFor(checkpointId!);
+    const files = (await engine.hasCheckpoint(checkpointId)) ? undefined : await filesFor(checkpointId);
     const result = await engine.judge({
       requestId,
-      checkpointId: checkpointId!,
+      checkpointId,
       files,
       pair,
       decoding: { ...s.judgeDecoding, layout: 'compact' },
     });
     set({
-      judgeResult: { ...result, checkpointId: checkpointId!, pair },
+      judgeResult: { ...result, checkpointId, pair },
       judgeStream: { shown: result.shown.map((j) => j.trace), swapped: result.swapped.map((j) => j.trace) },
     });
   } catch (e) {
-    const msg = (e as Error).message ?? String(e);
+    const msg = errorText(e);
     set({ judgeError: msg === 'cancelled' ? 'Judging cancelled.' : `Judging failed: ${msg}` });
   } finally {
     set({ judgeRequestId: null });
@@ -259,5 +350,5 @@ export async function loadMyLabels(): Promise<void> {
 /** Puts a saved label's pair back into the draft. */
 export function openLabel(p: Pair): void {
   set({ judgeDraft: { prompt: p.prompt, a: p.a, b: p.b }, judgePicked: null, labelMessage: null });
-  recheck();
+  scheduleCheck(0);
 }

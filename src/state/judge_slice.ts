@@ -1,11 +1,13 @@
 // The Judge page's state: the pair being judged (typed, or picked from a stored dataset), the checkpoint
 // and decoding chosen, what the checkpoint's vocabulary and context make of the pair, the traces
-// streaming in, the last result, and the user's saved labels. Plain data; the actions are in
-// judge_actions.ts. Leaves out the checkpoint files and the browsed dataset's pairs (kept by the actions).
+// streaming in, the last result, the user's saved labels, and the shipped judges' card and example pairs.
+// Plain data; the actions are in judge_actions.ts. Leaves out the checkpoint files and the browsed dataset's
+// pairs (kept by the actions).
 import type { StateCreator } from 'zustand';
 import type { Category, Pair, Winner } from '../rm/pair';
-import type { InputCheck, JudgeResult, PairText } from '../train/judge';
+import { JUDGE_DEFAULTS, type InputCheck, type JudgeResult, type PairText } from '../train/judge';
 import type { JudgeDecoding } from '../worker/judge_protocol';
+import type { ShippedInfo } from './builtin_judges';
 import type { AppState } from './store';
 
 /** The user's own verdict; 'both-bad' is stored as a tie with `meta.label = 'both-bad'`. */
@@ -23,9 +25,11 @@ export interface PickedPair {
 export interface JudgeSlice {
   judgeDraft: PairText;
   judgePicked: PickedPair | null;
-  judgeCheckpointId: string | null; // the one chosen; null = the newest
+  judgeCheckpointId: string | null; // the one chosen; null = the newest stored, else the shipped judge
+  judgeLoading: string | null; // the checkpoint whose files are being read
   judgeDecoding: JudgeDecoding; // samples 1 = greedy
-  judgeCheck: InputCheck | null; // null until the checkpoint's tokenizer is read
+  judgeCheck: InputCheck | null; // the worker's check of the draft; null until it has read the tokenizer
+  judgeChecking: boolean; // the draft changed since the check shown: a newer one is on its way
   judgeRequestId: string | null; // the judgement running now
   judgeStream: { shown: string[]; swapped: string[] }; // the trace so far per sample (final once done)
   judgeResult: (JudgeResult & { checkpointId: string; pair: PairText }) | null;
@@ -33,14 +37,23 @@ export interface JudgeSlice {
   judgeBrowse: { datasetId: string | null; count: number; index: number };
   myLabels: Pair[]; // the 'my-labels' dataset, in the order saved
   labelMessage: string | null;
+  shipped: ShippedInfo | null; // the shipped judges' card, run settings and example pairs, once read
+  shippedError: string | null; // why they could not be read (the page works without them)
 }
 
 export const judgeInitial: JudgeSlice = {
   judgeDraft: { prompt: '', a: '', b: '' },
   judgePicked: null,
   judgeCheckpointId: null,
-  judgeDecoding: { samples: 1, temperature: 1, seed: 1, maxNewTokens: 160 }, // 160: the evaluator's trace cap
+  judgeLoading: null,
+  judgeDecoding: {
+    samples: JUDGE_DEFAULTS.samples,
+    temperature: JUDGE_DEFAULTS.temperature,
+    seed: JUDGE_DEFAULTS.seed,
+    maxNewTokens: JUDGE_DEFAULTS.maxNewTokens,
+  },
   judgeCheck: null,
+  judgeChecking: false,
   judgeRequestId: null,
   judgeStream: { shown: [], swapped: [] },
   judgeResult: null,
@@ -48,6 +61,8 @@ export const judgeInitial: JudgeSlice = {
   judgeBrowse: { datasetId: null, count: 0, index: 0 },
   myLabels: [],
   labelMessage: null,
+  shipped: null,
+  shippedError: null,
 };
 
 export const createJudgeSlice: StateCreator<AppState, [], [], JudgeSlice> = () => structuredClone(judgeInitial);

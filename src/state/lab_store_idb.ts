@@ -1,12 +1,13 @@
-// The LabStore in IndexedDB (through `idb`), so runs, checkpoints, step reports and datasets survive a
-// reload. One database, an object store per kind; large values (checkpoint files, dataset pairs) live
-// apart from their small metadata so listing stays cheap. A full quota becomes a StorageFullError.
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+// The LabStore in IndexedDB (through `idb`), so runs, checkpoints, step reports, resume snapshots and
+// datasets survive a reload. One database, an object store per kind; large values (checkpoint files, dataset
+// pairs) live apart from their small metadata so listing stays cheap. A full quota becomes a StorageFullError.
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { CheckpointFiles } from '../engine/checkpoint';
 import type { Pair } from '../rm/pair';
 import type { EvalReport } from '../train/evaluate';
-import type { GrpoStepReport } from '../train/grpo_step';
+import { upgradeStepReport, type GrpoStepReport, type StepReportV1 } from '../train/grpo_types';
 import {
+  keptAfterRewind,
   StorageFullError,
   type CheckpointMeta,
   type DatasetMeta,
@@ -14,6 +15,7 @@ import {
   type RunRecord,
 } from '../train/lab_store';
 import type { MetricsRow } from '../train/pipeline';
+import type { ResumeFiles } from '../train/resume';
 
 interface LabDB extends DBSchema {
   runs: { key: string; value: RunRecord };
@@ -24,10 +26,12 @@ interface LabDB extends DBSchema {
   checkpointFiles: { key: string; value: CheckpointFiles };
   datasets: { key: string; value: DatasetMeta };
   datasetPairs: { key: string; value: Pair[] };
+  resume: { key: string; value: ResumeFiles }; // by run id
 }
 
 export const DB_NAME = 'rubric-lab';
-const VERSION = 1;
+// 2: GRPO step reports count steps from 1 (version 1's are renumbered on opening); 3: resume snapshots
+const VERSION = 3;
 
 async function guard<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
@@ -42,18 +46,54 @@ async function guard<T>(what: string, work: () => Promise<T>): Promise<T> {
 const newestFirst = <T extends { createdAt: number }>(xs: T[]) => xs.sort((a, b) => b.createdAt - a.createdAt);
 const stepRange = (runId: string) => IDBKeyRange.bound([runId, -Infinity], [runId, Infinity]);
 
+/**
+ * Version 1 → 2: each GRPO step report moves to its 1-based key, upgraded with its run's reward scaling.
+ * From the highest key down, so the key a report moves to was already vacated.
+ */
+async function renumberStepReports(tx: IDBPTransaction<LabDB, StoreNames<LabDB>[], 'versionchange'>) {
+  const runs = await tx.objectStore('runs').getAll();
+  const scaling = new Map(runs.map((r) => [r.id, r.config?.grpo?.scaleRewards]));
+  const reports = tx.objectStore('reports');
+  for (let c = await reports.openCursor(null, 'prev'); c; c = await c.continue()) {
+    const stored: GrpoStepReport | StepReportV1 = c.value.report;
+    const report = upgradeStepReport(stored, scaling.get(c.value.runId));
+    await c.delete();
+    await reports.put({ runId: c.value.runId, step: report.step, report });
+  }
+}
+
 export async function openLabStore(name = DB_NAME): Promise<LabStore> {
+  const upgrade: { error?: Error } = {};
   const db: IDBPDatabase<LabDB> = await openDB<LabDB>(name, VERSION, {
-    upgrade(d) {
-      d.createObjectStore('runs', { keyPath: 'id' });
-      d.createObjectStore('metrics', { autoIncrement: true }).createIndex('runId', 'runId');
-      d.createObjectStore('reports', { keyPath: ['runId', 'step'] });
-      d.createObjectStore('evals');
-      d.createObjectStore('checkpoints', { keyPath: 'id' }).createIndex('runId', 'runId');
-      d.createObjectStore('checkpointFiles');
-      d.createObjectStore('datasets', { keyPath: 'id' });
-      d.createObjectStore('datasetPairs');
+    upgrade(d, oldVersion, _newVersion, tx) {
+      if (oldVersion < 1) {
+        d.createObjectStore('runs', { keyPath: 'id' });
+        d.createObjectStore('metrics', { autoIncrement: true }).createIndex('runId', 'runId');
+        d.createObjectStore('reports', { keyPath: ['runId', 'step'] });
+        d.createObjectStore('evals');
+        d.createObjectStore('checkpoints', { keyPath: 'id' }).createIndex('runId', 'runId');
+        d.createObjectStore('checkpointFiles');
+        d.createObjectStore('datasets', { keyPath: 'id' });
+        d.createObjectStore('datasetPairs');
+      }
+      if (oldVersion < 3) d.createObjectStore('resume');
+      if (oldVersion === 1) {
+        // a failure aborts the whole upgrade: the database stays as it was, nothing lost, and openDB's
+        // rejection carries the reason (so the transaction's own rejection needs no handler of its own)
+        tx.done.catch(() => undefined);
+        renumberStepReports(tx).catch((e: Error) => {
+          upgrade.error = e;
+          try {
+            tx.abort();
+          } catch {
+            // a failed request has aborted it already
+          }
+        });
+      }
     },
+  }).catch((e) => {
+    if (!upgrade.error) throw e;
+    throw new Error(`upgrading the stored GRPO step reports failed, nothing was changed: ${upgrade.error.message}`);
   });
 
   return {
@@ -64,8 +104,10 @@ export async function openLabStore(name = DB_NAME): Promise<LabStore> {
     getRun: async (id) => (await db.get('runs', id)) ?? null,
     listRuns: async () => newestFirst(await db.getAll('runs')),
     async deleteRun(id) {
-      const tx = db.transaction(['runs', 'metrics', 'reports', 'evals', 'checkpoints', 'checkpointFiles'], 'readwrite');
+      const stores = ['runs', 'metrics', 'reports', 'evals', 'checkpoints', 'checkpointFiles', 'resume'] as const;
+      const tx = db.transaction(stores, 'readwrite');
       await tx.objectStore('runs').delete(id);
+      await tx.objectStore('resume').delete(id);
       for (const key of await tx.objectStore('metrics').index('runId').getAllKeys(id))
         await tx.objectStore('metrics').delete(key);
       await tx.objectStore('reports').delete(stepRange(id));
@@ -87,7 +129,7 @@ export async function openLabStore(name = DB_NAME): Promise<LabStore> {
     metrics: async (runId) => (await db.getAllFromIndex('metrics', 'runId', runId)).map((x) => x.row),
 
     putStepReport: (runId, report) =>
-      guard(`GRPO step ${report.step + 1}`, async () => {
+      guard(`GRPO step ${report.step}`, async () => {
         await db.put('reports', { runId, step: report.step, report });
       }),
     stepReport: async (runId, step) => (await db.get('reports', [runId, step]))?.report ?? null,
@@ -98,6 +140,22 @@ export async function openLabStore(name = DB_NAME): Promise<LabStore> {
         await db.put('evals', report, `${runId}/${after}`);
       }),
     getEval: async (runId, after) => (await db.get('evals', `${runId}/${after}`)) ?? null,
+
+    putResumeSnapshot: (runId, files) =>
+      guard('the resume snapshot', async () => {
+        await db.put('resume', files, runId);
+      }),
+    resumeSnapshot: async (runId) => (await db.get('resume', runId)) ?? null,
+    async rewindRun(runId, to) {
+      const tx = db.transaction(['metrics', 'reports', 'evals'], 'readwrite');
+      const index = tx.objectStore('metrics').index('runId');
+      for (let c = await index.openCursor(runId); c; c = await c.continue())
+        if (!keptAfterRewind(c.value.row, to)) await c.delete();
+      await tx.objectStore('reports').delete(IDBKeyRange.bound([runId, to.grpo], [runId, Infinity], true));
+      for (const after of ['sft', 'grpo'] as const)
+        if (!to.evals.includes(after)) await tx.objectStore('evals').delete(`${runId}/${after}`);
+      await tx.done;
+    },
 
     putCheckpoint: (meta, files) =>
       guard(`checkpoint "${meta.name}"`, async () => {

@@ -3,7 +3,9 @@
 import { CHECKPOINT_FILES, type CheckpointFiles } from '../engine/checkpoint';
 import { StorageFullError } from '../train/lab_store';
 import { checkpointMeta } from '../train/run_recorder';
+import { errorMessage, guardCall } from './call_guard';
 import { labStore } from './lab';
+import { ifRunFree } from './run_lock';
 import { useAppStore } from './store';
 
 const set = useAppStore.setState;
@@ -20,28 +22,31 @@ export async function refreshLibrary(): Promise<void> {
   set({ runs, checkpoints, datasets, usage });
 }
 
-/** A failed write: a full quota gets its own message (what to delete); anything else is shown as is. */
-export function reportStorageError(e: unknown): void {
-  const message = e instanceof StorageFullError ? e.message : `Saving failed: ${(e as Error).message ?? String(e)}`;
-  set({ libraryError: message });
-}
+/** Files that are not a checkpoint: refused before anything is written (not a failed save). */
+class ImportRefused extends Error {}
 
-export const clearLibraryError = () => set({ libraryError: null });
+/** A failed write: a full quota gets its own message (what to delete); a refused import says so; anything else
+ * is shown as is. */
+const storageErrorMessage = (e: unknown) =>
+  e instanceof StorageFullError
+    ? e.message
+    : e instanceof ImportRefused
+      ? `Import refused: ${e.message}`
+      : `Saving failed: ${errorMessage(e)}`;
 
-async function guarded(work: () => Promise<void>): Promise<void> {
-  try {
-    await work();
-    set({ libraryError: null });
-  } catch (e) {
-    reportStorageError(e);
-  }
-  await refreshLibrary();
-}
+export const reportStorageError = (e: unknown) => set({ libraryError: storageErrorMessage(e) });
+
+/** A storage call; its failure becomes the library's error line, and the lists are read again either way. */
+const guarded = (work: () => Promise<void>) =>
+  guardCall({ error: 'libraryError', message: storageErrorMessage, finally: refreshLibrary }, work);
 
 export const deleteRun = (id: string) =>
   guarded(async () => {
     if (get().live && get().run?.id === id) throw new Error('this run is loaded; stop it first');
-    await (await labStore()).deleteRun(id);
+    const store = await labStore();
+    // holding the run's lock: a tab running it holds that lock (run_lock.ts), so it is never deleted under it
+    const deleted = await ifRunFree(id, () => store.deleteRun(id));
+    if (!deleted) throw new Error('this run is running in another tab; stop it there first');
     set((s) => ({
       compare: s.compare.filter((x) => x !== id),
       ...(s.run?.id === id ? { run: null, metrics: [], reports: [], storedSteps: [] } : {}),
@@ -89,8 +94,8 @@ export function importCheckpoint(picked: { name: string; bytes: Uint8Array }[], 
     for (const want of CHECKPOINT_FILES) {
       const hit = picked.filter((f) => f.name === want || f.name.endsWith(`-${want}`) || f.name.endsWith(`_${want}`));
       if (hit.length !== 1)
-        throw new Error(
-          `import: pick exactly one ${want} (${hit.length ? `got ${hit.length}` : 'none picked'}); choose ` +
+        throw new ImportRefused(
+          `pick exactly one ${want} (${hit.length ? `got ${hit.length}` : 'none picked'}); choose ` +
             `config.json, model.safetensors and tokenizer.json together`,
         );
       files[want] = hit[0].bytes;
@@ -108,7 +113,7 @@ export function importCheckpoint(picked: { name: string; bytes: Uint8Array }[], 
         phase: null,
       });
     } catch (e) {
-      throw new Error(`import refused: ${(e as Error).message}`);
+      throw new ImportRefused(errorMessage(e));
     }
     await (await labStore()).putCheckpoint(meta, files);
   });

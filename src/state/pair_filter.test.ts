@@ -81,6 +81,15 @@ describe('facetsOf / searchTerms / isFiltering', () => {
       ['tie', 1],
     ]);
   });
+  it('counts and filters subsets and sources named after object keys like any other value', () => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    const odd = names.flatMap((n, i) => names.slice(i).map((_, k) => pair(`${n}${k}`, { subset: n, source: n })));
+    const f = facetsOf(odd);
+    const want = names.map((n, i) => ({ value: n, count: 4 - i })).sort((x, y) => x.value.localeCompare(y.value));
+    expect([f.subset, f.source]).toEqual([want, want]);
+    for (const n of names)
+      expect(filterPairs(odd, { ...ANY_FILTER, subset: n, source: n }).length, n).toBe(4 - names.indexOf(n));
+  });
   it('splits search text on whitespace and lower-cases it', () => {
     expect(searchTerms('  Foo\tBAR  baz ')).toEqual(['foo', 'bar', 'baz']);
   });

@@ -1,13 +1,21 @@
-// Actions of the Train page's run: start, play, pause, one step, stop; and the worker's run events,
-// booked into storage (through the same run recorder as the CLI) and into the store, in arrival order.
-import type { GrpoStepReport } from '../train/grpo_step';
-import type { RunRecord, RunStatus } from '../train/lab_store';
+// Actions of the Train page's run: start, resume, play, pause, one step, stop; and the worker's run events,
+// booked into storage (through the same run recorder as the CLI) and into the store, in arrival order. A
+// start or resume the worker refuses leaves the run failed with the reason and the page free to start
+// again. This tab owns the run it loads (run_lock.ts) until the run ends; open runs another tab owns are
+// listed as running there, and those no tab owns (their page closed) are marked interrupted.
+import type { GrpoStepReport } from '../train/grpo_types';
+import type { LabStore, RunRecord, RunStatus } from '../train/lab_store';
+import { readResumeInputs, rewindPoint } from '../train/resume';
 import type { RunConfig } from '../train/run_config';
 import { createRunRecorder, newRunRecord, type RunRecorder } from '../train/run_recorder';
 import { getEngine } from '../worker/client';
 import type { WorkerEvent } from '../worker/protocol';
+import { checkpointFiles } from './builtin_judges';
+import { backendNote, draftModelKey } from './engine_estimate';
+import { errorMessage, guardCall } from './call_guard';
 import { labStore } from './lab';
 import { refreshLibrary, reportStorageError } from './library_actions';
+import { claimRun, ifRunFree, whenRunFree } from './run_lock';
 import { useAppStore } from './store';
 import { formatHash, type Page } from './url';
 
@@ -21,18 +29,47 @@ let booking: Promise<void> = Promise.resolve();
 const set = useAppStore.setState;
 const get = useAppStore.getState;
 
-const fail = (e: unknown) => set({ runError: (e as Error).message ?? String(e), busy: false });
+const fail = (e: unknown) => set({ runError: errorMessage(e), controlInFlight: false });
 
-/** Runs a control call with `busy` set, turning a refusal into the page's error line. */
-async function control(work: () => Promise<void>): Promise<void> {
-  set({ busy: true, runError: null });
+/** Runs `work` after every event booked so far, in the same queue. */
+const book = (work: () => Promise<void>): Promise<void> => (booking = booking.then(work));
+
+/** The run this tab owns (holds the lock of) while it is loaded. */
+let owned: { runId: string; release: () => void } | null = null;
+async function own(runId: string): Promise<void> {
+  const release = await claimRun(runId);
+  if (!release) throw new Error(`Run ${runId} is running in another tab: go on there, or close that tab first`);
+  owned = { runId, release };
+}
+function letGo(runId: string): void {
+  if (owned?.runId !== runId) return;
+  owned.release();
+  owned = null;
+}
+
+/** Hands the run to the worker; a refusal becomes a failed run with the reason, and the page goes on. */
+async function loadInWorker(runId: string, load: () => Promise<void>): Promise<boolean> {
   try {
-    await work();
-    set({ busy: false });
+    await load();
+    return true;
   } catch (e) {
-    fail(e);
+    const message = errorMessage(e);
+    await book(async () => {
+      if (recorder?.run.id === runId) await recorder.setStatus('failed', message).catch(reportStorageError);
+      set({
+        run: recorder ? { ...recorder.run } : get().run,
+        live: false,
+        runError: `The run could not start: ${message}`,
+      });
+    });
+    letGo(runId);
+    void refreshLibrary();
+    return false;
   }
 }
+
+/** A control call, in flight until it returns; a refusal becomes the page's error line. */
+const control = (work: () => Promise<void>) => guardCall({ inFlight: 'controlInFlight', error: 'runError' }, work);
 
 export function setPage(page: Page): void {
   set({ page });
@@ -56,18 +93,71 @@ export function startRun(): Promise<void> {
     const s = get();
     if (s.live) throw new Error('A run is loaded; stop it before starting another');
     const store = await labStore();
-    const init = s.initCheckpoint ? await store.checkpointFiles(s.initCheckpoint) : undefined;
+    const init = s.initCheckpoint ? await checkpointFiles(s.initCheckpoint) : undefined; // shipped ones too
     if (s.initCheckpoint && !init) throw new Error(`Checkpoint ${s.initCheckpoint} is no longer in storage`);
     const grpoPairs = s.grpoDataset ? await store.datasetPairs(s.grpoDataset) : undefined;
     if (s.grpoDataset && !grpoPairs) throw new Error(`Dataset ${s.grpoDataset} is no longer in storage`);
     const config = structuredClone(s.draft);
-    const run = newRunRecord(newRunId(), config, { init: s.initCheckpoint, backend: s.backend?.name ?? null });
+    const dataset = s.grpoDataset ? (await store.listDatasets()).find((d) => d.id === s.grpoDataset) : undefined;
+    const run = newRunRecord(newRunId(), config, {
+      init: s.initCheckpoint,
+      backend: s.backend?.name ?? null,
+      kernels: s.kernels?.summary ?? null,
+      backendChoice: backendNote(
+        config,
+        s.backendChoice,
+        s.timings[draftModelKey(config)],
+        s.backend?.name ?? null,
+        s.kernels?.path ?? null,
+      ),
+      grpoDataset: s.grpoDataset ? { id: s.grpoDataset, name: dataset?.name ?? s.grpoDataset } : null,
+    });
     if (s.grpoDataset)
       run.notes.push(`GRPO on dataset ${s.grpoDataset} (${grpoPairs!.length} pairs) instead of the synthetic world's`);
+    await own(run.id); // before the record exists, so no other tab takes it for interrupted
     recorder = createRunRecorder(store, run);
     await store.putRun(run);
     set({ run: { ...run }, live: true, metrics: [], reports: [], storedSteps: [], selectedStep: null, samples: [] });
-    await getEngine().startRun({ runId: run.id, config, init: init ?? undefined, grpoPairs: grpoPairs ?? undefined });
+    const req = { runId: run.id, config, init: init ?? undefined, grpoPairs: grpoPairs ?? undefined };
+    if (!(await loadInWorker(run.id, () => getEngine().startRun(req)))) return;
+    void refreshLibrary();
+    void play();
+  });
+}
+
+/** Statuses a run resumes from (with its resume snapshot): its page closed, it was stopped, or it failed. */
+export const RESUMABLE: RunStatus[] = ['interrupted', 'stopped', 'failed'];
+
+/**
+ * Loads a stored run from its resume snapshot into the worker and plays it: the same run, its metrics going
+ * on at the snapshot's steps (rows logged past them are dropped, so none is there twice).
+ */
+export function resumeRun(id: string): Promise<void> {
+  return control(async () => {
+    if (get().live) throw new Error('A run is loaded; stop it before resuming another');
+    await own(id); // first: a run another tab is running is not touched here
+    const store = await labStore();
+    let run: RunRecord | null, inputs: Awaited<ReturnType<typeof readResumeInputs>>;
+    try {
+      run = await store.getRun(id);
+      if (!run) throw new Error(`Run ${id} is no longer in storage`);
+      if (!RESUMABLE.includes(run.status))
+        throw new Error(`Run ${run.name} is ${run.status}; a stopped, interrupted or failed run resumes`);
+      inputs = await readResumeInputs(store, run, checkpointFiles);
+    } catch (e) {
+      letGo(id);
+      throw e;
+    }
+    recorder = createRunRecorder(store, { ...run, error: null });
+    set({ run: { ...recorder.run }, live: true, reports: [], selectedStep: null, samples: [] });
+    const { state, ...req } = inputs;
+    if (!(await loadInWorker(id, () => getEngine().resumeRun({ runId: id, config: run.config, ...req })))) return;
+    await book(async () => {
+      // nothing is logged twice: what came after the snapshot goes, from storage and from the page
+      await recorder!.rewind(rewindPoint(state, run.config.stage));
+      const [metrics, storedSteps] = await Promise.all([store.metrics(id), store.stepReports(id)]);
+      set({ run: { ...recorder!.run }, metrics, storedSteps });
+    });
     void refreshLibrary();
     void play();
   });
@@ -126,6 +216,7 @@ export function applyRunStatus(e: Extract<WorkerEvent, { kind: 'run-status' }>):
       reportStorageError(err);
     }
     const ended = e.status === 'done' || e.status === 'stopped' || e.status === 'failed';
+    if (ended) letGo(e.runId); // after the status is stored: a tab that takes the lock reads it
     set({
       run: { ...recorder.run },
       live: !ended,
@@ -170,17 +261,40 @@ export async function loadStepReport(step: number): Promise<GrpoStepReport | nul
   return (await labStore()).stepReport(s.run.id, step);
 }
 
-/** Runs left running, paused or created by a page that closed can no longer go on: say so. */
+const OPEN: RunStatus[] = ['created', 'running', 'paused'];
+/** Open runs of other tabs this tab waits on (each once). */
+const watched = new Set<string>();
+
+/** Marks a run interrupted if it is still open: called holding its lock, so no tab is running it. */
+async function markInterrupted(store: LabStore, id: string): Promise<void> {
+  const r = await store.getRun(id); // read again under the lock: its tab may have ended it meanwhile
+  if (!r || !OPEN.includes(r.status)) return;
+  const error = 'The page was closed or reloaded while the run was loaded; its checkpoints so far are kept.';
+  await store.putRun({ ...r, status: 'interrupted', error });
+}
+
+/**
+ * Open runs (created, running, paused) that this tab does not own: one whose lock is free was left by a
+ * page that closed, and is marked interrupted; one whose lock another tab holds is running there, listed in
+ * `runsElsewhere` until that tab lets go of it (then it is marked, if that tab closed mid-run).
+ */
 export async function markInterruptedRuns(): Promise<void> {
   const store = await labStore();
-  const open: RunStatus[] = ['created', 'running', 'paused'];
+  let marked = false;
   for (const r of await store.listRuns()) {
-    if (!open.includes(r.status)) continue;
-    const marked: RunRecord = {
-      ...r,
-      status: 'interrupted',
-      error: 'The page was closed or reloaded while the run was loaded; its checkpoints so far are kept.',
-    };
-    await store.putRun(marked);
+    if (!OPEN.includes(r.status) || r.id === owned?.runId || watched.has(r.id)) continue;
+    watched.add(r.id);
+    if (await ifRunFree(r.id, () => markInterrupted(store, r.id))) {
+      watched.delete(r.id);
+      marked = true;
+      continue;
+    }
+    set((s) => ({ runsElsewhere: [...s.runsElsewhere, r.id] }));
+    void whenRunFree(r.id, () => markInterrupted(store, r.id)).then(async () => {
+      watched.delete(r.id);
+      set((s) => ({ runsElsewhere: s.runsElsewhere.filter((x) => x !== r.id) }));
+      await refreshLibrary();
+    });
   }
+  if (marked) await refreshLibrary();
 }

@@ -1,7 +1,7 @@
 // The Train page's run: the draft configuration (mirrored in the URL), the active run's record, its
 // metrics rows and GRPO step reports, and what the progress bar and ETA need.
 import type { StateCreator } from 'zustand';
-import type { GrpoStepReport } from '../train/grpo_step';
+import type { GrpoStepReport } from '../train/grpo_types';
 import type { RunRecord } from '../train/lab_store';
 import type { MetricsRow } from '../train/pipeline';
 import { RUN_DEFAULTS, type RunConfig } from '../train/run_config';
@@ -24,11 +24,12 @@ export interface RunSlice {
   live: boolean; // the run is loaded in the worker
   metrics: MetricsRow[];
   reports: GrpoStepReport[]; // GRPO step reports of this session's live run (most recent last)
-  storedSteps: number[]; // steps whose report is in storage (a loaded run's)
-  selectedStep: number | null; // the group view's step (null: the latest)
+  storedSteps: number[]; // GRPO steps (1 = the first) whose report is in storage
+  selectedStep: number | null; // the group view's GRPO step (null: the latest)
   samples: ProgressSample[]; // recent progress while running, for the ETA
+  runsElsewhere: string[]; // open runs another tab owns (run_lock.ts): shown read-only here
   runError: string | null;
-  busy: boolean; // a control call is in flight
+  controlInFlight: boolean; // a control call (start, step, stop) is in flight
 }
 
 export const runInitial: RunSlice = {
@@ -44,8 +45,9 @@ export const runInitial: RunSlice = {
   storedSteps: [],
   selectedStep: null,
   samples: [],
+  runsElsewhere: [],
   runError: null,
-  busy: false,
+  controlInFlight: false,
 };
 
 export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = () => ({

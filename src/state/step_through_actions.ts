@@ -1,24 +1,15 @@
 // Actions of the GRPO step-through: open a step (on the paused live run or on a fresh demo), run its
 // next stage, move back and forth over the stages already run, and close it.
-import type { CheckpointFiles } from '../engine/checkpoint';
-import type { RunConfig } from '../train/run_config';
+import { applyOverrides } from '../train/run_config';
 import { getEngine } from '../worker/client';
-import { labStore } from './lab';
+import { checkpointFiles, isBuiltin, shippedInfo } from './builtin_judges';
+import { guardCall } from './call_guard';
 import { useAppStore } from './store';
 
 const set = useAppStore.setState;
 const get = useAppStore.getState;
 
-async function guarded(work: () => Promise<void>): Promise<void> {
-  set({ stBusy: true, stError: null });
-  try {
-    await work();
-  } catch (e) {
-    set({ stError: (e as Error).message ?? String(e) });
-  } finally {
-    set({ stBusy: false });
-  }
-}
+const guarded = (work: () => Promise<void>) => guardCall({ inFlight: 'stInFlight', error: 'stError' }, work);
 
 /** Opens the paused live run's next GRPO step. */
 export const beginLive = () =>
@@ -27,14 +18,14 @@ export const beginLive = () =>
     set({ stInfo, stOutputs: [], stCursor: -1 });
   });
 
-/** Opens a step of a fresh demo run with `config`, from a stored checkpoint or fresh weights. */
-export const beginDemo = (config: RunConfig, checkpointId: string | null) =>
+/** Opens a step of a fresh demo run made small by `overrides`: from a shipped judge on the world it was
+ * trained on, from a stored checkpoint or fresh weights (null) on the Train page's settings. */
+export const beginDemo = (checkpointId: string | null, overrides: Record<string, string>) =>
   guarded(async () => {
-    let init: CheckpointFiles | undefined;
-    if (checkpointId) {
-      init = (await (await labStore()).checkpointFiles(checkpointId)) ?? undefined;
-      if (!init) throw new Error(`Checkpoint ${checkpointId} is no longer in storage`);
-    }
+    const base = checkpointId && isBuiltin(checkpointId) ? (await shippedInfo()).run : get().draft;
+    const init = checkpointId ? await checkpointFiles(checkpointId) : undefined;
+    if (init === null) throw new Error(`Checkpoint ${checkpointId} is no longer in storage`);
+    const config = applyOverrides(base, overrides);
     const stInfo = await getEngine().beginStepThrough({ source: 'demo', config, init });
     set({ stInfo, stOutputs: [], stCursor: -1 });
   });

@@ -4,12 +4,21 @@
 import { create } from 'zustand';
 import { createDataSlice, type DataSlice } from './data_slice';
 import { createEngineSlice, type EngineSlice } from './engine_slice';
+import { createGroupsDemoSlice, type GroupsDemoSlice } from './groups_demo_slice';
 import { createJudgeSlice, type JudgeSlice } from './judge_slice';
 import { createLibrarySlice, type LibrarySlice } from './library_slice';
+import { createModelsSlice, type ModelsSlice } from './models_slice';
 import { createRunSlice, type RunSlice } from './run_slice';
 import { createStepThroughSlice, type StepThroughSlice } from './step_through_slice';
 
-export type AppState = EngineSlice & RunSlice & StepThroughSlice & LibrarySlice & JudgeSlice & DataSlice;
+export type AppState = EngineSlice &
+  RunSlice &
+  StepThroughSlice &
+  LibrarySlice &
+  JudgeSlice &
+  DataSlice &
+  GroupsDemoSlice &
+  ModelsSlice;
 
 export const createAppStore = () =>
   create<AppState>()((...a) => ({
@@ -19,6 +28,8 @@ export const createAppStore = () =>
     ...createLibrarySlice(...a),
     ...createJudgeSlice(...a),
     ...createDataSlice(...a),
+    ...createGroupsDemoSlice(...a),
+    ...createModelsSlice(...a),
   }));
 
 export const useAppStore = createAppStore();

@@ -1,4 +1,5 @@
-// The URL hash round-trips the page and every changed setting; bad links fall back with a reason.
+// The URL hash round-trips the page and every changed setting; a link with any bad setting (unknown, mistyped or
+// out of range) falls back to the defaults and names each one.
 import { describe, expect, it } from 'vitest';
 import { applyOverrides, RUN_DEFAULTS } from '../train/run_config';
 import { formatHash, parseHash } from './url';
@@ -18,5 +19,19 @@ describe('URL hash state', () => {
     expect(s.error).toMatch(/"grpo.beta" must be a number/);
     expect(parseHash('#/nowhere').page).toBe('train');
     expect(parseHash('').page).toBe('train');
+  });
+  it('"Ranges, not only types": an out-of-range, fractional or unknown link setting is refused, each named', () => {
+    const s = parseHash('#/train?grpo.steps=1e12&seed=1.5&sft.batchSize=0&grpo.topP=7&world.nEval=-3&sft.lrr=1');
+    expect(s.config).toEqual(RUN_DEFAULTS); // not a trillion-step run
+    for (const part of [
+      'Setting "grpo.steps" must be a whole number from 1 to 10000 (got "1e12")',
+      'Setting "seed" must be a whole number from 0 to 4294967295 (got "1.5")',
+      'Setting "sft.batchSize" must be a whole number from 1 to 512 (got "0")',
+      'Setting "grpo.topP" must be a number from 0.01 to 1 (got "7")',
+      'Setting "world.nEval" must be a whole number from 1 to 20000 (got "-3")',
+      'Unknown setting "sft.lrr"',
+    ])
+      expect(s.error).toContain(part);
+    expect(parseHash('#/train?world.reasoningTasks=add,count').config.world.reasoningTasks).toBe('add,count');
   });
 });

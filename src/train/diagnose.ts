@@ -5,13 +5,15 @@
 import type { LlamaConfig } from '../engine/config';
 import { throwIfDeviceError } from '../engine/device_errors';
 import { trimGpuPool } from '../engine/gpu_pool';
+import { keyedTable } from '../engine/keyed_table';
 import type { ModelParams } from '../engine/model';
-import type { Tokenizer } from '../engine/tokenizer';
-import { judgePrompt } from '../rm/cor_prompt';
+import type { TextTokenizer } from '../engine/text_tokenizer';
+import { modelPrompt } from '../rm/cor_prompt';
 import type { OracleOptions } from '../rm/oracle';
 import type { Pair } from '../rm/pair';
 import { diagnoseTrace, summarizeDiagnoses, type DiagnosisSummary, type TraceDiagnosis } from '../rm/trace_diagnosis';
 import { judgeBatch } from './evaluate';
+import { RUN_DEFAULTS } from './run_config';
 
 export interface DiagnoseOptions {
   samples: number; // G judgements per pair; 1 = greedy
@@ -23,12 +25,13 @@ export interface DiagnoseOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What GRPO's reward sees: its G, τ and judgement cap, from the run defaults (run_config.ts). */
 export const DIAGNOSE_DEFAULTS: DiagnoseOptions = {
-  samples: 6,
-  temperature: 1,
-  maxCompletionLength: 144,
-  batchSize: 96,
-  seed: 1,
+  samples: RUN_DEFAULTS.grpo.numGenerations,
+  temperature: RUN_DEFAULTS.grpo.temperature,
+  maxCompletionLength: RUN_DEFAULTS.grpo.maxCompletionLength,
+  batchSize: RUN_DEFAULTS.eval.batchSize,
+  seed: RUN_DEFAULTS.seed,
   oracle: {},
 };
 
@@ -46,7 +49,7 @@ function byKey(
   groups: TraceDiagnosis[][],
   key: (p: Pair) => string | undefined,
 ): Record<string, DiagnosisSummary> {
-  const buckets = new Map<string, TraceDiagnosis[][]>(); // keyed by data: a Map, never an object
+  const buckets = new Map<string, TraceDiagnosis[][]>(); // keyed by data: a Map, then a prototype-free table
   pairs.forEach((p, i) => {
     const k = key(p);
     if (k === undefined) return;
@@ -54,7 +57,7 @@ function byKey(
     bucket.push(groups[i]);
     buckets.set(k, bucket);
   });
-  return Object.fromEntries(
+  return keyedTable(
     [...buckets.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, g]) => [k, summarizeDiagnoses(g)]),
   );
 }
@@ -63,14 +66,14 @@ function byKey(
 export async function diagnoseJudge(
   params: ModelParams,
   cfg: LlamaConfig,
-  tok: Tokenizer,
+  tok: TextTokenizer,
   pairs: Pair[],
   o: DiagnoseOptions,
 ): Promise<DiagnosisReport> {
   const judged = pairs.filter((p) => p.winner !== 'tie');
   const G = Math.max(1, o.samples);
   const rows = judged.flatMap((p, i) => {
-    const ids = tok.encode(judgePrompt(p).text, { bos: true }).ids;
+    const ids = modelPrompt(tok, p).ids;
     return Array.from({ length: G }, () => ({ pair: i, ids }));
   });
   const groups: TraceDiagnosis[][] = judged.map(() => []);

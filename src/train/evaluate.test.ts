@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { importDataset } from '../rm/importers';
 import type { Pair } from '../rm/pair';
 import { majority, rewardBenchSections, scoreJudgements } from './evaluate';
 
@@ -91,6 +92,139 @@ describe('accuracy over both A/B orders', () => {
     const r = scoreJudgements(pairs, rows, texts, 1, 'm');
     expect(r.overall.accuracy).toBe(0.5);
     expect(r.unparseableRate).toBe(0.5);
+  });
+});
+
+/** Names that are keys of every plain object: a table keyed by data must still count them as their own. */
+const OBJECT_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] as const;
+
+/** Own property names of Object.prototype, Object and the prototype's methods: pollution adds to them. */
+function prototypeSnapshot(): string[][] {
+  const proto = Object.prototype as unknown as Record<string, unknown>;
+  const members = Object.getOwnPropertyNames(proto)
+    .filter((n) => n !== '__proto__')
+    .map((n) => proto[n])
+    .filter((v) => typeof v === 'function');
+  return [Object.prototype, Object, Function.prototype, ...members].map((o) => Object.getOwnPropertyNames(o).sort());
+}
+
+const flip = (v: 'A' | 'B') => (v === 'A' ? 'B' : 'A');
+/** A stand-in judge's text for a pair in one order: right or wrong, by plan. */
+function judgement(p: Pair, swapped: boolean, right: boolean): string {
+  const truth = swapped ? flip(p.winner as 'A' | 'B') : (p.winner as 'A' | 'B'); // the letter the winner sits at
+  return `<answer>[[${right ? truth : flip(truth)}]]</answer>`;
+}
+const bothOrders = (pairs: Pair[]) =>
+  pairs.flatMap((_, pair) => [
+    { pair, swapped: false },
+    { pair, swapped: true },
+  ]);
+
+describe('prototype pollution in evaluation', () => {
+  it('subsets named __proto__, constructor, toString, hasOwnProperty are counted as their own subsets', () => {
+    const before = prototypeSnapshot();
+    // RewardBench: 4 records per subset; every string field holds one of the names
+    const subsets = [...OBJECT_NAMES, 'alpacaeval-easy'];
+    const lines = subsets.flatMap((subset, s) =>
+      [0, 1, 2, 3].map((k) =>
+        JSON.stringify({
+          id: k === 0 && s < 4 ? subset : `${subset}:${k}`,
+          prompt: OBJECT_NAMES[k],
+          chosen: OBJECT_NAMES[(k + 1) % 4],
+          chosen_model: OBJECT_NAMES[(k + 2) % 4],
+          rejected: OBJECT_NAMES[(k + 3) % 4],
+          rejected_model: subset,
+          subset,
+        }),
+      ),
+    );
+    const { pairs } = importDataset(lines.join('\n'), 'rewardbench.jsonl');
+    expect(pairs.map((p) => p.subset)).toEqual(subsets.flatMap((s) => [s, s, s, s]));
+    expect(pairs.map((p) => p.category ?? '-')).toEqual(
+      subsets.flatMap((s) => Array(4).fill(s[0] === 'a' ? 'chat' : '-')),
+    );
+    // the stand-in judge is right on the first k judgements of each subset: 1, 2, 3, 4 and 6 of 8
+    const rightOf = new Map(subsets.map((s, i) => [s, i < 4 ? i + 1 : 6]));
+    const seen = new Map<string, number>();
+    const rows = bothOrders(pairs);
+    const texts = rows.map((r) => {
+      const subset = pairs[r.pair].subset!;
+      const n = (seen.get(subset) ?? 0) + 1;
+      seen.set(subset, n);
+      return judgement(pairs[r.pair], r.swapped, n <= rightOf.get(subset)!);
+    });
+    const rep = scoreJudgements(pairs, rows, texts, 1, 'stand-in');
+    const acc = (correct: number) => ({ correct, total: 8, accuracy: correct / 8 });
+    expect(Object.entries(rep.perSubset).sort()).toEqual(
+      [
+        ['__proto__', acc(1)],
+        ['constructor', acc(2)],
+        ['toString', acc(3)],
+        ['hasOwnProperty', acc(4)],
+        ['alpacaeval-easy', acc(6)],
+      ].sort(),
+    );
+    expect(rep.overall).toEqual({ correct: 16, total: 40, accuracy: 0.4 });
+    expect(Object.entries(rep.perCategory)).toEqual([['chat', acc(6)]]);
+    expect(rep.rewardBenchSections).toEqual({ chat: 0.75 }); // the named subsets are in no section
+    // RewardBench's flat shape: each subset's accuracy as an own field; the report's own fields stay
+    for (const [s, n] of rightOf) expect(Object.getOwnPropertyDescriptor(rep, s)?.value, s).toBe(n / 8);
+    expect(Object.getPrototypeOf(rep)).toBe(Object.prototype);
+    const saved = JSON.parse(JSON.stringify(rep)); // as eval-*.json holds it
+    expect(Object.getOwnPropertyDescriptor(saved.perSubset, '__proto__')?.value).toEqual(acc(1));
+    // a subset missing from a table reads as missing, whatever its name
+    for (const name of OBJECT_NAMES) expect(rep.perDifficulty[name], name).toBeUndefined();
+    expect(prototypeSnapshot()).toEqual(before);
+    expect(({} as Record<string, unknown>).total).toBeUndefined();
+    expect(({} as Record<string, unknown>).correct).toBeUndefined();
+  });
+
+  it('RM-Bench records named after object keys: per-subset and per-difficulty figures are right', () => {
+    const before = prototypeSnapshot();
+    const record = {
+      id: 'hasOwnProperty',
+      prompt: '__proto__',
+      chosen: ['constructor', 'toString', 'hasOwnProperty'],
+      rejected: ['__proto__', 'constructor', 'toString'],
+      subset: '__proto__',
+      domain: 'constructor',
+      error_key: 'toString',
+      error: '__proto__',
+    };
+    const { pairs } = importDataset(JSON.stringify([record]), 'rm_bench.json');
+    expect(pairs).toHaveLength(9);
+    expect(pairs.every((p) => p.subset === '__proto__' && p.category === undefined)).toBe(true);
+    // right in both orders on hard cells, in the shown order only on normal ones, never on easy ones
+    const rows = bothOrders(pairs);
+    const texts = rows.map((r) => {
+      const d = pairs[r.pair].difficulty;
+      return judgement(pairs[r.pair], r.swapped, d === 'hard' || (d === 'normal' && !r.swapped));
+    });
+    const rep = scoreJudgements(pairs, rows, texts, 1, 'stand-in');
+    expect(Object.entries(rep.perSubset)).toEqual([['__proto__', { correct: 9, total: 18, accuracy: 0.5 }]]);
+    expect(Object.entries(rep.perDifficulty).sort()).toEqual([
+      ['easy', { correct: 0, total: 6, accuracy: 0 }],
+      ['hard', { correct: 6, total: 6, accuracy: 1 }],
+      ['normal', { correct: 3, total: 6, accuracy: 0.5 }],
+    ]);
+    expect(rep.perCategory.constructor).toBeUndefined();
+    expect(prototypeSnapshot()).toEqual(before);
+  });
+
+  it("a subset named like one of the report's own fields is in perSubset and leaves that field alone", () => {
+    const pairs = ['model', 'pairs', 'samples'].map(
+      (subset, i): Pair => ({ id: `p${i}`, prompt: 'q', a: 'x', b: 'y', winner: 'A', subset, source: 'test' }),
+    );
+    const rows = bothOrders(pairs);
+    const rep = scoreJudgements(
+      pairs,
+      rows,
+      rows.map((r) => judgement(pairs[r.pair], r.swapped, true)),
+      1,
+      'm',
+    );
+    expect([rep.model, rep.pairs.length, rep.samples]).toEqual(['m', 3, 1]);
+    expect(Object.keys(rep.perSubset).sort()).toEqual(['model', 'pairs', 'samples']);
   });
 });
 

@@ -8,12 +8,14 @@ import type { LlamaConfig } from '../engine/config';
 import { throwIfDeviceError } from '../engine/device_errors';
 import { trimGpuPool } from '../engine/gpu_pool';
 import { generate } from '../engine/generate';
+import { keyedTable } from '../engine/keyed_table';
 import type { ModelParams } from '../engine/model';
-import type { Tokenizer } from '../engine/tokenizer';
-import { judgePrompt, swappedJudgePrompt, flipVerdict } from '../rm/cor_prompt';
+import type { TextTokenizer } from '../engine/text_tokenizer';
+import { flipVerdict, modelPrompt } from '../rm/cor_prompt';
 import { parseCor, type Verdict } from '../rm/cor_parser';
 import { rewardBenchSection, rewardBenchWeight } from '../rm/importers/rewardbench_sections';
-import type { Pair } from '../rm/pair';
+import { swapPair, type Pair } from '../rm/pair';
+import { RUN_DEFAULTS } from './run_config';
 
 export interface EvalOptions {
   samples: number; // judgements per order; 1 = greedy, >1 = sampled at `temperature` with majority vote
@@ -24,13 +26,8 @@ export interface EvalOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const EVAL_DEFAULTS: EvalOptions = {
-  samples: 1,
-  temperature: 1,
-  maxCompletionLength: 160,
-  batchSize: 64,
-  seed: 1,
-};
+/** The run defaults' evaluation settings (run_config.ts holds every default, its range and why). */
+export const EVAL_DEFAULTS: EvalOptions = { ...RUN_DEFAULTS.eval, seed: RUN_DEFAULTS.seed };
 
 export interface PairResult {
   id: string;
@@ -80,32 +77,35 @@ export function majority(vs: (Verdict | null)[]): { verdict: Verdict | null; sha
   return { verdict: a > b ? 'A' : 'B', share: Math.max(a, b) / vs.length };
 }
 
+/** Accuracy per key over both orders; keyed by data (subset names come from files), so a Map, then a table
+ * without a prototype. */
 function tally(rows: PairResult[], key: (r: PairResult) => string | undefined): Record<string, Accuracy> {
-  const out: Record<string, Accuracy> = {};
+  const out = new Map<string, Accuracy>();
   for (const r of rows) {
     const k = key(r);
     if (k === undefined) continue;
-    out[k] ??= { correct: 0, total: 0, accuracy: 0 };
-    out[k].total += 2;
-    out[k].correct += Number(r.correct) + Number(r.swappedCorrect);
+    const a = out.get(k) ?? { correct: 0, total: 0, accuracy: 0 };
+    a.total += 2;
+    a.correct += Number(r.correct) + Number(r.swappedCorrect);
+    out.set(k, a);
   }
-  for (const v of Object.values(out)) v.accuracy = v.correct / v.total;
-  return out;
+  for (const a of out.values()) a.accuracy = a.correct / a.total;
+  return keyedTable(out);
 }
 
 /** RewardBench: section = Σ acc_s·w_s / Σ w_s over its subsets present. */
 export function rewardBenchSections(perSubset: Record<string, Accuracy>): Record<string, number> | undefined {
-  const sums: Record<string, { num: number; den: number }> = {};
+  const sums = new Map<string, { num: number; den: number }>();
   for (const [subset, acc] of Object.entries(perSubset)) {
     const section = rewardBenchSection(subset),
       w = rewardBenchWeight(subset);
     if (!section || !w) continue;
-    sums[section] ??= { num: 0, den: 0 };
-    sums[section].num += acc.accuracy * w;
-    sums[section].den += w;
+    const s = sums.get(section) ?? { num: 0, den: 0 };
+    s.num += acc.accuracy * w;
+    s.den += w;
+    sums.set(section, s);
   }
-  const entries = Object.entries(sums);
-  return entries.length ? Object.fromEntries(entries.map(([s, x]) => [s, x.num / x.den])) : undefined;
+  return sums.size ? Object.fromEntries([...sums].map(([s, x]) => [s, x.num / x.den])) : undefined; // our section names
 }
 
 /** Evaluation as a steppable job: one `step()` judges one batch of rows (one generate call), so a host
@@ -123,7 +123,7 @@ export interface Evaluator {
 export async function judgeBatch(
   params: ModelParams,
   cfg: LlamaConfig,
-  tok: Tokenizer,
+  tok: TextTokenizer,
   prompts: number[][],
   o: { maxCompletionLength: number; temperature: number; seed: number },
 ): Promise<string[]> {
@@ -131,7 +131,7 @@ export async function judgeBatch(
     maxNewTokens: o.maxCompletionLength,
     temperature: o.temperature,
     seed: o.seed,
-    eosId: tok.eosId,
+    eosIds: tok.eosIds,
     padId: tok.padId,
   });
   return out.tokens.map((t) => tok.decode(t, { skipSpecial: true }));
@@ -140,7 +140,7 @@ export async function judgeBatch(
 export function createEvaluator(
   params: ModelParams,
   cfg: LlamaConfig,
-  tok: Tokenizer,
+  tok: TextTokenizer,
   pairs: Pair[],
   o: EvalOptions,
   model = 'rubric-lab',
@@ -150,7 +150,7 @@ export function createEvaluator(
   const rows: { pair: number; swapped: boolean; ids: number[] }[] = [];
   judged.forEach((p, i) => {
     for (const swapped of [false, true]) {
-      const ids = tok.encode((swapped ? swappedJudgePrompt(p) : judgePrompt(p)).text, { bos: true }).ids;
+      const ids = modelPrompt(tok, swapped ? swapPair(p) : p).ids;
       if (ids.length >= cfg.max_position_embeddings - 8) continue;
       for (let s = 0; s < o.samples; s++) rows.push({ pair: i, swapped, ids });
     }
@@ -247,14 +247,18 @@ export function scoreJudgements(
     tiedVotes,
     pairs: results,
   };
-  for (const [s, a] of Object.entries(perSubset)) report[s] = a.accuracy; // RewardBench's flat shape
+  // RewardBench's flat shape, as own fields (a subset named "__proto__" too); the report's own fields stay
+  for (const [s, a] of Object.entries(perSubset)) {
+    if (!Object.hasOwn(report, s))
+      Object.defineProperty(report, s, { value: a.accuracy, enumerable: true, writable: true, configurable: true });
+  }
   return report;
 }
 
 export async function evaluate(
   params: ModelParams,
   cfg: LlamaConfig,
-  tok: Tokenizer,
+  tok: TextTokenizer,
   pairs: Pair[],
   o: EvalOptions,
   model = 'rubric-lab',

@@ -1,4 +1,4 @@
-// Length bucketing in GRPO's loss batch (grpo_step.ts, lossBatch). Two claims:
+// Length bucketing in GRPO's loss batch (grpo_batch.ts, padBatch). Two claims:
 // 1. Padding changes nothing: with buckets of 16 or none (1), the same rollouts give the same loss, grad
 //    norm, per-token log-probs and gradients, within 1e-6 on CPU.
 // 2. It bounds the GPU buffer pool: 100 GRPO-like updates (loss, backward, AdamW; no sampling) on nano
@@ -8,6 +8,7 @@
 // Run: npx vitest run src/train/grpo_bucketing.test.ts
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { presetConfig } from '../engine/config';
 import { initParams } from '../engine/model';
 import { createAdamW } from '../engine/optimizer';
@@ -16,15 +17,9 @@ import { defaultTokenizer } from '../engine/tokenizer';
 import { nodeWebGPUAvailable } from '../engine/node_webgpu';
 import { switchTestBackend } from '../engine/test_backends';
 import { frozenCopy, GRPO_DEFAULTS } from './grpo_run';
-import {
-  applyUpdate,
-  lossStage,
-  prepareLoss,
-  type AdvantageStage,
-  type GrpoConfig,
-  type GrpoModels,
-  type SampleStage,
-} from './grpo_step';
+import { prepareLoss } from './grpo_batch';
+import type { AdvantageStage, GrpoConfig, GrpoModels, SampleStage } from './grpo_types';
+import { applyUpdate, lossStage } from './grpo_update';
 
 const tok = defaultTokenizer();
 const cfg = presetConfig(
@@ -78,7 +73,7 @@ function rollouts(rng: Rng): { s: SampleStage; a: AdvantageStage } {
     };
   });
   const advantages = completions.map(() => rng.normal());
-  return { s: { pairs: [], promptIds, completions }, a: { groups: [], advantages } };
+  return { s: { pairs: [], promptIds, completions }, a: { scaleRewards: 'group', groups: [], advantages } };
 }
 
 /** One update; returns the loss report and the gradients, both read back. */
@@ -174,8 +169,8 @@ describe('GRPO length bucketing', () => {
     const promptIds = Array.from({ length: 6 }, () => rollouts(rng).s.promptIds[0]);
     const completions = promptIds.flatMap((_, p) => rollouts(rng).s.completions.map((c) => ({ ...c, group: p })));
     const s: SampleStage = { pairs: [], promptIds, completions };
-    const a: AdvantageStage = { groups: [], advantages: completions.map(() => rng.normal()) };
-    const limit = (tf.backend() as unknown as { device: GPUDevice }).device.limits.maxStorageBuffersPerShaderStage;
+    const a: AdvantageStage = { scaleRewards: 'group', groups: [], advantages: completions.map(() => rng.normal()) };
+    const limit = (tf.backend() as WebGPUBackend).device.limits.maxStorageBuffersPerShaderStage;
     expect(completions.length).toBeGreaterThan(limit - 1);
     const whole = await lossAndGrads(m, many, s, a);
     const sliced = await lossAndGrads(m, many, s, a, 1);
@@ -202,8 +197,7 @@ describe('GRPO length bucketing', () => {
       return;
     }
     await switchTestBackend('webgpu');
-    const pool = () =>
-      (tf.backend() as unknown as { memory(): { numBytesAllocatedInGPU: number } }).memory().numBytesAllocatedInGPU;
+    const pool = () => (tf.backend() as WebGPUBackend).memory().numBytesAllocatedInGPU;
     const run = async (lengthBucket: number, steps: number) => {
       const m = models();
       const rng = createRng(5); // the same lengths for both runs

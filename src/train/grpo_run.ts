@@ -1,22 +1,20 @@
 // Stage 2 as a steppable run: `step()` takes the next `promptsPerStep` label-only pairs (reshuffled each
 // epoch, seeded), runs the five GRPO stages and returns the report. Pausing is the caller not calling.
+// `snapshot()` and the `resume` argument continue a run exactly: the step count (the schedule and each
+// step's sampling seed derive from it), the pair-order RNG and its queue, AdamW's state and π_ref.
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from '../engine/config';
 import type { ModelParams } from '../engine/model';
-import { createAdamW } from '../engine/optimizer';
+import { ADAMW_MOMENTS, createAdamW, type AdamWSnapshot } from '../engine/optimizer';
 import { createRng, shuffle } from '../engine/rng';
 import { learningRateAt } from '../engine/schedule';
-import type { Tokenizer } from '../engine/tokenizer';
+import type { TextTokenizer } from '../engine/text_tokenizer';
 import { swapPair, type Pair } from '../rm/pair';
 import { stepSeed } from '../engine/sampling';
-import {
-  createStagedStep,
-  grpoStep,
-  type GrpoConfig,
-  type GrpoModels,
-  type GrpoStepReport,
-  type StagedStep,
-} from './grpo_step';
+import { labelled, poolHash } from './grpo_pool';
+import { createStagedStep, grpoStep, type StagedStep } from './grpo_step';
+import type { GrpoConfig, GrpoModels, GrpoStepReport } from './grpo_types';
+import { RUN_DEFAULTS } from './run_config';
 
 export interface GrpoSchedule {
   steps: number; // optimizer steps (× μ updates each)
@@ -28,32 +26,34 @@ export interface GrpoSchedule {
   bothOrders: boolean; // each pair judged as given and swapped in the same step
 }
 
-export const GRPO_DEFAULTS: GrpoConfig & GrpoSchedule = {
-  numGenerations: 6, // G: RM-R1 uses 7; 6 keeps a tiny batch even
-  promptsPerStep: 8,
-  temperature: 1.0, // RM-R1
-  topP: 1, // RM-R1
-  maxCompletionLength: 144, // compact traces are ≤ ~130 tokens (+ <eos>): a correct one is never cut off
-  beta: 0.001, // RM-R1's KL coefficient
-  epsilon: 0.2,
-  epsilonHigh: 0.28, // clip-higher keeps exploration alive on a tiny model
-  numIterations: 1, // μ
-  scaleRewards: 'group',
-  lossType: 'token_mean',
-  maxGradNorm: 1,
-  lengthBucket: 16,
-  steps: 60,
-  lr: 1e-3,
-  warmupSteps: 5,
-  schedule: 'constant',
-  weightDecay: 0,
-  seed: 1,
-  bothOrders: false,
-};
+/** The cosine schedule's floor, as a fraction of the peak learning rate. */
+export const GRPO_MIN_LR_RATIO = 0.1;
+
+/** The run defaults' GRPO settings (train/run_config.ts holds every default, its range and why). */
+export const GRPO_DEFAULTS: GrpoConfig & GrpoSchedule = RUN_DEFAULTS.grpo;
 
 /** A frozen copy of the parameters (the reference model π_ref). */
 export function frozenCopy(params: ModelParams): ModelParams {
   return Object.fromEntries(Object.entries(params).map(([n, v]) => [n, tf.tidy(() => tf.variable(v.clone(), false))]));
+}
+
+/** Where a GRPO run stands between steps. */
+export interface GrpoResume {
+  step: number; // steps taken
+  rng: number; // the pair-order RNG's state
+  order: number[]; // the pairs still queued this epoch, as indexes into the labelled pairs
+  pairs: string; // poolHash of those labelled pairs: a resume on other data is refused
+  optimizer: AdamWSnapshot; // step × μ updates
+}
+
+/** The labelled pairs GRPO draws from; throws when they cannot fill a step's batch. */
+export function drawablePairs(g: Pick<GrpoSchedule & GrpoConfig, 'bothOrders' | 'promptsPerStep'>, pairs: Pair[]) {
+  if (g.bothOrders && g.promptsPerStep % 2 !== 0)
+    throw new Error(`GRPO with both orders needs an even number of prompts per step, got ${g.promptsPerStep}`);
+  const usable = labelled(pairs);
+  if (usable.length < g.promptsPerStep)
+    throw new Error(`GRPO needs at least ${g.promptsPerStep} labelled A/B pairs, got ${usable.length}`);
+  return usable;
 }
 
 export interface GrpoRun {
@@ -61,6 +61,8 @@ export interface GrpoRun {
   /** Optimizer steps taken. */
   stepsDone(): number;
   done(): boolean;
+  /** Where it stands between steps (one readback of the moments); `createGrpoRun(…, resume)` continues it. */
+  snapshot(): Promise<GrpoResume>;
   /** Runs the next step's five stages. */
   step(): Promise<GrpoStepReport>;
   /** The next step as a stage-by-stage state machine (the step-through); counts as taken once begun. */
@@ -71,25 +73,30 @@ export interface GrpoRun {
 export function createGrpoRun(
   policy: ModelParams,
   cfg: LlamaConfig,
-  tok: Tokenizer,
+  tok: TextTokenizer,
   g: GrpoConfig & GrpoSchedule,
   pairs: Pair[],
+  // π_ref of a resumed run (its frozen start weights); the run disposes it once created
+  resume?: { state: GrpoResume; reference: ModelParams },
 ): GrpoRun {
-  const usable = pairs.filter((p) => p.winner === 'A' || p.winner === 'B');
-  if (g.bothOrders && g.promptsPerStep % 2 !== 0)
-    throw new Error(`GRPO with both orders needs an even number of prompts per step, got ${g.promptsPerStep}`);
-  if (usable.length < g.promptsPerStep)
-    throw new Error(`GRPO needs at least ${g.promptsPerStep} labelled A/B pairs, got ${usable.length}`);
-  const reference = frozenCopy(policy);
-  const optimizer = createAdamW(policy, { lr: g.lr, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: g.weightDecay });
+  const usable = drawablePairs(g, pairs);
+  if (resume) checkResume(resume.state, usable, g);
+  const optimizer = createAdamW(policy, { lr: g.lr, ...ADAMW_MOMENTS, weightDecay: g.weightDecay });
+  try {
+    if (resume) optimizer.importState(resume.state.optimizer);
+  } catch (e) {
+    optimizer.dispose();
+    throw e;
+  }
+  const reference = resume?.reference ?? frozenCopy(policy);
   const models: GrpoModels = { cfg, tok, policy, reference, optimizer };
-  const rng = createRng(g.seed);
-  let order: Pair[] = [];
-  let t = 0;
+  const rng = createRng(resume?.state.rng ?? g.seed);
+  let order: number[] = resume ? [...resume.state.order] : [];
+  let t = resume?.state.step ?? 0;
   const next = (measureChange: boolean) => {
     const fresh = g.bothOrders ? g.promptsPerStep / 2 : g.promptsPerStep;
-    if (order.length < fresh) order = [...order, ...shuffle([...usable], rng)];
-    const taken = order.splice(0, fresh);
+    if (order.length < fresh) order = [...order, ...shuffle([...usable.keys()], rng)];
+    const taken = order.splice(0, fresh).map((i) => usable[i]);
     // Both orders in one batch: a verdict that follows the position, not the content, earns +1 in one
     // order and −1 in the other, so its gradient cancels and what is left rewards reading.
     const batch = g.bothOrders ? [...taken, ...taken.map(swapPair)] : taken;
@@ -98,9 +105,10 @@ export function createGrpoRun(
       warmupSteps: g.warmupSteps,
       totalSteps: g.steps,
       schedule: g.schedule,
-      minLrRatio: 0.1,
+      minLrRatio: GRPO_MIN_LR_RATIO,
     });
-    const o = { step: t, seed: stepSeed(g.seed, t), lr, measureChange };
+    // t steps are done: the schedule and the sampling seed read that count, the report its step t + 1
+    const o = { step: t + 1, seed: stepSeed(g.seed, t), lr, measureChange };
     t++;
     return { batch, o };
   };
@@ -108,6 +116,13 @@ export function createGrpoRun(
     models,
     stepsDone: () => t,
     done: () => t >= g.steps,
+    snapshot: async () => ({
+      step: t,
+      rng: rng.state(),
+      order: [...order],
+      pairs: poolHash(usable),
+      optimizer: await optimizer.exportState(),
+    }),
     step() {
       const { batch, o } = next(false);
       return grpoStep(models, g, batch, o);
@@ -121,4 +136,16 @@ export function createGrpoRun(
       tf.dispose(Object.values(reference));
     },
   };
+}
+
+/** A snapshot fits this run: the same pairs, a queue within them, μ updates per step taken. */
+function checkResume(r: GrpoResume, usable: Pair[], g: GrpoConfig & GrpoSchedule): void {
+  const problems: string[] = [];
+  if (r.pairs !== poolHash(usable)) problems.push("its GRPO pairs differ from this run's (the data changed)");
+  if (r.order.some((i) => !Number.isInteger(i) || i < 0 || i >= usable.length))
+    problems.push(`its pair queue points outside the ${usable.length} pairs`);
+  if (r.optimizer.step !== r.step * g.numIterations)
+    problems.push(`${r.optimizer.step} optimizer updates for ${r.step} steps of μ = ${g.numIterations}`);
+  if (r.step > g.steps) problems.push(`step ${r.step} is past the run's ${g.steps} steps`);
+  if (problems.length) throw new Error(`GRPO snapshot does not fit this run: ${problems.join('; ')}`);
 }

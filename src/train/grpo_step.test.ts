@@ -2,7 +2,10 @@
 // a non-degenerate group, exactly 0 in a zero-variance one); at the first update the policy equals the
 // sampler and the reference, so ρ = 1 and KL = 0 (this checks the sampler's log-probs against the
 // training forward at the sampling temperature); one readback per update; an update with signed
-// advantages raises the log-probability of the favoured judgements and lowers the others; no leaks.
+// advantages raises the log-probability of the favoured judgements and lowers the others; no leaks. The
+// advantage stage reports the std it divided by: the batch's under scaleRewards 'batch', the group's under
+// 'group', none under 'none' (checked against src/rm/testdata/grpo_vectors.json, tolerance 1e-9).
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from '../engine/config';
@@ -10,18 +13,14 @@ import { installCounters } from '../engine/instrument';
 import { initParams } from '../engine/model';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { switchTestBackend } from '../engine/test_backends';
+import type { Verdict } from '../rm/cor_parser';
+import type { ScaleRewards } from '../rm/grpo';
+import type { Pair } from '../rm/pair';
 import { makeSplits } from '../rm/world';
-import {
-  advantageStage,
-  applyUpdate,
-  lossStage,
-  prepareLoss,
-  sampleStage,
-  scoreStage,
-  sequenceLogps,
-  type GrpoConfig,
-  type StageName,
-} from './grpo_step';
+import { prepareLoss } from './grpo_batch';
+import { advantageStage, sampleStage, scoreStage } from './grpo_step';
+import type { GrpoConfig, SampleStage, ScoreStage, StageName } from './grpo_types';
+import { applyUpdate, lossStage, sequenceLogps } from './grpo_update';
 import { createGrpoRun, GRPO_DEFAULTS } from './grpo_run';
 
 const tok = defaultTokenizer();
@@ -175,4 +174,47 @@ describe('GRPO step stages (nano, WASM)', () => {
     staged.dispose();
     run.dispose();
   });
+});
+
+describe('advantage stage: the std it divided by (testdata/grpo_vectors.json)', () => {
+  type Stats = { mean: number; std_unbiased: number };
+  const v = JSON.parse(readFileSync(new URL('../rm/testdata/grpo_vectors.json', import.meta.url), 'utf8')) as {
+    inputs: { groups: { id: string; rewards: number[] }[] };
+    group_stats: Record<string, Stats>;
+    cases: { on_policy_mu1: { by_std_mode: Record<string, { advantages: number[] }> } };
+  };
+  const groups = v.inputs.groups; // A: 3 of 4 right, B: all wrong, C: 1 of 2
+  const sample: SampleStage = {
+    pairs: groups.map((grp): Pair => ({ id: grp.id, prompt: '', a: '', b: '', winner: 'A', source: 'test' })),
+    promptIds: groups.map(() => [1]),
+    completions: groups.flatMap((grp, k) =>
+      grp.rewards.map(() => ({ group: k, tokens: [], pieces: [], logps: [], text: '', stopReason: 'eos' as const })),
+    ),
+  };
+  const rewards = groups.flatMap((grp) => grp.rewards);
+  const score: ScoreStage = {
+    verdicts: rewards.map((r): Verdict => (r > 0 ? 'A' : 'B')),
+    rewards,
+    labels: groups.map((): Verdict => 'A'),
+  };
+  const near = (got: number | null, want: number, what: string) =>
+    expect(Math.abs((got ?? Number.NaN) - want), `${what}: ${got} vs ${want}`).toBeLessThan(1e-9);
+  const stage = (scaleRewards: ScaleRewards) => advantageStage(sample, score, { ...g, scaleRewards });
+  const mode: Record<ScaleRewards, string> = { group: 'unbiased', batch: 'batch', none: 'none' };
+
+  for (const scaleRewards of ['group', 'batch', 'none'] as const)
+    it(`scaleRewards '${scaleRewards}'`, () => {
+      const a = stage(scaleRewards);
+      expect(a.scaleRewards).toBe(scaleRewards);
+      a.groups.forEach((grp, k) => {
+        const want = v.group_stats[groups[k].id];
+        near(grp.mean, want.mean, `${groups[k].id} mean`);
+        near(grp.std, want.std_unbiased, `${groups[k].id} own std`);
+        if (scaleRewards === 'none') expect(grp.scaledBy).toBeNull();
+        else
+          near(grp.scaledBy, scaleRewards === 'batch' ? v.group_stats._batch.std_unbiased : want.std_unbiased, 'used');
+        expect(grp.zeroStd).toBe(groups[k].id === 'B');
+      });
+      a.advantages.forEach((x, i) => near(x, v.cases.on_policy_mu1.by_std_mode[mode[scaleRewards]].advantages[i], 'A'));
+    });
 });

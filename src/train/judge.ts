@@ -10,16 +10,18 @@
 import type { LlamaConfig } from '../engine/config';
 import { generate, type StopReason } from '../engine/generate';
 import type { ModelParams } from '../engine/model';
-import type { Encoding, Tokenizer } from '../engine/tokenizer';
+import type { TextTokenizer } from '../engine/text_tokenizer';
+import { TAG_TOKENS } from '../engine/tokenizer';
 import { parseCor, type CorTree, type Verdict } from '../rm/cor_parser';
-import { flipVerdict, judgePrompt, type PromptLayout } from '../rm/cor_prompt';
+import { flipVerdict, modelPrompt, type PromptLayout } from '../rm/cor_prompt';
 import { majority } from './evaluate';
+import { MAX_JUDGEMENT_TOKENS } from './run_config';
 import { yieldToMessages } from './yield_to_messages';
 
 export interface JudgeModel {
   params: ModelParams;
   cfg: LlamaConfig;
-  tok: Tokenizer;
+  tok: TextTokenizer;
 }
 /** The three texts of a pair; the label (if any) is not the judge's business. */
 export interface PairText {
@@ -47,7 +49,7 @@ export const JUDGE_DEFAULTS: Omit<JudgeOptions, 'onTrace' | 'signal'> = {
   samples: 1,
   temperature: 1, // RM-R1 samples at 1 for its voting experiments
   seed: 1,
-  maxNewTokens: 200, // the oracle's compact traces are 40–120 tokens; room for a verbose one
+  maxNewTokens: MAX_JUDGEMENT_TOKENS, // the one judgement cap (run_config.ts); the context caps it further
   layout: 'compact',
   minTraceTokens: 32, // the shortest compact oracle trace (a Reasoning one) is ~45 tokens; less is hopeless
   readEvery: 4,
@@ -58,16 +60,22 @@ export interface UnknownInputChar {
   char: string;
   index: number;
 } // index: UTF-16 offset in that field
-/** A special token (a CoR tag like `<answer>`, or `<eos>`) written in the input: the model reads it as its own. */
+/** A Chain-of-Rubrics tag (`<answer>`) or one of the model's special tokens (`<eos>`, `<|im_end|>`) written in the
+ * input: the model reads it as its own. */
 export interface InputTag {
   field: InputField;
   tag: string;
   index: number;
 }
+/** Unknown characters and typed tags listed at most (all are counted): a pasted 5 MB text must not send the
+ * page millions of entries. */
+export const INPUT_ISSUES_LISTED = 200;
 export interface InputCheck {
-  unknown: UnknownInputChar[];
-  tags: InputTag[];
-  promptTokens: number; // the judge prompt in tokens, <bos> included (both orders have the same length)
+  unknown: UnknownInputChar[]; // the first INPUT_ISSUES_LISTED, question then A then B
+  unknownCount: number;
+  tags: InputTag[]; // likewise
+  tagCount: number;
+  promptTokens: number; // the judge prompt in tokens, <bos> included (the longer order; a too-long one: the shown)
   contextLength: number;
   minTraceTokens: number;
   tooLong: string | null; // why the model cannot judge this pair; null when it fits
@@ -76,8 +84,8 @@ export interface InputCheck {
 export interface Judgement {
   order: JudgeOrder;
   sample: number;
-  promptText: string; // exactly what the model read after <bos>
-  promptIds: number[]; // <bos> included
+  promptText: string; // exactly what the model read: after <bos> (our models), or the chat template's text
+  promptIds: number[]; // <bos> included (our models)
   generatedIds: number[]; // <eos> included when it stopped there
   trace: string;
   stopReason: StopReason;
@@ -119,26 +127,40 @@ export class JudgeInputError extends Error {
 }
 
 export const swapText = (p: PairText): PairText => ({ prompt: p.prompt, a: p.b, b: p.a });
-const promptFor = (p: PairText, order: JudgeOrder, layout: PromptLayout) =>
-  judgePrompt(order === 'shown' ? p : swapText(p), layout).text;
+const promptFor = (tok: TextTokenizer, p: PairText, order: JudgeOrder, layout: PromptLayout) =>
+  modelPrompt(tok, order === 'shown' ? p : swapText(p), layout);
 
-/** The special tokens a text encodes to, with their offsets. Walks the ids: an <unk> stands for the
- * unknown character there, unless "<unk>" itself was typed (an unknown character is never a '<'). */
-function tagsIn(tok: Tokenizer, field: InputField, text: string, enc: Encoding): InputTag[] {
-  const tags: InputTag[] = [];
-  let at = 0;
-  for (const id of enc.ids) {
-    const token = tok.idToToken(id)!;
-    const typed = text.startsWith(token, at);
-    if (typed && [...token].length > 1) tags.push({ field, tag: token, index: at });
-    at += typed ? token.length : String.fromCodePoint(text.codePointAt(at)!).length;
+/** Chain-of-Rubrics tags, whatever the tokenizer, and the model's own special tokens (our <eos>, Qwen's
+ * <|im_end|>, which HF tokenizers match inside any text): typed in a field, the model reads them as its own.
+ * Its other multi-character tokens (the world tokenizer's words: " the", "ok") are ordinary text. */
+const modelTags = new WeakMap<TextTokenizer, RegExp>();
+function modelTagsOf(tok: TextTokenizer): RegExp {
+  let re = modelTags.get(tok);
+  if (!re) {
+    const names = [...new Set([...TAG_TOKENS, ...tok.specialTokens])].sort((x, y) => y.length - x.length);
+    re = new RegExp(names.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+    modelTags.set(tok, re);
   }
-  return tags;
+  return re;
+}
+
+const tagsIn = (tok: TextTokenizer, field: InputField, text: string): InputTag[] =>
+  [...text.matchAll(modelTagsOf(tok))].map((m) => ({ field, tag: m[0], index: m.index }));
+
+/** Why a prompt of `promptTokens` cannot be judged by a model reading `contextLength`; null when it can. */
+function tooLongReason(promptTokens: number, contextLength: number, minTraceTokens: number): string | null {
+  const room = contextLength - promptTokens;
+  if (room >= minTraceTokens) return null;
+  return (
+    `Too long for the context (${promptTokens} tokens, the model reads ${contextLength}): that leaves ` +
+    `${Math.max(0, room)} for the trace, and a judgement needs at least ${minTraceTokens}. Shorten the question ` +
+    `or the responses by at least ${minTraceTokens - room} tokens.`
+  );
 }
 
 /** What the model can and cannot represent of a pair: unknown characters and tags per field, and the length. */
 export function checkJudgeInput(
-  tok: Tokenizer,
+  tok: TextTokenizer,
   contextLength: number,
   pair: PairText,
   o: Pick<JudgeOptions, 'layout' | 'minTraceTokens'> = JUDGE_DEFAULTS,
@@ -146,21 +168,21 @@ export function checkJudgeInput(
   // Fields encode alone so positions are the user's; tags cannot straddle a field's edge (markers follow).
   const fields = (['prompt', 'a', 'b'] as const).map((field) => ({ field, enc: tok.encode(pair[field]) }));
   const unknown = fields.flatMap(({ field, enc }) => enc.unknown.map((u) => ({ field, ...u })));
-  const tags = fields.flatMap(({ field, enc }) => tagsIn(tok, field, pair[field], enc));
-  const promptTokens = Math.max(
-    ...(['shown', 'swapped'] as const).map(
-      (order) => tok.encode(promptFor(pair, order, o.layout), { bos: true }).ids.length,
-    ),
-  );
-  const room = contextLength - promptTokens;
-  const tooLong =
-    room >= o.minTraceTokens
-      ? null
-      : `The judge prompt is ${promptTokens} tokens and this model's context is ${contextLength}, which leaves ` +
-        `${Math.max(0, room)} for the trace; ` +
-        `a judgement needs at least ${o.minTraceTokens}. Shorten the question or the responses by at least ` +
-        `${o.minTraceTokens - room} tokens.`;
-  return { unknown, tags, promptTokens, contextLength, minTraceTokens: o.minTraceTokens, tooLong };
+  const tags = fields.flatMap(({ field }) => tagsIn(tok, field, pair[field]));
+  // The swapped order is encoded only when the shown one fits: a pair too long in one order is refused.
+  let promptTokens = promptFor(tok, pair, 'shown', o.layout).ids.length;
+  if (!tooLongReason(promptTokens, contextLength, o.minTraceTokens))
+    promptTokens = Math.max(promptTokens, promptFor(tok, pair, 'swapped', o.layout).ids.length);
+  return {
+    unknown: unknown.slice(0, INPUT_ISSUES_LISTED),
+    unknownCount: unknown.length,
+    tags: tags.slice(0, INPUT_ISSUES_LISTED),
+    tagCount: tags.length,
+    promptTokens,
+    contextLength,
+    minTraceTokens: o.minTraceTokens,
+    tooLong: tooLongReason(promptTokens, contextLength, o.minTraceTokens),
+  };
 }
 
 function votesOf(vs: (Verdict | null)[]): VoteCount {
@@ -210,8 +232,8 @@ export async function judgePair(
   const greedy = o.samples === 1;
   const orders = ['shown', 'swapped'] as const;
   const prompts = orders.map((order) => {
-    const text = promptFor(pair, order, o.layout);
-    return { order, text, ids: m.tok.encode(text, { bos: true }).ids };
+    const { text, ids } = promptFor(m.tok, pair, order, o.layout);
+    return { order, text, ids };
   });
   const rows = prompts.flatMap((p) => Array.from({ length: o.samples }, (_, sample) => ({ ...p, sample })));
   const maxNewTokens = Math.min(o.maxNewTokens, ctx - input.promptTokens);
@@ -225,7 +247,7 @@ export async function judgePair(
       maxNewTokens,
       temperature: greedy ? 0 : o.temperature,
       seed: o.seed,
-      eosId: m.tok.eosId,
+      eosIds: m.tok.eosIds,
       padId: m.tok.padId,
       readEvery: o.readEvery,
       onTokens: async (fresh) => {

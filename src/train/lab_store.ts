@@ -1,12 +1,14 @@
 // The one storage interface of Rubric Lab: runs (config, status, metrics rows, GRPO step reports,
-// evaluation reports), checkpoints (the three files) and datasets (pairs). Two persistent
+// evaluation reports, the resume snapshot), checkpoints (the three files) and datasets (pairs). Two persistent
 // implementations: IndexedDB in the browser (state/lab_store_idb.ts) and folders of files in Node
 // (train/lab_store_node.ts); `createMemoryStore` here is the reference the tests hold both to.
 // Leaves out what is stored when (the pipeline's host decides) and any UI state.
 import type { CheckpointFiles } from '../engine/checkpoint';
 import type { EvalReport } from './evaluate';
-import type { GrpoStepReport } from './grpo_step';
+import type { GrpoStepReport } from './grpo_types';
+import type { GrpoPoolRecord } from './grpo_pool';
 import type { MetricsRow, Phase, PhaseProgress } from './pipeline';
+import type { ResumeFiles } from './resume';
 import type { RunConfig } from './run_config';
 import type { Pair } from '../rm/pair';
 
@@ -34,7 +36,24 @@ export interface RunRecord {
   evals: EvalSummary[];
   notes: string[];
   error: string | null;
+  /** The dataset GRPO ran on instead of the world (null: the world); absent in records older than it. */
+  grpoDataset?: { id: string; name: string } | null;
+  /** Which pairs GRPO drew from, so an export rebuilds exactly them (train/grpo_pool.ts). */
+  grpoPool?: GrpoPoolRecord;
+  /** Where its stored resume snapshot goes on from (train/resume.ts); absent while it has none. */
+  resumeFrom?: { phase: Phase; steps: { sft: number; grpo: number } } | null;
 }
+
+/** What a run keeps when it goes on from a resume snapshot: the rows of each stage up to its step count, and
+ * the evaluations finished before the snapshot's phase; the rest is dropped, so nothing is logged twice. */
+export interface RewindPoint {
+  sft: number;
+  grpo: number;
+  evals: ('sft' | 'grpo')[];
+}
+
+export const keptAfterRewind = (row: MetricsRow, to: RewindPoint): boolean =>
+  row.stage === 'eval' ? to.evals.includes(row.after as 'sft' | 'grpo') : row.step <= to[row.stage];
 
 export interface CheckpointMeta {
   id: string;
@@ -92,6 +111,12 @@ export interface LabStore {
   putEval(runId: string, after: 'sft' | 'grpo', report: EvalReport): Promise<void>;
   getEval(runId: string, after: 'sft' | 'grpo'): Promise<EvalReport | null>;
 
+  /** The run's resume snapshot: one per run, replaced whole by the next. */
+  putResumeSnapshot(runId: string, files: ResumeFiles): Promise<void>;
+  resumeSnapshot(runId: string): Promise<ResumeFiles | null>;
+  /** Drops the metrics rows, GRPO step reports and evaluations a resume from `to` would log again. */
+  rewindRun(runId: string, to: RewindPoint): Promise<void>;
+
   putCheckpoint(meta: CheckpointMeta, files: CheckpointFiles): Promise<void>;
   checkpointFiles(id: string): Promise<CheckpointFiles | null>;
   listCheckpoints(): Promise<CheckpointMeta[]>; // newest first
@@ -105,6 +130,9 @@ export interface LabStore {
   usage(): Promise<StorageUsage>;
 }
 
+/** The id under which a run's checkpoint `name` ('latest', 'sft', …) is stored. */
+export const runCheckpointId = (runId: string, name: string) => `${runId}-${name}`;
+
 export const filesBytes = (files: CheckpointFiles) => Object.values(files).reduce((n, f) => n + f.byteLength, 0);
 
 const newestFirst = <T extends { createdAt: number }>(xs: T[]) => xs.sort((a, b) => b.createdAt - a.createdAt);
@@ -115,6 +143,7 @@ export function createMemoryStore(): LabStore {
   const metrics = new Map<string, MetricsRow[]>();
   const reports = new Map<string, Map<number, GrpoStepReport>>();
   const evals = new Map<string, EvalReport>();
+  const snapshots = new Map<string, ResumeFiles>();
   const ckpts = new Map<string, { meta: CheckpointMeta; files: CheckpointFiles }>();
   const datasets = new Map<string, { meta: DatasetMeta; pairs: Pair[] }>();
   const copy = <T>(x: T): T => structuredClone(x);
@@ -134,6 +163,7 @@ export function createMemoryStore(): LabStore {
       reports.delete(id);
       evals.delete(`${id}/sft`);
       evals.delete(`${id}/grpo`);
+      snapshots.delete(id);
       for (const [k, c] of ckpts) if (c.meta.runId === id) ckpts.delete(k);
     },
     async appendMetrics(runId, rows) {
@@ -157,6 +187,20 @@ export function createMemoryStore(): LabStore {
     },
     async getEval(runId, after) {
       return copy(evals.get(`${runId}/${after}`) ?? null);
+    },
+    async putResumeSnapshot(runId, files) {
+      snapshots.set(runId, copy(files));
+    },
+    async resumeSnapshot(runId) {
+      return copy(snapshots.get(runId) ?? null);
+    },
+    async rewindRun(runId, to) {
+      metrics.set(
+        runId,
+        (metrics.get(runId) ?? []).filter((r) => keptAfterRewind(r, to)),
+      );
+      for (const step of reports.get(runId)?.keys() ?? []) if (step > to.grpo) reports.get(runId)!.delete(step);
+      for (const after of ['sft', 'grpo'] as const) if (!to.evals.includes(after)) evals.delete(`${runId}/${after}`);
     },
     async putCheckpoint(meta, files) {
       ckpts.set(meta.id, { meta: copy(meta), files: copy(files) });

@@ -1,7 +1,8 @@
 // The LabStore as folders of files, for the Node CLIs. A run is the folder `<root>/<runId>/`:
 //   run.json (the record), config.json (the run config alone), metrics.jsonl, steps.jsonl (GRPO step
 //   reports, one per line), eval-sft.json / eval-grpo.json, checkpoints/<name>/{config.json,
-//   model.safetensors, tokenizer.json, meta.json}.
+//   model.safetensors, tokenizer.json, meta.json}, resume/{resume.json, optimizer.safetensors} (the resume
+//   snapshot, train/resume.ts).
 // Checkpoints without a run sit in `<root>/checkpoints/<id>/`, datasets in `<root>/datasets/<id>.jsonl`
 // with `<id>.meta.json`. Node only (node:fs); the browser uses state/lab_store_idb.ts.
 import { existsSync } from 'node:fs';
@@ -10,8 +11,10 @@ import { join } from 'node:path';
 import type { CheckpointFiles } from '../engine/checkpoint';
 import { loadCheckpointDir, saveCheckpointDir } from '../engine/checkpoint_node';
 import { toJsonl, type Pair } from '../rm/pair';
-import type { CheckpointMeta, DatasetMeta, LabStore, RunRecord } from './lab_store';
-import type { GrpoStepReport } from './grpo_step';
+import { keptAfterRewind, type CheckpointMeta, type DatasetMeta, type LabStore, type RunRecord } from './lab_store';
+import type { MetricsRow } from './pipeline';
+import { OPTIMIZER_FILE, STATE_FILE, type ResumeFiles } from './resume';
+import { upgradeStepReport, type GrpoStepReport, type StepReportV1 } from './grpo_types';
 
 const readJson = async <T>(path: string): Promise<T | null> =>
   existsSync(path) ? (JSON.parse(await readFile(path, 'utf8')) as T) : null;
@@ -32,6 +35,7 @@ const safe = (id: string) => {
   return id;
 };
 const newestFirst = <T extends { createdAt: number }>(xs: T[]) => xs.sort((a, b) => b.createdAt - a.createdAt);
+const toLines = (xs: unknown[]) => xs.map((x) => `${JSON.stringify(x)}\n`).join('');
 
 async function dirBytes(dir: string): Promise<number> {
   if (!existsSync(dir)) return 0;
@@ -65,6 +69,12 @@ export function createFileStore(root: string): LabStore {
     return out;
   }
   const findCheckpoint = async (id: string) => (await allCheckpointDirs()).find((c) => c.meta.id === id) ?? null;
+  /** The run's step reports in the current version (run.json says how older ones scaled their rewards). */
+  async function readStepReports(runId: string): Promise<GrpoStepReport[]> {
+    const run = await readJson<RunRecord>(join(runDir(runId), 'run.json'));
+    const stored = await readJsonl<GrpoStepReport | StepReportV1>(join(runDir(runId), 'steps.jsonl'));
+    return stored.map((r) => upgradeStepReport(r, run?.config?.grpo?.scaleRewards));
+  }
 
   return {
     async putRun(r) {
@@ -88,7 +98,7 @@ export function createFileStore(root: string): LabStore {
 
     async appendMetrics(runId, rows) {
       await mkdir(runDir(runId), { recursive: true });
-      await appendFile(join(runDir(runId), 'metrics.jsonl'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      await appendFile(join(runDir(runId), 'metrics.jsonl'), toLines(rows));
     },
     metrics: (runId) => readJsonl(join(runDir(runId), 'metrics.jsonl')),
 
@@ -97,12 +107,10 @@ export function createFileStore(root: string): LabStore {
       await appendFile(join(runDir(runId), 'steps.jsonl'), `${JSON.stringify(report)}\n`);
     },
     async stepReport(runId, step) {
-      const all = await readJsonl<GrpoStepReport>(join(runDir(runId), 'steps.jsonl'));
-      return all.filter((r) => r.step === step).pop() ?? null; // the last write wins, as a put
+      return (await readStepReports(runId)).filter((r) => r.step === step).pop() ?? null; // the last write wins
     },
     async stepReports(runId) {
-      const all = await readJsonl<GrpoStepReport>(join(runDir(runId), 'steps.jsonl'));
-      return [...new Set(all.map((r) => r.step))].sort((a, b) => a - b);
+      return [...new Set((await readStepReports(runId)).map((r) => r.step))].sort((a, b) => a - b);
     },
 
     async putEval(runId, after, report) {
@@ -110,6 +118,32 @@ export function createFileStore(root: string): LabStore {
       await writeFile(join(runDir(runId), `eval-${after}.json`), JSON.stringify(report, null, 2));
     },
     getEval: (runId, after) => readJson(join(runDir(runId), `eval-${after}.json`)),
+
+    async putResumeSnapshot(runId, files) {
+      const dir = join(runDir(runId), 'resume');
+      await mkdir(dir, { recursive: true });
+      // the optimizer first: if only it is written, its step count no longer matches resume.json (refused)
+      for (const name of [OPTIMIZER_FILE, STATE_FILE])
+        if (files[name]) await writeFile(join(dir, name), files[name]);
+        else await rm(join(dir, name), { force: true });
+    },
+    async resumeSnapshot(runId) {
+      const dir = join(runDir(runId), 'resume');
+      if (!existsSync(join(dir, STATE_FILE))) return null;
+      const files: ResumeFiles = {};
+      for (const name of [STATE_FILE, OPTIMIZER_FILE])
+        if (existsSync(join(dir, name))) files[name] = new Uint8Array(await readFile(join(dir, name)));
+      return files;
+    },
+    async rewindRun(runId, to) {
+      const dir = runDir(runId);
+      const rows = await readJsonl<MetricsRow>(join(dir, 'metrics.jsonl'));
+      await writeFile(join(dir, 'metrics.jsonl'), toLines(rows.filter((r) => keptAfterRewind(r, to))));
+      const reports = await readJsonl<{ step: number }>(join(dir, 'steps.jsonl'));
+      if (reports.length) await writeFile(join(dir, 'steps.jsonl'), toLines(reports.filter((r) => r.step <= to.grpo)));
+      for (const after of ['sft', 'grpo'] as const)
+        if (!to.evals.includes(after)) await rm(join(dir, `eval-${after}.json`), { force: true });
+    },
 
     async putCheckpoint(meta, files) {
       const dir = ckptDir(meta);

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from '../engine/config';
 import { maskedNll, type ModelParams } from '../engine/model';
-import { clipCoefficient, createAdamW, type AdamWConfig } from '../engine/optimizer';
+import { clipCoefficient, createAdamW, type AdamW, type AdamWConfig } from '../engine/optimizer';
 
 /** A batch of equal-length rows: predict targets[b][t] from ids[b][..t]; mask 1 where it counts. */
 export interface LmBatch {
@@ -20,6 +20,8 @@ export interface LmStepResult {
 }
 
 export interface LmTrainer {
+  /** Its AdamW, e.g. to save and restore the moments with a resume snapshot. */
+  readonly optimizer: AdamW;
   step(batch: LmBatch, lr: number): Promise<LmStepResult>;
   /** Mean masked NLL without a gradient (held-out loss). */
   evalLoss(batch: LmBatch): Promise<number>;
@@ -42,6 +44,7 @@ export function createLmTrainer(
   const adam = createAdamW(params, opt);
   const vars = Object.values(params);
   return {
+    optimizer: adam,
     async step(batch, lr) {
       const stats = tf.tidy(() => {
         const t = batchTensors(batch);

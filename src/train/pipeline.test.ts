@@ -1,8 +1,10 @@
 // The recipe's state machine on nano (WASM): phases run in order (SFT → eval → GRPO → eval), progress ends
 // complete, every logged key is defined in the metrics table, checkpoints come at stage ends and every
-// `checkpointEvery` steps and decode back to the parameters, a GRPO step run stage by stage is booked like
-// a plain one, prompts too long for the context are left out and said so, no tensors leak, and a GPU
-// error reported during a step stops the run with its message.
+// `checkpointEvery` steps and decode back to the parameters, GRPO steps count from 1 like SFT's (reports,
+// metrics rows and checkpoints alike), a GRPO step run stage by stage is booked like a plain one, a
+// checkpoint taken on stop records the step count of its phase's stage, prompts too long for the context
+// are left out and said so, no tensors leak, and a GPU error reported during a step stops the run with its
+// message.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { decodeCheckpoint } from '../engine/checkpoint';
@@ -65,6 +67,7 @@ describe('pipeline (nano, WASM)', () => {
       for (const k of Object.keys(r))
         if (!['stage', 'step', 'elapsed', 'after'].includes(k)) expect(known, `${r.stage} logs ${k}`).toContain(k);
     expect(rows.filter((r) => r.stage === 'grpo').map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(events.flatMap((e) => (e.kind === 'grpo-step' ? [e.report.step] : []))).toEqual([1, 2, 3]);
     expect(rows.find((r) => r.stage === 'grpo')).toHaveProperty('entropy');
 
     const ckpts = events.flatMap((e) => (e.kind === 'checkpoint' ? [`${e.name}@${e.step}`] : []));
@@ -88,9 +91,14 @@ describe('pipeline (nano, WASM)', () => {
     const params = initParams(cfg, 2);
     const p = createPipeline(grpoOnly, { params, cfg, tok }, { ...data, grpo: [...data.grpo, long] });
     const staged = p.beginGrpoStep(true)!;
+    expect(staged.step).toBe(1);
     while (staged.nextStage() !== null) await staged.next();
     const booked = await p.finishGrpoStep(staged.report());
-    expect(booked.map((e) => e.kind)).toEqual(['note', 'grpo-step', 'metrics']);
+    expect(booked.map((e) => e.kind)).toEqual(['note', 'grpo-pool', 'grpo-step', 'metrics']);
+    // the run keeps which pairs GRPO used: the long prompt (index 8 of the 9) is left out
+    expect(booked[1]).toMatchObject({ kind: 'grpo-pool', pool: { leftOut: [8], count: 8 } });
+    expect(booked[3]).toMatchObject({ kind: 'metrics', row: { stage: 'grpo', step: 1 } });
+    expect(await p.checkpoint('stopped')).toMatchObject({ name: 'stopped', phase: 'grpo', step: 1 });
     expect(booked[0]).toMatchObject({ kind: 'note', message: expect.stringContaining('1 of 9 pairs left out') });
     expect(p.progress()[0]).toEqual({ phase: 'grpo', done: 1, total: 2 });
     const next = await p.step();
@@ -137,6 +145,19 @@ describe('pipeline (nano, WASM)', () => {
       tf.dispose(Object.values(params));
     },
   );
+
+  it('a checkpoint taken on stop during SFT or its evaluation records the SFT steps done', async () => {
+    const params = initParams(cfg, 3);
+    const p = createPipeline(run, { params, cfg, tok }, worldData(run));
+    await p.step();
+    await p.step();
+    expect(await p.checkpoint('stopped')).toMatchObject({ kind: 'checkpoint', phase: 'sft', step: 2 });
+    while (p.phase() === 'sft') await p.step();
+    await p.step(); // one evaluation batch
+    expect(await p.checkpoint('stopped')).toMatchObject({ phase: 'eval-sft', step: 4 });
+    p.dispose();
+    tf.dispose(Object.values(params));
+  });
 
   it("stops with the GPU's own message when the device reported an error during a step", async () => {
     const device = new EventTarget();

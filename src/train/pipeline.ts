@@ -2,7 +2,9 @@
 // held-out evaluation, GRPO on label-only pairs, and another evaluation. Each `step()` does one unit of
 // work — an SFT step, one evaluation batch, one GRPO step — and returns plain-data events. The CLI and the
 // browser worker drive the same machine; pausing is not calling `step()`, and the GRPO step-through runs
-// the next GRPO step stage by stage with `beginGrpoStep` / `finishGrpoStep`.
+// the next GRPO step stage by stage with `beginGrpoStep` / `finishGrpoStep`. Every checkpoint carries a
+// resume snapshot (train/resume.ts), and `createPipeline(…, resume)` goes on from one. Settings the data
+// cannot serve (no trace to distil, too few GRPO pairs) are refused when the pipeline is made, not later.
 // Leaves out persistence (the host stores the events and checkpoint files) and where the data comes from
 // (`worldData` builds the built-in synthetic world; a host may pass its own pairs).
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
@@ -19,10 +21,13 @@ import { REASONING_TASKS } from '../rm/world_reasoning';
 import type { ReasoningTask } from '../rm/world_truth';
 import { namedTokenizer } from '../rm/world_vocab';
 import { createEvaluator, type EvalReport, type Evaluator } from './evaluate';
-import { createGrpoRun, type GrpoRun } from './grpo_run';
-import type { GrpoStepReport, StagedStep } from './grpo_step';
+import { grpoPool, judgeRoom, poolRecord, type GrpoPoolRecord } from './grpo_pool';
+import { createGrpoRun, drawablePairs, type GrpoRun } from './grpo_run';
+import type { StagedStep } from './grpo_step';
+import type { GrpoStepReport } from './grpo_types';
+import type { PipelineResume, PipelineSnapshot, ResumeState } from './resume';
 import type { RunConfig } from './run_config';
-import { createSftRun, type SftExample, type SftRun } from './sft';
+import { createSftRun, type SftExample, type SftResume, type SftRun } from './sft';
 
 export type Phase = 'sft' | 'eval-sft' | 'grpo' | 'eval-grpo' | 'done';
 const PHASE_NAMES: Record<Exclude<Phase, 'done'>, string> = {
@@ -69,21 +74,27 @@ export function worldOptions(run: RunConfig): SplitOptions {
   return { seed: run.seed, ...knobs, reasoningTasks: parseReasoningTasks(reasoningTasks) };
 }
 
-/** The built-in data: the synthetic world's splits (5% of the traced split held out for the SFT loss). */
-export function worldData(run: RunConfig): PipelineData {
+/** How many of n traced pairs are held out for SFT's loss: 5%, at least 8. */
+export const heldOutCount = (n: number): number => Math.min(n, Math.max(8, Math.round(n * 0.05)));
+
+/** The synthetic world's splits as a run uses them: each traced pair with the trace it distils on (the
+ * no-rubric ablation's when set), 5% of them held out for the SFT loss. */
+export function worldSplits(run: RunConfig) {
   const world = makeSplits(worldOptions(run));
-  const ex = (traced: typeof world.distill): SftExample[] =>
-    traced.map((d) => ({
-      prompt: judgePrompt(d.pair).text,
-      trace: run.noRubric ? oracleTrace(d.pair, { noRubric: true }) : d.trace,
-    }));
-  const nHeld = Math.min(world.distill.length, Math.max(8, Math.round(world.distill.length * 0.05)));
-  return {
-    distill: ex(world.distill.slice(nHeld)),
-    distillHeldOut: ex(world.distill.slice(0, nHeld)),
-    grpo: world.grpo,
-    eval: world.eval,
-  };
+  const traced = world.distill.map((d) => ({
+    pair: d.pair,
+    trace: run.noRubric ? oracleTrace(d.pair, { noRubric: true }) : d.trace,
+  }));
+  const nHeld = heldOutCount(traced.length);
+  return { distill: traced.slice(nHeld), distillHeldOut: traced.slice(0, nHeld), grpo: world.grpo, eval: world.eval };
+}
+
+/** The built-in data: the synthetic world's splits. */
+export function worldData(run: RunConfig): PipelineData {
+  const w = worldSplits(run);
+  const ex = (traced: typeof w.distill): SftExample[] =>
+    traced.map((d) => ({ prompt: judgePrompt(d.pair).text, trace: d.trace }));
+  return { distill: ex(w.distill), distillHeldOut: ex(w.distillHeldOut), grpo: w.grpo, eval: w.eval };
 }
 
 /** One row of metrics.jsonl: TRL's names (train/metrics.ts), `step` counted within the stage. */
@@ -101,7 +112,18 @@ export type PipelineEvent =
   | { kind: 'grpo-step'; report: GrpoStepReport }
   | { kind: 'eval-progress'; after: 'sft' | 'grpo'; done: number; total: number }
   | { kind: 'eval'; after: 'sft' | 'grpo'; report: EvalReport }
-  | { kind: 'checkpoint'; name: string; phase: Phase; step: number; files: CheckpointFiles };
+  | { kind: 'grpo-pool'; pool: GrpoPoolRecord }
+  | CheckpointEvent;
+
+/** A checkpoint of the current weights; `step` counts the steps of the training stage they come from. */
+export interface CheckpointEvent {
+  kind: 'checkpoint';
+  name: string;
+  phase: Phase;
+  step: number;
+  files: CheckpointFiles;
+  resume?: PipelineSnapshot; // how to go on from these weights (none once the run is done)
+}
 
 export interface PhaseProgress {
   phase: Exclude<Phase, 'done'>;
@@ -123,8 +145,10 @@ export interface Pipeline {
   /** In the GRPO phase: the next GRPO step as a stage machine; hand its report to `finishGrpoStep`. */
   beginGrpoStep(measureChange?: boolean): StagedStep | null;
   finishGrpoStep(report: GrpoStepReport): Promise<PipelineEvent[]>;
-  /** The current parameters as checkpoint files (one readback), e.g. to save on stop. */
-  checkpoint(): Promise<CheckpointFiles>;
+  /** The current parameters as a checkpoint named `name` (one readback), e.g. 'stopped' on stop. Its step is
+   *  the step count of the phase's training stage: SFT steps during SFT and its evaluation, GRPO steps during
+   *  GRPO and its evaluation. */
+  checkpoint(name: string): Promise<CheckpointEvent>;
   dispose(): void;
 }
 
@@ -136,6 +160,12 @@ export interface PipelineModel {
 
 /** A new model for a run: its preset, its tokenizer, weights from its seed. */
 export function freshModel(run: RunConfig): PipelineModel {
+  const { cfg, tok } = freshConfig(run);
+  return { params: initParams(cfg, run.seed), cfg, tok };
+}
+
+/** A new model's config and tokenizer for a run: its preset with its tokenizer's vocabulary. */
+export function freshConfig(run: Pick<RunConfig, 'preset' | 'tokenizer'>): { cfg: LlamaConfig; tok: Tokenizer } {
   const tok = namedTokenizer(run.tokenizer);
   const cfg = presetConfig(run.preset, {
     vocab_size: tok.vocabSize,
@@ -143,55 +173,74 @@ export function freshModel(run: RunConfig): PipelineModel {
     eos_token_id: tok.eosId,
     pad_token_id: tok.padId,
   });
-  return { params: initParams(cfg, run.seed), cfg, tok };
+  return { cfg, tok };
 }
 
-/** The pairs whose category or `category/subset` is listed (comma-separated); all when the list is empty.
- * A name no pair carries is refused, naming the ones there are. */
-export function selectCategories(pairs: Pair[], list: string): Pair[] {
-  const names = list
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-  if (!names.length) return pairs;
-  const namesOf = (p: Pair) => (p.category ? [p.category, ...(p.subset ? [`${p.category}/${p.subset}`] : [])] : []);
-  const known = new Set(pairs.flatMap(namesOf));
-  const unknown = names.filter((n) => !known.has(n));
-  if (unknown.length)
-    throw new Error(
-      `grpo.categories: no GRPO pair is in ${unknown.map((n) => `"${n}"`).join(', ')}; ` +
-        `there are ${[...known].sort().join(', ')}`,
-    );
-  return pairs.filter((p) => namesOf(p).some((n) => names.includes(n)));
-}
+export { selectCategories } from './grpo_pool';
 
-export function createPipeline(run: RunConfig, model: PipelineModel, data: PipelineData): Pipeline {
-  const { params, cfg, tok } = model;
+/** Refuses, before any work, settings the data cannot serve. */
+function checkData(run: RunConfig, data: PipelineData, grpoPairs: Pair[]): void {
   const phases = phasesOf(run.stage);
-  let at = 0;
+  if (phases.includes('sft') && data.distill.length === 0)
+    throw new Error(
+      `SFT: no traced pair to distil (${data.distillHeldOut.length} are held out for its loss); ` +
+        `raise world.nDistill (now ${run.world.nDistill})`,
+    );
+  if (phases.includes('grpo')) drawablePairs(run.grpo, grpoPairs);
+}
+
+/** Where a run starts: its first phase, or where a resume snapshot says. */
+function startingPoint(run: RunConfig, resume?: PipelineResume) {
+  const phases = phasesOf(run.stage);
+  const at = resume ? phases.indexOf(resume.state.phase) : 0;
+  if (resume) {
+    const { state: s, optimizer, reference } = resume;
+    const problem =
+      at < 0
+        ? `a ${run.stage} run has no ${s.phase} phase`
+        : s.phase === 'sft' && s.steps.sft > 0 && !optimizer
+          ? `SFT is at step ${s.steps.sft} but the optimizer state is missing`
+          : s.grpo && (!optimizer || !reference)
+            ? 'GRPO is under way but its optimizer state or reference model is missing'
+            : null;
+    if (problem) throw new Error(`resume snapshot: ${problem}`);
+  }
+  return { phases, at, steps: resume?.state.steps ?? { sft: 0, grpo: 0 }, elapsed: resume?.state.elapsed ?? 0 };
+}
+
+export function createPipeline(
+  run: RunConfig,
+  model: PipelineModel,
+  data: PipelineData,
+  resume?: PipelineResume,
+): Pipeline {
+  const { params, cfg, tok } = model;
+  const start = startingPoint(run, resume);
+  const { phases } = start;
+  let at = start.at;
   const t0 = performance.now();
-  const elapsed = () => (performance.now() - t0) / 1000;
+  const elapsed = () => start.elapsed + (performance.now() - t0) / 1000;
   const notes: string[] = [];
 
   // GRPO prompts must leave room to judge; longer ones (imported data) are left out, and said so.
-  const room = Math.min(32, run.grpo.maxCompletionLength);
-  const chosen = selectCategories(data.grpo, run.grpo.categories);
+  const room = judgeRoom(run.grpo.maxCompletionLength);
+  const pool = grpoPool(data.grpo, run.grpo.categories, tok, cfg.max_position_embeddings, room);
+  const { chosen, fitting: grpoPairs } = pool;
   if (chosen.length < data.grpo.length)
     notes.push(`GRPO on ${chosen.length} of ${data.grpo.length} pairs: grpo.categories = ${run.grpo.categories}`);
-  const grpoPairs = chosen.filter(
-    (p) => tok.encode(judgePrompt(p).text, { bos: true }).ids.length + room <= cfg.max_position_embeddings,
-  );
   if (grpoPairs.length < chosen.length)
     notes.push(
       `GRPO: ${chosen.length - grpoPairs.length} of ${chosen.length} pairs left out: their prompt leaves fewer ` +
         `than ${room} tokens of the ${cfg.max_position_embeddings}-token context`,
     );
+  checkData(run, data, grpoPairs);
+  if (resume) notes.length = 0; // the run's record has them from its start
 
   let sft: SftRun | null = null;
   let grpo: GrpoRun | null = null;
   let evaluator: Evaluator | null = null;
   const sftTotal = Math.ceil(data.distill.length / run.sft.batchSize) * run.sft.epochs;
-  const done: Record<Exclude<Phase, 'done'>, number> = { sft: 0, 'eval-sft': 0, grpo: 0, 'eval-grpo': 0 };
+  const done: Record<Exclude<Phase, 'done'>, number> = { ...start.steps, 'eval-sft': 0, 'eval-grpo': 0 };
   // rows to judge: pairs × 2 orders × samples, exact once the evaluator has left out prompts too long to judge
   const total: Record<Exclude<Phase, 'done'>, number> = {
     sft: sftTotal,
@@ -206,16 +255,44 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
     at++;
     return [{ kind: 'phase', phase: phase() }];
   };
-  const checkpointEvent = async (name: string, step: number): Promise<PipelineEvent> => ({
-    kind: 'checkpoint',
-    name,
-    phase: phase(),
-    step,
-    files: encodeCheckpoint(await paramsToCheckpoint(params, cfg, tok)),
-  });
+  const newSft = (r?: SftResume) => createSftRun(params, cfg, tok, run.sft, data.distill, data.distillHeldOut, r);
+  // the stage a run starts or resumes in is set up now, so what it refuses is refused at the start
+  try {
+    if (phase() === 'sft')
+      sft = newSft(resume?.optimizer ? { step: done.sft, optimizer: resume.optimizer } : undefined);
+    const g = resume?.state.grpo;
+    if (g && resume?.optimizer && resume.reference)
+      grpo = createGrpoRun(params, cfg, tok, run.grpo, grpoPairs, {
+        state: { ...g, optimizer: resume.optimizer },
+        reference: resume.reference,
+      });
+  } catch (e) {
+    sft?.dispose(); // π_ref stays the caller's until the pipeline is made
+    throw e;
+  }
+
+  /** How to go on from the current weights in phase `resumeAt` (nothing once the run is done). */
+  async function snapshot(c: ResumeState['checkpoint'], resumeAt: Phase): Promise<PipelineSnapshot | undefined> {
+    if (resumeAt === 'done') return undefined;
+    const state: ResumeState = {
+      checkpoint: c,
+      phase: resumeAt,
+      steps: { sft: done.sft, grpo: done.grpo },
+      elapsed: elapsed(),
+    };
+    if (resumeAt === 'sft' && sft) return { state, optimizer: (await sft.snapshot()).optimizer };
+    if (resumeAt !== 'grpo' || !grpo) return { state, optimizer: null };
+    const { optimizer, ...g } = await grpo.snapshot();
+    return { state: { ...state, grpo: { ...g, reference: run.stage === 'both' ? 'sft' : 'start' } }, optimizer };
+  }
+  const checkpointEvent = async (name: string, step: number, resumeAt = phase()): Promise<CheckpointEvent> => {
+    const c = { name, phase: phase(), step };
+    const files = encodeCheckpoint(await paramsToCheckpoint(params, cfg, tok));
+    return { kind: 'checkpoint', ...c, files, resume: await snapshot(c, resumeAt) };
+  };
 
   async function sftStep(): Promise<PipelineEvent[]> {
-    sft ??= createSftRun(params, cfg, tok, run.sft, data.distill, data.distillHeldOut);
+    sft ??= newSft();
     const r = await sft.step();
     done.sft = r.step;
     const row: MetricsRow = {
@@ -234,7 +311,7 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
     if (sft.done()) {
       sft.dispose();
       sft = null;
-      events.push(await checkpointEvent('sft', r.step), ...advance());
+      events.push(await checkpointEvent('sft', r.step, phases[at + 1]), ...advance());
     }
     return events;
   }
@@ -268,19 +345,24 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
 
   const grpoRun = () => (grpo ??= createGrpoRun(params, cfg, tok, run.grpo, grpoPairs));
 
-  const flushNotes = (): PipelineEvent[] => notes.splice(0).map((message) => ({ kind: 'note', message }));
+  // the run's record of its GRPO pairs goes out once, with the first notes
+  const once: PipelineEvent[] = [{ kind: 'grpo-pool', pool: poolRecord(pool) }];
+  const flushNotes = (): PipelineEvent[] => [
+    ...notes.splice(0).map((message): PipelineEvent => ({ kind: 'note', message })),
+    ...once.splice(0),
+  ];
 
   async function finishGrpoStep(report: GrpoStepReport): Promise<PipelineEvent[]> {
     const g = grpoRun();
     done.grpo = g.stepsDone();
-    const row: MetricsRow = { stage: 'grpo', step: report.step + 1, elapsed: elapsed(), ...report.metrics };
+    const row: MetricsRow = { stage: 'grpo', step: report.step, elapsed: elapsed(), ...report.metrics };
     throwIfDeviceError(`GRPO, step ${done.grpo}`); // before its metrics are kept: a failed dispatch computed nothing
     trimGpuPool(); // each step's lengths differ: their freed buffers would pile up
     const events: PipelineEvent[] = [...flushNotes(), { kind: 'grpo-step', report }, { kind: 'metrics', row }];
     if (g.done()) {
       g.dispose();
       grpo = null;
-      events.push(await checkpointEvent('grpo', done.grpo), ...advance());
+      events.push(await checkpointEvent('grpo', done.grpo, phases[at + 1]), ...advance());
     } else if (run.checkpointEvery > 0 && done.grpo % run.checkpointEvery === 0) {
       events.push(await checkpointEvent('latest', done.grpo));
     }
@@ -314,8 +396,10 @@ export function createPipeline(run: RunConfig, model: PipelineModel, data: Pipel
       return phase() === 'grpo' ? grpoRun().begin(measureChange) : null;
     },
     finishGrpoStep,
-    async checkpoint() {
-      return encodeCheckpoint(await paramsToCheckpoint(params, cfg, tok));
+    checkpoint(name) {
+      const p = phase();
+      const sftWeights = p === 'sft' || p === 'eval-sft' || (p === 'done' && !phases.includes('grpo'));
+      return checkpointEvent(name, sftWeights ? done.sft : done.grpo);
     },
     dispose() {
       sft?.dispose();

@@ -1,163 +1,243 @@
-// The run's whole configuration, one defaults object with a "why" per field, and the one field table
-// derived from it that parses CLI flags (`--grpo.beta 0.01`) and, later, the URL hash. Unknown keys and
-// wrong types are refused. The seed lives here, so a config reproduces a run.
-import type { PresetName } from '../engine/config';
+// The run's whole configuration: one defaults object (a "why" per line) and one field table of rules (type,
+// range, help, input kind) keyed by dotted setting name. Every way of setting a run parses through
+// applyOverrides: the CLI flags (`--grpo.beta 0.01`), the URL hash and the Train page's form; unknown keys,
+// wrong types and out-of-range values are refused, naming the setting, the value and what is allowed. The
+// seed lives here, so a config reproduces a run. Leaves out the model architecture (engine/config.ts).
+import { PRESETS, type PresetName } from '../engine/config';
+import { CATEGORIES } from '../rm/pair';
+import { DEFAULT_KNOBS } from '../rm/world';
+import { REASONING_TASKS } from '../rm/world_reasoning';
 import type { TokenizerName } from '../rm/world_vocab';
-import { GRPO_DEFAULTS } from './grpo_run';
-import { SFT_DEFAULTS } from './sft';
+import type { GrpoSchedule } from './grpo_run';
+import type { GrpoConfig } from './grpo_types';
+import { bool, choice, csv, int, list, parseSetting, real, type Rule } from './settings';
+import type { SftConfig } from './sft';
 
-export const RUN_DEFAULTS = {
-  preset: 'tiny' as PresetName, // model size: the default recipe is sized for tiny
-  stage: 'both' as 'sft' | 'grpo' | 'both', // distillation, then GRPO (RM-R1's two stages)
-  seed: 1, // init, data, sampling
-  // a new model's vocabulary (a checkpoint brings its own); words read ~2× faster and better than characters
-  tokenizer: 'world' as TokenizerName,
-  checkpointEvery: 20, // steps between 'latest' checkpoints, so a failure loses little (0: stage ends only)
-  // traced SFT pairs (the paper traced ~12%), label-only GRPO pairs, held-out pairs; difficulty knobs (rm/world.ts)
-  world: {
-    nDistill: 3200,
-    nGrpo: 1000,
-    nEval: 300,
-    digits: 1,
-    maxConstraints: 2,
-    maxWords: 4,
-    reasoningTasks: 'add,sub,muladd,reverse,sort,count',
-  },
-  noRubric: false, // ablation: traces without the rubric/solution part
-  sft: { ...SFT_DEFAULTS, epochs: 5, lr: 2e-3, evalEvery: 100 },
-  // 32 judgements' prompts per step (16 pairs in both A/B orders) × G = 6: at 8 per step GRPO's updates were
-  // mostly noise (held-out −3 to −4 points); at 32 it holds the distilled accuracy. 3e-4 drifts (KL 0.15).
-  grpo: { ...GRPO_DEFAULTS, lr: 1e-4, promptsPerStep: 32, steps: 40, bothOrders: true, categories: '' },
-  eval: { samples: 1, temperature: 1, maxCompletionLength: 144, batchSize: 96 }, // 1 sample = greedy; both A/B orders
-};
+/** Most tokens of one judgement wherever a judge writes (GRPO, evaluation, diagnosis, the Judge page): the
+ * compact oracle traces are ≤ ~130 tokens (+ <eos>), so a correct judgement is never cut off (scored −1). */
+export const MAX_JUDGEMENT_TOKENS = 144;
 
-export type RunConfig = typeof RUN_DEFAULTS;
-
-/** One line per setting: what it does and why the default; the Train page and `--help` show these. */
-export const HELP: Record<string, string> = {
-  preset:
-    'Model size: nano (tests, seconds), tiny (the default recipe, ~0.56M parameters with the world tokenizer), ' +
-    'small (~4M, for real GPUs).',
-  stage: "Which of RM-R1's stages to run: distillation (sft), GRPO (grpo, from the start weights), or both in order.",
-  seed:
-    'Seeds the weights, the synthetic world, batch order and ' +
-    'sampling: the same seed and settings give the same run.',
-  tokenizer:
-    "A new model's vocabulary: world (characters plus one token per word of the built-in world, so a tiny model " +
-    'reads a response as a few words) or char (characters only). A model loaded from a checkpoint keeps its own.',
-  checkpointEvery:
-    'Save a "latest" checkpoint every this many steps, so a failure loses little (0: only at stage ends).',
-  'world.nDistill':
-    'Synthetic pairs with oracle Chain-of-Rubrics traces for distillation (RM-R1 traced ~12% of its data).',
-  'world.nGrpo': 'Label-only synthetic pairs for GRPO: the reward needs only which response is better.',
-  'world.nEval': 'Held-out synthetic pairs for accuracy, judged in both A/B orders.',
-  'world.digits': 'Reasoning difficulty: digits per operand in sums and differences (1–3).',
-  'world.maxConstraints': 'Chat difficulty: most checkable constraints per instruction (1–3).',
-  'world.maxWords': 'Chat difficulty: most words per response (longer ones are harder to count).',
-  'world.reasoningTasks':
-    'Reasoning tasks to draw, comma-separated, from add, sub, muladd (a*b±c), reverse, sort, count (letters).',
-  noRubric: 'Ablation: distil traces without the rubric/solution block (type, checks and verdict only).',
-  'sft.epochs': 'Passes over the traced split.',
-  'sft.batchSize': 'Traces per optimizer step (grouped by length to waste little on padding).',
-  'sft.lr': 'Peak learning rate of AdamW for distillation.',
-  'sft.warmupSteps': 'Steps of linear warmup to the peak learning rate.',
-  'sft.schedule': 'Learning rate after warmup: cosine decay to 10% of the peak, or constant.',
-  'sft.weightDecay': 'AdamW decoupled weight decay on the weight matrices.',
-  'sft.maxGradNorm': 'Clip the global gradient norm to this (the norm before clipping is logged as grad_norm).',
-  'sft.evalEvery': 'Steps between held-out trace losses (eval_loss); 0 = only at the end.',
-  'sft.lengthBucket': 'Pad batch lengths up to a multiple of this: fewer distinct shapes, a flatter GPU buffer pool.',
-  'sft.seed': 'Seeds the batch order of distillation.',
-  'grpo.numGenerations': 'G: judgements sampled per prompt; advantages compare them within the group (RM-R1: 7).',
-  'grpo.promptsPerStep': 'Preference pairs per GRPO step (each gets G judgements).',
-  'grpo.temperature': 'τ for sampling and for the log-probs in the ratio and KL (RM-R1: 1.0).',
-  'grpo.topP': 'Nucleus sampling; 1 = off, as in RM-R1.',
-  'grpo.maxCompletionLength': 'Most tokens per judgement; a judgement cut off here has no verdict and scores −1.',
-  'grpo.beta':
-    'β: weight of the k3 KL penalty to the frozen distilled model (RM-R1: 0.001; 0 turns the reference off).',
-  'grpo.epsilon': "ε_low: the ratio is clipped below 1 − ε_low for negative advantages (PPO's clip).",
-  'grpo.epsilonHigh':
-    "ε_high: the ratio is clipped above 1 + ε_high for positive advantages (DAPO's clip-higher when > ε_low).",
-  'grpo.numIterations':
-    'μ: updates per batch of samples, each against the sampling-time log-probs (1 = ratio is always 1).',
-  'grpo.scaleRewards':
-    "Advantage scale: group (GRPO: divide by the group's std), batch (by the batch std) or none (Dr. GRPO).",
-  'grpo.lossType':
-    "Aggregation: token_mean over all tokens (TRL's default), seq_mean_token_mean (GRPO paper), dr_grpo (÷ G·L_max).",
-  'grpo.maxGradNorm': 'Clip the global gradient norm to this (RM-R1: 1.0).',
-  'grpo.lengthBucket':
-    'Pad prompt and completion lengths up to multiples of this: fewer shapes across steps, so the GPU buffer ' +
-    'pool stops growing.',
-  'grpo.steps': 'GRPO optimizer steps (each: sample, score, advantages, then μ loss/update pairs).',
-  'grpo.lr': 'Peak learning rate of AdamW for GRPO.',
-  'grpo.warmupSteps': 'Steps of linear warmup to the peak learning rate.',
-  'grpo.schedule': 'Learning rate after warmup: constant (RM-R1) or cosine decay to 10%.',
-  'grpo.weightDecay': 'AdamW decoupled weight decay on the weight matrices.',
-  'grpo.seed': 'Seeds the order of GRPO pairs and the sampling.',
-  'grpo.categories':
-    'GRPO only on pairs of these categories or subsets, comma-separated (e.g. reasoning, or reasoning/count); ' +
-    'empty = all.',
-  'grpo.bothOrders':
-    'Judge each GRPO pair in both A/B orders in the same step ' +
-    '(half as many pairs): position bias then earns no reward.',
-  'eval.samples': 'Judgements per pair and order for evaluation: 1 = greedy, N = sampled majority vote.',
-  'eval.temperature': 'Sampling temperature when eval.samples > 1.',
-  'eval.maxCompletionLength': 'Most tokens per evaluation judgement.',
-  'eval.batchSize': 'Judgements generated together (memory vs speed).',
-};
-
-export interface Field {
-  key: string;
-  type: 'number' | 'string' | 'boolean';
-  default: unknown;
-  help: string;
-  options?: readonly string[];
+export interface WorldSettings {
+  nDistill: number;
+  nGrpo: number;
+  nEval: number;
+  digits: number;
+  maxConstraints: number;
+  maxWords: number;
+  reasoningTasks: string; // comma-separated, as config.json and links keep it
+}
+export interface EvalSettings {
+  samples: number;
+  temperature: number;
+  maxCompletionLength: number;
+  batchSize: number;
+}
+export interface RunConfig {
+  preset: PresetName;
+  stage: 'sft' | 'grpo' | 'both';
+  seed: number;
+  tokenizer: TokenizerName;
+  checkpointEvery: number;
+  world: WorldSettings;
+  noRubric: boolean;
+  sft: SftConfig;
+  grpo: GrpoConfig & GrpoSchedule & { categories: string };
+  eval: EvalSettings;
 }
 
-/** Every leaf of the defaults, by dotted key, with its help line and (for enums) its options. */
-export function fieldTable(obj: object = RUN_DEFAULTS, prefix = ''): Field[] {
-  return Object.entries(obj).flatMap(([k, v]): Field[] =>
-    v !== null && typeof v === 'object'
-      ? fieldTable(v, `${prefix}${k}.`)
-      : [
-          {
-            key: prefix + k,
-            type: typeof v as Field['type'],
-            default: v,
-            help: HELP[prefix + k] ?? '',
-            ...(ENUMS[prefix + k] ? { options: ENUMS[prefix + k] } : {}),
-          },
-        ],
+export const RUN_DEFAULTS: RunConfig = {
+  preset: 'tiny', // model size: the default recipe is sized for tiny
+  stage: 'both', // distillation, then GRPO (RM-R1's two stages)
+  seed: 1, // init, data, sampling
+  tokenizer: 'world', // words read ~2× faster and better than characters
+  checkpointEvery: 20, // a failure loses little (0: stage ends only)
+  world: {
+    nDistill: 3200, // traced pairs for SFT (the paper traced ~12% of its data)
+    nGrpo: 1000, // label-only pairs: GRPO's 40 steps × 16 pairs never run out
+    nEval: 300, // held-out pairs, 150 judgements per category over both orders
+    digits: DEFAULT_KNOBS.digits, // the world's own knobs (rm/world.ts), one default with the generator's
+    maxConstraints: DEFAULT_KNOBS.maxConstraints,
+    maxWords: DEFAULT_KNOBS.maxWords,
+    reasoningTasks: DEFAULT_KNOBS.reasoningTasks.join(','),
+  },
+  noRubric: false, // ablation off: traces keep the rubric/solution part
+  sft: {
+    epochs: 5, // the recipe measured in the README: 3,200 traces × 5 epochs
+    batchSize: 16,
+    lr: 2e-3, // the tiny model's distillation rate; small uses 1e-3 (its preset)
+    warmupSteps: 20,
+    schedule: 'cosine', // decay to 10% of the peak
+    weightDecay: 0.01,
+    maxGradNorm: 1, // clip_grad_norm_'s usual 1
+    evalEvery: 100, // held-out trace loss ~10 times over the default run
+    lengthBucket: 16, // fewer distinct shapes, a flatter GPU buffer pool
+    seed: 1,
+  },
+  grpo: {
+    numGenerations: 6, // G: RM-R1 uses 7; 6 keeps a tiny batch even
+    // 32 judgements' prompts per step (16 pairs in both A/B orders) × G = 6: at 8 per step GRPO's updates were
+    // mostly noise (held-out −3 to −4 points); at 32 it holds the distilled accuracy.
+    promptsPerStep: 32,
+    temperature: 1.0, // RM-R1
+    topP: 1, // RM-R1: no nucleus
+    maxCompletionLength: MAX_JUDGEMENT_TOKENS,
+    beta: 0.001, // RM-R1's KL coefficient
+    epsilon: 0.2, // PPO's clip
+    epsilonHigh: 0.28, // clip-higher keeps exploration alive on a tiny model
+    numIterations: 1, // μ: one update per batch of samples, as RM-R1
+    scaleRewards: 'group', // GRPO's per-group std
+    lossType: 'token_mean', // TRL's default
+    maxGradNorm: 1, // RM-R1
+    lengthBucket: 16, // fewer shapes across steps, so the GPU buffer pool stops growing
+    steps: 40,
+    lr: 1e-4, // 3e-4 drifts (KL 0.15)
+    warmupSteps: 5,
+    schedule: 'constant', // RM-R1
+    weightDecay: 0,
+    seed: 1,
+    bothOrders: true, // position bias then earns no reward
+    categories: '', // all pairs
+  },
+  eval: {
+    samples: 1, // greedy
+    temperature: 1,
+    maxCompletionLength: MAX_JUDGEMENT_TOKENS,
+    batchSize: 96, // judgements generated together: memory vs speed
+  },
+};
+
+/** Every setting's dotted key, e.g. 'grpo.beta'. */
+type Leaves<T, P extends string = ''> = {
+  [K in keyof T & string]: T[K] extends object ? Leaves<T[K], `${P}${K}.`> : `${P}${K}`;
+}[keyof T & string];
+export type SettingKey = Leaves<RunConfig>;
+
+const SEED_MAX = 2 ** 32 - 1;
+const PAIRS_MAX = 20_000; // the world runs out of new safety prompts well before more
+const schedule = (what: string) => choice(['cosine', 'constant'], `Learning rate after warmup: ${what}.`);
+const categoryItem = (item: string) => {
+  const [c, subset, extra] = item.split('/');
+  if (!(CATEGORIES as readonly string[]).includes(c)) return `"${c}" is not a category (${CATEGORIES.join(', ')})`;
+  return subset === '' || extra !== undefined ? `"${item}" is not category/subset` : null;
+};
+
+const TASKS = { items: REASONING_TASKS, minItems: 1 };
+const CATS = { check: categoryItem, itemIs: 'category or category/subset', minItems: 0 };
+const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+const SCALES = ['group', 'batch', 'none'] as const;
+const LOSS_TYPES = ['token_mean', 'seq_mean_token_mean', 'dr_grpo'] as const;
+
+/** The field table: every setting's range or choices, input kind and help, in the order of the defaults. */
+const RULES: Record<SettingKey, Rule> = {
+  preset: choice(PRESET_NAMES, 'Model size: nano (tests), tiny (the recipe, ~0.56M), small (~4M, real GPUs).'),
+  stage: choice(['sft', 'grpo', 'both'], "RM-R1's stages to run: distillation (sft), GRPO (grpo), or both in order."),
+  seed: int(0, SEED_MAX, 'Seeds weights, world, batch order and sampling: same seed and settings, same run.'),
+  tokenizer: choice(['world', 'char'], "A new model's vocabulary: world (a token per world word) or char."),
+  checkpointEvery: int(0, 100_000, 'Steps between "latest" checkpoints (0: only at stage ends).'),
+  'world.nDistill': int(0, PAIRS_MAX, 'Synthetic pairs with oracle Chain-of-Rubrics traces, for distillation.'),
+  'world.nGrpo': int(0, PAIRS_MAX, 'Label-only synthetic pairs for GRPO (the reward needs only the label).'),
+  'world.nEval': int(1, PAIRS_MAX, 'Held-out synthetic pairs for accuracy, judged in both A/B orders.'),
+  'world.digits': int(1, 3, 'Reasoning difficulty: digits per operand (letter tasks: digits + 2 letters).'),
+  'world.maxConstraints': int(1, 3, 'Chat difficulty: most checkable constraints per instruction.'),
+  'world.maxWords': int(3, 10, 'Chat difficulty: most words per response (longer is harder to count).'),
+  'world.reasoningTasks': csv(list('Reasoning tasks to draw (muladd: a*b±c; count: letters).', TASKS)),
+  noRubric: bool('Ablation: distil traces without the rubric/solution block (type, checks, verdict only).'),
+  'sft.epochs': int(1, 100, 'Passes over the traced split.'),
+  'sft.batchSize': int(1, 512, 'Traces per optimizer step (grouped by length: little padding).'),
+  'sft.lr': real(0, 1, 'Peak learning rate of AdamW for distillation.'),
+  'sft.warmupSteps': int(0, 10_000, 'Steps of linear warmup to the peak learning rate.'),
+  'sft.schedule': schedule('cosine decay to 10% of the peak, or constant'),
+  'sft.weightDecay': real(0, 1, 'AdamW decoupled weight decay on the weight matrices.'),
+  'sft.maxGradNorm': real(0.001, 1e6, 'Clip the global gradient norm to this (logged before clipping: grad_norm).'),
+  'sft.evalEvery': int(0, 100_000, 'Steps between held-out trace losses (eval_loss); 0 = only at the end.'),
+  'sft.lengthBucket': int(1, 256, 'Pad lengths to a multiple of this: fewer shapes, a flatter GPU buffer pool.'),
+  'sft.seed': int(0, SEED_MAX, 'Seeds the batch order of distillation.'),
+  'grpo.numGenerations': int(2, 64, 'G: judgements sampled per prompt, compared within the group (RM-R1: 7).'),
+  'grpo.promptsPerStep': int(1, 1024, 'Judged prompts per step, each with G judgements (even with bothOrders).'),
+  'grpo.temperature': real(0.01, 10, 'τ for sampling and for the log-probs in the ratio and KL (RM-R1: 1.0).'),
+  'grpo.topP': real(0.01, 1, 'Nucleus sampling; 1 = off, as in RM-R1.'),
+  'grpo.maxCompletionLength': int(1, 4096, 'Most tokens per judgement; one cut off has no verdict: −1.'),
+  'grpo.beta': real(0, 10, 'β: weight of the k3 KL to the frozen distilled model (RM-R1: 0.001; 0: none).'),
+  'grpo.epsilon': real(0, 1, "ε_low: ratio clipped below 1 − ε_low for negative advantages (PPO's clip)."),
+  'grpo.epsilonHigh': real(0, 10, "ε_high: ratio clipped above 1 + ε_high for positive ones (DAPO's clip-higher)."),
+  'grpo.numIterations': int(1, 16, 'μ: updates per batch of samples (1: the ratio is always 1).'),
+  'grpo.scaleRewards': choice(SCALES, 'Advantages ÷ the group std (GRPO), ÷ the batch std, or none (Dr. GRPO).'),
+  'grpo.lossType': choice(LOSS_TYPES, 'token_mean (TRL), seq_mean_token_mean (GRPO paper) or dr_grpo (÷ G·L_max).'),
+  'grpo.maxGradNorm': real(0.001, 1e6, 'Clip the global gradient norm to this (RM-R1: 1.0).'),
+  'grpo.lengthBucket': int(1, 256, 'Pad lengths to multiples of this: fewer shapes, a flat GPU buffer pool.'),
+  'grpo.steps': int(1, 10_000, 'GRPO optimizer steps (each: sample, score, advantages, μ updates).'),
+  'grpo.lr': real(0, 1, 'Peak learning rate of AdamW for GRPO.'),
+  'grpo.warmupSteps': int(0, 10_000, 'Steps of linear warmup to the peak learning rate.'),
+  'grpo.schedule': schedule('constant (RM-R1) or cosine decay to 10%'),
+  'grpo.weightDecay': real(0, 1, 'AdamW decoupled weight decay on the weight matrices.'),
+  'grpo.seed': int(0, SEED_MAX, 'Seeds the order of GRPO pairs and the sampling.'),
+  'grpo.bothOrders': bool('Judge each pair in both A/B orders in one step: position bias earns no reward.'),
+  'grpo.categories': csv(list('GRPO only on these categories or subsets (reasoning/count); empty: all.', CATS)),
+  'eval.samples': int(1, 64, 'Judgements per pair and order: 1 = greedy, N = sampled majority vote.'),
+  'eval.temperature': real(0.01, 10, 'Sampling temperature when eval.samples > 1.'),
+  'eval.maxCompletionLength': int(1, 4096, 'Most tokens per evaluation judgement.'),
+  'eval.batchSize': int(1, 1024, 'Judgements generated together (memory vs speed).'),
+};
+
+/** One setting: its rule, its dotted key and its default. */
+export interface Field extends Rule {
+  key: SettingKey;
+  default: unknown;
+}
+
+/** [dotted key, value] for every leaf of a config, in its order. */
+function leaves(obj: object, prefix = ''): [string, unknown][] {
+  return Object.entries(obj).flatMap(([k, v]): [string, unknown][] =>
+    v !== null && typeof v === 'object' ? leaves(v, `${prefix}${k}.`) : [[prefix + k, v]],
   );
 }
 
-const ENUMS: Record<string, readonly string[]> = {
-  preset: ['nano', 'tiny', 'small'],
-  tokenizer: ['world', 'char'],
-  stage: ['sft', 'grpo', 'both'],
-  'sft.schedule': ['cosine', 'constant'],
-  'grpo.schedule': ['cosine', 'constant'],
-  'grpo.scaleRewards': ['group', 'batch', 'none'],
-  'grpo.lossType': ['token_mean', 'seq_mean_token_mean', 'dr_grpo'],
-};
+const FIELDS: readonly Field[] = leaves(RUN_DEFAULTS).map(([key, value]) => ({
+  ...RULES[key as SettingKey],
+  key: key as SettingKey,
+  default: value,
+}));
+const BY_KEY = new Map<string, Field>(FIELDS.map((f) => [f.key, f]));
 
-/** Applies `key=value` overrides (strings, as from flags or a URL) to a copy of `base`; throws naming the key. */
+/** Every setting with its default and rule, in form order. */
+export const fieldTable = (): readonly Field[] => FIELDS;
+
+/** A setting's rule by dotted key; undefined for a key that is not a setting. */
+export const fieldOf = (key: string): Field | undefined => BY_KEY.get(key);
+
+type At<T, K extends string> = K extends `${infer H}.${infer R}`
+  ? H extends keyof T
+    ? At<T[H], R>
+    : never
+  : K extends keyof T
+    ? T[K]
+    : never;
+
+/** A setting's rule, typed by its value (a CLI reuses it for a flag of the same meaning). */
+export const ruleOf = <K extends SettingKey>(key: K) => BY_KEY.get(key) as Rule<At<RunConfig, K>>;
+
+/** The value of `key` in `cfg` (undefined when a saved config lacks it). */
+export function settingValue(cfg: RunConfig, key: string): unknown {
+  return key
+    .split('.')
+    .reduce<unknown>(
+      (o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
+      cfg,
+    );
+}
+
+/** Parses one setting's text; throws naming the setting, the value and what is allowed (or the known keys). */
+export function parseRunSetting(key: string, raw: string): unknown {
+  const f = BY_KEY.get(key);
+  if (!f) throw new Error(`Unknown setting "${key}". Known: ${FIELDS.map((x) => x.key).join(', ')}`);
+  return parseSetting(`Setting "${key}"`, f, raw);
+}
+
+/** Applies `key=value` overrides (strings, as from flags, a URL or a form) to a copy of `base`. */
 export function applyOverrides(base: RunConfig, overrides: Record<string, string>): RunConfig {
   const cfg = structuredClone(base);
-  const fields = new Map(fieldTable(base).map((f) => [f.key, f]));
   for (const [key, raw] of Object.entries(overrides)) {
-    const f = fields.get(key);
-    if (!f) throw new Error(`Unknown setting "${key}". Known: ${[...fields.keys()].join(', ')}`);
-    let value: unknown = raw;
-    if (f.type === 'number') {
-      value = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(value))
-        throw new Error(`Setting "${key}" must be a number (got "${raw}")`);
-    } else if (f.type === 'boolean') {
-      if (raw !== 'true' && raw !== 'false') throw new Error(`Setting "${key}" must be true or false (got "${raw}")`);
-      value = raw === 'true';
-    } else if (ENUMS[key] && !ENUMS[key].includes(raw)) {
-      throw new Error(`Setting "${key}" must be one of ${ENUMS[key].join(', ')} (got "${raw}")`);
-    }
+    const value = parseRunSetting(key, raw);
     const path = key.split('.');
     let o = cfg as unknown as Record<string, unknown>;
     for (const p of path.slice(0, -1)) o = o[p] as Record<string, unknown>;
@@ -169,10 +249,10 @@ export function applyOverrides(base: RunConfig, overrides: Record<string, string
 /** The settings that differ from the defaults, as `key=value` strings (for a URL hash or a command line);
  * settings `cfg` lacks (a config saved by an older version) are left out, so they keep their defaults. */
 export function diffFromDefaults(cfg: RunConfig): Record<string, string> {
-  const now = new Map(fieldTable(cfg).map((f) => [f.key, f.default]));
   return Object.fromEntries(
-    fieldTable()
-      .filter((f) => now.get(f.key) !== undefined && now.get(f.key) !== f.default)
-      .map((f) => [f.key, String(now.get(f.key))]),
+    FIELDS.flatMap((f) => {
+      const v = settingValue(cfg, f.key);
+      return v === undefined || v === f.default ? [] : [[f.key, String(v)]];
+    }),
   );
 }

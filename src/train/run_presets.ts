@@ -36,8 +36,6 @@ export const RUN_PRESETS: readonly RunPreset[] = [
       'grpo.steps': '4',
       'grpo.numGenerations': '4',
       'grpo.promptsPerStep': '2',
-      'grpo.maxCompletionLength': '144',
-      'eval.maxCompletionLength': '144',
       'eval.batchSize': '16',
     },
   },

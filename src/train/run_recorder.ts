@@ -1,16 +1,34 @@
-// Books a pipeline's events into a LabStore: metrics rows, GRPO step reports, evaluations, checkpoints,
-// and the run record's phase, progress, notes and status. The CLI (file store) and the page (IndexedDB,
-// events from the worker) both record runs through it, so a run folder and a browser run hold the same.
+// Books a pipeline's events into a LabStore: metrics rows, GRPO step reports, evaluations, checkpoints with
+// their resume snapshots, and the run record's phase, progress, notes, status and resume point. The CLI
+// (file store) and the page (IndexedDB, events from the worker) both record runs through it, so a run
+// folder and a browser run hold the same.
 import type { CheckpointFiles } from '../engine/checkpoint';
 import { decodeCheckpoint } from '../engine/checkpoint';
-import { filesBytes, type CheckpointMeta, type LabStore, type RunRecord, type RunStatus } from './lab_store';
-import { phasesOf, type PipelineEvent, type PhaseProgress } from './pipeline';
+import {
+  filesBytes,
+  runCheckpointId,
+  type CheckpointMeta,
+  type LabStore,
+  type RewindPoint,
+  type RunRecord,
+  type RunStatus,
+} from './lab_store';
+import { phasesOf, type CheckpointEvent, type PipelineEvent, type PhaseProgress } from './pipeline';
+import { encodeSnapshot } from './resume';
 import type { RunConfig } from './run_config';
 
 export function newRunRecord(
   id: string,
   config: RunConfig,
-  opts: { name?: string; init?: string | null; backend?: string | null; now?: number } = {},
+  opts: {
+    name?: string;
+    init?: string | null;
+    backend?: string | null;
+    kernels?: string | null;
+    backendChoice?: string | null; // which backend and why (engine/backend_choice.ts), with the estimate
+    now?: number;
+    grpoDataset?: RunRecord['grpoDataset'];
+  } = {},
 ): RunRecord {
   const now = opts.now ?? Date.now();
   return {
@@ -25,8 +43,13 @@ export function newRunRecord(
     phase: phasesOf(config.stage)[0],
     progress: [],
     evals: [],
-    notes: [],
+    // which backend and ops ran, and why (engine/backend_choice.ts, engine/kernel_choice.ts)
+    notes: [
+      ...(opts.backendChoice ? [`Backend: ${opts.backendChoice}`] : []),
+      ...(opts.kernels ? [`Kernels: ${opts.kernels}`] : []),
+    ],
     error: null,
+    grpoDataset: opts.grpoDataset ?? null,
   };
 }
 
@@ -53,17 +76,22 @@ export interface RunRecorder {
   /** Stores what the events carry and updates the run record; returns the ids of checkpoints saved. */
   record(events: PipelineEvent[], progress?: PhaseProgress[]): Promise<string[]>;
   setStatus(status: RunStatus, error?: string | null): Promise<void>;
-  /** Stores a checkpoint outside the pipeline's own (e.g. 'stopped'). */
-  saveCheckpoint(name: string, files: CheckpointFiles, step: number | null): Promise<string>;
+  /** Before a resume: drops what was logged past its point, in storage and in the record's evaluations. */
+  rewind(to: RewindPoint): Promise<void>;
 }
 
 export function createRunRecorder(store: LabStore, run: RunRecord, now: () => number = Date.now): RunRecorder {
-  const saveCheckpoint = async (name: string, files: CheckpointFiles, step: number | null) => {
-    const id = `${run.id}-${name}`;
+  /** The checkpoint, then its resume snapshot (a resume checks that the two still match). */
+  const saveCheckpoint = async ({ name, files, step, phase, resume }: CheckpointEvent) => {
+    const id = runCheckpointId(run.id, name);
     await store.putCheckpoint(
-      checkpointMeta(files, { id, name, runId: run.id, source: 'run', createdAt: now(), step, phase: run.phase }),
+      checkpointMeta(files, { id, name, runId: run.id, source: 'run', createdAt: now(), step, phase }),
       files,
     );
+    if (resume) {
+      await store.putResumeSnapshot(run.id, encodeSnapshot(resume));
+      run.resumeFrom = { phase: resume.state.phase, steps: resume.state.steps };
+    }
     return id;
   };
   const touch = async () => {
@@ -97,13 +125,16 @@ export function createRunRecorder(store: LabStore, run: RunRecord, now: () => nu
             break;
           }
           case 'checkpoint':
-            saved.push(await saveCheckpoint(e.name, e.files, e.step));
+            saved.push(await saveCheckpoint(e));
             break;
           case 'phase':
             run.phase = e.phase;
             break;
           case 'note':
             run.notes = [...run.notes, e.message];
+            break;
+          case 'grpo-pool':
+            run.grpoPool = e.pool;
             break;
           default:
             break;
@@ -119,6 +150,10 @@ export function createRunRecorder(store: LabStore, run: RunRecord, now: () => nu
       run.error = error;
       await touch();
     },
-    saveCheckpoint,
+    async rewind(to) {
+      await store.rewindRun(run.id, to);
+      run.evals = run.evals.filter((e) => to.evals.includes(e.after));
+      await touch();
+    },
   };
 }

@@ -1,13 +1,17 @@
 // Stage 1, reasoning distillation: token NLL on the judge trace only (the prompt is masked), with
 // batches grouped by length so little compute goes to padding, and a held-out loss. A steppable run:
 // `step()` does one optimizer update and returns plain data; the CLI, the worker and tests drive it.
+// `snapshot()` and the `resume` argument continue a run exactly: the batch order is a pure function of the
+// seed and the epoch, the schedule of the step, so the step count and AdamW's state are all it needs.
 import type { LlamaConfig } from '../engine/config';
 import type { ModelParams } from '../engine/model';
+import { ADAMW_MOMENTS, type AdamWSnapshot } from '../engine/optimizer';
 import { createRng, shuffle } from '../engine/rng';
 import { learningRateAt } from '../engine/schedule';
-import type { Tokenizer } from '../engine/tokenizer';
+import type { TextTokenizer } from '../engine/text_tokenizer';
 import { createLmTrainer, type LmBatch } from './lm_step';
 
+/** Distillation's settings; their defaults, ranges and help are in run_config.ts. */
 export interface SftConfig {
   epochs: number; // passes over the traced split
   batchSize: number; // sequences per step
@@ -21,19 +25,6 @@ export interface SftConfig {
   seed: number; // batch order
 }
 
-export const SFT_DEFAULTS: SftConfig = {
-  epochs: 3,
-  batchSize: 16,
-  lr: 3e-3,
-  warmupSteps: 20,
-  schedule: 'cosine',
-  weightDecay: 0.01,
-  maxGradNorm: 1,
-  evalEvery: 50,
-  lengthBucket: 16,
-  seed: 1,
-};
-
 /** A prompt and the trace the model must learn to write after it. */
 export interface SftExample {
   prompt: string;
@@ -42,7 +33,7 @@ export interface SftExample {
 
 /** `<bos> prompt trace <eos>` as ids, and where the trace starts. Throws naming the example if too long. */
 export function encodeExample(
-  tok: Tokenizer,
+  tok: TextTokenizer,
   ex: SftExample,
   maxLen: number,
   where = 'example',
@@ -110,10 +101,18 @@ export interface SftStepReport {
   evalLoss?: number;
 }
 
+/** Where a distillation run stands: the optimizer steps taken and AdamW's state after them. */
+export interface SftResume {
+  step: number;
+  optimizer: AdamWSnapshot;
+}
+
 export interface SftRun {
   readonly totalSteps: number;
   step(): Promise<SftStepReport>;
   done(): boolean;
+  /** Where it stands now (one readback of the moments); `createSftRun(…, resume)` continues from it. */
+  snapshot(): Promise<SftResume>;
   heldOutLoss(): Promise<number>;
   dispose(): void;
 }
@@ -121,10 +120,11 @@ export interface SftRun {
 export function createSftRun(
   params: ModelParams,
   cfg: LlamaConfig,
-  tok: Tokenizer,
+  tok: TextTokenizer,
   sft: SftConfig,
   train: SftExample[],
   heldOut: SftExample[],
+  resume?: SftResume,
 ): SftRun {
   const maxLen = cfg.max_position_embeddings;
   const enc = (xs: SftExample[], name: string) =>
@@ -135,16 +135,26 @@ export function createSftRun(
   );
   const perEpoch = Math.ceil(trainRows.length / sft.batchSize);
   const totalSteps = perEpoch * sft.epochs;
+  if (resume && (resume.step !== resume.optimizer.step || resume.step > totalSteps))
+    throw new Error(
+      `distillation snapshot: step ${resume.step} with ${resume.optimizer.step} optimizer steps; ` +
+        `the run has ${totalSteps} steps`,
+    );
   const trainer = createLmTrainer(params, cfg, {
     lr: sft.lr,
-    beta1: 0.9,
-    beta2: 0.99,
-    eps: 1e-8,
+    ...ADAMW_MOMENTS,
     weightDecay: sft.weightDecay,
     maxGradNorm: sft.maxGradNorm,
   });
-  let t = 0;
+  try {
+    if (resume) trainer.optimizer.importState(resume.optimizer);
+  } catch (e) {
+    trainer.dispose();
+    throw e;
+  }
+  let t = resume?.step ?? 0;
   let epochBatches: LmBatch[] = [];
+  let batchesOf = -1; // the epoch epochBatches belong to
 
   async function heldOutLoss(): Promise<number> {
     if (!evalBatches.length) return NaN;
@@ -164,10 +174,12 @@ export function createSftRun(
     heldOutLoss,
     async step() {
       const epoch = Math.floor(t / perEpoch);
-      if (t % perEpoch === 0)
+      if (epoch !== batchesOf) {
         epochBatches = lengthBatches(trainRows, sft.batchSize, sft.seed + epoch).map((g) =>
           toBatch(g, tok.padId, sft.lengthBucket, maxLen),
         );
+        batchesOf = epoch;
+      }
       const lr = learningRateAt(t, {
         peakLr: sft.lr,
         warmupSteps: sft.warmupSteps,
@@ -192,6 +204,7 @@ export function createSftRun(
       if ((sft.evalEvery > 0 && t % sft.evalEvery === 0) || t === totalSteps) report.evalLoss = await heldOutLoss();
       return report;
     },
+    snapshot: async () => ({ step: t, optimizer: await trainer.optimizer.exportState() }),
     dispose: () => trainer.dispose(),
   };
 }

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig, type LlamaConfig, type PresetName } from '../engine/config';
 import { initParams, type ModelParams } from '../engine/model';
+import { ADAMW_MOMENTS } from '../engine/optimizer';
 import { createRng } from '../engine/rng';
 import { learningRateAt } from '../engine/schedule';
 import { defaultTokenizer } from '../engine/tokenizer';
@@ -52,9 +53,7 @@ export function createSmokeRun(cfg: SmokeConfig = SMOKE_DEFAULTS, text = SMOKE_T
   const params = initParams(config, cfg.seed);
   const trainer = createLmTrainer(params, config, {
     lr: cfg.lr,
-    beta1: 0.9,
-    beta2: 0.99,
-    eps: 1e-8,
+    ...ADAMW_MOMENTS,
     weightDecay: 0,
     maxGradNorm: 1,
   });

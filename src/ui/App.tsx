@@ -33,6 +33,7 @@ const selectPage = (s: AppState) => s.page;
 const selectDraft = (s: AppState) => s.draft;
 const selectNotices = (s: AppState) => ({
   backend: s.backend,
+  choiceReason: s.backendChoice?.reason ?? null,
   backendError: s.backendError,
   fatalError: s.fatalError,
   storageWarning: s.storageWarning,

@@ -7,12 +7,22 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { runSuite, type SuiteOptions, type SuiteProgress, type SuiteResult } from '../bench/suite';
 import { initBackend } from '../engine/backend';
+import { type KernelChoice, selectKernels } from '../engine/kernel_choice';
 import { checkFusedKernels, type KernelCheck } from '../engine/kernels/self_check';
+import { browserKernelDeps } from './engine_cache_idb';
+
+/** The kernel check's answer: the device, every case, and what the lab now runs on this adapter. */
+export interface KernelCheckResult {
+  device: string;
+  checks: KernelCheck[];
+  choice: KernelChoice;
+}
 
 export interface BenchApi {
   run(o: SuiteOptions, onProgress: (p: SuiteProgress) => void): Promise<SuiteResult>;
-  /** Every fused kernel against its stock composition on this browser's WebGPU device. */
-  checkKernels(onProgress: (done: number, total: number) => void): Promise<{ device: string; checks: KernelCheck[] }>;
+  /** Every fused kernel against its stock composition on this browser's WebGPU device; the outcome replaces
+   * the cached one the lab's kernel choice reads. */
+  checkKernels(onProgress: (done: number, total: number) => void): Promise<KernelCheckResult>;
 }
 
 const wasmPaths = {
@@ -21,19 +31,27 @@ const wasmPaths = {
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 };
 
+const kernelDeps = browserKernelDeps();
+
 const api: BenchApi = {
   run: (o, onProgress) =>
     runSuite(o, {
       async startBackend(name) {
-        const report = await initBackend({ order: [name], wasmPaths }); // throws with the reason when it cannot start
-        return report.summary;
+        return initBackend({ order: [name], wasmPaths }); // throws with the reason when it cannot start
       },
+      selectKernels: (mode, report) => selectKernels(mode, report, kernelDeps),
       onProgress,
     }),
   async checkKernels(onProgress) {
     const report = await initBackend({ order: ['webgpu'], wasmPaths });
     if (report.name !== 'webgpu') throw new Error(`the kernel check needs WebGPU: ${report.summary}`);
-    return { device: report.summary, checks: await checkFusedKernels((done, total) => onProgress(done, total)) };
+    let checks: KernelCheck[] = [];
+    const run = async () => {
+      checks = await checkFusedKernels((done, total) => onProgress(done, total));
+      return checks;
+    };
+    const choice = await selectKernels('auto', report, { ...kernelDeps, check: run, recheck: true });
+    return { device: report.summary, checks, choice };
   },
 };
 

@@ -1,8 +1,7 @@
 // The bench page's handle on its worker (bench.worker.ts), started on first use.
 import * as Comlink from 'comlink';
 import type { SuiteOptions, SuiteProgress, SuiteResult } from '../bench/suite';
-import type { KernelCheck } from '../engine/kernels/self_check';
-import type { BenchApi } from './bench.worker';
+import type { BenchApi, KernelCheckResult } from './bench.worker';
 
 let bench: Comlink.Remote<BenchApi> | null = null;
 
@@ -15,8 +14,6 @@ export function runBench(o: SuiteOptions, onProgress: (p: SuiteProgress) => void
   return worker().run(o, Comlink.proxy(onProgress));
 }
 
-export function runKernelCheck(
-  onProgress: (done: number, total: number) => void,
-): Promise<{ device: string; checks: KernelCheck[] }> {
+export function runKernelCheck(onProgress: (done: number, total: number) => void): Promise<KernelCheckResult> {
   return worker().checkKernels(Comlink.proxy(onProgress));
 }

@@ -1,15 +1,20 @@
-// The Web Worker that owns the engine (tfjs and its backend). Thin on purpose: it picks the backend,
-// watches the GPU device, and hands the run and judge calls to their hosts; no math lives here.
+// The Web Worker that owns the engine (tfjs and its backend). Thin on purpose: it starts the backend the page
+// chose (measured in a separate probe worker, worker/probe_client.ts) and the kernels, watches the GPU device,
+// and hands the run and judge calls to their hosts; no math lives here.
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { BROWSER_ORDER, initBackend } from '../engine/backend';
-import { switchFusedKernels } from '../engine/kernels/fused';
+import { BROWSER_ORDER, type BackendReport, initBackend } from '../engine/backend';
+import { type KernelChoice, type KernelChoiceDeps, selectKernels } from '../engine/kernel_choice';
+import { checkFusedKernels } from '../engine/kernels/self_check';
 import { createSmokeRun } from '../train/smoke';
 import { yieldToMessages } from '../train/yield_to_messages';
 import { createJudgeHost } from './judge_host';
+import { createModelsHost } from './models_host';
+import { browserKernelDeps } from './engine_cache_idb';
 import type { EngineApi, EventSink, MemoryReport, WorkerEvent } from './protocol';
 import { createRunHost } from './run_host';
 
@@ -17,11 +22,34 @@ let sink: EventSink | null = null;
 const emit = (e: WorkerEvent) => sink?.(e);
 const runs = createRunHost(emit);
 const judge = createJudgeHost(emit);
+const models = createModelsHost(emit); // the model cache: no engine needed, so not behind init
+// the self-check, when it runs, streams its progress to the page
+const kernelDeps: KernelChoiceDeps = {
+  ...browserKernelDeps(),
+  check: () => checkFusedKernels((done, total) => emit({ kind: 'kernel-check', done, total })),
+};
+let backend: BackendReport | null = null;
+let kernels: KernelChoice | null = null;
+
+// Settles when init has picked the backend and the kernels. Engine work waits for it: a call sent early
+// must not run beside the kernel self-check, which flips the fused switch as it goes, nor before a backend
+// is set.
+let markStarted: (failure?: Error) => void = () => {};
+const started = new Promise<void>((resolve, reject) => {
+  markStarted = (failure) => (failure ? reject(failure) : resolve());
+});
+started.catch(() => {}); // init reports its own failure; the calls that waited get it too
+const afterStart =
+  <A extends unknown[], R>(work: (...args: A) => Promise<R>) =>
+  async (...args: A): Promise<R> => {
+    await started;
+    return work(...args);
+  };
 
 /** A lost device (driver reset, GPU removed, device.destroy()) ends every run: say so plainly. */
 function watchDevice(): void {
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-  void device?.lost.then((info) =>
+  const device = (tf.backend() as WebGPUBackend).device; // init() just said it is WebGPU
+  void device.lost.then((info) =>
     emit({
       kind: 'error',
       where: 'GPU',
@@ -37,29 +65,48 @@ const api: EngineApi = {
   connect(s) {
     sink = s;
   },
-  async init({ forceBackend }) {
+  async init({ forceBackend, kernels: mode = 'auto', kernelReason }) {
     const order = forceBackend ? [forceBackend, ...BROWSER_ORDER.filter((b) => b !== forceBackend)] : BROWSER_ORDER;
-    const report = await initBackend({
-      order,
-      wasmPaths: {
-        'tfjs-backend-wasm.wasm': wasmPlain,
-        'tfjs-backend-wasm-simd.wasm': wasmSimd,
-        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-      },
-    });
-    if (report.name === 'webgpu') watchDevice();
-    return report;
+    try {
+      const report = await initBackend({
+        order,
+        wasmPaths: {
+          'tfjs-backend-wasm.wasm': wasmPlain,
+          'tfjs-backend-wasm-simd.wasm': wasmSimd,
+          'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+        },
+      });
+      if (report.name === 'webgpu') watchDevice();
+      backend = report;
+      // not awaited: the page shows the backend while the self-check runs (the first start on an adapter)
+      void selectKernels(mode, report, kernelDeps).then(
+        (choice) => {
+          // the page asked for stock ops because they measured faster: say that rather than "as chosen"
+          kernels =
+            kernelReason && choice.path === 'stock'
+              ? { ...choice, summary: `stock tfjs ops: ${kernelReason}` }
+              : choice;
+          markStarted();
+        },
+        (e: Error) => markStarted(e),
+      );
+      return report;
+    } catch (e) {
+      markStarted(e as Error);
+      throw e;
+    }
   },
+  kernels: afterStart(async () => kernels!),
   async memory() {
     return tf.memory() as MemoryReport;
   },
-  async setFusedKernels(on) {
-    if (runs.busy()) throw new Error('Switching kernels waits for the playing run: pause it first');
-    switchFusedKernels(on);
-    return on;
-  },
-  async smokeTrain() {
-    if (runs.busy()) throw new Error('The engine check waits for the playing run: pause it first');
+  setKernels: afterStart(async (mode) => {
+    if (runs.playing()) throw new Error('Switching kernels waits for the playing run: pause it first');
+    kernels = await selectKernels(mode, backend!, kernelDeps);
+    return kernels;
+  }),
+  smokeTrain: afterStart(async () => {
+    if (runs.playing()) throw new Error('The engine check waits for the playing run: pause it first');
     const run = createSmokeRun();
     try {
       let first = NaN,
@@ -77,16 +124,20 @@ const api: EngineApi = {
       run.dispose();
       emit({ kind: 'memory', memory: tf.memory() as MemoryReport });
     }
-  },
-  startRun: (req) => runs.startRun(req),
-  play: () => runs.play(),
+  }),
+  startRun: afterStart((req) => runs.startRun(req)),
+  resumeRun: afterStart((req) => runs.resumeRun(req)),
+  play: afterStart(() => runs.play()),
   pause: () => runs.pause(),
-  stepOnce: () => runs.stepOnce(),
+  stepOnce: afterStart(() => runs.stepOnce()),
   stop: () => runs.stop(),
-  beginStepThrough: (req) => runs.beginStepThrough(req),
-  nextStage: () => runs.nextStage(),
+  beginStepThrough: afterStart((req) => runs.beginStepThrough(req)),
+  nextStage: afterStart(() => runs.nextStage()),
   endStepThrough: () => runs.endStepThrough(),
+  demoGrpoGroups: afterStart((req) => runs.demoGrpoGroups(req)),
   ...judge,
+  ...models,
+  judge: afterStart((req) => judge.judge(req)),
 };
 
 Comlink.expose(api);

@@ -1,7 +1,9 @@
 // The worker's judge host (nano, WASM). Must hold: a checkpoint it does not hold is refused without its
 // files and judged with them; traces stream as events whose last text per judgement is the final trace;
 // the model cache keeps `keep` models and frees evicted ones (tensor count back to one model's);
-// a cancelled request rejects with "cancelled"; requests run one at a time in order.
+// a cancelled request rejects with "cancelled"; requests run one at a time in order; an input check asks for
+// the tokenizer files once, then reads the kept tokenizer (or a loaded model's), and a check overtaken by a
+// newer one before it started is skipped.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
@@ -9,6 +11,7 @@ import { presetConfig } from '../engine/config';
 import { initParams } from '../engine/model';
 import { switchTestBackend } from '../engine/test_backends';
 import { defaultTokenizer } from '../engine/tokenizer';
+import { checkJudgeInput } from '../train/judge';
 import { createJudgeHost } from './judge_host';
 import type { JudgeRequest } from './judge_protocol';
 import type { WorkerEvent } from './protocol';
@@ -100,6 +103,23 @@ describe('judge host (nano, WASM)', () => {
     setTimeout(() => host.cancelJudge('a'), 0); // the page's message: a macrotask
     await expect(a).rejects.toThrow('cancelled');
     expect(traces.length).toBeLessThan(4); // 200 tokens would stream at least ~12 readbacks (16 tokens each) per order
+    host.dispose();
+  });
+
+  it('checks input with the tokenizer from the files sent once, or a loaded model; skips overtaken ones', async () => {
+    const host = createJudgeHost(() => {});
+    const { 'model.safetensors': _, ...vocabFiles } = one;
+    const want = checkJudgeInput(tok, cfg.max_position_embeddings, pair);
+    const check = (seq: number, checkpointId: string, files?: CheckpointFiles) =>
+      host.checkInput({ seq, checkpointId, files, pair });
+    expect(await check(1, 'c1')).toBe('send-files');
+    expect(await check(2, 'c1', vocabFiles)).toEqual(want);
+    expect(await check(3, 'c1')).toEqual(want); // kept
+    await host.judge({ requestId: 'j', checkpointId: 'c2', files: two, pair, decoding });
+    expect(await check(4, 'c2')).toEqual(want); // the loaded model's own tokenizer: no files needed
+    const [older, newer] = await Promise.all([check(5, 'c1'), check(6, 'c1')]); // sent back to back
+    expect(older).toBe('superseded');
+    expect(newer).toEqual(want);
     host.dispose();
   });
 });

@@ -1,12 +1,35 @@
 // The worker's judge host: keeps the last few judge models by checkpoint id (evicted ones are freed) and
-// judges pairs with train/judge.ts, one request at a time, streaming each trace as 'judge-trace' events.
+// judges pairs with train/judge.ts, one request at a time, streaming each trace as 'judge-trace' events;
+// checks the pair being typed against a checkpoint's tokenizer and context (the model's own when it is
+// loaded, else one read from the tokenizer files alone), skipping a check that a newer one has overtaken.
 // No math here. Leaves out storage (the page sends a checkpoint's files when asked) and the run host's
 // models: judging a checkpoint of a live run loads its own copy of the weights.
 import * as tf from '@tensorflow/tfjs';
-import { modelFromFiles } from '../engine/checkpoint';
-import { judgePair, type JudgeModel } from '../train/judge';
+import { type CheckpointFiles, modelFromFiles } from '../engine/checkpoint';
+import { validateConfig } from '../engine/config';
+import { loadTokenizer } from '../engine/hf/tokenizer';
+import type { TextTokenizer } from '../engine/text_tokenizer';
+import { checkJudgeInput, JUDGE_DEFAULTS, judgePair, type JudgeModel } from '../train/judge';
+import { yieldToMessages } from '../train/yield_to_messages';
 import type { JudgeApi } from './judge_protocol';
 import type { EventSink } from './protocol';
+
+interface Vocab {
+  tok: TextTokenizer;
+  context: number;
+}
+
+function vocabFromFiles(files: CheckpointFiles): Vocab {
+  const config = files['config.json'];
+  if (!config) throw new Error('checkpoint: missing config.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(config));
+  } catch (e) {
+    throw new Error(`config.json: not valid JSON (${(e as Error).message})`);
+  }
+  return { tok: loadTokenizer(files), context: validateConfig(json).max_position_embeddings };
+}
 
 /** Models kept loaded: switching between two checkpoints to compare them costs no reload. */
 export const MODELS_KEPT = 2;
@@ -19,7 +42,21 @@ export interface JudgeHost extends JudgeApi {
 export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT): JudgeHost {
   const models = new Map<string, JudgeModel>(); // insertion order: least recently used first
   const running = new Map<string, AbortController>();
+  const vocabs = new Map<string, Vocab>(); // tokenizers read for checks alone, least recently used first
+  let newestCheck = -Infinity;
   let queue: Promise<unknown> = Promise.resolve();
+
+  /** The checkpoint's tokenizer and context: its loaded model's, else read from its files (kept), else null. */
+  function vocabFor(id: string, files: CheckpointFiles | undefined): Vocab | null {
+    const m = models.get(id);
+    if (m) return { tok: m.tok, context: m.cfg.max_position_embeddings };
+    const hit = vocabs.get(id) ?? (files && vocabFromFiles(files));
+    if (!hit) return null;
+    vocabs.delete(id);
+    vocabs.set(id, hit);
+    while (vocabs.size > keep) vocabs.delete(vocabs.keys().next().value!);
+    return hit;
+  }
 
   const free = (id: string) => {
     const m = models.get(id);
@@ -44,6 +81,13 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT): JudgeHost 
   return {
     loaded: () => [...models.keys()],
     dispose: () => [...models.keys()].forEach(free),
+    async checkInput(req) {
+      newestCheck = Math.max(newestCheck, req.seq);
+      await yieldToMessages(); // newer checks already sent are read first, and this one then skipped
+      if (req.seq < newestCheck) return 'superseded';
+      const v = vocabFor(req.checkpointId, req.files);
+      return v ? checkJudgeInput(v.tok, v.context, req.pair, JUDGE_DEFAULTS) : 'send-files';
+    },
     async hasCheckpoint(id) {
       return models.has(id);
     },

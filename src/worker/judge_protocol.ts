@@ -1,12 +1,13 @@
-// The judge's part of the worker API and its events: judge a pair with a stored checkpoint (both orders,
-// greedy or N samples), stream each trace as it is generated, cancel. The worker keeps a few loaded
-// models by checkpoint id, so the page sends a checkpoint's files only when `hasCheckpoint` says no.
+// The judge's part of the worker API and its events: check a pair against a checkpoint's tokenizer and
+// context as it is typed (the page never tokenizes: a 5 MB paste would freeze it), judge a pair with a stored
+// checkpoint (both orders, greedy or N samples), stream each trace as it is generated, cancel. The worker keeps
+// a few loaded models and tokenizers by checkpoint id, so the page sends a checkpoint's files only when asked.
 // Plain data only (no tensors). Leaves out storage: the page reads checkpoints and saves labels.
 import type { CheckpointFiles } from '../engine/checkpoint';
 import type { PromptLayout } from '../rm/cor_prompt';
-import type { JudgeOrder, JudgeResult, PairText } from '../train/judge';
+import type { InputCheck, JudgeOrder, JudgeResult, PairText } from '../train/judge';
 
-export type { JudgeOrder, JudgeResult, PairText } from '../train/judge';
+export type { InputCheck, JudgeOrder, JudgeResult, PairText } from '../train/judge';
 
 /** The decoding of one judge request; `samples` 1 is greedy (temperature unused). */
 export interface JudgeDecoding {
@@ -25,11 +26,25 @@ export interface JudgeRequest {
   decoding: JudgeDecoding;
 }
 
+/** One check of the pair being typed; `seq` grows with every edit, so a reply to an older text can be dropped. */
+export interface InputCheckRequest {
+  seq: number;
+  checkpointId: string;
+  /** Everything but the weights (tokenizer files, config.json), when the worker said 'send-files'. */
+  files?: CheckpointFiles;
+  pair: PairText;
+}
+/** 'superseded': a newer check arrived before this one started, so it was skipped. */
+export type InputCheckReply = InputCheck | 'superseded' | 'send-files';
+
 export type JudgeEvent =
   /** The text so far of one judgement (full text, not a delta: a lost event costs nothing). */
   { kind: 'judge-trace'; requestId: string; order: JudgeOrder; sample: number; text: string };
 
 export interface JudgeApi {
+  /** What the checkpoint's tokenizer and context make of the pair (unknown characters, typed tags, length).
+   * 'send-files' when the worker has not read that checkpoint's tokenizer and the request carries no files. */
+  checkInput(req: InputCheckRequest): Promise<InputCheckReply>;
   /** Whether the worker holds this checkpoint's model (judge then needs no files). */
   hasCheckpoint(checkpointId: string): Promise<boolean>;
   /** Judges the pair in both orders; traces stream as 'judge-trace' events. Rejects with the reason:

@@ -3,13 +3,16 @@
 // tensors cross it (checkpoint files cross as bytes).
 import type { BackendName, BackendReport } from '../engine/backend';
 import type { CheckpointFiles } from '../engine/checkpoint';
+import type { KernelChoice, KernelMode } from '../engine/kernel_choice';
 import type { Pair } from '../rm/pair';
 import type { RunStatus } from '../train/lab_store';
-import type { StageName, StageOutput } from '../train/grpo_step';
+import type { GrpoStepReport, StageName, StageOutput } from '../train/grpo_types';
 import type { PhaseProgress, PipelineEvent } from '../train/pipeline';
+import type { ResumeInputs } from '../train/resume';
 import type { RunConfig } from '../train/run_config';
 import type { SmokeStep } from '../train/smoke';
 import type { JudgeApi, JudgeEvent } from './judge_protocol';
+import type { ModelEvent, ModelsApi } from './models_protocol';
 
 export interface MemoryReport {
   numTensors: number;
@@ -25,9 +28,12 @@ export type WorkerEvent =
   | { kind: 'memory'; memory: MemoryReport }
   /** One step of the engine check (the smoke train). */
   | { kind: 'smoke'; step: SmokeStep }
+  /** The kernel self-check at the first start on an adapter: `done` of `total` cases. */
+  | { kind: 'kernel-check'; done: number; total: number }
   /** A failure outside a run's step (e.g. the GPU device was lost); `fatal` means reload to go on. */
   | { kind: 'error'; where: string; message: string; fatal: boolean }
-  | JudgeEvent;
+  | JudgeEvent
+  | ModelEvent;
 
 export type EventSink = (e: WorkerEvent) => void;
 
@@ -38,22 +44,42 @@ export interface StartRunRequest {
   grpoPairs?: Pair[]; // label-only pairs for GRPO instead of the synthetic world's (e.g. "my labels")
 }
 
+/** A stopped or interrupted run going on from its resume snapshot, its checkpoint and (mid-GRPO) π_ref's. */
+export interface ResumeRunRequest extends ResumeInputs {
+  runId: string;
+  config: RunConfig; // the run's own
+  grpoPairs?: Pair[]; // the dataset GRPO ran on, when not the synthetic world's
+}
+
 export type StepThroughRequest =
   /** The next GRPO step of the paused live run; once begun it is booked into the run. */
   | { source: 'live' }
   /** A fresh small GRPO run on the built-in world, from these weights (or a fresh model). */
   | { source: 'demo'; config: RunConfig; init?: CheckpointFiles };
 
+/** A demo GRPO step on the built-in world of `config`, from these weights (or a fresh model). */
+export interface DemoStepRequest {
+  config: RunConfig;
+  init?: CheckpointFiles;
+}
+
+/** What the group view draws of a GRPO step: each prompt's judgements, their rewards and advantages. */
+export type GroupsOfStep = Pick<GrpoStepReport, 'step' | 'sample' | 'score' | 'advantages'>;
+
 export interface StepThroughInfo {
   source: 'live' | 'demo';
-  step: number; // 0-based GRPO step
+  step: number; // the GRPO step, 1 = the first
   stages: StageName[]; // in order; loss/update repeat μ times
   grpo: RunConfig['grpo']; // the settings the formulas are shown with
 }
 
 export interface RunApi {
-  /** Builds the model and the pipeline; the run waits ('paused') for play() or stepOnce(). */
+  /** Builds the model and the pipeline; the run waits ('paused') for play() or stepOnce(). A refused start
+   * (settings the data cannot serve, a checkpoint that does not decode) rejects with the reason and leaves
+   * nothing loaded. */
   startRun(req: StartRunRequest): Promise<void>;
+  /** Loads a run from its resume snapshot; it waits ('paused') as a started one does, and refuses the same way. */
+  resumeRun(req: ResumeRunRequest): Promise<void>;
   /** Runs units of work until paused, stopped, done or failed; resolves then. */
   play(): Promise<void>;
   /** Stops the loop after the current unit. */
@@ -67,17 +93,34 @@ export interface RunApi {
   nextStage(): Promise<StageOutput>;
   /** Ends the step-through (a live step is run to its end first, so the run stays consistent). */
   endStepThrough(): Promise<void>;
+  /** The groups of one GRPO step of a fresh small demo run (sample, score, advantages; no update, nothing
+   * saved), for the group view. Refused while a run is playing. */
+  demoGrpoGroups(req: DemoStepRequest): Promise<GroupsOfStep>;
 }
 
-export interface EngineApi extends RunApi, JudgeApi {
+/** How the engine starts: the backend to try first (the page's measured choice, or the link's override) and
+ * the kernel rule, with why when the page asks for stock ops (they measured faster than fused). */
+export interface InitRequest {
+  forceBackend?: BackendName;
+  kernels?: KernelMode;
+  kernelReason?: string;
+}
+
+export interface EngineApi extends RunApi, JudgeApi, ModelsApi {
   /** Registers the page's event sink; every event of the worker goes there. */
   connect(sink: EventSink): void;
-  /** Picks the backend (WebGPU, else WASM, WebGL, CPU) and says which and why. */
-  init(opts: { forceBackend?: BackendName }): Promise<BackendReport>;
+  /** Starts the backend asked for (else WebGPU, WASM, WebGL, CPU in turn) and says which and why; then,
+   * without holding the answer back, the kernels (engine/kernel_choice.ts: by default fused where the kernel
+   * self-check passes on this adapter; the check runs once per adapter, with 'kernel-check' events). Engine
+   * work waits for both. */
+  init(opts: InitRequest): Promise<BackendReport>;
+  /** The kernel path in force and why, once init has chosen it. */
+  kernels(): Promise<KernelChoice>;
   memory(): Promise<MemoryReport>;
   /** The engine check: `nano` learns a short built-in text for a few dozen steps, each step streamed as
    * a 'smoke' event; resolves with the first and last loss. Refused while a run is playing. */
   smokeTrain(): Promise<{ first: number; last: number; steps: number }>;
-  /** Our fused WebGPU programs instead of stock tfjs ops (engine/kernels); refused while a run is playing. */
-  setFusedKernels(on: boolean): Promise<boolean>;
+  /** The kernel rule from now on ('fused': our WebGPU programs, 'stock': tfjs ops, 'auto': fused where the
+   * self-check passes); refused while a run is playing. */
+  setKernels(mode: KernelMode): Promise<KernelChoice>;
 }

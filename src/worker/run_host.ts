@@ -1,16 +1,25 @@
-// The worker's training host: owns at most one run (a pipeline) and drives it — play (loop until
-// paused), pause, one step, stop — and the GRPO step-through, on the paused live run or on a fresh demo.
-// It holds no math: it calls train/ and turns what comes back into events. Every failure becomes a
-// 'failed' status with the message; the checkpoints already sent stay with the page.
+// The worker's training host: owns at most one run (a pipeline), started fresh or resumed from its snapshot,
+// and drives it — play (loop until paused), pause, one step, stop — and the GRPO step-through, on the paused
+// live run or on a fresh demo. It holds no math: it calls train/ and turns what comes back into events. A
+// refused start rejects and loads nothing; a failure once loaded becomes a 'failed' status with the message
+// (the checkpoints already sent stay with the page).
 import * as tf from '@tensorflow/tfjs';
-import { modelFromFiles } from '../engine/checkpoint';
+import { modelFromFiles, trainableModel } from '../engine/checkpoint';
 import type { ModelParams } from '../engine/model';
 import { createGrpoRun, type GrpoRun } from '../train/grpo_run';
 import type { StagedStep } from '../train/grpo_step';
-import { createPipeline, freshModel, worldData, type Pipeline, type PipelineEvent } from '../train/pipeline';
+import {
+  createPipeline,
+  freshModel,
+  worldData,
+  type Pipeline,
+  type PipelineEvent,
+  type PipelineModel,
+} from '../train/pipeline';
+import { loadResume, type PipelineResume } from '../train/resume';
 import type { RunConfig } from '../train/run_config';
 import { yieldToMessages } from '../train/yield_to_messages';
-import type { EventSink, RunApi, StartRunRequest, StepThroughInfo, StepThroughRequest } from './protocol';
+import type { EventSink, MemoryReport, RunApi, StartRunRequest, StepThroughInfo, StepThroughRequest } from './protocol';
 
 export interface RunHostDeps {
   createPipeline: typeof createPipeline; // tests inject a failing one
@@ -18,7 +27,7 @@ export interface RunHostDeps {
 
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
 function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
-  return init ? modelFromFiles(init) : freshModel(config);
+  return init ? trainableModel(modelFromFiles(init)) : freshModel(config);
 }
 
 interface Live {
@@ -32,7 +41,10 @@ interface Through {
   demo?: { run: GrpoRun; params: ModelParams };
 }
 
-export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipeline }): RunApi & { busy(): boolean } {
+/** The run API, and whether a run is playing (the engine refuses some calls meanwhile). */
+export type RunHost = RunApi & { playing(): boolean };
+
+export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipeline }): RunHost {
   let live: Live | null = null;
   let through: Through | null = null;
   let playing = false;
@@ -40,7 +52,7 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
   let stopRequested = false;
   let working: Promise<void> = Promise.resolve();
 
-  const memory = () => emit({ kind: 'memory', memory: tf.memory() as never });
+  const memory = () => emit({ kind: 'memory', memory: tf.memory() as MemoryReport });
   const send = (l: Live, events: PipelineEvent[]) =>
     emit({ kind: 'run', runId: l.runId, events, progress: l.pipeline.progress() });
   const release = (l: Live) => {
@@ -79,8 +91,7 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
 
   async function stopNow(l: Live): Promise<void> {
     try {
-      const files = await l.pipeline.checkpoint();
-      send(l, [{ kind: 'checkpoint', name: 'stopped', phase: l.pipeline.phase(), step: 0, files }]);
+      send(l, [await l.pipeline.checkpoint('stopped')]);
       emit({ kind: 'run-status', runId: l.runId, status: 'stopped' });
       release(l);
     } catch (e) {
@@ -91,28 +102,32 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
   /** Runs `work` after whatever is running now; one unit of work at a time. */
   const serial = (work: () => Promise<void>): Promise<void> => (working = working.then(work, work));
 
-  const api: RunApi & { busy(): boolean } = {
-    busy: () => playing,
-    async startRun(req) {
-      if (live) throw new Error(`A run (${live.runId}) is loaded; stop it before starting another`);
-      await working;
-      const { params, cfg, tok } = buildModel(req.config, req.init);
-      try {
-        const data = worldData(req.config);
-        const pipeline = deps.createPipeline(
-          req.config,
-          { params, cfg, tok },
-          req.grpoPairs ? { ...data, grpo: req.grpoPairs } : data,
-        );
-        live = { runId: req.runId, pipeline, params };
-        send(live, [{ kind: 'phase', phase: pipeline.phase() }]);
-        emit({ kind: 'run-status', runId: req.runId, status: 'paused' });
-        memory();
-      } catch (e) {
-        tf.dispose(Object.values(params));
-        throw e;
-      }
-    },
+  /** Makes a run's pipeline the live run, waiting paused; a refusal frees what was built and loads nothing. */
+  async function load(
+    req: { runId: string; config: RunConfig; grpoPairs?: StartRunRequest['grpoPairs'] },
+    build: () => { model: PipelineModel; resume?: PipelineResume },
+  ): Promise<void> {
+    if (live) throw new Error(`A run (${live.runId}) is loaded; stop it before starting another`);
+    await working;
+    const { model, resume } = build();
+    try {
+      const data = worldData(req.config);
+      const grpo = req.grpoPairs ?? data.grpo;
+      const pipeline = deps.createPipeline(req.config, model, { ...data, grpo }, resume);
+      live = { runId: req.runId, pipeline, params: model.params };
+      send(live, [{ kind: 'phase', phase: pipeline.phase() }]);
+      emit({ kind: 'run-status', runId: req.runId, status: 'paused' });
+      memory();
+    } catch (e) {
+      tf.dispose([...Object.values(model.params), ...Object.values(resume?.reference ?? {})]);
+      throw e;
+    }
+  }
+
+  const api: RunHost = {
+    playing: () => playing,
+    startRun: (req) => load(req, () => ({ model: buildModel(req.config, req.init) })),
+    resumeRun: (req) => load(req, () => loadResume(req.config, req)),
     async play() {
       const l = needLive('play');
       if (playing) return;
@@ -153,6 +168,26 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
       await serial(() => stopNow(l));
     },
 
+    async demoGrpoGroups(req) {
+      if (playing) throw new Error('The demo step waits for the playing run: pause it first');
+      const { params, cfg, tok } = buildModel(req.config, req.init);
+      let run: GrpoRun | null = null;
+      let staged: StagedStep | null = null;
+      try {
+        run = createGrpoRun(params, cfg, tok, req.config.grpo, worldData(req.config).grpo);
+        staged = run.begin(false);
+        const [sample, score, advantages] = [await staged.next(), await staged.next(), await staged.next()];
+        if (sample.stage !== 'sample' || score.stage !== 'score' || advantages.stage !== 'advantages')
+          throw new Error(`demo step: stages ran as ${sample.stage}, ${score.stage}, ${advantages.stage}`);
+        return { step: staged.step, sample: sample.sample, score: score.score, advantages: advantages.advantages };
+      } finally {
+        staged?.dispose();
+        run?.dispose();
+        tf.dispose(Object.values(params));
+        memory();
+      }
+    },
+
     async beginStepThrough(req: StepThroughRequest): Promise<StepThroughInfo> {
       if (through) await api.endStepThrough();
       const stages = (mu: number) =>
@@ -181,8 +216,14 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
       }
       const { params, cfg, tok } = buildModel(req.config, req.init);
       const run = createGrpoRun(params, cfg, tok, req.config.grpo, worldData(req.config).grpo);
-      through = { source: 'demo', staged: run.begin(true), demo: { run, params } };
-      return { source: 'demo', step: 0, stages: stages(req.config.grpo.numIterations), grpo: req.config.grpo };
+      const staged = run.begin(true);
+      through = { source: 'demo', staged, demo: { run, params } };
+      return {
+        source: 'demo',
+        step: staged.step,
+        stages: stages(req.config.grpo.numIterations),
+        grpo: req.config.grpo,
+      };
     },
     async nextStage() {
       const t = through;

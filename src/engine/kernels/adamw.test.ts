@@ -4,7 +4,8 @@
 // and v (< 1e-5 on WebGPU; exactly equal on CPU, where the switch must change nothing); four parameters
 // make one full program and one with a single parameter. Also: tensors sharing a buffer with a parameter
 // are not written, numTensors stays flat, the moments survive a switch of layout (fused steps, then
-// state() and stock steps), and the dispatches per optimizer step.
+// state() and stock steps; exportState() reads the packed moments as state() unpacks them), and the
+// dispatches per optimizer step.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { clipByGlobalNorm, clipCoefficient, createAdamW, type AdamW } from '../optimizer';
@@ -153,8 +154,13 @@ describe.each(backends)('fused AdamW update on %s', (backend) => {
     switchFusedKernels(true);
     for (let k = 0; k < 2; k++) scaledStep(mixed, grads[k], LRS[k]);
     switchFusedKernels(false);
+    const exported = await mixed.exportState(); // read from the packed layout (a resume snapshot)
     const saved = mixed.state(); // back to a variable per parameter
     expect(Object.keys(saved.m)).toEqual(Object.keys(SHAPES));
+    for (const name of Object.keys(SHAPES)) {
+      expect(exported.m[name], `${name} m exported packed = unpacked`).toEqual(await saved.m[name].data());
+      expect(exported.v[name], `${name} v exported packed = unpacked`).toEqual(await saved.v[name].data());
+    }
     stockStep(mixed, grads[2], LRS[2]);
     const tolMixed = backend === 'webgpu' ? 1e-5 : 0;
     for (const name of Object.keys(SHAPES)) {

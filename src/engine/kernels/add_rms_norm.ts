@@ -76,7 +76,7 @@ registerWebGPUKernel(
     // y once per consumer: more references to one buffer, as tfjs's Identity makes them
     for (let k = 1; k < (copies as number); k++) backend.incRef(y.dataId);
     // a multi-output kernel, as TopK is
-    return [sum, rstd, ...new Array<tf.TensorInfo>(copies as number).fill(y)] as unknown as tf.TensorInfo;
+    return [sum, rstd, ...new Array<tf.TensorInfo>(copies as number).fill(y)];
   },
   {
     inputsToSave: ['w'],

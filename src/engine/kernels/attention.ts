@@ -31,6 +31,7 @@
 // Leaves out: vec4 loads, skipping fully masked key tiles, RoPE (rope.ts: the KV cache stores rotated keys).
 // Run the tests: npx vitest run src/engine/kernels/attention.test.ts
 import * as tf from '@tensorflow/tfjs';
+import { customGrad } from '../custom_grad';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
 
@@ -235,7 +236,7 @@ function attentionProgram(
     helpers,
     body: body(perThread),
   });
-  const layouts = attrs as unknown as { qShape: number[]; kShape: number[]; vShape: number[]; yShape: number[] };
+  const layouts = attrs as { qShape: number[]; kShape: number[]; vShape: number[]; yShape: number[] };
   const i32 = (x: number) => ({ type: 'int32', data: [x] });
   const uniforms = [
     i32(heads),
@@ -315,7 +316,7 @@ registerWebGPUKernel(DQ, (backend, { q, k, v, bias, y, dy }, attrs) => {
     ${writeRow('result', 'qAt(bh, i)', 0, 'uniforms.scale', pt)}`,
   );
   const dq = backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
-  return [{ ...dq, shape: q.shape }, stats] as unknown as Info; // a two-output kernel, as TopK is
+  return [{ ...dq, shape: q.shape }, stats]; // a two-output kernel, as TopK is
 });
 
 /** [dk, dv] from k, q, v, bias, dy, stats [N, 3]; dk in k's layout, dv in v's. */
@@ -349,7 +350,7 @@ registerWebGPUKernel(DKV, (backend, { k, q, v, bias, dy, stats }, attrs) => {
     ${writeRow('dvOut', 'vAt(bk, j)', 1, '1.0', pt)}`,
   );
   const dk = backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
-  return [{ ...dk, shape: k.shape }, dv] as unknown as Info;
+  return [{ ...dk, shape: k.shape }, dv];
 });
 
 /** bias as rank 4, checked to broadcast to [B, H, Tq, Tk]. */
@@ -438,7 +439,7 @@ function attendLaidOut(
     vShape: v.shape,
     yShape,
   };
-  const attend3 = tf.customGrad(((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const attend3 = customGrad((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
     const y = runKernel(FORWARD, { q: qi, k: ki, v: vi, bias: b4 }, attrs);
     save([qi, ki, vi, b4, y]); // b4 is a reshape made in the forward pass: only saved tensors outlive it
     return {
@@ -452,7 +453,7 @@ function attendLaidOut(
         return [dq, dk, dv];
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  });
   return attend3(q, k, v);
 }
 

@@ -1,6 +1,6 @@
 // Test helpers for the kernels: seeded random inputs, llm.c's check_tensor — the max |a − b| between a
-// kernel's output and its reference, printed with a label so a passing run still shows the margin — and
-// the GPU dispatches a call issues.
+// kernel's output and its reference, printed with a label so a passing run still shows the margin — the
+// GPU dispatches a call issues, and a registered WebGPU kernel swapped for a broken one (to prove a check fails).
 import * as tf from '@tensorflow/tfjs';
 import { installCounters } from '../instrument';
 import { createRng } from '../rng';
@@ -33,4 +33,22 @@ export function dispatches(f: () => tf.TensorContainer | undefined): number {
   tf.dispose(f() ?? []);
   counters.uninstall();
   return counters.counts.gpuDispatches;
+}
+
+/** Runs `work` with the WebGPU kernel `name` replaced by `wrap(original)`, then puts the original back. */
+export async function withKernelReplaced<T>(
+  name: string,
+  wrap: (original: tf.KernelFunc) => tf.KernelFunc,
+  work: () => Promise<T>,
+): Promise<T> {
+  const original = tf.getKernel(name, 'webgpu');
+  if (!original) throw new Error(`no WebGPU kernel ${name} to replace`);
+  tf.unregisterKernel(name, 'webgpu');
+  tf.registerKernel({ ...original, kernelFunc: wrap(original.kernelFunc) });
+  try {
+    return await work();
+  } finally {
+    tf.unregisterKernel(name, 'webgpu');
+    tf.registerKernel(original);
+  }
 }

@@ -1,6 +1,7 @@
-// The switch for the fused WebGPU kernels (engine/kernels/*). Off by default: until a kernel has earned
-// its place in a benchmark, every caller gets the stock tfjs composition, bit for bit. On any backend
-// but WebGPU the switch changes nothing, because the kernels are WGSL programs.
+// The switch for the fused WebGPU kernels (engine/kernels/*). Off when a process starts: every caller
+// gets the stock tfjs composition, bit for bit, until something turns it on — the app and the CLIs through
+// engine/kernel_choice.ts (on by default where the kernel self-check passes on the adapter at hand), tests
+// and benchmarks directly. On any backend but WebGPU the switch changes nothing: the kernels are WGSL.
 import * as tf from '@tensorflow/tfjs';
 
 let fused = false;
@@ -12,6 +13,17 @@ export function switchFusedKernels(on: boolean): void {
 
 export function fusedKernelsOn(): boolean {
   return fused;
+}
+
+/** Runs `work` with the switch set to `on`, then puts it back as it was. */
+export function withFusedKernels<T>(on: boolean, work: () => T): T {
+  const was = fused;
+  fused = on;
+  try {
+    return work();
+  } finally {
+    fused = was;
+  }
 }
 
 /** True when the current tfjs backend runs WGSL programs: the only place a fused kernel can run. */

@@ -5,6 +5,7 @@
 // bits on a second run (no atomics), no leaked tensors, and the GPU dispatch counts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { clipCoefficient } from '../optimizer';
 import { testBackends, switchTestBackend } from '../test_backends';
 import { dispatches, randn } from './check_tensor';
@@ -23,8 +24,7 @@ const SHAPES = [[120, 128], [1037], [3, 7, 53], [16, 16], [64, 37], [1], [2, 2, 
 function gradients(seed: number, scaled = false): tf.Tensor[] {
   return SHAPES.map((s, i) => {
     const g = scaled ? tf.tidy(() => tf.mul(randn(s, seed + i), 0.1 * (i + 1))) : randn(s, seed + i);
-    if (tf.getBackend() === 'webgpu')
-      (tf.backend() as unknown as { uploadToGPU(id: object): void }).uploadToGPU(g.dataId);
+    if (tf.getBackend() === 'webgpu') (tf.backend() as WebGPUBackend).uploadToGPU(g.dataId);
     return g;
   });
 }

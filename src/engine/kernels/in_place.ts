@@ -12,5 +12,6 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
  * After a program wrote these tensors' buffers: drops any CPU copy a readback left, so the next read sees the writes.
  */
 export function markWritten(backend: WebGPUBackend, written: tf.TensorInfo[]): void {
+  // tfjs types `values` as never null, yet clears it with null itself (releaseGPUData)
   for (const t of written) backend.tensorMap.get(t.dataId).values = null as unknown as tf.BackendValues;
 }

@@ -33,6 +33,7 @@ function valueAndGrads(lin: Linear, x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor): 
 
 /** GPU dispatches and Transpose kernels issued by f (its result is disposed). */
 function dispatches(f: () => tf.TensorContainer): { dispatches: number; transposes: number } {
+  // replaced by a counting wrapper of another signature than tfjs's generic runKernel
   const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
   const runKernel = engine.runKernel;
   let transposes = 0;

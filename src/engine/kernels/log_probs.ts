@@ -9,6 +9,7 @@
 // Leaves out: the entropy (model.ts takes the stock log-softmax when asked for it), vec4 loads.
 // Run the tests: npx vitest run src/engine/kernels/log_probs.test.ts
 import * as tf from '@tensorflow/tfjs';
+import { customGrad } from '../custom_grad';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
 
@@ -105,13 +106,13 @@ export function gatherLogProbsFused(logits: tf.Tensor, targets: tf.Tensor, tempe
   tf.util.assert(targets.dtype === 'int32', () => `targets must be int32, got ${targets.dtype}`);
   const V = logits.shape[logits.shape.length - 1];
   const t = tf.reshape(targets, [-1]);
-  const gather2d = tf.customGrad(((z: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  const gather2d = customGrad((z: tf.Tensor2D, save: tf.GradSaveFunc) => {
     save([z, t]); // reshapes made in the forward pass: only saved tensors outlive it
     return {
       value: runKernel(FORWARD, { logits: z, targets: t }, { temperature }),
       gradFunc: (dy: tf.Tensor1D, [zs, ts]: tf.Tensor[]) =>
         runKernel(BACKWARD, { logits: zs, targets: ts, dy }, { temperature }),
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  });
   return tf.reshape(gather2d(tf.reshape(logits, [-1, V])), targets.shape);
 }

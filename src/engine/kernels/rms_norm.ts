@@ -14,6 +14,7 @@
 // Leaves out: fusing the residual add before it (add_rms_norm.ts), vec4 loads.
 // Run the tests: npx vitest run src/engine/kernels/rms_norm.test.ts
 import * as tf from '@tensorflow/tfjs';
+import { customGrad } from '../custom_grad';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
@@ -133,7 +134,7 @@ registerWebGPUKernel(DW, (backend, { x, dy, rstd }) =>
 export function rmsNormFused(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
   if (!onWebGPU()) return rmsNormStock(x, w, eps);
   const C = x.shape[x.shape.length - 1];
-  const norm2d = tf.customGrad(((x2: tf.Tensor2D, w1: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  const norm2d = customGrad((x2: tf.Tensor2D, w1: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([x2, w1]); // x2 is a reshape made in the forward pass: only saved tensors outlive it
     return {
       value: runKernel(FORWARD, { x: x2, w: w1 }, { eps }),
@@ -142,6 +143,6 @@ export function rmsNormFused(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor
         return [runKernel(DX, { x: xs, w: ws, dy, rstd }), runKernel(DW, { x: xs, dy, rstd })];
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  });
   return tf.reshape(norm2d(tf.reshape(x, [-1, C]), w), x.shape);
 }

@@ -7,7 +7,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from '../config';
-import { applyRope, maskTensors, ropeTables } from '../model';
+import { applyRope, maskTensors } from '../model';
+import { ropeRows, ropeTables } from '../rope_tables';
 import { testBackends, switchTestBackend } from '../test_backends';
 import { checkTensor, dispatches, randn } from './check_tensor';
 import { switchFusedKernels } from './fused';
@@ -29,16 +30,11 @@ function tables(B: number, H: number, T: number, D: number, shared = false): { c
 /** cos and sin of one decode step: position 40 + 3b for row b, [B, 1, 1, D]. */
 function decodeTables(B: number, H: number, D: number): { cos: tf.Tensor; sin: tf.Tensor } {
   const cfg = { ...nano, hidden_size: H * D, num_attention_heads: H, num_key_value_heads: H };
-  return tf.tidy(() =>
-    ropeTables(
-      tf.tensor(
-        Array.from({ length: B }, (_, b) => 40 + 3 * b),
-        [B, 1, 1],
-        'int32',
-      ),
-      cfg,
-    ),
+  const { cos, sin } = ropeRows(
+    Array.from({ length: B }, (_, b) => 40 + 3 * b),
+    cfg,
   );
+  return { cos: tf.tensor4d(cos, [B, 1, 1, D]), sin: tf.tensor4d(sin, [B, 1, 1, D]) };
 }
 
 type Rope = (x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor) => tf.Tensor;

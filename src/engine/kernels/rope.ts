@@ -25,6 +25,7 @@
 // head split (attention.ts reads v as projected), rope scaling, vec4 loads.
 // Run the tests: npx vitest run src/engine/kernels/rope.test.ts
 import * as tf from '@tensorflow/tfjs';
+import { customGrad } from '../custom_grad';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, runKernel } from './webgpu_program';
@@ -221,7 +222,7 @@ function runQk(
   sin: tf.TensorInfo,
   a: tf.NamedAttrMap,
   backward: boolean,
-): tf.TensorInfo {
+): tf.TensorInfo[] {
   const [qShape, kShape] = (backward ? [a.qShape, a.kShape] : [a.qHeads, a.kHeads]) as number[][];
   const out = backend.makeTensorInfo(qShape, 'float32'),
     kOut = backend.makeTensorInfo(kShape, 'float32'); // every element is written
@@ -240,7 +241,7 @@ function runQk(
     uniforms,
     flat(out),
   ); // the tables keep their 4-D shapes: tableAt reads them
-  return [out, kOut] as unknown as tf.TensorInfo; // a two-output kernel, as TopK is
+  return [out, kOut]; // a two-output kernel, as TopK is
 }
 
 /** [q heads, k heads] from q [B, T, H·D], k [B, T, Hkv·D], cos, sin [B|1, 1, T, D]. */
@@ -291,13 +292,13 @@ function ropeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, layout: Layout,
   const c4 = table4d(cos, full),
     s4 = table4d(sin, full);
   const attrs = { batch: B, heads: H, seq: T, dim: D, layout, xShape: x.shape };
-  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([c4, s4]); // reshapes made in the forward pass: only saved tensors outlive it
     return {
       value: runKernel(FORWARD, { x: xi, cos: c4, sin: s4 }, attrs),
       gradFunc: (dy: tf.Tensor, [cs, ss]: tf.Tensor[]) => runKernel(BACKWARD, { dy, cos: cs, sin: ss }, attrs),
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  });
   return f(x);
 }
 

@@ -213,18 +213,18 @@ describe.each(backends)('sampling program on %s', (backend) => {
   );
 
   it.runIf(backend === 'webgpu')(
-    'in a generation: finished rows emit <pad> with log-prob 0, <eos> finishes a row, each step records its row; ' +
-      '1 dispatch',
+    'in a generation: finished rows emit <pad> with log-prob 0, any stop id finishes a row, each step records ' +
+      'its row; 1 dispatch',
     async () => {
       const B = 3,
-        state = createSamplerState(B, 4);
-      // row 0 always argmaxes to 2 (<eos> here), row 1 to 5, row 2 to 1
+        state = createSamplerState(B, 4, [2, 5]);
+      // row 0 always argmaxes to 2 (a stop id here), row 1 to 5 (the second stop id), row 2 to 1
       const logits = tf.tensor2d([
         [0, 0, 9, 0, 0, 0, 0],
         [0, 0, 0, 0, 0, 9, 0],
         [0, 9, 0, 0, 0, 0, 0],
       ]) as tf.Tensor2D;
-      const o = { temperature: 0, seed: 1, eosId: 2, padId: 6, greedy: true };
+      const o = { temperature: 0, seed: 1, padId: 6, greedy: true };
       let n = 0;
       for (let r = 0; r < 3; r++) {
         n += dispatches(() => sampleIntoFused(logits, state, r, o));
@@ -234,12 +234,12 @@ describe.each(backends)('sampling program on %s', (backend) => {
       const rec = (await state.record.array()) as number[][][];
       const lp = logSoftmax([0, 0, 9, 0, 0, 0, 0], 1)[2];
       expect(rec[0][0]).toEqual([2, 5, 1]);
-      expect(rec[1][0]).toEqual([6, 5, 1]);
-      expect(rec[2][0]).toEqual([6, 5, 1]);
+      expect(rec[1][0]).toEqual([6, 6, 1]);
+      expect(rec[2][0]).toEqual([6, 6, 1]);
       expect(Math.abs(rec[0][1][0] - lp)).toBeLessThan(1e-5);
-      expect(rec[1][1][0]).toBe(0);
-      expect(rec[2][1][0]).toBe(0);
-      expect(Array.from(await state.done.data())).toEqual([1, 0, 0]);
+      expect([rec[1][1][0], rec[1][1][1]]).toEqual([0, 0]);
+      expect([rec[2][1][0], rec[2][1][1]]).toEqual([0, 0]);
+      expect(Array.from(await state.done.data())).toEqual([1, 1, 0]);
       logits.dispose();
       state.dispose();
     },

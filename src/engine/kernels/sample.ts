@@ -1,7 +1,7 @@
 // Sampling a batch of next tokens as ONE WebGPU program: temperature, top-k, top-p (nucleus), a seeded
 // Gumbel-max draw, the log-prob of the drawn id, and generation's bookkeeping (finished rows emit <pad>
-// with log-prob 0; a row finishes at <eos>), one workgroup per row. Dimension letters: B rows, V vocab,
-// R steps per readback.
+// with log-prob 0; a row finishes at any of its stop ids), one workgroup per row. Dimension letters:
+// B rows, V vocab, R steps per readback, S stop ids.
 //   z = logits / τ (τ = 1 when greedy)                     m = max z, s = Σ exp(z − m)
 //   top-k: the k-th largest z, found exactly by a bitwise search over z's order-preserving u32 key (32
 //          counting passes); kept: z ≥ it, ties included (as sampling.ts's `z < kth → −∞`).
@@ -13,8 +13,8 @@
 //   log p = z[id] − m − log s: the FULL temperature-scaled distribution, before truncation (GRPO's ratio
 //          and KL use it, as sampling.ts returns).
 // State lives in two int/float buffers the program writes in place, so a generation step dispatches
-// nothing else: done [B] (1 once a row emitted <eos>) and record [R, 2, B] (row r: ids as floats, then
-// log-probs), read back once per R steps.
+// nothing else: done [B] (1 once a row emitted a stop id) and record [R, 2, B] (row r: ids as floats, then
+// log-probs), read back once per R steps; the stop ids [S] are uploaded once per generation.
 // The reference is sampling.ts's stock sampleTokens (its own RNG stream: the same seed draws other tokens
 // there, with the same distribution) plus generate.ts's masking; sampling.ts takes this program when
 // the fused switch is on and the backend is WebGPU.
@@ -27,20 +27,22 @@ import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webg
 
 /** What the program keeps between steps of one generation. */
 export interface SamplerState {
-  readonly done: tf.Variable; // int32 [B], 1 once the row emitted <eos>
+  readonly done: tf.Variable; // int32 [B], 1 once the row emitted a stop id
   readonly record: tf.Variable; // [R, 2, B]: per step, the ids (as floats) then their log-probs
+  readonly stops: tf.Tensor1D; // int32 [S ≥ 1]: the ids that end a row; [−1] when none does
   dispose(): void;
 }
 
-export function createSamplerState(B: number, R: number): SamplerState {
+/** State for B rows read back every R steps; a row ends at any of `stopIds` (none: rows run to the cap). */
+export function createSamplerState(B: number, R: number, stopIds: readonly number[] = []): SamplerState {
   const done = tf.tidy(() => tf.variable(tf.zeros([B], 'int32'), false));
   const record = tf.tidy(() => tf.variable(tf.zeros([R, 2, B]), false));
-  return { done, record, dispose: () => tf.dispose([done, record]) };
+  const stops = tf.tensor1d(stopIds.length ? [...stopIds] : [-1], 'int32');
+  return { done, record, stops, dispose: () => tf.dispose([done, record, stops]) };
 }
 
-/** Token ids that end a row (<eos>; −1: never) and fill finished rows (<pad>). */
-export interface StopIds {
-  eosId: number;
+/** The id that fills finished rows (<pad>). */
+export interface PadId {
   padId: number;
 }
 
@@ -131,34 +133,34 @@ const BODY = `
       let wasDone = doneOut[row] != 0;
       let out = select(id, uniforms.pad, wasDone);
       result[row] = out;
-      doneOut[row] = select(0, 1, wasDone || out == uniforms.eos);
+      var stopped = wasDone;
+      for (var k = 0; k < uniforms.stopsShape; k = k + 1) { stopped = stopped || out == stops[k]; }
+      doneOut[row] = select(0, 1, stopped);
       recordOut[uniforms.recordRow * 2 * rows + row] = f32(out);
       recordOut[(uniforms.recordRow * 2 + 1) * rows + row] = select(zAt(base, id) - m - log(s), 0.0, wasDone);
     }`;
 
 const SAMPLE = 'RubricSample';
 
-/** ids [B] int32 from logits [B, V]; writes done [B] and record row `recordRow` of [R, 2, B] in place. */
-registerWebGPUKernel(SAMPLE, (backend, { logits, done, record }, a) => {
+/** ids [B] int32 from logits [B, V] and the stop ids [S]; writes done [B] and record row `recordRow` in place. */
+registerWebGPUKernel(SAMPLE, (backend, { logits, done, record, stops }, a) => {
   const program = new RowProgram({
     name: 'rubricSample',
-    inputs: ['logits', 'done', 'record'],
+    inputs: ['logits', 'done', 'record', 'stops'],
     outputShape: [logits.shape[0]],
-    uniforms:
-      'temperature : f32, greedy : i32, topK : i32, topP : f32, seed : i32, recordRow : i32, eos : i32, pad : i32,',
+    uniforms: 'temperature : f32, greedy : i32, topK : i32, topP : f32, seed : i32, recordRow : i32, pad : i32,',
     helpers: HELPERS,
     body: BODY,
   });
   const f = (x: unknown) => ({ type: 'float32', data: [x as number] }),
     i = (x: unknown) => ({ type: 'int32', data: [x as number] });
-  const ids = backend.runWebGPUProgram(program, [logits, done, record], 'int32', [
+  const ids = backend.runWebGPUProgram(program, [logits, done, record, stops], 'int32', [
     f(a.temperature),
     i(a.greedy),
     i(a.topK),
     f(a.topP),
     i(a.seed),
     i(a.recordRow),
-    i(a.eos),
     i(a.pad),
   ]);
   markWritten(backend, [done, record]);
@@ -167,14 +169,15 @@ registerWebGPUKernel(SAMPLE, (backend, { logits, done, record }, a) => {
 
 /**
  * One generation step's tokens [B] int32 from logits [B, V] (webgpu backend only): rows already done emit
- * <pad> with log-prob 0; ids and log-probs go to row `recordRow` of state.record; done rows are updated.
+ * <pad> with log-prob 0; ids and log-probs go to row `recordRow` of state.record; rows that emit one of
+ * state.stops are marked done.
  * `greedy` is the caller's reading of the temperature (sampling.ts's GREEDY_BELOW).
  */
 export function sampleIntoFused(
   logits: tf.Tensor2D,
   state: SamplerState,
   recordRow: number,
-  o: SampleOptions & StopIds & { greedy: boolean },
+  o: SampleOptions & PadId & { greedy: boolean },
 ): tf.Tensor1D {
   const V = logits.shape[1];
   tf.util.assert(o.topP === undefined || o.topP > 0, () => `topP must be > 0, got ${o.topP}`);
@@ -184,7 +187,7 @@ export function sampleIntoFused(
   );
   return runKernel(
     SAMPLE,
-    { logits, done: state.done, record: state.record },
+    { logits, done: state.done, record: state.record, stops: state.stops },
     {
       temperature: o.greedy ? 1 : o.temperature,
       greedy: o.greedy ? 1 : 0,
@@ -192,7 +195,6 @@ export function sampleIntoFused(
       topP: o.topP ?? 1,
       seed: o.seed | 0,
       recordRow,
-      eos: o.eosId,
       pad: o.padId,
     },
   ) as tf.Tensor1D;

@@ -15,6 +15,7 @@
 // Leaves out: fusing the gate and up projections (matmuls) into it, vec4 loads.
 // Run the tests: npx vitest run src/engine/kernels/swiglu.test.ts
 import * as tf from '@tensorflow/tfjs';
+import { customGrad } from '../custom_grad';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, runKernel } from './webgpu_program';
@@ -102,20 +103,20 @@ registerWebGPUKernel(BACKWARD, (backend, { gate, up, dy }) => {
     [gate, up, dy, dUp],
     'float32',
   );
-  return [dGate, dUp] as unknown as tf.TensorInfo; // a two-output kernel, as TopK is
+  return [dGate, dUp]; // a two-output kernel, as TopK is
 });
 
 /** silu(gate) · up as WebGPU programs (forward 1 dispatch, backward 1) on the webgpu backend; swigluStock elsewhere. */
 export function swigluFused(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
   if (!onWebGPU()) return swigluStock(gate, up);
   tf.util.assertShapesMatch(gate.shape, up.shape, 'swigluFused: gate and up');
-  const f = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     save([a, b]);
     return {
       value: runKernel(FORWARD, { gate: a, up: b }),
       gradFunc: (dy: tf.Tensor, [as, bs]: tf.Tensor[]) =>
         tf.engine().runKernel(BACKWARD, { gate: as, up: bs, dy }, {}) as tf.Tensor[],
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  });
   return f(gate, up);
 }

@@ -91,11 +91,12 @@ export class RowProgram implements WebGPUProgram {
   }
 }
 
+/** One output, or several (as TopK has; their gradients then come from `registerWebGPUKernel`'s gradient). */
 export type ProgramRunner = (
   backend: WebGPUBackend,
   inputs: Record<string, tf.TensorInfo>,
   attrs: tf.NamedAttrMap,
-) => tf.TensorInfo;
+) => tf.TensorInfo | tf.TensorInfo[];
 
 /**
  * Registers `run` as the WebGPU kernel `name`, and `gradient` as its gradient if given, once (a second

@@ -3,7 +3,7 @@
 // returns the valid pairs and the report; duplicate ids are errors; exporting with toJsonl and importing
 // again gives back the same pairs, from every source format. Exact checks.
 import { describe, expect, it } from 'vitest';
-import { toJsonl } from '../pair';
+import { CATEGORIES, DIFFICULTIES, toJsonl, WINNERS } from '../pair';
 import { readFixture } from './fixtures_node';
 import { detectFormat, importDataset } from './index';
 import { readRecords } from './records';
@@ -83,5 +83,67 @@ describe('JSONL export round trip', () => {
     expect(again.errors).toEqual([]);
     expect(again.pairs).toEqual(first.pairs);
     expect(toJsonl(again.pairs)).toBe(exported);
+  });
+});
+
+describe('prototype pollution in evaluation: fields named after object keys', () => {
+  const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+  const jsonl = (records: object[]) => records.map((r) => JSON.stringify(r)).join('\n');
+
+  it('labels named after object keys are refused, never looked up as object members', () => {
+    const judgeBench = (label: string, n: string) => ({
+      pair_id: `${n}${label}`,
+      question: n,
+      response_A: n,
+      response_B: n,
+      response_model: n,
+      source: n,
+      label,
+    });
+    const jb = importDataset(
+      jsonl([...NAMES.map((n) => judgeBench(n, n)), ...NAMES.map((n) => judgeBench('B>A', n))]),
+      'jb.jsonl',
+      { onError: 'skip' },
+    );
+    expect(jb.errors.map((e) => e.reason)).toEqual(
+      NAMES.map((n) => `unknown label ${JSON.stringify(n)} (expected "A>B" or "B>A")`),
+    );
+    expect(jb.pairs.map((p) => [p.winner, p.subset, p.category, p.prompt, p.meta])).toEqual(
+      NAMES.map((n) => ['B', n, 'reasoning', n, { response_model: n }]),
+    );
+  });
+
+  it('enumerated fields named after object keys are errors; free text and meta keys are kept as written', () => {
+    const allowed = { winner: WINNERS, category: CATEGORIES, difficulty: DIFFICULTIES };
+    const fields = ['winner', 'category', 'difficulty'] as const;
+    const bad = fields.flatMap((field) =>
+      NAMES.map((n) => ({ id: `${n}-${field}`, prompt: n, a: n, b: n, winner: 'A', source: n, [field]: n })),
+    );
+    const meta = Object.fromEntries(NAMES.map((n) => [n, n])); // own keys, "__proto__" included
+    const good = NAMES.map((n) => ({ id: n, prompt: n, a: n, b: n, winner: 'B', subset: n, source: n, meta }));
+    const r = importDataset(jsonl([...bad, ...good]), 'p.jsonl', { onError: 'skip' });
+    expect(r.errors.map((e) => e.reason)).toEqual(
+      fields.flatMap((f) => NAMES.map((n) => `field "${f}" must be one of ${allowed[f].join('|')}, got "${n}"`)),
+    );
+    expect(r.pairs.map((p) => [p.id, p.subset, p.source, p.winner])).toEqual(NAMES.map((n) => [n, n, n, 'B']));
+    for (const p of r.pairs) expect(Object.keys(p.meta!)).toEqual(NAMES);
+    expect(importDataset(toJsonl(r.pairs), 'again.jsonl').pairs).toEqual(r.pairs);
+
+    const panda = NAMES.map((n, i) => ({
+      idx: n,
+      motivation_app: n,
+      cmp_key: n,
+      instruction: n,
+      input: n,
+      response1: n,
+      response2: n,
+      annotator1: i % 3,
+      annotator2: i % 3,
+      annotator3: 1,
+    }));
+    const pl = importDataset(JSON.stringify(panda), 'pandalm.json');
+    expect(pl.pairs.map((p) => [p.id, p.subset, p.winner, p.meta?.cmp_key])).toEqual(
+      NAMES.map((n, i) => [`pandalm:${n}`, n, ['tie', 'A', 'B', 'tie'][i], n]),
+    );
   });
 });

@@ -8,16 +8,17 @@ import type { Pair, Winner } from '../pair';
 import { eachRecord, optStr, quote, recordId, RecordError, str } from './fields';
 import type { FormatImporter, ImportIssue } from './importer';
 
-const LABELS: Readonly<Record<string, Winner>> = {
-  'A>B': 'A',
-  'A>>B': 'A',
-  'B>A': 'B',
-  'B>>A': 'B',
-  'A=B': 'tie',
-};
+// a Map: the label comes from the file, and an object would answer "constructor" with its own member
+const LABELS: ReadonlyMap<string, Winner> = new Map([
+  ['A>B', 'A'],
+  ['A>>B', 'A'],
+  ['B>A', 'B'],
+  ['B>>A', 'B'],
+  ['A=B', 'tie'],
+]);
 
 export function judgeBenchWinner(label: string): Winner {
-  const w = LABELS[label.trim()];
+  const w = LABELS.get(label.trim());
   if (w === undefined) throw new RecordError(`unknown label ${quote(label)} (expected "A>B" or "B>A")`);
   return w;
 }

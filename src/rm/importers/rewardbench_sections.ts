@@ -58,11 +58,12 @@ export const REWARDBENCH_SECTIONS: readonly SectionTable[] = [
 
 /** The section a RewardBench subset belongs to; undefined for subsets outside the four sections. */
 export function rewardBenchSection(subset: string): Category | undefined {
-  return REWARDBENCH_SECTIONS.find((t) => subset in t.weights)?.section;
+  return REWARDBENCH_SECTIONS.find((t) => Object.hasOwn(t.weights, subset))?.section;
 }
 
 /** The weight RewardBench gives a subset inside its section; undefined outside the table. */
 export function rewardBenchWeight(subset: string): number | undefined {
-  for (const t of REWARDBENCH_SECTIONS) if (subset in t.weights) return t.weights[subset];
+  // own keys only: a subset named "constructor" or "toString" is not in the table
+  for (const t of REWARDBENCH_SECTIONS) if (Object.hasOwn(t.weights, subset)) return t.weights[subset];
   return undefined;
 }

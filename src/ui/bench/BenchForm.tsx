@@ -1,8 +1,9 @@
-// The bench options: backends, presets, timed steps, and the optional measurements. Props only.
-import { type ChangeEvent, memo } from 'react';
-import type { SuiteOptions } from '../../bench/suite';
-import type { BackendName } from '../../engine/backend';
-import type { PresetName } from '../../engine/config';
+// The bench options: backends, presets, timed steps, kernels and the optional measurements, each drawn and
+// checked by its rule in the suite's one options table (bench/suite.ts). Props only.
+import { memo, type ReactNode } from 'react';
+import { SUITE_SETTINGS, type SuiteOptions } from '../../bench/suite';
+import { parseSetting, type Rule } from '../../train/settings';
+import { SettingInput } from '../components/SettingInput/SettingInput';
 
 export interface BenchFormProps {
   options: SuiteOptions;
@@ -11,87 +12,47 @@ export interface BenchFormProps {
   onRun: () => void;
 }
 
-const BACKENDS: BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
-const PRESETS: PresetName[] = ['nano', 'tiny', 'small'];
-const toggle = <T,>(xs: T[], x: T, on: boolean) => (on ? [...xs.filter((y) => y !== x), x] : xs.filter((y) => y !== x));
+type Key = keyof SuiteOptions;
 
 export const BenchForm = memo(function BenchForm({ options: o, running, onChange, onRun }: BenchFormProps) {
-  const flag = (key: 'compare' | 'firstStep' | 'decodeCost' | 'poolTrim') => (e: ChangeEvent<HTMLInputElement>) =>
-    onChange({ [key]: e.target.checked });
+  /** One option's input: the text it accepts becomes the option's value. */
+  const input = (key: Key, name: string, more: { disabled?: boolean; itemLabel?: (item: string) => string } = {}) => (
+    <SettingInput
+      id={`bench-${key}`}
+      name={name}
+      rule={SUITE_SETTINGS[key]}
+      value={o[key]}
+      disabled={running || more.disabled === true}
+      itemLabel={more.itemLabel}
+      onChange={(raw) => onChange({ [key]: parseSetting(name, SUITE_SETTINGS[key] as Rule, raw) })}
+    />
+  );
+  const labelled = (key: Key, text: ReactNode, control: ReactNode) => (
+    <label htmlFor={`bench-${key}`} title={SUITE_SETTINGS[key].help}>
+      {text} {control}
+    </label>
+  );
+  const flag = (key: Key, text: string) => (
+    <label htmlFor={`bench-${key}`} title={SUITE_SETTINGS[key].help}>
+      {input(key, text)} {text}
+    </label>
+  );
   return (
     <fieldset className="panel bench-form" disabled={running}>
       <legend>Options</legend>
+      <p>Backends: {input('backends', 'backends', { itemLabel: (b) => `backend ${b}` })}</p>
       <p>
-        Backends:{' '}
-        {BACKENDS.map((b) => (
-          <label key={b}>
-            <input
-              type="checkbox"
-              aria-label={`backend ${b}`}
-              checked={o.backends.includes(b)}
-              onChange={(e) => onChange({ backends: toggle(o.backends, b, e.target.checked) })}
-            />{' '}
-            {b}{' '}
-          </label>
-        ))}
+        Presets: {input('presets', 'presets', { itemLabel: (p) => `preset ${p}` })}{' '}
+        {labelled('steps', 'timed steps', input('steps', 'timed steps'))}
       </p>
       <p>
-        Presets:{' '}
-        {PRESETS.map((p) => (
-          <label key={p}>
-            <input
-              type="checkbox"
-              aria-label={`preset ${p}`}
-              checked={o.presets.includes(p)}
-              onChange={(e) => onChange({ presets: toggle(o.presets, p, e.target.checked) })}
-            />{' '}
-            {p}{' '}
-          </label>
-        ))}
-        <label>
-          {' '}
-          timed steps{' '}
-          <input
-            type="number"
-            aria-label="timed steps"
-            min={1}
-            max={50}
-            value={o.steps}
-            onChange={(e) => onChange({ steps: Math.max(1, Number(e.target.value) || 1) })}
-          />
-        </label>
+        {flag('compare', 'stock vs fused')}{' '}
+        {labelled('kernels', 'kernels', input('kernels', 'kernels', { disabled: o.compare }))}{' '}
+        {flag('firstStep', 'time to first step')} {flag('decodeCost', 'decode cost by position')}{' '}
+        {flag('poolTrim', 'buffer pool trim')}{' '}
+        {labelled('submitBatches', 'submit batch sizes', input('submitBatches', 'submit batch sizes'))}
       </p>
-      <p>
-        <label title="Each WebGPU run twice: stock tfjs ops, then our fused kernels, with the ratios">
-          <input type="checkbox" checked={o.compare} onChange={flag('compare')} /> stock vs fused
-        </label>{' '}
-        <label title="A fresh GPU device's first training step and first tokens, with and without shader precompile">
-          <input type="checkbox" checked={o.firstStep} onChange={flag('firstStep')} /> time to first step
-        </label>{' '}
-        <label title="Dispatches and time per token early and late in the context">
-          <input type="checkbox" checked={o.decodeCost} onChange={flag('decodeCost')} /> decode cost by position
-        </label>{' '}
-        <label title="WebGPU: ms per step with the buffer pool trimmed after every step, against untrimmed">
-          <input type="checkbox" checked={o.poolTrim} onChange={flag('poolTrim')} /> buffer pool trim
-        </label>{' '}
-        <label title="Dispatches per queue submit to time, comma-separated (tfjs's default is 15); empty: skip">
-          submit batch sizes{' '}
-          <input
-            aria-label="submit batch sizes"
-            placeholder="e.g. 1,15,64"
-            value={o.submitBatches.join(',')}
-            onChange={(e) =>
-              onChange({
-                submitBatches: e.target.value
-                  .split(',')
-                  .map((s) => Number(s.trim()))
-                  .filter((n) => n > 0),
-              })
-            }
-          />
-        </label>
-      </p>
-      <button type="button" onClick={onRun} disabled={running || !o.backends.length || !o.presets.length}>
+      <button type="button" onClick={onRun} disabled={running}>
         {running ? 'Running…' : 'Run benchmark'}
       </button>
     </fieldset>

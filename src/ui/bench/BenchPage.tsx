@@ -44,8 +44,9 @@ export function BenchPage() {
       </header>
       <p className="muted">
         The same suite as <code>npm run bench</code>, in this browser: training and generation throughput, GPU
-        dispatches and readbacks per step, stock tfjs ops against our fused WebGPU kernels. Absolute times mean
-        something only on a real GPU.
+        dispatches and readbacks per step, stock tfjs ops against our fused WebGPU kernels (or, without the comparison,
+        the kernels the lab would pick: fused where the kernel check below passes). Absolute times mean something only
+        on a real GPU.
       </p>
       <BenchForm
         options={options}
@@ -69,6 +70,11 @@ export function BenchPage() {
             <ul>
               {result.environments.map((e) => (
                 <li key={e}>{e}</li>
+              ))}
+              {result.kernels.map((k) => (
+                <li key={k} data-testid="bench-kernels">
+                  kernels on {k}
+                </li>
               ))}
               {result.skipped.map((s) => (
                 <li key={s} className="skipped">

@@ -1,15 +1,24 @@
 // GRPO group view: for the latest (or any past, with the step slider) GRPO step of the run on the Train
-// page, one row per prompt with its G judgements, rewards, the group's mean and std and the advantages;
+// page, one row per prompt with its G judgements, rewards, the group's mean, the std used and the advantages;
 // pick a judgement to read its trace shaded by advantage, ratio, clipping, KL or log-prob, and its tree.
+// Without a run (a first visit) a demo step from the shipped distilled judge runs by itself; it can be run
+// again, from other weights, at any time.
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import type { GrpoStepReport } from '../../train/grpo_step';
-import { groupRows, SHADE_HELP, tokenPieces, tokenValues, type ShadeMode } from '../../state/grpo_view';
+import { BUILTIN_JUDGES } from '../../state/builtin_judges';
+import {
+  chooseDemoWeights,
+  demoWeightsOf,
+  restoreDemoWeights,
+  runGroupsDemo,
+  startGroupsDemoOnce,
+} from '../../state/groups_demo_actions';
 import { loadStepReport, selectStep } from '../../state/run_actions';
 import { useAppStore, type AppState } from '../../state/store';
-import { GroupTable } from '../components/GroupTable/GroupTable';
-import { RubricTree } from '../components/RubricTree/RubricTree';
-import { TokenTrace } from '../components/TokenTrace/TokenTrace';
+import { engineReady } from '../../state/engine_slice';
+import type { GrpoStepReport } from '../../train/grpo_types';
+import { GroupsDemo } from '../components/GroupsDemo/GroupsDemo';
+import { StepGroups } from '../components/StepGroups/StepGroups';
 import './groups.css';
 
 const selectGroups = (s: AppState) => ({
@@ -17,16 +26,22 @@ const selectGroups = (s: AppState) => ({
   storedSteps: s.storedSteps,
   selectedStep: s.selectedStep,
 });
-const MODES: ShadeMode[] = ['advantage', 'ratio', 'clipped', 'kl', 'logp'];
-const fmt = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
+const selectDemo = (s: AppState) => ({
+  checkpoints: s.checkpoints,
+  weights: demoWeightsOf(s),
+  weightsUsed: s.demoWeightsUsed,
+  report: s.demoReport,
+  inFlight: s.demoInFlight,
+  error: s.demoError,
+  ready: engineReady(s),
+});
 
 export function GroupsPage() {
   const { run, storedSteps, selectedStep } = useAppStore(useShallow(selectGroups));
+  const demo = useAppStore(useShallow(selectDemo));
   const steps = useMemo(() => [...new Set(storedSteps)].sort((a, b) => a - b), [storedSteps]);
   const step = selectedStep ?? steps[steps.length - 1] ?? null;
   const [report, setReport] = useState<GrpoStepReport | null>(null);
-  const [picked, setPicked] = useState<number | null>(null);
-  const [mode, setMode] = useState<ShadeMode>('advantage');
 
   useEffect(() => {
     let current = true;
@@ -39,35 +54,45 @@ export function GroupsPage() {
       current = false;
     };
   }, [step]);
-  useEffect(() => setPicked(null), []);
+  useEffect(restoreDemoWeights, []);
+  useEffect(() => {
+    if (!run && demo.ready) startGroupsDemoOnce();
+  }, [run, demo.ready]);
 
-  const rows = useMemo(() => (report ? groupRows(report) : []), [report]);
+  const demoPanel = (
+    <GroupsDemo builtins={BUILTIN_JUDGES} {...demo} onWeights={chooseDemoWeights} onRun={() => void runGroupsDemo()} />
+  );
   if (!run)
     return (
-      <section className="panel">
-        <h2>GRPO groups</h2>
-        <p className="muted">
-          Start a run on the Train page (or open one on the Runs page): its GRPO steps appear here.
-        </p>
-      </section>
+      <>
+        <section className="panel">
+          <h2>GRPO groups</h2>
+          <p className="muted">
+            Start a run on the Train page (or open one on the Runs page): its GRPO steps appear here. Meanwhile, a demo
+            step:
+          </p>
+        </section>
+        {demoPanel}
+      </>
     );
   if (step === null || !report)
     return (
-      <section className="panel">
-        <h2>GRPO groups</h2>
-        <p className="muted">
-          Run {run.name} has no GRPO step yet{run.phase === 'sft' ? ': it is still distilling' : ''}.
-        </p>
-      </section>
+      <>
+        <section className="panel">
+          <h2>GRPO groups</h2>
+          <p className="muted">
+            Run {run.name} has no GRPO step yet{run.phase === 'sft' ? ': it is still distilling' : ''}.
+          </p>
+        </section>
+        {demoPanel}
+      </>
     );
 
-  const m = report.metrics;
-  const c = picked !== null ? report.sample.completions[picked] : null;
   return (
     <>
       <section className="panel">
         <h2>
-          GRPO step {step + 1} of run {run.name}
+          GRPO step {step} of run {run.name}
         </h2>
         <div className="step-picker">
           <input
@@ -81,7 +106,7 @@ export function GroupsPage() {
             }
           />
           <span>
-            step {step + 1} ({steps.indexOf(step) + 1} of {steps.length} stored)
+            step {step} ({steps.indexOf(step) + 1} of {steps.length} stored)
             {selectedStep === null ? ' · following the latest' : ''}
           </span>
           {selectedStep !== null && (
@@ -90,31 +115,9 @@ export function GroupsPage() {
             </button>
           )}
         </div>
-        <p className="metrics-line">
-          reward {fmt(m.reward, 2)} · reward_std {fmt(m.reward_std, 2)} · frac_reward_zero_std{' '}
-          {fmt(m.frac_reward_zero_std, 2)} · kl {fmt(m.kl, 4)} · clip_ratio {fmt(m.clip_ratio, 3)} · loss{' '}
-          {fmt(m.loss, 4)} · lr {m.learning_rate?.toExponential(1)}
-        </p>
-        <GroupTable rows={rows} picked={picked} onPick={setPicked} />
+        <StepGroups report={report} />
       </section>
-      {c && picked !== null && (
-        <section className="panel" data-testid="judgement-detail">
-          <h2>
-            Judgement {picked + 1}: verdict {report.score.verdicts[picked] ?? 'none'}, reward{' '}
-            {report.score.rewards[picked] > 0 ? '+1' : '−1'}, advantage {fmt(report.advantages.advantages[picked])}
-          </h2>
-          <div className="shade-modes" role="radiogroup" aria-label="shade tokens by">
-            {MODES.map((x) => (
-              <label key={x}>
-                <input type="radio" name="shade" checked={mode === x} onChange={() => setMode(x)} /> {x}
-              </label>
-            ))}
-          </div>
-          <p className="muted">{SHADE_HELP[mode]}</p>
-          <TokenTrace tokens={tokenPieces(c)} values={tokenValues(report, picked, mode)} mode={mode} />
-          <RubricTree text={c.text} />
-        </section>
-      )}
+      {demoPanel}
     </>
   );
 }

@@ -1,7 +1,8 @@
-// The Judge page: paste a question and two responses (or pick a pair from a stored dataset), pick a
-// checkpoint (the newest by default), judge greedily or with N samples, and watch both orders' traces
-// stream in with their rubric trees; then the verdict, the vote share, the swap check, and the user's own
-// label, saved into "My labels". Everything typed is shown as text (React escapes it); nothing is HTML.
+// The Judge page: paste a question and two responses (or try a held-out example of the built-in world, or
+// pick a pair from a stored dataset), pick a checkpoint (on a first visit the judge shipped with the app; the
+// choice is remembered), judge greedily or with N samples, and watch both orders' traces stream in with their
+// rubric trees; then the verdict, the vote share, the swap check, and the user's own label, saved into "My
+// labels". Everything typed is shown as text (React escapes it); nothing is HTML.
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import {
@@ -9,23 +10,31 @@ import {
   cancelJudge,
   chooseJudgeCheckpoint,
   deleteLabel,
+  EXAMPLES_SOURCE,
   judgeCheckpoint,
   loadMyLabels,
-  NO_CHECKPOINT,
+  loadShipped,
   openLabel,
+  pickExample,
   pickPair,
+  restoreJudgeChoice,
   runJudge,
   saveLabel,
   setJudgeDecoding,
   setJudgeField,
   syncJudgeCheckpoint,
 } from '../../state/judge_actions';
+import { BUILTIN_JUDGES, builtinJudge, MODEL_CARD_PATH } from '../../state/builtin_judges';
 import type { UserLabel } from '../../state/judge_slice';
+import type { PairText } from '../../train/judge';
 import { useAppStore, type AppState } from '../../state/store';
+import { ExamplePicker } from '../components/ExamplePicker/ExamplePicker';
+import { DraftField } from '../components/DraftField/DraftField';
 import { InputFlags } from '../components/InputFlags/InputFlags';
 import { JudgeSummary } from '../components/JudgeSummary/JudgeSummary';
 import { LabelList } from '../components/LabelList/LabelList';
 import { PairPicker } from '../components/PairPicker/PairPicker';
+import { ShippedJudgeNote } from '../components/ShippedJudgeNote/ShippedJudgeNote';
 import { TracePanel } from '../components/TracePanel/TracePanel';
 import './judge.css';
 
@@ -34,12 +43,15 @@ const selectJudge = (s: AppState) => ({
   picked: s.judgePicked,
   decoding: s.judgeDecoding,
   check: s.judgeCheck,
+  checking: s.judgeChecking,
   running: s.judgeRequestId !== null,
   stream: s.judgeStream,
   result: s.judgeResult,
   error: s.judgeError,
   labelMessage: s.labelMessage,
+  loading: s.judgeLoading,
 });
+const selectShipped = (s: AppState) => ({ shipped: s.shipped, shippedError: s.shippedError });
 const selectLibrary = (s: AppState) => ({
   checkpoints: s.checkpoints,
   datasets: s.datasets,
@@ -53,52 +65,83 @@ const LABELS: { label: UserLabel; text: string }[] = [
   { label: 'tie', text: 'Tie' },
   { label: 'both-bad', text: 'Both bad' },
 ];
-const FIELDS = [
-  { field: 'prompt', label: 'question', rows: 3 },
-  { field: 'a', label: 'response A', rows: 4 },
-  { field: 'b', label: 'response B', rows: 4 },
-] as const;
+/** The pair's three boxes; each one's change handler made once, so a keystroke re-renders only its own box. */
+const field = (name: keyof PairText, label: string, rows: number) => ({
+  name,
+  label,
+  rows,
+  onChange: (v: string) => setJudgeField(name, v),
+});
+const FIELDS = [field('prompt', 'question', 3), field('a', 'response A', 4), field('b', 'response B', 4)];
 const int = (v: string, lo: number, hi: number) => Math.max(lo, Math.min(hi, Math.round(Number(v)) || lo));
 
 export function JudgePage() {
   const j = useAppStore(useShallow(selectJudge));
   const lib = useAppStore(useShallow(selectLibrary));
+  const { shipped, shippedError } = useAppStore(useShallow(selectShipped));
   const checkpointId = useAppStore(judgeCheckpoint);
   useEffect(() => {
+    restoreJudgeChoice();
     void loadMyLabels();
+    void loadShipped();
   }, []);
   useEffect(() => {
-    void syncJudgeCheckpoint();
-  }, []);
+    // whenever the checkpoint judged with changes: chosen, or stored ones listed after the page opened
+    if (checkpointId) void syncJudgeCheckpoint();
+  }, [checkpointId]);
   const d = j.decoding,
     greedy = d.samples === 1;
   const filled = j.draft.prompt.trim() !== '' && j.draft.a.trim() !== '' && j.draft.b.trim() !== '';
   const r = j.result;
+  const builtin = builtinJudge(checkpointId);
+  const judged = r !== null && r.pair.prompt === j.draft.prompt && r.pair.a === j.draft.a && r.pair.b === j.draft.b;
 
   return (
     <>
       <section className="panel judge-input">
         <h2>Judge a pair</h2>
-        {lib.checkpoints.length === 0 ? (
-          <p className="notice" role="status" data-testid="no-checkpoint">
-            {NO_CHECKPOINT}
-          </p>
-        ) : (
-          <label className="row">
-            checkpoint{' '}
-            <select
-              aria-label="checkpoint"
-              value={checkpointId ?? ''}
-              onChange={(e) => chooseJudgeCheckpoint(e.target.value)}
-            >
-              {lib.checkpoints.map((c, k) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                  {k === 0 ? ' (newest)' : ''} — {c.summary}
+        <label className="row">
+          checkpoint{' '}
+          <select aria-label="checkpoint" value={checkpointId} onChange={(e) => chooseJudgeCheckpoint(e.target.value)}>
+            <optgroup label="shipped with the app">
+              {BUILTIN_JUDGES.map((b) => (
+                <option key={b.id} value={b.id}>
+                  {b.name}
                 </option>
               ))}
-            </select>
-          </label>
+            </optgroup>
+            {lib.checkpoints.length > 0 && (
+              <optgroup label="yours (Runs & checkpoints)">
+                {lib.checkpoints.map((c, k) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                    {k === 0 ? ' (newest)' : ''} — {c.summary}
+                  </option>
+                ))}
+              </optgroup>
+            )}
+          </select>
+          {j.loading === checkpointId && (
+            <span className="muted" role="status">
+              {' '}
+              loading…
+            </span>
+          )}
+        </label>
+        {builtin && (
+          <ShippedJudgeNote
+            checkpoint={builtin.checkpoint}
+            card={shipped?.card ?? null}
+            error={shippedError}
+            modelCardUrl={`${import.meta.env.BASE_URL}${MODEL_CARD_PATH}`}
+          />
+        )}
+        {shipped && (
+          <ExamplePicker
+            examples={shipped.examples}
+            picked={j.picked?.datasetId === EXAMPLES_SOURCE ? j.picked.index : null}
+            onPick={pickExample}
+          />
         )}
         <PairPicker
           datasets={lib.datasets}
@@ -107,18 +150,9 @@ export function JudgePage() {
           onIndex={pickPair}
         />
         {FIELDS.map((f) => (
-          <label key={f.field} className="field">
-            {f.label}
-            <textarea
-              aria-label={f.label}
-              rows={f.rows}
-              value={j.draft[f.field]}
-              onChange={(e) => setJudgeField(f.field, e.target.value)}
-              spellCheck={false}
-            />
-          </label>
+          <DraftField key={f.name} label={f.label} rows={f.rows} value={j.draft[f.name]} onChange={f.onChange} />
         ))}
-        <InputFlags check={j.check} />
+        <InputFlags check={j.check} checking={j.checking} />
         <fieldset className="decoding">
           <legend>decoding</legend>
           <label>
@@ -181,7 +215,7 @@ export function JudgePage() {
           <button
             type="button"
             onClick={() => void runJudge()}
-            disabled={j.running || !filled || lib.checkpoints.length === 0 || Boolean(j.check?.tooLong)}
+            disabled={j.running || !filled || Boolean(j.check?.tooLong)}
           >
             Judge
           </button>
@@ -206,7 +240,7 @@ export function JudgePage() {
 
       <section className="panel judge-result">
         <h2>Judgement</h2>
-        <JudgeSummary result={r} running={j.running} datasetLabel={j.picked?.winner ?? null} />
+        <JudgeSummary result={r} running={j.running} datasetLabel={judged ? (j.picked?.winner ?? null) : null} />
         <div className="orders">
           <TracePanel
             title="A then B (as shown)"

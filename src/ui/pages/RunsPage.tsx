@@ -1,5 +1,5 @@
 // Runs & checkpoints: every run and checkpoint in storage, the space used, runs compared on one chart,
-// and checkpoints exported as files or imported from them.
+// checkpoints exported as files or imported from them, and the models in the download cache with a loader.
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { METRICS } from '../../train/metrics';
@@ -10,9 +10,24 @@ import {
   importCheckpoint,
   toggleCompare,
 } from '../../state/library_actions';
-import { openRun, setInitCheckpoint, setPage } from '../../state/run_actions';
+import {
+  cancelModelLoad,
+  deleteCachedModel,
+  loadCachedModel,
+  loadFolderModel,
+  loadHubModel,
+  loadUrlModel,
+  setModelForm,
+  setRememberToken,
+} from '../../state/models_actions';
+import { exportRun } from '../../state/export_actions';
+import { openRun, RESUMABLE, resumeRun, setInitCheckpoint, setPage } from '../../state/run_actions';
 import { useAppStore, type AppState } from '../../state/store';
+import { ExportButton } from '../components/ExportButton/ExportButton';
 import { MetricChart } from '../components/MetricChart/MetricChart';
+import { ModelList } from '../components/ModelList/ModelList';
+import { ModelLoader } from '../components/ModelLoader/ModelLoader';
+import { ModelProgress } from '../components/ModelProgress/ModelProgress';
 import { StorageBar } from '../components/StorageBar/StorageBar';
 
 const selectLibrary = (s: AppState) => ({
@@ -22,7 +37,53 @@ const selectLibrary = (s: AppState) => ({
   compare: s.compare,
   compareMetrics: s.compareMetrics,
   liveId: s.live ? (s.run?.id ?? null) : null,
+  runsElsewhere: s.runsElsewhere,
 });
+
+const selectModels = (s: AppState) => ({
+  models: s.cachedModels,
+  form: s.modelForm,
+  load: s.modelLoad,
+  result: s.modelResult,
+  error: s.modelsError,
+});
+const showError = (modelsError: string) => useAppStore.setState({ modelsError });
+
+/** The download cache's models and the loader (Hub, base URL, local folder) with per-file progress. */
+function ModelsSection() {
+  const { models, form, load, result, error } = useAppStore(useShallow(selectModels));
+  return (
+    <section className="panel" data-testid="models-section">
+      <h2>Models</h2>
+      <p className="muted">
+        Pretrained models from the Hugging Face Hub, a URL or a folder, kept in this browser's storage so they load
+        offline.
+      </p>
+      <ModelList models={models} busy={load !== null} onLoad={loadCachedModel} onDelete={deleteCachedModel} />
+      <ModelLoader
+        form={form}
+        busy={load !== null}
+        onForm={setModelForm}
+        onRemember={setRememberToken}
+        onLoadHub={loadHubModel}
+        onLoadUrl={loadUrlModel}
+        onFolder={(f) => void loadFolderModel(f.name, f.files)}
+        onError={showError}
+      />
+      {load && <ModelProgress load={load} onCancel={cancelModelLoad} />}
+      {result && (
+        <p role="status" data-testid="model-result">
+          {result}
+        </p>
+      )}
+      {error && (
+        <p className="notice error" role="alert" data-testid="model-error">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
 
 /** `stage:key` for every metric a run logs (SFT and GRPO count steps apart, so a chart shows one stage). */
 const COMPARABLE = METRICS.flatMap((m) =>
@@ -33,7 +94,9 @@ const date = (ms: number) => new Date(ms).toLocaleString();
 const kb = (b: number) => (b > 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MB` : `${(b / 1024).toFixed(0)} kB`);
 
 export function RunsPage() {
-  const { runs, checkpoints, usage, compare, compareMetrics, liveId } = useAppStore(useShallow(selectLibrary));
+  const { runs, checkpoints, usage, compare, compareMetrics, liveId, runsElsewhere } = useAppStore(
+    useShallow(selectLibrary),
+  );
   const [metric, setMetric] = useState('grpo:reward');
   const [importName, setImportName] = useState('imported');
 
@@ -84,45 +147,63 @@ export function RunsPage() {
               </tr>
             </thead>
             <tbody>
-              {runs.map((r) => (
-                <tr key={r.id} data-testid="run-row">
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`compare ${r.name}`}
-                      checked={compare.includes(r.id)}
-                      onChange={() => void toggleCompare(r.id)}
-                    />
-                  </td>
-                  <td title={r.id}>{r.name}</td>
-                  <td className={`status ${r.status}`} title={r.error ?? undefined}>
-                    {r.status}
-                  </td>
-                  <td>{r.phase}</td>
-                  <td>{pct(r.evals.find((e) => e.after === 'sft')?.accuracy)}</td>
-                  <td>{pct(r.evals.find((e) => e.after === 'grpo')?.accuracy)}</td>
-                  <td>{date(r.createdAt)}</td>
-                  <td className="actions">
-                    <button
-                      type="button"
-                      onClick={() => {
-                        void openRun(r.id).then(() => setPage('train'));
-                      }}
-                      disabled={liveId !== null}
-                    >
-                      open
-                    </button>
-                    <button
-                      type="button"
-                      className="secondary"
-                      onClick={() => void deleteRun(r.id)}
-                      disabled={liveId === r.id}
-                    >
-                      delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
+              {runs.map((r) => {
+                // live in another tab: read-only here (run_lock.ts)
+                const elsewhere = runsElsewhere.includes(r.id);
+                return (
+                  <tr key={r.id} data-testid="run-row">
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={`compare ${r.name}`}
+                        checked={compare.includes(r.id)}
+                        onChange={() => void toggleCompare(r.id)}
+                      />
+                    </td>
+                    <td title={r.id}>{r.name}</td>
+                    <td className={`status ${r.status}`} title={r.error ?? undefined}>
+                      {elsewhere ? 'running in another tab' : r.status}
+                    </td>
+                    <td>{r.phase}</td>
+                    <td>{pct(r.evals.find((e) => e.after === 'sft')?.accuracy)}</td>
+                    <td>{pct(r.evals.find((e) => e.after === 'grpo')?.accuracy)}</td>
+                    <td>{date(r.createdAt)}</td>
+                    <td className="actions">
+                      <button
+                        type="button"
+                        onClick={() => {
+                          void openRun(r.id).then(() => setPage('train'));
+                        }}
+                        disabled={liveId !== null}
+                      >
+                        open
+                      </button>
+                      {r.resumeFrom && RESUMABLE.includes(r.status) && (
+                        <button
+                          type="button"
+                          onClick={() => {
+                            setPage('train');
+                            void resumeRun(r.id);
+                          }}
+                          disabled={liveId !== null || elsewhere}
+                          title="load the run from its last checkpoint and go on"
+                        >
+                          resume
+                        </button>
+                      )}
+                      <ExportButton runName={r.name} onExport={(t) => void exportRun(r.id, t)} />
+                      <button
+                        type="button"
+                        className="secondary"
+                        onClick={() => void deleteRun(r.id)}
+                        disabled={liveId === r.id || elsewhere}
+                      >
+                        delete
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         )}
@@ -221,6 +302,7 @@ export function RunsPage() {
           </label>
         </div>
       </section>
+      <ModelsSection />
     </>
   );
 }

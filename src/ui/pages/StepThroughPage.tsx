@@ -1,11 +1,13 @@
 // GRPO step-through: run one GRPO step stage by stage — sample, score, advantages, loss and backward,
 // update — with Next and Back, on the paused live run (the step is then booked into it) or on a fresh
 // small demo. Each stage shows its real numbers and a short explanation.
-import { useState } from 'react';
+import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { applyOverrides } from '../../train/run_config';
+import { BUILTIN_JUDGES } from '../../state/builtin_judges';
+import { chooseDemoWeights, demoWeightsOf, restoreDemoWeights } from '../../state/groups_demo_actions';
 import { back, beginDemo, beginLive, close, next } from '../../state/step_through_actions';
 import { useAppStore, type AppState } from '../../state/store';
+import { engineReady } from '../../state/engine_slice';
 import { STAGE_HELP, StageView } from '../components/StageView/StageView';
 import './step_through.css';
 
@@ -13,13 +15,14 @@ const selectStep = (s: AppState) => ({
   info: s.stInfo,
   outputs: s.stOutputs,
   cursor: s.stCursor,
-  busy: s.stBusy,
+  inFlight: s.stInFlight,
   error: s.stError,
   run: s.run,
   live: s.live,
   draft: s.draft,
   checkpoints: s.checkpoints,
-  ready: s.backend !== null,
+  demoWeights: demoWeightsOf(s),
+  ready: engineReady(s),
 });
 
 const STAGE_NAMES: Record<string, string> = {
@@ -30,19 +33,20 @@ const STAGE_NAMES: Record<string, string> = {
   update: 'Update',
 };
 
-/** A small GRPO step for the demo: 2 prompts × 4 judgements, short traces, the draft's other settings. */
+/** A small GRPO step for the demo: 2 prompts × 4 judgements, the other settings from the weights' world. */
 const DEMO = {
   'world.nDistill': '0',
   'world.nGrpo': '32',
-  'world.nEval': '0',
+  'world.nEval': '1', // the least the setting takes; demos evaluate nothing
   'grpo.promptsPerStep': '2',
   'grpo.numGenerations': '4',
-  'grpo.maxCompletionLength': '64',
 };
+/** Fresh weights never end a trace: cut them short. */
+const FRESH_DEMO = { ...DEMO, 'grpo.maxCompletionLength': '64' };
 
 export function StepThroughPage() {
   const s = useAppStore(useShallow(selectStep));
-  const [demoCkpt, setDemoCkpt] = useState<string>('');
+  useEffect(restoreDemoWeights, []);
   const canLive = s.live && s.run?.status === 'paused' && s.run.phase === 'grpo';
 
   if (!s.info) {
@@ -61,7 +65,12 @@ export function StepThroughPage() {
                 ? `The next GRPO step of ${s.run!.name}; it counts as a step of the run.`
                 : 'Pause a run during its GRPO phase on the Train page to step through its next update.'}
             </p>
-            <button type="button" onClick={() => void beginLive()} disabled={!canLive || s.busy} data-testid="st-live">
+            <button
+              type="button"
+              onClick={() => void beginLive()}
+              disabled={!canLive || s.inFlight}
+              data-testid="st-live"
+            >
               Step through the live run
             </button>
           </div>
@@ -72,19 +81,28 @@ export function StepThroughPage() {
             </p>
             <label>
               weights{' '}
-              <select value={demoCkpt} onChange={(e) => setDemoCkpt(e.target.value)} aria-label="demo weights">
-                <option value="">fresh {s.draft.preset} model (untrained: every verdict is wrong)</option>
+              <select
+                value={s.demoWeights}
+                onChange={(e) => chooseDemoWeights(e.target.value)}
+                aria-label="demo weights"
+              >
+                {BUILTIN_JUDGES.map((b) => (
+                  <option key={b.id} value={b.id}>
+                    {b.name}
+                  </option>
+                ))}
                 {s.checkpoints.map((c) => (
                   <option key={c.id} value={c.id}>
                     {c.name} · {c.summary}
                   </option>
                 ))}
+                <option value="">fresh {s.draft.preset} model (untrained: every verdict is wrong)</option>
               </select>
             </label>{' '}
             <button
               type="button"
-              onClick={() => void beginDemo(applyOverrides(s.draft, DEMO), demoCkpt || null)}
-              disabled={!s.ready || s.busy}
+              onClick={() => void beginDemo(s.demoWeights || null, s.demoWeights ? DEMO : FRESH_DEMO)}
+              disabled={!s.ready || s.inFlight}
               data-testid="st-demo"
             >
               Start the demo step
@@ -106,7 +124,7 @@ export function StepThroughPage() {
   return (
     <section className="panel">
       <h2>
-        GRPO step {s.info.step + 1} ({s.info.source === 'live' ? `live run ${s.run?.name ?? ''}` : 'demo'})
+        GRPO step {s.info.step} ({s.info.source === 'live' ? `live run ${s.run?.name ?? ''}` : 'demo'})
       </h2>
       <ol className="st-rail" data-testid="stage-rail">
         {s.info.stages.map((st, i) => (
@@ -119,11 +137,11 @@ export function StepThroughPage() {
         ))}
       </ol>
       <div className="st-nav">
-        <button type="button" onClick={back} disabled={s.cursor <= 0 || s.busy} data-testid="st-back">
+        <button type="button" onClick={back} disabled={s.cursor <= 0 || s.inFlight} data-testid="st-back">
           Back
         </button>
-        <button type="button" onClick={() => void next()} disabled={s.busy || atEnd} data-testid="st-next">
-          {s.busy
+        <button type="button" onClick={() => void next()} disabled={s.inFlight || atEnd} data-testid="st-next">
+          {s.inFlight
             ? 'Running…'
             : s.cursor < s.outputs.length - 1
               ? 'Next'
@@ -135,7 +153,7 @@ export function StepThroughPage() {
           type="button"
           className="secondary"
           onClick={() => void close()}
-          disabled={s.busy}
+          disabled={s.inFlight}
           title={s.info.source === 'live' ? 'runs what is left of the step, so the run stays consistent' : undefined}
         >
           Close

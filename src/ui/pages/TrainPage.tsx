@@ -11,6 +11,8 @@ import {
   etaSeconds,
   pause,
   play,
+  RESUMABLE,
+  resumeRun,
   setDraft,
   setGrpoDataset,
   setInitCheckpoint,
@@ -18,13 +20,16 @@ import {
   stepOnce,
   stopRun,
 } from '../../state/run_actions';
-import { runEngineCheck, setFusedKernels } from '../../state/engine_actions';
+import { BUILTIN_JUDGES, isBuiltin, SHIPPED_DISTILLED } from '../../state/builtin_judges';
+import { overrideBackend, runEngineCheck, setFusedKernels } from '../../state/engine_actions';
+import { candidateInUse, draftEstimate, draftModelKey } from '../../state/engine_estimate';
 import { useAppStore, type AppState } from '../../state/store';
 import { BackendPanel } from '../components/BackendPanel/BackendPanel';
 import { ConfigForm } from '../components/ConfigForm/ConfigForm';
 import { EvalTable } from '../components/EvalTable/EvalTable';
 import { MetricChart, type Series } from '../components/MetricChart/MetricChart';
 import { RunControls } from '../components/RunControls/RunControls';
+import { RunEstimate } from '../components/RunEstimate/RunEstimate';
 import { StageProgress } from '../components/StageProgress/StageProgress';
 import './train.css';
 
@@ -70,10 +75,11 @@ const flatten = (o: object, prefix = ''): Record<string, unknown> =>
 const selectRun = (s: AppState) => ({
   run: s.run,
   live: s.live,
-  busy: s.busy,
+  controlInFlight: s.controlInFlight,
   runError: s.runError,
   samples: s.samples,
   metrics: s.metrics,
+  runsElsewhere: s.runsElsewhere,
 });
 const selectSetup = (s: AppState) => ({
   draft: s.draft,
@@ -81,6 +87,11 @@ const selectSetup = (s: AppState) => ({
   memory: s.memory,
   smoke: s.smoke,
   fusedKernels: s.fusedKernels,
+  backendChoice: s.backendChoice,
+  timings: s.timings,
+  probing: s.probing,
+  kernels: s.kernels,
+  kernelCheck: s.kernelCheck,
   checkpoints: s.checkpoints,
   datasets: s.datasets,
   initCheckpoint: s.initCheckpoint,
@@ -88,9 +99,23 @@ const selectSetup = (s: AppState) => ({
 });
 
 export function TrainPage() {
-  const { run, live, busy, runError, samples, metrics } = useAppStore(useShallow(selectRun));
-  const { draft, backend, memory, smoke, fusedKernels, checkpoints, datasets, initCheckpoint, grpoDataset } =
-    useAppStore(useShallow(selectSetup));
+  const { run, live, controlInFlight, runError, samples, metrics, runsElsewhere } = useAppStore(useShallow(selectRun));
+  const {
+    draft,
+    backend,
+    kernels,
+    kernelCheck,
+    memory,
+    smoke,
+    fusedKernels,
+    backendChoice,
+    timings,
+    probing,
+    checkpoints,
+    datasets,
+    initCheckpoint,
+    grpoDataset,
+  } = useAppStore(useShallow(selectSetup));
   const values = useMemo(() => flatten(draft), [draft]);
   const onChange = useCallback(
     (key: string, raw: string) => {
@@ -104,6 +129,11 @@ export function TrainPage() {
   );
   const charts = useMemo(() => CHARTS.map((c) => ({ ...c, series: seriesOf(metrics, c.stage, c.keys) })), [metrics]);
   const eta = etaSeconds(run, samples);
+  const measurements = timings[draftModelKey(draft)];
+  const estimate =
+    !live && backend
+      ? draftEstimate(draft, measurements, candidateInUse(backend.name, kernels?.path ?? null), backend.name)
+      : null;
   // the seed has its own field: a preset with another seed is still that preset
   const presetId =
     RUN_PRESETS.find((p) => JSON.stringify({ ...runPresetConfig(p.id), seed: draft.seed }) === JSON.stringify(draft))
@@ -149,6 +179,11 @@ export function TrainPage() {
               aria-label="start from"
             >
               <option value="">fresh weights ({draft.preset})</option>
+              {BUILTIN_JUDGES.map((b) => (
+                <option key={b.id} value={b.id}>
+                  {b.name}
+                </option>
+              ))}
               {checkpoints.map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.name} · {c.summary}
@@ -156,6 +191,18 @@ export function TrainPage() {
               ))}
             </select>
           </label>
+          <button
+            type="button"
+            className="secondary"
+            disabled={live}
+            title="GRPO only (stage grpo), from the distilled judge shipped with the app"
+            onClick={() => {
+              setDraft(applyOverrides(draft, { stage: 'grpo' }));
+              setInitCheckpoint(SHIPPED_DISTILLED);
+            }}
+          >
+            Skip distillation: start from the shipped judge
+          </button>
           <label>
             GRPO data{' '}
             <select
@@ -180,14 +227,27 @@ export function TrainPage() {
         <RunControls
           status={run?.status ?? null}
           live={live}
-          busy={busy}
-          ready={backend !== null}
+          controlInFlight={controlInFlight}
+          ready={backend !== null && kernels !== null}
+          resumable={!!run?.resumeFrom && RESUMABLE.includes(run.status)}
+          elsewhere={!!run && runsElsewhere.includes(run.id)}
           onStart={() => void startRun()}
           onPause={pause}
-          onResume={() => void play()}
+          onResume={() => void (live ? play() : run && resumeRun(run.id))}
           onStep={() => void stepOnce()}
           onStop={() => void stopRun()}
         />
+        {!live && (
+          <RunEstimate
+            estimate={estimate}
+            caveat={
+              initCheckpoint && !isBuiltin(initCheckpoint)
+                ? `for a fresh ${draft.preset} model; the checkpoint's may differ in size`
+                : null
+            }
+            onSwitch={estimate?.alternative ? () => overrideBackend(estimate.alternative!.backend) : null}
+          />
+        )}
         {runError && (
           <p className="error" role="alert" data-testid="run-error">
             {runError}
@@ -226,6 +286,12 @@ export function TrainPage() {
 
       <BackendPanel
         report={backend}
+        choice={backendChoice}
+        measurements={measurements}
+        probing={probing}
+        onOverride={overrideBackend}
+        kernels={kernels}
+        kernelCheck={kernelCheck}
         memory={memory}
         smoke={smoke}
         onCheck={runEngineCheck}

@@ -1,13 +1,23 @@
-// Which tfjs backend runs, on what adapter, why each better one was skipped, the engine's memory, and
-// the engine check: a few dozen nano steps on a built-in text whose loss must fall.
+// Which tfjs backend runs, on what adapter, why (measured fastest, or the override: BackendTimes), why each
+// backend tried before it was skipped, which kernels run and why
+// (fused by default where the kernel self-check passes on this adapter; the switch turns them off), the
+// engine's memory, and the engine check: a few dozen nano steps on a built-in text whose loss must fall.
 import { memo } from 'react';
 import type { BackendReport } from '../../../engine/backend';
+import type { BackendChoice, BackendMode, Measurement } from '../../../engine/backend_choice';
 import type { EngineSlice } from '../../../state/engine_slice';
 import type { MemoryReport } from '../../../worker/protocol';
 import { MetricChart } from '../MetricChart/MetricChart';
+import { BackendTimes } from './BackendTimes';
 
 export interface BackendPanelProps {
   report: BackendReport | null;
+  choice: BackendChoice | null;
+  measurements: readonly Measurement[] | undefined; // the draft's model's step times per backend
+  probing: string | null; // what the backend probe measures now
+  onOverride: (mode: BackendMode) => void;
+  kernels: EngineSlice['kernels'];
+  kernelCheck: EngineSlice['kernelCheck'];
   memory: MemoryReport | null;
   smoke: EngineSlice['smoke'];
   onCheck: () => void;
@@ -20,6 +30,12 @@ const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
 export const BackendPanel = memo(function BackendPanel({
   report,
+  choice,
+  measurements,
+  probing,
+  onOverride,
+  kernels,
+  kernelCheck,
   memory,
   smoke,
   onCheck,
@@ -27,12 +43,20 @@ export const BackendPanel = memo(function BackendPanel({
   onFused,
   runLoaded,
 }: BackendPanelProps) {
-  if (!report) return <section className="panel">Starting the engine…</section>;
+  if (!report)
+    return (
+      <section className="panel" data-testid="backend-probe">
+        Starting the engine
+        {probing ? `: ${probing} (once per device and model: a training step and decode steps on each backend)…` : '…'}
+      </section>
+    );
   const a = report.adapter;
   return (
     <section className="panel" data-testid="backend-panel">
       <h2>Engine</h2>
       <p>{report.summary}</p>
+      <BackendTimes choice={choice} measurements={measurements} onOverride={onOverride} runLoaded={runLoaded} />
+      {probing && <p data-testid="backend-probe">{probing}…</p>}
       {a && (
         <p>
           Adapter: {[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' · ') || 'unnamed'} — max
@@ -40,6 +64,7 @@ export const BackendPanel = memo(function BackendPanel({
           {a.limits.maxComputeWorkgroupStorageSize} B
         </p>
       )}
+      <KernelPath kernels={kernels} check={kernelCheck} />
       {memory && (
         <p data-testid="memory">
           Memory: {memory.numTensors} tensors, {mb(memory.numBytes)}
@@ -61,17 +86,18 @@ export const BackendPanel = memo(function BackendPanel({
           <label
             title={
               'Our WGSL programs for RMSNorm with the residual add, RoPE, attention, SwiGLU, log-probs, the gradient ' +
-              'norm, AdamW, the KV-cache write and sampling: ~6x fewer GPU dispatches per step and per token; each ' +
-              'is tested against the stock ops'
+              'norm, AdamW, the KV-cache write and sampling: ~6x fewer GPU dispatches per step and per token. On by ' +
+              'default when every one matches the stock ops on this adapter (checked once, forward and backward); ' +
+              'off gives the stock tfjs ops'
             }
           >
             <input
               type="checkbox"
               checked={fused}
-              disabled={runLoaded || smoke.running}
+              disabled={runLoaded || smoke.running || !kernels}
               onChange={(e) => onFused(e.target.checked)}
             />{' '}
-            fused WebGPU kernels (experimental)
+            fused WebGPU kernels (on where the self-check passes)
           </label>{' '}
           <a
             href="./bench.html"
@@ -122,5 +148,22 @@ function SmokeSummary({ smoke }: { smoke: EngineSlice['smoke'] }) {
       loss {first.loss.toFixed(3)} → {last.loss.toFixed(3)} in {n} steps, {last.tokensPerSecond.toFixed(0)} tokens/s
       {smoke.running ? '…' : ''}
     </span>
+  );
+}
+
+function KernelPath({ kernels, check }: { kernels: EngineSlice['kernels']; check: EngineSlice['kernelCheck'] }) {
+  if (!kernels)
+    return (
+      <p data-testid="kernel-path">
+        Kernels:{' '}
+        {check
+          ? `checking each fused kernel against the stock ops on this adapter (once): ${check.done}/${check.total}…`
+          : 'choosing…'}
+      </p>
+    );
+  return (
+    <p data-testid="kernel-path" className={kernels.failing.length > 0 ? 'error' : undefined}>
+      Kernels: {kernels.summary}
+    </p>
   );
 }

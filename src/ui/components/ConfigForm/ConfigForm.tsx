@@ -1,11 +1,12 @@
 // Every run setting with its value, its default and a one-line explanation, grouped by section
-// (run, world, sft, grpo, eval). Presentational: values in, `onChange(key, raw)` out; the run config's
-// field table validates.
+// (run, world, sft, grpo, eval), each drawn by its input kind from the run config's field table.
+// Presentational: values in, `onChange(key, raw)` out, called only with text the field's rule accepts.
 import { memo } from 'react';
 import type { Field } from '../../../train/run_config';
+import { SettingInput } from '../SettingInput/SettingInput';
 
 export interface ConfigFormProps {
-  fields: Field[];
+  fields: readonly Field[];
   values: Record<string, unknown>; // current value by dotted key
   disabled: boolean;
   onChange: (key: string, raw: string) => void;
@@ -21,49 +22,6 @@ const SECTIONS: { prefix: string; title: string }[] = [
 
 const sectionOf = (key: string) => (key.includes('.') ? key.slice(0, key.indexOf('.') + 1) : '');
 
-function Input({
-  f,
-  value,
-  disabled,
-  onChange,
-}: {
-  f: Field;
-  value: unknown;
-  disabled: boolean;
-  onChange: ConfigFormProps['onChange'];
-}) {
-  const id = `cfg-${f.key}`;
-  if (f.options) {
-    return (
-      <select id={id} value={String(value)} disabled={disabled} onChange={(e) => onChange(f.key, e.target.value)}>
-        {f.options.map((o) => (
-          <option key={o}>{o}</option>
-        ))}
-      </select>
-    );
-  }
-  if (f.type === 'boolean')
-    return (
-      <input
-        id={id}
-        type="checkbox"
-        checked={Boolean(value)}
-        disabled={disabled}
-        onChange={(e) => onChange(f.key, String(e.target.checked))}
-      />
-    );
-  return (
-    <input
-      id={id}
-      type="number"
-      step="any"
-      value={String(value)}
-      disabled={disabled}
-      onChange={(e) => onChange(f.key, e.target.value)}
-    />
-  );
-}
-
 export const ConfigForm = memo(function ConfigForm({ fields, values, disabled, onChange }: ConfigFormProps) {
   return (
     <div className="config-form" data-testid="config-form">
@@ -72,18 +30,22 @@ export const ConfigForm = memo(function ConfigForm({ fields, values, disabled, o
           <legend>{s.title}</legend>
           {fields
             .filter((f) => sectionOf(f.key) === s.prefix)
-            .map((f) => {
-              const changed = values[f.key] !== f.default;
-              return (
-                <div key={f.key} className={changed ? 'field changed' : 'field'}>
-                  <label htmlFor={`cfg-${f.key}`}>{f.key.slice(s.prefix.length)}</label>
-                  <Input f={f} value={values[f.key]} disabled={disabled} onChange={onChange} />
-                  <span className="help">
-                    {f.help} <span className="muted">(default {String(f.default)})</span>
-                  </span>
-                </div>
-              );
-            })}
+            .map((f) => (
+              <div key={f.key} className={values[f.key] !== f.default ? 'field changed' : 'field'}>
+                <label htmlFor={`cfg-${f.key}`}>{f.key.slice(s.prefix.length)}</label>
+                <SettingInput
+                  id={`cfg-${f.key}`}
+                  name={f.key}
+                  rule={f}
+                  value={values[f.key]}
+                  disabled={disabled}
+                  onChange={(raw) => onChange(f.key, raw)}
+                />
+                <span className="help">
+                  {f.help} <span className="muted">(default {f.format(f.default) || 'empty'})</span>
+                </span>
+              </div>
+            ))}
         </fieldset>
       ))}
     </div>

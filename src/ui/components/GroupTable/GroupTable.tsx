@@ -1,6 +1,7 @@
-// One row per prompt of a GRPO step: its G judgements (verdict and reward), the group's mean and std,
-// each judgement's advantage as a signed bar, and zero-variance groups flagged as teaching nothing.
-// Clicking a judgement picks it. Presentational.
+// One row per prompt of a GRPO step: its G judgements (verdict and reward), the group's mean, the std its
+// advantages were divided by (the batch's under scaleRewards 'batch', none under 'none'), each judgement's
+// advantage as a signed bar, and zero-variance groups flagged as teaching nothing. Clicking a judgement
+// picks it. Presentational.
 import { memo } from 'react';
 import type { GroupRow } from '../../../state/grpo_view';
 import { AdvantageBar } from '../AdvantageBar/AdvantageBar';
@@ -10,6 +11,9 @@ export interface GroupTableProps {
   picked: number | null;
   onPick: (completionIndex: number) => void;
 }
+
+const STD_USED_HELP =
+  "the std the advantages were divided by: the group's, or the whole step's under scaleRewards = batch";
 
 export const GroupTable = memo(function GroupTable({ rows, picked, onPick }: GroupTableProps) {
   const scale = Math.max(1e-9, ...rows.flatMap((r) => r.judgements.map((j) => Math.abs(j.advantage))));
@@ -21,7 +25,7 @@ export const GroupTable = memo(function GroupTable({ rows, picked, onPick }: Gro
           <th>label</th>
           <th>G judgements: verdict, reward, advantage</th>
           <th>mean</th>
-          <th>std</th>
+          <th title={STD_USED_HELP}>std used</th>
         </tr>
       </thead>
       <tbody>
@@ -56,7 +60,7 @@ export const GroupTable = memo(function GroupTable({ rows, picked, onPick }: Gro
               </div>
             </td>
             <td>{r.mean.toFixed(2)}</td>
-            <td>{r.std.toFixed(2)}</td>
+            <td data-testid="std-used">{r.scaledBy === null ? 'not divided' : r.scaledBy.toFixed(2)}</td>
           </tr>
         ))}
       </tbody>

@@ -1,10 +1,12 @@
-// Notices above every page: no WebGPU (and why), a failed engine, a lost GPU device, storage that will
-// not persist or is full, and a link whose settings were refused. Presentational.
+// Notices above every page: no WebGPU (and why: not available, or WASM measured faster), a failed engine, a
+// lost GPU device, storage that will not persist or is full, and a link whose settings were refused.
+// Presentational.
 import { memo } from 'react';
 import type { BackendReport } from '../../../engine/backend';
 
 export interface NoticesProps {
   backend: BackendReport | null;
+  choiceReason: string | null; // why this backend (measured, or the override)
   backendError: string | null;
   fatalError: string | null;
   storageWarning: string | null;
@@ -28,8 +30,8 @@ export const Notices = memo(function Notices(p: NoticesProps) {
       )}
       {p.backend && p.backend.name !== 'webgpu' && (
         <p className="notice" role="status" data-testid="no-webgpu-notice">
-          WebGPU is not in use{webgpuWhy ? ` (${webgpuWhy})` : ''}, so everything runs on the slower{' '}
-          {p.backend.name.toUpperCase()} backend.
+          WebGPU is not in use: everything runs on {p.backend.name.toUpperCase()}.{' '}
+          {webgpuWhy ? `WebGPU: ${webgpuWhy}.` : p.choiceReason ? `Why: ${p.choiceReason}.` : ''}
         </p>
       )}
       {p.storageWarning && (

@@ -4,13 +4,14 @@
 import { memo, useState } from 'react';
 import { STD_EPS } from '../../../rm/grpo';
 import type {
+  AdvantageGroup,
   AdvantageStage,
   LossStage,
   SampleStage,
   ScoreStage,
   StageOutput,
   UpdateStage,
-} from '../../../train/grpo_step';
+} from '../../../train/grpo_types';
 import type { RunConfig } from '../../../train/run_config';
 import { TokenTrace } from '../TokenTrace/TokenTrace';
 import { AdvantageBar } from '../AdvantageBar/AdvantageBar';
@@ -106,35 +107,34 @@ function Scores({ s, sc }: { s: SampleStage; sc: ScoreStage }) {
   );
 }
 
-function Advantages({
-  s,
-  sc,
-  a,
-  grpo,
-}: {
-  s: SampleStage;
-  sc: ScoreStage;
-  a: AdvantageStage;
-  grpo: RunConfig['grpo'];
-}) {
-  const denom = (std: number) => (grpo.scaleRewards === 'none' ? '' : ` / (${f(std)} + ${STD_EPS})`);
+const SCALE_NOTE: Record<AdvantageStage['scaleRewards'], string> = {
+  group: 'divide by the group std',
+  batch: 'divide by the std of all rewards in the step',
+  none: 'no division (Dr. GRPO)',
+};
+
+/** The group's own std, and what its advantages were divided by when that is not it. */
+function stdNote(g: AdvantageGroup, a: AdvantageStage): string {
+  if (g.scaledBy === null) return `std = ${f(g.std)}, not divided`;
+  return a.scaleRewards === 'batch'
+    ? `std = ${f(g.std)}, divided by the step's std ${f(g.scaledBy)}`
+    : `std = ${f(g.std)}`;
+}
+
+function Advantages({ s, sc, a }: { s: SampleStage; sc: ScoreStage; a: AdvantageStage }) {
+  const denom = (g: AdvantageGroup) => (g.scaledBy === null ? '' : ` / (${f(g.scaledBy)} + ${STD_EPS})`);
   return (
     <div data-testid="stage-advantages">
       <p className="muted">
-        scaleRewards = {grpo.scaleRewards}:{' '}
-        {grpo.scaleRewards === 'group'
-          ? 'divide by the group std'
-          : grpo.scaleRewards === 'batch'
-            ? 'divide by the std of the whole batch'
-            : 'no division (Dr. GRPO)'}
-        ; std is unbiased (÷(G−1)).
+        scaleRewards = {a.scaleRewards}: {SCALE_NOTE[a.scaleRewards]}; std is unbiased (÷(G−1)).
       </p>
       {a.groups.map((g, k) => {
         const r = sc.rewards.filter((_, i) => s.completions[i].group === k);
         return (
           <div key={k} className="st-group" data-testid="advantage-group">
             <p>
-              <strong>Prompt {k + 1}</strong>: r = [{r.join(', ')}], mean = {f(g.mean)}, std = {f(g.std)}
+              <strong>Prompt {k + 1}</strong>: r = [{r.join(', ')}], mean = {f(g.mean)},{' '}
+              <span data-testid="std-used">{stdNote(g, a)}</span>
               {g.zeroStd && (
                 <span className="flag"> — all rewards equal: every A = 0, no gradient from this group</span>
               )}
@@ -143,7 +143,7 @@ function Advantages({
               {g.advantages.map((A, i) => (
                 <li key={i}>
                   <code>
-                    A{i + 1} = ({r[i]} − {f(g.mean)}){denom(g.std)} = {f(A)}
+                    A{i + 1} = ({r[i]} − {f(g.mean)}){denom(g)} = {f(A)}
                   </code>{' '}
                   <AdvantageBar value={A} scale={Math.max(1e-9, ...g.advantages.map(Math.abs))} />
                 </li>
@@ -253,7 +253,7 @@ export const StageView = memo(function StageView({ outputs, index, grpo }: Stage
     case 'score':
       return sample ? <Scores s={sample} sc={o.score} /> : null;
     case 'advantages':
-      return sample && score ? <Advantages s={sample} sc={score} a={o.advantages} grpo={grpo} /> : null;
+      return sample && score ? <Advantages s={sample} sc={score} a={o.advantages} /> : null;
     case 'loss':
       return sample ? <Loss s={sample} l={o.loss} grpo={grpo} /> : null;
     case 'update':

@@ -1,0 +1,194 @@
+// A run's resume snapshot: what the weights of its checkpoint lack to continue the same run exactly — the
+// phase and step counters, AdamW's moments and step count, GRPO's pair-order RNG state and queue, and which
+// weights are GRPO's frozen reference. Batch order, schedules and sampling seeds are pure functions of the
+// seeds and step counts (sft.ts, grpo_run.ts), so they need nothing. Stored beside the checkpoint as two
+// files: resume.json and optimizer.safetensors (each moment flattened, named `<param>.exp_avg` and
+// `<param>.exp_avg_sq` as torch.optim.AdamW names them, the step count in the metadata). An evaluation phase
+// restarts from its start: its report is written whole at its end.
+import * as tf from '@tensorflow/tfjs';
+import { modelFromFiles, trainableModel, type CheckpointFiles } from '../engine/checkpoint';
+import { tensorProblems } from '../engine/hf/weights';
+import type { ModelParams } from '../engine/model';
+import type { AdamWSnapshot } from '../engine/optimizer';
+import { readSafetensors, writeSafetensors } from '../engine/safetensors';
+import type { GrpoResume } from './grpo_run';
+import { runCheckpointId, type CheckpointMeta, type LabStore, type RewindPoint, type RunRecord } from './lab_store';
+import { freshModel, phasesOf, type Phase, type PipelineModel } from './pipeline';
+import type { Pair } from '../rm/pair';
+import type { RunConfig } from './run_config';
+
+export const RESUME_VERSION = 1;
+export const STATE_FILE = 'resume.json';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+/** A snapshot as stored: resume.json, and optimizer.safetensors while a training stage is under way. */
+export type ResumeFiles = Record<string, Uint8Array>;
+
+export interface ResumeState {
+  /** The checkpoint holding the weights, as the pipeline named it (stored as the run's `<run id>-<name>`). */
+  checkpoint: { name: string; phase: Phase; step: number };
+  phase: Exclude<Phase, 'done'>; // where to go on; an evaluation restarts from its start
+  steps: { sft: number; grpo: number }; // optimizer steps each stage has taken
+  elapsed: number; // seconds of work so far: metrics' `elapsed` goes on from it
+  /** GRPO under way: its position, and π_ref — the run's 'sft' checkpoint, or the weights it started from. */
+  grpo?: Omit<GrpoResume, 'optimizer'> & { reference: 'sft' | 'start' };
+}
+
+/** A snapshot as the pipeline makes it: AdamW's state when SFT or GRPO is under way, else null. */
+export interface PipelineSnapshot {
+  state: ResumeState;
+  optimizer: AdamWSnapshot | null;
+}
+
+/** What createPipeline resumes from: a snapshot, and π_ref when it continues GRPO (the pipeline owns it once
+ * made; if createPipeline throws, the caller still does). */
+export interface PipelineResume extends PipelineSnapshot {
+  reference?: ModelParams;
+}
+
+const RESUMABLE: ResumeState['phase'][] = ['sft', 'eval-sft', 'grpo', 'eval-grpo'];
+const MOMENTS = { m: 'exp_avg', v: 'exp_avg_sq' } as const;
+
+export function encodeSnapshot(s: PipelineSnapshot): ResumeFiles {
+  const json = JSON.stringify({ version: RESUME_VERSION, ...s.state }, null, 2);
+  const files: ResumeFiles = { [STATE_FILE]: new TextEncoder().encode(`${json}\n`) };
+  if (s.optimizer) {
+    const tensors = Object.fromEntries(
+      (['m', 'v'] as const).flatMap((k) =>
+        Object.entries(s.optimizer![k]).map(([n, data]) => [`${n}.${MOMENTS[k]}`, { shape: [data.length], data }]),
+      ),
+    );
+    files[OPTIMIZER_FILE] = writeSafetensors(tensors, { step: String(s.optimizer.step) });
+  }
+  return files;
+}
+
+/** Stored files → a snapshot; throws naming the file and what is wrong. */
+export function decodeSnapshot(files: ResumeFiles): PipelineSnapshot {
+  if (!(files[STATE_FILE] instanceof Uint8Array)) throw new Error(`resume snapshot: missing ${STATE_FILE}`);
+  let stored: ResumeState & { version: number };
+  try {
+    stored = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(files[STATE_FILE]));
+  } catch (e) {
+    throw new Error(`${STATE_FILE}: not valid JSON (${(e as Error).message})`);
+  }
+  const problems = stateProblems(stored);
+  if (problems.length) throw new Error(`${STATE_FILE}: ${problems.join('; ')}`);
+  const { version: _, ...state } = stored;
+  const bytes = files[OPTIMIZER_FILE];
+  return { state, optimizer: bytes instanceof Uint8Array ? decodeOptimizer(bytes) : null };
+}
+
+function stateProblems(s: ResumeState & { version: number }): string[] {
+  if (typeof s !== 'object' || s === null) return ['not an object'];
+  if (s.version !== RESUME_VERSION)
+    return [`version ${s.version}; this version of Rubric Lab reads version ${RESUME_VERSION}`];
+  const count = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
+  const problems: string[] = [];
+  if (!RESUMABLE.includes(s.phase)) problems.push(`phase "${s.phase}" is not one of ${RESUMABLE.join(', ')}`);
+  if (!count(s.steps?.sft) || !count(s.steps?.grpo)) problems.push('steps must hold sft and grpo step counts');
+  if (typeof s.checkpoint?.name !== 'string' || !count(s.checkpoint?.step)) problems.push('checkpoint is incomplete');
+  if (typeof s.elapsed !== 'number') problems.push('elapsed must be a number of seconds');
+  if (s.grpo && (!count(s.grpo.step) || !Array.isArray(s.grpo.order) || typeof s.grpo.pairs !== 'string'))
+    problems.push('grpo must hold step, rng, order and pairs');
+  return problems;
+}
+
+function decodeOptimizer(bytes: Uint8Array): AdamWSnapshot {
+  const where = OPTIMIZER_FILE;
+  const { tensors, metadata } = readSafetensors(bytes);
+  const step = Number(metadata.step);
+  if (!Number.isInteger(step) || step < 0) throw new Error(`${where}: no step count in its metadata`);
+  const out: AdamWSnapshot = { step, m: {}, v: {} };
+  for (const [name, t] of Object.entries(tensors)) {
+    const hit = (['m', 'v'] as const).find((k) => name.endsWith(`.${MOMENTS[k]}`));
+    if (!hit) throw new Error(`${where}: tensor "${name}" is neither an exp_avg nor an exp_avg_sq`);
+    out[hit][name.slice(0, -MOMENTS[hit].length - 1)] = t.data;
+  }
+  return out;
+}
+
+/** What a run's record keeps when it goes on from a snapshot: rows up to its steps, evaluations finished before. */
+export function rewindPoint(state: ResumeState, stage: RunConfig['stage']): RewindPoint {
+  const phases = phasesOf(stage);
+  const before = phases.slice(0, phases.indexOf(state.phase));
+  return {
+    sft: state.steps.sft,
+    grpo: state.steps.grpo,
+    evals: before.flatMap((p) => (p === 'eval-sft' ? ['sft' as const] : p === 'eval-grpo' ? ['grpo' as const] : [])),
+  };
+}
+
+/** The snapshot goes with this checkpoint: a page closed between saving the two leaves them apart. */
+export function checkSnapshotCheckpoint(state: ResumeState, meta: CheckpointMeta | null): void {
+  const c = state.checkpoint;
+  if (!meta) throw new Error(`the checkpoint '${c.name}' the resume snapshot goes with is no longer stored`);
+  if (meta.step !== c.step || meta.phase !== c.phase)
+    throw new Error(
+      `checkpoint '${c.name}' holds ${meta.phase} step ${meta.step} but the resume snapshot is for ${c.phase} ` +
+        `step ${c.step} (the page closed between saving them); start a new run from checkpoint '${c.name}' instead`,
+    );
+}
+
+/** Files a resume reads: the snapshot, its checkpoint, and π_ref's checkpoint when GRPO goes on from one
+ * (absent for a GRPO-only run from fresh weights: they come again from the seed). */
+export interface ResumeInputs {
+  snapshot: ResumeFiles;
+  checkpoint: CheckpointFiles;
+  reference?: CheckpointFiles;
+}
+
+/**
+ * What a stored run resumes from: its snapshot, the checkpoint it goes with (checked to match), π_ref's
+ * checkpoint mid-GRPO (the run's 'sft' one, or its start checkpoint, which `readStart` reads by the run's
+ * `init`), and the dataset GRPO ran on. Throws saying what is missing.
+ */
+export async function readResumeInputs(
+  store: LabStore,
+  run: RunRecord,
+  readStart: (init: string) => Promise<CheckpointFiles | null>,
+): Promise<ResumeInputs & { state: ResumeState; grpoPairs?: Pair[] }> {
+  const snapshot = await store.resumeSnapshot(run.id);
+  if (!snapshot) throw new Error(`run ${run.name} has no resume point: it ended before its first checkpoint`);
+  const { state } = decodeSnapshot(snapshot);
+  const id = runCheckpointId(run.id, state.checkpoint.name);
+  checkSnapshotCheckpoint(state, (await store.listCheckpoints()).find((c) => c.id === id) ?? null);
+  const checkpoint = await store.checkpointFiles(id);
+  if (!checkpoint) throw new Error(`the checkpoint '${state.checkpoint.name}' is no longer stored`);
+  const source = state.grpo?.reference;
+  const reference =
+    source === 'sft'
+      ? await store.checkpointFiles(runCheckpointId(run.id, 'sft'))
+      : source === 'start' && run.init
+        ? await readStart(run.init)
+        : null;
+  if (source === 'start' && run.init && !reference)
+    throw new Error(`resuming GRPO needs the checkpoint it started from (${run.init}, the reference model)`);
+  const grpoPairs = run.grpoDataset ? await store.datasetPairs(run.grpoDataset.id) : null;
+  if (run.grpoDataset && !grpoPairs) throw new Error(`dataset ${run.grpoDataset.name} is no longer stored`);
+  return { state, snapshot, checkpoint, reference: reference ?? undefined, grpoPairs: grpoPairs ?? undefined };
+}
+
+/** The model and the resume a pipeline goes on from; the caller owns both (π_ref passes to the pipeline). */
+export function loadResume(config: RunConfig, files: ResumeInputs): { model: PipelineModel; resume: PipelineResume } {
+  const snapshot = decodeSnapshot(files.snapshot);
+  const model = trainableModel(modelFromFiles(files.checkpoint));
+  try {
+    const source = snapshot.state.grpo?.reference;
+    if (!source) return { model, resume: snapshot };
+    if (source === 'sft' && !files.reference)
+      throw new Error("resuming GRPO needs the run's 'sft' checkpoint (the reference model); it is no longer stored");
+    const reference = files.reference
+      ? trainableModel(modelFromFiles(files.reference)).params
+      : freshModel(config).params;
+    const problems = tensorProblems(reference, model.cfg, 'the reference checkpoint');
+    if (problems.length) {
+      tf.dispose(Object.values(reference));
+      throw new Error(`GRPO's reference model does not fit the run's: ${problems.join('; ')}`);
+    }
+    for (const v of Object.values(reference)) v.trainable = false; // π_ref is frozen
+    return { model, resume: { ...snapshot, reference } };
+  } catch (e) {
+    tf.dispose(Object.values(model.params));
+    throw e;
+  }
+}

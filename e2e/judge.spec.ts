@@ -92,7 +92,9 @@ test('shows pasted HTML and script as text and flags input the model cannot repr
   await expect(flags).toContainText('é at question@3');
   await expect(flags).toContainText('☕ at question@5');
   await page.getByLabel('response A').fill('x'.repeat(400));
-  await expect(page.getByTestId('too-long')).toContainText("this model's context is 256");
+  await expect(page.getByTestId('too-long')).toContainText(
+    /Too long for the context \(\d+ tokens, the model reads 256\)/,
+  );
   await expect(page.getByRole('button', { name: 'Judge', exact: true })).toBeDisabled();
 
   const img = '<img src=x onerror="window.__pwned=1">';
@@ -143,6 +145,15 @@ const pastedText = (n: number) =>
   'The quick brown fox jumps over the lazy dog.\n'.repeat(Math.ceil(n / 45)).slice(0, n);
 /** The nano judge prompt's length: <bos>, "Q: ", "\nA: ", "\nB: ", "\n" and one token per character. */
 const promptTokens = (prompt: string, a: string, b: string) => 13 + prompt.length + a.length + b.length;
+/** Pastes pastedText(n) into a box as one input event, as a real paste arrives (the text is made in the
+ * page: Playwright's fill types megabytes through the protocol for minutes). */
+const paste = (box: Locator, n: number) =>
+  box.evaluate((e, size) => {
+    const area = e as HTMLTextAreaElement;
+    const text = 'The quick brown fox jumps over the lazy dog.\n'.repeat(Math.ceil(size / 45)).slice(0, size);
+    Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')?.set?.call(area, text);
+    area.dispatchEvent(new Event('input', { bubbles: true }));
+  }, n);
 const ms = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
 
 test('issue 15.6: a 5 MB question stays editable key by key; the worker flags it too long', async ({ page }) => {
@@ -151,7 +162,7 @@ test('issue 15.6: a 5 MB question stays editable key by key; the worker flags it
   await openJudge(page);
   const question = page.getByLabel('question');
   const big = pastedText(5_000_000);
-  await question.fill(big);
+  await paste(question, 5_000_000);
   await page.getByLabel('response A').fill('yes');
   await page.getByLabel('response B').fill('no');
   await question.evaluate((e) => {

@@ -1,5 +1,5 @@
-// A run's life across refusals, reloads and tabs, in real Chromium (WebGPU on SwiftShader), nano settings
-// from the link:
+// A run's life across refusals, reloads and tabs, in real Chromium, nano settings from the link, on WASM (set
+// by the link: the backend does not matter here, and WASM is the faster one on SwiftShader):
 //  - 15.1: a start the worker refuses (an odd promptsPerStep with bothOrders) shows why, marks the run failed,
 //    and leaves Start, the presets and the settings usable;
 //  - 15.4: a run reloaded mid-run is "interrupted" with a resume point; Resume (Runs page) loads it again and
@@ -21,8 +21,8 @@ const sftPoints = async (page: Page) =>
   Number(await page.getByTestId('chart-tokens_per_second (SFT)').getAttribute('data-points'));
 
 async function startAndPause(page: Page, atLeast: number): Promise<void> {
-  await page.goto(`/#/train?${NANO}`);
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.goto(`/?backend=wasm#/train?${NANO}`);
+  await expect(page.getByTestId('backend-name')).toHaveText('wasm');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(status(page)).toHaveText('running', { timeout: 120_000 });
   await expect.poll(() => sftPoints(page), { timeout: 240_000 }).toBeGreaterThanOrEqual(atLeast);
@@ -33,8 +33,8 @@ async function startAndPause(page: Page, atLeast: number): Promise<void> {
 test('15.1: a start the worker refuses leaves the page usable and the run failed with the reason', async ({ page }) => {
   test.setTimeout(300_000);
   const errors = watchConsole(page);
-  await page.goto(`/#/train?${NANO}&stage=both&grpo.promptsPerStep=3`);
-  await expect(page.getByTestId('backend-name')).toHaveText('webgpu');
+  await page.goto(`/?backend=wasm#/train?${NANO}&stage=both&grpo.promptsPerStep=3`);
+  await expect(page.getByTestId('backend-name')).toHaveText('wasm');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('run-error')).toContainText('even number of prompts per step, got 3');
   await expect(status(page)).toHaveText('failed');
@@ -71,7 +71,7 @@ test('15.3: a second tab shows a live run as running there, read-only, and does 
   await startAndPause(page, 1);
   const other = await context.newPage();
   const otherErrors = watchConsole(other);
-  await other.goto('/#/runs');
+  await other.goto('/?backend=wasm#/runs');
   const row = other.getByTestId('run-row');
   await expect(row).toContainText('running in another tab');
   await expect(row.getByRole('button', { name: 'delete' })).toBeDisabled();

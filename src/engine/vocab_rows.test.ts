@@ -2,9 +2,11 @@
 // checkpoint, tied and untied heads, parts of unequal size) computes what the same model loaded whole
 // computes: the logits, the target log-probs and entropies at a temperature (merged across parts by
 // logsumexp, never joined), and greedy generation's ids (stock on CPU, the fused decode on WebGPU). The
-// tables are never whole on the device; a binding too small for one row is refused naming the tensor.
+// tables are never whole on the device; a binding too small for one row is refused naming the tensor; a
+// checkpoint saved from a split model holds the whole tables, bit-exactly as the whole model saves them.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paramsToCheckpoint } from './checkpoint';
 import { validateConfig } from './config';
 import { generate } from './generate';
 import { TINY_VARIANTS, tinyCheckpoint } from './hf/tiny_checkpoint';
@@ -106,6 +108,22 @@ describe.each(await testBackends())('vocabulary tables in row parts on %s', (bac
       ]);
     },
   );
+
+  it('saves a split model as whole tables, as the whole model saves', async () => {
+    const whole = await load('llama-biases-llama3-rope-f16');
+    const split = await load('llama-biases-llama3-rope-f16', 128 * whole.cfg.hidden_size * 4);
+    const tok = { model: { type: 'BPE' } } as never; // carried as is
+    const [a, b] = [
+      await paramsToCheckpoint(split.params, split.cfg, tok),
+      await paramsToCheckpoint(whole.params, whole.cfg, tok),
+    ];
+    expect(Object.keys(a.tensors).sort()).toEqual(Object.keys(b.tensors).sort());
+    for (const name of ['model.embed_tokens.weight', 'lm_head.weight']) {
+      expect(a.tensors[name].shape).toEqual([whole.cfg.vocab_size, whole.cfg.hidden_size]);
+      expect(a.tensors[name].data).toEqual(b.tensors[name].data);
+    }
+    tf.dispose([...Object.values(split.params), ...Object.values(whole.params)]);
+  });
 
   it('gives log-prob 0 to a target outside the vocabulary, as the whole paths do', async () => {
     const parts = [tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 0.5, -1]])];

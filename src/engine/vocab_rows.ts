@@ -3,7 +3,8 @@
 // buffers, so the table is uploaded part by part and never exists whole on the device. The parts sit in
 // the model's parameters under `${name}#${i}` (rows in order); a table that fits stays one tensor under its
 // own name, so only a split model takes the split paths (model.ts's embedding lookup and LM head).
-// Leaves out: training and saving a split model (the optimizer and the checkpoint writer see whole tables).
+// A checkpoint holds whole tables: saving joins the parts on the host (readParamData). Leaves out: a test
+// of training a split model (the optimizer sees each part as a parameter; the update is elementwise).
 import * as tf from '@tensorflow/tfjs';
 import { pickTargets } from './kernels/log_probs';
 
@@ -88,3 +89,26 @@ export function splitLogProbs(
 
 /** Whether `name` is a vocabulary table or one of its parts. */
 export const isVocabTable = (name: string) => VOCAB_TABLES.includes(name.replace(/#\d+$/, ''));
+
+/** Every parameter's float32 data read back by its Hugging Face name, a split table's parts joined by row. */
+export async function readParamData(
+  params: Record<string, tf.Tensor>,
+): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+  const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [name, t] of Object.entries(params)) {
+    if (t.dtype !== 'float32') throw new Error(`tensor "${name}" is ${t.dtype}, expected float32`);
+    const whole = name.replace(/#\d+$/, '');
+    if (whole !== name && !name.endsWith('#0')) continue; // read with part 0
+    const parts = whole === name ? [t] : vocabParts(params, whole);
+    const rows = parts.reduce((n, x) => n + x.shape[0], 0);
+    const shape = whole === name ? [...t.shape] : [rows, parts[0].shape[1]!];
+    const data = new Float32Array(parts.reduce((n, x) => n + x.size, 0));
+    let at = 0;
+    for (const x of parts) {
+      data.set(await x.data<'float32'>(), at); // a copy: on the CPU backend data() is the tensor's own storage
+      at += x.size;
+    }
+    out[whole] = { shape, data };
+  }
+  return out;
+}

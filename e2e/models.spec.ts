@@ -59,6 +59,9 @@ test('loads a model from the local Hub and from a folder, then offline after a r
   await section.getByRole('button', { name: 'Download' }).click();
   await expect(section.getByTestId('model-result')).toContainText(`${REPO}: fetched 1 file into the cache`);
   await expect(section.getByTestId('model-result')).toContainText('llama · 2 layers · hidden 48 · 559 tokens');
+  // the memory plan against this browser's adapter (its limits, or said to be unchecked without one)
+  await expect(section.getByTestId('memory-plan')).toContainText('KV cache (1,024 tokens)');
+  await expect(section.getByTestId('memory-plan')).toContainText('adapter limits');
   const weights = hub.requests.slice(seen).filter((r) => r.path.startsWith('/cdn/'));
   expect(weights.map((r) => r.range)).toEqual(['bytes=50000-']); // only the rest
   await expect(section.getByTestId('model-row')).toContainText('5 of 5');

@@ -1,6 +1,7 @@
 // Backend selection says which backend runs and why each better one was skipped.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { initBackend } from './backend';
 import { initNodeBackend, nodeWebGPUAvailable } from './node_webgpu';
 
@@ -34,5 +35,13 @@ describe('backend selection', () => {
     expect(r.name).toBe('webgpu');
     expect(r.adapter?.limits.maxBufferSize).toBeGreaterThan(0);
     expect(r.summary).toMatch(/^Running on WebGPU/);
+    // the device was asked for the adapter's own buffer limits, not WebGPU's 256/128 MiB defaults: the memory
+    // plan and the vocabulary split read these
+    const device = (tf.backend() as WebGPUBackend).device.limits;
+    expect(device.maxBufferSize).toBe(r.adapter?.limits.maxBufferSize);
+    expect(device.maxStorageBufferBindingSize).toBe(r.adapter?.limits.maxStorageBufferBindingSize);
+    console.info(
+      `adapter limits: maxBufferSize ${device.maxBufferSize}, binding ${device.maxStorageBufferBindingSize}`,
+    );
   });
 });

@@ -22,6 +22,7 @@ import { keyedTable } from './keyed_table';
 import { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors';
 import type { TextTokenizer } from './text_tokenizer';
 import { Tokenizer, type HFTokenizerJson } from './tokenizer';
+import { readParamData } from './vocab_rows';
 
 export const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;
 export type CheckpointFiles = Record<string, Uint8Array>;
@@ -120,15 +121,15 @@ export async function paramsToCheckpoint<P extends { [K in keyof P]: tf.Tensor }
   cfg: LlamaConfig,
   tokenizer: Tokenizer | HFTokenizerJson,
 ): Promise<Checkpoint> {
-  const problems = tensorProblems(params as Record<string, tf.Tensor>, cfg);
+  let tensors: Record<string, CheckpointTensor>;
+  try {
+    tensors = await readParamData(params as Record<string, tf.Tensor>); // split vocabulary tables joined
+  } catch (e) {
+    throw new Error(`paramsToCheckpoint: ${(e as Error).message}`);
+  }
+  const problems = tensorProblems(tensors, cfg);
   if (problems.length)
     throw new Error(`paramsToCheckpoint: parameters do not match the config:\n${problems.join('\n')}`);
-  const tensors: Record<string, CheckpointTensor> = {};
-  for (const [name, t] of Object.entries(params) as [string, tf.Tensor][]) {
-    if (t.dtype !== 'float32') throw new Error(`paramsToCheckpoint: tensor "${name}" is ${t.dtype}, expected float32`);
-    // copy: on the CPU backend data() can return the tensor's own storage
-    tensors[name] = { shape: [...t.shape], data: new Float32Array(await t.data<'float32'>()) };
-  }
   const json = tokenizer instanceof Tokenizer ? tokenizer.toHFJson() : tokenizer;
   return { config: { ...cfg }, tensors, tokenizer: json };
 }

@@ -11,8 +11,9 @@
 //            · SwiGLU on the packed halves (1, kernels/swiglu_packed.ts) · down (1)
 //            · add + the next RMSNorm (1: the next layer's input norm, or the final norm)
 //          plus 3 per step: the embedding gather, the first RMSNorm, the head matmul (generate() adds
-//          one sampling program). Every shape is fixed by the preallocated cache and attention reads all
-//          Tmax slots (closed ones through the bias), so a step costs the same early and late.
+//          one sampling program; a vocabulary split in row parts, vocab_rows.ts, reads each part). Every
+//          shape is fixed by the preallocated cache and attention reads all Tmax slots (closed ones
+//          through the bias), so a step costs the same early and late.
 // The packed weights ([Wq | Wk | Wv] and [W_gate | W_up] stacked on the output axis, their biases likewise,
 // Qwen3's q_norm | k_norm weights) are built once per generate() call by packDecodeWeights and disposed by
 // it. Biases ride in the projections' matmul programs and q/k norms in the cache write: no extra dispatch.
@@ -26,7 +27,18 @@ import { fusedKernelsOn, onWebGPU } from './kernels/fused';
 import { writeStepKv } from './kernels/kv_write';
 import { swigluPackedFused } from './kernels/swiglu_packed';
 import { markSlotValid, writeSlot, type KVCache } from './kv_cache';
-import { block, embed, head, layerKv, linear, project, rmsNorm, type ModelParams } from './model';
+import {
+  block,
+  embedTokens,
+  head,
+  joinLogits,
+  layerKv,
+  linear,
+  lmHeadParts,
+  project,
+  rmsNorm,
+  type ModelParams,
+} from './model';
 import { ropeRows } from './rope_tables';
 
 /** Weights the fused step reads packed, built once per generation; the optional ones only where the model has them. */
@@ -103,7 +115,7 @@ export function decodeStepStock(
       sin = tf.tensor4d(rows.sin, [B, 1, 1, headDim(cfg)]);
     markSlotValid(cache, slot);
     const bias = tf.reshape(cache.bias, [B, 1, 1, cache.maxLen]);
-    let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, tf.reshape(ids, [B, 1]));
+    let x = embedTokens(p, tf.reshape(ids, [B, 1]));
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
       x = block(p, cfg, l, x, cos, sin, bias, (h) => {
         const kv = layerKv(p, cfg, l, h, cos, sin);
@@ -135,7 +147,7 @@ function decodeStepFused(
     const cos = tf.tensor2d(rows.cos, [B, headDim(cfg)]),
       sin = tf.tensor2d(rows.sin, [B, headDim(cfg)]);
     const bias = tf.reshape(cache.bias, [B, 1, 1, cache.maxLen]);
-    let x: tf.Tensor = tf.gather(p['model.embed_tokens.weight'], ids); // [B, C]
+    let x: tf.Tensor = embedTokens(p, ids); // [B, C]
     let h: tf.Tensor = rmsNorm(x, p[`${layer(0)}input_layernorm.weight`], eps);
     for (let l = 0; l < L; l++) {
       const pre = layer(l);
@@ -153,6 +165,6 @@ function decodeStepFused(
       const nextNorm = l + 1 < L ? p[`${layer(l + 1)}input_layernorm.weight`] : p['model.norm.weight'];
       [x, h] = addRmsNorm(x, project(p, `${pre}mlp.`, 'down_proj', act), nextNorm, eps);
     }
-    return linear(h, cfg.tie_word_embeddings ? p['model.embed_tokens.weight'] : p['lm_head.weight']) as tf.Tensor2D;
+    return joinLogits(lmHeadParts(p, cfg, h)) as tf.Tensor2D;
   });
 }

@@ -12,7 +12,7 @@ import { decodeStep, packDecodeWeights } from './decode';
 import { fusedKernelsOn, onWebGPU } from './kernels/fused';
 import { createSamplerState, sampleIntoFused } from './kernels/sample';
 import { createKVCache, writePrefix, writePrefixMask, type KVCache } from './kv_cache';
-import { block, embed, head, layerKv, maskTensors, type ModelParams } from './model';
+import { block, embedTokens, head, layerKv, maskTensors, type ModelParams } from './model';
 import { ropeTables } from './rope_tables';
 import { GREEDY_BELOW, sampleTokensStock, stepSeed } from './sampling';
 
@@ -58,13 +58,19 @@ export function prefill(
     const [B, P] = ids.shape;
     const { positions, bias } = maskTensors(mask, B, P);
     const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, P);
-    let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, ids);
+    let x = embedTokens(p, ids);
+    // a tidy per layer: only the stream outlives a layer (no gradients here), so the prefill holds one
+    // layer's intermediates, not every layer's
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
-      x = block(p, cfg, l, x, cos, sin, bias, (h) => {
-        const kv = layerKv(p, cfg, l, h, cos, sin);
-        writePrefix(cache, l, kv.k, kv.v);
-        return kv;
-      });
+      const prev = x;
+      x = tf.tidy(() =>
+        block(p, cfg, l, prev, cos, sin, bias, (h) => {
+          const kv = layerKv(p, cfg, l, h, cos, sin);
+          writePrefix(cache, l, kv.k, kv.v);
+          return kv;
+        }),
+      );
+      if (l > 0) prev.dispose();
     }
     writePrefixMask(cache, mask);
     const last = tf.slice(x, [0, P - 1, 0], [B, 1, -1]);

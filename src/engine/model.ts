@@ -8,6 +8,8 @@
 // SwiGLU and the target log-probs run as fused WebGPU programs when engine/kernels/fused.ts's switch is on
 // (off by default: stock ops, the reference each fused kernel is tested against). forward() carries each
 // block's MLP output to the next norm unadded (blockOnStream), so every residual add is inside a norm.
+// A vocabulary table larger than one GPU binding is held in row parts (vocab_rows.ts): the embedding lookup
+// and the LM head read it part by part, and the log-probs merge across the parts.
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom_grad';
 import { checkWithinWindow, headDim, type LlamaConfig } from './config';
@@ -28,6 +30,7 @@ import { swigluFused, swigluStock } from './kernels/swiglu';
 import { isNormWeight, paramShapes } from './param_names';
 import { createRng } from './rng';
 import { ropeTables } from './rope_tables';
+import { splitLogProbs, vocabParts } from './vocab_rows';
 
 /** Parameters by HF name (see param_names.ts for shapes); weights are [out, in] like nn.Linear. */
 export type ModelParams = Record<string, tf.Variable>;
@@ -138,6 +141,24 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
     };
   });
   return f(table);
+}
+
+/**
+ * The embedding rows of int32 ids [...] → [..., C]. A table held in row parts (vocab_rows.ts: larger than
+ * one GPU binding) is read part by part, each id taking its row from the part that holds it.
+ */
+export function embedTokens(p: ModelParams, ids: tf.Tensor): tf.Tensor {
+  const parts = vocabParts(p, 'model.embed_tokens.weight');
+  if (parts.length === 1) return embed(parts[0], ids);
+  let start = 0;
+  const rows = parts.map((part) => {
+    const n = part.shape[0];
+    const local = tf.sub(ids, tf.scalar(start, 'int32'));
+    const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, n));
+    start += n;
+    return tf.mul(embed(part, tf.clipByValue(local, 0, n - 1)), tf.expandDims(tf.cast(inside, 'float32'), -1));
+  });
+  return tf.addN(rows);
 }
 
 /**
@@ -275,9 +296,24 @@ export function block(
  * to x.
  */
 export function head(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor, r: tf.Tensor | null = null): tf.Tensor {
-  const [, h] = streamNorm(x, r, p['model.norm.weight'], cfg.rms_norm_eps, 1);
-  return linear(h, cfg.tie_word_embeddings ? p['model.embed_tokens.weight'] : p['lm_head.weight']);
+  return joinLogits(headParts(p, cfg, x, r));
 }
+
+/** head's logits per row part of the LM head [..., V_i] (one part unless the head is split, vocab_rows.ts). */
+export function headParts(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor, r: tf.Tensor | null = null): tf.Tensor[] {
+  const [, h] = streamNorm(x, r, p['model.norm.weight'], cfg.rms_norm_eps, 1);
+  return lmHeadParts(p, cfg, h);
+}
+
+/** The LM head's logits per row part for the final-normed h [..., C]. */
+export function lmHeadParts(p: ModelParams, cfg: LlamaConfig, h: tf.Tensor): tf.Tensor[] {
+  return vocabParts(p, cfg.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight').map((w) =>
+    linear(h, w),
+  );
+}
+
+/** Logits [..., V] from their row parts. */
+export const joinLogits = (parts: tf.Tensor[]): tf.Tensor => (parts.length === 1 ? parts[0] : tf.concat(parts, -1));
 
 /** Masked score; finite so a fully masked (padding) row stays NaN-free. */
 export const NEG_SCORE = -1e9;
@@ -309,16 +345,19 @@ export interface ForwardOptions {
 
 /** Logits [B, T, V] for int32 ids [B, T]. With a left-padding mask, real positions match the unpadded rows. */
 export function forward(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+  return tf.tidy(() => joinLogits(forwardParts(p, cfg, ids, opts)) as tf.Tensor3D);
+}
+
+/** forward's logits per row part of the LM head, [B, T, V_i] each: one part unless the head is split. */
+function forwardParts(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: ForwardOptions): tf.Tensor[] {
   const [B, T] = ids.shape;
   checkWithinWindow(cfg, T, 'forward');
-  return tf.tidy(() => {
-    const { positions, bias } = maskTensors(opts.attentionMask, B, T);
-    const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, T); // [B|1, 1, T, D]
-    let x = embed(p['model.embed_tokens.weight'] as tf.Tensor2D, ids);
-    let r: tf.Tensor | null = null; // each block's output, added to x inside the next norm
-    for (let l = 0; l < cfg.num_hidden_layers; l++) ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));
-    return head(p, cfg, x, r) as tf.Tensor3D;
-  });
+  const { positions, bias } = maskTensors(opts.attentionMask, B, T);
+  const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, T); // [B|1, 1, T, D]
+  let x = embedTokens(p, ids);
+  let r: tf.Tensor | null = null; // each block's output, added to x inside the next norm
+  for (let l = 0; l < cfg.num_hidden_layers; l++) ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));
+  return headParts(p, cfg, x, r);
 }
 
 /**
@@ -351,8 +390,12 @@ export function tokenLogProbsAndEntropy(
   opts: ForwardOptions & { temperature?: number; entropy?: boolean } = {},
 ): { logps: tf.Tensor2D; entropy?: tf.Tensor2D } {
   return tf.tidy(() => {
-    const logits = forward(p, cfg, ids, opts);
+    const parts = forwardParts(p, cfg, ids, opts);
     const t = opts.temperature ?? 1;
+    // a split head: log-probs merged across its parts, no [B, T, V] tensor
+    if (parts.length > 1)
+      return splitLogProbs(parts, targets, t, opts.entropy ?? false) as ReturnType<typeof tokenLogProbsAndEntropy>;
+    const logits = parts[0];
     if (!opts.entropy) return { logps: targetLogProbs(logits, targets, t) as tf.Tensor2D };
     // the entropy needs the whole log-softmax anyway: pick the targets from it
     const logp = logSoftmaxAt(logits, t);

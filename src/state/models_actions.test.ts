@@ -1,5 +1,6 @@
 // The Models section's actions against the real models host (a Node cache folder for the browser's) and the
-// stand-in Hub: a load fills each file's progress in the store and ends with what it did; a gated model
+// stand-in Hub: a load fills each file's progress in the store and ends with what it did and its memory
+// plan; a gated model
 // without a token gets the Hub's ask for one; the token is kept in memory only, saved (IndexedDB, per Hub
 // URL) only while "remember" is ticked, never in localStorage; the Hub URL setting survives a reload; a
 // listed model loads again from the cache with the server stopped; delete empties the list.
@@ -63,6 +64,7 @@ describe('models actions', () => {
     );
     expect(shared.seen.some((f) => f.path === 'model.safetensors' && f.state === 'done')).toBe(true);
     expect(shared.seen[0].path).toBe('config.json');
+    expect(get().modelMemory?.plan).toMatchObject({ context: 1024, problems: [] });
     expect(get().cachedModels.map((m) => m.repo)).toEqual(['test-org/tiny-model']);
   });
 

@@ -56,10 +56,11 @@ function outcome(label: string, r: ModelLoadResult): string {
 async function runLoad(spec: ModelLoadSpec, label: string): Promise<void> {
   if (get().modelLoad) return set({ modelsError: 'A model is loading: cancel it or wait for it first' });
   const loadId = `load-${++loads}`;
-  set({ modelLoad: { loadId, label, files: [] }, modelResult: null });
+  set({ modelLoad: { loadId, label, files: [] }, modelResult: null, modelMemory: null });
   await guarded(async () => {
     try {
-      set({ modelResult: outcome(label, await getEngine().loadModel(loadId, spec)) });
+      const r = await getEngine().loadModel(loadId, spec);
+      set({ modelResult: outcome(label, r), modelMemory: r.memory });
     } finally {
       set({ modelLoad: null });
       await refreshModels();

@@ -4,7 +4,7 @@
 // actions are in models_actions.ts.
 import type { StateCreator } from 'zustand';
 import { DEFAULT_HUB_URL } from '../engine/hf/model_ref';
-import type { CachedModel, FileProgress } from '../worker/models_protocol';
+import type { CachedModel, FileProgress, ModelLoadResult } from '../worker/models_protocol';
 import type { AppState } from './store';
 
 export type ModelOrigin = 'hub' | 'url' | 'folder';
@@ -29,6 +29,7 @@ export interface ModelsSlice {
   modelForm: ModelForm;
   modelLoad: ModelLoadView | null; // the load in progress
   modelResult: string | null; // what the last load did
+  modelMemory: ModelLoadResult['memory'] | null; // the last loaded model's memory plan
   modelsError: string | null;
 }
 
@@ -37,6 +38,7 @@ export const modelsInitial: ModelsSlice = {
   modelForm: { origin: 'hub', hubId: '', hubUrl: DEFAULT_HUB_URL, token: '', rememberToken: false, baseUrl: '' },
   modelLoad: null,
   modelResult: null,
+  modelMemory: null,
   modelsError: null,
 };
 

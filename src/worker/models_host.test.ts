@@ -1,7 +1,8 @@
 // The worker's model cache host against the stand-in Hub, with a Node cache folder standing in for the
 // browser's: a load streams each file's progress under its load id and ends with a summary that proves the
 // files open; a picked folder and a cached snapshot load too; a cancel stops the load (listed as partial);
-// delete empties the list; a bad id is refused before anything is fetched.
+// delete empties the list; a bad id is refused before anything is fetched; a model the adapter's limits
+// cannot hold is refused with the plan's numbers before its weights are fetched, and a load hands its plan out.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { nodeCacheStore } from '../engine/hf/cache_store_node';
 import { startTestHub, type TestHub } from '../engine/hf/test_hub_server';
 import { TEST_VARIANT, testModelFiles } from '../engine/hf/test_model_files';
 import { tinyCheckpoint } from '../engine/hf/tiny_checkpoint';
-import { createModelsHost } from './models_host';
+import type { MemoryLimits } from '../engine/memory';
+import { createModelsHost, PLAN_CONTEXT } from './models_host';
 import type { ModelEvent } from './models_protocol';
 import type { WorkerEvent } from './protocol';
 
@@ -28,10 +30,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function host() {
+function host(limits: MemoryLimits | null = null) {
   const events: ModelEvent[] = [];
   const emit = (e: WorkerEvent) => e.kind === 'model-progress' && events.push(e);
-  return { events, models: createModelsHost(emit, async () => createModelCache(nodeCacheStore(dir))) };
+  const openCache = async () => createModelCache(nodeCacheStore(dir));
+  return { events, models: createModelsHost(emit, openCache, async () => limits) };
 }
 
 describe('createModelsHost', () => {
@@ -50,8 +53,11 @@ describe('createModelsHost', () => {
 
     const [listed] = await models.cachedModels();
     expect(listed.id).toBe(result.model.id);
+    expect(result.memory.limits).toBeNull(); // no adapter in this process: planned, nothing refused for it
+    expect(result.memory.plan).toMatchObject({ params, problems: [], context: 1024 });
     const cached = await models.loadModel('l2', { kind: 'cached', id: listed.id });
     expect(cached).toMatchObject({ fetched: [], model: { id: listed.id } });
+    expect(cached.memory.plan.params).toBe(params);
     expect(await models.deleteCachedModel(listed.id)).toEqual([]);
     await expect(models.loadModel('l3', { kind: 'cached', id: listed.id })).rejects.toThrow(/No cached model/);
   });
@@ -66,6 +72,18 @@ describe('createModelsHost', () => {
       /Model id "no-owner": no owner/,
     );
     expect(hub.requests.length).toBe(seen);
+  });
+
+  it("refuses before any weights a model whose rows pass the adapter's binding limit, with the numbers", async () => {
+    const { models } = host({ maxBufferSize: 1024, maxStorageBufferBindingSize: 128 });
+    const seen = hub.requests.length;
+    await expect(models.loadModel('m1', { kind: 'hub', id: 'test-org/tiny-model', hubUrl: hub.url })).rejects.toThrow(
+      'model.embed_tokens.weight: one row of 192 B is past maxStorageBufferBindingSize 128 B',
+    );
+    const paths = hub.requests.slice(seen).map((r) => r.path);
+    expect(paths.some((p) => p.endsWith('config.json'))).toBe(true);
+    expect(paths.filter((p) => p.endsWith('.safetensors') || p.startsWith('/cdn/'))).toEqual([]);
+    expect(PLAN_CONTEXT.promptTokens + PLAN_CONTEXT.maxNewTokens).toBe(1024);
   });
 
   it('cancels a load: it stops with "cancelled", listed as partly downloaded', async () => {

@@ -1,16 +1,36 @@
 // The worker's model cache host: loads models into the cache (the origin private file system in the
 // browser) one at a time, streams each file's progress as 'model-progress' events, cancels, lists and
 // deletes. No fetching logic here (engine/hf/fetch_model.ts). The token of a request is passed on to that
-// load and dropped with it.
+// load and dropped with it. Each load is planned against this context's WebGPU adapter (engine/memory.ts)
+// before its weights are fetched, and refused there when it cannot fit.
+import { describeAdapter } from '../engine/backend';
+import { validateConfig } from '../engine/config';
 import { type CacheKey, createModelCache, type ModelCache } from '../engine/hf/cache';
 import { opfsCacheStore } from '../engine/hf/cache_store_opfs';
 import { type LoadedModel, loadModel, type ModelRequest } from '../engine/hf/fetch_model';
 import { normalizeHubUrl, parseHubId } from '../engine/hf/model_ref';
+import { memoryGuard } from '../engine/hf/memory_guard';
 import { summarizeModel } from '../engine/hf/model_summary';
-import { blobSource } from '../engine/hf/source';
+import { blobSource, CONFIG_FILE } from '../engine/hf/source';
 import { normalizeBaseUrl } from '../engine/hf/url_source';
+import { type MemoryLimits, type MemoryPlan, type MemoryRequest, planMemory } from '../engine/memory';
 import type { ModelLoadSpec, ModelsApi } from './models_protocol';
 import type { EventSink } from './protocol';
+
+/**
+ * The context a load is planned for: a judgement's prompt and its answer within 1,024 tokens, one at a
+ * time (the KV cache grows linearly with it, activations faster).
+ */
+export const PLAN_CONTEXT: MemoryRequest = { promptTokens: 768, maxNewTokens: 256, batch: 1 };
+
+/** This context's adapter limits, or null without WebGPU (then nothing is refused for the GPU's sake). */
+export async function adapterLimits(): Promise<MemoryLimits | null> {
+  const a = await describeAdapter();
+  if (typeof a === 'string') return null;
+  return { maxBufferSize: a.limits.maxBufferSize, maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize };
+}
+
+const UNLIMITED: MemoryLimits = { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity };
 
 /** The browser's cache: a folder of the origin private file system. */
 export const browserModelCache = async () => createModelCache(await opfsCacheStore('models'));
@@ -35,9 +55,19 @@ function toRequest(spec: Exclude<ModelLoadSpec, { kind: 'cached' }>): ModelReque
   };
 }
 
+async function configOf({ source }: LoadedModel) {
+  const bytes = await source.read(CONFIG_FILE);
+  if (!bytes) throw new Error(`${source.name}: no ${CONFIG_FILE}`);
+  return validateConfig(JSON.parse(new TextDecoder().decode(bytes)), `${source.name}: ${CONFIG_FILE}`);
+}
+
 const sameKey = (a: CacheKey, b: CacheKey) => a.kind === b.kind && a.repo === b.repo && a.revision === b.revision;
 
-export function createModelsHost(emit: EventSink, openCache: () => Promise<ModelCache> = browserModelCache): ModelsApi {
+export function createModelsHost(
+  emit: EventSink,
+  openCache: () => Promise<ModelCache> = browserModelCache,
+  limitsOf: () => Promise<MemoryLimits | null> = adapterLimits,
+): ModelsApi {
   let cache: Promise<ModelCache> | null = null;
   const theCache = () => {
     cache ??= openCache();
@@ -56,17 +86,22 @@ export function createModelsHost(emit: EventSink, openCache: () => Promise<Model
 
   async function load(loadId: string, spec: ModelLoadSpec, signal: AbortSignal) {
     const c = await theCache();
+    const limits = await limitsOf();
+    let plan: MemoryPlan | null = null;
     const loaded =
       spec.kind === 'cached'
         ? await openCached(c, spec.id)
         : await loadModel(toRequest(spec), c, {
             signal,
             onProgress: (file) => emit({ kind: 'model-progress', loadId, file }),
+            beforeWeights: memoryGuard(limits ?? UNLIMITED, PLAN_CONTEXT, (p) => (plan = p)),
           });
     const summary = (await summarizeModel(loaded.source)).line;
     const model = (await c.list()).find((m) => sameKey(m, loaded.manifest));
     if (!model) throw new Error(`${loaded.source.name}: loaded, but the cache does not list it`);
-    return { model, fetched: loaded.fetched, cacheOnly: loaded.cacheOnly, summary };
+    // a snapshot opened from the cache alone was not planned on the way in
+    plan ??= planMemory(await configOf(loaded), PLAN_CONTEXT, limits ?? UNLIMITED);
+    return { model, fetched: loaded.fetched, cacheOnly: loaded.cacheOnly, summary, memory: { plan, limits } };
   }
 
   return {

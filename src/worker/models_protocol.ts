@@ -4,6 +4,7 @@
 // used for that load only: the worker keeps it nowhere.
 import type { CachedModel } from '../engine/hf/cache';
 import type { FileProgress } from '../engine/hf/progress';
+import type { MemoryLimits, MemoryPlan } from '../engine/memory';
 
 export type { CachedModel } from '../engine/hf/cache';
 export type { FileProgress } from '../engine/hf/progress';
@@ -24,6 +25,8 @@ export interface ModelLoadResult {
   /** Set when the origin was not asked or could not be reached and the cache alone answered: why. */
   cacheOnly?: string;
   summary: string; // model_summary.ts's line: the files open
+  /** The memory plan at the planning context, against this adapter's limits (null: no WebGPU adapter here). */
+  memory: { plan: MemoryPlan; limits: MemoryLimits | null };
 }
 
 export type ModelEvent = { kind: 'model-progress'; loadId: string; file: FileProgress };
@@ -32,7 +35,7 @@ export interface ModelsApi {
   cachedModels(): Promise<CachedModel[]>;
   /** Loads the model into the cache (fetching what is missing), checks that it opens; progress streams as
    * 'model-progress' events under `loadId`. Rejects with the reason (a 404 naming the file, a 401 asking for
-   * a token, "cancelled", …). */
+   * a token, "cancelled", a memory plan that does not fit — before any weights are fetched —, …). */
   loadModel(loadId: string, spec: ModelLoadSpec): Promise<ModelLoadResult>;
   cancelModelLoad(loadId: string): void;
   /** Deletes a cached snapshot; returns the list left. */

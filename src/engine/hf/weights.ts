@@ -5,13 +5,15 @@
 // host holds one tensor's bytes beyond the model, never a second copy of it. Names are Hugging Face's
 // (param_names.ts); transformers' leftovers are skipped (old rotary_emb.inv_freq buffers, an lm_head.weight
 // stored beside tied embeddings). The files come through a FileSource (whole small files and byte ranges),
-// so a folder, memory, a download or a cache all plug in. Leaves out other dtypes and quantised weights.
+// so a folder, memory, a download or a cache all plug in. A vocabulary table larger than one GPU binding is
+// uploaded in row parts (vocab_rows.ts). Leaves out other dtypes and quantised weights.
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { LlamaConfig } from '../config';
 import { onWebGPU } from '../kernels/fused';
 import { keyedTable } from '../keyed_table';
 import { paramShapes } from '../param_names';
+import { isVocabTable, vocabVariables } from '../vocab_rows';
 import {
   checkLayout,
   decodeTensor,
@@ -168,6 +170,7 @@ class WeightReader {
   constructor(
     private readonly cfg: LlamaConfig,
     private readonly weightMap: Record<string, string> | null,
+    private readonly bindingBytes: number,
   ) {}
 
   /** A shard's header (the JSON after the length), its data buffer's start and, when known, its size. */
@@ -196,13 +199,16 @@ class WeightReader {
       seen[entry.name] = { shape: entry.shape, file };
     }
     problems.push(...tensorProblems(seen, this.cfg, this.weightMap ? INDEX_FILE : SINGLE_FILE));
-    const limit = deviceBufferLimit();
-    for (const [name, { shape, file }] of Object.entries(seen))
-      if (tf.util.sizeFromShape(shape) * 4 > limit)
+    const limit = this.bindingBytes;
+    // the vocabulary tables are uploaded in row parts when they are larger (vocab_rows.ts)
+    for (const [name, { shape, file }] of Object.entries(seen)) {
+      const bytes = isVocabTable(name) ? shape[1] * 4 : tf.util.sizeFromShape(shape) * 4;
+      if (bytes > limit)
         problems.push(
-          `${file}: tensor "${name}" needs ${tf.util.sizeFromShape(shape) * 4} bytes as float32, past this GPU's ` +
-            `largest buffer (${limit} bytes)`,
+          `${file}: tensor "${name}" needs ${bytes} bytes as float32${isVocabTable(name) ? ' for one row' : ''}, ` +
+            `past this GPU's largest buffer binding (${limit} bytes)`,
         );
+    }
     if (problems.length) throw new Error(`checkpoint does not match its config.json:\n${problems.join('\n')}`);
     return this.located.filter((l) => !skipped(l.entry.name, this.cfg));
   }
@@ -217,10 +223,14 @@ class WeightReader {
     const problem = nonFiniteProblem(file, name, shape, data);
     if (problem) this.nonFinite.push(problem);
     if (this.nonFinite.length) return; // read on to list every bad tensor, upload nothing more
-    const v = tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), true));
-    // WebGPU keeps a tensor's values on the host until first use: upload now, so the host copy goes
-    if (onWebGPU()) (tf.backend() as WebGPUBackend).uploadToGPU(v.dataId);
-    this.params[name] = v;
+    const vars = isVocabTable(name)
+      ? vocabVariables(name, data, shape, this.bindingBytes)
+      : { [name]: tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), true)) };
+    for (const [n, v] of Object.entries(vars)) {
+      // WebGPU keeps a tensor's values on the host until first use: upload now, so the host copy goes
+      if (onWebGPU()) (tf.backend() as WebGPUBackend).uploadToGPU(v.dataId);
+      this.params[n] = v;
+    }
   }
 
   /** The parameters, or (freeing what was uploaded) an error listing every NaN or infinite tensor. */
@@ -237,14 +247,21 @@ class WeightReader {
   }
 }
 
+export interface WeightOptions {
+  stats?: (s: LoadStats) => void;
+  onTensor?: (done: number, total: number) => void;
+  /** The largest GPU binding: vocabulary tables past it load in row parts (default: this device's). */
+  bindingBytes?: number;
+}
+
 /** Reads, checks and uploads a model's weights from a FileSource, one tensor at a time. */
 export async function loadWeights(
   source: FileSource,
   cfg: LlamaConfig,
-  opts: { stats?: (s: LoadStats) => void; onTensor?: (done: number, total: number) => void } = {},
+  opts: WeightOptions = {},
 ): Promise<Record<string, tf.Variable>> {
   const { shards, weightMap } = shardNames(await source.read(INDEX_FILE));
-  const reader = new WeightReader(cfg, weightMap);
+  const reader = new WeightReader(cfg, weightMap, opts.bindingBytes ?? deviceBufferLimit());
   for (const file of shards) {
     const n = headerLength(file, await source.readRange(file, 0, 8));
     reader.addShard(file, await source.readRange(file, 8, 8 + n), 8 + n);
@@ -265,9 +282,13 @@ export async function loadWeights(
 }
 
 /** loadWeights over files already in memory, synchronously (our checkpoints, small uploads). */
-export function weightsFromFiles(files: Record<string, Uint8Array>, cfg: LlamaConfig): Record<string, tf.Variable> {
+export function weightsFromFiles(
+  files: Record<string, Uint8Array>,
+  cfg: LlamaConfig,
+  bindingBytes = deviceBufferLimit(),
+): Record<string, tf.Variable> {
   const { shards, weightMap } = shardNames(Object.hasOwn(files, INDEX_FILE) ? files[INDEX_FILE] : null);
-  const reader = new WeightReader(cfg, weightMap);
+  const reader = new WeightReader(cfg, weightMap, bindingBytes);
   for (const file of shards) {
     const bytes = fileBytes(files, file);
     const n = headerLength(file, bytes, bytes.length);

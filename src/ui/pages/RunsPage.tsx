@@ -27,6 +27,7 @@ import { ExportButton } from '../components/ExportButton/ExportButton';
 import { MetricChart } from '../components/MetricChart/MetricChart';
 import { ModelList } from '../components/ModelList/ModelList';
 import { ModelLoader } from '../components/ModelLoader/ModelLoader';
+import { MemoryPlan } from '../components/MemoryPlan/MemoryPlan';
 import { ModelProgress } from '../components/ModelProgress/ModelProgress';
 import { StorageBar } from '../components/StorageBar/StorageBar';
 
@@ -45,13 +46,14 @@ const selectModels = (s: AppState) => ({
   form: s.modelForm,
   load: s.modelLoad,
   result: s.modelResult,
+  memory: s.modelMemory,
   error: s.modelsError,
 });
 const showError = (modelsError: string) => useAppStore.setState({ modelsError });
 
 /** The download cache's models and the loader (Hub, base URL, local folder) with per-file progress. */
 function ModelsSection() {
-  const { models, form, load, result, error } = useAppStore(useShallow(selectModels));
+  const { models, form, load, result, memory, error } = useAppStore(useShallow(selectModels));
   return (
     <section className="panel" data-testid="models-section">
       <h2>Models</h2>
@@ -76,6 +78,7 @@ function ModelsSection() {
           {result}
         </p>
       )}
+      {memory && <MemoryPlan plan={memory.plan} limits={memory.limits} />}
       {error && (
         <p className="notice error" role="alert" data-testid="model-error">
           {error}

@@ -1,0 +1,154 @@
+// What must hold: the memory plan's figures for the real shapes equal the ones worked out by hand from the
+// Hub's config.json (parameters, bytes as stored and as float32, the KV cache for the context asked for,
+// not for max_position_embeddings); the vocabulary tables are counted as their row parts under a binding
+// limit (Qwen2.5-0.5B's 519 MiB embedding in 5 parts under 128 MiB); and what does not fit is said with
+// the numbers: a row wider than a binding, a device budget too small, a context past the model's.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { presetConfig, validateConfig } from './config';
+import { decodeStep } from './decode';
+import { prefill } from './generate';
+import { QWEN25_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT } from './hf/known_configs';
+import { createKVCache } from './kv_cache';
+import { decodeActivationBytes, planMemory, prefillActivationBytes, storedBytesPerElement } from './memory';
+import { initParams } from './model';
+import { initNodeBackend } from './node_webgpu';
+
+const MiB = 2 ** 20,
+  GiB = 2 ** 30;
+const roomy = { maxBufferSize: 4 * GiB, maxStorageBufferBindingSize: 2 * GiB };
+const defaults = { maxBufferSize: 256 * MiB, maxStorageBufferBindingSize: 128 * MiB }; // WebGPU's defaults
+const ctx1024 = { promptTokens: 512, maxNewTokens: 512, batch: 1 };
+const smol = validateConfig(SMOLLM2_135M_INSTRUCT);
+const qwen = validateConfig(QWEN25_05B_INSTRUCT);
+
+describe('memory plan', () => {
+  it('counts SmolLM2-135M by hand: 134,515,008 parameters, KV cache 2·30·3·1024·64·4 B', () => {
+    // embedding 49152·576; per layer q,o 576² each, k,v 192·576 each, gate/up/down 1536·576 each, 2 norms
+    const layer = 2 * 576 * 576 + 2 * 192 * 576 + 3 * 1536 * 576 + 2 * 576;
+    const params = 49152 * 576 + 30 * layer + 576;
+    expect(params).toBe(134_515_008);
+    const plan = planMemory(smol, ctx1024, roomy);
+    expect(plan.params).toBe(params);
+    expect(plan.storedDtype).toBe('bfloat16');
+    expect(plan.storedBytes).toBe(params * 2);
+    expect(plan.f32Bytes).toBe(params * 4);
+    expect(plan.context).toBe(1024);
+    expect(plan.kvCacheBytes).toBe(2 * 30 * 3 * 1024 * 64 * 4 + 1024 * 4); // + the slots' bias
+    expect(plan.vocabParts).toBe(1);
+    expect(plan.largest).toEqual({ what: 'model.embed_tokens.weight', bytes: 49152 * 576 * 4 });
+    expect(plan.problems).toEqual([]);
+  });
+
+  it('counts Qwen2.5-0.5B by hand: 494,032,768 parameters, its embedding 151,936 × 896 × 4 B = 519.3 MiB', () => {
+    // q/k/v carry biases (Qwen2): q 896², k,v 128·896, o 896², MLP 3·4864·896, 2 norms
+    const layer = 896 * 896 + 896 + 2 * (128 * 896 + 128) + 896 * 896 + 3 * 4864 * 896 + 2 * 896;
+    const params = 151936 * 896 + 24 * layer + 896;
+    expect(params).toBe(494_032_768);
+    const plan = planMemory(qwen, ctx1024, roomy);
+    expect(plan.params).toBe(params);
+    expect(plan.f32Bytes).toBe(params * 4);
+    expect(plan.largest.bytes).toBe(544_538_624);
+    expect((plan.largest.bytes / MiB).toFixed(1)).toBe('519.3');
+    // sized by the context asked for: max_position_embeddings (32,768) would make it 32× larger
+    expect(plan.kvCacheBytes).toBe(2 * 24 * 2 * 1024 * 64 * 4 + 1024 * 4);
+  });
+
+  it('splits the 519 MiB embedding under the 128 MiB default binding into 5 row parts, so it fits', () => {
+    const plan = planMemory(qwen, ctx1024, defaults);
+    const rows = Math.floor((128 * MiB) / (896 * 4)); // 37,449 rows per part
+    expect(plan.vocabParts).toBe(Math.ceil(151936 / rows));
+    expect(plan.vocabParts).toBe(5);
+    expect(plan.largest).toEqual({ what: 'model.embed_tokens.weight (1 of 5 parts)', bytes: rows * 896 * 4 });
+    expect(plan.problems).toEqual([]);
+  });
+
+  it('says what does not fit, with the numbers', () => {
+    const tight = { maxBufferSize: 256 * MiB, maxStorageBufferBindingSize: 2 * 1024, deviceBytes: GiB };
+    const plan = planMemory(qwen, { promptTokens: 32000, maxNewTokens: 1000, batch: 1 }, tight);
+    const text = plan.problems.join('\n');
+    expect(text).toContain('model.embed_tokens.weight: one row of 3.5 KiB is past maxStorageBufferBindingSize 2.0 KiB');
+    expect(text).toMatch(/model\.layers\.0\.mlp\.gate_proj\.weight needs 16\.6 MiB, past maxStorageBufferBindingSize/);
+    expect(text).toMatch(/weights 1.84 GiB \+ KV cache .* past the device memory of 1.00 GiB/);
+    expect(text).toContain('prompt 32000 + 1000 new tokens = 33000, past the context of 32768');
+  });
+
+  it('fits SmolLM2 in a 1 GiB budget but not Qwen2.5-0.5B, whose float32 weights alone are 1.84 GiB', () => {
+    const budget = { ...roomy, deviceBytes: GiB };
+    expect(planMemory(smol, ctx1024, budget).problems).toEqual([]);
+    expect(planMemory(qwen, ctx1024, budget).problems).toEqual([expect.stringContaining('past the device memory')]);
+  });
+
+  it('estimates more activations for a longer prompt, and a decode step below the prefill', () => {
+    const short = planMemory(smol, { promptTokens: 16, maxNewTokens: 8, batch: 1 }, roomy);
+    const long = planMemory(smol, { promptTokens: 1000, maxNewTokens: 24, batch: 1 }, roomy);
+    expect(long.activationBytes).toBeGreaterThan(short.activationBytes);
+    expect(prefillActivationBytes(smol, 1000, 1)).toBeGreaterThan(decodeActivationBytes(smol, 1024, 1));
+    expect(long.totalBytes).toBe(long.f32Bytes + long.kvCacheBytes + long.activationBytes);
+  });
+
+  it('knows the stored dtypes and refuses others by name', () => {
+    expect([
+      storedBytesPerElement('float32'),
+      storedBytesPerElement('float16'),
+      storedBytesPerElement('bfloat16'),
+    ]).toEqual([4, 2, 2]);
+    expect(() => storedBytesPerElement('int8')).toThrow('torch_dtype "int8" is not supported');
+  });
+});
+
+/** The most bytes tfjs held at once while f ran, above what it held before (its own count, every tensor). */
+function peakBytes(f: () => tf.Tensor): number {
+  const state = (tf.engine() as unknown as { state: { numBytes: number } }).state;
+  let now = state.numBytes;
+  const before = now;
+  let peak = now;
+  Object.defineProperty(state, 'numBytes', {
+    configurable: true,
+    get: () => now,
+    set: (v: number) => {
+      now = v;
+      peak = Math.max(peak, v);
+    },
+  });
+  try {
+    f().dispose();
+  } finally {
+    Object.defineProperty(state, 'numBytes', { configurable: true, writable: true, value: now });
+  }
+  return peak - before;
+}
+
+describe('activation estimate against tfjs', () => {
+  beforeAll(() => initNodeBackend('cpu'));
+
+  // GQA 2:1 and 3:1 (repeated kv heads on the stock path) and plain multi-head attention
+  it.each([
+    [64, 176, 4, 2, 64],
+    [96, 256, 6, 2, 96],
+    [128, 352, 4, 4, 64],
+  ])(
+    'bounds the measured peak of a prefill and a decode step within 15 percent (C %i, I %i, H %i, Hkv %i, P %i)',
+    (C, I, H, Hkv, P) => {
+      const ids = { vocab_size: 300, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 };
+      const sizes = { hidden_size: C, intermediate_size: I, num_attention_heads: H, num_key_value_heads: Hkv };
+      const cfg = presetConfig('nano', ids, { ...sizes, num_hidden_layers: 3, max_position_embeddings: 512 });
+      const p = initParams(cfg, 1);
+      const cache = createKVCache(cfg, 1, P + 8);
+      const prompt = tf.zeros([1, P], 'int32') as tf.Tensor2D,
+        mask = tf.ones([1, P], 'int32') as tf.Tensor2D,
+        next = tf.tensor1d([3], 'int32');
+      const measured = [
+        peakBytes(() => prefill(p, cfg, cache, prompt, mask)),
+        peakBytes(() => decodeStep(p, cfg, cache, next, [P], P)),
+      ];
+      const estimated = [prefillActivationBytes(cfg, P, 1), decodeActivationBytes(cfg, P + 8, 1)];
+      for (let i = 0; i < 2; i++) {
+        expect(estimated[i]).toBeGreaterThanOrEqual(measured[i]);
+        expect(estimated[i]).toBeLessThanOrEqual(1.15 * measured[i]);
+      }
+      tf.dispose([...Object.values(p), prompt, mask, next]);
+      cache.dispose();
+    },
+  );
+});

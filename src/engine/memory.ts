@@ -1,0 +1,176 @@
+// The memory plan of a model before any weight is fetched: parameters, weight bytes as stored and as
+// computed (float32), the KV cache for the context asked for (prompt + new tokens, never the model's
+// max_position_embeddings), an activation estimate, and the largest single GPU tensor — against the
+// adapter's limits (maxBufferSize, maxStorageBufferBindingSize, and a device memory budget when one is
+// known). Pure arithmetic on the config; what does not fit comes back as problems with the numbers.
+// The embedding and an untied LM head are split by vocabulary rows when one binding cannot hold them
+// (vocab_rows.ts), so they count as their largest part. Symbols: B batch, P prompt tokens, T = P + new
+// tokens, C hidden, H heads, Hkv kv heads, D head dim, I MLP width, V vocab, L layers.
+// Leaves out: the GPU pool's slack and the browser's own use of the device (a budget should leave room).
+import { headDim, type LlamaConfig } from './config';
+import { paramShapes } from './param_names';
+import { vocabRowsPerPart, VOCAB_TABLES } from './vocab_rows';
+
+const F32 = 4;
+
+/** Bytes per element of config.json's torch_dtype (the safetensors the Hub serves for it). */
+export function storedBytesPerElement(dtype: string): number {
+  if (dtype === 'float32') return 4;
+  if (dtype === 'float16' || dtype === 'bfloat16') return 2;
+  throw new Error(`memory plan: torch_dtype "${dtype}" is not supported (float32, float16, bfloat16)`);
+}
+
+export interface MemoryLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  /** The device memory the model may take, when known (the browser does not say; a user's setting may). */
+  deviceBytes?: number;
+}
+
+export interface MemoryRequest {
+  promptTokens: number; // P
+  maxNewTokens: number;
+  batch: number; // B
+}
+
+export interface MemoryPlan {
+  params: number;
+  storedDtype: string;
+  storedBytes: number; // the weights as downloaded
+  f32Bytes: number; // the weights on the device
+  context: number; // T = P + new tokens: what the KV cache holds
+  kvCacheBytes: number;
+  activationBytes: number; // the larger of the prefill and one decode step (estimate)
+  totalBytes: number; // f32 weights + KV cache + activations
+  largest: { what: string; bytes: number }; // the largest single tensor, vocabulary tables as split
+  vocabParts: number; // parts each vocabulary table is split into (1: not split)
+  problems: string[]; // what does not fit, with the numbers; empty when it all fits
+}
+
+/** Binary units, as WebGPU's limits are powers of two: "519.3 MiB", "3.5 KiB", "192 B". */
+export function binaryBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+}
+
+/**
+ * Floats the stock path holds per token for one layer: the two norms and residual adds (~16·C), q/k/v
+ * with their RoPE and head splits (~12·(H + 2·Hkv)·D), gate, up, SiLU and product (~8·I), and the
+ * attention scores over the `attended` keys (scores, bias, softmax: ~5·H·attended). Fitted to tfjs's
+ * own peak (tf.profile) on CPU for small shapes, where it bounds the measured peak within 15%; the fused
+ * path writes fewer intermediates.
+ */
+function floatsPerTokenLayer(cfg: LlamaConfig, attended: number): number {
+  const C = cfg.hidden_size,
+    H = cfg.num_attention_heads,
+    Hkv = cfg.num_key_value_heads,
+    D = headDim(cfg),
+    I = cfg.intermediate_size;
+  return 16 * C + 12 * (H + 2 * Hkv) * D + 8 * I + 5 * H * attended;
+}
+
+/**
+ * The prefill of P tokens (generate.ts frees each layer's intermediates before the next): one layer's
+ * intermediates, the masks (~6·P²), the stream in and out, and the last position's logits.
+ */
+export function prefillActivationBytes(cfg: LlamaConfig, P: number, B: number): number {
+  const floats = B * P * floatsPerTokenLayer(cfg, P) + 6 * P * P + 2 * B * P * cfg.hidden_size;
+  return (floats + B * cfg.vocab_size) * F32;
+}
+
+/**
+ * One decode step over a T-slot cache (one tidy for the whole step): every layer's intermediates for one
+ * token, and per slot the stock path's repeated kv heads (~4·H·D a layer when H > Hkv) and the cache
+ * write's blend (~2·Hkv·D), then the logits. Fitted like floatsPerTokenLayer.
+ */
+export function decodeActivationBytes(cfg: LlamaConfig, T: number, B: number): number {
+  const H = cfg.num_attention_heads,
+    Hkv = cfg.num_key_value_heads,
+    D = headDim(cfg);
+  const perSlot = (H > Hkv ? 4 * H * D : 0) + 2 * Hkv * D;
+  const layer = B * (floatsPerTokenLayer(cfg, T) + T * perSlot);
+  return (cfg.num_hidden_layers * layer + B * cfg.vocab_size) * F32;
+}
+
+/** The plan for generating maxNewTokens after a P-token prompt, batch B, under the adapter's limits. */
+export function planMemory(
+  cfg: LlamaConfig,
+  req: MemoryRequest,
+  limits: MemoryLimits,
+  storedDtype = cfg.torch_dtype,
+): MemoryPlan {
+  const { promptTokens: P, batch: B } = req;
+  const T = P + req.maxNewTokens;
+  const L = cfg.num_hidden_layers,
+    V = cfg.vocab_size,
+    C = cfg.hidden_size,
+    D = headDim(cfg),
+    H = cfg.num_attention_heads,
+    Hkv = cfg.num_key_value_heads;
+  const binding = limits.maxStorageBufferBindingSize;
+  const shapes = paramShapes(cfg);
+  const params = Object.values(shapes).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+  const rowsPerPart = vocabRowsPerPart(C, binding);
+  const vocabParts = rowsPerPart === 0 ? Infinity : rowsPerPart >= V ? 1 : Math.ceil(V / rowsPerPart);
+
+  // K and V per layer [B, Hkv, T, D], and the slots' bias [B, T]
+  const kvLayer = B * Hkv * T * D * F32;
+  const kvCacheBytes = 2 * L * kvLayer + B * T * F32;
+  const activationBytes = Math.max(prefillActivationBytes(cfg, P, B), decodeActivationBytes(cfg, T, B));
+  const f32Bytes = params * F32;
+
+  const problems: string[] = [];
+  const tensors: { what: string; bytes: number }[] = [
+    { what: 'a KV cache layer', bytes: kvLayer },
+    { what: 'the attention scores of the prompt', bytes: B * H * P * P * F32 },
+    { what: 'the MLP activation of the prompt', bytes: B * P * cfg.intermediate_size * F32 },
+    { what: 'the logits of one position', bytes: B * V * F32 },
+  ];
+  for (const [name, shape] of Object.entries(shapes)) {
+    const bytes = shape.reduce((a, b) => a * b, 1) * F32;
+    if (!VOCAB_TABLES.includes(name)) tensors.push({ what: name, bytes });
+    else if (rowsPerPart === 0)
+      problems.push(
+        `${name}: one row of ${binaryBytes(C * F32)} is past maxStorageBufferBindingSize ${binaryBytes(binding)}`,
+      );
+    else
+      tensors.push({
+        what: vocabParts > 1 ? `${name} (1 of ${vocabParts} parts)` : name,
+        bytes: Math.min(V, rowsPerPart) * C * F32,
+      });
+  }
+  const largest = tensors.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  for (const t of tensors) {
+    if (t.bytes > binding)
+      problems.push(
+        `${t.what} needs ${binaryBytes(t.bytes)}, past maxStorageBufferBindingSize ${binaryBytes(binding)}`,
+      );
+    else if (t.bytes > limits.maxBufferSize)
+      problems.push(`${t.what} needs ${binaryBytes(t.bytes)}, past maxBufferSize ${binaryBytes(limits.maxBufferSize)}`);
+  }
+  const totalBytes = f32Bytes + kvCacheBytes + activationBytes;
+  if (limits.deviceBytes !== undefined && totalBytes > limits.deviceBytes)
+    problems.push(
+      `weights ${binaryBytes(f32Bytes)} + KV cache ${binaryBytes(kvCacheBytes)} + activations ` +
+        `${binaryBytes(activationBytes)} = ${binaryBytes(totalBytes)}, past the device memory of ` +
+        binaryBytes(limits.deviceBytes),
+    );
+  if (T > cfg.max_position_embeddings)
+    problems.push(
+      `prompt ${P} + ${req.maxNewTokens} new tokens = ${T}, past the context of ${cfg.max_position_embeddings}`,
+    );
+  return {
+    params,
+    storedDtype,
+    storedBytes: params * storedBytesPerElement(storedDtype),
+    f32Bytes,
+    context: T,
+    kvCacheBytes,
+    activationBytes,
+    totalBytes,
+    largest,
+    vocabParts,
+    problems,
+  };
+}

@@ -1,7 +1,7 @@
 // The worker's model cache host: loads models into the cache (the origin private file system in the
 // browser) one at a time, streams each file's progress as 'model-progress' events, cancels, lists and
-// deletes. No fetching logic here (engine/hf/fetch_model.ts). The token of a request is passed on to that
-// load and dropped with it.
+// deletes, and opens a cached model's files for the judge host. No fetching logic here
+// (engine/hf/fetch_model.ts). The token of a request is passed on to that load and dropped with it.
 import { type CacheKey, createModelCache, type ModelCache } from '../engine/hf/cache';
 import { opfsCacheStore } from '../engine/hf/cache_store_opfs';
 import { type LoadedModel, loadModel, type ModelRequest } from '../engine/hf/fetch_model';
@@ -9,6 +9,7 @@ import { normalizeHubUrl, parseHubId } from '../engine/hf/model_ref';
 import { summarizeModel } from '../engine/hf/model_summary';
 import { blobSource } from '../engine/hf/source';
 import { normalizeBaseUrl } from '../engine/hf/url_source';
+import type { ModelSource } from '../engine/hf/source';
 import type { ModelLoadSpec, ModelsApi } from './models_protocol';
 import type { EventSink } from './protocol';
 
@@ -37,7 +38,15 @@ function toRequest(spec: Exclude<ModelLoadSpec, { kind: 'cached' }>): ModelReque
 
 const sameKey = (a: CacheKey, b: CacheKey) => a.kind === b.kind && a.repo === b.repo && a.revision === b.revision;
 
-export function createModelsHost(emit: EventSink, openCache: () => Promise<ModelCache> = browserModelCache): ModelsApi {
+export interface ModelsHost extends ModelsApi {
+  /** A cached model's files as they are, asking nothing of the network (the judge host reads them). */
+  openCached(id: string): Promise<ModelSource>;
+}
+
+export function createModelsHost(
+  emit: EventSink,
+  openCache: () => Promise<ModelCache> = browserModelCache,
+): ModelsHost {
   let cache: Promise<ModelCache> | null = null;
   const theCache = () => {
     cache ??= openCache();
@@ -70,6 +79,7 @@ export function createModelsHost(emit: EventSink, openCache: () => Promise<Model
   }
 
   return {
+    openCached: async (id) => (await openCached(await theCache(), id)).source,
     async cachedModels() {
       return (await theCache()).list();
     },

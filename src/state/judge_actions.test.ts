@@ -9,10 +9,11 @@
 // a judgement streams into the store (text grows, ends equal to the result's traces) and sends the
 // checkpoint's files only the first time; stopping keeps the traces written so far and says it stopped; a
 // label is saved into 'my-labels' (both bad = tie + meta.label, the model's verdict kept), labelling the
-// same pair again replaces it, and the saved labels read back; pairs are picked from a stored dataset. A real model of the model cache: chosen by its judge id, only while complete in the cache,
-// remembered across a reload (judged with once the cache is listed); checked and judged with no files sent (the
-// worker reads the cache), through its chat template; its tokens counted for tokens/s; a model loaded from the
-// Judge page is chosen, a failed load changes nothing.
+// same pair again replaces it, and the saved labels read back; pairs are picked from a stored dataset. A real
+// model of the model cache: chosen by its judge id, only while complete in the cache, remembered across a
+// reload (judged with once the cache is listed); checked and judged with no files sent (the worker reads the
+// cache), through its chat template; its tokens counted for tokens/s; a model loaded from the Judge page is
+// chosen, a failed load changes nothing.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -92,7 +92,7 @@ test('shows pasted HTML and script as text and flags input the model cannot repr
   await expect(flags).toContainText('é at question@3');
   await expect(flags).toContainText('☕ at question@5');
   await page.getByLabel('response A').fill('x'.repeat(400));
-  await expect(page.getByTestId('too-long')).toContainText("this model's context is 256");
+  await expect(page.getByTestId('too-long')).toContainText('the model reads 256');
   await expect(page.getByRole('button', { name: 'Judge', exact: true })).toBeDisabled();
 
   const img = '<img src=x onerror="window.__pwned=1">';

@@ -6,11 +6,14 @@
 // remembered across a reload; the draft is checked against the checkpoint's vocabulary and context as it
 // is typed, and a pair too long is refused before any request; issue 15.6: those checks run in the worker
 // (the page never calls a tokenizer), once per pause in typing, and a reply for an older text is dropped;
-// a judgement streams into the store (text
-// grows, ends equal to the result's traces) and sends the checkpoint's files only the first time;
-// cancelling says so; a label is saved into 'my-labels' (both bad = tie + meta.label, the model's verdict
-// kept), labelling the same pair again replaces it, and the saved labels read back; pairs are picked from a
-// stored dataset.
+// a judgement streams into the store (text grows, ends equal to the result's traces) and sends the
+// checkpoint's files only the first time; stopping keeps the traces written so far and says it stopped; a
+// label is saved into 'my-labels' (both bad = tie + meta.label, the model's verdict kept), labelling the
+// same pair again replaces it, and the saved labels read back; pairs are picked from a stored dataset. A real
+// model of the model cache: chosen by its judge id, only while complete in the cache, remembered across a
+// reload (judged with once the cache is listed); checked and judged with no files sent (the worker reads the
+// cache), through its chat template; its tokens counted for tokens/s; a model loaded from the Judge page is
+// chosen, a failed load changes nothing.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,8 +25,17 @@ import { initParams } from '../engine/model';
 import { switchTestBackend } from '../engine/test_backends';
 import { defaultTokenizer, Tokenizer } from '../engine/tokenizer';
 import { checkpointMeta } from '../train/run_recorder';
+import { blobSource } from '../engine/hf/source';
+import { testModelFiles } from '../engine/hf/test_model_files';
 import { createJudgeHost } from '../worker/judge_host';
-import type { InputCheckReply, InputCheckRequest, JudgeRequest } from '../worker/judge_protocol';
+import {
+  cachedModelJudgeId,
+  type InputCheckReply,
+  type InputCheckRequest,
+  type JudgeRequest,
+} from '../worker/judge_protocol';
+import type { CachedModel } from '../worker/models_protocol';
+import { tokensWritten } from './judge_speed';
 
 // The judge host stands in for the worker; every call into it runs in `host.worker`'s context, so a
 // tokenizer call outside one is the page tokenizing.
@@ -80,12 +92,12 @@ vi.stubGlobal('localStorage', {
 const {
   applyJudgeEvent,
   browseDataset,
-  cancelJudge,
   chooseJudgeCheckpoint,
   CHECK_DELAY_MS,
   EXAMPLES_SOURCE,
   flushInputCheck,
   judgeCheckpoint,
+  loadJudgeModel,
   loadMyLabels,
   loadShipped,
   MY_LABELS,
@@ -96,6 +108,7 @@ const {
   saveLabel,
   setJudgeDecoding,
   setJudgeField,
+  stopJudge,
   syncJudgeCheckpoint,
 } = await import('./judge_actions');
 const { labStore } = await import('./lab');
@@ -220,12 +233,20 @@ describe('judge actions (nano, WASM, memory store)', () => {
     expect(get().judgeRequestId).toBeNull();
 
     setJudgeDecoding({ maxNewTokens: 120, samples: 1 });
-    const unsubCancel = useAppStore.subscribe((s) => {
-      if (s.judgeStream.shown[0]) cancelJudge();
+    let partial = '';
+    const unsubStop = useAppStore.subscribe((s) => {
+      if (tokensWritten(s.judgeSpeed) > 0 && !partial) {
+        // the first trace event of this judgement
+        partial = s.judgeStream.shown[0];
+        stopJudge();
+      }
     });
     await runJudge();
-    unsubCancel();
-    expect(get().judgeError).toBe('Judging cancelled.');
+    unsubStop();
+    expect(get().judgeStopped).toBe(true);
+    expect(get().judgeError).toBeNull();
+    expect(get().judgeResult).toBeNull();
+    expect(get().judgeStream.shown[0].startsWith(partial)).toBe(true); // the trace written so far stays
     expect(get().judgeRequestId).toBeNull();
   });
 
@@ -327,5 +348,73 @@ describe('judge actions (nano, WASM, memory store)', () => {
     expect(get().judgePicked).toBeNull();
     await browseDataset('no-such-dataset');
     expect(get().judgeError).toMatch(/no-such-dataset is no longer in storage/);
+  });
+
+  it('judges with a real model of the cache: chosen, remembered, checked and judged from the cache', async () => {
+    const files = testModelFiles();
+    const cachedModel = (id: string, missing: string[] = []): CachedModel => ({
+      version: 1,
+      kind: 'hub',
+      repo: `test-org/${id}`,
+      revision: 'a'.repeat(40),
+      refs: ['main'],
+      files: [],
+      createdAt: 1,
+      id,
+      cachedBytes: 1,
+      totalBytes: 1,
+      missing,
+    });
+    const tiny = cachedModel('tiny'),
+      partial = cachedModel('partial', ['model.safetensors']);
+    host.current = createJudgeHost(
+      (e) => {
+        if (e.kind === 'judge-trace') applyJudgeEvent(e);
+      },
+      2,
+      async (id) => {
+        if (id !== 'tiny') throw new Error(`No cached model "${id}"`);
+        return blobSource(
+          id,
+          Object.entries(files).map(([path, b]) => ({ path, blob: new Blob([b as BlobPart]) })),
+        );
+      },
+    );
+    resetStore();
+    await refreshLibrary();
+    useAppStore.setState({ cachedModels: [tiny, partial] });
+    chooseJudgeCheckpoint(cachedModelJudgeId('partial'));
+    expect(judgeCheckpoint(get())).toBe('ck1'); // partly downloaded: cannot judge
+    chooseJudgeCheckpoint(cachedModelJudgeId('tiny'));
+    expect(judgeCheckpoint(get())).toBe(cachedModelJudgeId('tiny'));
+
+    resetStore(); // a reload: the choice is back once the cache is listed
+    await refreshLibrary();
+    restoreJudgeChoice();
+    expect(judgeCheckpoint(get())).toBe('ck1');
+    useAppStore.setState({ cachedModels: [tiny] });
+    expect(judgeCheckpoint(get())).toBe(cachedModelJudgeId('tiny'));
+
+    await syncJudgeCheckpoint();
+    const checks = host.checks.length,
+      requests = host.requests.length;
+    fill('Name a color.', 'Blue.', 'Seven.');
+    await flushInputCheck();
+    expect(get().judgeCheck?.contextLength).toBe(2048); // the real model's context
+    expect(host.checks.slice(checks).every((c) => c.req.files === undefined)).toBe(true);
+    setJudgeDecoding({ maxNewTokens: 8, samples: 1 });
+    await runJudge();
+    expect(get().judgeError).toBeNull();
+    const r = get().judgeResult!;
+    expect(r.shown[0].promptText).toContain('<|im_start|>user\n[Client Question]\nName a color.');
+    expect(host.requests[requests]).toMatchObject({ checkpointId: cachedModelJudgeId('tiny'), files: undefined });
+    const written = [...r.shown, ...r.swapped].reduce((n, j) => n + j.generatedIds.length, 0);
+    expect(tokensWritten(get().judgeSpeed)).toBe(written);
+
+    chooseJudgeCheckpoint(null);
+    await loadJudgeModel(async () => null); // a failed load: the choice stays
+    expect(get().judgeCheckpointId).toBeNull();
+    await loadJudgeModel(async () => tiny);
+    expect(get().judgeCheckpointId).toBe(cachedModelJudgeId('tiny'));
   });
 });

@@ -1,17 +1,21 @@
 // Actions of the Judge page: edit the pair, pick it from a stored dataset or from the shipped judge's
-// held-out examples, choose the checkpoint (remembered across reloads) and decoding, have the worker check the
-// pair against the checkpoint's vocabulary and context as it is typed (debounced; the page never tokenizes, so a
-// 5 MB pair cannot freeze typing), judge it in the worker (traces stream in as 'judge-trace' events), cancel,
-// and save the user's own label into the 'my-labels' dataset.
+// held-out examples, choose the model (a checkpoint or a cached real model, remembered across reloads; a real
+// model loaded from this page is chosen once it is in the cache) and decoding, have the worker check the pair
+// against the model's vocabulary and context as it is typed (debounced; the page never tokenizes, so a 5 MB
+// pair cannot freeze typing), judge it in the worker (traces stream in as 'judge-trace' events and are
+// counted for tokens/s), stop it (the traces so far stay), and save the user's own label into 'my-labels'.
 // Leaves out the judging itself (train/judge.ts, in the worker) and drawing (ui/pages/JudgePage.tsx).
 import type { CheckpointFiles } from '../engine/checkpoint';
 import type { Pair } from '../rm/pair';
 import type { PairText } from '../train/judge';
 import type { DatasetMeta } from '../train/lab_store';
 import { getEngine } from '../worker/client';
-import type { JudgeDecoding, JudgeEvent } from '../worker/judge_protocol';
-import { builtinJudge, checkpointFiles, isBuiltin, SHIPPED_JUDGE, shippedInfo } from './builtin_judges';
+import { cachedModelJudgeId, cacheIdOf, type JudgeDecoding, type JudgeEvent } from '../worker/judge_protocol';
+import type { CachedModel } from '../worker/models_protocol';
+import { checkpointFiles, isBuiltin, SHIPPED_JUDGE, shippedInfo } from './builtin_judges';
+import { judgeIdAvailable } from './judge_model';
 import type { UserLabel } from './judge_slice';
+import { countTokens, startMeter } from './judge_speed';
 import { labStore } from './lab';
 import { refreshLibrary, reportStorageError } from './library_actions';
 import { loadChoice, saveChoice } from './saved_choice';
@@ -31,8 +35,9 @@ const get = useAppStore.getState;
 /** Edits wait this long for the next keystroke before the worker checks the pair. */
 export const CHECK_DELAY_MS = 200;
 
-/** The judging checkpoint's files, read once (sent to the worker for checks and judging). */
-let held: { id: string; files: CheckpointFiles } | null = null;
+/** The judging checkpoint's files, read once (sent to the worker for checks and judging); null for a cached real
+ * model, which the worker reads from its cache itself. */
+let held: { id: string; files: CheckpointFiles | null } | null = null;
 /** Checks sent so far: a reply for an older one than the newest is dropped. */
 let checkSeq = 0;
 /** The checkpoint whose tokenizer files the worker was last sent (it keeps a few). */
@@ -44,11 +49,11 @@ let browsed: { datasetId: string; pairs: Pair[] } | null = null;
 let requests = 0;
 let saving: Promise<void> = Promise.resolve();
 
-/** The checkpoint the page judges with: the chosen one while it exists, else the newest stored, else the
- * shipped judge (a first visit). */
+/** The model the page judges with: the chosen one while it exists (a checkpoint, or a real model complete in
+ * the cache), else the newest stored checkpoint, else the shipped judge (a first visit). */
 export function judgeCheckpoint(s: AppState): string {
   const chosen = s.judgeCheckpointId;
-  if (chosen && (builtinJudge(chosen) || s.checkpoints.some((c) => c.id === chosen))) return chosen;
+  if (chosen && judgeIdAvailable(chosen, s.checkpoints, s.cachedModels)) return chosen;
   return s.checkpoints[0]?.id ?? SHIPPED_JUDGE;
 }
 
@@ -64,9 +69,10 @@ async function sendCheck(seq: number): Promise<void> {
   const req = { seq, checkpointId: id, pair: s.judgeDraft };
   try {
     const engine = getEngine();
-    const files = vocabFiles(held.files);
-    let reply = await engine.checkInput(vocabSent === id ? req : { ...req, files });
-    if (reply === 'send-files') reply = await engine.checkInput({ ...req, files });
+    const files = held.files && vocabFiles(held.files);
+    let reply = await engine.checkInput(vocabSent === id || !files ? req : { ...req, files });
+    if (reply === 'send-files' && files) reply = await engine.checkInput({ ...req, files });
+    if (reply === 'send-files') throw new Error('the worker could not read its tokenizer');
     vocabSent = id;
     if (seq !== checkSeq || typeof reply === 'string') return; // an older text's (or skipped for a newer one)
     set({ judgeCheck: reply, judgeChecking: false });
@@ -102,7 +108,10 @@ const errorText = (e: unknown) => (e as Error).message ?? String(e);
 /** Reads the judging checkpoint's files (when it changed) and checks the draft again. */
 export async function syncJudgeCheckpoint(): Promise<void> {
   const id = judgeCheckpoint(get());
-  if (held?.id !== id && get().judgeLoading !== id) {
+  if (held?.id !== id && cacheIdOf(id) !== null) {
+    held = { id, files: null }; // the worker opens it from the model cache
+    set({ judgeCheck: null });
+  } else if (held?.id !== id && get().judgeLoading !== id) {
     set({ judgeLoading: id, judgeCheck: null });
     try {
       const files = await checkpointFiles(id);
@@ -147,6 +156,12 @@ export function chooseJudgeCheckpoint(id: string | null): void {
 
 export const setJudgeDecoding = (d: Partial<JudgeDecoding>) =>
   set((s) => ({ judgeDecoding: { ...s.judgeDecoding, ...d } }));
+
+/** Loads a real model into the cache from the Judge page (models_actions.ts's loaders) and judges with it. */
+export async function loadJudgeModel(load: () => Promise<CachedModel | null>): Promise<void> {
+  const m = await load();
+  if (m) chooseJudgeCheckpoint(cachedModelJudgeId(m.id));
+}
 
 /** Opens a stored dataset to pick pairs from (null closes it); loads its first pair. */
 export async function browseDataset(datasetId: string | null): Promise<void> {
@@ -199,7 +214,7 @@ export function pickPair(index: number): void {
 }
 
 async function filesFor(id: string): Promise<CheckpointFiles> {
-  if (held?.id === id) return held.files;
+  if (held?.id === id && held.files) return held.files;
   const files = await checkpointFiles(id);
   if (!files) throw new Error(`checkpoint ${id} is no longer in storage`);
   return files;
@@ -209,7 +224,7 @@ async function filesFor(id: string): Promise<CheckpointFiles> {
 export async function runJudge(): Promise<void> {
   if (get().judgeRequestId) return;
   const requestId = `judge-${++requests}`;
-  set({ judgeRequestId: requestId, judgeError: null });
+  set({ judgeRequestId: requestId, judgeError: null, judgeStopped: false, judgeSpeed: startMeter() });
   try {
     await flushInputCheck(); // a click right after typing: the check of the text as it is now decides
     const s = get();
@@ -227,7 +242,10 @@ export async function runJudge(): Promise<void> {
       judgeStream: { shown: Array(n).fill(''), swapped: Array(n).fill('') },
     });
     const engine = getEngine();
-    const files = (await engine.hasCheckpoint(checkpointId)) ? undefined : await filesFor(checkpointId);
+    const files =
+      cacheIdOf(checkpointId) !== null || (await engine.hasCheckpoint(checkpointId))
+        ? undefined
+        : await filesFor(checkpointId);
     const result = await engine.judge({
       requestId,
       checkpointId,
@@ -241,24 +259,29 @@ export async function runJudge(): Promise<void> {
     });
   } catch (e) {
     const msg = errorText(e);
-    set({ judgeError: msg === 'cancelled' ? 'Judging cancelled.' : `Judging failed: ${msg}` });
+    // stopped: the traces so far stay on the page
+    set(msg === 'cancelled' ? { judgeStopped: true } : { judgeError: `Judging failed: ${msg}` });
   } finally {
     set({ judgeRequestId: null });
   }
 }
 
-export function cancelJudge(): void {
+/** Stops the judgement running at its next readback; the traces written so far stay. */
+export function stopJudge(): void {
   const id = get().judgeRequestId;
   if (id) void getEngine().cancelJudge(id);
 }
 
-/** A streamed trace from the worker: the text so far of one sample of one order. */
-export function applyJudgeEvent(e: JudgeEvent): void {
+/** A streamed trace from the worker: the text so far of one sample of one order, and its token count. */
+export function applyJudgeEvent(e: JudgeEvent, at = performance.now()): void {
   if (e.requestId !== get().judgeRequestId) return; // a cancelled or older request
   set((s) => {
     const list = [...s.judgeStream[e.order]];
     list[e.sample] = e.text;
-    return { judgeStream: { ...s.judgeStream, [e.order]: list } };
+    return {
+      judgeStream: { ...s.judgeStream, [e.order]: list },
+      judgeSpeed: countTokens(s.judgeSpeed, `${e.order}:${e.sample}`, e.tokens, at),
+    };
   });
 }
 

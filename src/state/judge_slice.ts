@@ -1,6 +1,7 @@
-// The Judge page's state: the pair being judged (typed, or picked from a stored dataset), the checkpoint
-// and decoding chosen, what the checkpoint's vocabulary and context make of the pair, the traces
-// streaming in, the last result, the user's saved labels, and the shipped judges' card and example pairs.
+// The Judge page's state: the pair being judged (typed, or picked from a stored dataset), the model (a
+// checkpoint or a cached real model) and decoding chosen, what the model's vocabulary and context make of the
+// pair, the traces streaming in with their rate, whether the last one was stopped, the last result, the
+// user's saved labels, and the shipped judges' card and example pairs.
 // Plain data; the actions are in judge_actions.ts. Leaves out the checkpoint files and the browsed dataset's
 // pairs (kept by the actions).
 import type { StateCreator } from 'zustand';
@@ -8,6 +9,7 @@ import type { Category, Pair, Winner } from '../rm/pair';
 import { JUDGE_DEFAULTS, type InputCheck, type JudgeResult, type PairText } from '../train/judge';
 import type { JudgeDecoding } from '../worker/judge_protocol';
 import type { ShippedInfo } from './builtin_judges';
+import { type SpeedMeter, startMeter } from './judge_speed';
 import type { AppState } from './store';
 
 /** The user's own verdict; 'both-bad' is stored as a tie with `meta.label = 'both-bad'`. */
@@ -25,13 +27,15 @@ export interface PickedPair {
 export interface JudgeSlice {
   judgeDraft: PairText;
   judgePicked: PickedPair | null;
-  judgeCheckpointId: string | null; // the one chosen; null = the newest stored, else the shipped judge
+  judgeCheckpointId: string | null; // the judge id chosen; null = the newest stored, else the shipped judge
   judgeLoading: string | null; // the checkpoint whose files are being read
   judgeDecoding: JudgeDecoding; // samples 1 = greedy
   judgeCheck: InputCheck | null; // the worker's check of the draft; null until it has read the tokenizer
   judgeChecking: boolean; // the draft changed since the check shown: a newer one is on its way
   judgeRequestId: string | null; // the judgement running now
   judgeStream: { shown: string[]; swapped: string[] }; // the trace so far per sample (final once done)
+  judgeSpeed: SpeedMeter; // the tokens written by the judgement running (or last run) and when
+  judgeStopped: boolean; // the last judgement was stopped: its traces so far are shown, no verdict
   judgeResult: (JudgeResult & { checkpointId: string; pair: PairText }) | null;
   judgeError: string | null;
   judgeBrowse: { datasetId: string | null; count: number; index: number };
@@ -49,6 +53,7 @@ export const judgeInitial: JudgeSlice = {
   judgeDecoding: {
     samples: JUDGE_DEFAULTS.samples,
     temperature: JUDGE_DEFAULTS.temperature,
+    topP: JUDGE_DEFAULTS.topP,
     seed: JUDGE_DEFAULTS.seed,
     maxNewTokens: JUDGE_DEFAULTS.maxNewTokens,
   },
@@ -56,6 +61,8 @@ export const judgeInitial: JudgeSlice = {
   judgeChecking: false,
   judgeRequestId: null,
   judgeStream: { shown: [], swapped: [] },
+  judgeSpeed: startMeter(),
+  judgeStopped: false,
   judgeResult: null,
   judgeError: null,
   judgeBrowse: { datasetId: null, count: 0, index: 0 },

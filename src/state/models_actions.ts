@@ -53,40 +53,51 @@ function outcome(label: string, r: ModelLoadResult): string {
   return `${label}: ${how}${r.cacheOnly ? ` (${r.cacheOnly})` : ''}. ${r.summary}`;
 }
 
-async function runLoad(spec: ModelLoadSpec, label: string): Promise<void> {
-  if (get().modelLoad) return set({ modelsError: 'A model is loading: cancel it or wait for it first' });
+/** Loads a model into the cache; resolves to it as the cache lists it, or null when the load failed (the
+ * reason is in `modelsError`) or another load was running. */
+async function runLoad(spec: ModelLoadSpec, label: string): Promise<CachedModel | null> {
+  if (get().modelLoad) {
+    set({ modelsError: 'A model is loading: cancel it or wait for it first' });
+    return null;
+  }
   const loadId = `load-${++loads}`;
   set({ modelLoad: { loadId, label, files: [] }, modelResult: null, modelMemory: null });
+  let loaded: CachedModel | null = null;
   await guarded(async () => {
     try {
       const r = await getEngine().loadModel(loadId, spec);
+      loaded = r.model;
       set({ modelResult: outcome(label, r), modelMemory: r.memory });
     } finally {
       set({ modelLoad: null });
       await refreshModels();
     }
   });
+  return loaded;
 }
 
-export function loadHubModel(): Promise<void> {
+export function loadHubModel(): Promise<CachedModel | null> {
   const { hubId, hubUrl, token } = get().modelForm;
   return runLoad({ kind: 'hub', id: hubId, hubUrl, token: token.trim() || undefined }, hubId.trim());
 }
 
-export function loadUrlModel(): Promise<void> {
+export function loadUrlModel(): Promise<CachedModel | null> {
   const { baseUrl } = get().modelForm;
   return runLoad({ kind: 'url', base: baseUrl }, baseUrl.trim());
 }
 
 /** A picked folder: each file with its path inside the folder. */
-export function loadFolderModel(name: string, files: { path: string; file: File }[]): Promise<void> {
-  if (files.length === 0) return Promise.resolve(set({ modelsError: `The folder ${name} holds no files` }));
+export function loadFolderModel(name: string, files: { path: string; file: File }[]): Promise<CachedModel | null> {
+  if (files.length === 0) {
+    set({ modelsError: `The folder ${name} holds no files` });
+    return Promise.resolve(null);
+  }
   return runLoad({ kind: 'folder', name, files }, `folder ${name}`);
 }
 
 /** Loads a listed model again: a Hub model by the ref it was loaded with (so an update of main is fetched,
  * and offline the cached snapshot opens), a URL from its base, a folder from the cache as it is. */
-export function loadCachedModel(m: CachedModel): Promise<void> {
+export function loadCachedModel(m: CachedModel): Promise<CachedModel | null> {
   const { hubUrl, token } = get().modelForm;
   if (m.kind === 'hub') {
     const id = `${m.repo}@${m.refs[0] ?? m.revision}`;

@@ -36,18 +36,21 @@ export type InputField = keyof PairText;
 export interface JudgeOptions {
   samples: number; // judgements per order; 1 = greedy (temperature ignored), >1 = sampled, majority vote
   temperature: number; // for samples > 1
+  topP: number; // nucleus sampling for samples > 1; 1 = off (RM-R1)
   seed: number; // sampling seed: the same seed gives the same samples
   maxNewTokens: number; // trace cap; the context caps it further
   layout: PromptLayout; // 'compact' for our tiny models, 'full' for RM-R1's text
   minTraceTokens: number; // a prompt must leave at least this much context for the trace
   readEvery: number; // tokens per readback while streaming (one readback per token would stall the GPU)
-  onTrace?: (order: JudgeOrder, sample: number, textSoFar: string) => void;
+  /** The trace so far of one judgement and how many tokens it holds (the page's tokens/s counts these). */
+  onTrace?: (order: JudgeOrder, sample: number, textSoFar: string, tokens: number) => void;
   signal?: AbortSignal; // aborting stops generation at the next readback; judgePair then rejects
 }
 
 export const JUDGE_DEFAULTS: Omit<JudgeOptions, 'onTrace' | 'signal'> = {
   samples: 1,
   temperature: 1, // RM-R1 samples at 1 for its voting experiments
+  topP: 1, // RM-R1: no nucleus
   seed: 1,
   maxNewTokens: MAX_JUDGEMENT_TOKENS, // the one judgement cap (run_config.ts); the context caps it further
   layout: 'compact',
@@ -104,6 +107,7 @@ export interface JudgeResult {
   samples: number;
   greedy: boolean;
   temperature: number; // 0 when greedy
+  topP: number; // 1 when greedy or off
   seed: number;
   maxNewTokens: number; // the cap that applied (the context may cut the requested one)
   input: InputCheck;
@@ -246,6 +250,7 @@ export async function judgePair(
     {
       maxNewTokens,
       temperature: greedy ? 0 : o.temperature,
+      ...(greedy || o.topP >= 1 ? {} : { topP: o.topP }),
       seed: o.seed,
       eosIds: m.tok.eosIds,
       padId: m.tok.padId,
@@ -257,7 +262,8 @@ export async function judgePair(
         fresh.forEach((ids, i) => {
           if (ids.length === 0) return;
           sofar[i].push(...ids);
-          o.onTrace?.(rows[i].order, rows[i].sample, m.tok.decode(sofar[i], { skipSpecial: true }));
+          const text = m.tok.decode(sofar[i], { skipSpecial: true });
+          o.onTrace?.(rows[i].order, rows[i].sample, text, sofar[i].length);
         });
       },
     },
@@ -284,6 +290,7 @@ export async function judgePair(
     samples: o.samples,
     greedy,
     temperature: greedy ? 0 : o.temperature,
+    topP: greedy ? 1 : o.topP,
     seed: o.seed,
     maxNewTokens,
     input,

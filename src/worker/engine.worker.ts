@@ -12,7 +12,7 @@ import { type KernelChoice, type KernelChoiceDeps, selectKernels } from '../engi
 import { checkFusedKernels } from '../engine/kernels/self_check';
 import { createSmokeRun } from '../train/smoke';
 import { yieldToMessages } from '../train/yield_to_messages';
-import { createJudgeHost } from './judge_host';
+import { createJudgeHost, MODELS_KEPT } from './judge_host';
 import { createModelsHost } from './models_host';
 import { browserKernelDeps } from './engine_cache_idb';
 import type { EngineApi, EventSink, MemoryReport, WorkerEvent } from './protocol';
@@ -21,8 +21,9 @@ import { createRunHost } from './run_host';
 let sink: EventSink | null = null;
 const emit = (e: WorkerEvent) => sink?.(e);
 const runs = createRunHost(emit);
-const judge = createJudgeHost(emit);
-const models = createModelsHost(emit); // the model cache: no engine needed, so not behind init
+// the model cache: no engine needed, so not behind init; the judge host reads cached models from it
+const { openCached, ...models } = createModelsHost(emit);
+const judge = createJudgeHost(emit, MODELS_KEPT, openCached);
 // the self-check, when it runs, streams its progress to the page
 const kernelDeps: KernelChoiceDeps = {
   ...browserKernelDeps(),

@@ -3,7 +3,9 @@
 // the model cache keeps `keep` models and frees evicted ones (tensor count back to one model's);
 // a cancelled request rejects with "cancelled"; requests run one at a time in order; an input check asks for
 // the tokenizer files once, then reads the kept tokenizer (or a loaded model's), and a check overtaken by a
-// newer one before it started is skipped.
+// newer one before it started is skipped. A cached real model ('model:' id) is opened from the model cache
+// with no files sent: its chat template renders the prompt, its check reads its own tokenizer and context, the
+// trace events count each judgement's tokens, and top-p reaches sampling (a tiny p is greedy).
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
@@ -12,8 +14,11 @@ import { initParams } from '../engine/model';
 import { switchTestBackend } from '../engine/test_backends';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { checkJudgeInput } from '../train/judge';
+import { modelFromFiles } from '../engine/checkpoint';
+import { blobSource } from '../engine/hf/source';
+import { testModelFiles } from '../engine/hf/test_model_files';
 import { createJudgeHost } from './judge_host';
-import type { JudgeRequest } from './judge_protocol';
+import { cachedModelJudgeId, type JudgeRequest } from './judge_protocol';
 import type { WorkerEvent } from './protocol';
 
 const tok = defaultTokenizer();
@@ -121,5 +126,48 @@ describe('judge host (nano, WASM)', () => {
     expect(older).toBe('superseded');
     expect(newer).toEqual(want);
     host.dispose();
+  });
+
+  it('judges a cached real model opened from the cache, with its chat template, token counts and top-p', async () => {
+    const files = testModelFiles();
+    const opened: string[] = [];
+    const openCached = async (cacheId: string) => {
+      opened.push(cacheId);
+      if (cacheId !== 'tiny') throw new Error(`No cached model "${cacheId}" (deleted?)`);
+      return blobSource(
+        'tiny',
+        Object.entries(files).map(([path, bytes]) => ({ path, blob: new Blob([bytes as BlobPart]) })),
+      );
+    };
+    const events: WorkerEvent[] = [];
+    const before = tf.memory().numTensors;
+    const host = createJudgeHost((e) => events.push(e), 2, openCached);
+    const id = cachedModelJudgeId('tiny');
+    const real = modelFromFiles(files);
+    const want = checkJudgeInput(real.tok, real.cfg.max_position_embeddings, pair);
+    tf.dispose(Object.values(real.params));
+    expect(await host.checkInput({ seq: 1, checkpointId: id, pair })).toEqual(want); // no 'send-files'
+    expect(want.contextLength).toBe(2048);
+
+    const r = await host.judge({ requestId: 'real', checkpointId: id, pair, decoding });
+    expect(r.shown[0].promptText).toContain('<|im_start|>system\n'); // the model's chat template
+    expect(r.shown[0].promptText.endsWith('<|im_start|>assistant\n')).toBe(true);
+    const traces = events.flatMap((e) => (e.kind === 'judge-trace' ? [e] : []));
+    const last = traces.filter((t) => t.order === 'shown').at(-1)!;
+    expect(last.tokens).toBe(r.shown[0].generatedIds.length);
+    const counts = traces.map((t) => t.tokens);
+    expect(counts).toEqual([...counts].sort((x, y) => x - y)); // counts grow readback by readback
+
+    // a nucleus this small keeps only the most likely token: sampling it is greedy decoding
+    const nucleus = { ...decoding, samples: 2, temperature: 1, topP: 1e-6 };
+    const s = await host.judge({ requestId: 'top-p', checkpointId: id, pair, decoding: nucleus });
+    expect(s.topP).toBe(1e-6);
+    for (const j of s.shown) expect(j.generatedIds).toEqual(r.shown[0].generatedIds);
+    await expect(
+      host.judge({ requestId: 'gone', checkpointId: cachedModelJudgeId('gone'), pair, decoding }),
+    ).rejects.toThrow('No cached model "gone"');
+    expect(opened).toEqual(['tiny', 'tiny', 'gone']); // the check read its tokenizer, the judge its weights
+    host.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,17 +1,19 @@
-// The worker's judge host: keeps the last few judge models by checkpoint id (evicted ones are freed) and
-// judges pairs with train/judge.ts, one request at a time, streaming each trace as 'judge-trace' events;
-// checks the pair being typed against a checkpoint's tokenizer and context (the model's own when it is
-// loaded, else one read from the tokenizer files alone), skipping a check that a newer one has overtaken.
-// No math here. Leaves out storage (the page sends a checkpoint's files when asked) and the run host's
-// models: judging a checkpoint of a live run loads its own copy of the weights.
+// The worker's judge host: keeps the last few judge models by id (evicted ones are freed) and judges pairs
+// with train/judge.ts, one request at a time, streaming each trace as 'judge-trace' events; checks the pair
+// being typed against a model's tokenizer and context (the model's own when it is loaded, else one read from
+// the tokenizer files alone), skipping a check that a newer one has overtaken. A checkpoint's files come
+// from the page; a cached real model's (a 'model:' id) are read from the model cache, tensor by tensor.
+// No math here. Leaves out storage and the run host's models: judging a checkpoint of a live run loads its
+// own copy of the weights.
 import * as tf from '@tensorflow/tfjs';
-import { type CheckpointFiles, modelFromFiles } from '../engine/checkpoint';
+import { type CheckpointFiles, modelFromFiles, modelFromSource } from '../engine/checkpoint';
 import { validateConfig } from '../engine/config';
-import { loadTokenizer } from '../engine/hf/tokenizer';
+import type { ModelSource } from '../engine/hf/source';
+import { loadTokenizer, TOKENIZER_FILES } from '../engine/hf/tokenizer';
 import type { TextTokenizer } from '../engine/text_tokenizer';
 import { checkJudgeInput, JUDGE_DEFAULTS, judgePair, type JudgeModel } from '../train/judge';
 import { yieldToMessages } from '../train/yield_to_messages';
-import type { JudgeApi } from './judge_protocol';
+import { cacheIdOf, type JudgeApi } from './judge_protocol';
 import type { EventSink } from './protocol';
 
 interface Vocab {
@@ -31,25 +33,42 @@ function vocabFromFiles(files: CheckpointFiles): Vocab {
   return { tok: loadTokenizer(files), context: validateConfig(json).max_position_embeddings };
 }
 
+/** A cached model's tokenizer and config (small files; the weights are not read). */
+async function vocabFiles(source: ModelSource): Promise<CheckpointFiles> {
+  const files: CheckpointFiles = {};
+  for (const name of ['config.json', ...TOKENIZER_FILES]) {
+    const bytes = await source.read(name);
+    if (bytes) files[name] = bytes;
+  }
+  return files;
+}
+
 /** Models kept loaded: switching between two checkpoints to compare them costs no reload. */
 export const MODELS_KEPT = 2;
+
+/** Opens a cached model's files by its cache id (worker/models_host.ts); rejects naming it when it is gone. */
+export type OpenCachedModel = (cacheId: string) => Promise<ModelSource>;
+const noCache: OpenCachedModel = (id) => Promise.reject(new Error(`No model cache here to open ${id} from`));
 
 export interface JudgeHost extends JudgeApi {
   loaded(): string[]; // checkpoint ids held, least recently used first
   dispose(): void;
 }
 
-export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT): JudgeHost {
+export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached = noCache): JudgeHost {
   const models = new Map<string, JudgeModel>(); // insertion order: least recently used first
   const running = new Map<string, AbortController>();
   const vocabs = new Map<string, Vocab>(); // tokenizers read for checks alone, least recently used first
   let newestCheck = -Infinity;
   let queue: Promise<unknown> = Promise.resolve();
 
-  /** The checkpoint's tokenizer and context: its loaded model's, else read from its files (kept), else null. */
-  function vocabFor(id: string, files: CheckpointFiles | undefined): Vocab | null {
+  /** The model's tokenizer and context: its loaded model's, else read from its files (kept; a cached model's
+   * from the cache), else null. */
+  async function vocabFor(id: string, files: CheckpointFiles | undefined): Promise<Vocab | null> {
     const m = models.get(id);
     if (m) return { tok: m.tok, context: m.cfg.max_position_embeddings };
+    const cacheId = cacheIdOf(id);
+    if (!files && cacheId !== null && !vocabs.has(id)) files = await vocabFiles(await openCached(cacheId));
     const hit = vocabs.get(id) ?? (files && vocabFromFiles(files));
     if (!hit) return null;
     vocabs.delete(id);
@@ -64,15 +83,17 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT): JudgeHost 
     if (m) tf.dispose(Object.values(m.params));
   };
 
-  function modelFor(id: string, files: Parameters<JudgeApi['judge']>[0]['files']): JudgeModel {
+  async function modelFor(id: string, files: Parameters<JudgeApi['judge']>[0]['files']): Promise<JudgeModel> {
     const hit = models.get(id);
     if (hit) {
       models.delete(id); // re-insert: now the most recently used
       models.set(id, hit);
       return hit;
     }
-    if (!files) throw new Error(`The worker does not hold checkpoint ${id}; send its files with the request`);
-    const m = modelFromFiles(files);
+    const cacheId = cacheIdOf(id);
+    if (!files && cacheId === null)
+      throw new Error(`The worker does not hold checkpoint ${id}; send its files with the request`);
+    const m = files ? modelFromFiles(files) : await modelFromSource(await openCached(cacheId!));
     models.set(id, m);
     while (models.size > keep) free(models.keys().next().value!);
     return m;
@@ -85,7 +106,7 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT): JudgeHost 
       newestCheck = Math.max(newestCheck, req.seq);
       await yieldToMessages(); // newer checks already sent are read first, and this one then skipped
       if (req.seq < newestCheck) return 'superseded';
-      const v = vocabFor(req.checkpointId, req.files);
+      const v = await vocabFor(req.checkpointId, req.files);
       return v ? checkJudgeInput(v.tok, v.context, req.pair, JUDGE_DEFAULTS) : 'send-files';
     },
     async hasCheckpoint(id) {
@@ -96,12 +117,12 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT): JudgeHost 
       running.set(req.requestId, ctl);
       const work = async () => {
         try {
-          const model = modelFor(req.checkpointId, req.files);
+          const model = await modelFor(req.checkpointId, req.files);
           return await judgePair(model, req.pair, {
             ...req.decoding,
             signal: ctl.signal,
-            onTrace: (order, sample, text) =>
-              emit({ kind: 'judge-trace', requestId: req.requestId, order, sample, text }),
+            onTrace: (order, sample, text, tokens) =>
+              emit({ kind: 'judge-trace', requestId: req.requestId, order, sample, text, tokens }),
           });
         } catch (e) {
           if (ctl.signal.aborted) throw new Error('cancelled');

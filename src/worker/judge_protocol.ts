@@ -1,7 +1,8 @@
 // The judge's part of the worker API and its events: check a pair against a checkpoint's tokenizer and
 // context as it is typed (the page never tokenizes: a 5 MB paste would freeze it), judge a pair with a stored
-// checkpoint (both orders, greedy or N samples), stream each trace as it is generated, cancel. The worker keeps
-// a few loaded models and tokenizers by checkpoint id, so the page sends a checkpoint's files only when asked.
+// checkpoint or a real model from the model cache (both orders, greedy or N samples), stream each trace as it is
+// generated, stop. The worker keeps a few loaded models and tokenizers by id, so the page sends a checkpoint's
+// files only when asked; a cached model's files the worker reads from the cache itself.
 // Plain data only (no tensors). Leaves out storage: the page reads checkpoints and saves labels.
 import type { CheckpointFiles } from '../engine/checkpoint';
 import type { PromptLayout } from '../rm/cor_prompt';
@@ -13,14 +14,23 @@ export type { InputCheck, JudgeOrder, JudgeResult, PairText } from '../train/jud
 export interface JudgeDecoding {
   samples: number;
   temperature: number;
+  topP?: number; // nucleus for samples > 1; default 1 (off)
   seed: number;
   maxNewTokens: number;
   layout?: PromptLayout; // default 'compact' (our tiny models)
 }
 
+/** A judge id naming a model of the model cache (worker/models_protocol.ts's CachedModel.id) rather than a
+ * checkpoint: the worker opens it from the cache, with its own tokenizer and chat template. */
+export const CACHED_MODEL_PREFIX = 'model:';
+export const cachedModelJudgeId = (cacheId: string) => `${CACHED_MODEL_PREFIX}${cacheId}`;
+/** The cache id of a judge id naming a cached model; null for a checkpoint's. */
+export const cacheIdOf = (judgeId: string): string | null =>
+  judgeId.startsWith(CACHED_MODEL_PREFIX) ? judgeId.slice(CACHED_MODEL_PREFIX.length) : null;
+
 export interface JudgeRequest {
   requestId: string; // names the request's trace events and cancels it
-  checkpointId: string;
+  checkpointId: string; // a checkpoint's id, or cachedModelJudgeId(a cached model)
   files?: CheckpointFiles; // needed when the worker does not hold this checkpoint yet
   pair: PairText;
   decoding: JudgeDecoding;
@@ -39,7 +49,7 @@ export type InputCheckReply = InputCheck | 'superseded' | 'send-files';
 
 export type JudgeEvent =
   /** The text so far of one judgement (full text, not a delta: a lost event costs nothing). */
-  { kind: 'judge-trace'; requestId: string; order: JudgeOrder; sample: number; text: string };
+  { kind: 'judge-trace'; requestId: string; order: JudgeOrder; sample: number; text: string; tokens: number };
 
 export interface JudgeApi {
   /** What the checkpoint's tokenizer and context make of the pair (unknown characters, typed tags, length).
@@ -50,6 +60,6 @@ export interface JudgeApi {
   /** Judges the pair in both orders; traces stream as 'judge-trace' events. Rejects with the reason:
    * a prompt too long for the context, a checkpoint it does not hold and no files, "cancelled". */
   judge(req: JudgeRequest): Promise<JudgeResult>;
-  /** Stops that request at its next readback (a no-op once it is done). */
+  /** Stops that request at its next readback (a no-op once it is done); judge then rejects with "cancelled". */
   cancelJudge(requestId: string): void;
 }

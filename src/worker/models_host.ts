@@ -1,8 +1,9 @@
 // The worker's model cache host: loads models into the cache (the origin private file system in the
 // browser) one at a time, streams each file's progress as 'model-progress' events, cancels, lists and
-// deletes. No fetching logic here (engine/hf/fetch_model.ts). The token of a request is passed on to that
-// load and dropped with it. Each load is planned against this context's WebGPU adapter (engine/memory.ts)
-// before its weights are fetched, and refused there when it cannot fit.
+// deletes, and opens a cached model's files for the judge host. No fetching logic here
+// (engine/hf/fetch_model.ts). The token of a request is passed on to that load and dropped with it. Each load
+// is planned against this context's WebGPU adapter (engine/memory.ts) before its weights are fetched, and
+// refused there when it cannot fit.
 import { describeAdapter } from '../engine/backend';
 import { validateConfig } from '../engine/config';
 import { type CacheKey, createModelCache, type ModelCache } from '../engine/hf/cache';
@@ -13,6 +14,7 @@ import { memoryGuard } from '../engine/hf/memory_guard';
 import { summarizeModel } from '../engine/hf/model_summary';
 import { blobSource, CONFIG_FILE } from '../engine/hf/source';
 import { normalizeBaseUrl } from '../engine/hf/url_source';
+import type { ModelSource } from '../engine/hf/source';
 import { type MemoryLimits, type MemoryPlan, type MemoryRequest, planMemory } from '../engine/memory';
 import type { ModelLoadSpec, ModelsApi } from './models_protocol';
 import type { EventSink } from './protocol';
@@ -63,11 +65,16 @@ async function configOf({ source }: LoadedModel) {
 
 const sameKey = (a: CacheKey, b: CacheKey) => a.kind === b.kind && a.repo === b.repo && a.revision === b.revision;
 
+export interface ModelsHost extends ModelsApi {
+  /** A cached model's files as they are, asking nothing of the network (the judge host reads them). */
+  openCached(id: string): Promise<ModelSource>;
+}
+
 export function createModelsHost(
   emit: EventSink,
   openCache: () => Promise<ModelCache> = browserModelCache,
   limitsOf: () => Promise<MemoryLimits | null> = adapterLimits,
-): ModelsApi {
+): ModelsHost {
   let cache: Promise<ModelCache> | null = null;
   const theCache = () => {
     cache ??= openCache();
@@ -105,6 +112,7 @@ export function createModelsHost(
   }
 
   return {
+    openCached: async (id) => (await openCached(await theCache(), id)).source,
     async cachedModels() {
       return (await theCache()).list();
     },

@@ -1,17 +1,19 @@
 // The Judge page: paste a question and two responses (or try a held-out example of the built-in world, or
-// pick a pair from a stored dataset), pick a checkpoint (on a first visit the judge shipped with the app; the
-// choice is remembered), judge greedily or with N samples, and watch both orders' traces stream in with their
-// rubric trees; then the verdict, the vote share, the swap check, and the user's own label, saved into "My
-// labels". Everything typed is shown as text (React escapes it); nothing is HTML.
+// pick a pair from a stored dataset), pick the judge (on a first visit the judge shipped with the app; a
+// checkpoint of yours; a real model from the model cache, or one loaded here from the Hub, a URL or a folder;
+// the choice is remembered), judge greedily or with N samples (temperature, top-p), and watch both orders'
+// traces stream in with their rubric trees and the tokens/s, stop; then the verdict, the vote share, the swap
+// check, and the user's own label, saved into "My labels". Everything typed is shown as text (React escapes
+// it); nothing is HTML.
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import {
   browseDataset,
-  cancelJudge,
   chooseJudgeCheckpoint,
   deleteLabel,
   EXAMPLES_SOURCE,
   judgeCheckpoint,
+  loadJudgeModel,
   loadMyLabels,
   loadShipped,
   openLabel,
@@ -22,8 +24,18 @@ import {
   saveLabel,
   setJudgeDecoding,
   setJudgeField,
+  stopJudge,
   syncJudgeCheckpoint,
 } from '../../state/judge_actions';
+import { judgeModelLine, realModelOptions } from '../../state/judge_model';
+import {
+  cancelModelLoad,
+  loadFolderModel,
+  loadHubModel,
+  loadUrlModel,
+  setModelForm,
+  setRememberToken,
+} from '../../state/models_actions';
 import { BUILTIN_JUDGES, builtinJudge, MODEL_CARD_PATH } from '../../state/builtin_judges';
 import type { UserLabel } from '../../state/judge_slice';
 import type { PairText } from '../../train/judge';
@@ -32,7 +44,10 @@ import { ExamplePicker } from '../components/ExamplePicker/ExamplePicker';
 import { DraftField } from '../components/DraftField/DraftField';
 import { InputFlags } from '../components/InputFlags/InputFlags';
 import { JudgeSummary } from '../components/JudgeSummary/JudgeSummary';
+import { JudgeSpeed } from '../components/JudgeSpeed/JudgeSpeed';
 import { LabelList } from '../components/LabelList/LabelList';
+import { ModelLoader } from '../components/ModelLoader/ModelLoader';
+import { ModelProgress } from '../components/ModelProgress/ModelProgress';
 import { PairPicker } from '../components/PairPicker/PairPicker';
 import { ShippedJudgeNote } from '../components/ShippedJudgeNote/ShippedJudgeNote';
 import { TracePanel } from '../components/TracePanel/TracePanel';
@@ -46,12 +61,21 @@ const selectJudge = (s: AppState) => ({
   checking: s.judgeChecking,
   running: s.judgeRequestId !== null,
   stream: s.judgeStream,
+  speed: s.judgeSpeed,
+  stopped: s.judgeStopped,
   result: s.judgeResult,
   error: s.judgeError,
   labelMessage: s.labelMessage,
   loading: s.judgeLoading,
 });
 const selectShipped = (s: AppState) => ({ shipped: s.shipped, shippedError: s.shippedError });
+const selectModels = (s: AppState) => ({
+  cached: s.cachedModels,
+  form: s.modelForm,
+  load: s.modelLoad,
+  result: s.modelResult,
+  error: s.modelsError,
+});
 const selectLibrary = (s: AppState) => ({
   checkpoints: s.checkpoints,
   datasets: s.datasets,
@@ -74,12 +98,45 @@ const field = (name: keyof PairText, label: string, rows: number) => ({
 });
 const FIELDS = [field('prompt', 'question', 3), field('a', 'response A', 4), field('b', 'response B', 4)];
 const int = (v: string, lo: number, hi: number) => Math.max(lo, Math.min(hi, Math.round(Number(v)) || lo));
+const showModelsError = (modelsError: string) => useAppStore.setState({ modelsError });
+
+/** Loads a real model into the cache from here (the Models section's loader) and judges with it. */
+function JudgeModelLoader() {
+  const m = useAppStore(useShallow(selectModels));
+  return (
+    <details className="judge-model-loader" data-testid="judge-model-loader">
+      <summary>Load a real model (Hugging Face Hub, a URL or a folder)</summary>
+      <ModelLoader
+        form={m.form}
+        busy={m.load !== null}
+        onForm={setModelForm}
+        onRemember={(on) => void setRememberToken(on)}
+        onLoadHub={() => void loadJudgeModel(loadHubModel)}
+        onLoadUrl={() => void loadJudgeModel(loadUrlModel)}
+        onFolder={(f) => void loadJudgeModel(() => loadFolderModel(f.name, f.files))}
+        onError={showModelsError}
+      />
+      {m.load && <ModelProgress load={m.load} onCancel={cancelModelLoad} />}
+      {m.result && (
+        <p role="status" data-testid="model-result">
+          {m.result}
+        </p>
+      )}
+      {m.error && (
+        <p className="notice error" role="alert" data-testid="model-error">
+          {m.error}
+        </p>
+      )}
+    </details>
+  );
+}
 
 export function JudgePage() {
   const j = useAppStore(useShallow(selectJudge));
   const lib = useAppStore(useShallow(selectLibrary));
   const { shipped, shippedError } = useAppStore(useShallow(selectShipped));
   const checkpointId = useAppStore(judgeCheckpoint);
+  const cached = useAppStore((s) => s.cachedModels);
   useEffect(() => {
     restoreJudgeChoice();
     void loadMyLabels();
@@ -94,6 +151,8 @@ export function JudgePage() {
   const filled = j.draft.prompt.trim() !== '' && j.draft.a.trim() !== '' && j.draft.b.trim() !== '';
   const r = j.result;
   const builtin = builtinJudge(checkpointId);
+  const realModels = realModelOptions(cached);
+  const context = j.check?.contextLength ?? 4096; // max new tokens up to the model's context
   const judged = r !== null && r.pair.prompt === j.draft.prompt && r.pair.a === j.draft.a && r.pair.b === j.draft.b;
 
   return (
@@ -101,7 +160,7 @@ export function JudgePage() {
       <section className="panel judge-input">
         <h2>Judge a pair</h2>
         <label className="row">
-          checkpoint{' '}
+          model{' '}
           <select aria-label="checkpoint" value={checkpointId} onChange={(e) => chooseJudgeCheckpoint(e.target.value)}>
             <optgroup label="shipped with the app">
               {BUILTIN_JUDGES.map((b) => (
@@ -120,6 +179,15 @@ export function JudgePage() {
                 ))}
               </optgroup>
             )}
+            {realModels.length > 0 && (
+              <optgroup label="real models (model cache)">
+                {realModels.map((m) => (
+                  <option key={m.id} value={m.id}>
+                    {m.name}
+                  </option>
+                ))}
+              </optgroup>
+            )}
           </select>
           {j.loading === checkpointId && (
             <span className="muted" role="status">
@@ -128,6 +196,10 @@ export function JudgePage() {
             </span>
           )}
         </label>
+        <p className="muted" data-testid="judge-model">
+          {judgeModelLine(checkpointId, lib.checkpoints, cached)}
+        </p>
+        <JudgeModelLoader />
         {builtin && (
           <ShippedJudgeNote
             checkpoint={builtin.checkpoint}
@@ -188,6 +260,18 @@ export function JudgePage() {
                   onChange={(e) => setJudgeDecoding({ temperature: Math.max(0.1, Number(e.target.value) || 1) })}
                 />
               </label>
+              <label title="nucleus sampling: the smallest set of tokens holding this much probability; 1 = off">
+                top-p{' '}
+                <input
+                  type="number"
+                  aria-label="top-p"
+                  min={0.01}
+                  max={1}
+                  step={0.05}
+                  value={d.topP ?? 1}
+                  onChange={(e) => setJudgeDecoding({ topP: Math.max(0.01, Math.min(1, Number(e.target.value) || 1)) })}
+                />
+              </label>
               <label>
                 seed{' '}
                 <input
@@ -205,9 +289,9 @@ export function JudgePage() {
               type="number"
               aria-label="max new tokens"
               min={1}
-              max={4096}
+              max={context}
               value={d.maxNewTokens}
-              onChange={(e) => setJudgeDecoding({ maxNewTokens: int(e.target.value, 1, 4096) })}
+              onChange={(e) => setJudgeDecoding({ maxNewTokens: int(e.target.value, 1, context) })}
             />
           </label>
         </fieldset>
@@ -220,8 +304,8 @@ export function JudgePage() {
             Judge
           </button>
           {j.running && (
-            <button type="button" className="secondary" onClick={cancelJudge}>
-              Cancel
+            <button type="button" className="secondary" onClick={stopJudge}>
+              Stop
             </button>
           )}
           {j.running && (
@@ -231,6 +315,7 @@ export function JudgePage() {
             </span>
           )}
         </div>
+        <JudgeSpeed meter={j.speed} running={j.running} stopped={j.stopped} />
         {j.error && (
           <p className="error" role="alert" data-testid="judge-error">
             {j.error}
@@ -261,8 +346,7 @@ export function JudgePage() {
         {r && (
           <details className="prompt-text">
             <summary>
-              The exact prompts fed to the model ({r.input.promptTokens} tokens with {'<bos>'}; trace cap{' '}
-              {r.maxNewTokens})
+              The exact prompts fed to the model ({r.input.promptTokens} tokens; trace cap {r.maxNewTokens})
             </summary>
             <pre data-testid="prompt-text">{r.shown[0].promptText}</pre>
             <pre data-testid="prompt-text-swapped">{r.swapped[0].promptText}</pre>

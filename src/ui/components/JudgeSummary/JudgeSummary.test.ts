@@ -12,6 +12,7 @@ const base: JudgeResult = {
   samples: 5,
   greedy: false,
   temperature: 1,
+  topP: 1,
   seed: 7,
   maxNewTokens: 100,
   input: {

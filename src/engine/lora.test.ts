@@ -17,6 +17,8 @@ import {
   loraModules,
   loraParams,
   loraScale,
+  mergeAndResetLora,
+  mergedParams,
   mergedWeight,
   removeLora,
   trainableParams,
@@ -292,6 +294,23 @@ describe('LoRA on cpu', () => {
     packed.dispose();
     offPacked.dispose();
     tf.dispose([...Object.values(params), want, base]);
+  });
+
+  it('folding the adapters into the base keeps the logits, and adapters off then give that model (1e-5)', async () => {
+    const params = initParams({ ...cfg, initializer_range: 0.1 }, 5);
+    addLora(params, cfg, SETTINGS, { seed: 5 });
+    randomiseB(params, 71, 0.05);
+    const adapted = await logits(params, cfg, ids());
+    const view = mergedParams(params);
+    expect(Object.keys(view.params).some((n) => n.includes('lora_'))).toBe(false);
+    expect(maxAbsDiff(await logits(view.params as ModelParams, cfg, ids()), adapted)).toBeLessThanOrEqual(1e-5);
+    view.dispose();
+    mergeAndResetLora(params, 6);
+    expect(maxAbsDiff(await logits(params, cfg, ids()), adapted)).toBeLessThanOrEqual(1e-5);
+    const off = await withAdaptersOff(() => forward(params, cfg, ids())).data();
+    expect(maxAbsDiff(off, adapted)).toBeLessThanOrEqual(1e-5);
+    expect(Object.values(params).filter((v) => v.trainable)).toHaveLength(Object.keys(loraParams(params)).length);
+    tf.dispose(Object.values(params));
   });
 
   it('leaks no tensors through the adapted forward, its gradient and the switches', () => {

@@ -103,14 +103,7 @@ export function addLora(
     let data = opts.weights?.[name];
     if (opts.weights && !data) throw new Error(`LoRA: no weights given for ${name}`);
     if (data && data.length !== n) throw new Error(`LoRA: ${name} has ${data.length} values, expected [${shape}]`);
-    if (!data) {
-      data = new Float32Array(n);
-      // PEFT: kaiming_uniform_(A, a=√5), i.e. U(−1/√in, 1/√in); B stays zero
-      if (name.endsWith('lora_A.weight')) {
-        const bound = 1 / Math.sqrt(shape[1]);
-        for (let i = 0; i < n; i++) data[i] = (2 * rng.next() - 1) * bound;
-      }
-    }
+    data ??= name.endsWith('lora_A.weight') ? kaimingUniform(shape as [number, number], rng) : new Float32Array(n);
     added[name] = tf.tidy(() => tf.variable(tf.tensor(data, shape), true));
     if (name.endsWith('lora_A.weight')) specs.set(added[name], spec);
   }
@@ -213,6 +206,51 @@ export function mergedWeight(p: Record<string, tf.Tensor>, module: string): tf.T
   const spec = specs.get(A);
   if (!spec) throw new Error(`LoRA: ${loraAName(module)} was not added through addLora (its scale is unknown)`);
   return tf.tidy(() => tf.add(p[`${module}.weight`], tf.mul(tf.matMul(B, A), spec.scale)));
+}
+
+/**
+ * The weights with every adapter merged in (W + s·B·A), by base name and without adapter tensors, e.g. to save
+ * a plain checkpoint; dispose() frees the merged copies (the other entries are the params' own variables).
+ */
+export function mergedParams(params: Record<string, tf.Variable>): {
+  params: Record<string, tf.Tensor>;
+  dispose(): void;
+} {
+  const copies: tf.Tensor[] = [];
+  const out: Record<string, tf.Tensor> = {};
+  for (const [n, v] of Object.entries(params)) if (!isLoraName(n)) out[n] = v;
+  for (const m of loraModules(params)) {
+    out[`${m}.weight`] = mergedWeight(params, m);
+    copies.push(out[`${m}.weight`]);
+  }
+  return { params: out, dispose: () => tf.dispose(copies) };
+}
+
+/**
+ * Folds the adapters into the (frozen) base, W ← W + s·B·A, and starts them again (A from `seed`, B zero): the
+ * model computes what it did, and with adapters off it is now this model (GRPO's π_ref after distillation).
+ */
+export function mergeAndResetLora(params: Record<string, tf.Variable>, seed: number): void {
+  const rng = createRng(seed);
+  for (const m of loraModules(params)) {
+    const merged = mergedWeight(params, m);
+    params[`${m}.weight`].assign(merged);
+    merged.dispose();
+    const A = params[loraAName(m)],
+      B = params[loraBName(m)];
+    const [a, b] = [tf.tensor(kaimingUniform(A.shape as [number, number], rng), A.shape), tf.zerosLike(B)];
+    A.assign(a);
+    B.assign(b);
+    tf.dispose([a, b]); // assign shares the data; these handles are ours to free
+  }
+}
+
+/** PEFT's kaiming_uniform_(A, a=√5) for A [r, in]: U(−1/√in, 1/√in). */
+function kaimingUniform([r, inp]: [number, number], rng: ReturnType<typeof createRng>): Float32Array {
+  const data = new Float32Array(r * inp);
+  const bound = 1 / Math.sqrt(inp);
+  for (let i = 0; i < data.length; i++) data[i] = (2 * rng.next() - 1) * bound;
+  return data;
 }
 
 /** The modules that carry adapters, e.g. model.layers.0.self_attn.q_proj. */

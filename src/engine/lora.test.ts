@@ -55,7 +55,11 @@ const targets = () =>
 function randomiseB(params: ModelParams, seed: number, scale = 0.2): void {
   let s = seed;
   for (const [name, v] of Object.entries(loraParams(params)))
-    if (name.endsWith('lora_B.weight')) v.assign(tf.tidy(() => tf.randomNormal(v.shape, 0, scale, 'float32', s++)));
+    if (name.endsWith('lora_B.weight')) {
+      const b = tf.randomNormal(v.shape, 0, scale, 'float32', s++);
+      v.assign(b);
+      b.dispose(); // assign shares the data; the handle is ours
+    }
 }
 
 async function logits(params: ModelParams, c: LlamaConfig, x: tf.Tensor2D): Promise<Float32Array> {

@@ -30,7 +30,11 @@ const BASE = 'HuggingFaceTB/SmolLM2-135M-Instruct';
 function randomiseB(params: ModelParams, seed: number): void {
   let s = seed;
   for (const [name, v] of Object.entries(loraParams(params)))
-    if (name.endsWith('lora_B.weight')) v.assign(tf.tidy(() => tf.randomNormal(v.shape, 0, 0.1, 'float32', s++)));
+    if (name.endsWith('lora_B.weight')) {
+      const b = tf.randomNormal(v.shape, 0, 0.1, 'float32', s++);
+      v.assign(b);
+      b.dispose(); // assign shares the data; the handle is ours
+    }
 }
 
 async function logitsOf(params: ModelParams, c = cfg): Promise<Float32Array> {

@@ -16,7 +16,8 @@
 //          through the bias), so a step costs the same early and late.
 // The packed weights ([Wq | Wk | Wv] and [W_gate | W_up] stacked on the output axis, their biases likewise,
 // Qwen3's q_norm | k_norm weights) are built once per generate() call by packDecodeWeights and disposed by
-// it. Biases ride in the projections' matmul programs and q/k norms in the cache write: no extra dispatch.
+// it. Biases ride in the projections' matmul programs and q/k norms in the cache write: no extra dispatch. LoRA
+// adapters on q, k, v, gate and up are merged into the packed weights; o and down add theirs in project().
 // Leaves out: the prefill (generate.ts, model.ts's block over the prompt), speculative or paged decoding.
 // Run the tests: npx vitest run src/engine/decode.test.ts
 import * as tf from '@tensorflow/tfjs';
@@ -26,6 +27,7 @@ import { attendFused } from './kernels/attention';
 import { fusedKernelsOn, onWebGPU } from './kernels/fused';
 import { writeStepKv } from './kernels/kv_write';
 import { swigluPackedFused } from './kernels/swiglu_packed';
+import { activeAdapter, mergedWeight } from './lora';
 import { markSlotValid, writeSlot, type KVCache } from './kv_cache';
 import {
   block,
@@ -54,13 +56,12 @@ export interface DecodeWeights {
 export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
   const layers = Array.from({ length: cfg.num_hidden_layers }, (_, l) => `model.layers.${l}.`);
   const f = layerFeatures(cfg);
-  const pack = <T extends tf.Tensor>(names: string[]) =>
-    tf.tidy(() =>
-      tf.concat(
-        names.map((n): tf.Tensor => p[n]),
-        0,
-      ),
-    ) as T;
+  // a projection with adapters on is packed merged, W + s·B·A: the step then costs no extra dispatch for them
+  const weight = (n: string): tf.Tensor => {
+    const module = n.replace(/\.weight$/, '');
+    return module !== n && activeAdapter(p, module) ? mergedWeight(p, module) : p[n];
+  };
+  const pack = <T extends tf.Tensor>(names: string[]) => tf.tidy(() => tf.concat(names.map(weight), 0)) as T;
   const each = <T extends tf.Tensor>(on: boolean, names: (pre: string) => string[]) =>
     on ? layers.map((pre) => pack<T>(names(pre))) : null;
   const attn = (pre: string, names: string[], end: string) => names.map((n) => `${pre}self_attn.${n}.${end}`);

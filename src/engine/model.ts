@@ -6,10 +6,13 @@
 // Leaves out: dropout, sliding windows (refused past the window). RMSNorm (with the residual add before it),
 // RoPE (q and k together, with the head split), attention (with v's head split and y's head merge),
 // SwiGLU and the target log-probs run as fused WebGPU programs when engine/kernels/fused.ts's switch is on
-// (off by default: stock ops, the reference each fused kernel is tested against). forward() carries each
+// (engine/kernel_choice.ts turns it on where the self-check passes; the stock ops are each fused kernel's
+// reference). forward() carries each
 // block's MLP output to the next norm unadded (blockOnStream), so every residual add is inside a norm.
 // A vocabulary table larger than one GPU binding is held in row parts (vocab_rows.ts): the embedding lookup
 // and the LM head read it part by part, and the log-probs merge across the parts.
+// A projection with LoRA adapters in the params (lora.ts) adds their low-rank update in project(); frozen
+// weights get no gradient.
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom_grad';
 import { checkWithinWindow, headDim, type LlamaConfig } from './config';
@@ -27,6 +30,7 @@ import {
   splitHeads,
 } from './kernels/rope';
 import { swigluFused, swigluStock } from './kernels/swiglu';
+import { activeAdapter, adapterInput } from './lora';
 import { isNormWeight, paramShapes } from './param_names';
 import { createRng } from './rng';
 import { ropeTables } from './rope_tables';
@@ -92,17 +96,40 @@ const linear2dBias = customGrad((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D,
   };
 });
 
+/**
+ * y = x · Wᵀ (+ b) for a frozen W (a LoRA base): only dx = dy · W flows back, no dW (nor db) is computed.
+ */
+function linear2dFrozen(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor2D {
+  const f = customGrad((xi: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
+    save([xi]);
+    return { value: matMulT(xi, w, b), gradFunc: (dy: tf.Tensor2D) => tf.matMul(dy, w) };
+  });
+  return f(x);
+}
+
+const frozen = (w: tf.Tensor) => w instanceof tf.Variable && !w.trainable;
+
 /** y = x · Wᵀ (+ b) for W [out, in] (nn.Linear's layout), b [out], x [..., in]: one 2-D matmul. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const lead = x.shape.slice(0, -1);
   const x2 = tf.reshape(x, [-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D;
-  const y = b ? linear2dBias(x2, w as tf.Tensor2D, b as tf.Tensor1D) : linear2d(x2, w as tf.Tensor2D);
+  const w2 = w as tf.Tensor2D;
+  let y: tf.Tensor2D;
+  if (frozen(w) && (!b || frozen(b))) y = linear2dFrozen(x2, w2, b);
+  else y = b ? linear2dBias(x2, w2, b as tf.Tensor1D) : linear2d(x2, w2);
   return tf.reshape(y, [...lead, w.shape[0]]);
 }
 
-/** A layer's projection `name` (e.g. self_attn.q_proj) of x, with its bias when the model has one. */
+/**
+ * A layer's projection `name` (e.g. self_attn.q_proj) of x, with its bias when the model has one, plus its LoRA
+ * update s·(x·Aᵀ)·Bᵀ when it has adapters and they are on (lora.ts); s applied on the rank-r middle, the cheapest.
+ */
 export function project(p: ModelParams, pre: string, name: string, x: tf.Tensor): tf.Tensor {
-  return linear(x, p[`${pre}${name}.weight`], optionalParam(p, `${pre}${name}.bias`));
+  const y = linear(x, p[`${pre}${name}.weight`], optionalParam(p, `${pre}${name}.bias`));
+  const lora = activeAdapter(p, `${pre}${name}`);
+  if (!lora) return y;
+  const mid = tf.mul(linear(adapterInput(p, `${pre}${name}`, x), lora.A), lora.scale);
+  return tf.add(y, linear(mid, lora.B));
 }
 
 /** A tensor only some members of the family have (biases, q/k norms); param_names.ts says which. */

@@ -3,6 +3,7 @@
 // in slices of rows (memory, not maths). Leaves out the loss itself (grpo_update.ts).
 import * as tf from '@tensorflow/tfjs';
 import { leftPad } from '../engine/generate';
+import { withAdaptersOff } from '../engine/lora';
 import { tokenLogProbs, type ModelParams } from '../engine/model';
 import { tokenWeights } from '../rm/grpo';
 import type { AdvantageStage, GrpoConfig, GrpoModels, SampleStage } from './grpo_types';
@@ -97,9 +98,11 @@ export function prepareLoss(
     const ids = tf.tensor2d(b.ids, undefined, 'int32'),
       targets = tf.tensor2d(b.targets, undefined, 'int32'),
       attn = tf.tensor2d(b.attn, undefined, 'int32');
-    const refSlices = slices(b.ids.length, sliceRows).map(([r, n]) =>
-      completionLogps(m, g, m.reference, rowsOf(ids, r, n), rowsOf(targets, r, n), rowsOf(attn, r, n), b.P, b.L),
-    );
+    const refSlices = slices(b.ids.length, sliceRows).map(([r, n]) => {
+      const lp = (p: ModelParams) =>
+        completionLogps(m, g, p, rowsOf(ids, r, n), rowsOf(targets, r, n), rowsOf(attn, r, n), b.P, b.L);
+      return m.reference ? lp(m.reference) : withAdaptersOff(() => lp(m.policy));
+    });
     return {
       ids,
       targets,

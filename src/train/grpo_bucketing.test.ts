@@ -124,7 +124,7 @@ describe('GRPO length bucketing', () => {
     }
     expect(padded).toBeGreaterThan(0); // the padding was really there
     m.optimizer.dispose();
-    tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
+    tf.dispose([...Object.values(m.policy), ...Object.values(m.reference ?? {})]);
   });
 
   it('gives the same loss, log-probs and gradients when the batch runs in slices of rows (CPU, 1e-6)', async () => {
@@ -150,7 +150,7 @@ describe('GRPO length bucketing', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     m.optimizer.dispose();
-    tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
+    tf.dispose([...Object.values(m.policy), ...Object.values(m.reference ?? {})]);
   });
 
   it('on WebGPU, a batch in more slices than a shader may bind ' +
@@ -187,7 +187,7 @@ describe('GRPO length bucketing', () => {
       });
     expect(max).toBeLessThan(1e-4 * scale);
     m.optimizer.dispose();
-    tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
+    tf.dispose([...Object.values(m.policy), ...Object.values(m.reference ?? {})]);
   }, 600_000);
 
   it('keeps the WebGPU buffer pool flat over 100 updates with random lengths (and it grows without)', async () => {
@@ -212,7 +212,7 @@ describe('GRPO length bucketing', () => {
         tensors.push(tf.memory().numTensors);
       }
       m.optimizer.dispose();
-      tf.dispose([...Object.values(m.policy), ...Object.values(m.reference)]);
+      tf.dispose([...Object.values(m.policy), ...Object.values(m.reference ?? {})]);
       return { bytes, tensors };
     };
     const WARM = 25;

@@ -1,9 +1,12 @@
 // Stage 2 as a steppable run: `step()` takes the next `promptsPerStep` label-only pairs (reshuffled each
 // epoch, seeded), runs the five GRPO stages and returns the report. Pausing is the caller not calling.
 // `snapshot()` and the `resume` argument continue a run exactly: the step count (the schedule and each
-// step's sampling seed derive from it), the pair-order RNG and its queue, AdamW's state and π_ref.
+// step's sampling seed derive from it), the pair-order RNG and its queue, AdamW's state and π_ref. A policy
+// with LoRA adapters (engine/lora.ts) trains them alone, and π_ref is the policy with them off: no copy of the
+// weights. Their dropout stays off in GRPO: ℓp_old (sampling) and ℓp must come from the same policy.
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from '../engine/config';
+import { loraParams, trainableParams } from '../engine/lora';
 import type { ModelParams } from '../engine/model';
 import { ADAMW_MOMENTS, createAdamW, type AdamWSnapshot } from '../engine/optimizer';
 import { createRng, shuffle } from '../engine/rng';
@@ -81,14 +84,17 @@ export function createGrpoRun(
 ): GrpoRun {
   const usable = drawablePairs(g, pairs);
   if (resume) checkResume(resume.state, usable, g);
-  const optimizer = createAdamW(policy, { lr: g.lr, ...ADAMW_MOMENTS, weightDecay: g.weightDecay });
+  // with LoRA adapters, only they have AdamW moments
+  const optimizer = createAdamW(trainableParams(policy), { lr: g.lr, ...ADAMW_MOMENTS, weightDecay: g.weightDecay });
   try {
     if (resume) optimizer.importState(resume.state.optimizer);
   } catch (e) {
     optimizer.dispose();
     throw e;
   }
-  const reference = resume?.reference ?? frozenCopy(policy);
+  // with LoRA adapters π_ref is the policy with them off: no copy of the weights
+  const hasAdapters = Object.keys(loraParams(policy)).length > 0;
+  const reference = resume?.reference ?? (hasAdapters ? null : frozenCopy(policy));
   const models: GrpoModels = { cfg, tok, policy, reference, optimizer };
   const rng = createRng(resume?.state.rng ?? g.seed);
   let order: number[] = resume ? [...resume.state.order] : [];
@@ -133,7 +139,7 @@ export function createGrpoRun(
     },
     dispose() {
       optimizer.dispose();
-      tf.dispose(Object.values(reference));
+      if (reference) tf.dispose(Object.values(reference));
     },
   };
 }

@@ -29,7 +29,7 @@ export interface GrpoModels {
   cfg: LlamaConfig;
   tok: TextTokenizer;
   policy: ModelParams; // π_θ, trained
-  reference: ModelParams; // π_ref, frozen stage-1 checkpoint
+  reference: ModelParams | null; // π_ref, frozen stage-1 checkpoint; null: the policy with its LoRA adapters off
   optimizer: AdamW;
 }
 

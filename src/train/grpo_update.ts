@@ -3,6 +3,7 @@
 // and ℓp_ref once) from which the CPU derives ratios, clipping and KL with the pure rm/grpo.ts; then the
 // AdamW step. Also the re-measure of Σ_t ℓp per judgement that the step-through shows after an update.
 import * as tf from '@tensorflow/tfjs';
+import { trainableParams } from '../engine/lora';
 import { tokenLogProbs, tokenLogProbsAndEntropy } from '../engine/model';
 import { clipByGlobalNorm } from '../engine/optimizer';
 import { tokenTerms, type ClipConfig } from '../rm/grpo';
@@ -27,7 +28,7 @@ interface SlicedBackward {
  */
 function slicedBackward(m: GrpoModels, g: GrpoConfig, x: LossInputs): SlicedBackward {
   const { t, P, L } = x;
-  const vars = Object.values(m.policy);
+  const vars = Object.values(trainableParams(m.policy)); // the adapters alone when it has LoRA adapters
   const out: SlicedBackward = { losses: [], lps: [], ents: [], sum: {} };
   slices(x.B, x.sliceRows).forEach(([r, n], k) => {
     const { value, grads } = tf.tidy(() => {
@@ -66,7 +67,9 @@ function slicedBackward(m: GrpoModels, g: GrpoConfig, x: LossInputs): SlicedBack
 function clipAndPack(m: GrpoModels, g: GrpoConfig, x: LossInputs, b: SlicedBackward) {
   let grads: Record<string, tf.Tensor> = {};
   const packed = tf.tidy(() => {
-    const named = Object.fromEntries(Object.entries(m.policy).map(([name, v]) => [name, b.sum[v.name]]));
+    const named = Object.fromEntries(
+      Object.entries(trainableParams(m.policy)).map(([name, v]) => [name, b.sum[v.name]]),
+    );
     const { grads: clipped, norm } = clipByGlobalNorm(named, g.maxGradNorm);
     grads = Object.fromEntries(Object.entries(clipped).map(([name, v]) => [name, tf.keep(v)]));
     // stack + sum, not addN: WebGPU's AddN binds every input at once and fails past 7 (64 prompts per step)

@@ -1,8 +1,10 @@
 // One supervised language-model step: masked token NLL, backward, global-norm clipping, AdamW.
 // The loss and the grad norm come back in ONE readback per step. Used by SFT (prompt masked) and the
-// smoke train. GRPO has its own loss (train/grpo_step.ts) but the same optimizer path.
+// smoke train. GRPO has its own loss (train/grpo_step.ts) but the same optimizer path. With LoRA adapters only
+// they train (AdamW moments for them alone), with their dropout seeded by the trainer's step count.
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from '../engine/config';
+import { trainableParams, withLoraDropout } from '../engine/lora';
 import { maskedNll, type ModelParams } from '../engine/model';
 import { clipCoefficient, createAdamW, type AdamW, type AdamWConfig } from '../engine/optimizer';
 
@@ -41,20 +43,25 @@ export function createLmTrainer(
   cfg: LlamaConfig,
   opt: AdamWConfig & { maxGradNorm: number },
 ): LmTrainer {
-  const adam = createAdamW(params, opt);
-  const vars = Object.values(params);
+  // with LoRA adapters only they train (and have AdamW moments); otherwise every parameter
+  const trained = trainableParams(params);
+  const adam = createAdamW(trained, opt);
+  const vars = Object.values(trained);
+  let steps = 0; // seeds the adapters' dropout: each step draws its own masks
   return {
     optimizer: adam,
     async step(batch, lr) {
       const stats = tf.tidy(() => {
         const t = batchTensors(batch);
-        const { value, grads } = tf.variableGrads(() => maskedNll(params, cfg, t.ids, t.targets, t.mask), vars);
+        const loss = () => withLoraDropout(steps, () => maskedNll(params, cfg, t.ids, t.targets, t.mask));
+        const { value, grads } = tf.variableGrads(loss, vars);
         const named: Record<string, tf.Tensor> = {};
-        for (const [name, v] of Object.entries(params)) named[name] = grads[v.name];
+        for (const [name, v] of Object.entries(trained)) named[name] = grads[v.name];
         const { coef, norm } = clipCoefficient(named, opt.maxGradNorm);
         adam.apply(named, lr, coef ?? undefined); // the fused update clips inside its program
         return tf.stack([value, norm]);
       });
+      steps++;
       const [loss, gradNorm] = await stats.data(); // the step's one readback
       stats.dispose();
       const tokens = batch.mask.reduce((n, row) => n + row.reduce((a, b) => a + b, 0), 0);

@@ -4,12 +4,14 @@
 // metrics rows and checkpoints alike), a GRPO step run stage by stage is booked like a plain one, a
 // checkpoint taken on stop records the step count of its phase's stage, prompts too long for the context
 // are left out and said so, no tensors leak, and a GPU error reported during a step stops the run with its
-// message.
+// message. With lora.rank > 0 the run trains adapters: the frozen embedding never moves, checkpoints are
+// plain merged weights, and a resume is refused.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { decodeCheckpoint } from '../engine/checkpoint';
 import { presetConfig } from '../engine/config';
 import { watchDeviceErrors } from '../engine/device_errors';
+import { loraParams, mergedParams } from '../engine/lora';
 import { initParams } from '../engine/model';
 import { switchTestBackend } from '../engine/test_backends';
 import { defaultTokenizer } from '../engine/tokenizer';
@@ -81,6 +83,42 @@ describe('pipeline (nano, WASM)', () => {
     p.dispose();
     expect(tf.memory().numTensors).toBe(withParams);
     tf.dispose(Object.values(params));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a LoRA run trains adapters: the frozen embedding stays, checkpoints hold W + s·B·A, no resume', async () => {
+    const loraRun = applyOverrides(run, { 'lora.rank': '4', 'lora.dropout': '0.1' });
+    const data = worldData(loraRun);
+    const before = tf.memory().numTensors;
+    const params = initParams(cfg, 1);
+    const embed = Array.from(await params['model.embed_tokens.weight'].data());
+    const p = createPipeline(loraRun, { params, cfg, tok }, data);
+    expect(Object.keys(loraParams(params))).toHaveLength(cfg.num_hidden_layers * 7 * 2);
+    const events: PipelineEvent[] = [];
+    let guard = 0;
+    while (!p.done() && guard++ < 100) events.push(...(await p.step()));
+    expect(p.done()).toBe(true);
+    expect(Array.from(await params['model.embed_tokens.weight'].data())).toEqual(embed);
+    const last = events.filter((e) => e.kind === 'checkpoint').pop() as Extract<PipelineEvent, { kind: 'checkpoint' }>;
+    const decoded = decodeCheckpoint(last.files); // a plain checkpoint: its tensors are the config's, no adapters
+    const merged = mergedParams(params);
+    const q = 'model.layers.1.self_attn.q_proj.weight';
+    const want = await merged.params[q].data();
+    expect(Array.from(decoded.tensors[q].data)).toEqual(Array.from(want));
+    merged.dispose();
+    p.dispose();
+    const resume = {
+      state: { checkpoint: { name: 'latest', phase: 'sft' as const, step: 0 }, phase: 'sft' as const },
+      optimizer: null,
+    };
+    const other = initParams(cfg, 2);
+    expect(() =>
+      createPipeline(loraRun, { params: other, cfg, tok }, data, {
+        ...resume,
+        state: { ...resume.state, steps: { sft: 0, grpo: 0 }, elapsed: 0 },
+      }),
+    ).toThrow(/LoRA run does not resume/);
+    tf.dispose([...Object.values(params), ...Object.values(other)]);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -6,11 +6,15 @@
 // resume snapshot (train/resume.ts), and `createPipeline(…, resume)` goes on from one. Settings the data
 // cannot serve (no trace to distil, too few GRPO pairs) are refused when the pipeline is made, not later.
 // Leaves out persistence (the host stores the events and checkpoint files) and where the data comes from
-// (`worldData` builds the built-in synthetic world; a host may pass its own pairs).
+// (`worldData` builds the built-in synthetic world; a host may pass its own pairs). With lora.rank > 0 the
+// run trains LoRA adapters on the frozen model (engine/lora.ts): checkpoints hold the merged weights, and
+// between the stages the adapters are folded into the base, so GRPO's π_ref (adapters off) is the distilled
+// model. A LoRA run does not resume yet.
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
 import { presetConfig, type LlamaConfig } from '../engine/config';
 import { throwIfDeviceError } from '../engine/device_errors';
 import { trimGpuPool } from '../engine/gpu_pool';
+import { addLora, mergeAndResetLora, mergedParams } from '../engine/lora';
 import { initParams, type ModelParams } from '../engine/model';
 import type { Tokenizer } from '../engine/tokenizer';
 import { judgePrompt } from '../rm/cor_prompt';
@@ -26,7 +30,7 @@ import { createGrpoRun, drawablePairs, type GrpoRun } from './grpo_run';
 import type { StagedStep } from './grpo_step';
 import type { GrpoStepReport } from './grpo_types';
 import type { PipelineResume, PipelineSnapshot, ResumeState } from './resume';
-import type { RunConfig } from './run_config';
+import { loraOf, type RunConfig } from './run_config';
 import { createSftRun, type SftExample, type SftResume, type SftRun } from './sft';
 
 export type Phase = 'sft' | 'eval-sft' | 'grpo' | 'eval-grpo' | 'done';
@@ -235,6 +239,12 @@ export function createPipeline(
     );
   checkData(run, data, grpoPairs);
   if (resume) notes.length = 0; // the run's record has them from its start
+  const lora = loraOf(run);
+  if (lora) {
+    // the snapshot's optimizer state belongs to adapters its checkpoint (merged weights) no longer has
+    if (resume) throw new Error('resume snapshot: a LoRA run does not resume yet; start it again');
+    addLora(params, cfg, lora, { seed: run.seed });
+  }
 
   let sft: SftRun | null = null;
   let grpo: GrpoRun | null = null;
@@ -287,7 +297,13 @@ export function createPipeline(
   }
   const checkpointEvent = async (name: string, step: number, resumeAt = phase()): Promise<CheckpointEvent> => {
     const c = { name, phase: phase(), step };
-    const files = encodeCheckpoint(await paramsToCheckpoint(params, cfg, tok));
+    const weights = mergedParams(params); // a plain checkpoint: with LoRA, W + s·B·A
+    let files: CheckpointFiles;
+    try {
+      files = encodeCheckpoint(await paramsToCheckpoint(weights.params, cfg, tok));
+    } finally {
+      weights.dispose();
+    }
     return { kind: 'checkpoint', ...c, files, resume: await snapshot(c, resumeAt) };
   };
 
@@ -343,7 +359,12 @@ export function createPipeline(
     return events;
   }
 
-  const grpoRun = () => (grpo ??= createGrpoRun(params, cfg, tok, run.grpo, grpoPairs));
+  const grpoRun = () => {
+    // LoRA after distillation: fold the adapters in, so π_ref (adapters off) is the distilled model
+    if (!grpo && lora && phases.includes('sft')) mergeAndResetLora(params, run.seed + 1);
+    grpo ??= createGrpoRun(params, cfg, tok, run.grpo, grpoPairs);
+    return grpo;
+  };
 
   // the run's record of its GRPO pairs goes out once, with the first notes
   const once: PipelineEvent[] = [{ kind: 'grpo-pool', pool: poolRecord(pool) }];

@@ -4,6 +4,7 @@
 // wrong types and out-of-range values are refused, naming the setting, the value and what is allowed. The
 // seed lives here, so a config reproduces a run. Leaves out the model architecture (engine/config.ts).
 import { PRESETS, type PresetName } from '../engine/config';
+import { LORA_TARGETS, type LoraSettings, type LoraTarget } from '../engine/lora';
 import { CATEGORIES } from '../rm/pair';
 import { DEFAULT_KNOBS } from '../rm/world';
 import { REASONING_TASKS } from '../rm/world_reasoning';
@@ -32,6 +33,14 @@ export interface EvalSettings {
   maxCompletionLength: number;
   batchSize: number;
 }
+/** LoRA as the run config keeps it (targets comma-separated, as config.json and links keep lists). */
+export interface LoraRunSettings {
+  rank: number; // 0: full fine-tuning
+  alpha: number;
+  dropout: number;
+  targets: string;
+  rslora: boolean;
+}
 export interface RunConfig {
   preset: PresetName;
   stage: 'sft' | 'grpo' | 'both';
@@ -43,6 +52,7 @@ export interface RunConfig {
   sft: SftConfig;
   grpo: GrpoConfig & GrpoSchedule & { categories: string };
   eval: EvalSettings;
+  lora: LoraRunSettings;
 }
 
 export const RUN_DEFAULTS: RunConfig = {
@@ -104,7 +114,22 @@ export const RUN_DEFAULTS: RunConfig = {
     maxCompletionLength: MAX_JUDGEMENT_TOKENS,
     batchSize: 96, // judgements generated together: memory vs speed
   },
+  lora: {
+    rank: 0, // full fine-tuning: the built-in models are small enough to train whole
+    alpha: 16, // s = α / r = 2 at r = 8, PEFT's common pairing
+    dropout: 0, // PEFT's default
+    targets: LORA_TARGETS.join(','), // every projection (QLoRA's finding: all of them, not only q and v)
+    rslora: false, // PEFT's default α / r
+  },
 };
+
+/** The run's LoRA settings, or null for full fine-tuning (rank 0, or a config saved before LoRA existed). */
+export function loraOf(run: RunConfig): LoraSettings | null {
+  const l = run.lora;
+  if (!l || l.rank === 0) return null;
+  const targets = l.targets.split(',').map((t) => t.trim()) as LoraTarget[];
+  return { rank: l.rank, alpha: l.alpha, dropout: l.dropout, targets, rslora: l.rslora };
+}
 
 /** Every setting's dotted key, e.g. 'grpo.beta'. */
 type Leaves<T, P extends string = ''> = {
@@ -122,6 +147,7 @@ const categoryItem = (item: string) => {
 };
 
 const TASKS = { items: REASONING_TASKS, minItems: 1 };
+const LORA_TARGET_LIST = { items: LORA_TARGETS, minItems: 1 };
 const CATS = { check: categoryItem, itemIs: 'category or category/subset', minItems: 0 };
 const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 const SCALES = ['group', 'batch', 'none'] as const;
@@ -177,6 +203,11 @@ const RULES: Record<SettingKey, Rule> = {
   'eval.temperature': real(0.01, 10, 'Sampling temperature when eval.samples > 1.'),
   'eval.maxCompletionLength': int(1, 4096, 'Most tokens per evaluation judgement.'),
   'eval.batchSize': int(1, 1024, 'Judgements generated together (memory vs speed).'),
+  'lora.rank': int(0, 1024, 'LoRA rank r: train low-rank adapters on the frozen model; 0 = full fine-tuning.'),
+  'lora.alpha': real(0.001, 10_000, 'LoRA α: the update B·A is scaled by α / r (α / √r with rsLoRA).'),
+  'lora.dropout': real(0, 0.9, "Dropout on the adapters' input during distillation (PEFT's lora_dropout)."),
+  'lora.targets': csv(list("Projections that get adapters (PEFT's target_modules).", LORA_TARGET_LIST)),
+  'lora.rslora': bool('rsLoRA: scale by α / √r, so larger ranks learn at the same pace.'),
 };
 
 /** One setting: its rule, its dotted key and its default. */

@@ -1,5 +1,5 @@
 // Every run setting with its value, its default and a one-line explanation, grouped by section
-// (run, world, sft, grpo, eval), each drawn by its input kind from the run config's field table.
+// (run, world, sft, grpo, eval, lora), each drawn by its input kind from the run config's field table.
 // Presentational: values in, `onChange(key, raw)` out, called only with text the field's rule accepts.
 import { memo } from 'react';
 import type { Field } from '../../../train/run_config';
@@ -18,6 +18,7 @@ const SECTIONS: { prefix: string; title: string }[] = [
   { prefix: 'sft.', title: 'Stage 1: reasoning distillation (SFT)' },
   { prefix: 'grpo.', title: 'Stage 2: GRPO' },
   { prefix: 'eval.', title: 'Held-out evaluation' },
+  { prefix: 'lora.', title: 'LoRA adapters (rank 0: full fine-tuning)' },
 ];
 
 const sectionOf = (key: string) => (key.includes('.') ? key.slice(0, key.indexOf('.') + 1) : '');

@@ -16,6 +16,9 @@
 // precompile (engine/precompile.ts); --submit-batch times the fused path (without --compare, the chosen one) at
 // these WebGPU submit batch sizes; --decode-cost measures a token early and late in the context;
 // --pool-trim times steps of changing length with the WebGPU buffer pool trimmed after each, against untrimmed.
+//   npm run bench -- --model DIR|hf:owner/name[@rev] [--backends wasm,webgpu] [--prompt-tokens 32] [--new-tokens 8]
+// --model measures a real model instead (scripts/bench_model.ts): load time, memory, prefill and decode tokens/s,
+// dispatches per token, on the kernels --kernels picks; JSON to bench-results/model.json unless --out is given.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,7 +27,8 @@ import { resultMarkdown } from '../src/bench/tables';
 import type { BackendName } from '../src/engine/backend';
 import { selectKernelsInNode } from '../src/engine/kernel_choice_node';
 import { initNodeBackend, nodeWebGPUAvailable } from '../src/engine/node_webgpu';
-import { list, withDefault } from '../src/train/settings';
+import { int, list, withDefault } from '../src/train/settings';
+import { benchModelCli } from './bench_model';
 import { exitWithMessageOnError, NODE_BACKENDS, parseCli, pathFlag } from './cli_util';
 import { swiftShaderEnv } from './swiftshader.mjs';
 
@@ -49,6 +53,12 @@ const { flags: f } = parseCli(process.argv.slice(2), {
     'decode-cost': S.decodeCost,
     'pool-trim': S.poolTrim,
     out: withDefault(pathFlag('Where to write the results JSON.'), 'bench-results/engine.json'),
+    model: pathFlag('Measure this real model instead of the presets: a folder or hf:owner/name[@revision].'),
+    'prompt-tokens': withDefault(int(1, 4096, 'With --model: prompt tokens before decoding.'), 32),
+    'new-tokens': withDefault(
+      int(2, 4096, 'With --model: tokens decoded after the prompt (greedy, no early stop).'),
+      8,
+    ),
   },
 });
 
@@ -61,6 +71,18 @@ if (Object.keys(driverEnv).length > 0) {
     env: { ...process.env, ...driverEnv },
   });
   process.exit(r.status ?? 1);
+}
+
+if (f.model !== undefined) {
+  await benchModelCli({
+    model: f.model,
+    backends: f.backends,
+    kernels: f.kernels,
+    promptTokens: f['prompt-tokens'],
+    newTokens: f['new-tokens'],
+    out: process.argv.includes('--out') ? f.out : 'bench-results/model.json',
+  });
+  process.exit(0);
 }
 
 const result = await runSuite(

@@ -80,7 +80,7 @@ describe('CLI flags: ranges, not only types', () => {
   });
   it('diagnose, eval, bench: unknown flags are refused (they were ignored), naming the known ones', () => {
     expect(refused('diagnose.ts', ['--checkpoint', ckpt, '--sample', '2'])).toMatch(
-      /^error: Unknown flag --sample; known: --checkpoint, --samples, /,
+      /^error: Unknown flag --sample; known: --model, --checkpoint, --samples, /,
     );
     expect(refused('eval.ts', ['--checkpoint', ckpt, '--data', 'synthetic', '--grpo.beta', '1'])).toMatch(
       /^error: Unknown flag --grpo.beta; known: .* and the run settings/,
@@ -114,9 +114,9 @@ describe('CLI flags: ranges, not only types', () => {
   it('--help prints every flag with its range and default, and the run settings a CLI takes', () => {
     const r = cli('eval.ts', ['--help']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^usage: npm run eval -- --checkpoint DIR/);
+    expect(r.stdout).toMatch(/^usage: npm run eval -- --model DIR\|hf:owner\/name\[@rev\]/);
     expect(r.stdout).toMatch(/^ {2}--samples .*\[a whole number from 1 to 64; default 1\]$/m);
-    expect(r.stdout).toMatch(/^ {2}--checkpoint .*\[a path; required\]$/m);
+    expect(r.stdout).toMatch(/^ {2}--checkpoint +The same as --model .*\[a path; optional\]$/m);
     expect(r.stdout).toMatch(/^ {2}--world\.digits .*\[a whole number from 1 to 3; default 1\]$/m);
     expect(r.stdout).not.toMatch(/--grpo\.beta/);
   });

@@ -2,9 +2,16 @@
 // failure, a progress line, checkpoint save/load, and the held-out world of a checkpoint.
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeCheckpoint, modelFromFiles, paramsToCheckpoint, type RunnableModel } from '../src/engine/checkpoint';
+import {
+  encodeCheckpoint,
+  modelFromFiles,
+  modelFromSource,
+  paramsToCheckpoint,
+  type RunnableModel,
+} from '../src/engine/checkpoint';
 import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
 import type { LlamaConfig } from '../src/engine/config';
+import { openModelArg } from '../src/engine/hf/source_node';
 import type { ModelParams } from '../src/engine/model';
 import type { Tokenizer } from '../src/engine/tokenizer';
 import type { Pair } from '../src/rm/pair';
@@ -168,6 +175,36 @@ export async function saveCheckpoint(
 
 export async function loadCheckpoint(dir: string): Promise<RunnableModel> {
   return modelFromFiles(await loadCheckpointDir(dir));
+}
+
+/** A CLI's `--model` and its older name `--checkpoint`: both optional in the table, one required (modelArg). */
+export const MODEL_FLAGS = {
+  model: pathFlag(
+    'The model (required): a folder (one of our checkpoints, or a Hugging Face model: config.json, *.safetensors, ' +
+      'tokenizer files) or hf:owner/name[@revision] (downloaded into $RUBRIC_LAB_CACHE from $HF_ENDPOINT or ' +
+      'the Hub, with $HF_TOKEN for gated models).',
+  ),
+  checkpoint: pathFlag('The same as --model (its older name).'),
+};
+
+/** The model a CLI was given, and the flag it came by (errors name it). */
+export function modelArg(f: { model?: string; checkpoint?: string }): { arg: string; flag: string } {
+  if (f.model !== undefined && f.checkpoint !== undefined)
+    throw new Error('--model and --checkpoint both given; use one');
+  if (f.model !== undefined) return { arg: f.model, flag: '--model' };
+  if (f.checkpoint !== undefined) return { arg: f.checkpoint, flag: '--checkpoint' };
+  throw new Error(`--model is required: ${MODEL_FLAGS.model.help}`);
+}
+
+/** A model from --model: a folder read in place or a Hub model through the cache (progress on stderr), its
+ * weights converted tensor by tensor. Errors name the flag it came by. */
+export async function loadModelArg({ arg, flag }: { arg: string; flag: string }): Promise<RunnableModel> {
+  try {
+    return await modelFromSource(await openModelArg(arg));
+  } catch (e) {
+    const message = (e as Error).message.replace(/^--model /, `${flag} `);
+    throw new Error(message.includes(arg) ? message : `${flag} ${arg}: ${message}`);
+  }
 }
 
 export function appendJsonl(path: string, row: unknown): void {

@@ -1,5 +1,5 @@
-// `npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--seed 1] [--world.<knob> v] [--out FILE]
-// [--show K] [--backend wasm]` (`--help` lists every flag with its range and default)
+// `npm run diagnose -- --model DIR|hf:owner/name[@rev] [--samples 6] [--n 300] [--seed 1] [--world.<knob> v]
+// [--out FILE] [--show K] [--backend wasm]` (`--help` lists every flag with its range and default)
 // Where a judge's traces depart from the oracle's on the held-out synthetic pairs of its run (first order):
 // per category and subset, how often the head (rubric or worked solution), the observations, the ok/no
 // marks and the verdict are right, whether the verdict follows the judge's own checks, and — over G
@@ -10,12 +10,14 @@ import { initNodeBackend } from '../src/engine/node_webgpu';
 import type { Count, DiagnosisSummary } from '../src/rm/trace_diagnosis';
 import { DIAGNOSE_DEFAULTS, diagnoseJudge } from '../src/train/diagnose';
 import { RUN_DEFAULTS } from '../src/train/run_config';
-import { int, required, withDefault } from '../src/train/settings';
+import { int, withDefault } from '../src/train/settings';
 import {
   BACKEND_FLAG,
   exitWithMessageOnError,
   heldOutWorld,
-  loadCheckpoint,
+  loadModelArg,
+  MODEL_FLAGS,
+  modelArg,
   parseCli,
   pathFlag,
   progress,
@@ -25,9 +27,10 @@ import {
 exitWithMessageOnError();
 
 const { flags: f, run } = parseCli(process.argv.slice(2), {
-  usage: 'npm run diagnose -- --checkpoint DIR [--samples 6] [--n 300] [--out diagnosis.json] [--show K]',
+  usage:
+    'npm run diagnose -- --model DIR|hf:owner/name[@rev] [--samples 6] [--n 300] [--out diagnosis.json] [--show K]',
   flags: {
-    checkpoint: required(pathFlag('The judge: a checkpoint folder (config.json, model.safetensors, tokenizer.json).')),
+    ...MODEL_FLAGS,
     samples: withDefault(
       int(1, 64, "G: judgements per pair, sampled at the run's GRPO temperature; 1 = greedy."),
       DIAGNOSE_DEFAULTS.samples,
@@ -39,9 +42,10 @@ const { flags: f, run } = parseCli(process.argv.slice(2), {
   },
   runSettings: worldSetting,
 });
+const judge = modelArg(f);
 await initNodeBackend(f.backend);
-const { params, cfg, tok } = await loadCheckpoint(f.checkpoint);
-const world = heldOutWorld(f.checkpoint, run, f.n);
+const { params, cfg, tok } = await loadModelArg(judge);
+const world = heldOutWorld(judge.arg, run, f.n);
 const samples = f.samples;
 console.log(
   `${world.pairs.length} held-out pairs of ${world.from}; ` +

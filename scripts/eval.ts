@@ -1,9 +1,12 @@
-// `npm run eval -- --checkpoint DIR --data FILE|synthetic [--samples N] [--n 300] [--seed 1] [--world.<knob> v]
-// [--out FILE] [--backend wasm]` (`--help` lists every flag with its range and default)
+// `npm run eval -- --model DIR|hf:owner/name[@rev] --data FILE|synthetic [--samples N] [--n 300] [--seed 1]
+// [--world.<knob> v] [--max-new-tokens K] [--out FILE] [--backend wasm]` (`--help` lists every flag with its
+// range and default)
 // Judges every pair in both A/B orders (greedy, or N samples with majority vote) and prints accuracy
 // per category/subset, RewardBench sections, RM-Bench difficulty, position consistency and unparseable
 // rate; writes the results JSON in RewardBench's shape. `synthetic` draws the held-out pairs of the
-// checkpoint's own run (its config.json, two folders up), so a run's figures can be reproduced.
+// checkpoint's own run (its config.json, two folders up), so a run's figures can be reproduced. A Hugging Face
+// instruct model (a folder or the Hub) is evaluated zero-shot: it reads RM-R1's instruct prompt through its chat
+// template. `--checkpoint` is the older name of `--model`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { initNodeBackend } from '../src/engine/node_webgpu';
@@ -16,7 +19,9 @@ import {
   BACKEND_FLAG,
   exitWithMessageOnError,
   heldOutWorld,
-  loadCheckpoint,
+  loadModelArg,
+  MODEL_FLAGS,
+  modelArg,
   parseCli,
   pathFlag,
   progress,
@@ -26,13 +31,16 @@ import {
 exitWithMessageOnError();
 
 const { flags: f, run } = parseCli(process.argv.slice(2), {
-  usage: 'npm run eval -- --checkpoint DIR --data FILE|synthetic [--samples N] [--n 300] [--out results.json]',
+  usage:
+    'npm run eval -- --model DIR|hf:owner/name[@rev] --data FILE|synthetic [--samples N] [--n 300] ' +
+    '[--out results.json]',
   flags: {
-    checkpoint: required(pathFlag('The judge: a checkpoint folder (config.json, model.safetensors, tokenizer.json).')),
+    ...MODEL_FLAGS,
     data: required(
       pathFlag('A dataset file (JSON or JSONL, any importer format), or synthetic: the held-out pairs of the run.'),
     ),
     samples: withDefault(ruleOf('eval.samples'), EVAL_DEFAULTS.samples),
+    'max-new-tokens': withDefault(ruleOf('eval.maxCompletionLength'), EVAL_DEFAULTS.maxCompletionLength),
     n: int(
       1,
       100_000,
@@ -45,11 +53,12 @@ const { flags: f, run } = parseCli(process.argv.slice(2), {
   },
   runSettings: worldSetting,
 });
+const judge = modelArg(f);
 await initNodeBackend(f.backend);
-const { params, cfg, tok } = await loadCheckpoint(f.checkpoint);
+const { params, cfg, tok } = await loadModelArg(judge);
 let pairs: Pair[];
 if (f.data === 'synthetic') {
-  const world = heldOutWorld(f.checkpoint, run, f.n ?? RUN_DEFAULTS.world.nEval);
+  const world = heldOutWorld(judge.arg, run, f.n ?? RUN_DEFAULTS.world.nEval);
   pairs = world.pairs;
   console.log(`synthetic: ${pairs.length} held-out pairs of ${world.from}`);
 } else {
@@ -71,10 +80,11 @@ const rep = await evaluate(
   {
     ...EVAL_DEFAULTS,
     samples: f.samples,
+    maxCompletionLength: f['max-new-tokens'],
     seed: run.seed === undefined ? EVAL_DEFAULTS.seed : Number(run.seed),
     onProgress: (d, n) => progress('eval', d, n, start),
   },
-  basename(f.checkpoint),
+  basename(judge.arg),
 );
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 console.log(

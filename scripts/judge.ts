@@ -1,24 +1,34 @@
-// `npm run judge -- --checkpoint DIR (--prompt Q --a RESP --b RESP | --file pair.json) [--samples N]
+// `npm run judge -- --model DIR|hf:owner/name[@rev] (--prompt Q --a RESP --b RESP | --file pair.json) [--samples N]
 //   [--temperature 1] [--seed 1] [--max-new-tokens 144] [--layout compact|full] [--json]` (`--help` lists all)
 // Judges one pair with src/train/judge.ts (the same code as the Judge page): prints the exact prompt fed
 // to the model, the trace, the parsed rubric tree, the verdict and the swap check (B/A). With --samples N,
 // N sampled judgements per order and the vote share. With --json, one object with everything needed to
-// reproduce the judgement outside Rubric Lab (prompt text and ids, generated ids, trees).
+// reproduce the judgement outside Rubric Lab (prompt text and ids, generated ids, trees). The model is one of
+// our checkpoints or a Hugging Face instruct model (a folder or the Hub), which reads RM-R1's instruct prompt
+// through its chat template; `--checkpoint` is the older name of `--model`.
 import { readFileSync } from 'node:fs';
 import { initNodeBackend } from '../src/engine/node_webgpu';
 import { JUDGE_DEFAULTS, judgePair, type Judgement, type JudgeResult, type PairText } from '../src/train/judge';
 import { ruleOf } from '../src/train/run_config';
-import { bool, choice, int, required, text, withDefault } from '../src/train/settings';
-import { BACKEND_FLAG, exitWithMessageOnError, loadCheckpoint, parseCli, pathFlag } from './cli_util';
+import { bool, choice, int, text, withDefault } from '../src/train/settings';
+import {
+  BACKEND_FLAG,
+  exitWithMessageOnError,
+  loadModelArg,
+  MODEL_FLAGS,
+  modelArg,
+  parseCli,
+  pathFlag,
+} from './cli_util';
 
 exitWithMessageOnError();
 
 const { flags: f } = parseCli(process.argv.slice(2), {
   usage:
-    'npm run judge -- --checkpoint DIR (--prompt Q --a RESP --b RESP | --file pair.json) [--samples N] ' +
-    '[--temperature T] [--seed S] [--max-new-tokens K] [--layout compact|full] [--json]',
+    'npm run judge -- --model DIR|hf:owner/name[@rev] (--prompt Q --a RESP --b RESP | --file pair.json) ' +
+    '[--samples N] [--temperature T] [--seed S] [--max-new-tokens K] [--layout compact|full] [--json]',
   flags: {
-    checkpoint: required(pathFlag('The judge: a checkpoint folder (config.json, model.safetensors, tokenizer.json).')),
+    ...MODEL_FLAGS,
     prompt: text('The question both responses answer.'),
     a: text('Response A.'),
     b: text('Response B.'),
@@ -70,8 +80,9 @@ function readPair(): PairText {
 }
 
 const pair = readPair();
+const judge = modelArg(f);
 await initNodeBackend(f.backend);
-const model = await loadCheckpoint(f.checkpoint);
+const model = await loadModelArg(judge);
 
 // A JudgeInputError (text longer than the context, …) ends the CLI with its message (exitWithMessageOnError).
 const result = await judgePair(model, pair, {
@@ -116,7 +127,8 @@ if (f.json) {
   console.log(
     JSON.stringify(
       {
-        checkpoint: f.checkpoint,
+        model: judge.arg,
+        checkpoint: judge.arg, // the field's older name, kept for scripts that read it
         decoding: result.greedy
           ? { greedy: true, max_new_tokens: result.maxNewTokens }
           : {

@@ -1,11 +1,14 @@
-// `npm run tokenize -- --model DIR --text "…" [--chat] [--json]` (`--help` lists all)
+// `npm run tokenize -- --model DIR|hf:owner/name[@rev] --text "…" [--chat] [--json]` (`--help` lists all)
 // Shows how a model reads a text: one line per token with its id, the token as the vocabulary spells it and
 // its readable piece (JSON-quoted, so spaces and newlines show), or one JSON object with --json. With
 // --chat, the text is a user message rendered through the model's chat template with the generation
 // prompt, as the judge's prompt is. DIR holds tokenizer.json (ours or a Hugging Face one) and, for real
-// models, tokenizer_config.json, generation_config.json or chat_template.jinja.
+// models, tokenizer_config.json, generation_config.json or chat_template.jinja; a Hub model is loaded into the
+// cache first, as `npm run judge` loads it (the whole model, so the judge finds it there).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseModelArg } from '../src/engine/hf/model_ref';
+import { openModelArg } from '../src/engine/hf/source_node';
 import { loadTokenizer, TOKENIZER_FILES, type TokenizerFiles } from '../src/engine/hf/tokenizer';
 import type { TextTokenizer } from '../src/engine/text_tokenizer';
 import { bool, required, text, withDefault } from '../src/train/settings';
@@ -14,9 +17,13 @@ import { exitWithMessageOnError, parseCli, pathFlag } from './cli_util';
 exitWithMessageOnError();
 
 const { flags: f } = parseCli(process.argv.slice(2), {
-  usage: 'npm run tokenize -- --model DIR --text "…" [--chat] [--json]',
+  usage: 'npm run tokenize -- --model DIR|hf:owner/name[@rev] --text "…" [--chat] [--json]',
   flags: {
-    model: required(pathFlag('A model folder with tokenizer.json (+ tokenizer_config.json for real models).')),
+    model: required(
+      pathFlag(
+        'A model folder with tokenizer.json (+ tokenizer_config.json for real models), or hf:owner/name[@revision].',
+      ),
+    ),
     text: required(text('The text to tokenize.')),
     chat: withDefault(bool("Render the text as a user message through the model's chat template first."), false),
     json: withDefault(bool('Print one JSON object {text, ids, tokens, pieces} instead of one line per token.'), false),
@@ -32,9 +39,23 @@ function readFolder(dir: string): TokenizerFiles {
   return files;
 }
 
+/** The tokenizer files of --model: read from the folder, or from the cached Hub model. */
+async function tokenizerFiles(arg: string): Promise<TokenizerFiles> {
+  const parsed = parseModelArg(arg);
+  if (parsed.kind === 'dir') return readFolder(parsed.dir);
+  const source = await openModelArg(arg);
+  const files: TokenizerFiles = {};
+  for (const name of TOKENIZER_FILES) {
+    const bytes = await source.read(name);
+    if (bytes) files[name] = bytes;
+  }
+  if (!files['tokenizer.json']) throw new Error(`--model ${arg}: the model has no tokenizer.json`);
+  return files;
+}
+
 let tok: TextTokenizer;
 try {
-  tok = loadTokenizer(readFolder(f.model));
+  tok = loadTokenizer(await tokenizerFiles(f.model));
 } catch (e) {
   const message = (e as Error).message;
   throw new Error(message.startsWith('--model') ? message : `--model ${f.model}: ${message}`);

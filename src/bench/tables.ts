@@ -1,6 +1,7 @@
 // The benchmark's results as tables of text: the CLI prints them as Markdown, the bench page renders the
 // same tables as HTML and copies them as Markdown. One place decides columns, units and rounding.
 import { COMPARED } from './bench';
+import type { ModelBenchRow } from './real_model';
 import type { SuiteResult } from './suite';
 import { GPU_POOL_CAP_BYTES } from '../engine/gpu_pool';
 import { KERNEL_TOLERANCE, type KernelCheck } from '../engine/kernels/self_check';
@@ -216,5 +217,49 @@ export function kernelCheckTable(checks: KernelCheck[], device: string): Table {
     note: `${device}. Max |fused − stock| over outputs and over input gradients; pass ≤ ${KERNEL_TOLERANCE}.`,
     headers: ['kernel', 'shapes', 'forward', 'gradients', 'result'],
     rows: checks.map((c) => [c.kernel, c.shapes, e(c.forward), e(c.gradient), c.pass ? 'pass' : 'FAIL']),
+  };
+}
+
+const MiB = (bytes: number | null) => (bytes === null ? '-' : (bytes / 2 ** 20).toFixed(0));
+
+/** `npm run bench -- --model`: one row per backend, memory in MiB (the host's above the runtime alone). */
+export function modelBenchTable(rows: ModelBenchRow[]): Table {
+  const r0 = rows[0];
+  return {
+    title: `${r0?.model ?? 'model'}: load and decode`,
+    note:
+      `${r0?.architecture}, ${r0 ? (r0.params / 1e6).toFixed(0) : '?'} M parameters; greedy, batch 1, ` +
+      `${r0?.promptTokens}-token prompt, ${r0?.newTokens} new tokens, one readback. Host MiB: peak RSS ` +
+      'above the process before loading. Tensors MiB: live tensor bytes at their peak (on WebGPU, GPU memory).',
+    headers: [
+      'backend',
+      'kernels',
+      'stored MiB',
+      'f32 MiB',
+      'load s',
+      'host MiB',
+      'tensors MiB',
+      'GPU pool MiB',
+      'first gen s',
+      'prefill tok/s',
+      'decode tok/s',
+      'dispatches/token',
+      'kernels/token',
+    ],
+    rows: rows.map((r) => [
+      r.backend,
+      r.kernels,
+      MiB(r.weightBytesStored),
+      MiB(r.weightBytesF32),
+      f(r.loadSeconds),
+      r.peakRss === null || r.rssBeforeLoad === null ? '-' : MiB(r.peakRss - r.rssBeforeLoad),
+      MiB(r.peakTensorBytes),
+      MiB(r.gpuPoolBytes),
+      f(r.firstGenerationSeconds),
+      f(r.prefillTokensPerSecond, 2),
+      f(r.decodeTokensPerSecond, 2),
+      r.backend === 'webgpu' ? f(r.dispatchesPerToken, 0) : '-',
+      f(r.kernelsPerToken, 0),
+    ]),
   };
 }

@@ -1,0 +1,76 @@
+// `npm run bench -- --model DIR|hf:owner/name[@rev]`: a real model's load and decode figures on each backend
+// (src/bench/real_model.ts). Each backend runs in a process of its own, so its peak RSS is its own (the peak
+// never goes down in a process); the parent prints one table and writes the rows as JSON.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { type ModelBenchRow, benchRealModel } from '../src/bench/real_model';
+import { modelBenchTable, tableMarkdown } from '../src/bench/tables';
+import type { BackendName } from '../src/engine/backend';
+import { modelFromSource } from '../src/engine/checkpoint';
+import { openModelArg } from '../src/engine/hf/source_node';
+import type { KernelMode } from '../src/engine/kernel_choice';
+import { selectKernelsInNode } from '../src/engine/kernel_choice_node';
+import { switchFusedKernels } from '../src/engine/kernels/fused';
+import { initNodeBackend, nodeWebGPUAvailable } from '../src/engine/node_webgpu';
+
+export interface ModelBenchCli {
+  model: string;
+  backends: BackendName[];
+  kernels: KernelMode;
+  promptTokens: number;
+  newTokens: number;
+  out: string;
+}
+
+interface ModelBenchFile {
+  environments: string[];
+  rows: ModelBenchRow[];
+  skipped: string[];
+}
+
+const hostMemory = () => ({ rss: process.memoryUsage().rss, peakRss: process.resourceUsage().maxRSS * 1024 });
+
+/** One backend in this process: start it, choose the kernels, load and measure. */
+async function benchOne(o: ModelBenchCli, backend: BackendName): Promise<ModelBenchFile> {
+  const why = backend === 'webgpu' ? await nodeWebGPUAvailable() : null;
+  if (why) return { environments: [], rows: [], skipped: [`${backend}: ${why}`] };
+  const report = await initNodeBackend(backend);
+  if (report.name !== backend)
+    return { environments: [], rows: [], skipped: [`${backend}: ${report.skipped.map((s) => s.reason).join('; ')}`] };
+  const choice = await selectKernelsInNode(o.kernels, report);
+  switchFusedKernels(choice.path === 'fused');
+  console.log(`${report.summary}\nkernels: ${choice.summary}`);
+  const source = await openModelArg(o.model);
+  const row = await benchRealModel(source, (s) => modelFromSource(s), { ...o, kernels: choice.path }, hostMemory);
+  return { environments: [report.summary, `kernels on ${backend}: ${choice.summary}`], rows: [row], skipped: [] };
+}
+
+export async function benchModelCli(o: ModelBenchCli): Promise<void> {
+  let result: ModelBenchFile;
+  if (o.backends.length === 1) result = await benchOne(o, o.backends[0]);
+  else {
+    result = { environments: [], rows: [], skipped: [] };
+    const dir = mkdtempSync(join(tmpdir(), 'rl-bench-model-'));
+    for (const backend of o.backends) {
+      const out = join(dir, `${backend}.json`);
+      const args = ['--model', o.model, '--backends', backend, '--kernels', o.kernels, '--out', out];
+      args.push('--prompt-tokens', String(o.promptTokens), '--new-tokens', String(o.newTokens));
+      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: 'inherit' });
+      if (r.status !== 0) {
+        result.skipped.push(`${backend}: the run failed (exit ${r.status ?? r.signal})`);
+        continue;
+      }
+      const one = JSON.parse(readFileSync(out, 'utf8')) as ModelBenchFile;
+      result.environments.push(...one.environments);
+      result.rows.push(...one.rows);
+      result.skipped.push(...one.skipped);
+    }
+  }
+  for (const s of result.skipped) console.log(`skipped ${s}`);
+  if (result.rows.length) console.log(`\n${tableMarkdown(modelBenchTable(result.rows))}`);
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, JSON.stringify(result, null, 2));
+  console.log(`\nwrote ${o.out}`);
+}

@@ -38,7 +38,7 @@ function nearRows(got: Rows, want: Rows, what: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The spec's vectors (outside the repo: <repo>/../shared/spec)
+// The vectors' shape (the project's copy: testdata/grpo_vectors.json, written by testdata/grpo_vectors.py)
 // ---------------------------------------------------------------------------------------------------
 interface SeqIn {
   group: string;

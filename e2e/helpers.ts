@@ -1,5 +1,30 @@
-// Shared e2e helpers: console error capture.
+// Shared e2e helpers: console error capture; a tiny real model served by the stand-in Hub and in a folder.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
+import { startTestHub, type TestHub } from '../src/engine/hf/test_hub_server';
+import { testModelFiles } from '../src/engine/hf/test_model_files';
+
+/** The tiny test model committed to a stand-in Hub as `repo`, and the same files in a folder 'tiny-folder'. */
+export async function tinyModelFixture(
+  repo: string,
+): Promise<{ hub: TestHub; folder: string; stop: () => Promise<void> }> {
+  const files = testModelFiles();
+  const hub = await startTestHub();
+  hub.commit(repo, files);
+  const tmp = await mkdtemp(join(tmpdir(), 'rl-e2e-model-'));
+  const folder = join(tmp, 'tiny-folder');
+  for (const [path, bytes] of Object.entries(files)) {
+    await mkdir(dirname(join(folder, path)), { recursive: true });
+    await writeFile(join(folder, path), bytes);
+  }
+  const stop = async () => {
+    await hub.stop();
+    await rm(tmp, { recursive: true, force: true });
+  };
+  return { hub, folder, stop };
+}
 
 /** Collects console errors and uncaught page errors; assert it equals [] at the end. */
 export function watchConsole(page: Page): string[] {

@@ -5,34 +5,19 @@
 // through its chat template; the trace streams in (its text grows in several steps) with tokens/s shown; Stop
 // ends a long judgement with its trace so far kept and no verdict; after a reload with the server stopped the
 // choice is remembered and the model judges again from the cache; no console errors but refused connections.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
-import { startTestHub, type TestHub } from '../src/engine/hf/test_hub_server';
-import { testModelFiles } from '../src/engine/hf/test_model_files';
-import { watchConsole } from './helpers';
+import type { TestHub } from '../src/engine/hf/test_hub_server';
+import { tinyModelFixture, watchConsole } from './helpers';
 
 const REPO = 'test-org/tiny-judge';
-const files = testModelFiles();
 let hub: TestHub;
-let tmp: string;
 let folder: string;
+let stop: () => Promise<void>;
 
 test.beforeAll(async () => {
-  hub = await startTestHub();
-  hub.commit(REPO, files);
-  tmp = await mkdtemp(join(tmpdir(), 'rl-e2e-judge-real-'));
-  folder = join(tmp, 'tiny-folder');
-  for (const [path, bytes] of Object.entries(files)) {
-    await mkdir(dirname(join(folder, path)), { recursive: true });
-    await writeFile(join(folder, path), bytes);
-  }
+  ({ hub, folder, stop } = await tinyModelFixture(REPO));
 });
-test.afterAll(async () => {
-  await hub.stop();
-  await rm(tmp, { recursive: true, force: true });
-});
+test.afterAll(() => stop());
 
 async function fill(page: Page, maxNewTokens: number) {
   await page.getByLabel('question').fill('Name a color.');

@@ -4,34 +4,19 @@
 // download asks only for the rest (Range); a local folder given through the folder input is copied in; after
 // a reload with the server stopped both are listed and load from the cache; delete empties the list; no
 // console errors but the refused connections of the offline loads.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { startTestHub, type TestHub } from '../src/engine/hf/test_hub_server';
-import { testModelFiles } from '../src/engine/hf/test_model_files';
-import { watchConsole } from './helpers';
+import type { TestHub } from '../src/engine/hf/test_hub_server';
+import { tinyModelFixture, watchConsole } from './helpers';
 
 const REPO = 'test-org/tiny-model';
-const files = testModelFiles();
 let hub: TestHub;
-let tmp: string;
 let folder: string;
+let stop: () => Promise<void>;
 
 test.beforeAll(async () => {
-  hub = await startTestHub();
-  hub.commit(REPO, files);
-  tmp = await mkdtemp(join(tmpdir(), 'rl-e2e-models-'));
-  folder = join(tmp, 'tiny-folder');
-  for (const [path, bytes] of Object.entries(files)) {
-    await mkdir(dirname(join(folder, path)), { recursive: true });
-    await writeFile(join(folder, path), bytes);
-  }
+  ({ hub, folder, stop } = await tinyModelFixture(REPO));
 });
-test.afterAll(async () => {
-  await hub.stop();
-  await rm(tmp, { recursive: true, force: true });
-});
+test.afterAll(() => stop());
 
 test('loads a model from the local Hub and from a folder, then offline after a reload, and deletes them', async ({
   page,

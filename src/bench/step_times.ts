@@ -35,8 +35,9 @@ export type { ProbeShape, StepTimes };
 /** The probe's outcome: every time, or where it stopped and why. */
 export type Probe = { times: StepTimes } | { stopped: string; firstStepMs: number; totalMs: number };
 
-/** Warm training steps timed (their mean): one is noisy on a shared machine, and each costs a step. */
-const WARM_STEPS = 2;
+/** Warm training steps timed, the fastest kept: the first warm steps still grow the heap and the buffer pool,
+ * and another process can stall any one of them: the mean of the first two put a run's estimate 35% over. */
+const WARM_STEPS = 3;
 const DECODE_WINDOWS: [number, number][] = [
   [1, 2], // compiles the decode step's shaders
   [3, 6], // timed
@@ -58,9 +59,12 @@ export async function measureStepTimes(cfg: LlamaConfig, shape: ProbeShape, budg
     await trainer.step(batch, 1e-3);
     const firstStepMs = performance.now() - t;
     if (since() > budgetMs) return { stopped: over('the first training step'), firstStepMs, totalMs: since() };
-    t = performance.now();
-    for (let i = 0; i < WARM_STEPS; i++) await trainer.step(batch, 1e-3);
-    const trainMs = (performance.now() - t) / WARM_STEPS;
+    let trainMs = Infinity;
+    for (let i = 0; i < WARM_STEPS; i++) {
+      t = performance.now();
+      await trainer.step(batch, 1e-3);
+      trainMs = Math.min(trainMs, performance.now() - t);
+    }
     const decodeMs: number[] = [];
     for (const rows of shape.decodeBatches) {
       if (since() > budgetMs) return { stopped: over('its decode steps'), firstStepMs, totalMs: since() };

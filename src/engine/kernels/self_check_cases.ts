@@ -10,6 +10,7 @@ import { createKVCache, type KVCache } from '../kv_cache';
 import { maskTensors, NEG_SCORE } from '../model';
 import { ropeRows, ropeTables } from '../rope_tables';
 import { createAdamW } from '../optimizer';
+import { unpackF16 } from '../f16';
 import { sampleTokens, sampleTokensStock } from '../sampling';
 import { addRmsNormFused, addRmsNormStock } from './add_rms_norm';
 import { attendFused, attendMergedFused, attendMergedStock, attendStock, repeatKv } from './attention';
@@ -18,6 +19,7 @@ import { withFusedKernels } from './fused';
 import { sumSquaresFused, sumSquaresStock } from './grad_norm';
 import { compareDifferentiable, compareForward, type Diffs, flat } from './kernel_compare';
 import { writeStepKv, writeStepKvStock } from './kv_write';
+import { gatherF16Rows, matMulF16, packF16Weight } from './matmul_f16';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './log_probs';
 import { rmsNormFused, rmsNormStock } from './rms_norm';
 import { ropeHeadsFused, ropeHeadsStock, ropeQkFused } from './rope';
@@ -240,6 +242,11 @@ const DECODE_CASES: KernelCase[] = [
     shapes: 'logits [5,71]',
     run: sampling,
   },
+  {
+    kernel: 'half-precision weights: x · Wᵀ + b for 11 rows (8 + 3), and embedding rows',
+    shapes: 'x [11,130], W [67,130/2], table [70,134/2]',
+    run: halfWeights,
+  },
 ];
 
 export const KERNEL_CASES: KernelCase[] = [...TRAINING_CASES, ...DECODE_CASES];
@@ -330,5 +337,28 @@ async function sampling(): Promise<Diffs> {
     () => f,
     () => s,
     [logits],
+  );
+}
+
+/** The f16 kernels against f32 ops on the halves they hold (dequantized on the host). */
+async function halfWeights(): Promise<Diffs> {
+  const x = randn([11, 130], 27) as tf.Tensor2D,
+    b = randn([67], 28) as tf.Tensor1D,
+    ids = tf.tensor1d([0, 69, 5, 33], 'int32');
+  const pack = async (shape: number[], seed: number) => {
+    const f = randn(shape, seed) as tf.Tensor2D;
+    const packed = await packF16Weight(f);
+    f.dispose();
+    return packed;
+  };
+  const w = await pack([67, 130], 29),
+    table = await pack([70, 134], 30);
+  const held = async (packed: tf.Tensor2D) =>
+    tf.tensor2d(unpackF16((await packed.data()) as Int32Array), [packed.shape[0], packed.shape[1] * 2]);
+  const [w32, table32] = await Promise.all([held(w), held(table)]);
+  return compareForward(
+    () => flat([matMulF16(x, w, b), gatherF16Rows(table, ids)]),
+    () => flat([tf.add(tf.matMul(x, w32, false, true), b), tf.gather(table32, ids)]),
+    [x, b, ids, w, table, w32, table32],
   );
 }

@@ -19,6 +19,8 @@
 //   npm run bench -- --model DIR|hf:owner/name[@rev] [--backends wasm,webgpu] [--prompt-tokens 32] [--new-tokens 8]
 // --model measures a real model instead (scripts/bench_model.ts): load time, memory, prefill and decode tokens/s,
 // dispatches per token, on the kernels --kernels picks; JSON to bench-results/model.json unless --out is given.
+//   npm run bench -- --f16-matmul
+// --f16-matmul times decode's matmuls with f32 weights against half-precision words (scripts/bench_matmul.ts).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -27,7 +29,8 @@ import { resultMarkdown } from '../src/bench/tables';
 import type { BackendName } from '../src/engine/backend';
 import { selectKernelsInNode } from '../src/engine/kernel_choice_node';
 import { initNodeBackend, nodeWebGPUAvailable } from '../src/engine/node_webgpu';
-import { int, list, withDefault } from '../src/train/settings';
+import { bool, int, list, withDefault } from '../src/train/settings';
+import { benchMatmulCli } from './bench_matmul';
 import { benchModelCli } from './bench_model';
 import { exitWithMessageOnError, NODE_BACKENDS, parseCli, pathFlag } from './cli_util';
 import { swiftShaderEnv } from './swiftshader.mjs';
@@ -55,6 +58,10 @@ const { flags: f } = parseCli(process.argv.slice(2), {
     out: withDefault(pathFlag('Where to write the results JSON.'), 'bench-results/engine.json'),
     model: pathFlag('Measure this real model instead of the presets: a folder or hf:owner/name[@revision].'),
     'prompt-tokens': withDefault(int(1, 4096, 'With --model: prompt tokens before decoding.'), 32),
+    'f16-matmul': bool(
+      "Measure decode's matmuls instead: f32 weights against half-precision words on SmolLM2-135M's and " +
+        "Qwen2.5-0.5B's layer shapes (WebGPU).",
+    ),
     'new-tokens': withDefault(
       int(2, 4096, 'With --model: tokens decoded after the prompt (greedy, no early stop).'),
       8,
@@ -71,6 +78,15 @@ if (Object.keys(driverEnv).length > 0) {
     env: { ...process.env, ...driverEnv },
   });
   process.exit(r.status ?? 1);
+}
+
+if (f['f16-matmul']) {
+  await benchMatmulCli({
+    rows: [1, 4],
+    repeats: 3,
+    out: process.argv.includes('--out') ? f.out : 'bench-results/matmul.json',
+  });
+  process.exit(0);
 }
 
 if (f.model !== undefined) {

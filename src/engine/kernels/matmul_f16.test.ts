@@ -47,6 +47,8 @@ describe.each(backends)('f16 weight kernels on %s', (backend) => {
     { M: 3, K: 130, N: 67, bias: true },
     { M: 8, K: 200, N: 5, bias: true }, // fewer outputs than threads, several widths per row
     { M: 11, K: 66, N: 129, bias: false }, // two programs: 8 + 3 rows
+    { M: 2, K: 12, N: 70, bias: true }, // K/2 = 6 words: a tail of 2 after the steps of 4
+    { M: 5, K: 14, N: 3, bias: false }, // a tail of 3
   ])('matMulF16 [$M, $K] · [$N, $K]ᵀ (bias $bias) = the float64 product of the halves', async ({ M, K, N, bias }) => {
     const xv = normals(M * K, 1),
       wv = normals(N * K, 2),

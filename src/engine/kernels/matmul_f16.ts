@@ -3,14 +3,14 @@
 // WGSL's unpack2x16float and accumulate in f32. Half the bytes of f32 weights, and decode reads every weight
 // once per token, so its time is bound by these bytes.
 //   matMulF16      y [M, N] = x [M, K] · Wᵀ (+ b): decode's shape, M ≤ 8 rows per program (more rows run as
-//                  several programs). One workgroup per output column n: its 64 threads stride over row n of
-//                  W (contiguous words), each keeps M partial sums, then M workgroup sums.
+//                  several programs). A thread per output column n reads row n of W, 4 words a step.
 //   gatherF16Rows  out [T, C] = table[ids] for a packed embedding [V, C/2] (an id outside [0, V) gives 0s).
 // Forward only: these weights are frozen (gradients to x are for a later change; training keeps f32).
 // The reference is x · dequantized(W)ᵀ in f32 (the test's float64 product, and the self-check's stock ops).
 import * as tf from '@tensorflow/tfjs';
 import { f32ToF16Bits, packF16 } from '../f16';
 import { onWebGPU } from './fused';
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
 
 /** Rows one program multiplies: its partial sums live in registers. */
@@ -19,35 +19,61 @@ export const F16_MATMUL_ROWS = 8;
 const MATMUL = 'RubricMatMulF16',
   GATHER = 'RubricGatherF16Rows';
 
-const matmulBody = (bias: boolean) => `
+/** y [M, N] from w [N, K/2] (packed) and x [M, K] (M ≤ F16_MATMUL_ROWS), b [N] optional: a thread per output
+ * column n reads row n of W (contiguous words, 4 per step), keeping M sums; no barriers. A workgroup per column
+ * with a shared-memory sum read W coalesced but ran 10× slower than this on SwiftShader, and as slow as the
+ * f32 matmul would be the goal; a real GPU may prefer subgroup sums (to measure: npm run bench -- --f16-matmul). */
+class MatMulF16Program implements WebGPUProgram {
+  outputShape: number[];
+  shaderKey: string;
+  variableNames: string[];
+  workgroupSize: [number, number, number] = [ROW_THREADS, 1, 1];
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+
+  constructor(
+    N: number,
+    M: number,
+    private readonly bias: boolean,
+  ) {
+    this.outputShape = [M * N];
+    this.variableNames = bias ? ['w', 'x', 'b'] : ['w', 'x'];
+    this.shaderKey = bias ? 'rubricMatMulF16Bias' : 'rubricMatMulF16';
+    this.dispatch = [Math.ceil(N / ROW_THREADS), 1, 1]; // under 65,535 × 64 outputs: every vocabulary here
+  }
+
+  getUserCode(): string {
+    return `
+  fn main(index : i32) {
+    let N = uniforms.wShape[0];
+    let K2 = uniforms.wShape[1];
     let M = uniforms.xShape[0];
     let K = uniforms.xShape[1];
-    let N = rows;
+    if (index >= N) { return; }
+    let base = index * K2;
     var acc : array<f32, ${F16_MATMUL_ROWS}>;
-    for (var c = tid; c < cols; c = c + ${ROW_THREADS}) {
-      let wv = unpack2x16float(bitcast<u32>(w[base + c]));
+    for (var c = 0; c < K2; c = c + 4) {
+      let n = min(4, K2 - c);
+      let h0 = unpack2x16float(bitcast<u32>(w[base + c]));
+      let h1 = select(vec2<f32>(0.0), unpack2x16float(bitcast<u32>(w[base + min(c + 1, K2 - 1)])), n > 1);
+      let h2 = select(vec2<f32>(0.0), unpack2x16float(bitcast<u32>(w[base + min(c + 2, K2 - 1)])), n > 2);
+      let h3 = select(vec2<f32>(0.0), unpack2x16float(bitcast<u32>(w[base + min(c + 3, K2 - 1)])), n > 3);
       for (var m = 0; m < M; m = m + 1) {
         let xi = m * K + 2 * c;
-        acc[m] = acc[m] + wv.x * x[xi] + wv.y * x[xi + 1];
+        var s = h0.x * x[xi] + h0.y * x[xi + 1];
+        if (n > 1) { s = s + h1.x * x[xi + 2] + h1.y * x[xi + 3]; }
+        if (n > 2) { s = s + h2.x * x[xi + 4] + h2.y * x[xi + 5]; }
+        if (n > 3) { s = s + h3.x * x[xi + 6] + h3.y * x[xi + 7]; }
+        acc[m] = acc[m] + s;
       }
     }
-    for (var m = 0; m < M; m = m + 1) {
-      let s = workgroupSum(acc[m], tid);
-      if (live && tid == 0) { result[m * N + row] = s${bias ? ' + b[row]' : ''}; }
-    }`;
+    for (var m = 0; m < M; m = m + 1) { result[m * N + index] = acc[m]${this.bias ? ' + b[index]' : ''}; }
+  }`;
+  }
+}
 
-/** y [M, N] from w [N, K/2] (packed), x [M, K] (M ≤ F16_MATMUL_ROWS), b [N] optional. */
 registerWebGPUKernel(MATMUL, (backend, { w, x, b }) =>
-  backend.runWebGPUProgram(
-    new RowProgram({
-      name: b ? 'rubricMatMulF16Bias' : 'rubricMatMulF16',
-      inputs: b ? ['w', 'x', 'b'] : ['w', 'x'],
-      outputShape: [w.shape[0], x.shape[0]], // rows of the dispatch: one per output column
-      body: matmulBody(Boolean(b)),
-    }),
-    b ? [w, x, b] : [w, x],
-    'float32',
-  ),
+  backend.runWebGPUProgram(new MatMulF16Program(w.shape[0], x.shape[0], Boolean(b)), b ? [w, x, b] : [w, x], 'float32'),
 );
 
 /** out [T, C] from table [V, C/2] (packed), ids [T, 1]: one workgroup per id. */
@@ -95,7 +121,7 @@ export function matMulF16(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.T
   const [M, K] = x.shape;
   if (w.dtype !== 'int32' || w.shape[1] * 2 !== K)
     throw new Error(`matMulF16: x [${M}, ${K}] needs packed words [N, ${K / 2}] (int32), got ${w.dtype} [${w.shape}]`);
-  // the program's output is declared [N, rows] (a workgroup per column) but written rows × N, row-major
+  // the program writes rows × N, row-major, as one flat output
   const run = (rows: tf.Tensor2D) =>
     tf.reshape(runKernel(MATMUL, b ? { w, x: rows, b } : { w, x: rows }), [rows.shape[0], w.shape[0]]);
   return tf.tidy(() => {

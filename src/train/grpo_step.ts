@@ -7,7 +7,7 @@
 // grpo_step_metrics.ts.
 import * as tf from '@tensorflow/tfjs';
 import { generate } from '../engine/generate';
-import { modelPrompt } from '../rm/cor_prompt';
+import { judgeStopIds, modelPrompt } from '../rm/cor_prompt';
 import { rewardVerdict, type Verdict } from '../rm/cor_parser';
 import { groupAdvantages, groupStats, verdictReward } from '../rm/grpo';
 import type { Pair } from '../rm/pair';
@@ -38,7 +38,7 @@ export async function sampleStage(m: GrpoModels, g: GrpoConfig, pairs: Pair[], s
     temperature: g.temperature,
     topP: g.topP,
     seed,
-    eosIds: m.tok.eosIds,
+    eosIds: judgeStopIds(m.tok), // a real model's answer ends at its end of turn
     padId: m.tok.padId,
   });
   const completions = out.tokens.map((tokens, i) => ({

@@ -2,8 +2,10 @@
 // turns through the template with the generation prompt — the prompt the judge reads — then the trace and the
 // template's end of turn, and the loss mask covers exactly trace + end of turn (TRL's completion-only loss).
 // Checked against ChatML written out by hand, also for a base model whose eos is not the end of turn (its
-// sampling must stop on <|im_end|> too). Then, on a tiny random Llama-architecture checkpoint with LoRA (r = 8,
-// WASM): the SFT loss falls over a few steps on a fixed example, and only the adapters move.
+// sampling must stop on <|im_end|> too). RM-R1's released SFT records distil as imported: the pair cut back
+// out of their user message, rendered as the judge renders it, their trace the target. Then, on a tiny random
+// Llama-architecture checkpoint with LoRA (r = 8, WASM): the SFT loss falls over a few steps on a fixed
+// example, and only the adapters move.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelFromFiles } from '../engine/checkpoint';
@@ -13,8 +15,10 @@ import { HFTokenizer } from '../engine/hf/tokenizer';
 import { addLora, LORA_TARGETS, loraParams } from '../engine/lora';
 import { switchTestBackend } from '../engine/test_backends';
 import { COR_SYSTEM_PROMPT, endOfTurnId, judgeStopIds } from '../rm/cor_prompt';
+import { importDataset } from '../rm/importers';
+import { readFixture } from '../rm/importers/fixtures_node';
 import { makeSplits } from '../rm/world';
-import { worldOptions } from './pipeline';
+import { tracedExamples, worldOptions } from './pipeline';
 import { applyOverrides, RUN_DEFAULTS } from './run_config';
 import { createSftRun, encodeExample, toBatch } from './sft';
 
@@ -68,6 +72,24 @@ describe('a distillation example for a chat model', () => {
     expect(endOfTurnId(tok)).toBe(imEnd);
     expect(judgeStopIds(tok)).toEqual([endoftext, imEnd]);
     expect(tok.decode(split(tok).trained)).toBe(`${trace}<|im_end|>`);
+  });
+});
+
+describe("RM-R1's distillation records", () => {
+  it('give one example per traced record: its pair through the template, its trace the target', () => {
+    const { pairs } = importDataset(readFixture('rm_r1.jsonl'), 'rm_r1.jsonl', { onError: 'skip' });
+    const examples = tracedExamples(pairs);
+    expect(pairs.length).toBeGreaterThan(examples.length); // label-only records are GRPO's, not distillation's
+    expect(examples).toHaveLength(1);
+    const tok = HFTokenizer.fromFiles(tinyTokenizerFiles());
+    const ex = encodeExample(tok, examples[0], 4096);
+    const b = toBatch([ex], tok.padId, 1, 4096);
+    const trained = b.targets[0].filter((_, t) => b.mask[0][t] === 1);
+    expect(tok.decode(trained)).toBe(`${examples[0].trace}<|im_end|>`);
+    expect(examples[0].trace).toMatch(/^<type>Reasoning<\/type>[\s\S]*<answer>\[\[B\]\]<\/answer>$/);
+    const prompt = tok.decode(ex.ids.slice(0, ex.traceStart));
+    expect(prompt).toContain(`<|im_start|>user\n[Client Question]\n${examples[0].pair.prompt}\n\n`);
+    expect(prompt.endsWith('<|im_start|>assistant\n')).toBe(true);
   });
 });
 

@@ -1,13 +1,17 @@
-// `npm run train -- [--out DIR] [--init CKPT] [--backend auto|wasm|webgpu|cpu] [--kernels auto|fused|stock]
-// [--<setting> value ...]` or `npm run train -- --resume runs/X` (`--help` lists every flag and run setting
-// with its range and default)
+// `npm run train -- [--out DIR] [--model DIR|hf:owner/name[@rev]] [--distill FILE] [--grpo-data FILE]
+// [--backend auto|wasm|webgpu|cpu] [--kernels auto|fused|stock] [--<setting> value ...]` or
+// `npm run train -- --resume runs/X` (`--help` lists every flag and run setting with its range and default)
 // Runs the RM-R1 recipe headless on the built-in synthetic world (train/pipeline.ts, the same machine the
-// browser's worker drives): reasoning distillation (SFT) on the traced split, then GRPO on label-only
-// pairs, with held-out evaluation after each stage. Writes a run folder through the file LabStore
-// (train/lab_store_node.ts): run.json, config.json, metrics.jsonl, steps.jsonl, eval-<stage>.json,
-// checkpoints/<name>/, resume/. Ctrl-C saves a checkpoint ('stopped') after the current step; an error marks
-// the run failed with its message. `--resume` goes on with a stopped, interrupted or failed run folder from
-// its resume snapshot (train/resume.ts): the same run, at most checkpointEvery steps repeated.
+// browser's worker drives), from fresh weights, one of our checkpoints or a real model (`--model`, with
+// `--lora.rank` > 0 to train adapters: its checkpoints are Hugging Face folders with its tokenizer files);
+// `--distill` distils on an imported dataset's traced pairs instead (RM-R1's SFT records), `--grpo-data` runs
+// GRPO on any imported dataset's labelled pairs (both kept in the run's store for a resume): reasoning
+// distillation (SFT) on the traced split, then GRPO on label-only pairs, with held-out evaluation after each
+// stage. Writes a run folder through the file LabStore (train/lab_store_node.ts): run.json, config.json,
+// metrics.jsonl, steps.jsonl, eval-<stage>.json, checkpoints/<name>/, resume/. Ctrl-C saves a checkpoint
+// ('stopped') after the current step; an error marks the run failed with its message. `--resume` goes on with
+// a stopped, interrupted or failed run folder from its resume snapshot (train/resume.ts): the same run, at most
+// checkpointEvery steps repeated.
 // `--kernels auto` (the default) runs our fused WebGPU programs (engine/kernels) where the kernel self-check
 // passes on this adapter, as the Train page does (engine/kernel_choice.ts);
 // `--backend auto` (the default) runs on the backend measured fastest for this run's model, as the page does,
@@ -16,13 +20,24 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { formatDuration } from '../src/engine/backend_choice';
-import { trainableModel } from '../src/engine/checkpoint';
 import { validateConfig } from '../src/engine/config';
 import { selectKernelsInNode } from '../src/engine/kernel_choice_node';
 import { initNodeBackend } from '../src/engine/node_webgpu';
-import { loadCheckpointDir } from '../src/engine/checkpoint_node';
+import type { CheckpointFiles } from '../src/engine/checkpoint';
+import { openModelArg } from '../src/engine/hf/source_node';
+import { importDataset } from '../src/rm/importers';
+import type { Pair } from '../src/rm/pair';
 import { createFileStore } from '../src/train/lab_store_node';
-import { createPipeline, freshConfig, freshModel, worldData, type PipelineEvent } from '../src/train/pipeline';
+import {
+  createPipeline,
+  freshConfig,
+  freshModel,
+  heldOutCount,
+  tracedExamples,
+  worldData,
+  type PipelineData,
+  type PipelineEvent,
+} from '../src/train/pipeline';
 import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
 import { estimateRun, runShapes } from '../src/train/run_estimate';
 import { loadResume, readResumeInputs, rewindPoint } from '../src/train/resume';
@@ -32,7 +47,7 @@ import { startMeasuredBackend } from './backend_auto';
 import {
   exitWithMessageOnError,
   formatSeconds,
-  loadCheckpoint,
+  loadModelArg,
   NODE_BACKENDS,
   parseCli,
   pathFlag,
@@ -43,11 +58,21 @@ exitWithMessageOnError();
 
 const { flags: own, run: overrides } = parseCli(process.argv.slice(2), {
   usage:
-    'npm run train -- [--out DIR] [--init CKPT] [--backend B] [--kernels K] [--<run setting> value ...] | ' +
+    'npm run train -- [--out DIR] [--model M] [--distill FILE] [--grpo-data FILE] [--backend B] [--kernels K] ' +
+    '[--<run setting> value ...] | ' +
     '--resume DIR [--backend B] [--kernels K]',
   flags: {
     out: pathFlag('Run folder to write (run.json, config.json, metrics, checkpoints); default runs/<date-time>.'),
-    init: pathFlag('Checkpoint folder to start from instead of fresh weights.'),
+    model: pathFlag(
+      'The model to train instead of fresh weights: a folder (one of our checkpoints, or a Hugging Face model) or ' +
+        'hf:owner/name[@revision] (through $RUBRIC_LAB_CACHE, as judge --model). A real model trains with ' +
+        'LoRA (--lora.rank 8) or in full.',
+    ),
+    init: pathFlag('The same as --model (its older name, for a checkpoint folder).'),
+    distill: pathFlag(
+      "A dataset file whose pairs carry judge traces (RM-R1's SFT records): distil on them instead of the world.",
+    ),
+    'grpo-data': pathFlag("A dataset file (any importer's format): GRPO on its labelled pairs instead of the world."),
     resume: pathFlag('Run folder of a stopped, interrupted or failed run: go on with it from its last checkpoint.'),
     backend: withDefault(
       choice(
@@ -67,12 +92,16 @@ const { flags: own, run: overrides } = parseCli(process.argv.slice(2), {
   },
   runSettings: () => true,
 });
-if (own.resume && (own.out || own.init || Object.keys(overrides).length))
-  throw new Error('--resume goes on with the run as it was set up: give no --out, --init or run setting with it');
+if (own.model && own.init) throw new Error('--model and --init both given; use one');
+if (own.resume && (own.out || own.init || own.model || Object.keys(overrides).length))
+  throw new Error('--resume goes on with the run as it was set up: give no --out, --model or run setting with it');
+if (own.resume && (own.distill || own['grpo-data']))
+  throw new Error('--resume reads the data the run was set up with: give no --distill or --grpo-data with it');
 const out = own.resume ?? own.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
 const store = createFileStore(dirname(out));
 const resumed = own.resume ? await resumableRun(own.resume) : null;
 const run: RunConfig = resumed?.config ?? applyOverrides(RUN_DEFAULTS, overrides);
+const init = own.model ?? own.init ?? resumed?.init ?? null; // what the run starts from (null: fresh weights)
 
 /** The run folder's record, if a run there can go on. */
 async function resumableRun(dir: string) {
@@ -91,7 +120,7 @@ process.on('SIGINT', () => {
   console.log('\nCtrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to quit now)');
 });
 
-const measured = own.backend === 'auto' ? await startMeasuredBackend(run, modelConfig(), console.log) : null;
+const measured = own.backend === 'auto' ? await startMeasuredBackend(run, await modelConfig(), console.log) : null;
 const backend = measured?.report ?? (await initNodeBackend(own.backend as Exclude<typeof own.backend, 'auto'>));
 if (own.kernels === 'fused' && backend.name !== 'webgpu')
   throw new Error(`--kernels fused needs WebGPU; this run is on ${backend.name}`);
@@ -104,12 +133,50 @@ console.log(
     JSON.stringify(diffFromDefaults(run)),
 );
 
-/** The model the run trains: the checkpoint's (its config.json) or a fresh one of the run's preset. */
-function modelConfig() {
-  const init = own.init ?? resumed?.init;
+/** The model the run trains: the checkpoint's or real model's (its config.json) or a fresh one of the run's preset. */
+async function modelConfig() {
   if (!init) return freshConfig(run).cfg;
-  const file = join(init, 'config.json');
-  return validateConfig(JSON.parse(readFileSync(file, 'utf8')), file);
+  const bytes = await (await openModelArg(init)).read('config.json');
+  if (!bytes) throw new Error(`${init}: no config.json`);
+  return validateConfig(JSON.parse(new TextDecoder().decode(bytes)), `${init}/config.json`);
+}
+
+/** Every file of the model the run started from (config, tokenizer, weights): GRPO's π_ref or the weights
+ * under a LoRA run's adapters, when a run resumes. */
+async function startFiles(arg: string): Promise<CheckpointFiles> {
+  const source = await openModelArg(arg);
+  const files: CheckpointFiles = {};
+  for (const f of source.files) {
+    const bytes = await source.read(f.path);
+    if (bytes) files[f.path] = bytes;
+  }
+  return files;
+}
+
+/** A dataset file's pairs (any format the importers read, bad records refused), kept in the run's store so a
+ * resume reads the same pairs. */
+async function importedPairs(file: string, flag: string) {
+  const r = importDataset(readFileSync(file, 'utf8'), basename(file));
+  const now = Date.now();
+  const meta = { id: `${basename(out)}-${flag}`, name: basename(file), source: 'import' as const, format: r.format };
+  await store.putDataset({ ...meta, createdAt: now, updatedAt: now, count: r.pairs.length }, r.pairs);
+  console.log(`${file}: ${r.pairs.length} pairs (${r.format})`);
+  return { pairs: r.pairs, dataset: { id: meta.id, name: meta.name } };
+}
+const distillData = own.distill ? await importedPairs(own.distill, 'distill') : null;
+const grpoData = own['grpo-data'] ? await importedPairs(own['grpo-data'], 'grpo') : null;
+
+/** The run's data: the world's splits, with imported traced pairs and GRPO pairs in their place. */
+function runData(distillPairs?: Pair[], grpoPairs?: Pair[]): PipelineData {
+  const data = worldData(run);
+  if (distillPairs) {
+    const traced = tracedExamples(distillPairs);
+    if (traced.length === 0) throw new Error('--distill: no pair of the dataset carries a judge trace');
+    const nHeld = heldOutCount(traced.length);
+    Object.assign(data, { distill: traced.slice(nHeld), distillHeldOut: traced.slice(0, nHeld) });
+  }
+  if (grpoPairs) data.grpo = grpoPairs;
+  return data;
 }
 
 /** The estimate on the measured backend in use, phase by phase. */
@@ -125,7 +192,9 @@ const recorder = createRunRecorder(
   resumed
     ? { ...resumed, error: null }
     : newRunRecord(basename(out), run, {
-        init: own.init ?? null,
+        init,
+        grpoDataset: grpoData?.dataset ?? null,
+        distillDataset: distillData?.dataset ?? null,
         backend: backend.name,
         kernels: kernels.summary,
         backendChoice: measured ? `${measured.choice.reason}${estimateLine().replace('\n', '; ')}` : null,
@@ -138,8 +207,10 @@ try {
   const t0 = performance.now();
   const { params, data, pipeline } = await buildPipeline();
   await recorder.record([{ kind: 'phase', phase: pipeline.phase() }], pipeline.progress());
+  const trained = Object.values(params).filter((v) => v.trainable);
   console.log(
-    `model: ${run.preset}, ${Object.values(params).reduce((n, v) => n + v.size, 0)} parameters; data: ` +
+    `model: ${init ?? run.preset}, ${Object.values(params).reduce((n, v) => n + v.size, 0)} parameters ` +
+      `(${trained.reduce((n, v) => n + v.size, 0)} trained); data: ` +
       `${data.distill.length + data.distillHeldOut.length} traced, ${data.grpo.length} GRPO, ${data.eval.length} ` +
       `held-out pairs`,
   );
@@ -221,20 +292,20 @@ process.exit(0);
 /** The run's model and pipeline: fresh or from --init; with --resume, from the run's resume snapshot (what was
  * logged past it is dropped from the folder, so nothing is there twice). */
 async function buildPipeline() {
-  const data = worldData(run);
   if (!resumed) {
-    const model = own.init ? trainableModel(await loadCheckpoint(own.init)) : freshModel(run);
+    const data = runData(distillData?.pairs, grpoData?.pairs);
+    const model = init ? await loadModelArg({ arg: init, flag: own.init ? '--init' : '--model' }) : freshModel(run);
     return { params: model.params, data, pipeline: createPipeline(run, model, data) };
   }
-  const inputs = await readResumeInputs(store, resumed, loadCheckpointDir);
+  const inputs = await readResumeInputs(store, resumed, startFiles);
   const { model, resume } = loadResume(run, inputs);
-  const withPairs = { ...data, grpo: inputs.grpoPairs ?? data.grpo };
-  const pipeline = createPipeline(run, model, withPairs, resume);
+  const data = runData(inputs.distillPairs, inputs.grpoPairs);
+  const pipeline = createPipeline(run, model, data, resume);
   await recorder.rewind(rewindPoint(inputs.state, run.stage));
   const { phase, steps, checkpoint } = inputs.state;
   console.log(
     `resuming in ${phase} after ${steps.sft} SFT and ${steps.grpo} GRPO steps, from checkpoint ` +
       `'${checkpoint.name}'`,
   );
-  return { params: model.params, data: withPairs, pipeline };
+  return { params: model.params, data, pipeline };
 }

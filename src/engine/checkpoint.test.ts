@@ -15,7 +15,6 @@ import {
   modelFromFiles,
   modelFromSource,
   paramsToCheckpoint,
-  trainableModel,
   type Checkpoint,
   type CheckpointFiles,
 } from './checkpoint';
@@ -284,7 +283,7 @@ describe('loading a model', () => {
   it('ours from before the family grew loads unchanged: config, weights bit for bit, our tokenizer', async () => {
     const files = await loadCheckpointDir('e2e/fixtures/nano-judge');
     const old = decodeCheckpoint(files);
-    const m = trainableModel(modelFromFiles(files));
+    const m = modelFromFiles(files);
     expect(m.cfg).toEqual(JSON.parse(text(files['config.json'])));
     expect(m.tok).toBeInstanceOf(Tokenizer);
     expect(Object.keys(m.params).sort()).toEqual(Object.keys(old.tensors).sort());
@@ -293,15 +292,20 @@ describe('loading a model', () => {
     tf.dispose(Object.values(m.params));
   });
 
-  it('an HF folder loads with its own tokenizer, in memory or from a source; training refuses it', async () => {
+  it('an HF folder loads with its own tokenizer, in memory or from a source, keeping its tokenizer files', async () => {
     const { files } = tinyCheckpoint(TINY_VARIANTS.find((v) => v.name === 'qwen2-sharded-bf16')!);
     for (const m of [modelFromFiles(files), await modelFromSource(memorySource(files))]) {
       expect(m.tok).toBeInstanceOf(HFTokenizer);
       expect([m.cfg.model_type, m.cfg.vocab_size, m.tok.vocabSize, m.tok.bosId]).toEqual(['qwen2', 576, 559, null]);
       expect(m.params['model.layers.0.self_attn.q_proj.bias'].shape).toEqual([56]);
-      const before = tf.memory().numTensors;
-      expect(() => trainableModel(m)).toThrow(/training starts from our own checkpoints only/);
-      expect(tf.memory().numTensors).toBe(before - Object.keys(m.params).length); // refused and freed
+      // what its training checkpoints carry, byte for byte
+      expect(Object.keys(m.tokenizerFiles ?? {}).sort()).toEqual([
+        'generation_config.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+      ]);
+      expect(m.tokenizerFiles?.['tokenizer.json']).toEqual(files['tokenizer.json']);
+      tf.dispose(Object.values(m.params));
     }
   });
 

@@ -141,11 +141,13 @@ export function checkpointToTensors(ckpt: Checkpoint): Record<string, tf.Tensor>
   return out;
 }
 
-/** A model to judge (or, with our own tokenizer, train) with: trainable variables by HF name, config, tokenizer. */
+/** A model to judge or train with: trainable variables by HF name, config, tokenizer; a real model (HF tokenizer)
+ * also keeps its tokenizer files as read, which every checkpoint trained from it carries. */
 export interface RunnableModel<T extends TextTokenizer = TextTokenizer> {
   params: Record<string, tf.Variable>;
   cfg: LlamaConfig;
   tok: T;
+  tokenizerFiles?: Record<string, Uint8Array>;
 }
 
 function configAndTokenizer(config: Uint8Array | null, tokenizerFiles: Record<string, Uint8Array>) {
@@ -158,6 +160,10 @@ function configAndTokenizer(config: Uint8Array | null, tokenizerFiles: Record<st
   return { cfg, tok };
 }
 
+/** A real model's tokenizer files, to keep with it (ours writes its own tokenizer.json). */
+const realTokenizerFiles = (tok: TextTokenizer, files: Record<string, Uint8Array>) =>
+  tok instanceof Tokenizer ? {} : { tokenizerFiles: files };
+
 const noWeights = `checkpoint: missing ${SINGLE_FILE} (or ${INDEX_FILE} and its shards)`;
 
 /** Checkpoint files in memory (ours or a Hugging Face folder's) → a model; weights converted one tensor at a time. */
@@ -166,7 +172,7 @@ export function modelFromFiles(files: CheckpointFiles): RunnableModel {
   const tokenizerFiles = Object.fromEntries(TOKENIZER_FILES.filter(has).map((n) => [n, files[n]]));
   const { cfg, tok } = configAndTokenizer(has('config.json') ? files['config.json'] : null, tokenizerFiles);
   if (!has(SINGLE_FILE) && !has(INDEX_FILE)) throw new Error(noWeights);
-  return { params: weightsFromFiles(files, cfg), cfg, tok };
+  return { params: weightsFromFiles(files, cfg), cfg, tok, ...realTokenizerFiles(tok, tokenizerFiles) };
 }
 
 /** A model from a FileSource (a folder, a download, a cache): small files whole, then the weights tensor by tensor. */
@@ -180,14 +186,36 @@ export async function modelFromSource(
     if (bytes) tokenizerFiles[name] = bytes;
   }
   const { cfg, tok } = configAndTokenizer(await source.read('config.json'), tokenizerFiles);
-  return { params: await loadWeights(source, cfg, opts), cfg, tok };
+  return { params: await loadWeights(source, cfg, opts), cfg, tok, ...realTokenizerFiles(tok, tokenizerFiles) };
 }
 
-/** A loaded model with our own tokenizer, which training needs (it saves checkpoints with it); refuses others. */
-export function trainableModel(m: RunnableModel): RunnableModel<Tokenizer> {
-  if (m.tok instanceof Tokenizer) return m as RunnableModel<Tokenizer>;
-  tf.dispose(Object.values(m.params));
-  throw new Error(
-    'training starts from our own checkpoints only: this one has a Hugging Face tokenizer (judge with it instead)',
-  );
+/**
+ * The weights of a model as checkpoint files, one readback per tensor. Ours: config.json, model.safetensors and
+ * our tokenizer.json. A real model: Hugging Face layout — config.json, model.safetensors and its own tokenizer
+ * files — which the judge, the CLIs and transformers load like the base. F32 either way: a run resumes on exactly
+ * these weights (train/resume.ts).
+ */
+export async function modelCheckpointFiles(
+  params: Record<string, tf.Tensor>,
+  cfg: LlamaConfig,
+  tok: TextTokenizer,
+  tokenizerFiles?: Record<string, Uint8Array>,
+): Promise<CheckpointFiles> {
+  if (tok instanceof Tokenizer) return encodeCheckpoint(await paramsToCheckpoint(params, cfg, tok));
+  if (!tokenizerFiles?.['tokenizer.json'])
+    throw new Error('checkpoint: a model with a Hugging Face tokenizer is saved with its tokenizer files; none given');
+  const json = parseJsonFile(tokenizerFiles, 'tokenizer.json') as HFTokenizerJson;
+  return { ...encodeCheckpoint(await paramsToCheckpoint(params, cfg, json)), ...tokenizerFiles }; // files as read
+}
+
+/** What a stored checkpoint holds, ours or in Hugging Face layout (validated): its config and parameter count. */
+export function checkpointContents(files: CheckpointFiles): { config: LlamaConfig; parameters: number } {
+  const has = (name: string) => files[name] instanceof Uint8Array;
+  const tokenizerFiles = Object.fromEntries(TOKENIZER_FILES.filter(has).map((n) => [n, files[n]]));
+  const { cfg } = configAndTokenizer(has('config.json') ? files['config.json'] : null, tokenizerFiles);
+  if (!has(SINGLE_FILE)) throw new Error(`checkpoint: missing ${SINGLE_FILE}`);
+  const st = readModelFile(files[SINGLE_FILE]);
+  const problems = tensorProblems(st.tensors, cfg);
+  if (problems.length) throw new Error(`checkpoint does not match its config.json:\n${problems.join('\n')}`);
+  return { config: cfg, parameters: Object.values(st.tensors).reduce((n, t) => n + t.data.length, 0) };
 }

@@ -4,6 +4,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CHECKPOINT_FILES, type CheckpointFiles } from './checkpoint';
+import { TOKENIZER_FILES } from './hf/tokenizer';
 
 export async function saveCheckpointDir(dir: string, files: CheckpointFiles): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -15,9 +16,15 @@ export async function saveCheckpointDir(dir: string, files: CheckpointFiles): Pr
   }
 }
 
-/** Reads config.json, model.safetensors and tokenizer.json from `dir`; decodeCheckpoint validates them. */
+/** Reads config.json, model.safetensors and tokenizer.json from `dir`, and a real model's other tokenizer files
+ * where there are any (a checkpoint trained from one carries them); decodeCheckpoint or modelFromFiles validate
+ * them. */
 export async function loadCheckpointDir(dir: string): Promise<CheckpointFiles> {
   const files: CheckpointFiles = {};
+  for (const name of TOKENIZER_FILES) {
+    const bytes = await readFile(path.join(dir, name)).catch(() => null);
+    if (bytes) files[name] = new Uint8Array(bytes);
+  }
   for (const name of CHECKPOINT_FILES) {
     try {
       files[name] = new Uint8Array(await readFile(path.join(dir, name)));

@@ -110,6 +110,29 @@ export function modelPrompt(
   return { text, ids: tok.encode(text).ids };
 }
 
+/** The token that ends the model's answer: where the chat template closes an assistant turn (ChatML's
+ * <|im_end|>, also for a base model whose eos is <|endoftext|>) when that is one of its special tokens; else the
+ * eos (our models). A distillation target ends with it, and sampling stops on it. */
+export function endOfTurnId(tok: TextTokenizer): number {
+  if (!tok.chatTemplate) return tok.eosId;
+  const mark = '\u0000';
+  const text = tok.chatTemplate.render(
+    [
+      { role: 'user', content: 'x' },
+      { role: 'assistant', content: mark },
+    ],
+    { addGenerationPrompt: false },
+  );
+  const after = text.slice(text.lastIndexOf(mark) + mark.length);
+  const closer = tok.specialTokens.find((t) => after.startsWith(t));
+  return closer === undefined ? tok.eosId : (tok.tokenToId(closer) ?? tok.eosId);
+}
+
+/** The ids a judgement stops on: the model's eos ids and its end of turn. */
+export function judgeStopIds(tok: TextTokenizer): number[] {
+  return [...new Set([...tok.eosIds, endOfTurnId(tok)])];
+}
+
 /** The prompt with A and B exchanged: a position-consistent judge flips its verdict on it. */
 export function swappedJudgePrompt(pair: Pair, layout: PromptLayout = 'compact'): JudgePrompt {
   return judgePrompt(swapPair(pair), layout);

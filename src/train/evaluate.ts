@@ -11,7 +11,7 @@ import { generate } from '../engine/generate';
 import { keyedTable } from '../engine/keyed_table';
 import type { ModelParams } from '../engine/model';
 import type { TextTokenizer } from '../engine/text_tokenizer';
-import { flipVerdict, modelPrompt } from '../rm/cor_prompt';
+import { flipVerdict, judgeStopIds, modelPrompt } from '../rm/cor_prompt';
 import { parseCor, type Verdict } from '../rm/cor_parser';
 import { rewardBenchSection, rewardBenchWeight } from '../rm/importers/rewardbench_sections';
 import { swapPair, type Pair } from '../rm/pair';
@@ -131,7 +131,7 @@ export async function judgeBatch(
     maxNewTokens: o.maxCompletionLength,
     temperature: o.temperature,
     seed: o.seed,
-    eosIds: tok.eosIds,
+    eosIds: judgeStopIds(tok),
     padId: tok.padId,
   });
   return out.tokens.map((t) => tok.decode(t, { skipSpecial: true }));

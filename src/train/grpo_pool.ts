@@ -3,7 +3,7 @@
 // export (train/export/) rebuilds the pairs from the world or the dataset and refuses when the hash says
 // they changed. Leaves out batching and sampling (grpo_run.ts).
 import type { TextTokenizer } from '../engine/text_tokenizer';
-import { judgePrompt } from '../rm/cor_prompt';
+import { modelPrompt } from '../rm/cor_prompt';
 import type { Pair } from '../rm/pair';
 
 /** What a run record keeps of its GRPO pairs. */
@@ -46,12 +46,12 @@ export interface GrpoPool {
   leftOut: number[];
 }
 
-/** GRPO's pairs: those of `categories` whose prompt, with <bos>, leaves `room` tokens of the context. */
+/** GRPO's pairs: those of `categories` whose prompt, as the model reads it, leaves `room` tokens of the context. */
 export function grpoPool(pairs: Pair[], categories: string, tok: TextTokenizer, context: number, room: number) {
   const chosen = selectCategories(pairs, categories);
   const leftOut: number[] = [];
   const fitting = chosen.filter((p, i) => {
-    const fits = tok.encode(judgePrompt(p).text, { bos: true }).ids.length + room <= context;
+    const fits = modelPrompt(tok, p).ids.length + room <= context;
     if (!fits) leftOut.push(i);
     return fits;
   });

@@ -79,8 +79,8 @@ export function createGrpoRun(
   tok: TextTokenizer,
   g: GrpoConfig & GrpoSchedule,
   pairs: Pair[],
-  // π_ref of a resumed run (its frozen start weights); the run disposes it once created
-  resume?: { state: GrpoResume; reference: ModelParams },
+  // π_ref of a resumed run (its frozen start weights; none with LoRA); the run disposes it once created
+  resume?: { state: GrpoResume; reference?: ModelParams },
 ): GrpoRun {
   const usable = drawablePairs(g, pairs);
   if (resume) checkResume(resume.state, usable, g);

@@ -13,7 +13,7 @@ import type { ModelParams } from '../engine/model';
 import type { TextTokenizer } from '../engine/text_tokenizer';
 import { TAG_TOKENS } from '../engine/tokenizer';
 import { parseCor, type CorTree, type Verdict } from '../rm/cor_parser';
-import { flipVerdict, modelPrompt, type PromptLayout } from '../rm/cor_prompt';
+import { flipVerdict, judgeStopIds, modelPrompt, type PromptLayout } from '../rm/cor_prompt';
 import { majority } from './evaluate';
 import { MAX_JUDGEMENT_TOKENS } from './run_config';
 import { yieldToMessages } from './yield_to_messages';
@@ -252,7 +252,7 @@ export async function judgePair(
       temperature: greedy ? 0 : o.temperature,
       ...(greedy || o.topP >= 1 ? {} : { topP: o.topP }),
       seed: o.seed,
-      eosIds: m.tok.eosIds,
+      eosIds: judgeStopIds(m.tok),
       padId: m.tok.padId,
       readEvery: o.readEvery,
       onTokens: async (fresh) => {

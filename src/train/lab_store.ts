@@ -38,6 +38,8 @@ export interface RunRecord {
   error: string | null;
   /** The dataset GRPO ran on instead of the world (null: the world); absent in records older than it. */
   grpoDataset?: { id: string; name: string } | null;
+  /** The dataset whose traced pairs it distilled on instead of the world's (pipeline.ts's tracedExamples). */
+  distillDataset?: { id: string; name: string } | null;
   /** Which pairs GRPO drew from, so an export rebuilds exactly them (train/grpo_pool.ts). */
   grpoPool?: GrpoPoolRecord;
   /** Where its stored resume snapshot goes on from (train/resume.ts); absent while it has none. */

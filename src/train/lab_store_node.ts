@@ -13,7 +13,7 @@ import { loadCheckpointDir, saveCheckpointDir } from '../engine/checkpoint_node'
 import { toJsonl, type Pair } from '../rm/pair';
 import { keptAfterRewind, type CheckpointMeta, type DatasetMeta, type LabStore, type RunRecord } from './lab_store';
 import type { MetricsRow } from './pipeline';
-import { OPTIMIZER_FILE, STATE_FILE, type ResumeFiles } from './resume';
+import { ADAPTERS_FILE, OPTIMIZER_FILE, STATE_FILE, type ResumeFiles } from './resume';
 import { upgradeStepReport, type GrpoStepReport, type StepReportV1 } from './grpo_types';
 
 const readJson = async <T>(path: string): Promise<T | null> =>
@@ -122,8 +122,8 @@ export function createFileStore(root: string): LabStore {
     async putResumeSnapshot(runId, files) {
       const dir = join(runDir(runId), 'resume');
       await mkdir(dir, { recursive: true });
-      // the optimizer first: if only it is written, its step count no longer matches resume.json (refused)
-      for (const name of [OPTIMIZER_FILE, STATE_FILE])
+      // resume.json last: if only the others are written, the optimizer's step count no longer matches it (refused)
+      for (const name of [OPTIMIZER_FILE, ADAPTERS_FILE, STATE_FILE])
         if (files[name]) await writeFile(join(dir, name), files[name]);
         else await rm(join(dir, name), { force: true });
     },
@@ -131,7 +131,7 @@ export function createFileStore(root: string): LabStore {
       const dir = join(runDir(runId), 'resume');
       if (!existsSync(join(dir, STATE_FILE))) return null;
       const files: ResumeFiles = {};
-      for (const name of [STATE_FILE, OPTIMIZER_FILE])
+      for (const name of [STATE_FILE, OPTIMIZER_FILE, ADAPTERS_FILE])
         if (existsSync(join(dir, name))) files[name] = new Uint8Array(await readFile(join(dir, name)));
       return files;
     },

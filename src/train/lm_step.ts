@@ -41,13 +41,14 @@ export function batchTensors(batch: LmBatch) {
 export function createLmTrainer(
   params: ModelParams,
   cfg: LlamaConfig,
-  opt: AdamWConfig & { maxGradNorm: number },
+  opt: AdamWConfig & { maxGradNorm: number; startStep?: number },
 ): LmTrainer {
   // with LoRA adapters only they train (and have AdamW moments); otherwise every parameter
   const trained = trainableParams(params);
   const adam = createAdamW(trained, opt);
   const vars = Object.values(trained);
-  let steps = 0; // seeds the adapters' dropout: each step draws its own masks
+  // seeds the adapters' dropout: each step draws its own masks, a resumed run those of its steps
+  let steps = opt.startStep ?? 0;
   return {
     optimizer: adam,
     async step(batch, lr) {

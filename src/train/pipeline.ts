@@ -6,18 +6,21 @@
 // resume snapshot (train/resume.ts), and `createPipeline(…, resume)` goes on from one. Settings the data
 // cannot serve (no trace to distil, too few GRPO pairs) are refused when the pipeline is made, not later.
 // Leaves out persistence (the host stores the events and checkpoint files) and where the data comes from
-// (`worldData` builds the built-in synthetic world; a host may pass its own pairs). With lora.rank > 0 the
-// run trains LoRA adapters on the frozen model (engine/lora.ts): checkpoints hold the merged weights, and
-// between the stages the adapters are folded into the base, so GRPO's π_ref (adapters off) is the distilled
-// model. A LoRA run does not resume yet.
-import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
+// (`worldData` builds the built-in synthetic world; a host may pass its own pairs, and traced ones from an
+// import: `tracedExamples`). One code path for our models and real ones (an HF tokenizer with a chat template):
+// the judge prompt, the distillation target and the verdict are read through cor_prompt.ts, which renders RM-R1's
+// instruct prompt through the template for a real model and changes nothing for ours. With lora.rank > 0 the
+// run trains LoRA adapters on the frozen model (engine/lora.ts): checkpoints hold the merged weights (a real
+// model's in Hugging Face layout with its tokenizer files, which the judge loads like the base), and between
+// the stages the adapters are folded into the base, so GRPO's π_ref (adapters off) is the distilled model. A
+// LoRA run's resume snapshot holds the adapters and names the weights under them (resume.ts).
+import { modelCheckpointFiles, type CheckpointFiles } from '../engine/checkpoint';
 import { presetConfig, type LlamaConfig } from '../engine/config';
 import { throwIfDeviceError } from '../engine/device_errors';
 import { trimGpuPool } from '../engine/gpu_pool';
-import { addLora, mergeAndResetLora, mergedParams } from '../engine/lora';
+import { addLora, loraParams, mergeAndResetLora, mergedParams } from '../engine/lora';
 import { initParams, type ModelParams } from '../engine/model';
-import type { Tokenizer } from '../engine/tokenizer';
-import { judgePrompt } from '../rm/cor_prompt';
+import type { TextTokenizer } from '../engine/text_tokenizer';
 import { oracleTrace } from '../rm/oracle';
 import type { Pair } from '../rm/pair';
 import { makeSplits, type SplitOptions } from '../rm/world';
@@ -96,9 +99,14 @@ export function worldSplits(run: RunConfig) {
 /** The built-in data: the synthetic world's splits. */
 export function worldData(run: RunConfig): PipelineData {
   const w = worldSplits(run);
-  const ex = (traced: typeof w.distill): SftExample[] =>
-    traced.map((d) => ({ prompt: judgePrompt(d.pair).text, trace: d.trace }));
+  const ex = (traced: typeof w.distill): SftExample[] => traced.map((d) => ({ pair: d.pair, trace: d.trace }));
   return { distill: ex(w.distill), distillHeldOut: ex(w.distillHeldOut), grpo: w.grpo, eval: w.eval };
+}
+
+/** Distillation examples from imported pairs that carry a judge trace: RM-R1's SFT records keep theirs in
+ * `meta.trace` (importers/rm_r1.ts); pairs without one are left out. */
+export function tracedExamples(pairs: Pair[]): SftExample[] {
+  return pairs.flatMap((p) => (typeof p.meta?.trace === 'string' ? [{ pair: p, trace: p.meta.trace }] : []));
 }
 
 /** One row of metrics.jsonl: TRL's names (train/metrics.ts), `step` counted within the stage. */
@@ -139,7 +147,7 @@ export interface Pipeline {
   readonly config: RunConfig;
   readonly params: ModelParams;
   readonly cfg: LlamaConfig;
-  readonly tok: Tokenizer;
+  readonly tok: TextTokenizer;
   phase(): Phase;
   /** done/total units of every phase of this run (SFT steps, evaluation rows, GRPO steps). */
   progress(): PhaseProgress[];
@@ -159,7 +167,8 @@ export interface Pipeline {
 export interface PipelineModel {
   params: ModelParams;
   cfg: LlamaConfig;
-  tok: Tokenizer;
+  tok: TextTokenizer;
+  tokenizerFiles?: Record<string, Uint8Array>; // a real model's: its checkpoints carry them
 }
 
 /** A new model for a run: its preset, its tokenizer, weights from its seed. */
@@ -169,7 +178,7 @@ export function freshModel(run: RunConfig): PipelineModel {
 }
 
 /** A new model's config and tokenizer for a run: its preset with its tokenizer's vocabulary. */
-export function freshConfig(run: Pick<RunConfig, 'preset' | 'tokenizer'>): { cfg: LlamaConfig; tok: Tokenizer } {
+export function freshConfig(run: Pick<RunConfig, 'preset' | 'tokenizer'>) {
   const tok = namedTokenizer(run.tokenizer);
   const cfg = presetConfig(run.preset, {
     vocab_size: tok.vocabSize,
@@ -181,6 +190,13 @@ export function freshConfig(run: Pick<RunConfig, 'preset' | 'tokenizer'>): { cfg
 }
 
 export { selectCategories } from './grpo_pool';
+
+/** The adapters' values by name (one readback each): what a LoRA run's resume snapshot holds. */
+async function readAdapters(params: ModelParams): Promise<Record<string, Float32Array>> {
+  const entries = Object.entries(loraParams(params));
+  const data = await Promise.all(entries.map(([, v]) => v.data<'float32'>()));
+  return Object.fromEntries(entries.map(([n], i) => [n, new Float32Array(data[i])]));
+}
 
 /** Refuses, before any work, settings the data cannot serve. */
 function checkData(run: RunConfig, data: PipelineData, grpoPairs: Pair[]): void {
@@ -198,15 +214,20 @@ function startingPoint(run: RunConfig, resume?: PipelineResume) {
   const phases = phasesOf(run.stage);
   const at = resume ? phases.indexOf(resume.state.phase) : 0;
   if (resume) {
-    const { state: s, optimizer, reference } = resume;
+    const { state: s, optimizer, reference, adapters } = resume;
+    const lora = loraOf(run) !== null;
     const problem =
       at < 0
         ? `a ${run.stage} run has no ${s.phase} phase`
-        : s.phase === 'sft' && s.steps.sft > 0 && !optimizer
-          ? `SFT is at step ${s.steps.sft} but the optimizer state is missing`
-          : s.grpo && (!optimizer || !reference)
-            ? 'GRPO is under way but its optimizer state or reference model is missing'
-            : null;
+        : lora !== (adapters !== undefined)
+          ? lora
+            ? 'a LoRA run needs its adapters (adapters.safetensors), which this snapshot lacks'
+            : 'it holds LoRA adapters but this run has lora.rank 0'
+          : s.phase === 'sft' && s.steps.sft > 0 && !optimizer
+            ? `SFT is at step ${s.steps.sft} but the optimizer state is missing`
+            : s.grpo && (!optimizer || (!lora && !reference))
+              ? 'GRPO is under way but its optimizer state or reference model is missing'
+              : null;
     if (problem) throw new Error(`resume snapshot: ${problem}`);
   }
   return { phases, at, steps: resume?.state.steps ?? { sft: 0, grpo: 0 }, elapsed: resume?.state.elapsed ?? 0 };
@@ -218,7 +239,7 @@ export function createPipeline(
   data: PipelineData,
   resume?: PipelineResume,
 ): Pipeline {
-  const { params, cfg, tok } = model;
+  const { params, cfg, tok, tokenizerFiles } = model;
   const start = startingPoint(run, resume);
   const { phases } = start;
   let at = start.at;
@@ -240,12 +261,11 @@ export function createPipeline(
   checkData(run, data, grpoPairs);
   if (resume) notes.length = 0; // the run's record has them from its start
   const lora = loraOf(run);
-  if (lora) {
-    // the snapshot's optimizer state belongs to adapters its checkpoint (merged weights) no longer has
-    if (resume) throw new Error('resume snapshot: a LoRA run does not resume yet; start it again');
-    addLora(params, cfg, lora, { seed: run.seed });
-  }
+  // resumed: the model is the weights under the adapters (resume.ts), and the adapters are the snapshot's
+  if (lora) addLora(params, cfg, lora, resume?.adapters ? { weights: resume.adapters } : { seed: run.seed });
 
+  // LoRA: whether the distilled adapters are folded into the base yet (a resume says where it stands)
+  let folded = resume?.state.base === 'sft';
   let sft: SftRun | null = null;
   let grpo: GrpoRun | null = null;
   let evaluator: Evaluator | null = null;
@@ -271,10 +291,10 @@ export function createPipeline(
     if (phase() === 'sft')
       sft = newSft(resume?.optimizer ? { step: done.sft, optimizer: resume.optimizer } : undefined);
     const g = resume?.state.grpo;
-    if (g && resume?.optimizer && resume.reference)
+    if (g && resume?.optimizer && (lora || resume.reference))
       grpo = createGrpoRun(params, cfg, tok, run.grpo, grpoPairs, {
         state: { ...g, optimizer: resume.optimizer },
-        reference: resume.reference,
+        reference: resume.reference, // none with LoRA: π_ref is the policy with its adapters off
       });
   } catch (e) {
     sft?.dispose(); // π_ref stays the caller's until the pipeline is made
@@ -284,23 +304,28 @@ export function createPipeline(
   /** How to go on from the current weights in phase `resumeAt` (nothing once the run is done). */
   async function snapshot(c: ResumeState['checkpoint'], resumeAt: Phase): Promise<PipelineSnapshot | undefined> {
     if (resumeAt === 'done') return undefined;
+    // GRPO after distillation: π_ref is the 'sft' checkpoint's weights
+    const fromSft = (resumeAt === 'grpo' || resumeAt === 'eval-grpo') && run.stage === 'both';
     const state: ResumeState = {
       checkpoint: c,
       phase: resumeAt,
       steps: { sft: done.sft, grpo: done.grpo },
       elapsed: elapsed(),
+      ...(lora ? { base: folded ? 'sft' : 'start' } : {}),
     };
-    if (resumeAt === 'sft' && sft) return { state, optimizer: (await sft.snapshot()).optimizer };
-    if (resumeAt !== 'grpo' || !grpo) return { state, optimizer: null };
+    const adapters = lora ? { adapters: await readAdapters(params) } : {};
+    if (resumeAt === 'sft' && sft) return { state, optimizer: (await sft.snapshot()).optimizer, ...adapters };
+    if (resumeAt !== 'grpo' || !grpo) return { state, optimizer: null, ...adapters };
     const { optimizer, ...g } = await grpo.snapshot();
-    return { state: { ...state, grpo: { ...g, reference: run.stage === 'both' ? 'sft' : 'start' } }, optimizer };
+    const reference = lora ? {} : { reference: fromSft ? ('sft' as const) : ('start' as const) };
+    return { state: { ...state, grpo: { ...g, ...reference } }, optimizer, ...adapters };
   }
   const checkpointEvent = async (name: string, step: number, resumeAt = phase()): Promise<CheckpointEvent> => {
     const c = { name, phase: phase(), step };
     const weights = mergedParams(params); // a plain checkpoint: with LoRA, W + s·B·A
     let files: CheckpointFiles;
     try {
-      files = encodeCheckpoint(await paramsToCheckpoint(weights.params, cfg, tok));
+      files = await modelCheckpointFiles(weights.params, cfg, tok, tokenizerFiles);
     } finally {
       weights.dispose();
     }
@@ -361,7 +386,10 @@ export function createPipeline(
 
   const grpoRun = () => {
     // LoRA after distillation: fold the adapters in, so π_ref (adapters off) is the distilled model
-    if (!grpo && lora && phases.includes('sft')) mergeAndResetLora(params, run.seed + 1);
+    if (!grpo && lora && phases.includes('sft') && !folded) {
+      mergeAndResetLora(params, run.seed + 1);
+      folded = true; // the base is now the 'sft' checkpoint's weights (W + s·B·A, computed alike)
+    }
     grpo ??= createGrpoRun(params, cfg, tok, run.grpo, grpoPairs);
     return grpo;
   };

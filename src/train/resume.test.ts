@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointFiles } from '../engine/checkpoint';
-import { decodeCheckpoint, modelFromFiles, trainableModel } from '../engine/checkpoint';
+import { decodeCheckpoint, modelFromFiles } from '../engine/checkpoint';
 import { loadCheckpointDir } from '../engine/checkpoint_node';
 import { switchTestBackend } from '../engine/test_backends';
 import { createMemoryStore, type CheckpointMeta, type LabStore } from './lab_store';
@@ -43,7 +43,7 @@ import { createRunRecorder, newRunRecord } from './run_recorder';
 const TOL = 1e-6;
 // a trained nano judge to start from: its GRPO groups have mixed rewards, so GRPO moves the weights
 const fixture = await loadCheckpointDir('e2e/fixtures/nano-judge');
-const fromFixture = (): PipelineModel => trainableModel(modelFromFiles(fixture));
+const fromFixture = (): PipelineModel => modelFromFiles(fixture);
 const tmp = mkdtempSync(join(tmpdir(), 'resume-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

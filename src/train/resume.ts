@@ -3,12 +3,16 @@
 // weights are GRPO's frozen reference. Batch order, schedules and sampling seeds are pure functions of the
 // seeds and step counts (sft.ts, grpo_run.ts), so they need nothing. Stored beside the checkpoint as two
 // files: resume.json and optimizer.safetensors (each moment flattened, named `<param>.exp_avg` and
-// `<param>.exp_avg_sq` as torch.optim.AdamW names them, the step count in the metadata). An evaluation phase
-// restarts from its start: its report is written whole at its end.
+// `<param>.exp_avg_sq` as torch.optim.AdamW names them, the step count in the metadata). A LoRA run's checkpoint
+// holds merged weights (W + s·B·A), which cannot be split again exactly: its snapshot also holds the adapters
+// (adapters.safetensors, by their PEFT-style names) and names the weights they sit on — the run's start, or its
+// 'sft' checkpoint once the distilled adapters are folded in — and the run goes on from those. An evaluation
+// phase restarts from its start: its report is written whole at its end.
 import * as tf from '@tensorflow/tfjs';
-import { modelFromFiles, trainableModel, type CheckpointFiles } from '../engine/checkpoint';
+import { modelFromFiles, type CheckpointFiles } from '../engine/checkpoint';
 import { tensorProblems } from '../engine/hf/weights';
 import type { ModelParams } from '../engine/model';
+import { isLoraName } from '../engine/lora';
 import type { AdamWSnapshot } from '../engine/optimizer';
 import { readSafetensors, writeSafetensors } from '../engine/safetensors';
 import type { GrpoResume } from './grpo_run';
@@ -20,6 +24,7 @@ import type { RunConfig } from './run_config';
 export const RESUME_VERSION = 1;
 export const STATE_FILE = 'resume.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const ADAPTERS_FILE = 'adapters.safetensors';
 /** A snapshot as stored: resume.json, and optimizer.safetensors while a training stage is under way. */
 export type ResumeFiles = Record<string, Uint8Array>;
 
@@ -29,14 +34,21 @@ export interface ResumeState {
   phase: Exclude<Phase, 'done'>; // where to go on; an evaluation restarts from its start
   steps: { sft: number; grpo: number }; // optimizer steps each stage has taken
   elapsed: number; // seconds of work so far: metrics' `elapsed` goes on from it
-  /** GRPO under way: its position, and π_ref — the run's 'sft' checkpoint, or the weights it started from. */
-  grpo?: Omit<GrpoResume, 'optimizer'> & { reference: 'sft' | 'start' };
+  /** GRPO under way: its position, and π_ref — the run's 'sft' checkpoint, or the weights it started from (none
+   *  with LoRA: π_ref is the policy with its adapters off). */
+  grpo?: Omit<GrpoResume, 'optimizer'> & { reference?: WeightsSource };
+  /** LoRA: the weights under the adapters, the run's start or its 'sft' checkpoint (adapters folded in). */
+  base?: WeightsSource;
 }
+
+/** Weights a resume reads besides its checkpoint: the run's 'sft' checkpoint, or the weights it started from. */
+export type WeightsSource = 'sft' | 'start';
 
 /** A snapshot as the pipeline makes it: AdamW's state when SFT or GRPO is under way, else null. */
 export interface PipelineSnapshot {
   state: ResumeState;
   optimizer: AdamWSnapshot | null;
+  adapters?: Record<string, Float32Array>; // LoRA: every adapter's values, by name
 }
 
 /** What createPipeline resumes from: a snapshot, and π_ref when it continues GRPO (the pipeline owns it once
@@ -59,6 +71,10 @@ export function encodeSnapshot(s: PipelineSnapshot): ResumeFiles {
     );
     files[OPTIMIZER_FILE] = writeSafetensors(tensors, { step: String(s.optimizer.step) });
   }
+  if (s.adapters) {
+    const tensors = Object.entries(s.adapters).map(([n, data]) => [n, { shape: [data.length], data }]);
+    files[ADAPTERS_FILE] = writeSafetensors(Object.fromEntries(tensors), {});
+  }
   return files;
 }
 
@@ -75,7 +91,11 @@ export function decodeSnapshot(files: ResumeFiles): PipelineSnapshot {
   if (problems.length) throw new Error(`${STATE_FILE}: ${problems.join('; ')}`);
   const { version: _, ...state } = stored;
   const bytes = files[OPTIMIZER_FILE];
-  return { state, optimizer: bytes instanceof Uint8Array ? decodeOptimizer(bytes) : null };
+  const snapshot: PipelineSnapshot = { state, optimizer: bytes instanceof Uint8Array ? decodeOptimizer(bytes) : null };
+  if (state.base && !(files[ADAPTERS_FILE] instanceof Uint8Array))
+    throw new Error(`resume snapshot: missing ${ADAPTERS_FILE} (a LoRA run's adapters)`);
+  if (state.base) snapshot.adapters = decodeAdapters(files[ADAPTERS_FILE]);
+  return snapshot;
 }
 
 function stateProblems(s: ResumeState & { version: number }): string[] {
@@ -90,6 +110,7 @@ function stateProblems(s: ResumeState & { version: number }): string[] {
   if (typeof s.elapsed !== 'number') problems.push('elapsed must be a number of seconds');
   if (s.grpo && (!count(s.grpo.step) || !Array.isArray(s.grpo.order) || typeof s.grpo.pairs !== 'string'))
     problems.push('grpo must hold step, rng, order and pairs');
+  if (s.base !== undefined && s.base !== 'sft' && s.base !== 'start') problems.push('base must be "sft" or "start"');
   return problems;
 }
 
@@ -105,6 +126,13 @@ function decodeOptimizer(bytes: Uint8Array): AdamWSnapshot {
     out[hit][name.slice(0, -MOMENTS[hit].length - 1)] = t.data;
   }
   return out;
+}
+
+function decodeAdapters(bytes: Uint8Array): Record<string, Float32Array> {
+  const { tensors } = readSafetensors(bytes);
+  const bad = Object.keys(tensors).filter((n) => !isLoraName(n));
+  if (bad.length) throw new Error(`${ADAPTERS_FILE}: "${bad[0]}" is not a LoRA adapter (….lora_A/B.weight)`);
+  return Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, t.data]));
 }
 
 /** What a run's record keeps when it goes on from a snapshot: rows up to its steps, evaluations finished before. */
@@ -129,24 +157,26 @@ export function checkSnapshotCheckpoint(state: ResumeState, meta: CheckpointMeta
     );
 }
 
-/** Files a resume reads: the snapshot, its checkpoint, and π_ref's checkpoint when GRPO goes on from one
- * (absent for a GRPO-only run from fresh weights: they come again from the seed). */
+/** Files a resume reads: the snapshot, its checkpoint, and π_ref's checkpoint when GRPO goes on from one, or
+ * (LoRA) the weights under the adapters (absent for a run from fresh weights: they come again from the seed). */
 export interface ResumeInputs {
   snapshot: ResumeFiles;
   checkpoint: CheckpointFiles;
   reference?: CheckpointFiles;
+  base?: CheckpointFiles;
 }
 
 /**
  * What a stored run resumes from: its snapshot, the checkpoint it goes with (checked to match), π_ref's
- * checkpoint mid-GRPO (the run's 'sft' one, or its start checkpoint, which `readStart` reads by the run's
- * `init`), and the dataset GRPO ran on. Throws saying what is missing.
+ * checkpoint mid-GRPO or the weights under a LoRA run's adapters (the run's 'sft' checkpoint, or its start, which
+ * `readStart` reads by the run's `init`), and the datasets it distilled and ran GRPO on. Throws saying what is
+ * missing.
  */
 export async function readResumeInputs(
   store: LabStore,
   run: RunRecord,
   readStart: (init: string) => Promise<CheckpointFiles | null>,
-): Promise<ResumeInputs & { state: ResumeState; grpoPairs?: Pair[] }> {
+): Promise<ResumeInputs & { state: ResumeState; grpoPairs?: Pair[]; distillPairs?: Pair[] }> {
   const snapshot = await store.resumeSnapshot(run.id);
   if (!snapshot) throw new Error(`run ${run.name} has no resume point: it ended before its first checkpoint`);
   const { state } = decodeSnapshot(snapshot);
@@ -154,32 +184,45 @@ export async function readResumeInputs(
   checkSnapshotCheckpoint(state, (await store.listCheckpoints()).find((c) => c.id === id) ?? null);
   const checkpoint = await store.checkpointFiles(id);
   if (!checkpoint) throw new Error(`the checkpoint '${state.checkpoint.name}' is no longer stored`);
-  const source = state.grpo?.reference;
-  const reference =
-    source === 'sft'
-      ? await store.checkpointFiles(runCheckpointId(run.id, 'sft'))
-      : source === 'start' && run.init
-        ? await readStart(run.init)
-        : null;
-  if (source === 'start' && run.init && !reference)
-    throw new Error(`resuming GRPO needs the checkpoint it started from (${run.init}, the reference model)`);
-  const grpoPairs = run.grpoDataset ? await store.datasetPairs(run.grpoDataset.id) : null;
-  if (run.grpoDataset && !grpoPairs) throw new Error(`dataset ${run.grpoDataset.name} is no longer stored`);
-  return { state, snapshot, checkpoint, reference: reference ?? undefined, grpoPairs: grpoPairs ?? undefined };
+  /** The weights `source` names; none for fresh weights. */
+  const weights = async (source: WeightsSource | undefined, what: string) => {
+    const files =
+      source === 'sft'
+        ? await store.checkpointFiles(runCheckpointId(run.id, 'sft'))
+        : source === 'start' && run.init
+          ? await readStart(run.init)
+          : null;
+    if (source === 'start' && run.init && !files)
+      throw new Error(`resuming needs the checkpoint the run started from (${run.init}, ${what})`);
+    return files ?? undefined;
+  };
+  const reference = await weights(state.grpo?.reference, 'the reference model');
+  const base = await weights(state.base, 'the weights under its LoRA adapters');
+  const pairsOf = async (d: RunRecord['grpoDataset']) => {
+    const pairs = d ? await store.datasetPairs(d.id) : null;
+    if (d && !pairs) throw new Error(`dataset ${d.name} is no longer stored`);
+    return pairs ?? undefined;
+  };
+  const [grpoPairs, distillPairs] = [await pairsOf(run.grpoDataset), await pairsOf(run.distillDataset)];
+  return { state, snapshot, checkpoint, reference, base, grpoPairs, distillPairs };
 }
 
 /** The model and the resume a pipeline goes on from; the caller owns both (π_ref passes to the pipeline). */
 export function loadResume(config: RunConfig, files: ResumeInputs): { model: PipelineModel; resume: PipelineResume } {
   const snapshot = decodeSnapshot(files.snapshot);
-  const model = trainableModel(modelFromFiles(files.checkpoint));
+  if (snapshot.state.base) {
+    // LoRA: the weights under the adapters (the checkpoint holds them merged); the pipeline adds the adapters
+    if (snapshot.state.base === 'sft' && !files.base)
+      throw new Error("resuming a LoRA run needs its 'sft' checkpoint (the weights under its adapters)");
+    return { model: files.base ? modelFromFiles(files.base) : freshModel(config), resume: snapshot };
+  }
+  const model = modelFromFiles(files.checkpoint);
   try {
     const source = snapshot.state.grpo?.reference;
     if (!source) return { model, resume: snapshot };
     if (source === 'sft' && !files.reference)
       throw new Error("resuming GRPO needs the run's 'sft' checkpoint (the reference model); it is no longer stored");
-    const reference = files.reference
-      ? trainableModel(modelFromFiles(files.reference)).params
-      : freshModel(config).params;
+    const reference = files.reference ? modelFromFiles(files.reference).params : freshModel(config).params;
     const problems = tensorProblems(reference, model.cfg, 'the reference checkpoint');
     if (problems.length) {
       tf.dispose(Object.values(reference));

@@ -9,7 +9,7 @@
 // not learned the format overruns (up to the completion cap).
 import type { StepTimes } from '../engine/backend_choice';
 import { oracleTrace } from '../rm/oracle';
-import { judgePrompt, modelPrompt } from '../rm/cor_prompt';
+import { modelPrompt } from '../rm/cor_prompt';
 import { makeSplits } from '../rm/world';
 import { freshConfig, heldOutCount, type Phase, phasesOf, worldOptions } from './pipeline';
 import type { RunConfig } from './run_config';
@@ -46,9 +46,7 @@ export function runShapes(run: RunConfig): RunShapes {
   const w = makeSplits({ ...worldOptions(run), nDistill: n(run.world.nDistill), nGrpo: n(run.world.nGrpo), nEval: 0 });
   const traced = w.distill.map((d) => (run.noRubric ? oracleTrace(d.pair, { noRubric: true }) : d.trace));
   const ctx = cfg.max_position_embeddings;
-  const rows = w.distill.map((d, i) =>
-    encodeExample(tok, { prompt: judgePrompt(d.pair).text, trace: traced[i] }, Infinity),
-  );
+  const rows = w.distill.map((d, i) => encodeExample(tok, { pair: d.pair, trace: traced[i] }, Infinity));
   const prompts = [...w.distill.map((d) => d.pair), ...w.grpo].map((p) => modelPrompt(tok, p).ids.length);
   const traces = traced.map((t) => tok.encode(t, { eos: true }).ids.length);
   const heldOut = heldOutCount(run.world.nDistill);

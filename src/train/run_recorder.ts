@@ -3,7 +3,7 @@
 // (file store) and the page (IndexedDB, events from the worker) both record runs through it, so a run
 // folder and a browser run hold the same.
 import type { CheckpointFiles } from '../engine/checkpoint';
-import { decodeCheckpoint } from '../engine/checkpoint';
+import { checkpointContents } from '../engine/checkpoint';
 import {
   filesBytes,
   runCheckpointId,
@@ -28,6 +28,7 @@ export function newRunRecord(
     backendChoice?: string | null; // which backend and why (engine/backend_choice.ts), with the estimate
     now?: number;
     grpoDataset?: RunRecord['grpoDataset'];
+    distillDataset?: RunRecord['distillDataset'];
   } = {},
 ): RunRecord {
   const now = opts.now ?? Date.now();
@@ -50,6 +51,7 @@ export function newRunRecord(
     ],
     error: null,
     grpoDataset: opts.grpoDataset ?? null,
+    ...(opts.distillDataset ? { distillDataset: opts.distillDataset } : {}),
   };
 }
 
@@ -58,9 +60,7 @@ export function checkpointMeta(
   files: CheckpointFiles,
   m: Omit<CheckpointMeta, 'bytes' | 'parameters' | 'summary'>,
 ): CheckpointMeta {
-  const c = decodeCheckpoint(files);
-  const parameters = Object.values(c.tensors).reduce((n, t) => n + t.data.length, 0);
-  const cfg = c.config;
+  const { config: cfg, parameters } = checkpointContents(files); // ours or a real model's (HF layout)
   return {
     ...m,
     bytes: filesBytes(files),

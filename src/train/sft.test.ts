@@ -8,7 +8,7 @@ const tok = defaultTokenizer();
 
 describe('SFT batches', () => {
   it('masks the prompt and trains on the trace and <eos> only', () => {
-    const ex = encodeExample(tok, { prompt: 'Q: 2+2?\nA: 4\nB: 5\n', trace: '<answer>[[A]]</answer>' }, 256);
+    const ex = encodeExample(tok, { pair: { prompt: '2+2?', a: '4', b: '5' }, trace: '<answer>[[A]]</answer>' }, 256);
     const b = toBatch([ex], tok.padId, 16, 256);
     const T = b.ids[0].length;
     expect(T % 16).toBe(0);
@@ -19,9 +19,9 @@ describe('SFT batches', () => {
   });
 
   it('refuses an example longer than the context, naming it', () => {
-    expect(() => encodeExample(tok, { prompt: 'x'.repeat(300), trace: 'y' }, 256, 'training example 7')).toThrow(
-      /training example 7: 303 tokens/,
-    );
+    expect(() =>
+      encodeExample(tok, { pair: { prompt: 'x'.repeat(288), a: '', b: '' }, trace: 'y' }, 256, 'training example 7'),
+    ).toThrow(/training example 7: 303 tokens/);
   });
 
   it('groups by length without losing or repeating rows', () => {

@@ -9,6 +9,8 @@ import { ADAMW_MOMENTS, type AdamWSnapshot } from '../engine/optimizer';
 import { createRng, shuffle } from '../engine/rng';
 import { learningRateAt } from '../engine/schedule';
 import type { TextTokenizer } from '../engine/text_tokenizer';
+import { endOfTurnId, modelPrompt } from '../rm/cor_prompt';
+import type { Pair } from '../rm/pair';
 import { createLmTrainer, type LmBatch } from './lm_step';
 
 /** Distillation's settings; their defaults, ranges and help are in run_config.ts. */
@@ -25,21 +27,27 @@ export interface SftConfig {
   seed: number; // batch order
 }
 
-/** A prompt and the trace the model must learn to write after it. */
+/** A pair and the judge trace the model must learn to write for it (as shown: A first). */
 export interface SftExample {
-  prompt: string;
+  pair: Pick<Pair, 'prompt' | 'a' | 'b'>;
   trace: string;
 }
 
-/** `<bos> prompt trace <eos>` as ids, and where the trace starts. Throws naming the example if too long. */
+/**
+ * The example as ids and where the trace starts: the judge prompt exactly as the model reads it when judging
+ * (cor_prompt.ts's modelPrompt: our `<bos>` + compact text, or a real model's system and user turns through its
+ * chat template with the generation prompt), then the trace and the token that ends the answer (our <eos>, the
+ * template's end of turn). Prompt and trace are encoded apart, as judging reads them (prompt ids, then sampled
+ * ones); the loss covers trace + end (TRL's completion-only loss). Throws naming the example if too long.
+ */
 export function encodeExample(
   tok: TextTokenizer,
   ex: SftExample,
   maxLen: number,
   where = 'example',
 ): { ids: number[]; traceStart: number } {
-  const prompt = tok.encode(ex.prompt, { bos: true }).ids;
-  const trace = tok.encode(ex.trace, { eos: true }).ids;
+  const prompt = modelPrompt(tok, ex.pair).ids;
+  const trace = [...tok.encode(ex.trace).ids, endOfTurnId(tok)];
   const ids = [...prompt, ...trace];
   if (ids.length > maxLen)
     throw new Error(
@@ -145,6 +153,7 @@ export function createSftRun(
     ...ADAMW_MOMENTS,
     weightDecay: sft.weightDecay,
     maxGradNorm: sft.maxGradNorm,
+    startStep: resume?.step,
   });
   try {
     if (resume) trainer.optimizer.importState(resume.optimizer);

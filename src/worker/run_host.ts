@@ -4,7 +4,7 @@
 // refused start rejects and loads nothing; a failure once loaded becomes a 'failed' status with the message
 // (the checkpoints already sent stay with the page).
 import * as tf from '@tensorflow/tfjs';
-import { modelFromFiles, trainableModel } from '../engine/checkpoint';
+import { modelFromFiles } from '../engine/checkpoint';
 import type { ModelParams } from '../engine/model';
 import { createGrpoRun, type GrpoRun } from '../train/grpo_run';
 import type { StagedStep } from '../train/grpo_step';
@@ -27,7 +27,7 @@ export interface RunHostDeps {
 
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
 function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
-  return init ? trainableModel(modelFromFiles(init)) : freshModel(config);
+  return init ? modelFromFiles(init) : freshModel(config);
 }
 
 interface Live {

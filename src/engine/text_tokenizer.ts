@@ -52,9 +52,10 @@ export interface TextTokenizer {
   /** The chat template, for real instruct models; null for ours (they read the compact prompt as is). */
   readonly chatTemplate: ChatTemplate | null;
   encode(text: string, opts?: EncodeOptions): Encoding;
+  /** An HF tokenizer gives no text for an id past its vocabulary (a padded embedding row), as HF's decode does. */
   decode(ids: ArrayLike<number>, opts?: DecodeOptions): string;
   /** One token as readable text for the token views: byte-level bytes that are not whole UTF-8 characters
-   * show as <0xHH>, never as a crash or a replacement character. */
+   * show as <0xHH>, never as a crash or a replacement character; a padded embedding row as <id N>. */
   piece(id: number): string;
   tokenToId(token: string): number | undefined;
   /** The token as the vocabulary spells it (byte-level: "Ġhello"). */

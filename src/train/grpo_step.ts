@@ -41,15 +41,12 @@ export async function sampleStage(m: GrpoModels, g: GrpoConfig, pairs: Pair[], s
     eosIds: judgeStopIds(m.tok), // a real model's answer ends at its end of turn
     padId: m.tok.padId,
   });
-  // a real model's embedding may have rows past its tokenizer's ids (Qwen pads to a multiple of 128) and sampling
-  // can draw one: it has no text, as Hugging Face's decode skips it, but it stays in the judgement's tokens
-  const known = (id: number) => id < m.tok.vocabSize;
   const completions = out.tokens.map((tokens, i) => ({
     group: Math.floor(i / g.numGenerations),
     tokens,
-    pieces: tokens.map((id) => (known(id) ? m.tok.piece(id) : `<id ${id}>`)),
+    pieces: tokens.map((id) => m.tok.piece(id)),
     logps: out.logProbs[i],
-    text: m.tok.decode(tokens.filter(known), { skipSpecial: true }),
+    text: m.tok.decode(tokens, { skipSpecial: true }),
     stopReason: out.stopReasons[i],
   }));
   return { pairs, promptIds, completions };

@@ -109,12 +109,15 @@ describe('HFTokenizer on the tiny byte-level BPE', () => {
     expect(tok.decode(tok.encode(text).ids)).toBe(text.normalize('NFC'));
   });
 
-  it('skipSpecial drops the ChatML tokens; an empty list decodes to ""; an id outside the vocabulary is named', () => {
+  it('skipSpecial drops the ChatML tokens; "" for no ids; an id past the tokenizer (a padded row) has no text', () => {
     expect(tok.decode(tok.encode('<|im_start|>user\nhi . there<|im_end|>').ids, { skipSpecial: true })).toBe(
       'user\nhi . there',
     );
     expect(tok.decode([])).toBe('');
-    expect(() => tok.decode([tok.vocabSize])).toThrow(`id ${tok.vocabSize} is not in the vocabulary`);
+    const hi = tok.encode('hi').ids;
+    expect(tok.decode([...hi, tok.vocabSize + 3])).toBe(tok.decode(hi));
+    expect(tok.piece(tok.vocabSize + 3)).toBe(`<id ${tok.vocabSize + 3}>`);
+    expect(() => tok.decode([-1])).toThrow('id -1 is not in the vocabulary');
   });
 
   it('bos adds nothing for Qwen (no start token), eos appends <|im_end|>; nothing is unknown', () => {

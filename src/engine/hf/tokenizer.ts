@@ -200,7 +200,9 @@ export class HFTokenizer implements TextTokenizer {
   }
 
   decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
-    const list = Array.from(ids);
+    // an id past the tokenizer is a padded embedding row (Qwen pads to a multiple of 128) that sampling can draw:
+    // no text, as Hugging Face's decode skips it
+    const list = Array.from(ids).filter((id) => !this.paddedRow(id));
     for (const id of list) this.check(id, 'decode');
     if (list.length === 0) return '';
     return this.lib.decode(list, {
@@ -210,6 +212,7 @@ export class HFTokenizer implements TextTokenizer {
   }
 
   piece(id: number): string {
+    if (this.paddedRow(id)) return `<id ${id}>`;
     const token = this.check(id, 'piece');
     if (this.specialTokens.includes(token)) return token;
     if (!this.byteLevel) return token.replaceAll('\u2581', ' '); // SentencePiece's "▁" is a space
@@ -223,6 +226,10 @@ export class HFTokenizer implements TextTokenizer {
 
   idToToken(id: number): string | undefined {
     return this.lib.id_to_token(id);
+  }
+
+  private paddedRow(id: number): boolean {
+    return Number.isInteger(id) && id >= this.vocabSize;
   }
 
   private check(id: number, where: string): string {

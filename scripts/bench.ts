@@ -6,6 +6,7 @@
 //   npm run bench -- --backends webgpu --kernels stock
 //   npm run bench -- --backends webgpu --presets nano --steps 2 --compare --first-step --submit-batch 1,15,64
 // --decode-cost --pool-trim
+//   npm run bench -- --backends webgpu --presets nano --compare --lora-rank 8   (LoRA adapters trained instead)
 // --compare runs each backend and preset twice in this process, stock tfjs ops then the fused WebGPU
 // kernels (engine/kernels/fused.ts), same shapes and seeds, and prints each figure for both with the
 // ratio stock/fused; the JSON gets both rows and a `comparisons` list. The fused kernels are WGSL programs,
@@ -21,6 +22,8 @@
 // dispatches per token, on the kernels --kernels picks; JSON to bench-results/model.json unless --out is given.
 //   npm run bench -- --f16-matmul
 // --f16-matmul times decode's matmuls with f32 weights against half-precision words (scripts/bench_matmul.ts).
+// --lora-rank R: the presets train LoRA adapters of rank R instead of the whole model, and --model generates
+// with adapters of rank R on every projection (bench.ts's BENCH_LORA).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -55,6 +58,7 @@ const { flags: f } = parseCli(process.argv.slice(2), {
     'submit-batch': S.submitBatches,
     'decode-cost': S.decodeCost,
     'pool-trim': S.poolTrim,
+    'lora-rank': S.loraRank,
     out: withDefault(pathFlag('Where to write the results JSON.'), 'bench-results/engine.json'),
     model: pathFlag('Measure this real model instead of the presets: a folder or hf:owner/name[@revision].'),
     'prompt-tokens': withDefault(int(1, 4096, 'With --model: prompt tokens before decoding.'), 32),
@@ -96,6 +100,7 @@ if (f.model !== undefined) {
     kernels: f.kernels,
     promptTokens: f['prompt-tokens'],
     newTokens: f['new-tokens'],
+    loraRank: f['lora-rank'],
     out: process.argv.includes('--out') ? f.out : 'bench-results/model.json',
   });
   process.exit(0);
@@ -112,6 +117,7 @@ const result = await runSuite(
     submitBatches: f['submit-batch'],
     decodeCost: f['decode-cost'],
     poolTrim: f['pool-trim'],
+    loraRank: f['lora-rank'],
   },
   {
     async startBackend(b) {

@@ -21,6 +21,7 @@ export interface ModelBenchCli {
   kernels: KernelMode;
   promptTokens: number;
   newTokens: number;
+  loraRank: number;
   out: string;
 }
 
@@ -57,6 +58,7 @@ export async function benchModelCli(o: ModelBenchCli): Promise<void> {
       const out = join(dir, `${backend}.json`);
       const args = ['--model', o.model, '--backends', backend, '--kernels', o.kernels, '--out', out];
       args.push('--prompt-tokens', String(o.promptTokens), '--new-tokens', String(o.newTokens));
+      args.push('--lora-rank', String(o.loraRank));
       const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: 'inherit' });
       if (r.status !== 0) {
         result.skipped.push(`${backend}: the run failed (exit ${r.status ?? r.signal})`);

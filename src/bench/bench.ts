@@ -9,13 +9,16 @@
 // one layer gives the fixed part (embedding, final norm, head, loss, clipping and the optimizer for the
 // non-layer parameters), and (dispatches − fixed) / (L − 1) is what each further layer adds (forward,
 // backward and its parameters' optimizer update). With L = 1 it is dispatches/step ÷ 1.
+// With loraRank > 0 the model trains LoRA adapters (BENCH_LORA) on its frozen weights, as a LoRA run does, and
+// generates with them on: the dispatches their extra matmuls add, per layer and per token.
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig, type LlamaConfig, type PresetName } from '../engine/config';
 import { generate } from '../engine/generate';
 import { installCounters, type Counts } from '../engine/instrument';
 import type { KernelPath } from '../engine/kernel_choice';
 import { fusedKernelsOn, switchFusedKernels } from '../engine/kernels/fused';
-import { initParams } from '../engine/model';
+import { addLora, LORA_TARGETS, type LoraSettings } from '../engine/lora';
+import { initParams, type ModelParams } from '../engine/model';
 import { ADAMW_MOMENTS } from '../engine/optimizer';
 import { countParams } from '../engine/param_names';
 import { createRng } from '../engine/rng';
@@ -33,6 +36,23 @@ export interface BenchOptions {
   kernels?: KernelPath; // default 'stock'
   // WebGPU dispatches per queue submit (tfjs flag WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE); default: tfjs's 15
   submitBatch?: number;
+  loraRank?: number; // > 0: LoRA adapters of this rank (BENCH_LORA) trained on the frozen model
+}
+
+/** The adapters of a LoRA bench run: every projection, s = α / r = 2, no dropout (its masks add dispatches). */
+export const BENCH_LORA = (rank: number): LoraSettings => ({
+  rank,
+  alpha: 2 * rank,
+  dropout: 0,
+  targets: LORA_TARGETS,
+  rslora: false,
+});
+
+/** A fresh model for a run, with adapters when it is a LoRA run. */
+function benchParams(cfg: LlamaConfig, loraRank = 0): ModelParams {
+  const params = initParams(cfg, 1);
+  if (loraRank > 0) addLora(params, cfg, BENCH_LORA(loraRank), { seed: 1 });
+  return params;
 }
 
 export type { KernelPath } from '../engine/kernel_choice';
@@ -41,6 +61,7 @@ export interface BenchRow {
   backend: string;
   preset: PresetName;
   kernels: KernelPath;
+  lora: number; // the adapters' rank; 0: the whole model trained
   submitBatch: number | null; // the submit batch size in force on WebGPU, else null
   params: number;
   layers: number; // num_hidden_layers
@@ -76,8 +97,8 @@ const per = (c: Counts, n: number) => ({
 export const TRAIN_HP = { lr: 1e-3, ...ADAMW_MOMENTS, weightDecay: 0.01, maxGradNorm: 1 };
 
 /** GPU dispatches of one training step (after a warm-up step) of a fresh model with this config. */
-async function stepDispatches(cfg: LlamaConfig, batch: LmBatch): Promise<number> {
-  const params = initParams(cfg, 1);
+async function stepDispatches(cfg: LlamaConfig, batch: LmBatch, loraRank = 0): Promise<number> {
+  const params = benchParams(cfg, loraRank);
   const trainer = createLmTrainer(params, cfg, TRAIN_HP);
   await trainer.step(batch, 1e-3);
   const counters = installCounters();
@@ -137,7 +158,7 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
   const T = batch.ids[0].length;
   const rng = createRng(8);
   const startTensors = tf.memory().numTensors;
-  const params = initParams(cfg, 1);
+  const params = benchParams(cfg, o.loraRank);
   const trainer = createLmTrainer(params, cfg, TRAIN_HP);
 
   await trainer.step(batch, 1e-3); // warm-up: shader compiles, buffer pools
@@ -170,12 +191,15 @@ async function benchRun(o: BenchOptions): Promise<BenchRow> {
   const L = cfg.num_hidden_layers;
   // (no GPU dispatches, as on WASM: nothing to split, so the one-layer step is not run)
   const one =
-    L > 1 && tp.dispatches > 0 ? await stepDispatches({ ...cfg, num_hidden_layers: 1 }, batch) : tp.dispatches;
+    L > 1 && tp.dispatches > 0
+      ? await stepDispatches({ ...cfg, num_hidden_layers: 1 }, batch, o.loraRank)
+      : tp.dispatches;
   const layer = L > 1 ? (tp.dispatches - one) / (L - 1) : tp.dispatches;
   return {
     backend: tf.getBackend(),
     preset: o.preset,
     kernels: o.kernels ?? 'stock',
+    lora: o.loraRank ?? 0,
     submitBatch: tf.getBackend() === 'webgpu' ? (tf.env().get(SUBMIT_FLAG) as number) : null,
     params: countParams(cfg),
     layers: L,
@@ -222,6 +246,7 @@ export const COMPARED: [string, (r: BenchRow) => number][] = [
 export interface BenchComparison {
   backend: string;
   preset: PresetName;
+  lora: number; // the adapters' rank (0: none)
   /**
    * label → [stock, fused, stock/fused]: above 1 the fused path is lower (better for times and counts, worse for
    * tok/s).
@@ -234,5 +259,5 @@ export function compareRows(stock: BenchRow, fused: BenchRow): BenchComparison {
   const figures = Object.fromEntries(
     COMPARED.map(([label, get]) => [label, [get(stock), get(fused), get(stock) / get(fused)]]),
   ) as BenchComparison['figures'];
-  return { backend: stock.backend, preset: stock.preset, figures };
+  return { backend: stock.backend, preset: stock.preset, lora: stock.lora, figures };
 }

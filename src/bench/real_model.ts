@@ -11,12 +11,15 @@ import { generate } from '../engine/generate';
 import type { ModelSource } from '../engine/hf/source';
 import { installCounters } from '../engine/instrument';
 import type { KernelPath } from '../engine/kernel_choice';
+import { addLora } from '../engine/lora';
 import { countParams } from '../engine/param_names';
+import { BENCH_LORA } from './bench';
 
 export interface ModelBenchOptions {
   promptTokens: number;
   newTokens: number; // at least 2: decode is timed between the first token and the last
   kernels: KernelPath;
+  loraRank?: number; // > 0: LoRA adapters of this rank (bench.ts's BENCH_LORA) on while it generates
 }
 
 /** What the caller measures outside tfjs: the process's resident memory now and at its peak (Node). */
@@ -31,6 +34,7 @@ export interface ModelBenchRow {
   params: number;
   backend: string;
   kernels: KernelPath;
+  lora: number; // the adapters' rank; 0: none
   weightBytesStored: number; // the safetensors files
   weightBytesF32: number; // as computed: 4 bytes a parameter
   loadSeconds: number; // config, tokenizer and every tensor read, converted and uploaded
@@ -79,6 +83,7 @@ export async function benchRealModel(
   try {
     const t0 = performance.now();
     m = await load(source);
+    if (o.loraRank) addLora(m.params, m.cfg, BENCH_LORA(o.loraRank), { seed: 1 });
     const loadSeconds = (performance.now() - t0) / 1000;
     const model = m;
     const prompt = promptIds(model, o.promptTokens);
@@ -110,6 +115,7 @@ export async function benchRealModel(
       params,
       backend: tf.getBackend(),
       kernels: o.kernels,
+      lora: o.loraRank ?? 0,
       weightBytesStored: storedBytes,
       weightBytesF32: 4 * params,
       loadSeconds,

@@ -35,6 +35,7 @@ export interface SuiteOptions {
   submitBatches: number[]; // WebGPU submit batch sizes to time on the fused path; [] skips
   decodeCost: boolean; // dispatches and ms per token early and late in a generation
   poolTrim: boolean; // WebGPU: ms per step with the buffer pool trimmed after every step, against untrimmed
+  loraRank: number; // > 0: train LoRA adapters of this rank on the frozen model (bench.ts's BENCH_LORA)
 }
 
 /** Every option's rule and default: the bench page's form and link, and `npm run bench`, parse through it. */
@@ -72,6 +73,10 @@ export const SUITE_SETTINGS = {
   poolTrim: withDefault(
     bool('WebGPU: ms per step with the buffer pool trimmed after every step, against untrimmed.'),
     false,
+  ),
+  loraRank: withDefault(
+    int(0, 256, 'LoRA rank: train adapters on every projection of the frozen model; 0 = the whole model.'),
+    0,
   ),
 } satisfies { [K in keyof SuiteOptions]: Setting<SuiteOptions[K]> };
 
@@ -196,7 +201,7 @@ export async function runSuite(o: SuiteOptions, deps: SuiteDeps): Promise<SuiteR
     const paths = pathsFor(o, backend, chosen);
     const fast = paths.at(-1)!; // the fused path where it runs
     for (const preset of o.presets) {
-      const base: BenchOptions = { preset, trainSteps: o.steps, ...BENCH_SHAPES };
+      const base: BenchOptions = { preset, trainSteps: o.steps, ...BENCH_SHAPES, loraRank: o.loraRank };
       const pair: BenchRow[] = [];
       for (const kernels of paths) {
         const row = await step(`${backend}/${preset}/${kernels}`, () => benchPreset({ ...base, kernels }));

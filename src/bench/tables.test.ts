@@ -8,6 +8,7 @@ const row = (kernels: 'stock' | 'fused', dispatches: number): BenchRow => ({
   backend: 'webgpu',
   preset: 'nano',
   kernels,
+  lora: 0,
   submitBatch: 15,
   params: 1000,
   layers: 2,

@@ -13,6 +13,8 @@ export interface Table {
   rows: string[][];
 }
 
+/** The preset, and the adapters' rank when the run trained LoRA adapters. */
+const presetLabel = (x: { preset: string; lora?: number }) => (x.lora ? `${x.preset} + LoRA r${x.lora}` : x.preset);
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 export function resultTables(r: SuiteResult): Table[] {
@@ -43,7 +45,7 @@ export function resultTables(r: SuiteResult): Table[] {
       ],
       rows: r.rows.map((x) => [
         x.backend,
-        x.preset,
+        presetLabel(x),
         x.kernels,
         String(x.params),
         f(x.train.tokensPerSecond, 0),
@@ -64,7 +66,7 @@ export function resultTables(r: SuiteResult): Table[] {
   ];
   for (const c of r.comparisons) {
     tables.push({
-      title: `${c.backend} / ${c.preset}: stock vs fused`,
+      title: `${c.backend} / ${presetLabel(c)}: stock vs fused`,
       note: 'stock/fused > 1: fused is lower; for tok/s, < 1 means fused is faster.',
       headers: ['figure', 'stock', 'fused', 'stock/fused'],
       rows: COMPARED.map(([label]) => [
@@ -95,7 +97,7 @@ export function resultTables(r: SuiteResult): Table[] {
       ],
       rows: r.firstSteps.map((x) => [
         x.backend,
-        x.preset,
+        presetLabel(x),
         x.kernels,
         x.precompile ? 'yes' : 'no',
         String(x.pipelines),
@@ -123,7 +125,7 @@ export function resultTables(r: SuiteResult): Table[] {
       ],
       rows: r.submitBatches.map((x) => [
         x.backend,
-        x.preset,
+        presetLabel(x),
         x.kernels,
         String(x.submitBatch),
         f(x.train.msPerStep, 0),
@@ -143,7 +145,7 @@ export function resultTables(r: SuiteResult): Table[] {
       rows: r.decodeCosts.flatMap((x) =>
         x.windows.map((w) => [
           x.backend,
-          x.preset,
+          presetLabel(x),
           x.kernels,
           `${w.from}–${w.to}`,
           f(w.dispatchesPerToken, 0),
@@ -172,7 +174,7 @@ export function resultTables(r: SuiteResult): Table[] {
       ],
       rows: r.poolTrims.map((x) => [
         x.backend,
-        x.preset,
+        presetLabel(x),
         x.kernels,
         x.lengths.join(','),
         f(x.msPerStepUntrimmed, 0),
@@ -226,7 +228,7 @@ const MiB = (bytes: number | null) => (bytes === null ? '-' : (bytes / 2 ** 20).
 export function modelBenchTable(rows: ModelBenchRow[]): Table {
   const r0 = rows[0];
   return {
-    title: `${r0?.model ?? 'model'}: load and decode`,
+    title: `${r0?.model ?? 'model'}${r0?.lora ? ` + LoRA r${r0.lora}` : ''}: load and decode`,
     note:
       `${r0?.architecture}, ${r0 ? (r0.params / 1e6).toFixed(0) : '?'} M parameters; greedy, batch 1, ` +
       `${r0?.promptTokens}-token prompt, ${r0?.newTokens} new tokens, one readback. Host MiB: peak RSS ` +

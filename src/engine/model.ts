@@ -19,6 +19,7 @@ import { checkWithinWindow, headDim, type LlamaConfig } from './config';
 import { addRmsNorm, addRmsNormFused } from './kernels/add_rms_norm';
 import { attendFused, attendMergedFused, attendMergedStock, attendStock, repeatKv } from './kernels/attention';
 import { fusedKernelsOn } from './kernels/fused';
+import { loraLinear2d } from './lora_linear';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
 import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
 import {
@@ -123,13 +124,22 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
 /**
  * A layer's projection `name` (e.g. self_attn.q_proj) of x, with its bias when the model has one, plus its LoRA
  * update s·(x·Aᵀ)·Bᵀ when it has adapters and they are on (lora.ts); s applied on the rank-r middle, the cheapest.
+ * On the fused path, without adapter dropout, base and update are one op (lora_linear.ts).
  */
 export function project(p: ModelParams, pre: string, name: string, x: tf.Tensor): tf.Tensor {
-  const y = linear(x, p[`${pre}${name}.weight`], optionalParam(p, `${pre}${name}.bias`));
+  const w = p[`${pre}${name}.weight`],
+    b = optionalParam(p, `${pre}${name}.bias`);
   const lora = activeAdapter(p, `${pre}${name}`);
-  if (!lora) return y;
-  const mid = tf.mul(linear(adapterInput(p, `${pre}${name}`, x), lora.A), lora.scale);
-  return tf.add(y, linear(mid, lora.B));
+  if (!lora) return linear(x, w, b);
+  const xa = adapterInput(p, `${pre}${name}`, x);
+  if (xa === x && fusedKernelsOn() && frozen(w) && (!b || frozen(b))) {
+    // one op, its own gradient: fewer programs (lora_linear.ts)
+    const x2 = tf.reshape(x, [-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D;
+    const y = loraLinear2d(x2, w as tf.Tensor2D, b, lora.A as tf.Tensor2D, lora.B as tf.Tensor2D, lora.scale);
+    return tf.reshape(y, [...x.shape.slice(0, -1), w.shape[0]]);
+  }
+  const mid = tf.mul(linear(xa, lora.A), lora.scale);
+  return tf.add(linear(x, w, b), linear(mid, lora.B));
 }
 
 /** A tensor only some members of the family have (biases, q/k norms); param_names.ts says which. */

@@ -1,13 +1,13 @@
 // The Judge page's state: the pair being judged (typed, or picked from a stored dataset), the model (a
 // checkpoint or a cached real model) and decoding chosen, what the model's vocabulary and context make of the
 // pair, the traces streaming in with their rate, whether the last one was stopped, the last result, the
-// user's saved labels, and the shipped judges' card and example pairs.
+// user's saved labels, the shipped judges' card and example pairs, and a PEFT adapter put on a real model.
 // Plain data; the actions are in judge_actions.ts. Leaves out the checkpoint files and the browsed dataset's
 // pairs (kept by the actions).
 import type { StateCreator } from 'zustand';
 import type { Category, Pair, Winner } from '../rm/pair';
 import { JUDGE_DEFAULTS, type InputCheck, type JudgeResult, type PairText } from '../train/judge';
-import type { JudgeDecoding } from '../worker/judge_protocol';
+import type { AdapterInfo, JudgeDecoding } from '../worker/judge_protocol';
 import type { ShippedInfo } from './builtin_judges';
 import { type SpeedMeter, startMeter } from './judge_speed';
 import type { AppState } from './store';
@@ -22,6 +22,14 @@ export interface PickedPair {
   index: number;
   winner: Winner;
   category?: Category;
+}
+
+/** A PEFT adapter on a cached real model: what it is, where it came from, and a base-name warning. */
+export interface JudgeAdapter {
+  modelId: string; // the judge id of the model it is on
+  name: string; // the folder's name or the Hub id it came from
+  info: AdapterInfo;
+  warning: string | null; // it names another base than this model
 }
 
 export interface JudgeSlice {
@@ -43,6 +51,10 @@ export interface JudgeSlice {
   labelMessage: string | null;
   shipped: ShippedInfo | null; // the shipped judges' card, run settings and example pairs, once read
   shippedError: string | null; // why they could not be read (the page works without them)
+  judgeAdapters: JudgeAdapter[]; // at most one per model, as the worker keeps them
+  adapterHubId: string; // the Hub id typed to fetch an adapter from
+  adapterBusy: boolean;
+  adapterError: string | null;
 }
 
 export const judgeInitial: JudgeSlice = {
@@ -70,6 +82,10 @@ export const judgeInitial: JudgeSlice = {
   labelMessage: null,
   shipped: null,
   shippedError: null,
+  judgeAdapters: [],
+  adapterHubId: '',
+  adapterBusy: false,
+  adapterError: null,
 };
 
 export const createJudgeSlice: StateCreator<AppState, [], [], JudgeSlice> = () => structuredClone(judgeInitial);

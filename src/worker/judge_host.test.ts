@@ -5,7 +5,9 @@
 // the tokenizer files once, then reads the kept tokenizer (or a loaded model's), and a check overtaken by a
 // newer one before it started is skipped. A cached real model ('model:' id) is opened from the model cache
 // with no files sent: its chat template renders the prompt, its check reads its own tokenizer and context, the
-// trace events count each judgement's tokens, and top-p reaches sampling (a tiny p is greedy).
+// trace events count each judgement's tokens, and top-p reaches sampling (a tiny p is greedy). A PEFT adapter
+// put on it changes its judgement, stays on when the model is evicted and reloaded, and taken off gives the
+// base's judgement again; one of another model's shapes is refused naming the tensor and both shapes.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { encodeCheckpoint, paramsToCheckpoint, type CheckpointFiles } from '../engine/checkpoint';
@@ -16,6 +18,7 @@ import { defaultTokenizer } from '../engine/tokenizer';
 import { checkJudgeInput } from '../train/judge';
 import { modelFromFiles } from '../engine/checkpoint';
 import { blobSource } from '../engine/hf/source';
+import { testAdapterFiles } from '../engine/hf/test_adapter_files';
 import { testModelFiles } from '../engine/hf/test_model_files';
 import { createJudgeHost } from './judge_host';
 import { cachedModelJudgeId, type JudgeRequest } from './judge_protocol';
@@ -167,6 +170,39 @@ describe('judge host (nano, WASM)', () => {
       host.judge({ requestId: 'gone', checkpointId: cachedModelJudgeId('gone'), pair, decoding }),
     ).rejects.toThrow('No cached model "gone"');
     expect(opened).toEqual(['tiny', 'tiny', 'gone']); // the check read its tokenizer, the judge its weights
+    host.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('judges with a PEFT adapter on a cached model, kept across a reload; off, the base judges again', async () => {
+    const files = testModelFiles();
+    const openCached = async () =>
+      blobSource(
+        'tiny',
+        Object.entries(files).map(([path, bytes]) => ({ path, blob: new Blob([bytes as BlobPart]) })),
+      );
+    const before = tf.memory().numTensors;
+    const host = createJudgeHost(() => {}, 1, openCached);
+    const id = cachedModelJudgeId('tiny');
+    const judge = async (requestId: string) =>
+      (await host.judge({ requestId, checkpointId: id, pair, decoding })).shown[0].generatedIds;
+    const base = await judge('base');
+    const info = await host.setAdapter(id, await testAdapterFiles(files, 'test-org/tiny'));
+    expect(info).toMatchObject({ rank: 4, alpha: 8, rslora: false, baseModel: 'test-org/tiny' });
+    expect(info?.tensors).toBe(2 * 7 * 2); // A and B on 7 projections of 2 layers
+    const adapted = await judge('adapted');
+    expect(adapted).not.toEqual(base);
+    await host.judge({ requestId: 'evict', checkpointId: 'nano', files: one, pair, decoding }); // keep = 1
+    expect(host.loaded()).toEqual(['nano']);
+    expect(await judge('reloaded')).toEqual(adapted); // the adapter put on again
+    const wrong = await testAdapterFiles(one, 'nano');
+    await expect(host.setAdapter(id, wrong)).rejects.toThrow(
+      'tensor "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight" is [4,16], the base needs [4,48]',
+    );
+    expect(await judge('kept')).toEqual(adapted); // a refused adapter leaves the one it had on
+    expect(await host.setAdapter(id, null)).toBeNull();
+    expect(await judge('off')).toEqual(base);
+    await expect(host.setAdapter('nano', wrong)).rejects.toThrow(/a real model of the model cache/);
     host.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

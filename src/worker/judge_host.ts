@@ -2,18 +2,21 @@
 // with train/judge.ts, one request at a time, streaming each trace as 'judge-trace' events; checks the pair
 // being typed against a model's tokenizer and context (the model's own when it is loaded, else one read from
 // the tokenizer files alone), skipping a check that a newer one has overtaken. A checkpoint's files come
-// from the page; a cached real model's (a 'model:' id) are read from the model cache, tensor by tensor.
+// from the page; a cached real model's (a 'model:' id) are read from the model cache, tensor by tensor. A
+// PEFT adapter put on a cached model is kept with its id and put on again whenever that model is reloaded.
 // No math here. Leaves out storage and the run host's models: judging a checkpoint of a live run loads its
 // own copy of the weights.
 import * as tf from '@tensorflow/tfjs';
 import { type CheckpointFiles, modelFromFiles, modelFromSource } from '../engine/checkpoint';
 import { validateConfig } from '../engine/config';
+import { importPeftAdapter, readPeftAdapter } from '../engine/hf/peft';
 import type { ModelSource } from '../engine/hf/source';
 import { loadTokenizer, TOKENIZER_FILES } from '../engine/hf/tokenizer';
+import { addLora, loraParams, removeLora } from '../engine/lora';
 import type { TextTokenizer } from '../engine/text_tokenizer';
 import { checkJudgeInput, JUDGE_DEFAULTS, judgePair, type JudgeModel } from '../train/judge';
 import { yieldToMessages } from '../train/yield_to_messages';
-import { cacheIdOf, type JudgeApi } from './judge_protocol';
+import { type AdapterInfo, cacheIdOf, type JudgeApi } from './judge_protocol';
 import type { EventSink } from './protocol';
 
 interface Vocab {
@@ -59,6 +62,7 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached 
   const models = new Map<string, JudgeModel>(); // insertion order: least recently used first
   const running = new Map<string, AbortController>();
   const vocabs = new Map<string, Vocab>(); // tokenizers read for checks alone, least recently used first
+  const adapters = new Map<string, Record<string, Uint8Array>>(); // a cached model's adapter files, by judge id
   let newestCheck = -Infinity;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -94,9 +98,40 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached 
     if (!files && cacheId === null)
       throw new Error(`The worker does not hold checkpoint ${id}; send its files with the request`);
     const m = files ? modelFromFiles(files) : await modelFromSource(await openCached(cacheId!));
+    const adapter = adapters.get(id);
+    if (adapter) importPeftAdapter(m.params, m.cfg, adapter); // it fitted this model when it was set
     models.set(id, m);
     while (models.size > keep) free(models.keys().next().value!);
     return m;
+  }
+
+  /** One request at a time: a second waits, so an eviction never frees a model in use. */
+  function queued<T>(work: () => Promise<T>): Promise<T> {
+    const result = queue.then(work, work);
+    queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async function putAdapter(id: string, files: Record<string, Uint8Array> | null): Promise<AdapterInfo | null> {
+    if (cacheIdOf(id) === null) throw new Error(`An adapter goes on a real model of the model cache, not on ${id}`);
+    const { params, cfg } = await modelFor(id, undefined);
+    const shapes = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.shape]));
+    const read = files && readPeftAdapter(files, cfg, shapes); // refused: the adapter it had stays on
+    if (Object.keys(loraParams(params)).length) removeLora(params);
+    adapters.delete(id);
+    if (!read || !files) return null;
+    addLora(params, cfg, read.settings, { weights: read.weights });
+    adapters.set(id, files);
+    const s = read.settings;
+    const tensors = Object.keys(read.weights).length;
+    return {
+      rank: s.rank,
+      alpha: s.alpha,
+      targets: [...s.targets],
+      rslora: s.rslora,
+      baseModel: read.baseModel,
+      tensors,
+    };
   }
 
   return {
@@ -132,10 +167,10 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached 
           emit({ kind: 'memory', memory: tf.memory() as never });
         }
       };
-      // One judgement at a time: a second request waits, so an eviction never frees a model in use.
-      const result = queue.then(work, work);
-      queue = result.catch(() => undefined);
-      return result;
+      return queued(work);
+    },
+    setAdapter(id, files) {
+      return queued(() => putAdapter(id, files));
     },
     cancelJudge(requestId) {
       running.get(requestId)?.abort();

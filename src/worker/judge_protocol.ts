@@ -47,6 +47,16 @@ export interface InputCheckRequest {
 /** 'superseded': a newer check arrived before this one started, so it was skipped. */
 export type InputCheckReply = InputCheck | 'superseded' | 'send-files';
 
+/** A PEFT adapter as put on a cached real model: its LoraConfig and the base it names. */
+export interface AdapterInfo {
+  rank: number;
+  alpha: number;
+  targets: string[];
+  rslora: boolean;
+  baseModel: string; // adapter_config.json's base_model_name_or_path ('' when it names none)
+  tensors: number; // lora_A and lora_B tensors read
+}
+
 export type JudgeEvent =
   /** The text so far of one judgement (full text, not a delta: a lost event costs nothing). */
   { kind: 'judge-trace'; requestId: string; order: JudgeOrder; sample: number; text: string; tokens: number };
@@ -60,6 +70,10 @@ export interface JudgeApi {
   /** Judges the pair in both orders; traces stream as 'judge-trace' events. Rejects with the reason:
    * a prompt too long for the context, a checkpoint it does not hold and no files, "cancelled". */
   judge(req: JudgeRequest): Promise<JudgeResult>;
+  /** Puts a PEFT adapter (adapter_config.json, adapter_model.safetensors) on a cached real model ('model:' id),
+   * replacing the one it had, and judges with it from then on; null files take it off. Rejects naming the
+   * tensor and both shapes when the adapter does not fit the model. */
+  setAdapter(checkpointId: string, files: Record<string, Uint8Array> | null): Promise<AdapterInfo | null>;
   /** Stops that request at its next readback (a no-op once it is done); judge then rejects with "cancelled". */
   cancelJudge(requestId: string): void;
 }

@@ -1,8 +1,10 @@
 // The export's README.md: what the folder holds, how to run it on a multi-GPU machine (accelerate for TRL,
 // verl's launcher), what the prompt and the reward are, and the run's settings as the trainer's keys, with
-// where the trainer's math differs from ours for this run.
+// where the trainer's math differs from ours for this run. A LoRA run's README says how the cluster run starts
+// from its merged checkpoint with fresh adapters of the run's settings, or continues a PEFT adapter.
 import type { RunRecord } from '../lab_store';
 import { MAPPED_AGAINST } from './files';
+import { mapLora } from './lora_map';
 import type { RunData } from './run_data';
 import { mapSettings, type Json, type Target } from './settings_map';
 import { TRL_FIXED } from './trl';
@@ -70,8 +72,24 @@ const CUT_OFF = {
   ],
 };
 
+const LORA_START = {
+  trl: [
+    'This run trained LoRA adapters. `train_grpo.py` reads `peft_config.json` (the run’s `LoraConfig`) and trains',
+    'fresh adapters on `MERGED_CHECKPOINT`, whose adapters-off self is the KL reference, as in the run’s GRPO',
+    'stage. To continue the run’s own adapter instead, give its base and the adapter (the Runs page’s',
+    '“adapter (PEFT)” download): `--model BASE_MODEL --adapter PEFT_ADAPTER`.',
+  ],
+  verl: [
+    'This run trained LoRA adapters: `run_grpo.sh` sets verl’s `lora_rank`, `lora_alpha` and `target_modules`',
+    'from it, so verl trains fresh adapters on `MODEL` (the merged checkpoint, the KL reference with adapters',
+    'off). To continue the run’s own adapter: `MODEL=BASE_MODEL bash run_grpo.sh',
+    'actor_rollout_ref.model.lora_adapter_path=PEFT_ADAPTER`.',
+  ],
+};
+
 export function readme(target: Target, run: RunRecord, data: RunData): string {
-  const { rows } = mapSettings(target, run.config.grpo);
+  const lora = mapLora(target, run.config.lora);
+  const rows = [...mapSettings(target, run.config.grpo).rows, ...lora.rows];
   const fixed = target === 'trl' ? TRL_FIXED : VERL_FIXED;
   const differs = rows.filter((r) => r.differs);
   return [
@@ -88,6 +106,7 @@ export function readme(target: Target, run: RunRecord, data: RunData): string {
     '',
     '## Run it',
     ...RUN[target],
+    ...(lora.rows.length ? ['', ...LORA_START[target]] : []),
     '',
     '## The prompt',
     'Every prompt is RM-R1’s instruct prompt as two chat messages, its system instruction and the user message',

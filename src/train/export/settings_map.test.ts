@@ -1,11 +1,14 @@
 // The settings map covers every GRPO field of the run's field table (a new field without a mapping, or an
 // explicit "no equivalent" with a reason, fails here as well as in the type checker), and every key it, the
 // fixed settings and the launch script set exists in the trainer: TRL's GRPOConfig fields and verl's
-// generated PPO config, snapshotted in testdata/ from the commits the map names.
+// generated PPO config, snapshotted in testdata/ from the commits the map names. The same for the LoRA
+// settings: every `lora.*` field is mapped, to LoraConfig's keys (as PEFT writes them) and verl's model keys.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, fieldTable, RUN_DEFAULTS } from '../run_config';
+import { peftConfig } from '../../engine/hf/peft';
+import { applyOverrides, fieldTable, loraOf, RUN_DEFAULTS } from '../run_config';
+import { LORA_SETTINGS_MAP, mapLora } from './lora_map';
 import { GRPO_SETTINGS_MAP, mapSettings, type GrpoSettings, type Target } from './settings_map';
 import { TRL_FIXED } from './trl';
 import { VERL_FIXED, VERL_SCRIPT_KEYS } from './verl';
@@ -21,11 +24,12 @@ const KNOWN: Record<Target, Set<string>> = {
   verl: known('verl_ppo_trainer_keys.txt'),
 };
 
-/** The GRPO fields of the field table that the map lacks for a target, or maps to nothing without a reason. */
-function unmapped(fields: string[], target: Target): string[] {
-  const map = GRPO_SETTINGS_MAP as Record<string, Record<Target, { none?: string; note?: string }> | undefined>;
+type AnyMap = Record<string, Record<Target, { none?: string; note?: string }> | undefined>;
+
+/** The fields of the field table that the map lacks for a target, or maps to nothing without a reason. */
+function unmapped(fields: string[], target: Target, map: AnyMap = GRPO_SETTINGS_MAP as AnyMap): string[] {
   return fields.filter((f) => {
-    const m = map[f.slice('grpo.'.length)]?.[target];
+    const m = map[f.slice(f.indexOf('.') + 1)]?.[target];
     return !m || (m.none !== undefined ? m.none.trim() === '' : !m.note?.trim());
   });
 }
@@ -98,5 +102,57 @@ describe('the GRPO settings map', () => {
       'algorithm.norm_adv_by_std_in_grpo': false,
     });
     expect(drGrpo.rows.find((r) => r.field === 'grpo.lossType')?.differs).toMatch(/L_max alone/);
+  });
+});
+
+describe('the LoRA settings map', () => {
+  const loraFields = fieldTable()
+    .map((f) => f.key as string)
+    .filter((k) => k.startsWith('lora.'));
+  const lora = applyOverrides(RUN_DEFAULTS, {
+    'lora.rank': '8',
+    'lora.alpha': '32',
+    'lora.dropout': '0.05',
+    'lora.targets': 'q_proj,v_proj',
+    'lora.rslora': 'true',
+  }).lora;
+
+  it('maps every lora.* field of the field table for TRL and verl, or says why there is no equivalent', () => {
+    expect(loraFields.length).toBe(Object.keys(RUN_DEFAULTS.lora).length);
+    for (const target of ['trl', 'verl'] as const)
+      expect(unmapped(loraFields, target, LORA_SETTINGS_MAP as AnyMap)).toEqual([]);
+    expect(unmapped([...loraFields, 'lora.newSetting'], 'verl', LORA_SETTINGS_MAP as AnyMap)).toEqual([
+      'lora.newSetting',
+    ]);
+    expect(Object.keys(LORA_SETTINGS_MAP).map((k) => `lora.${k}`)).toEqual(loraFields);
+  });
+
+  it('gives TRL the LoraConfig arguments PEFT names, and verl its model keys, with the run’s values', () => {
+    const trl = mapLora('trl', lora).keys;
+    expect(trl).toEqual({
+      r: 8,
+      lora_alpha: 32,
+      lora_dropout: 0.05,
+      target_modules: ['q_proj', 'v_proj'],
+      use_rslora: true,
+    });
+    const peftKeys = new Set(Object.keys(peftConfig(loraOf({ ...RUN_DEFAULTS, lora })!, 'base')));
+    expect(Object.keys(trl).filter((k) => !peftKeys.has(k))).toEqual([]);
+    const verl = mapLora('verl', lora);
+    expect(verl.keys).toEqual({
+      'actor_rollout_ref.model.lora_rank': 8,
+      'actor_rollout_ref.model.lora_alpha': 32,
+      'actor_rollout_ref.model.target_modules': ['q_proj', 'v_proj'],
+      'actor_rollout_ref.rollout.load_format': 'safetensors',
+    });
+    expect(Object.keys(verl.keys).filter((k) => !KNOWN.verl.has(k))).toEqual([]);
+    expect(verl.rows.find((r) => r.field === 'lora.alpha')?.differs).toMatch(/no rsLoRA/);
+  });
+
+  it('maps nothing for full fine-tuning (rank 0) or a config saved before LoRA existed', () => {
+    for (const target of ['trl', 'verl'] as const) {
+      expect(mapLora(target, RUN_DEFAULTS.lora)).toEqual({ keys: {}, rows: [] });
+      expect(mapLora(target, undefined)).toEqual({ keys: {}, rows: [] });
+    }
   });
 });

@@ -17,8 +17,8 @@ export type Keys = Record<string, Json>;
 
 /** How one setting reaches a trainer: the keys it sets and a note, or why there is no equivalent. `differs`
  * names where the trainer's math differs from ours for this run's values (null: it does not). */
-export type Mapping =
-  | { set: (g: GrpoSettings) => Keys; note: string; differs?: (g: GrpoSettings) => string | null }
+export type Mapping<S = GrpoSettings> =
+  | { set: (g: S) => Keys; note: string; differs?: (g: S) => string | null }
   | { none: string };
 
 const ACTOR = 'actor_rollout_ref.actor';

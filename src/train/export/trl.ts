@@ -1,9 +1,12 @@
 // The TRL export (huggingface/trl @ f2cd577): GRPO rows with `prompt` as chat messages and RM-R1's label
 // column `winner`, grpo_config.json (GRPOConfig names, from settings_map.ts), and train_grpo.py, which
-// builds GRPOTrainer with reward.py's TRL reward and sets the batch from the machine's process count.
+// builds GRPOTrainer with reward.py's TRL reward and sets the batch from the machine's process count. A LoRA
+// run adds peft_config.json (PEFT's LoraConfig from lora_map.ts): the cluster run trains fresh adapters on the
+// merged checkpoint, whose adapters-off model is TRL's KL reference, as the run's GRPO stage did.
 import type { RunRecord } from '../lab_store';
 import type { ExportFile } from './files';
 import { jsonlFile } from './files';
+import { mapLora } from './lora_map';
 import { judgeMessages, rmR1Label, type RunData, type ShownPair } from './run_data';
 import { mapSettings, type Keys } from './settings_map';
 
@@ -37,8 +40,15 @@ export function trlFiles(run: RunRecord, data: RunData): ExportFile[] {
     jsonlFile('grpo/train.jsonl', data.grpoTrain.map(trlRow)),
     jsonlFile('grpo/test.jsonl', data.grpoTest.map(trlRow)),
     { path: 'grpo_config.json', text: `${JSON.stringify(trlConfig(run), null, 2)}\n` },
+    ...trlPeftFiles(run),
     { path: 'train_grpo.py', text: TRAIN_GRPO_PY },
   ];
+}
+
+/** peft_config.json for a LoRA run: LoraConfig's arguments (task_type added by train_grpo.py); none otherwise. */
+export function trlPeftFiles(run: RunRecord): ExportFile[] {
+  const { keys } = mapLora('trl', run.config.lora);
+  return Object.keys(keys).length ? [{ path: 'peft_config.json', text: `${JSON.stringify(keys, null, 2)}\n` }] : [];
 }
 
 /** The launcher: `accelerate launch --num_processes N train_grpo.py --model M [--adapter A]`. */
@@ -50,7 +60,8 @@ From this export's data, reward and settings:
 
 MODEL: the merged checkpoint folder (or a Hugging Face model id). --adapter: a PEFT adapter trained on MODEL,
 to continue; TRL keeps a frozen copy of it as the KL reference. grpo_config.json holds the GRPOConfig settings
-mapped from the run; this script adds the ones that depend on the machine.
+mapped from the run; this script adds the ones that depend on the machine. peft_config.json (a LoRA run):
+fresh adapters with the run's LoraConfig on MODEL, whose adapters-off self is then the KL reference.
 """
 import argparse
 import json
@@ -102,11 +113,18 @@ def main():
     )
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = args.model
+    peft_config = None
+    peft_file = os.path.join(HERE, "peft_config.json")
     if args.adapter:
         from peft import PeftModel
 
         base = AutoModelForCausalLM.from_pretrained(args.model, dtype="auto")
         model = PeftModel.from_pretrained(base, args.adapter, is_trainable=True)
+    elif os.path.exists(peft_file):
+        from peft import LoraConfig
+
+        with open(peft_file) as f:
+            peft_config = LoraConfig(task_type="CAUSAL_LM", **json.load(f))
     data = load_dataset("json", data_files=os.path.join(HERE, "grpo", "train.jsonl"), split="train")
     trainer = GRPOTrainer(
         model=model,
@@ -114,6 +132,7 @@ def main():
         args=config,
         train_dataset=data,
         processing_class=tokenizer,
+        peft_config=peft_config,
     )
     trainer.train()
     trainer.save_model(args.output_dir)

@@ -26,6 +26,18 @@ describe('verl export', () => {
     expect(sh).toContain("'actor_rollout_ref.actor.loss_agg_mode=seq-mean-token-sum-norm'");
   });
 
+  it('a LoRA run: run_grpo.sh sets the adapters’ rank, alpha and targets once, with the safetensors rollout', () => {
+    const lora = newRunRecord('run-2', applyOverrides(RUN_DEFAULTS, { 'lora.rank': '16', 'lora.targets': 'q_proj' }));
+    const text = runGrpoSh(lora);
+    const keys = [...text.matchAll(/^ {2}'?([\w.]+)=/gm)].map((m) => m[1]);
+    expect(keys.length).toBe(new Set(keys).size);
+    expect(text).toContain("'actor_rollout_ref.model.lora_rank=16'");
+    expect(text).toContain(`'actor_rollout_ref.model.lora_alpha=${lora.config.lora.alpha}'`);
+    expect(text).toContain("'actor_rollout_ref.model.target_modules=[q_proj]'");
+    expect(text).toContain("'actor_rollout_ref.rollout.load_format=safetensors'");
+    expect(sh).not.toContain('lora_rank'); // full fine-tuning
+  });
+
   it('hydraValue: numbers, booleans, lists and quoted strings as Hydra reads them', () => {
     expect([hydraValue(1e-6), hydraValue(true), hydraValue([0.9, 0.99]), hydraValue(null)]).toEqual([
       '0.000001',

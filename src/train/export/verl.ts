@@ -2,9 +2,11 @@
 // The verl export (volcengine/verl @ b178a3c): GRPO rows in verl's standard schema (data_source, prompt as
 // chat messages, ability, reward_model {style, ground_truth}, extra_info) as JSON Lines in `.json` files,
 // which verl ≥ 0.7's RLHFDataset reads as they are, and run_grpo.sh: `python3 -m verl.trainer.main_ppo`
-// with the run's settings as verl's config keys (settings_map.ts) and the reward wired in.
+// with the run's settings as verl's config keys (settings_map.ts; a LoRA run's adapters, lora_map.ts) and the
+// reward wired in.
 import type { RunRecord } from '../lab_store';
 import { type ExportFile, jsonlFile } from './files';
+import { mapLora } from './lora_map';
 import { judgeMessages, rmR1Label, type RunData, type ShownPair } from './run_data';
 import { mapSettings, type Json, type Keys } from './settings_map';
 
@@ -38,6 +40,7 @@ export function verlConfig(run: RunRecord): Keys {
   const saveFreq = run.config.checkpointEvery > 0 ? run.config.checkpointEvery : -1;
   return {
     ...mapSettings('verl', run.config.grpo).keys,
+    ...mapLora('verl', run.config.lora).keys,
     ...fixed,
     'trainer.experiment_name': run.id,
     'trainer.save_freq': saveFreq,

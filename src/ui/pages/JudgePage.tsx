@@ -36,10 +36,19 @@ import {
   setModelForm,
   setRememberToken,
 } from '../../state/models_actions';
+import {
+  addAdapterFiles,
+  addAdapterFromHub,
+  currentAdapter,
+  removeAdapter,
+  setAdapterHubId,
+  takesAdapter as takesAdapterOf,
+} from '../../state/adapter_actions';
 import { BUILTIN_JUDGES, builtinJudge, MODEL_CARD_PATH } from '../../state/builtin_judges';
 import type { UserLabel } from '../../state/judge_slice';
 import type { PairText } from '../../train/judge';
 import { useAppStore, type AppState } from '../../state/store';
+import { AdapterPicker } from '../components/AdapterPicker/AdapterPicker';
 import { ExamplePicker } from '../components/ExamplePicker/ExamplePicker';
 import { DraftField } from '../components/DraftField/DraftField';
 import { InputFlags } from '../components/InputFlags/InputFlags';
@@ -76,6 +85,30 @@ const selectModels = (s: AppState) => ({
   result: s.modelResult,
   error: s.modelsError,
 });
+const selectAdapter = (s: AppState) => ({
+  adapter: currentAdapter(s),
+  hubId: s.adapterHubId,
+  busy: s.adapterBusy,
+  error: s.adapterError,
+});
+const onAdapterFiles = (name: string, files: File[]) => void addAdapterFiles(name, files);
+const onAdapterHub = () => void addAdapterFromHub();
+const onAdapterRemove = () => void removeAdapter();
+
+/** A PEFT adapter on the real model that judges (shown for real models only). */
+function JudgeAdapterPicker() {
+  const a = useAppStore(useShallow(selectAdapter));
+  return (
+    <AdapterPicker
+      {...a}
+      onFiles={onAdapterFiles}
+      onHubId={setAdapterHubId}
+      onHub={onAdapterHub}
+      onRemove={onAdapterRemove}
+    />
+  );
+}
+
 const selectLibrary = (s: AppState) => ({
   checkpoints: s.checkpoints,
   datasets: s.datasets,
@@ -137,6 +170,7 @@ export function JudgePage() {
   const { shipped, shippedError } = useAppStore(useShallow(selectShipped));
   const checkpointId = useAppStore(judgeCheckpoint);
   const cached = useAppStore((s) => s.cachedModels);
+  const takesAdapter = useAppStore(takesAdapterOf);
   useEffect(() => {
     restoreJudgeChoice();
     void loadMyLabels();
@@ -200,6 +234,7 @@ export function JudgePage() {
           {judgeModelLine(checkpointId, lib.checkpoints, cached)}
         </p>
         <JudgeModelLoader />
+        {takesAdapter && <JudgeAdapterPicker />}
         {builtin && (
           <ShippedJudgeNote
             checkpoint={builtin.checkpoint}

@@ -93,7 +93,10 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached 
     const cacheId = cacheIdOf(id);
     if (!files && cacheId === null)
       throw new Error(`The worker does not hold checkpoint ${id}; send its files with the request`);
-    const m = files ? modelFromFiles(files) : await modelFromSource(await openCached(cacheId!));
+    // judged with only: q|k|v and gate|up packed as it loads, one copy of each weight (engine/packed_weights.ts)
+    const m = files
+      ? modelFromFiles(files, { pack: true })
+      : await modelFromSource(await openCached(cacheId!), { pack: true });
     models.set(id, m);
     while (models.size > keep) free(models.keys().next().value!);
     return m;

@@ -19,7 +19,6 @@
 //   npm run bench -- --model DIR|hf:owner/name[@rev] [--backends wasm,webgpu] [--prompt-tokens 32] [--new-tokens 8]
 // --model measures a real model instead (scripts/bench_model.ts): load time, memory, prefill and decode tokens/s,
 // dispatches per token, on the kernels --kernels picks; JSON to bench-results/model.json unless --out is given.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runSuite, SUITE_SETTINGS } from '../src/bench/suite';
@@ -30,7 +29,7 @@ import { initNodeBackend, nodeWebGPUAvailable } from '../src/engine/node_webgpu'
 import { int, list, withDefault } from '../src/train/settings';
 import { benchModelCli } from './bench_model';
 import { exitWithMessageOnError, NODE_BACKENDS, parseCli, pathFlag } from './cli_util';
-import { swiftShaderEnv } from './swiftshader.mjs';
+import { relaunchForWebGPU } from './gpu_driver';
 
 exitWithMessageOnError();
 
@@ -62,16 +61,8 @@ const { flags: f } = parseCli(process.argv.slice(2), {
   },
 });
 
-// Dawn finds SwiftShader's Vulkan loader through LD_LIBRARY_PATH, which is read when a process starts:
-// without a GPU driver set up, run this script again with it (swiftShaderEnv is empty the second time).
-const driverEnv = swiftShaderEnv();
-if (Object.keys(driverEnv).length > 0) {
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, ...driverEnv },
-  });
-  process.exit(r.status ?? 1);
-}
+// WASM alone needs no driver; WebGPU without one runs this script again on SwiftShader
+await relaunchForWebGPU(f.backends.includes('webgpu'));
 
 if (f.model !== undefined) {
   await benchModelCli({

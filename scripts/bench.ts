@@ -24,7 +24,6 @@
 // --f16-matmul times decode's matmuls with f32 weights against half-precision words (scripts/bench_matmul.ts).
 // --lora-rank R: the presets train LoRA adapters of rank R instead of the whole model, and --model generates
 // with adapters of rank R on every projection (bench.ts's BENCH_LORA).
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runSuite, SUITE_SETTINGS } from '../src/bench/suite';
@@ -36,7 +35,7 @@ import { bool, int, list, withDefault } from '../src/train/settings';
 import { benchMatmulCli } from './bench_matmul';
 import { benchModelCli } from './bench_model';
 import { exitWithMessageOnError, NODE_BACKENDS, parseCli, pathFlag } from './cli_util';
-import { swiftShaderEnv } from './swiftshader.mjs';
+import { relaunchForWebGPU } from './gpu_driver';
 
 exitWithMessageOnError();
 
@@ -73,16 +72,8 @@ const { flags: f } = parseCli(process.argv.slice(2), {
   },
 });
 
-// Dawn finds SwiftShader's Vulkan loader through LD_LIBRARY_PATH, which is read when a process starts:
-// without a GPU driver set up, run this script again with it (swiftShaderEnv is empty the second time).
-const driverEnv = swiftShaderEnv();
-if (Object.keys(driverEnv).length > 0) {
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, ...driverEnv },
-  });
-  process.exit(r.status ?? 1);
-}
+// WASM alone needs no driver; WebGPU without one runs this script again on SwiftShader
+await relaunchForWebGPU(f.backends.includes('webgpu'));
 
 if (f['f16-matmul']) {
   await benchMatmulCli({

@@ -44,7 +44,12 @@ async function benchOne(o: ModelBenchCli, backend: BackendName): Promise<ModelBe
   switchFusedKernels(choice.path === 'fused');
   console.log(`${report.summary}\nkernels: ${choice.summary}`);
   const source = await openModelArg(o.model);
-  const row = await benchRealModel(source, (s) => modelFromSource(s), { ...o, kernels: choice.path }, hostMemory);
+  const row = await benchRealModel(
+    source,
+    (s) => modelFromSource(s, { pack: true }),
+    { ...o, kernels: choice.path },
+    hostMemory,
+  );
   return { environments: [report.summary, `kernels on ${backend}: ${choice.summary}`], rows: [row], skipped: [] };
 }
 

@@ -41,7 +41,8 @@ describe('CLI errors', () => {
       'y',
     ]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toMatch(
+    expect(r.stderr.trim()).toMatch(/^Running on WASM\n/); // the backend, named first
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(
       /^error: Too long for the context \(\d+ tokens, the model reads 256\).*Shorten the question or the responses/,
     );
   });
@@ -80,7 +81,7 @@ describe('CLI flags: ranges, not only types', () => {
   });
   it('diagnose, eval, bench: unknown flags are refused (they were ignored), naming the known ones', () => {
     expect(refused('diagnose.ts', ['--checkpoint', ckpt, '--sample', '2'])).toMatch(
-      /^error: Unknown flag --sample; known: --model, --checkpoint, --samples, /,
+      /^error: Unknown flag --sample; known: --model, --checkpoint, --device-memory, --samples, /,
     );
     expect(refused('eval.ts', ['--checkpoint', ckpt, '--data', 'synthetic', '--grpo.beta', '1'])).toMatch(
       /^error: Unknown flag --grpo.beta; known: .* and the run settings/,

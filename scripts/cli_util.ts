@@ -11,7 +11,12 @@ import {
 } from '../src/engine/checkpoint';
 import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
 import type { LlamaConfig } from '../src/engine/config';
+import type { BackendReport } from '../src/engine/backend';
+import type { LoadOptions } from '../src/engine/hf/fetch_model';
+import { memoryGuard } from '../src/engine/hf/memory_guard';
+import { CONFIG_FILE, type ModelSource } from '../src/engine/hf/source';
 import { openModelArg } from '../src/engine/hf/source_node';
+import { backendMemoryLimits, PLAN_CONTEXT } from '../src/engine/memory';
 import type { ModelParams } from '../src/engine/model';
 import type { Tokenizer } from '../src/engine/tokenizer';
 import type { Pair } from '../src/rm/pair';
@@ -30,6 +35,7 @@ import {
   choice,
   describeTable,
   parseSettings,
+  real,
   text,
   withDefault,
   type Table,
@@ -177,7 +183,8 @@ export async function loadCheckpoint(dir: string): Promise<RunnableModel> {
   return modelFromFiles(await loadCheckpointDir(dir));
 }
 
-/** A CLI's `--model` and its older name `--checkpoint`: both optional in the table, one required (modelArg). */
+/** A CLI's `--model` and its older name `--checkpoint`: both optional in the table, one required (modelArg);
+ * `--device-memory`, the budget the model's memory plan is checked against before its weights. */
 export const MODEL_FLAGS = {
   model: pathFlag(
     'The model (required): a folder (one of our checkpoints, or a Hugging Face model: config.json, *.safetensors, ' +
@@ -185,6 +192,13 @@ export const MODEL_FLAGS = {
       'the Hub, with $HF_TOKEN for gated models).',
   ),
   checkpoint: pathFlag('The same as --model (its older name).'),
+  'device-memory': real(
+    1 / 1024,
+    1024,
+    'GiB the model may take (weights as float32, KV cache, activations): a model whose memory plan is past it ' +
+      "is refused before its weights are downloaded or read. Default: WASM's 4 GiB heap; on WebGPU only the " +
+      "adapter's buffer limits are checked.",
+  ),
 };
 
 /** The model a CLI was given, and the flag it came by (errors name it). */
@@ -196,15 +210,49 @@ export function modelArg(f: { model?: string; checkpoint?: string }): { arg: str
   throw new Error(`--model is required: ${MODEL_FLAGS.model.help}`);
 }
 
-/** A model from --model: a folder read in place or a Hub model through the cache (progress on stderr), its
- * weights converted tensor by tensor. Errors name the flag it came by. */
-export async function loadModelArg({ arg, flag }: { arg: string; flag: string }): Promise<RunnableModel> {
+/** What a model is planned for before its weights: the backend's limits and the new tokens a CLI asks for. */
+export interface CliModelPlan {
+  report: BackendReport;
+  deviceGiB?: number; // --device-memory
+  maxNewTokens: number;
+  /** Pack q|k|v and gate|up as the weights load (default): a model to infer with; training needs them apart. */
+  pack?: boolean;
+}
+
+/** A model from --model: the backend named on stderr, a folder read in place or a Hub model through the cache
+ * (progress on stderr), its
+ * memory planned first (engine/memory.ts; refused with the plan's numbers when it cannot fit, before any
+ * weight is downloaded or read), its weights converted tensor by tensor and, unless told not to, packed to infer
+ * with (engine/packed_weights.ts). Errors name the flag they came by. */
+export async function loadModelArg(
+  { arg, flag }: { arg: string; flag: string },
+  plan: CliModelPlan,
+): Promise<RunnableModel> {
+  process.stderr.write(`${plan.report.summary}\n`);
+  const limits = backendMemoryLimits(plan.report, plan.deviceGiB === undefined ? undefined : plan.deviceGiB * 2 ** 30);
+  // one judgement at the page's planned prompt length: whether the model fits at all (a batch's size is the
+  // batch setting's business; its prompts' lengths are not known before they are tokenized)
+  const request = { ...PLAN_CONTEXT, maxNewTokens: plan.maxNewTokens };
+  let planned = false;
+  const guard: NonNullable<LoadOptions['beforeWeights']> = (config, files) => {
+    planned = true;
+    return memoryGuard(limits, request)(config, files);
+  };
   try {
-    return await modelFromSource(await openModelArg(arg));
+    // a Hub model is planned before its download; a folder, or a snapshot the cache holds, before its read
+    const source = await openModelArg(arg, { beforeWeights: guard });
+    if (!planned) await guard(await configJson(source), source.files);
+    return await modelFromSource(source, { pack: plan.pack ?? true });
   } catch (e) {
     const message = (e as Error).message.replace(/^--model /, `${flag} `);
     throw new Error(message.includes(arg) ? message : `${flag} ${arg}: ${message}`);
   }
+}
+
+async function configJson(source: ModelSource): Promise<Record<string, unknown>> {
+  const bytes = await source.read(CONFIG_FILE);
+  if (!bytes) throw new Error(`no ${CONFIG_FILE}`);
+  return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
 }
 
 export function appendJsonl(path: string, row: unknown): void {

@@ -23,6 +23,7 @@ import {
   progress,
   worldSetting,
 } from './cli_util';
+import { relaunchForWebGPU } from './gpu_driver';
 
 exitWithMessageOnError();
 
@@ -43,9 +44,14 @@ const { flags: f, run } = parseCli(process.argv.slice(2), {
   runSettings: worldSetting,
 });
 const judge = modelArg(f);
-await initNodeBackend(f.backend);
-const { params, cfg, tok } = await loadModelArg(judge);
+await relaunchForWebGPU(f.backend === 'webgpu');
 const world = heldOutWorld(judge.arg, run, f.n);
+const backend = await initNodeBackend(f.backend);
+const { params, cfg, tok } = await loadModelArg(judge, {
+  report: backend,
+  deviceGiB: f['device-memory'],
+  maxNewTokens: world.run.grpo.maxCompletionLength,
+});
 const samples = f.samples;
 console.log(
   `${world.pairs.length} held-out pairs of ${world.from}; ` +

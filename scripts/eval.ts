@@ -27,6 +27,7 @@ import {
   progress,
   worldSetting,
 } from './cli_util';
+import { relaunchForWebGPU } from './gpu_driver';
 
 exitWithMessageOnError();
 
@@ -54,8 +55,13 @@ const { flags: f, run } = parseCli(process.argv.slice(2), {
   runSettings: worldSetting,
 });
 const judge = modelArg(f);
-await initNodeBackend(f.backend);
-const { params, cfg, tok } = await loadModelArg(judge);
+await relaunchForWebGPU(f.backend === 'webgpu');
+const backend = await initNodeBackend(f.backend);
+const { params, cfg, tok } = await loadModelArg(judge, {
+  report: backend,
+  deviceGiB: f['device-memory'],
+  maxNewTokens: f['max-new-tokens'],
+});
 let pairs: Pair[];
 if (f.data === 'synthetic') {
   const world = heldOutWorld(judge.arg, run, f.n ?? RUN_DEFAULTS.world.nEval);

@@ -20,6 +20,7 @@ import {
   parseCli,
   pathFlag,
 } from './cli_util';
+import { relaunchForWebGPU } from './gpu_driver';
 
 exitWithMessageOnError();
 
@@ -81,8 +82,13 @@ function readPair(): PairText {
 
 const pair = readPair();
 const judge = modelArg(f);
-await initNodeBackend(f.backend);
-const model = await loadModelArg(judge);
+await relaunchForWebGPU(f.backend === 'webgpu');
+const backend = await initNodeBackend(f.backend);
+const model = await loadModelArg(judge, {
+  report: backend,
+  deviceGiB: f['device-memory'],
+  maxNewTokens: f['max-new-tokens'],
+});
 
 // A JudgeInputError (text longer than the context, …) ends the CLI with its message (exitWithMessageOnError).
 const result = await judgePair(model, pair, {

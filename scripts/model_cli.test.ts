@@ -1,7 +1,9 @@
 // The CLIs take a real model by `--model`: a Hugging Face folder or `hf:owner/name` from the Hub (here the tests'
 // stand-in, reached through HF_ENDPOINT, cached under RUBRIC_LAB_CACHE). judge --json keeps its fields and its
 // prompt is the model's chat template around RM-R1's instruct prompt; eval gives its report on an importer's
-// file; tokenize reads a Hub model's tokenizer; a repo the Hub does not have is named. The CLIs are spawned
+// file; tokenize reads a Hub model's tokenizer; a repo the Hub does not have is named; a model past
+// --device-memory is refused with its memory plan's numbers before any weight is fetched; --backend webgpu
+// without a GPU driver in the environment runs again on SwiftShader. The CLIs are spawned
 // without blocking, so the stand-in Hub in this process can answer them.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -125,6 +127,40 @@ describe('--model: a Hugging Face model folder or hf:owner/name', () => {
       expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^error: .*test-org\/no-such-model.*not found/);
     }
   });
+
+  it('a model past --device-memory is refused with its plan, before its weights are downloaded or read', async () => {
+    hub.commit('test-org/too-big', files);
+    // 1 MiB: the tiny model's weights fit, not with the KV cache and activations of a 768-token prompt
+    const budget = ['--device-memory', String(1 / 1024)];
+    const numbers = new RegExp(
+      String.raw`^error: .*does not fit \(nothing of its weights was downloaded\):\n` +
+        String.raw`weights [\d.]+ KiB \+ KV cache [\d.]+ [KM]iB \+ activations [\d.]+ [MG]iB = [\d.]+ [MG]iB, ` +
+        String.raw`past the device memory of 1\.0 MiB$`,
+      'm',
+    );
+    const seen = hub.requests.length;
+    const fromHub = await cli('judge.ts', ['--model', 'hf:test-org/too-big', ...pairArgs, ...budget], hubEnv);
+    expect(fromHub.status).toBe(1);
+    expect(fromHub.stderr).toMatch(numbers);
+    const asked = hub.requests.slice(seen).map((r) => r.path);
+    expect(asked.some((p) => p.endsWith('/config.json'))).toBe(true);
+    expect(asked.filter((p) => p.endsWith('.safetensors') || p.startsWith('/cdn/'))).toEqual([]);
+    const fromDir = await cli('eval.ts', ['--model', dir, '--data', data, ...budget]);
+    expect(fromDir.status).toBe(1);
+    expect(fromDir.stderr).toMatch(numbers);
+  });
+
+  it('judge --backend webgpu where no GPU driver is set up runs itself again on SwiftShader', async () => {
+    const noDriver = { VK_ICD_FILENAMES: '', LD_LIBRARY_PATH: '' };
+    const r = await cli(
+      'judge.ts',
+      ['--model', dir, ...pairArgs, '--max-new-tokens', '2', '--backend', 'webgpu'],
+      noDriver,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^Running on WebGPU on /m);
+    expect(r.stdout).toMatch(/^verdict: /m);
+  }, 600_000);
 
   it('--model and --checkpoint together, or neither, are refused', async () => {
     const both = await cli('judge.ts', ['--model', dir, '--checkpoint', dir, ...pairArgs]);

@@ -294,7 +294,12 @@ process.exit(0);
 async function buildPipeline() {
   if (!resumed) {
     const data = runData(distillData?.pairs, grpoData?.pairs);
-    const model = init ? await loadModelArg({ arg: init, flag: own.init ? '--init' : '--model' }) : freshModel(run);
+    const model = init
+      ? await loadModelArg(
+          { arg: init, flag: own.init ? '--init' : '--model' },
+          { report: backend, maxNewTokens: run.grpo.maxCompletionLength, pack: false },
+        )
+      : freshModel(run);
     return { params: model.params, data, pipeline: createPipeline(run, model, data) };
   }
   const inputs = await readResumeInputs(store, resumed, startFiles);

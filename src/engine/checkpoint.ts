@@ -22,6 +22,7 @@ import { keyedTable } from './keyed_table';
 import { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors';
 import type { TextTokenizer } from './text_tokenizer';
 import { Tokenizer, type HFTokenizerJson } from './tokenizer';
+import { unpackData } from './packed_weights';
 import { readParamData } from './vocab_rows';
 
 export const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'] as const;
@@ -123,7 +124,8 @@ export async function paramsToCheckpoint<P extends { [K in keyof P]: tf.Tensor }
 ): Promise<Checkpoint> {
   let tensors: Record<string, CheckpointTensor>;
   try {
-    tensors = await readParamData(params as Record<string, tf.Tensor>); // split vocabulary tables joined
+    // split vocabulary tables joined, packed projections split
+    tensors = unpackData(await readParamData(params as Record<string, tf.Tensor>), cfg);
   } catch (e) {
     throw new Error(`paramsToCheckpoint: ${(e as Error).message}`);
   }
@@ -166,13 +168,16 @@ const realTokenizerFiles = (tok: TextTokenizer, files: Record<string, Uint8Array
 
 const noWeights = `checkpoint: missing ${SINGLE_FILE} (or ${INDEX_FILE} and its shards)`;
 
-/** Checkpoint files in memory (ours or a Hugging Face folder's) → a model; weights converted one tensor at a time. */
-export function modelFromFiles(files: CheckpointFiles): RunnableModel {
+/**
+ * Checkpoint files in memory (ours or a Hugging Face folder's) → a model; weights converted one tensor at a
+ * time, q|k|v and gate|up packed with `pack` (a model to infer with only, packed_weights.ts).
+ */
+export function modelFromFiles(files: CheckpointFiles, opts: { pack?: boolean } = {}): RunnableModel {
   const has = (name: string) => Object.hasOwn(files, name) && files[name] instanceof Uint8Array;
   const tokenizerFiles = Object.fromEntries(TOKENIZER_FILES.filter(has).map((n) => [n, files[n]]));
   const { cfg, tok } = configAndTokenizer(has('config.json') ? files['config.json'] : null, tokenizerFiles);
   if (!has(SINGLE_FILE) && !has(INDEX_FILE)) throw new Error(noWeights);
-  return { params: weightsFromFiles(files, cfg), cfg, tok, ...realTokenizerFiles(tok, tokenizerFiles) };
+  return { params: weightsFromFiles(files, cfg, opts), cfg, tok, ...realTokenizerFiles(tok, tokenizerFiles) };
 }
 
 /** A model from a FileSource (a folder, a download, a cache): small files whole, then the weights tensor by tensor. */

@@ -15,9 +15,12 @@
 //          shape is fixed by the preallocated cache and attention reads all Tmax slots (closed ones
 //          through the bias), so a step costs the same early and late.
 // The packed weights ([Wq | Wk | Wv] and [W_gate | W_up] stacked on the output axis, their biases likewise,
-// Qwen3's q_norm | k_norm weights) are built once per generate() call by packDecodeWeights and disposed by
-// it. Biases ride in the projections' matmul programs and q/k norms in the cache write: no extra dispatch. LoRA
-// adapters on q, k, v, gate and up are merged into the packed weights; o and down add theirs in project().
+// Qwen3's q_norm | k_norm weights) are the model's own when it was loaded to infer only (packed_weights.ts:
+// packed once, as it loaded, the members dropped). A model that trains keeps its members, and
+// packDecodeWeights builds a copy once per generate() call, disposed by it: its weights or its LoRA adapters
+// change between generations, and on q, k, v, gate and up the adapters are merged into that copy (o and down
+// add theirs in project()). Biases ride in the projections' matmul programs and q/k norms in the cache
+// write: no extra dispatch.
 // Leaves out: the prefill (generate.ts, model.ts's block over the prompt), speculative or paged decoding.
 // Run the tests: npx vitest run src/engine/decode.test.ts
 import * as tf from '@tensorflow/tfjs';
@@ -29,21 +32,11 @@ import { writeStepKv } from './kernels/kv_write';
 import { swigluPackedFused } from './kernels/swiglu_packed';
 import { activeAdapter, mergedWeight } from './lora';
 import { markSlotValid, writeSlot, type KVCache } from './kv_cache';
-import {
-  block,
-  embedTokens,
-  head,
-  joinLogits,
-  layerKv,
-  linear,
-  lmHeadParts,
-  project,
-  rmsNorm,
-  type ModelParams,
-} from './model';
+import { gateUpName, isPacked, qkNormName, qkvName } from './packed_weights';
+import { block, embedTokens, head, joinLogits, linear, lmHeadParts, project, rmsNorm, type ModelParams } from './model';
 import { ropeRows } from './rope_tables';
 
-/** Weights the fused step reads packed, built once per generation; the optional ones only where the model has them. */
+/** Weights the fused step reads packed; the optional ones only where the model has them. */
 export interface DecodeWeights {
   readonly qkv: tf.Tensor2D[]; // per layer [(H + 2·Hkv)·D, C]
   readonly qkvBias: tf.Tensor1D[] | null; // per layer [(H + 2·Hkv)·D]
@@ -53,6 +46,26 @@ export interface DecodeWeights {
   dispose(): void;
 }
 
+/**
+ * The fused step's weights for a generation: the model's own packed tensors when it has them (disposing
+ * frees nothing), else a packed copy of its members for this generation (packDecodeWeights).
+ */
+export function decodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
+  if (!isPacked(p)) return packDecodeWeights(p, cfg);
+  const f = layerFeatures(cfg);
+  const each = <T extends tf.Tensor>(on: boolean, name: (l: number) => string) =>
+    on ? Array.from({ length: cfg.num_hidden_layers }, (_, l) => p[name(l)] as unknown as T) : null;
+  return {
+    qkv: each<tf.Tensor2D>(true, (l) => qkvName(l, 'weight'))!,
+    qkvBias: each<tf.Tensor1D>(f.qkvBias, (l) => qkvName(l, 'bias')),
+    qkNorm: each<tf.Tensor1D>(f.qkNorm, qkNormName),
+    gateUp: each<tf.Tensor2D>(true, (l) => gateUpName(l, 'weight'))!,
+    gateUpBias: each<tf.Tensor1D>(f.mlpBias, (l) => gateUpName(l, 'bias')),
+    dispose: () => undefined,
+  };
+}
+
+/** A packed copy of a model's q|k|v and gate|up members, LoRA adapters merged in; disposed by the caller. */
 export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
   const layers = Array.from({ length: cfg.num_hidden_layers }, (_, l) => `model.layers.${l}.`);
   const f = layerFeatures(cfg);
@@ -80,7 +93,7 @@ export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeigh
 /**
  * Feeds one token per sequence (ids [B] int32 at positions [B]) into cache `slot`; returns next-token logits
  * [B, V]. The fused path when the switch is on and the backend is WebGPU (with `packed` from this
- * generation, else packed for this call alone), the stock path otherwise.
+ * generation, else decodeWeights for this call alone), the stock path otherwise.
  */
 export function decodeStep(
   p: ModelParams,
@@ -92,7 +105,7 @@ export function decodeStep(
   packed?: DecodeWeights,
 ): tf.Tensor2D {
   if (!(fusedKernelsOn() && onWebGPU())) return decodeStepStock(p, cfg, cache, ids, positions, slot);
-  const w = packed ?? packDecodeWeights(p, cfg);
+  const w = packed ?? decodeWeights(p, cfg);
   try {
     return decodeStepFused(p, cfg, cache, w, ids, positions, slot);
   } finally {
@@ -118,8 +131,7 @@ export function decodeStepStock(
     const bias = tf.reshape(cache.bias, [B, 1, 1, cache.maxLen]);
     let x = embedTokens(p, tf.reshape(ids, [B, 1]));
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
-      x = block(p, cfg, l, x, cos, sin, bias, (h) => {
-        const kv = layerKv(p, cfg, l, h, cos, sin);
+      x = block(p, cfg, l, x, cos, sin, bias, (kv) => {
         writeSlot(cache, l, slot, kv.k, kv.v);
         return { k: cache.k[l], v: cache.v[l] };
       });

@@ -8,7 +8,7 @@
 // Run the tests: npx vitest run src/engine/decode.test.ts (the dispatch counts, on WebGPU)
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from './config';
-import { decodeStep, packDecodeWeights } from './decode';
+import { decodeStep, decodeWeights } from './decode';
 import { createStepSampler, leftPad, prefill } from './generate';
 import { installCounters } from './instrument';
 import { fusedKernelsOn, onWebGPU } from './kernels/fused';
@@ -48,7 +48,7 @@ export async function decodeCostByPosition(
   );
   const padded = leftPad(prompts, cfg.pad_token_id);
   const cache = createKVCache(cfg, B, S);
-  const packed = fusedKernelsOn() && onWebGPU() ? packDecodeWeights(p, cfg) : undefined;
+  const packed = fusedKernelsOn() && onWebGPU() ? decodeWeights(p, cfg) : undefined;
   const sampler = createStepSampler(B, steps, {
     maxNewTokens: steps,
     temperature: 0,

@@ -8,11 +8,11 @@
 // place; otherwise stock ops (sampling.ts, tf.where masks, a stack per readback).
 import * as tf from '@tensorflow/tfjs';
 import { checkWithinWindow, type LlamaConfig } from './config';
-import { decodeStep, packDecodeWeights } from './decode';
+import { decodeStep, decodeWeights } from './decode';
 import { fusedKernelsOn, onWebGPU } from './kernels/fused';
 import { createSamplerState, sampleIntoFused } from './kernels/sample';
 import { createKVCache, writePrefix, writePrefixMask, type KVCache } from './kv_cache';
-import { block, embedTokens, head, layerKv, maskTensors, type ModelParams } from './model';
+import { block, embedTokens, head, maskTensors, type ModelParams } from './model';
 import { ropeTables } from './rope_tables';
 import { GREEDY_BELOW, sampleTokensStock, stepSeed } from './sampling';
 
@@ -64,8 +64,7 @@ export function prefill(
     for (let l = 0; l < cfg.num_hidden_layers; l++) {
       const prev = x;
       x = tf.tidy(() =>
-        block(p, cfg, l, prev, cos, sin, bias, (h) => {
-          const kv = layerKv(p, cfg, l, h, cos, sin);
+        block(p, cfg, l, prev, cos, sin, bias, (kv) => {
           writePrefix(cache, l, kv.k, kv.v);
           return kv;
         }),
@@ -106,7 +105,7 @@ export async function generate(
   };
   const finished = new Array<boolean>(B).fill(false);
   const fused = fusedKernelsOn() && onWebGPU();
-  const packed = fused ? packDecodeWeights(p, cfg) : undefined;
+  const packed = fused ? decodeWeights(p, cfg) : undefined;
   const sampler = createStepSampler(B, readEvery, o);
 
   let logits = tf.tidy(() =>

@@ -9,6 +9,7 @@
 // adapters, per-layer ranks and targets other than the seven projections.
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from './config';
+import { isPacked } from './packed_weights';
 import { createRng } from './rng';
 
 /** The projections an adapter can target, by the module names PEFT's target_modules uses. */
@@ -94,6 +95,10 @@ export function addLora(
 ): Record<string, tf.Variable> {
   checkLoraSettings(s);
   if (Object.keys(params).some(isLoraName)) throw new Error('LoRA: the model already has adapters');
+  if (isPacked(params))
+    throw new Error(
+      'LoRA: the model was loaded to infer only (q|k|v and gate|up packed); load it unpacked to adapt it',
+    );
   const shapes = loraShapes(cfg, s, Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.shape])));
   const rng = createRng(opts.seed ?? 0);
   const spec: AdapterSpec = { scale: loraScale(s), dropout: s.dropout };

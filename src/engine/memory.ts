@@ -7,6 +7,7 @@
 // (vocab_rows.ts), so they count as their largest part. Symbols: B batch, P prompt tokens, T = P + new
 // tokens, C hidden, H heads, Hkv kv heads, D head dim, I MLP width, V vocab, L layers.
 // Leaves out: the GPU pool's slack and the browser's own use of the device (a budget should leave room).
+import type { BackendReport } from './backend';
 import { headDim, type LlamaConfig } from './config';
 import { paramShapes } from './param_names';
 import { vocabRowsPerPart, VOCAB_TABLES } from './vocab_rows';
@@ -26,6 +27,34 @@ export interface MemoryLimits {
   /** The device memory the model may take, when known (the browser does not say; a user's setting may). */
   deviceBytes?: number;
 }
+
+/** tfjs-wasm's heap grows to 4 GiB less one 64 KiB page (emscripten's getHeapMax): every tensor lives in it. */
+export const WASM_HEAP_BYTES = 4_294_901_760;
+
+/**
+ * The limits a model is planned against on a started backend: WebGPU's adapter buffer limits (its memory
+ * unknown unless `deviceBytes` says), WASM's heap for everything, none on the CPU backend; `deviceBytes`
+ * lowers the memory budget further.
+ */
+export function backendMemoryLimits(report: BackendReport, deviceBytes?: number): MemoryLimits {
+  const within = (own?: number) => {
+    const budget = Math.min(own ?? Infinity, deviceBytes ?? Infinity);
+    return Number.isFinite(budget) ? { deviceBytes: budget } : {};
+  };
+  if (report.name === 'webgpu' && report.adapter) {
+    const l = report.adapter.limits;
+    return { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, ...within() };
+  }
+  if (report.name === 'wasm')
+    return { maxBufferSize: WASM_HEAP_BYTES, maxStorageBufferBindingSize: WASM_HEAP_BYTES, ...within(WASM_HEAP_BYTES) };
+  return { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity, ...within() };
+}
+
+/**
+ * The context a judge's load is planned for: a judgement's prompt and its answer within 1,024 tokens, one
+ * at a time (the KV cache grows linearly with it, activations faster).
+ */
+export const PLAN_CONTEXT: MemoryRequest = { promptTokens: 768, maxNewTokens: 256, batch: 1 };
 
 export interface MemoryRequest {
   promptTokens: number; // P

@@ -12,7 +12,8 @@
 // A vocabulary table larger than one GPU binding is held in row parts (vocab_rows.ts): the embedding lookup
 // and the LM head read it part by part, and the log-probs merge across the parts.
 // A projection with LoRA adapters in the params (lora.ts) adds their low-rank update in project(); frozen
-// weights get no gradient.
+// weights get no gradient. A model loaded to infer only holds q|k|v and gate|up packed (packed_weights.ts):
+// one matmul for each pack, its output split.
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom_grad';
 import { checkWithinWindow, headDim, type LlamaConfig } from './config';
@@ -31,7 +32,9 @@ import {
   splitHeads,
 } from './kernels/rope';
 import { swigluFused, swigluStock } from './kernels/swiglu';
+import { swigluPackedFused, swigluPackedStock } from './kernels/swiglu_packed';
 import { activeAdapter, adapterInput } from './lora';
+import { gateUpName, isPacked, packedQkvSizes, qkNormName, qkvName } from './packed_weights';
 import { isNormWeight, paramShapes } from './param_names';
 import { createRng } from './rng';
 import { ropeTables } from './rope_tables';
@@ -235,19 +238,33 @@ function attendMerged(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor,
   return fusedKernelsOn() ? attendMergedFused(q, k, v, bias, H, Hkv) : attendMergedStock(q, k, v, bias, H, Hkv);
 }
 
-/** The rotated keys and values of one layer for these inputs, [B, Hkv, T, D] each (what the KV cache stores). */
-export function layerKv(p: ModelParams, cfg: LlamaConfig, l: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor) {
-  const pre = `model.layers.${l}.self_attn.`,
-    D = headDim(cfg),
-    Hkv = cfg.num_key_value_heads;
-  const k = headNorm(project(p, pre, 'k_proj', h), optionalParam(p, `${pre}k_norm.weight`), cfg.rms_norm_eps);
-  return { k: ropeHeads(k, Hkv, cos, sin), v: splitHeads(project(p, pre, 'v_proj', h), Hkv, D) };
-}
+/**
+ * Keys and values for the attention of a layer from its own, rotated and split into heads ([B, Hkv, T, D]
+ * each), e.g. through a KV cache that stores them.
+ */
+export type KvSource = (kv: { k: tf.Tensor; v: tf.Tensor }) => { k: tf.Tensor; v: tf.Tensor };
 
 /**
- * Keys and values for the attention of a layer from its normed input h, e.g. through a KV cache; each [B, Hkv, T, D].
+ * q, k, v of layer l as projected ([B, T, Hx·D]), q and k normed per head when the model has q_norm (Qwen3),
+ * from the normed stream read once per projection (hq, hk, hv). Packed params (packed_weights.ts): one
+ * matmul with [Wq | Wk | Wv] from hq, its output split.
  */
-export type KvSource = (h: tf.Tensor) => { k: tf.Tensor; v: tf.Tensor };
+function projectQkv(p: ModelParams, cfg: LlamaConfig, l: number, hq: tf.Tensor, hk: tf.Tensor, hv: tf.Tensor) {
+  const att = `model.layers.${l}.self_attn.`,
+    eps = cfg.rms_norm_eps;
+  const qkv = optionalParam(p, qkvName(l, 'weight'));
+  if (qkv) {
+    const [q, k, v] = tf.split(linear(hq, qkv, optionalParam(p, qkvName(l, 'bias'))), packedQkvSizes(cfg), -1);
+    const norms = optionalParam(p, qkNormName(l));
+    const [qNorm, kNorm] = norms ? tf.split(norms, 2) : [undefined, undefined];
+    return { q: headNorm(q, qNorm, eps), k: headNorm(k, kNorm, eps), v };
+  }
+  return {
+    q: headNorm(project(p, att, 'q_proj', hq), optionalParam(p, `${att}q_norm.weight`), eps),
+    k: headNorm(project(p, att, 'k_proj', hk), optionalParam(p, `${att}k_norm.weight`), eps),
+    v: project(p, att, 'v_proj', hv),
+  };
+}
 
 /** ropeHeads of q and k at once: one WebGPU program each way when fused kernels are on. */
 function ropeQk(q: tf.Tensor, k: tf.Tensor, cfg: LlamaConfig, cos: tf.Tensor, sin: tf.Tensor): [tf.Tensor, tf.Tensor] {
@@ -266,6 +283,24 @@ function streamNorm(x: tf.Tensor, r: tf.Tensor | null, w: tf.Tensor, eps: number
   if (r && fusedKernelsOn()) return addRmsNormFused(x, r, w, eps, readers);
   const [s, y] = r ? addRmsNorm(x, r, w, eps) : [x, rmsNorm(x, w, eps)];
   return [s, ...new Array<tf.Tensor>(readers).fill(y)];
+}
+
+/**
+ * silu(gate)·up of layer l from the normed stream (hGate, hUp), [..., I]: one WebGPU program when fused
+ * kernels are on. Packed params: one matmul with [W_gate | W_up], its output's halves.
+ */
+function mlpActivation(p: ModelParams, l: number, hGate: tf.Tensor, hUp: tf.Tensor): tf.Tensor {
+  const mlp = `model.layers.${l}.mlp.`;
+  const gateUp = optionalParam(p, gateUpName(l, 'weight'));
+  if (gateUp) {
+    const gu = linear(hGate, gateUp, optionalParam(p, gateUpName(l, 'bias')));
+    const gu2 = tf.reshape(gu, [-1, gateUp.shape[0]]) as tf.Tensor2D;
+    const act = fusedKernelsOn() ? swigluPackedFused(gu2) : swigluPackedStock(gu2);
+    return tf.reshape(act, [...gu.shape.slice(0, -1), gateUp.shape[0] / 2]);
+  }
+  const gate = project(p, mlp, 'gate_proj', hGate);
+  const up = project(p, mlp, 'up_proj', hUp);
+  return fusedKernelsOn() ? swigluFused(gate, up) : swigluStock(gate, up);
 }
 
 /**
@@ -290,24 +325,30 @@ export function blockOnStream(
     att = `${pre}self_attn.`,
     eps = cfg.rms_norm_eps;
   const w = (name: string) => p[pre + name];
-  const [x0, hq, hk = hq, hv = hq] = streamNorm(x, r, w('input_layernorm.weight'), eps, kvFor ? 1 : 3);
-  // [B, T, H·D], normed per head when the model has q_norm (Qwen3)
-  const qProj = headNorm(project(p, att, 'q_proj', hq), optionalParam(p, `${att}q_norm.weight`), eps);
+  const packed = isPacked(p);
+  // the norm is given once per projection that reads it (their gradients meet in its backward), once for a
+  // packed projection or keys and values from a cache (no gradients there)
+  const [x0, hq, hk = hq, hv = hq] = streamNorm(x, r, w('input_layernorm.weight'), eps, kvFor || packed ? 1 : 3);
+  const proj = projectQkv(p, cfg, l, hq, hk, hv);
   let q: tf.Tensor, k: tf.Tensor, v: tf.Tensor;
   if (kvFor) {
-    q = ropeHeads(qProj, cfg.num_attention_heads, cos, sin);
-    ({ k, v } = kvFor(hq));
+    const H = cfg.num_attention_heads,
+      Hkv = cfg.num_key_value_heads;
+    q = ropeHeads(proj.q, H, cos, sin);
+    ({ k, v } = kvFor({ k: ropeHeads(proj.k, Hkv, cos, sin), v: splitHeads(proj.v, Hkv, headDim(cfg)) }));
   } else {
-    const kProj = headNorm(project(p, att, 'k_proj', hk), optionalParam(p, `${att}k_norm.weight`), eps);
-    [q, k] = ropeQk(qProj, kProj, cfg, cos, sin);
-    v = project(p, att, 'v_proj', hv); // [B, T, Hkv·D]
+    [q, k] = ropeQk(proj.q, proj.k, cfg, cos, sin);
+    v = proj.v; // [B, T, Hkv·D]
   }
   const y = attendMerged(q, k, v, bias, cfg); // [B, T, H·D]
-  const [x1, hGate, hUp] = streamNorm(x0, project(p, att, 'o_proj', y), w('post_attention_layernorm.weight'), eps, 2);
-  const gate = project(p, `${pre}mlp.`, 'gate_proj', hGate);
-  const up = project(p, `${pre}mlp.`, 'up_proj', hUp);
-  // silu(gate)·up: one WebGPU program when fused kernels are on
-  const act = fusedKernelsOn() ? swigluFused(gate, up) : swigluStock(gate, up);
+  const [x1, hGate, hUp] = streamNorm(
+    x0,
+    project(p, att, 'o_proj', y),
+    w('post_attention_layernorm.weight'),
+    eps,
+    packed ? 1 : 2,
+  );
+  const act = mlpActivation(p, l, hGate, hUp);
   return { x: x1, r: project(p, `${pre}mlp.`, 'down_proj', act) };
 }
 

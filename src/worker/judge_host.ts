@@ -13,6 +13,7 @@ import { importPeftAdapter, readPeftAdapter } from '../engine/hf/peft';
 import type { ModelSource } from '../engine/hf/source';
 import { loadTokenizer, TOKENIZER_FILES } from '../engine/hf/tokenizer';
 import { addLora, loraParams, removeLora } from '../engine/lora';
+import { isPacked } from '../engine/packed_weights';
 import type { TextTokenizer } from '../engine/text_tokenizer';
 import { checkJudgeInput, JUDGE_DEFAULTS, judgePair, type JudgeModel } from '../train/judge';
 import { yieldToMessages } from '../train/yield_to_messages';
@@ -63,6 +64,7 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached 
   const running = new Map<string, AbortController>();
   const vocabs = new Map<string, Vocab>(); // tokenizers read for checks alone, least recently used first
   const adapters = new Map<string, Record<string, Uint8Array>>(); // a cached model's adapter files, by judge id
+  const unpackedNext = new Set<string>(); // models to load unpacked once: an adapter is about to go on
   let newestCheck = -Infinity;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -97,8 +99,11 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached 
     const cacheId = cacheIdOf(id);
     if (!files && cacheId === null)
       throw new Error(`The worker does not hold checkpoint ${id}; send its files with the request`);
-    const m = files ? modelFromFiles(files) : await modelFromSource(await openCached(cacheId!));
+    // judged with only: q|k|v and gate|up packed as it loads, one copy of each weight (engine/packed_weights.ts);
+    // a model with an adapter keeps its projections apart, as the adapter's names and shapes are theirs
     const adapter = adapters.get(id);
+    const pack = !adapter && !unpackedNext.delete(id);
+    const m = files ? modelFromFiles(files, { pack }) : await modelFromSource(await openCached(cacheId!), { pack });
     if (adapter) importPeftAdapter(m.params, m.cfg, adapter); // it fitted this model when it was set
     models.set(id, m);
     while (models.size > keep) free(models.keys().next().value!);
@@ -114,6 +119,10 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached 
 
   async function putAdapter(id: string, files: Record<string, Uint8Array> | null): Promise<AdapterInfo | null> {
     if (cacheIdOf(id) === null) throw new Error(`An adapter goes on a real model of the model cache, not on ${id}`);
+    if (files && models.has(id) && isPacked(models.get(id)!.params)) {
+      free(id); // reloaded with its projections apart, for the adapter to go on them
+      unpackedNext.add(id);
+    }
     const { params, cfg } = await modelFor(id, undefined);
     const shapes = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.shape]));
     const read = files && readPeftAdapter(files, cfg, shapes); // refused: the adapter it had stays on

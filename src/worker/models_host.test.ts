@@ -12,8 +12,8 @@ import { nodeCacheStore } from '../engine/hf/cache_store_node';
 import { startTestHub, type TestHub } from '../engine/hf/test_hub_server';
 import { TEST_VARIANT, testModelFiles } from '../engine/hf/test_model_files';
 import { tinyCheckpoint } from '../engine/hf/tiny_checkpoint';
-import type { MemoryLimits } from '../engine/memory';
-import { createModelsHost, PLAN_CONTEXT } from './models_host';
+import { type MemoryLimits, PLAN_CONTEXT } from '../engine/memory';
+import { createModelsHost } from './models_host';
 import type { ModelEvent } from './models_protocol';
 import type { WorkerEvent } from './protocol';
 

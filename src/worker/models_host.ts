@@ -15,15 +15,9 @@ import { summarizeModel } from '../engine/hf/model_summary';
 import { blobSource, CONFIG_FILE } from '../engine/hf/source';
 import { normalizeBaseUrl } from '../engine/hf/url_source';
 import type { ModelSource } from '../engine/hf/source';
-import { type MemoryLimits, type MemoryPlan, type MemoryRequest, planMemory } from '../engine/memory';
+import { type MemoryLimits, type MemoryPlan, PLAN_CONTEXT, planMemory } from '../engine/memory';
 import type { ModelLoadSpec, ModelsApi } from './models_protocol';
 import type { EventSink } from './protocol';
-
-/**
- * The context a load is planned for: a judgement's prompt and its answer within 1,024 tokens, one at a
- * time (the KV cache grows linearly with it, activations faster).
- */
-export const PLAN_CONTEXT: MemoryRequest = { promptTokens: 768, maxNewTokens: 256, batch: 1 };
 
 /** This context's adapter limits, or null without WebGPU (then nothing is refused for the GPU's sake). */
 export async function adapterLimits(): Promise<MemoryLimits | null> {

@@ -6,12 +6,15 @@
 // (param_names.ts); transformers' leftovers are skipped (old rotary_emb.inv_freq buffers, an lm_head.weight
 // stored beside tied embeddings). The files come through a FileSource (whole small files and byte ranges),
 // so a folder, memory, a download or a cache all plug in. A vocabulary table larger than one GPU binding is
-// uploaded in row parts (vocab_rows.ts). Leaves out other dtypes and quantised weights.
+// uploaded in row parts (vocab_rows.ts). A model loaded to infer only (`pack`) gets its q|k|v and gate|up
+// projections packed on the host as they stream in (packed_weights.ts): one group's buffer is held beside
+// the tensor being read. Leaves out other dtypes and quantised weights.
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { LlamaConfig } from '../config';
 import { onWebGPU } from '../kernels/fused';
 import { keyedTable } from '../keyed_table';
+import { HostPacker, packsFit } from '../packed_weights';
 import { paramShapes } from '../param_names';
 import { isVocabTable, vocabVariables } from '../vocab_rows';
 import {
@@ -71,7 +74,10 @@ function deviceBufferLimit(): number {
 export interface LoadStats {
   tensors: number;
   bytesRead: number; // tensor data only
-  /** The most bytes the loader held at once beyond the uploaded model: one tensor's raw and float32 forms. */
+  /**
+   * The most bytes the loader held at once beyond the uploaded model: one tensor's raw and float32 forms,
+   * and, packing, the group buffers waiting for members.
+   */
   peakHeldBytes: number;
 }
 
@@ -166,12 +172,17 @@ class WeightReader {
   private readonly params: Record<string, tf.Variable> = {};
   private readonly nonFinite: string[] = [];
   readonly stats: LoadStats = { tensors: 0, bytesRead: 0, peakHeldBytes: 0 };
+  private readonly packer: HostPacker | null;
 
   constructor(
     private readonly cfg: LlamaConfig,
     private readonly weightMap: Record<string, string> | null,
     private readonly bindingBytes: number,
-  ) {}
+    pack: boolean,
+  ) {
+    // a pack larger than one binding could not be read by a GPU program: its members stay apart
+    this.packer = pack && packsFit(cfg, bindingBytes) ? new HostPacker(cfg) : null;
+  }
 
   /** A shard's header (the JSON after the length), its data buffer's start and, when known, its size. */
   addShard(file: string, headerJson: Uint8Array, dataStart: number, fileSize?: number): void {
@@ -219,13 +230,16 @@ class WeightReader {
     const data = decodeTensor(bytes, dtype as SafeDtype, tf.util.sizeFromShape(shape));
     this.stats.tensors++;
     this.stats.bytesRead += bytes.length;
-    this.stats.peakHeldBytes = Math.max(this.stats.peakHeldBytes, (owned ? bytes.length : 0) + data.byteLength);
+    const held = (owned ? bytes.length : 0) + data.byteLength + (this.packer?.heldBytes() ?? 0);
+    this.stats.peakHeldBytes = Math.max(this.stats.peakHeldBytes, held);
     const problem = nonFiniteProblem(file, name, shape, data);
     if (problem) this.nonFinite.push(problem);
     if (this.nonFinite.length) return; // read on to list every bad tensor, upload nothing more
-    const vars = isVocabTable(name)
-      ? vocabVariables(name, data, shape, this.bindingBytes)
-      : { [name]: tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), true)) };
+    const t = this.packer ? this.packer.add(name, data, shape) : { name, data, shape };
+    if (!t) return; // its group waits for the rest
+    const vars = isVocabTable(t.name)
+      ? vocabVariables(t.name, t.data, t.shape, this.bindingBytes)
+      : { [t.name]: tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true)) };
     for (const [n, v] of Object.entries(vars)) {
       // WebGPU keeps a tensor's values on the host until first use: upload now, so the host copy goes
       if (onWebGPU()) (tf.backend() as WebGPUBackend).uploadToGPU(v.dataId);
@@ -252,6 +266,8 @@ export interface WeightOptions {
   onTensor?: (done: number, total: number) => void;
   /** The largest GPU binding: vocabulary tables past it load in row parts (default: this device's). */
   bindingBytes?: number;
+  /** A model to infer with only: q|k|v and gate|up packed as they load (packed_weights.ts); off by default. */
+  pack?: boolean;
 }
 
 /** Reads, checks and uploads a model's weights from a FileSource, one tensor at a time. */
@@ -261,7 +277,7 @@ export async function loadWeights(
   opts: WeightOptions = {},
 ): Promise<Record<string, tf.Variable>> {
   const { shards, weightMap } = shardNames(await source.read(INDEX_FILE));
-  const reader = new WeightReader(cfg, weightMap, opts.bindingBytes ?? deviceBufferLimit());
+  const reader = new WeightReader(cfg, weightMap, opts.bindingBytes ?? deviceBufferLimit(), opts.pack ?? false);
   for (const file of shards) {
     const n = headerLength(file, await source.readRange(file, 0, 8));
     reader.addShard(file, await source.readRange(file, 8, 8 + n), 8 + n);
@@ -285,10 +301,10 @@ export async function loadWeights(
 export function weightsFromFiles(
   files: Record<string, Uint8Array>,
   cfg: LlamaConfig,
-  bindingBytes = deviceBufferLimit(),
+  opts: Pick<WeightOptions, 'bindingBytes' | 'pack'> = {},
 ): Record<string, tf.Variable> {
   const { shards, weightMap } = shardNames(Object.hasOwn(files, INDEX_FILE) ? files[INDEX_FILE] : null);
-  const reader = new WeightReader(cfg, weightMap, bindingBytes);
+  const reader = new WeightReader(cfg, weightMap, opts.bindingBytes ?? deviceBufferLimit(), opts.pack ?? false);
   for (const file of shards) {
     const bytes = fileBytes(files, file);
     const n = headerLength(file, bytes, bytes.length);

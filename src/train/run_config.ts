@@ -47,6 +47,7 @@ export interface RunConfig {
   seed: number;
   tokenizer: TokenizerName;
   checkpointEvery: number;
+  gpuMemory: number; // MiB the run may take on the GPU, checked before Start (0: not checked)
   world: WorldSettings;
   noRubric: boolean;
   sft: SftConfig;
@@ -61,6 +62,7 @@ export const RUN_DEFAULTS: RunConfig = {
   seed: 1, // init, data, sampling
   tokenizer: 'world', // words read ~2× faster and better than characters
   checkpointEvery: 20, // a failure loses little (0: stage ends only)
+  gpuMemory: 0, // the browser does not say how much the GPU has: unchecked unless the user says
   world: {
     nDistill: 3200, // traced pairs for SFT (the paper traced ~12% of its data)
     nGrpo: 1000, // label-only pairs: GRPO's 40 steps × 16 pairs never run out
@@ -164,6 +166,7 @@ const RULES: Record<SettingKey, Rule> = {
   seed: int(0, SEED_MAX, 'Seeds weights, world, batch order and sampling: same seed and settings, same run.'),
   tokenizer: choice(['world', 'char'], "A new model's vocabulary: world (a token per world word) or char."),
   checkpointEvery: int(0, 100_000, 'Steps between "latest" checkpoints (0: only at stage ends).'),
+  gpuMemory: int(0, 1 << 20, 'GPU memory (MiB) the run may take; Start refuses a plan past it (0: not checked).'),
   'world.nDistill': int(0, PAIRS_MAX, 'Synthetic pairs with oracle Chain-of-Rubrics traces, for distillation.'),
   'world.nGrpo': int(0, PAIRS_MAX, 'Label-only synthetic pairs for GRPO (the reward needs only the label).'),
   'world.nEval': int(1, PAIRS_MAX, 'Held-out synthetic pairs for accuracy, judged in both A/B orders.'),

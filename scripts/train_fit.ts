@@ -63,7 +63,8 @@ for (const [name, config] of MODELS) {
       recomputed = plan(true);
     const req = { rows: f.batch, microBatch: 0, length: f['seq-len'], recompute: false, lora };
     const fit = fitTraining(cfg, req, limits);
-    const how = fit && `micro-batch ${fit.microBatch}${fit.recompute ? ', recomputed' : ''}`;
+    const rows = fit && (fit.microBatch < f.batch ? `micro-batches of ${fit.microBatch}` : 'the whole batch');
+    const how = fit && `${rows}${fit.recompute ? ', recomputed' : ''}`;
     const fits = !kept.problems.length ? 'fits' : fit ? `fits with ${how} (${binaryBytes(fit.plan.totalBytes)})` : 'no';
     if (fits !== 'no') largest[label] = name;
     const params = `${(kept.params / 1e6).toFixed(0)} M`;

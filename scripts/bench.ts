@@ -24,6 +24,9 @@
 // --f16-matmul times decode's matmuls with f32 weights against half-precision words (scripts/bench_matmul.ts).
 // --lora-rank R: the presets train LoRA adapters of rank R instead of the whole model, and --model generates
 // with adapters of rank R on every projection (bench.ts's BENCH_LORA).
+//   npm run bench -- --model DIR --train full,lora8,lora16 [--batch 2] [--seq-len 64] [--train-steps 2] [--recompute]
+// --train measures the model's training step instead: full fine-tuning against LoRA of those ranks (peak tensor
+// bytes beside the training memory plan's, ms per step, kernels and dispatches per layer).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runSuite, SUITE_SETTINGS } from '../src/bench/suite';
@@ -31,6 +34,7 @@ import { resultMarkdown } from '../src/bench/tables';
 import type { BackendName } from '../src/engine/backend';
 import { selectKernelsInNode } from '../src/engine/kernel_choice_node';
 import { initNodeBackend, nodeWebGPUAvailable } from '../src/engine/node_webgpu';
+import { TRAIN_MODE } from '../src/bench/train_step';
 import { bool, int, list, withDefault } from '../src/train/settings';
 import { benchMatmulCli } from './bench_matmul';
 import { benchModelCli } from './bench_model';
@@ -69,6 +73,18 @@ const { flags: f } = parseCli(process.argv.slice(2), {
       int(2, 4096, 'With --model: tokens decoded after the prompt (greedy, no early stop).'),
       8,
     ),
+    train: withDefault(
+      list('With --model: training steps to measure instead of decoding: full, lora<rank> (e.g. full,lora8).', {
+        check: (m) => (TRAIN_MODE.test(m) ? null : `"${m}" is not full or lora<rank>`),
+        itemIs: 'full or lora<rank>',
+        minItems: 0,
+      }),
+      [],
+    ),
+    batch: withDefault(int(1, 1024, 'With --train: sequences per step.'), 2),
+    'seq-len': withDefault(int(2, 8192, 'With --train: tokens per sequence.'), 64),
+    'train-steps': withDefault(int(1, 100, 'With --train: timed steps after the warm-up step.'), 2),
+    recompute: withDefault(bool("With --train: recompute each block's activations in the backward pass."), false),
   },
 });
 
@@ -92,6 +108,11 @@ if (f.model !== undefined) {
     promptTokens: f['prompt-tokens'],
     newTokens: f['new-tokens'],
     loraRank: f['lora-rank'],
+    train: f.train,
+    batch: f.batch,
+    seqLen: f['seq-len'],
+    trainSteps: f['train-steps'],
+    recompute: f.recompute,
     out: process.argv.includes('--out') ? f.out : 'bench-results/model.json',
   });
   process.exit(0);

@@ -46,4 +46,31 @@ describe('npm run bench -- --model', () => {
     expect(row.peakTensorBytes).toBeGreaterThanOrEqual(row.weightBytesF32);
     expect(row.peakRss).toBeGreaterThan(row.rssBeforeLoad);
   });
+
+  it('--train measures full fine-tuning and LoRA steps: adapters alone train, the plan beside the peak', () => {
+    const variant = TINY_VARIANTS.find((v) => v.name === 'qwen2-sharded-bf16')!;
+    const { files } = tinyCheckpoint(variant);
+    const dir = mkdtempSync(join(tmpdir(), 'rl-bench-train-'));
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+    const out = join(dir, 'bench.json');
+    const args = ['--model', dir, '--backends', 'wasm', '--train', 'full,lora4', '--batch', '2', '--seq-len', '8'];
+    const r = spawnSync(tsx, [join('scripts', 'bench.ts'), ...args, '--out', out], {
+      encoding: 'utf8',
+      timeout: 100_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\| wasm \| stock \| lora4 \| /m);
+    const { trainRows } = JSON.parse(readFileSync(out, 'utf8'));
+    const params = countParams(validateConfig(variant.config));
+    expect(trainRows.map((t: { mode: string }) => t.mode)).toEqual(['full', 'lora4']);
+    const [full, lora] = trainRows;
+    expect(full).toMatchObject({ params, trained: params, batch: 2, seqLen: 8, dispatchesPerLayer: 0 });
+    expect(lora.trained).toBeLessThan(params / 2);
+    expect(lora.trained).toBeGreaterThan(0);
+    for (const t of trainRows) {
+      expect(t.peakTensorBytes).toBeGreaterThanOrEqual(4 * params);
+      expect(t.plannedBytes).toBeGreaterThan(4 * params);
+      expect(t.kernelsPerLayer).toBeGreaterThan(0);
+    }
+  });
 });

@@ -1,12 +1,14 @@
 // `npm run bench -- --model DIR|hf:owner/name[@rev]`: a real model's load and decode figures on each backend
 // (src/bench/real_model.ts). Each backend runs in a process of its own, so its peak RSS is its own (the peak
-// never goes down in a process); the parent prints one table and writes the rows as JSON.
+// never goes down in a process); the parent prints one table and writes the rows as JSON. With --train, the
+// model's training step instead (src/bench/train_step.ts): full fine-tuning against LoRA ranks.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type ModelBenchRow, benchRealModel } from '../src/bench/real_model';
-import { modelBenchTable, tableMarkdown } from '../src/bench/tables';
+import { modelBenchTable, tableMarkdown, trainBenchTable } from '../src/bench/tables';
+import { benchTrainSteps, type TrainBenchRow } from '../src/bench/train_step';
 import type { BackendName } from '../src/engine/backend';
 import { modelFromSource } from '../src/engine/checkpoint';
 import { openModelArg } from '../src/engine/hf/source_node';
@@ -23,11 +25,18 @@ export interface ModelBenchCli {
   newTokens: number;
   loraRank: number;
   out: string;
+  /** Training settings to measure instead of decoding (full, lora8, …), on batch × seqLen tokens. */
+  train: string[];
+  batch: number;
+  seqLen: number;
+  trainSteps: number;
+  recompute: boolean;
 }
 
 interface ModelBenchFile {
   environments: string[];
   rows: ModelBenchRow[];
+  trainRows: TrainBenchRow[];
   skipped: string[];
 }
 
@@ -36,34 +45,42 @@ const hostMemory = () => ({ rss: process.memoryUsage().rss, peakRss: process.res
 /** One backend in this process: start it, choose the kernels, load and measure. */
 async function benchOne(o: ModelBenchCli, backend: BackendName): Promise<ModelBenchFile> {
   const why = backend === 'webgpu' ? await nodeWebGPUAvailable() : null;
-  if (why) return { environments: [], rows: [], skipped: [`${backend}: ${why}`] };
+  const none = { environments: [], rows: [], trainRows: [] };
+  if (why) return { ...none, skipped: [`${backend}: ${why}`] };
   const report = await initNodeBackend(backend);
   if (report.name !== backend)
-    return { environments: [], rows: [], skipped: [`${backend}: ${report.skipped.map((s) => s.reason).join('; ')}`] };
+    return { ...none, skipped: [`${backend}: ${report.skipped.map((s) => s.reason).join('; ')}`] };
   const choice = await selectKernelsInNode(o.kernels, report);
   switchFusedKernels(choice.path === 'fused');
   console.log(`${report.summary}\nkernels: ${choice.summary}`);
   const source = await openModelArg(o.model);
-  const row = await benchRealModel(
-    source,
-    (s) => modelFromSource(s, { pack: true }),
-    { ...o, kernels: choice.path },
-    hostMemory,
-  );
-  return { environments: [report.summary, `kernels on ${backend}: ${choice.summary}`], rows: [row], skipped: [] };
+  const environments = [report.summary, `kernels on ${backend}: ${choice.summary}`];
+  if (o.train.length) {
+    const m = await modelFromSource(source);
+    const t = { modes: o.train, batch: o.batch, seqLen: o.seqLen, steps: o.trainSteps, recompute: o.recompute };
+    const trainRows = await benchTrainSteps(source.name, m, { ...t, kernels: choice.path });
+    return { environments, rows: [], trainRows, skipped: [] };
+  }
+  // to infer with only: packed as it loads (engine/packed_weights.ts), unless the bench puts adapters on it
+  const load = (s: typeof source) => modelFromSource(s, { pack: o.loraRank === 0 });
+  const row = await benchRealModel(source, load, { ...o, kernels: choice.path }, hostMemory);
+  return { environments, rows: [row], trainRows: [], skipped: [] };
 }
 
 export async function benchModelCli(o: ModelBenchCli): Promise<void> {
   let result: ModelBenchFile;
   if (o.backends.length === 1) result = await benchOne(o, o.backends[0]);
   else {
-    result = { environments: [], rows: [], skipped: [] };
+    result = { environments: [], rows: [], trainRows: [], skipped: [] };
     const dir = mkdtempSync(join(tmpdir(), 'rl-bench-model-'));
     for (const backend of o.backends) {
       const out = join(dir, `${backend}.json`);
       const args = ['--model', o.model, '--backends', backend, '--kernels', o.kernels, '--out', out];
       args.push('--prompt-tokens', String(o.promptTokens), '--new-tokens', String(o.newTokens));
       args.push('--lora-rank', String(o.loraRank));
+      if (o.train.length)
+        args.push('--train', o.train.join(','), '--batch', String(o.batch), '--seq-len', String(o.seqLen));
+      args.push('--train-steps', String(o.trainSteps), '--recompute', String(o.recompute));
       const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: 'inherit' });
       if (r.status !== 0) {
         result.skipped.push(`${backend}: the run failed (exit ${r.status ?? r.signal})`);
@@ -72,11 +89,13 @@ export async function benchModelCli(o: ModelBenchCli): Promise<void> {
       const one = JSON.parse(readFileSync(out, 'utf8')) as ModelBenchFile;
       result.environments.push(...one.environments);
       result.rows.push(...one.rows);
+      result.trainRows.push(...one.trainRows);
       result.skipped.push(...one.skipped);
     }
   }
   for (const s of result.skipped) console.log(`skipped ${s}`);
   if (result.rows.length) console.log(`\n${tableMarkdown(modelBenchTable(result.rows))}`);
+  if (result.trainRows.length) console.log(`\n${tableMarkdown(trainBenchTable(result.trainRows))}`);
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, JSON.stringify(result, null, 2));
   console.log(`\nwrote ${o.out}`);

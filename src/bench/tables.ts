@@ -3,6 +3,7 @@
 import { COMPARED } from './bench';
 import type { ModelBenchRow } from './real_model';
 import type { SuiteResult } from './suite';
+import type { TrainBenchRow } from './train_step';
 import { GPU_POOL_CAP_BYTES } from '../engine/gpu_pool';
 import { KERNEL_TOLERANCE, type KernelCheck } from '../engine/kernels/self_check';
 
@@ -223,6 +224,35 @@ export function kernelCheckTable(checks: KernelCheck[], device: string): Table {
 }
 
 const MiB = (bytes: number | null) => (bytes === null ? '-' : (bytes / 2 ** 20).toFixed(0));
+
+/** `npm run bench -- --model --train`: one row per backend and setting, memory in MiB. */
+export function trainBenchTable(rows: TrainBenchRow[]): Table {
+  const r0 = rows[0];
+  return {
+    title: `${r0?.model ?? 'model'}: a training step, full fine-tuning against LoRA`,
+    note:
+      `${r0 ? (r0.params / 1e6).toFixed(0) : '?'} M parameters; a distillation step (NLL, backward, clip, ` +
+      `AdamW) on ${r0?.batch} × ${r0?.seqLen} tokens${r0?.recompute ? ', blocks recomputed' : ''}; LoRA on every ` +
+      'projection. Peak MiB: live tensor bytes at their peak (weights included; on WebGPU, GPU memory); ' +
+      'plan MiB: the training memory plan for the same step. ms/step: median after a warm-up step.',
+    headers: ['backend', 'kernels', 'training', 'trained', 'peak MiB', 'plan MiB', 'first step s', 'ms/step'].concat([
+      'dispatches/layer',
+      'kernels/layer',
+    ]),
+    rows: rows.map((r) => [
+      r.backend,
+      r.kernels,
+      r.mode,
+      r.trained.toLocaleString('en-US'),
+      MiB(r.peakTensorBytes),
+      MiB(r.plannedBytes),
+      f(r.firstStepSeconds),
+      f(r.msPerStep, 0),
+      r.backend === 'webgpu' ? f(r.dispatchesPerLayer, 0) : '-',
+      f(r.kernelsPerLayer, 0),
+    ]),
+  };
+}
 
 /** `npm run bench -- --model`: one row per backend, memory in MiB (the host's above the runtime alone). */
 export function modelBenchTable(rows: ModelBenchRow[]): Table {

@@ -183,6 +183,34 @@ export function withLoraDropout<T>(seed: number, fn: () => T): T {
   );
 }
 
+/** The scoped switches as they stand (adapters off, dropout seed and draws so far), to re-enter later. */
+export interface LoraSwitches {
+  adaptersOff: boolean;
+  dropout: { seed: number; calls: number } | null;
+}
+
+/** A copy of the switches now: a block recomputed in the backward pass re-enters them (same masks). */
+export const loraSwitches = (): LoraSwitches => ({
+  adaptersOff,
+  dropout: dropoutState && { ...dropoutState },
+});
+
+/** Runs fn under switches taken earlier by loraSwitches; the current ones come back after. Synchronous fn only. */
+export function withLoraSwitches<T>(s: LoraSwitches, fn: () => T): T {
+  return scoped(
+    () => {
+      const was = { adaptersOff, dropoutState };
+      adaptersOff = s.adaptersOff;
+      dropoutState = s.dropout && { ...s.dropout };
+      return () => {
+        ({ adaptersOff, dropoutState } = was);
+      };
+    },
+    fn,
+    'withLoraSwitches',
+  );
+}
+
 /** The adapter on projection `module` as the forward uses it now: null when it has none or adapters are off. */
 export function activeAdapter(
   p: Record<string, tf.Tensor>,

@@ -36,6 +36,7 @@ import { swigluPackedFused, swigluPackedStock } from './kernels/swiglu_packed';
 import { activeAdapter, adapterInput } from './lora';
 import { gateUpName, isPacked, packedQkvSizes, qkNormName, qkvName } from './packed_weights';
 import { isNormWeight, paramShapes } from './param_names';
+import { recomputed } from './recompute';
 import { createRng } from './rng';
 import { ropeTables } from './rope_tables';
 import { splitLogProbs, vocabParts } from './vocab_rows';
@@ -419,6 +420,16 @@ export function maskTensors(
 
 export interface ForwardOptions {
   attentionMask?: tf.Tensor2D;
+  /** Training: keep only each block's input for the backward pass and recompute the block there (recompute.ts). */
+  recompute?: boolean;
+}
+
+/** The trainable variables of block l (all its weights, or its LoRA adapters alone): a recomputed block's inputs. */
+function blockVars(p: ModelParams, l: number): tf.Variable[] {
+  const pre = `model.layers.${l}.`;
+  return Object.entries(p)
+    .filter(([n, v]) => n.startsWith(pre) && v.trainable)
+    .map(([, v]) => v);
 }
 
 /** Logits [B, T, V] for int32 ids [B, T]. With a left-padding mask, real positions match the unpadded rows. */
@@ -433,6 +444,17 @@ function forwardParts(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: 
   const { positions, bias } = maskTensors(opts.attentionMask, B, T);
   const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, T); // [B|1, 1, T, D]
   let x = embedTokens(p, ids);
+  if (opts.recompute) {
+    // whole blocks, residual added (the one tensor each keeps); the same sums as the fused stream below
+    const run =
+      (l: number) =>
+      (s: tf.Tensor, [c, sn, b]: tf.Tensor[]) => {
+        const out = blockOnStream(p, cfg, l, s, null, c, sn, b, null);
+        return tf.add(out.x, out.r);
+      };
+    for (let l = 0; l < cfg.num_hidden_layers; l++) x = recomputed(run(l), x, [cos, sin, bias], blockVars(p, l));
+    return headParts(p, cfg, x, null);
+  }
   let r: tf.Tensor | null = null; // each block's output, added to x inside the next norm
   for (let l = 0; l < cfg.num_hidden_layers; l++) ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));
   return headParts(p, cfg, x, r);
@@ -484,16 +506,21 @@ export function tokenLogProbsAndEntropy(
   });
 }
 
-/** Mean NLL over the positions where lossMask is 1: the SFT loss (prompt masked). */
+/**
+ * Mean NLL over the positions where lossMask is 1: the SFT loss (prompt masked). `tokens` divides instead
+ * of this batch's own count: a micro-batch's share of the whole batch's mean (the shares add up to it).
+ */
 export function maskedNll(
   p: ModelParams,
   cfg: LlamaConfig,
   ids: tf.Tensor2D,
   targets: tf.Tensor2D,
   lossMask: tf.Tensor2D,
+  opts: { tokens?: number; recompute?: boolean } = {},
 ): tf.Scalar {
   return tf.tidy(() => {
-    const lp = tokenLogProbs(p, cfg, ids, targets);
-    return tf.div(tf.neg(tf.sum(tf.mul(lp, lossMask))), tf.maximum(tf.sum(lossMask), 1)) as tf.Scalar;
+    const lp = tokenLogProbs(p, cfg, ids, targets, { recompute: opts.recompute });
+    const n = opts.tokens === undefined ? tf.maximum(tf.sum(lossMask), 1) : Math.max(opts.tokens, 1);
+    return tf.div(tf.neg(tf.sum(tf.mul(lp, lossMask))), n) as tf.Scalar;
   });
 }

@@ -7,10 +7,12 @@ import type { GrpoStepReport } from '../train/grpo_types';
 import type { LabStore, RunRecord, RunStatus } from '../train/lab_store';
 import { readResumeInputs, rewindPoint } from '../train/resume';
 import type { RunConfig } from '../train/run_config';
+import { memoryRefusal } from '../train/run_memory';
 import { createRunRecorder, newRunRecord, type RunRecorder } from '../train/run_recorder';
 import { getEngine } from '../worker/client';
 import type { WorkerEvent } from '../worker/protocol';
 import { checkpointFiles } from './builtin_judges';
+import { draftMemory } from './draft_memory';
 import { backendNote, draftModelKey } from './engine_estimate';
 import { errorMessage, guardCall } from './call_guard';
 import { labStore } from './lab';
@@ -98,6 +100,8 @@ export function startRun(): Promise<void> {
     const grpoPairs = s.grpoDataset ? await store.datasetPairs(s.grpoDataset) : undefined;
     if (s.grpoDataset && !grpoPairs) throw new Error(`Dataset ${s.grpoDataset} is no longer in storage`);
     const config = structuredClone(s.draft);
+    const refusal = memoryRefusal(draftMemory(config, s.backend)); // before anything is stored
+    if (refusal) throw new Error(refusal);
     const dataset = s.grpoDataset ? (await store.listDatasets()).find((d) => d.id === s.grpoDataset) : undefined;
     const run = newRunRecord(newRunId(), config, {
       init: s.initCheckpoint,

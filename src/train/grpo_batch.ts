@@ -1,15 +1,13 @@
 // GRPO's loss batch: the sampled judgements padded into one [B, P + L] batch with bucketed lengths, put on
 // the device once per step (with ℓp_ref, computed there) and shared by the μ iterations. Large batches run
-// in slices of rows (memory, not maths). Leaves out the loss itself (grpo_update.ts).
+// in micro-batches of grpo.microBatch rows (memory, not maths). Leaves out the loss itself (grpo_update.ts).
 import * as tf from '@tensorflow/tfjs';
 import { leftPad } from '../engine/generate';
 import { withAdaptersOff } from '../engine/lora';
 import { tokenLogProbs, type ModelParams } from '../engine/model';
 import { tokenWeights } from '../rm/grpo';
 import type { AdvantageStage, GrpoConfig, GrpoModels, SampleStage } from './grpo_types';
-
-/** Most judgements in one forward/backward of the loss: bigger batches run in slices. */
-const LOSS_SLICE = 48;
+import { slices } from './micro_batches';
 
 /** Rounds n up to a multiple of `bucket`. */
 const roundUp = (n: number, bucket: number) => Math.ceil(n / bucket) * bucket;
@@ -77,7 +75,7 @@ export interface LossInputs {
   readonly B: number;
   readonly P: number;
   readonly L: number;
-  readonly sliceRows: number;
+  readonly sliceRows: number; // rows per micro-batch
   readonly mask: number[][];
   readonly old: number[][];
   ref: number[][] | null; // ℓp_ref, read back with the first loss
@@ -85,14 +83,9 @@ export interface LossInputs {
   dispose(): void;
 }
 
-export function prepareLoss(
-  m: GrpoModels,
-  g: GrpoConfig,
-  s: SampleStage,
-  a: AdvantageStage,
-  sliceRows = LOSS_SLICE,
-): LossInputs {
+export function prepareLoss(m: GrpoModels, g: GrpoConfig, s: SampleStage, a: AdvantageStage): LossInputs {
   const b = padBatch(m, s, g);
+  const sliceRows = g.microBatch > 0 ? Math.min(g.microBatch, b.ids.length) : b.ids.length;
   const weights = tokenWeights(b.mask, { lossType: g.lossType, maxCompletionLength: g.maxCompletionLength });
   const t = tf.tidy((): LossTensors => {
     const ids = tf.tensor2d(b.ids, undefined, 'int32'),
@@ -125,11 +118,6 @@ export function prepareLoss(
     t,
     dispose: () => tf.dispose(Object.values(t)),
   };
-}
-
-/** [first row, row count] of each slice of a B-row batch. */
-export function slices(B: number, size: number): [number, number][] {
-  return Array.from({ length: Math.ceil(B / size) }, (_, k) => [k * size, Math.min(size, B - k * size)]);
 }
 
 /** Rows [first, first + n) of x; x itself when that is all of it. */

@@ -5,13 +5,16 @@
 //    with random prompt and completion lengths on WebGPU. With buckets the backend's numBytesAllocatedInGPU
 //    stops growing after a warm-up and tensors stay flat; without, the pool keeps growing (the test has
 //    teeth). Shapes are tiny (one prompt, G = 2, ≤ 31 tokens): SwiftShader takes ~1–2 s per update here.
+// Micro-batches (grpo.microBatch) and recomputed blocks (grpo.recompute) also leave the loss and the
+// gradients as the whole batch's (1e-5), with a LoRA policy whose reference is itself with adapters off.
 // Run: npx vitest run src/train/grpo_bucketing.test.ts
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { presetConfig } from '../engine/config';
+import { addLora, LORA_TARGETS, trainableParams } from '../engine/lora';
 import { initParams } from '../engine/model';
-import { createAdamW } from '../engine/optimizer';
+import { ADAMW_MOMENTS, createAdamW } from '../engine/optimizer';
 import { createRng, type Rng } from '../engine/rng';
 import { defaultTokenizer } from '../engine/tokenizer';
 import { nodeWebGPUAvailable } from '../engine/node_webgpu';
@@ -78,7 +81,7 @@ function rollouts(rng: Rng): { s: SampleStage; a: AdvantageStage } {
 
 /** One update; returns the loss report and the gradients, both read back. */
 async function lossAndGrads(m: GrpoModels, cfgG: GrpoConfig, s: SampleStage, a: AdvantageStage, sliceRows?: number) {
-  const inputs = prepareLoss(m, cfgG, s, a, sliceRows);
+  const inputs = prepareLoss(m, sliceRows === undefined ? cfgG : { ...cfgG, microBatch: sliceRows }, s, a);
   const { report, grads } = await lossStage(m, cfgG, inputs, a, 0);
   inputs.dispose();
   const values = Object.fromEntries(
@@ -151,6 +154,44 @@ describe('GRPO length bucketing', () => {
     expect(tf.memory().numTensors).toBe(before);
     m.optimizer.dispose();
     tf.dispose([...Object.values(m.policy), ...Object.values(m.reference ?? {})]);
+  });
+
+  it('gives the same loss and gradients with micro-batches and recomputed blocks, LoRA on (CPU, 1e-5)', async () => {
+    await switchTestBackend('cpu');
+    const policy = initParams(cfg, 1);
+    addLora(policy, cfg, { rank: 2, alpha: 4, dropout: 0, targets: LORA_TARGETS, rslora: false }, { seed: 3 });
+    for (const [n, v] of Object.entries(policy))
+      if (n.endsWith('lora_B.weight')) {
+        const b = tf.randomNormal(v.shape, 0, 0.5, 'float32', 4); // B ≠ 0: A has a gradient, the KL is not 0
+        v.assign(b);
+        b.dispose();
+      }
+    const trained = trainableParams(policy);
+    const m: GrpoModels = {
+      cfg,
+      tok,
+      policy,
+      reference: null,
+      optimizer: createAdamW(trained, { lr: 1e-3, ...ADAMW_MOMENTS, weightDecay: 0 }),
+    };
+    const { s, a } = rollouts(createRng(13));
+    const before = tf.memory().numTensors;
+    const whole = await lossAndGrads(m, { ...g, microBatch: 0 }, s, a);
+    for (const o of [{ microBatch: 1 }, { recompute: true }, { microBatch: 1, recompute: true }]) {
+      const r = await lossAndGrads(m, { ...g, ...o, microBatch: o.microBatch ?? 0 }, s, a);
+      expect(Math.abs(r.report.loss - whole.report.loss), JSON.stringify(o)).toBeLessThan(1e-5);
+      let max = 0;
+      for (const [n, v] of Object.entries(whole.values))
+        v.forEach((x, j) => {
+          max = Math.max(max, Math.abs(x - r.values[n][j]));
+        });
+      expect(max, JSON.stringify(o)).toBeLessThan(1e-5);
+    }
+    expect(Object.keys(whole.values).sort()).toEqual(Object.keys(trained).sort());
+    expect(whole.report.gradNorm).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+    m.optimizer.dispose();
+    tf.dispose(Object.values(policy));
   });
 
   it('on WebGPU, a batch in more slices than a shader may bind ' +

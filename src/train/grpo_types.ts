@@ -23,6 +23,8 @@ export interface GrpoConfig {
   lossType: LossType; // 'token_mean' (default), 'seq_mean_token_mean', 'dr_grpo'
   maxGradNorm: number; // global clip
   lengthBucket: number; // pad prompt and completion lengths to multiples: fewer shapes, flat buffer pools
+  microBatch: number; // judgements per forward/backward of the loss, gradients summed (0: the whole batch)
+  recompute: boolean; // recompute each block's activations in the backward pass (less memory, one more forward)
 }
 
 export interface GrpoModels {

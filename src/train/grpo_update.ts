@@ -7,9 +7,10 @@ import { trainableParams } from '../engine/lora';
 import { tokenLogProbs, tokenLogProbsAndEntropy } from '../engine/model';
 import { clipByGlobalNorm } from '../engine/optimizer';
 import { tokenTerms, type ClipConfig } from '../rm/grpo';
-import { padBatch, rowsOf, slices, type LossInputs } from './grpo_batch';
+import { padBatch, rowsOf, type LossInputs } from './grpo_batch';
 import { grpoLossTensor } from './grpo_loss';
 import { lossMetrics } from './grpo_step_metrics';
+import { addGrads, slices } from './micro_batches';
 import type { AdvantageStage, GrpoConfig, GrpoModels, LossStage, SampleStage } from './grpo_types';
 
 const clipOf = (g: GrpoConfig): ClipConfig => ({ beta: g.beta, epsilonLow: g.epsilon, epsilonHigh: g.epsilonHigh });
@@ -30,7 +31,8 @@ function slicedBackward(m: GrpoModels, g: GrpoConfig, x: LossInputs): SlicedBack
   const { t, P, L } = x;
   const vars = Object.values(trainableParams(m.policy)); // the adapters alone when it has LoRA adapters
   const out: SlicedBackward = { losses: [], lps: [], ents: [], sum: {} };
-  slices(x.B, x.sliceRows).forEach(([r, n], k) => {
+  let sum: tf.NamedTensorMap | null = null;
+  for (const [r, n] of slices(x.B, x.sliceRows)) {
     const { value, grads } = tf.tidy(() => {
       // Slices are made outside the taped function: custom gradients (the embedding's) read them later.
       const ids = rowsOf(t.ids, r, n),
@@ -44,7 +46,7 @@ function slicedBackward(m: GrpoModels, g: GrpoConfig, x: LossInputs): SlicedBack
         weights: tf.slice(t.w, [r], [n]),
       };
       return tf.variableGrads(() => {
-        const opts = { attentionMask: attn, temperature: g.temperature, entropy: true };
+        const opts = { attentionMask: attn, temperature: g.temperature, entropy: true, recompute: g.recompute };
         const { logps, entropy } = tokenLogProbsAndEntropy(m.policy, m.cfg, ids, targets, opts);
         const lp = tf.slice(logps, [0, P - 1], [n, L]);
         out.lps.push(tf.keep(lp));
@@ -53,13 +55,9 @@ function slicedBackward(m: GrpoModels, g: GrpoConfig, x: LossInputs): SlicedBack
       }, vars);
     });
     out.losses.push(value);
-    if (k === 0) out.sum = grads;
-    else {
-      const prev = out.sum;
-      out.sum = Object.fromEntries(Object.entries(grads).map(([v, d]) => [v, tf.tidy(() => tf.add(prev[v], d))]));
-      tf.dispose([...Object.values(prev), ...Object.values(grads)]);
-    }
-  });
+    sum = addGrads(sum, grads);
+  }
+  out.sum = sum ?? {};
   return out;
 }
 

@@ -47,6 +47,7 @@ export interface RunConfig {
   seed: number;
   tokenizer: TokenizerName;
   checkpointEvery: number;
+  gpuMemory: number; // MiB the run may take on the GPU, checked before Start (0: not checked)
   world: WorldSettings;
   noRubric: boolean;
   sft: SftConfig;
@@ -61,6 +62,7 @@ export const RUN_DEFAULTS: RunConfig = {
   seed: 1, // init, data, sampling
   tokenizer: 'world', // words read ~2× faster and better than characters
   checkpointEvery: 20, // a failure loses little (0: stage ends only)
+  gpuMemory: 0, // the browser does not say how much the GPU has: unchecked unless the user says
   world: {
     nDistill: 3200, // traced pairs for SFT (the paper traced ~12% of its data)
     nGrpo: 1000, // label-only pairs: GRPO's 40 steps × 16 pairs never run out
@@ -81,6 +83,8 @@ export const RUN_DEFAULTS: RunConfig = {
     maxGradNorm: 1, // clip_grad_norm_'s usual 1
     evalEvery: 100, // held-out trace loss ~10 times over the default run
     lengthBucket: 16, // fewer distinct shapes, a flatter GPU buffer pool
+    microBatch: 0, // the whole batch in one pass: the built-in models fit
+    recompute: false, // keep activations: faster, and the built-in models fit
     seed: 1,
   },
   grpo: {
@@ -99,6 +103,8 @@ export const RUN_DEFAULTS: RunConfig = {
     lossType: 'token_mean', // TRL's default
     maxGradNorm: 1, // RM-R1
     lengthBucket: 16, // fewer shapes across steps, so the GPU buffer pool stops growing
+    microBatch: 48, // 192 judgements per step ran out of WASM's heap in one pass; 48 did not
+    recompute: false, // keep activations: faster, and the built-in models fit
     steps: 40,
     lr: 1e-4, // 3e-4 drifts (KL 0.15)
     warmupSteps: 5,
@@ -160,6 +166,7 @@ const RULES: Record<SettingKey, Rule> = {
   seed: int(0, SEED_MAX, 'Seeds weights, world, batch order and sampling: same seed and settings, same run.'),
   tokenizer: choice(['world', 'char'], "A new model's vocabulary: world (a token per world word) or char."),
   checkpointEvery: int(0, 100_000, 'Steps between "latest" checkpoints (0: only at stage ends).'),
+  gpuMemory: int(0, 1 << 20, 'GPU memory (MiB) the run may take; Start refuses a plan past it (0: not checked).'),
   'world.nDistill': int(0, PAIRS_MAX, 'Synthetic pairs with oracle Chain-of-Rubrics traces, for distillation.'),
   'world.nGrpo': int(0, PAIRS_MAX, 'Label-only synthetic pairs for GRPO (the reward needs only the label).'),
   'world.nEval': int(1, PAIRS_MAX, 'Held-out synthetic pairs for accuracy, judged in both A/B orders.'),
@@ -177,6 +184,8 @@ const RULES: Record<SettingKey, Rule> = {
   'sft.maxGradNorm': real(0.001, 1e6, 'Clip the global gradient norm to this (logged before clipping: grad_norm).'),
   'sft.evalEvery': int(0, 100_000, 'Steps between held-out trace losses (eval_loss); 0 = only at the end.'),
   'sft.lengthBucket': int(1, 256, 'Pad lengths to a multiple of this: fewer shapes, a flatter GPU buffer pool.'),
+  'sft.microBatch': int(0, 512, 'Traces per forward/backward; gradients add up to one step (0: whole batch).'),
+  'sft.recompute': bool("Recompute each block's activations in the backward pass: less memory, ~⅓ more time."),
   'sft.seed': int(0, SEED_MAX, 'Seeds the batch order of distillation.'),
   'grpo.numGenerations': int(2, 64, 'G: judgements sampled per prompt, compared within the group (RM-R1: 7).'),
   'grpo.promptsPerStep': int(1, 1024, 'Judged prompts per step, each with G judgements (even with bothOrders).'),
@@ -191,6 +200,8 @@ const RULES: Record<SettingKey, Rule> = {
   'grpo.lossType': choice(LOSS_TYPES, 'token_mean (TRL), seq_mean_token_mean (GRPO paper) or dr_grpo (÷ G·L_max).'),
   'grpo.maxGradNorm': real(0.001, 1e6, 'Clip the global gradient norm to this (RM-R1: 1.0).'),
   'grpo.lengthBucket': int(1, 256, 'Pad lengths to multiples of this: fewer shapes, a flat GPU buffer pool.'),
+  'grpo.microBatch': int(0, 65_536, 'Judgements per forward/backward of the loss, summed (0: whole batch).'),
+  'grpo.recompute': bool("Recompute each block's activations in the backward pass: less memory, ~⅓ more time."),
   'grpo.steps': int(1, 10_000, 'GRPO optimizer steps (each: sample, score, advantages, μ updates).'),
   'grpo.lr': real(0, 1, 'Peak learning rate of AdamW for GRPO.'),
   'grpo.warmupSteps': int(0, 10_000, 'Steps of linear warmup to the peak learning rate.'),

@@ -24,6 +24,8 @@ export interface SftConfig {
   maxGradNorm: number; // global-norm clip
   evalEvery: number; // steps between held-out losses (0: only at the end)
   lengthBucket: number; // pad lengths up to a multiple of this: fewer distinct shapes, flatter buffer pools
+  microBatch: number; // sequences per forward/backward, gradients summed into one step (0: the whole batch)
+  recompute: boolean; // recompute each block's activations in the backward pass (less memory, one more forward)
   seed: number; // batch order
 }
 
@@ -154,6 +156,8 @@ export function createSftRun(
     weightDecay: sft.weightDecay,
     maxGradNorm: sft.maxGradNorm,
     startStep: resume?.step,
+    microBatch: sft.microBatch,
+    recompute: sft.recompute,
   });
   try {
     if (resume) trainer.optimizer.importState(resume.optimizer);

@@ -131,6 +131,14 @@ export const GRPO_SETTINGS_MAP: { [K in keyof GrpoSettings]-?: Record<Target, Ma
     trl: { set: (g) => ({ pad_to_multiple_of: g.lengthBucket }), note: 'Pads prompt and completion ids alike.' },
     verl: { none: 'verl removes padding (use_remove_padding) and packs sequences: shapes cost it nothing' },
   },
+  microBatch: {
+    trl: { none: 'memory, not maths: train_grpo.py sets per_device_train_batch_size and the accumulation per GPU' },
+    verl: { none: 'memory, not maths: size ppo_micro_batch_size_per_gpu to the GPU; the update is the same' },
+  },
+  recompute: {
+    trl: { none: "memory, not maths: TrainingArguments' gradient_checkpointing does the same on the cluster" },
+    verl: { none: 'memory, not maths: actor_rollout_ref.model.enable_gradient_checkpointing does the same' },
+  },
   steps: same('steps', 'max_steps', 'trainer.total_training_steps', 'GRPO optimizer steps.'),
   lr: same('lr', 'learning_rate', `${OPTIM}.lr`, 'Peak AdamW learning rate.'),
   warmupSteps: {

@@ -22,11 +22,13 @@ import {
 } from '../../state/run_actions';
 import { BUILTIN_JUDGES, isBuiltin, SHIPPED_DISTILLED } from '../../state/builtin_judges';
 import { overrideBackend, runEngineCheck, setFusedKernels } from '../../state/engine_actions';
+import { adapterLimitsOf, draftMemory } from '../../state/draft_memory';
 import { candidateInUse, draftEstimate, draftModelKey } from '../../state/engine_estimate';
 import { useAppStore, type AppState } from '../../state/store';
 import { BackendPanel } from '../components/BackendPanel/BackendPanel';
 import { ConfigForm } from '../components/ConfigForm/ConfigForm';
 import { EvalTable } from '../components/EvalTable/EvalTable';
+import { TrainMemoryPlan } from '../components/MemoryPlan/TrainMemoryPlan';
 import { MetricChart, type Series } from '../components/MetricChart/MetricChart';
 import { RunControls } from '../components/RunControls/RunControls';
 import { RunEstimate } from '../components/RunEstimate/RunEstimate';
@@ -134,6 +136,7 @@ export function TrainPage() {
     !live && backend
       ? draftEstimate(draft, measurements, candidateInUse(backend.name, kernels?.path ?? null), backend.name)
       : null;
+  const memoryPlan = useMemo(() => (live ? null : draftMemory(draft, backend)), [live, draft, backend]);
   // the seed has its own field: a preset with another seed is still that preset
   const presetId =
     RUN_PRESETS.find((p) => JSON.stringify({ ...runPresetConfig(p.id), seed: draft.seed }) === JSON.stringify(draft))
@@ -247,6 +250,9 @@ export function TrainPage() {
             }
             onSwitch={estimate?.alternative ? () => overrideBackend(estimate.alternative!.backend) : null}
           />
+        )}
+        {memoryPlan && (
+          <TrainMemoryPlan stages={memoryPlan} limits={adapterLimitsOf(backend)} budget={draft.gpuMemory} />
         )}
         {runError && (
           <p className="error" role="alert" data-testid="run-error">

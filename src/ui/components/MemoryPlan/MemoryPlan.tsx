@@ -1,6 +1,6 @@
 // A model's memory plan (engine/memory.ts) against this adapter's buffer limits: parameters, weights as
 // stored and as float32, the KV cache for the planned context, activations, the largest single tensor,
-// and what does not fit. Presentational.
+// and what does not fit. Presentational; its table serves the training plan too (TrainMemoryPlan).
 import { memo } from 'react';
 import { binaryBytes, type MemoryLimits, type MemoryPlan as Plan } from '../../../engine/memory';
 
@@ -22,16 +22,30 @@ export const MemoryPlan = memo(function MemoryPlan({ plan, limits }: MemoryPlanP
     ['activations (estimate)', binaryBytes(plan.activationBytes)],
     ['on the GPU in all', binaryBytes(plan.totalBytes)],
     ['largest tensor', `${plan.largest.what}: ${binaryBytes(plan.largest.bytes)}`],
-    [
-      'adapter limits',
-      limits
-        ? `buffer ${binaryBytes(limits.maxBufferSize)}, binding ${binaryBytes(limits.maxStorageBufferBindingSize)}`
-        : 'no WebGPU adapter here: not checked',
-    ],
+    ['adapter limits', limitsText(limits)],
   ];
   if (plan.vocabParts > 1) rows.push(['vocabulary', `split into ${plan.vocabParts} row parts, one binding each`]);
+  return <PlanTable rows={rows} problems={plan.problems} testId="memory-plan" />;
+});
+
+/** The adapter's buffer limits as a plan row says them. */
+export const limitsText = (limits: MemoryLimits | null) =>
+  limits
+    ? `buffer ${binaryBytes(limits.maxBufferSize)}, binding ${binaryBytes(limits.maxStorageBufferBindingSize)}`
+    : 'no WebGPU adapter here: not checked';
+
+/** A plan's rows (what, how much) and what does not fit, as an alert. */
+export function PlanTable({
+  rows,
+  problems,
+  testId,
+}: {
+  rows: [string, string][];
+  problems: string[];
+  testId: string;
+}) {
   return (
-    <div className="memory-plan" data-testid="memory-plan">
+    <div className="memory-plan" data-testid={testId}>
       <table>
         <tbody>
           {rows.map(([k, v]) => (
@@ -42,13 +56,13 @@ export const MemoryPlan = memo(function MemoryPlan({ plan, limits }: MemoryPlanP
           ))}
         </tbody>
       </table>
-      {plan.problems.length > 0 && (
+      {problems.length > 0 && (
         <ul className="notice error" role="alert">
-          {plan.problems.map((p) => (
+          {problems.map((p) => (
             <li key={p}>{p}</li>
           ))}
         </ul>
       )}
     </div>
   );
-});
+}

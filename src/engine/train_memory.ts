@@ -1,0 +1,175 @@
+// The memory plan of a training step before it runs: weights (frozen and trained, float32), AdamW's two
+// moments per trained parameter, the gradients, the activations the backward pass keeps for one micro-batch
+// (all blocks' intermediates, or with recomputation each block's input plus one block's intermediates), and
+// for GRPO the sampling phase's KV cache (G × prompts sequences of prompt + completion tokens) — against the
+// adapter's buffer limits and a device budget. The step's peak is the weights and moments plus the larger of
+// the backward pass and sampling (the cache is freed before the loss). Pure arithmetic on the config; what
+// does not fit comes back as problems with the numbers, and `fitTraining` finds micro-batches and
+// recomputation that fit. Symbols as memory.ts: n = rows × T tokens of a micro-batch, C, I, H, V, L.
+// Leaves out: the GPU pool's slack, the browser's own use of the device, GRPO's no-gradient reference pass.
+import { headDim, type LlamaConfig } from './config';
+import { loraShapes, type LoraTarget } from './lora';
+import { binaryBytes, type MemoryLimits, planMemory } from './memory';
+import { paramShapes } from './param_names';
+
+const F32 = 4;
+
+export interface TrainMemoryRequest {
+  rows: number; // sequences per optimizer step
+  microBatch: number; // rows per forward/backward (0: all of them)
+  length: number; // T: tokens per row
+  recompute: boolean; // blocks recomputed in the backward pass
+  lora: { rank: number; targets: readonly LoraTarget[] } | null; // null: full fine-tuning
+  sampling?: { sequences: number; promptTokens: number; newTokens: number }; // GRPO's generation
+}
+
+export interface TrainMemoryPlan {
+  params: number; // the base model's
+  trained: number; // parameters with gradients and moments (the adapters alone with LoRA)
+  frozenBytes: number; // float32 weights without gradients
+  trainedBytes: number; // float32 weights that train (adapters included)
+  optimizerBytes: number; // AdamW m and v
+  gradientBytes: number; // the gradients and their running sums
+  microRows: number; // rows per forward/backward
+  activationBytes: number; // what the backward pass of one micro-batch keeps (estimate)
+  kvCacheBytes: number; // GRPO's sampling (0 without)
+  samplingBytes: number; // the sampling phase beyond the weights: KV cache and decode activations
+  totalBytes: number; // the step's peak
+  largest: { what: string; bytes: number };
+  problems: string[];
+}
+
+/**
+ * Floats the backward pass keeps per token: all blocks' intermediates (64·C + 32·I + 12·H·T a block, and
+ * 9 per output of each projection with a LoRA adapter) and the LM head's (16·V); with recomputation each
+ * block's input (2·C) and one block's intermediates (40·C + 44·I + 15·H·T + LoRA's), the head's 14·V.
+ * Fitted to tfjs's own peak (tf.profile) of a whole SFT forward/backward on CPU for nano and tiny shapes
+ * (C 16–128, T 32–128, V 40–400, LoRA r 8), which the plan bounds within 15% (train_memory.test.ts); the
+ * fused WebGPU path writes fewer intermediates.
+ */
+export function trainActivationBytes(
+  cfg: LlamaConfig,
+  rows: number,
+  T: number,
+  recompute: boolean,
+  loraTargets: readonly LoraTarget[] = [],
+): number {
+  const C = cfg.hidden_size,
+    I = cfg.intermediate_size,
+    H = cfg.num_attention_heads,
+    V = cfg.vocab_size,
+    L = cfg.num_hidden_layers;
+  const n = rows * T;
+  const lora = LORA_FLOATS * loraTargets.reduce((a, t) => a + projectionWidth(cfg, t), 0);
+  const floats = recompute
+    ? n * (L * 2 * C + 40 * C + 44 * I + 15 * H * T + lora + 14 * V)
+    : n * (L * (64 * C + 32 * I + 12 * H * T + lora) + 16 * V);
+  return floats * F32;
+}
+
+/** Floats an adapted projection adds per token and output: its update's product, sum and their gradients. */
+const LORA_FLOATS = 9;
+
+/** A projection's output width (the size of its update s·(x·Aᵀ)·Bᵀ per token). */
+function projectionWidth(cfg: LlamaConfig, t: LoraTarget): number {
+  const D = headDim(cfg);
+  if (t === 'q_proj') return cfg.num_attention_heads * D;
+  if (t === 'k_proj' || t === 'v_proj') return cfg.num_key_value_heads * D;
+  return t === 'gate_proj' || t === 'up_proj' ? cfg.intermediate_size : cfg.hidden_size;
+}
+
+const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The plan of one training step under the adapter's limits. */
+export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: MemoryLimits): TrainMemoryPlan {
+  const shapes = paramShapes(cfg);
+  const params = Object.values(shapes).reduce((n, s) => n + count(s), 0);
+  const adapters = req.lora ? Object.values(loraShapes(cfg, req.lora, shapes)).reduce((n, s) => n + count(s), 0) : 0;
+  const trained = req.lora ? adapters : params;
+  const microRows = req.microBatch > 0 ? Math.min(req.microBatch, req.rows) : req.rows;
+  const T = req.length;
+  // the buffer checks of a forward over a micro-batch (weights by binding, scores, MLP, vocabulary parts)
+  const infer = planMemory(
+    cfg,
+    { promptTokens: T, maxNewTokens: 0, batch: microRows },
+    { ...limits, deviceBytes: undefined },
+  );
+  const problems = [...infer.problems];
+  let kvCacheBytes = 0,
+    samplingBytes = 0;
+  if (req.sampling) {
+    const s = req.sampling;
+    const gen = planMemory(
+      cfg,
+      { promptTokens: s.promptTokens, maxNewTokens: s.newTokens, batch: s.sequences },
+      { ...limits, deviceBytes: undefined },
+    );
+    kvCacheBytes = gen.kvCacheBytes;
+    samplingBytes = gen.kvCacheBytes + gen.activationBytes;
+    for (const p of gen.problems) if (!problems.includes(p)) problems.push(`sampling: ${p}`);
+  }
+  const frozenBytes = req.lora ? params * F32 : 0;
+  const trainedBytes = trained * F32;
+  const optimizerBytes = 2 * trained * F32;
+  const gradientBytes = 2 * trained * F32;
+  const activationBytes = trainActivationBytes(cfg, microRows, T, req.recompute, req.lora?.targets);
+  const fixed = frozenBytes + trainedBytes + optimizerBytes;
+  const totalBytes = fixed + Math.max(gradientBytes + activationBytes, samplingBytes);
+  const logits = {
+    what: `the logits of a micro-batch${infer.vocabParts > 1 ? ' (one vocabulary part)' : ''}`,
+    bytes: microRows * T * Math.ceil(cfg.vocab_size / infer.vocabParts) * F32,
+  };
+  for (const [limit, name] of [
+    [limits.maxStorageBufferBindingSize, 'maxStorageBufferBindingSize'],
+    [limits.maxBufferSize, 'maxBufferSize'],
+  ] as const)
+    if (logits.bytes > limit) {
+      problems.push(`${logits.what} needs ${binaryBytes(logits.bytes)}, past ${name} ${binaryBytes(limit)}`);
+      break;
+    }
+  if (limits.deviceBytes !== undefined && totalBytes > limits.deviceBytes)
+    problems.push(
+      `weights ${binaryBytes(frozenBytes + trainedBytes)} + AdamW moments ${binaryBytes(optimizerBytes)} + ` +
+        (samplingBytes > gradientBytes + activationBytes
+          ? `sampling (KV cache and decoding) ${binaryBytes(samplingBytes)}`
+          : `gradients ${binaryBytes(gradientBytes)} + activations ${binaryBytes(activationBytes)}`) +
+        ` = ${binaryBytes(totalBytes)}, past the device budget of ${binaryBytes(limits.deviceBytes)}`,
+    );
+  return {
+    params,
+    trained,
+    frozenBytes,
+    trainedBytes,
+    optimizerBytes,
+    gradientBytes,
+    microRows,
+    activationBytes,
+    kvCacheBytes,
+    samplingBytes,
+    totalBytes,
+    largest: logits.bytes > infer.largest.bytes ? logits : infer.largest,
+    problems,
+  };
+}
+
+/**
+ * The first setting that fits, from the request's micro-batch halved down to one row, each without and then
+ * with recomputation: the fewest passes, and no recomputation's extra forward where it is not needed. null
+ * when the request fits already or nothing does.
+ */
+export function fitTraining(
+  cfg: LlamaConfig,
+  req: TrainMemoryRequest,
+  limits: MemoryLimits,
+): { microBatch: number; recompute: boolean; plan: TrainMemoryPlan } | null {
+  if (planTraining(cfg, req, limits).problems.length === 0) return null;
+  const start = req.microBatch > 0 ? Math.min(req.microBatch, req.rows) : req.rows;
+  const tries = [{ microBatch: start, recompute: req.recompute }];
+  for (let m = start; m >= 1; m = m === 1 ? 0 : Math.max(1, Math.floor(m / 2)))
+    for (const recompute of [false, true]) tries.push({ microBatch: m, recompute });
+  for (const t of tries.slice(1)) {
+    const plan = planTraining(cfg, { ...req, ...t }, limits);
+    if (plan.problems.length === 0) return { ...t, plan };
+  }
+  return null;
+}

@@ -23,6 +23,7 @@ import { frozenCopy, GRPO_DEFAULTS } from './grpo_run';
 import { prepareLoss } from './grpo_batch';
 import type { AdvantageStage, GrpoConfig, GrpoModels, SampleStage } from './grpo_types';
 import { applyUpdate, lossStage } from './grpo_update';
+import { RUN_DEFAULTS } from './run_config';
 
 const tok = defaultTokenizer();
 const cfg = presetConfig(
@@ -59,12 +60,12 @@ const token = (rng: Rng) => 4 + rng.int(tok.vocabSize - 4);
 /**
  * Rollouts as the sampler would return them: prompts of 3–16 tokens, completions of 1–16, random ℓp_old and advantages.
  */
-function rollouts(rng: Rng): { s: SampleStage; a: AdvantageStage } {
-  const promptIds = Array.from({ length: PROMPTS }, () => [
+function rollouts(rng: Rng, prompts = PROMPTS): { s: SampleStage; a: AdvantageStage } {
+  const promptIds = Array.from({ length: prompts }, () => [
     tok.bosId,
     ...Array.from({ length: 2 + rng.int(14) }, () => token(rng)),
   ]);
-  const completions = Array.from({ length: PROMPTS * G }, (_, i) => {
+  const completions = Array.from({ length: prompts * G }, (_, i) => {
     const tokens = Array.from({ length: 1 + rng.int(g.maxCompletionLength) }, () => token(rng));
     return {
       group: Math.floor(i / G),
@@ -93,6 +94,15 @@ async function lossAndGrads(m: GrpoModels, cfgG: GrpoConfig, s: SampleStage, a: 
 
 describe('GRPO length bucketing', () => {
   afterAll(() => tf.disposeVariables());
+
+  it('a run saved before grpo.microBatch existed slices its loss by the default (48 rows of 50)', async () => {
+    await switchTestBackend('cpu');
+    const { s, a } = rollouts(createRng(5), 25);
+    const { microBatch: _, ...saved } = { ...g, promptsPerStep: 25 };
+    const inputs = prepareLoss(models(), saved as GrpoConfig, s, a);
+    expect(inputs.sliceRows).toBe(RUN_DEFAULTS.grpo.microBatch);
+    inputs.dispose();
+  });
 
   it('gives the same loss, log-probs and gradients as no bucketing (CPU, 1e-6)', async () => {
     await switchTestBackend('cpu');

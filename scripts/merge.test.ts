@@ -4,7 +4,7 @@
 // byte ranges that tile the data), in the base's dtype, with no adapter tensors. From the Hub (the stand-in)
 // for both model and adapter, a BF16 base stays BF16 and a different base_model_name_or_path is a warning
 // naming both; an adapter of another base's shapes is refused naming the tensor and both shapes.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,22 +17,12 @@ import { TINY_VARIANTS, tinyCheckpoint } from '../src/engine/hf/tiny_checkpoint'
 import { addLora, LORA_TARGETS, type LoraSettings, loraParams } from '../src/engine/lora';
 import { forward, type ModelParams } from '../src/engine/model';
 import { readSafetensors } from '../src/engine/safetensors';
+import { runScript } from './run_script';
 
-const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 if (!hasPython) console.warn('merge.test: the python3 header check is skipped, python3 is not on this machine');
 
-function merge(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((done, fail) => {
-    const child = spawn(tsx, [join('scripts', 'merge.ts'), ...args], { env: { ...process.env, ...env } });
-    let stdout = '',
-      stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+const merge = (args: string[], env: Record<string, string> = {}) => runScript('merge.ts', args, env);
 
 const S: LoraSettings = { rank: 3, alpha: 12, dropout: 0.1, targets: LORA_TARGETS, rslora: false };
 const root = mkdtempSync(join(tmpdir(), 'rl-merge-'));

@@ -5,7 +5,6 @@
 // --device-memory is refused with its memory plan's numbers before any weight is fetched; --backend webgpu
 // without a GPU driver in the environment runs again on SwiftShader. The CLIs are spawned
 // without blocking, so the stand-in Hub in this process can answer them.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,25 +13,7 @@ import { modelFromFiles } from '../src/engine/checkpoint';
 import { startTestHub, type TestHub } from '../src/engine/hf/test_hub_server';
 import { TINY_VARIANTS, tinyCheckpoint } from '../src/engine/hf/tiny_checkpoint';
 import { modelPrompt } from '../src/rm/cor_prompt';
-
-const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
-
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-function cli(script: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn(tsx, [join('scripts', script), ...args], { env: { ...process.env, ...env } });
-    let stdout = '',
-      stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+import { runScript as cli } from './run_script';
 
 // Qwen2-shaped (q/k/v biases, sharded with an index, the ChatML template): the family real instruct judges are.
 const variant = TINY_VARIANTS.find((v) => v.name === 'qwen2-sharded-bf16')!;

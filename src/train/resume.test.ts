@@ -39,6 +39,7 @@ import {
 } from './resume';
 import { applyOverrides, RUN_DEFAULTS, type RunConfig } from './run_config';
 import { createRunRecorder, newRunRecord } from './run_recorder';
+import { freeModel as free, maxWeightDiff as maxDiff, weightsOf } from './test_weights';
 
 const TOL = 1e-6;
 // a trained nano judge to start from: its GRPO groups have mixed rewards, so GRPO moves the weights
@@ -65,21 +66,7 @@ const run = applyOverrides(RUN_DEFAULTS, {
   'eval.batchSize': '8',
 });
 
-type Weights = Record<string, Float32Array>;
-const weightsOf = async (m: PipelineModel): Promise<Weights> => {
-  const out: Weights = {};
-  for (const [n, v] of Object.entries(m.params)) out[n] = new Float32Array(await v.data());
-  return out;
-};
-const free = (m: PipelineModel) => tf.dispose(Object.values(m.params));
 const rowsOf = (events: PipelineEvent[]) => events.flatMap((e) => (e.kind === 'metrics' ? [e.row] : []));
-
-function maxDiff(a: Weights, b: Weights): number {
-  let worst = 0;
-  for (const n of Object.keys(a))
-    for (let i = 0; i < a[n].length; i++) worst = Math.max(worst, Math.abs(a[n][i] - b[n][i]));
-  return worst;
-}
 
 /** Steps to the end (or until `until` says stop after an event), booking each event into the store. */
 async function drive(

@@ -16,6 +16,7 @@ import { createPipeline, worldData, type Pipeline, type PipelineEvent, type Pipe
 import { ADAPTERS_FILE, decodeSnapshot, encodeSnapshot, loadResume, readResumeInputs, rewindPoint } from './resume';
 import { applyOverrides, RUN_DEFAULTS, type RunConfig } from './run_config';
 import { createRunRecorder, newRunRecord } from './run_recorder';
+import { freeModel as free, maxWeightDiff, type Weights, weightsOf } from './test_weights';
 
 const TOL = 1e-6;
 const fixture = await loadCheckpointDir('e2e/fixtures/nano-judge');
@@ -43,20 +44,9 @@ const run = applyOverrides(RUN_DEFAULTS, {
   'eval.batchSize': '8',
 });
 
-type Weights = Record<string, Float32Array>;
-const weightsOf = async (m: PipelineModel): Promise<Weights> => {
-  const out: Weights = {};
-  for (const [n, v] of Object.entries(m.params)) out[n] = new Float32Array(await v.data());
-  return out;
-};
-const free = (m: PipelineModel) => tf.dispose(Object.values(m.params));
-
 function maxDiff(a: Weights, b: Weights): number {
   expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
-  let worst = 0;
-  for (const n of Object.keys(a))
-    for (let i = 0; i < a[n].length; i++) worst = Math.max(worst, Math.abs(a[n][i] - b[n][i]));
-  return worst;
+  return maxWeightDiff(a, b);
 }
 
 async function drive(

@@ -14,13 +14,19 @@ const HUB_URL_CHOICE = 'hub-url';
 const set = useAppStore.setState;
 const get = useAppStore.getState;
 let loads = 0;
+let lists = 0;
+
+/** Sets the cached models from the answer to the newest listing asked for: an older answer that arrives
+ * later (a refresh overtaken by a delete) is dropped, not drawn over the newer one. */
+async function listed(ask: () => Promise<CachedModel[]>): Promise<void> {
+  const mine = ++lists;
+  const models = await ask();
+  if (mine === lists) set({ cachedModels: models });
+}
 
 const guarded = (work: () => Promise<void>) => guardCall({ error: 'modelsError' }, work);
 
-export const refreshModels = () =>
-  guarded(async () => {
-    set({ cachedModels: await getEngine().cachedModels() });
-  });
+export const refreshModels = () => guarded(() => listed(() => getEngine().cachedModels()));
 
 /** At start: the saved Hub URL, its remembered token (if any), and the cached models. */
 export async function initModels(): Promise<void> {
@@ -112,10 +118,7 @@ export function cancelModelLoad(): void {
   if (load) getEngine().cancelModelLoad(load.loadId);
 }
 
-export const deleteCachedModel = (id: string) =>
-  guarded(async () => {
-    set({ cachedModels: await getEngine().deleteCachedModel(id) });
-  });
+export const deleteCachedModel = (id: string) => guarded(() => listed(() => getEngine().deleteCachedModel(id)));
 
 /** A file's progress from the worker, into the load it belongs to. */
 export function applyModelEvent(e: ModelEvent): void {

@@ -1,13 +1,15 @@
 // The worker's model cache host against the stand-in Hub, with a Node cache folder standing in for the
 // browser's: a load streams each file's progress under its load id and ends with a summary that proves the
 // files open; a picked folder and a cached snapshot load too; a cancel stops the load (listed as partial);
-// delete empties the list; a bad id is refused before anything is fetched; a model the adapter's limits
-// cannot hold is refused with the plan's numbers before its weights are fetched, and a load hands its plan out.
+// delete empties the list, and two deletes asked at once answer in order, the later listing neither; a bad id
+// is refused before anything is fetched; a model the adapter's limits cannot hold is refused with the plan's
+// numbers before its weights are fetched, and a load hands its plan out.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelCache } from '../engine/hf/cache';
+import type { CacheStore } from '../engine/hf/cache_store';
 import { nodeCacheStore } from '../engine/hf/cache_store_node';
 import { startTestHub, type TestHub } from '../engine/hf/test_hub_server';
 import { TEST_VARIANT, testModelFiles } from '../engine/hf/test_model_files';
@@ -30,10 +32,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function host(limits: MemoryLimits | null = null) {
+function host(limits: MemoryLimits | null = null, store: CacheStore = nodeCacheStore(dir)) {
   const events: ModelEvent[] = [];
   const emit = (e: WorkerEvent) => e.kind === 'model-progress' && events.push(e);
-  const openCache = async () => createModelCache(nodeCacheStore(dir));
+  const openCache = async () => createModelCache(store);
   return { events, models: createModelsHost(emit, openCache, async () => limits) };
 }
 
@@ -84,6 +86,38 @@ describe('createModelsHost', () => {
     expect(paths.some((p) => p.endsWith('config.json'))).toBe(true);
     expect(paths.filter((p) => p.endsWith('.safetensors') || p.startsWith('/cdn/'))).toEqual([]);
     expect(PLAN_CONTEXT.promptTokens + PLAN_CONTEXT.maxNewTokens).toBe(1024);
+  });
+
+  it('runs two deletes asked at once in turn: the later answer lists neither model', async () => {
+    // the first removal is slow, so without turns the second delete lists the cache before it is done
+    const store = nodeCacheStore(await mkdtemp(join(tmpdir(), 'rl-host-del-')));
+    let slow = true;
+    const slowStore: CacheStore = {
+      ...store,
+      async remove(path) {
+        if (slow) {
+          slow = false;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        return store.remove(path);
+      },
+    };
+    const { models } = host(null, slowStore);
+    await models.loadModel('d1', { kind: 'hub', id: 'test-org/tiny-model', hubUrl: hub.url });
+    const picked = Object.entries(files).map(([path, bytes]) => ({ path, file: new Blob([bytes as BlobPart]) }));
+    await models.loadModel('d2', { kind: 'folder', name: 'mine', files: picked });
+    const [a, b] = await models.cachedModels();
+    const answered: string[] = [];
+    const deleting = async (id: string) => {
+      const list = await models.deleteCachedModel(id);
+      answered.push(id);
+      return list;
+    };
+    const first = deleting(a.id);
+    const second = deleting(b.id);
+    expect((await first).map((m) => m.id)).toEqual([b.id]);
+    expect(await second).toEqual([]);
+    expect(answered).toEqual([a.id, b.id]);
   });
 
   it('cancels a load: it stops with "cancelled", listed as partly downloaded', async () => {

@@ -1,5 +1,5 @@
 // The worker's model cache host: loads models into the cache (the origin private file system in the
-// browser) one at a time, streams each file's progress as 'model-progress' events, cancels, lists and
+// browser) and deletes them one at a time, streams each file's progress as 'model-progress' events, cancels, lists and
 // deletes, and opens a cached model's files for the judge host. No fetching logic here
 // (engine/hf/fetch_model.ts). The token of a request is passed on to that load and dropped with it. Each load
 // is planned against this context's WebGPU adapter (engine/memory.ts) before its weights are fetched, and
@@ -77,6 +77,13 @@ export function createModelsHost(
   };
   const running = new Map<string, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
+  // loads and deletes one at a time, in the order asked: two loads of one model would write the same partial
+  // files, and two deletes at once could each list the cache before the other's removal, answering stale
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work, work);
+    queue = result.catch(() => undefined);
+    return result;
+  };
 
   async function openCached(c: ModelCache, id: string): Promise<LoadedModel> {
     const m = (await c.list()).find((x) => x.id === id);
@@ -113,19 +120,17 @@ export function createModelsHost(
     loadModel(loadId, spec) {
       const ctl = new AbortController();
       running.set(loadId, ctl);
-      const work = () => load(loadId, spec, ctl.signal).finally(() => running.delete(loadId));
-      // one load at a time: two loads of one model would write the same partial files
-      const result = queue.then(work, work);
-      queue = result.catch(() => undefined);
-      return result;
+      return inTurn(() => load(loadId, spec, ctl.signal).finally(() => running.delete(loadId)));
     },
     cancelModelLoad(loadId) {
       running.get(loadId)?.abort();
     },
-    async deleteCachedModel(id) {
-      const c = await theCache();
-      await c.remove(id);
-      return c.list();
+    deleteCachedModel(id) {
+      return inTurn(async () => {
+        const c = await theCache();
+        await c.remove(id);
+        return c.list();
+      });
     },
   };
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { unzipSync, strFromU8 } from 'fflate';
-import { watchConsole } from './helpers';
+import { MEASURED, watchConsole } from './helpers';
 
 async function download(page: Page, runName: string, target: string): Promise<Record<string, string>> {
   const [file] = await Promise.all([
@@ -20,7 +20,7 @@ test('Runs page: a run exports for verl and for TRL as a zip of the run’s data
 }) => {
   test.setTimeout(300_000);
   const errors = watchConsole(page);
-  await page.goto('/');
+  await page.goto(MEASURED);
   await page.getByLabel('recipe preset').selectOption('quick');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect

@@ -26,6 +26,11 @@ export async function tinyModelFixture(
   return { hub, folder, stop };
 }
 
+/** The page as a returning visitor on this machine gets it: the backend the first visit's measurement picks
+ * here (WASM over SwiftShader), without measuring again. The measurement itself (~35 s of the probe's budget
+ * per fresh profile) is tested by backend_choice.spec.ts and first_visit.spec.ts's first test. */
+export const MEASURED = '/?backend=wasm';
+
 /** Collects console errors and uncaught page errors; assert it equals [] at the end. */
 export function watchConsole(page: Page): string[] {
   const errors: string[] = [];

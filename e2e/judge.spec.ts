@@ -1,17 +1,18 @@
-// The Judge page in real Chromium (WebGPU on SwiftShader) with the nano fixture checkpoint. Must hold:
-// a pasted pair is judged with the trace streaming in (its text grows in steps), the rubric tree, the
-// verdict (or "no verdict") and the swap check shown; a saved label is still listed after a reload
-// (IndexedDB); pasted HTML and script are shown as text and never run; characters outside the vocabulary
-// and a pair too long for the context are flagged before judging; N samples show the vote; no console
-// errors. Issue 15.6: with a 5 MB question every keystroke reaches the box and the page's draft, and the flag
-// "too long for the context (N tokens, the model reads M)" names the final text's length (the worker checks it);
-// a 5 MB pair picked from a dataset fills the boxes and stays editable. Keystroke-to-frame latency and the
-// pick's time are printed, not asserted (machines are noisy). Nano, short traces.
+// The Judge page in real Chromium (on WASM, which the measurement picks over SwiftShader) with the nano
+// fixture checkpoint. Must hold: a pasted pair is judged with the trace streaming in (its text grows in
+// steps), the rubric tree, the verdict (or "no verdict") and the swap check shown; a saved label is still
+// listed after a reload (IndexedDB); pasted HTML and script are shown as text and never run; characters
+// outside the vocabulary and a pair too long for the context are flagged before judging; N samples show the
+// vote; no console errors. Issue 15.6: with a 5 MB question every keystroke reaches the box and the page's
+// draft, and the flag "too long for the context (N tokens, the model reads M)" names the final text's length
+// (the worker checks it); a 5 MB pair picked from a dataset fills the boxes and stays editable.
+// Keystroke-to-frame latency and the pick's time are printed, not asserted (machines are noisy). Nano, short
+// traces.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { importCheckpoint, watchConsole } from './helpers';
+import { importCheckpoint, MEASURED, watchConsole } from './helpers';
 
 async function openJudge(page: Page) {
-  await page.goto('/');
+  await page.goto(MEASURED);
   await importCheckpoint(page, 'e2e/fixtures/nano-judge', 'nano-fixture');
   await page.getByRole('link', { name: 'Judge' }).click();
   await expect(page.getByRole('link', { name: 'Judge' })).toHaveAttribute('aria-current', 'page');

@@ -12,7 +12,7 @@ import { testAdapterFiles } from '../src/engine/hf/test_adapter_files';
 import { testModelFiles } from '../src/engine/hf/test_model_files';
 import type { TestHub } from '../src/engine/hf/test_hub_server';
 import { TINY_VARIANTS, tinyCheckpoint } from '../src/engine/hf/tiny_checkpoint';
-import { tinyModelFixture, watchConsole } from './helpers';
+import { MEASURED, tinyModelFixture, watchConsole } from './helpers';
 
 const REPO = 'test-org/tiny-judge';
 let hub: TestHub;
@@ -57,7 +57,7 @@ test('a PEFT adapter from a folder and from the Hub changes the judgement; a wro
 }, testInfo) => {
   test.setTimeout(600_000);
   const errors = watchConsole(page);
-  await page.goto('/#/judge');
+  await page.goto(`${MEASURED}#/judge`);
   const loader = page.getByTestId('judge-model-loader');
   await loader.getByText('Load a real model').click();
   await loader.getByLabel('local folder').check();

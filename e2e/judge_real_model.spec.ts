@@ -1,4 +1,4 @@
-// Judging with a real model on the Judge page in real Chromium (WebGPU on SwiftShader): a tiny random
+// Judging with a real model on the Judge page in real Chromium (on WASM, picked over SwiftShader): a tiny random
 // Llama-family model in Hugging Face layout (byte-level BPE tokenizer, ChatML chat template; made as in
 // models.spec.ts) loaded from the Judge page itself, from a folder and from the stand-in Hub started here.
 // Must hold: a loaded model is chosen and the page says which model judges; its prompt is RM-R1's rendered
@@ -7,7 +7,7 @@
 // choice is remembered and the model judges again from the cache; no console errors but refused connections.
 import { expect, type Page, test } from '@playwright/test';
 import type { TestHub } from '../src/engine/hf/test_hub_server';
-import { tinyModelFixture, watchConsole } from './helpers';
+import { MEASURED, tinyModelFixture, watchConsole } from './helpers';
 
 const REPO = 'test-org/tiny-judge';
 let hub: TestHub;
@@ -49,7 +49,7 @@ test('judges with a real model from a folder and from the Hub, streams, stops, a
 }, testInfo) => {
   test.setTimeout(600_000);
   const errors = watchConsole(page);
-  await page.goto('/#/judge');
+  await page.goto(`${MEASURED}#/judge`);
   const loader = page.getByTestId('judge-model-loader');
   const said = page.getByTestId('judge-model');
   await loader.getByText('Load a real model').click();

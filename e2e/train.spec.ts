@@ -9,7 +9,7 @@
 //    its step slider counts GRPO steps from 1, as the step-through's heading does;
 //  - after a reload the run and its checkpoints are still there, and a copied URL restores the settings.
 import { expect, test, type Page } from '@playwright/test';
-import { importCheckpoint, selectByText, watchConsole } from './helpers';
+import { importCheckpoint, MEASURED, selectByText, watchConsole } from './helpers';
 
 const G = 4;
 
@@ -119,7 +119,7 @@ test(
 test('step through all GRPO stages of a demo step with Next and Back', async ({ page }, info) => {
   test.setTimeout(300_000);
   const errors = watchConsole(page);
-  await page.goto('/');
+  await page.goto(MEASURED);
   await importCheckpoint(page, 'e2e/fixtures/nano-judge', 'nano-fixture');
   await page.getByRole('link', { name: 'Step-through' }).click();
   await selectByText(page.getByLabel('demo weights'), 'nano-fixture');

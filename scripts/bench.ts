@@ -26,7 +26,8 @@
 // with adapters of rank R on every projection (bench.ts's BENCH_LORA).
 //   npm run bench -- --model DIR --train full,lora8,lora16 [--batch 2] [--seq-len 64] [--train-steps 2] [--recompute]
 // --train measures the model's training step instead: full fine-tuning against LoRA of those ranks (peak tensor
-// bytes beside the training memory plan's, ms per step, kernels and dispatches per layer).
+// bytes beside the training memory plan's, ms per step, kernels and dispatches per layer). With --grpo each is a
+// GRPO step: --batch judgements (G) of --new-tokens each, sampled, scored, and the loss and update on them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runSuite, SUITE_SETTINGS } from '../src/bench/suite';
@@ -85,6 +86,10 @@ const { flags: f } = parseCli(process.argv.slice(2), {
     'seq-len': withDefault(int(2, 8192, 'With --train: tokens per sequence.'), 64),
     'train-steps': withDefault(int(1, 100, 'With --train: timed steps after the warm-up step.'), 2),
     recompute: withDefault(bool("With --train: recompute each block's activations in the backward pass."), false),
+    grpo: withDefault(
+      bool('With --train: a GRPO step (--batch judgements of --new-tokens, scored, loss, update), not distillation.'),
+      false,
+    ),
   },
 });
 
@@ -113,6 +118,7 @@ if (f.model !== undefined) {
     seqLen: f['seq-len'],
     trainSteps: f['train-steps'],
     recompute: f.recompute,
+    grpo: f.grpo,
     out: process.argv.includes('--out') ? f.out : 'bench-results/model.json',
   });
   process.exit(0);

@@ -1,7 +1,8 @@
 // `npm run bench -- --model DIR|hf:owner/name[@rev]`: a real model's load and decode figures on each backend
 // (src/bench/real_model.ts). Each backend runs in a process of its own, so its peak RSS is its own (the peak
 // never goes down in a process); the parent prints one table and writes the rows as JSON. With --train, the
-// model's training step instead (src/bench/train_step.ts): full fine-tuning against LoRA ranks.
+// model's training step instead (src/bench/train_step.ts): full fine-tuning against LoRA ranks, a distillation
+// step or (--grpo) a GRPO step.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,8 @@ export interface ModelBenchCli {
   seqLen: number;
   trainSteps: number;
   recompute: boolean;
+  /** With train: GRPO steps (G = batch judgements of newTokens) instead of distillation steps. */
+  grpo: boolean;
 }
 
 interface ModelBenchFile {
@@ -58,7 +61,8 @@ async function benchOne(o: ModelBenchCli, backend: BackendName): Promise<ModelBe
   if (o.train.length) {
     const m = await modelFromSource(source);
     const t = { modes: o.train, batch: o.batch, seqLen: o.seqLen, steps: o.trainSteps, recompute: o.recompute };
-    const trainRows = await benchTrainSteps(source.name, m, { ...t, kernels: choice.path });
+    const grpo = o.grpo ? { newTokens: o.newTokens } : null;
+    const trainRows = await benchTrainSteps(source.name, m, { ...t, grpo, kernels: choice.path });
     return { environments, rows: [], trainRows, skipped: [] };
   }
   // to infer with only: packed as it loads (engine/packed_weights.ts), unless the bench puts adapters on it
@@ -81,6 +85,7 @@ export async function benchModelCli(o: ModelBenchCli): Promise<void> {
       if (o.train.length)
         args.push('--train', o.train.join(','), '--batch', String(o.batch), '--seq-len', String(o.seqLen));
       args.push('--train-steps', String(o.trainSteps), '--recompute', String(o.recompute));
+      args.push('--grpo', String(o.grpo));
       const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: 'inherit' });
       if (r.status !== 0) {
         result.skipped.push(`${backend}: the run failed (exit ${r.status ?? r.signal})`);

@@ -229,10 +229,15 @@ const MiB = (bytes: number | null) => (bytes === null ? '-' : (bytes / 2 ** 20).
 export function trainBenchTable(rows: TrainBenchRow[]): Table {
   const r0 = rows[0];
   return {
-    title: `${r0?.model ?? 'model'}: a training step, full fine-tuning against LoRA`,
+    title:
+      `${r0?.model ?? 'model'}: a ${r0?.stage === 'grpo' ? 'GRPO' : 'training'} step, full fine-tuning ` +
+      'against LoRA',
     note:
-      `${r0 ? (r0.params / 1e6).toFixed(0) : '?'} M parameters; a distillation step (NLL, backward, clip, ` +
-      `AdamW) on ${r0?.batch} × ${r0?.seqLen} tokens${r0?.recompute ? ', blocks recomputed' : ''}; LoRA on every ` +
+      `${r0 ? (r0.params / 1e6).toFixed(0) : '?'} M parameters; ${
+        r0?.stage === 'grpo'
+          ? `a GRPO step (sample, score, loss with the KL to π_ref, AdamW) of G = ${r0?.batch} judgements`
+          : 'a distillation step (NLL, backward, clip, AdamW)'
+      } on ${r0?.batch} × ${r0?.seqLen} tokens${r0?.recompute ? ', blocks recomputed' : ''}; LoRA on every ` +
       'projection. Peak MiB: live tensor bytes at their peak (weights included; on WebGPU, GPU memory); ' +
       'plan MiB: the training memory plan for the same step. ms/step: median after a warm-up step.',
     headers: ['backend', 'kernels', 'training', 'trained', 'peak MiB', 'plan MiB', 'first step s', 'ms/step'].concat([

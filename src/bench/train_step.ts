@@ -1,14 +1,19 @@
 // The training step of one real model on the backend in force: full fine-tuning against LoRA at given ranks
 // (every projection adapted), each a distillation step (masked NLL, backward, clip, AdamW) on a fixed batch of
-// the model's own tokens. Per setting: parameters trained, live tensor bytes at their peak (on WebGPU, GPU
-// memory) beside the training memory plan's figure for the same step, ms per step after a warm-up step that
-// compiles the shaders, and kernels and GPU dispatches per layer of a step. One readback per step.
+// the model's own tokens, or a whole GRPO step (sample G judgements of one pair, score, advantages, loss with
+// the KL to π_ref, update): π_ref is a frozen copy of the weights for full fine-tuning and the policy with its
+// adapters off for LoRA, as in a run. Per setting: parameters trained, live tensor bytes at their peak (on
+// WebGPU, GPU memory) beside the training memory plan's figure for the same step, ms per step after a warm-up
+// step that compiles the shaders, and kernels and GPU dispatches per layer of a step.
 import * as tf from '@tensorflow/tfjs';
 import type { RunnableModel } from '../engine/checkpoint';
 import { installCounters } from '../engine/instrument';
 import type { KernelPath } from '../engine/kernel_choice';
 import { addLora, LORA_TARGETS, removeLora } from '../engine/lora';
-import { planTraining } from '../engine/train_memory';
+import { planTraining, type TrainMemoryRequest } from '../engine/train_memory';
+import type { Pair } from '../rm/pair';
+import { modelPrompt } from '../rm/cor_prompt';
+import { createGrpoRun, GRPO_DEFAULTS } from '../train/grpo_run';
 import { createLmTrainer, type LmBatch } from '../train/lm_step';
 import { TRAIN_HP } from './bench';
 
@@ -23,16 +28,19 @@ export interface TrainBenchOptions {
   steps: number; // timed steps after the warm-up step
   recompute: boolean;
   kernels: KernelPath;
+  /** A GRPO step instead of distillation: `batch` judgements (G) of `newTokens` tokens each. */
+  grpo: { newTokens: number } | null;
 }
 
 export interface TrainBenchRow {
+  stage: 'sft' | 'grpo';
   model: string;
   backend: string;
   kernels: KernelPath;
   mode: TrainMode;
   recompute: boolean;
-  batch: number;
-  seqLen: number;
+  batch: number; // sequences per step (GRPO: the group G)
+  seqLen: number; // tokens per sequence (GRPO: the prompt's and the judgement's)
   params: number;
   trained: number;
   peakTensorBytes: number; // live tensor bytes at their peak over the timed steps, the weights included
@@ -55,47 +63,80 @@ function batchOf(m: RunnableModel, rows: number, T: number): LmBatch {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The pair every GRPO step judges: short, so the prompt is mostly the judge's instructions. */
+const BENCH_PAIR: Pair = {
+  id: 'bench:1',
+  prompt: 'Which number is larger, 7 or 9?',
+  a: '9 is larger.',
+  b: '7 is larger.',
+  winner: 'A',
+  source: 'bench',
+};
+
+/** A step of the chosen kind on the model as it is now (adapters on or not); disposed by the caller. */
+function stepper(m: RunnableModel, o: TrainBenchOptions) {
+  if (o.grpo) {
+    const g = {
+      ...GRPO_DEFAULTS,
+      numGenerations: o.batch,
+      promptsPerStep: 1,
+      bothOrders: false,
+      maxCompletionLength: o.grpo.newTokens,
+      steps: 1_000_000,
+      lr: 1e-5,
+      microBatch: 0,
+      recompute: o.recompute,
+    };
+    const run = createGrpoRun(m.params, m.cfg, m.tok, g, [BENCH_PAIR]);
+    return { step: async () => void (await run.step()), dispose: () => run.dispose() };
+  }
+  const batch = batchOf(m, o.batch, o.seqLen);
+  const trainer = createLmTrainer(m.params, m.cfg, { ...TRAIN_HP, lr: 1e-5, recompute: o.recompute });
+  return { step: async () => void (await trainer.step(batch, 1e-5)), dispose: () => trainer.dispose() };
+}
+
+/** What the training memory plan is asked for the same step. */
+function planRequest(m: RunnableModel, o: TrainBenchOptions, rank: number): TrainMemoryRequest & { T: number } {
+  const lora = rank ? { rank, targets: LORA_TARGETS } : null;
+  if (!o.grpo) return { rows: o.batch, microBatch: 0, length: o.seqLen, recompute: o.recompute, lora, T: o.seqLen };
+  const promptTokens = modelPrompt(m.tok, BENCH_PAIR).ids.length;
+  const T = promptTokens + o.grpo.newTokens;
+  const sampling = { sequences: o.batch, promptTokens, newTokens: o.grpo.newTokens };
+  return { rows: o.batch, microBatch: 0, length: T, recompute: o.recompute, lora, sampling, T };
+}
+
 /** Measures each mode on the loaded model (LoRA added and removed again; the base is left as it was). */
 export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBenchOptions): Promise<TrainBenchRow[]> {
   const rows: TrainBenchRow[] = [];
-  const batch = batchOf(m, o.batch, o.seqLen);
   const L = m.cfg.num_hidden_layers;
   for (const mode of o.modes) {
     if (!TRAIN_MODE.test(mode)) throw new Error(`bench --train: "${mode}" is not full or lora<rank>`);
     const rank = mode === 'full' ? 0 : Number(mode.slice(4));
     if (rank) addLora(m.params, m.cfg, { rank, alpha: 2 * rank, dropout: 0, targets: LORA_TARGETS, rslora: false });
-    const trainer = createLmTrainer(m.params, m.cfg, { ...TRAIN_HP, lr: 1e-5, recompute: o.recompute });
+    const step = stepper(m, o);
     const counters = installCounters();
     try {
       const t0 = performance.now();
-      await trainer.step(batch, 1e-5);
+      await step.step();
       const firstStepSeconds = (performance.now() - t0) / 1000;
       counters.reset();
       const ms: number[] = [];
       for (let s = 0; s < o.steps; s++) {
         const t = performance.now();
-        await trainer.step(batch, 1e-5);
+        await step.step();
         ms.push(performance.now() - t);
       }
-      const plan = planTraining(
-        m.cfg,
-        {
-          rows: o.batch,
-          microBatch: 0,
-          length: o.seqLen,
-          recompute: o.recompute,
-          lora: rank ? { rank, targets: LORA_TARGETS } : null,
-        },
-        { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity },
-      );
+      const { T, ...req } = planRequest(m, o, rank);
+      const plan = planTraining(m.cfg, req, { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity });
       rows.push({
+        stage: o.grpo ? 'grpo' : 'sft',
         model: name,
         backend: tf.getBackend(),
         kernels: o.kernels,
         mode,
         recompute: o.recompute,
         batch: o.batch,
-        seqLen: o.seqLen,
+        seqLen: T,
         params: plan.params,
         trained: plan.trained,
         peakTensorBytes: counters.counts.peakBytes,
@@ -108,7 +149,7 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
       console.log(JSON.stringify(rows[rows.length - 1]));
     } finally {
       counters.uninstall();
-      trainer.dispose();
+      step.dispose();
       if (rank) removeLora(m.params);
     }
   }

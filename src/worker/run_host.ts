@@ -1,16 +1,19 @@
-// The worker's training host: owns at most one run (a pipeline), started fresh or resumed from its snapshot,
+// The worker's training host: owns at most one run (a pipeline), started fresh, from a checkpoint or from a real
+// model of the model cache (read here, from the cache), or resumed from its snapshot,
 // and drives it — play (loop until paused), pause, one step, stop — and the GRPO step-through, on the paused
 // live run or on a fresh demo. It holds no math: it calls train/ and turns what comes back into events. A
 // refused start rejects and loads nothing; a failure once loaded becomes a 'failed' status with the message
 // (the checkpoints already sent stay with the page).
 import * as tf from '@tensorflow/tfjs';
-import { modelFromFiles } from '../engine/checkpoint';
+import { modelFromFiles, modelFromSource } from '../engine/checkpoint';
+import type { ModelSource } from '../engine/hf/source';
 import type { ModelParams } from '../engine/model';
 import { createGrpoRun, type GrpoRun } from '../train/grpo_run';
 import type { StagedStep } from '../train/grpo_step';
 import {
   createPipeline,
   freshModel,
+  runData,
   worldData,
   type Pipeline,
   type PipelineEvent,
@@ -23,7 +26,13 @@ import type { EventSink, MemoryReport, RunApi, StartRunRequest, StepThroughInfo,
 
 export interface RunHostDeps {
   createPipeline: typeof createPipeline; // tests inject a failing one
+  /** A cached real model's files (models_host.ts); a start from one reads them here, not over postMessage. */
+  openCached: (id: string) => Promise<ModelSource>;
 }
+
+const noCache = async (id: string): Promise<ModelSource> => {
+  throw new Error(`No model cache in this context to open "${id}" from`);
+};
 
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
 function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
@@ -44,7 +53,8 @@ interface Through {
 /** The run API, and whether a run is playing (the engine refuses some calls meanwhile). */
 export type RunHost = RunApi & { playing(): boolean };
 
-export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipeline }): RunHost {
+export function createRunHost(emit: EventSink, deps: Partial<RunHostDeps> = {}): RunHost {
+  const { createPipeline: makePipeline = createPipeline, openCached = noCache } = deps;
   let live: Live | null = null;
   let through: Through | null = null;
   let playing = false;
@@ -104,16 +114,14 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
 
   /** Makes a run's pipeline the live run, waiting paused; a refusal frees what was built and loads nothing. */
   async function load(
-    req: { runId: string; config: RunConfig; grpoPairs?: StartRunRequest['grpoPairs'] },
-    build: () => { model: PipelineModel; resume?: PipelineResume },
+    req: Pick<StartRunRequest, 'runId' | 'config' | 'grpoPairs' | 'distillPairs'>,
+    build: () => Promise<{ model: PipelineModel; resume?: PipelineResume }>,
   ): Promise<void> {
     if (live) throw new Error(`A run (${live.runId}) is loaded; stop it before starting another`);
     await working;
-    const { model, resume } = build();
+    const { model, resume } = await build();
     try {
-      const data = worldData(req.config);
-      const grpo = req.grpoPairs ?? data.grpo;
-      const pipeline = deps.createPipeline(req.config, model, { ...data, grpo }, resume);
+      const pipeline = makePipeline(req.config, model, runData(req.config, req), resume);
       live = { runId: req.runId, pipeline, params: model.params };
       send(live, [{ kind: 'phase', phase: pipeline.phase() }]);
       emit({ kind: 'run-status', runId: req.runId, status: 'paused' });
@@ -126,8 +134,13 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
 
   const api: RunHost = {
     playing: () => playing,
-    startRun: (req) => load(req, () => ({ model: buildModel(req.config, req.init) })),
-    resumeRun: (req) => load(req, () => loadResume(req.config, req)),
+    startRun: (req) =>
+      load(req, async () => ({
+        model: req.model
+          ? await modelFromSource(await openCached(req.model), { pack: false }) // trains: q|k|v stay apart
+          : buildModel(req.config, req.init),
+      })),
+    resumeRun: (req) => load(req, async () => loadResume(req.config, req)),
     async play() {
       const l = needLive('play');
       if (playing) return;

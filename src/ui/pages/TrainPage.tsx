@@ -236,8 +236,8 @@ export function TrainPage() {
           <button
             type="button"
             className="secondary"
-            disabled={live}
-            title="GRPO only (stage grpo), from the distilled judge shipped with the app"
+            disabled={live || trainModel !== null}
+            title="GRPO only (stage grpo), from the distilled judge shipped with the app (a built-in model)"
             onClick={() => {
               setDraft(applyOverrides(draft, { stage: 'grpo' }));
               setInitCheckpoint(SHIPPED_DISTILLED);

@@ -175,14 +175,12 @@ export function resumeRun(id: string): Promise<void> {
       if (!run) throw new Error(`Run ${id} is no longer in storage`);
       if (!RESUMABLE.includes(run.status))
         throw new Error(`Run ${run.name} is ${run.status}; a stopped, interrupted or failed run resumes`);
-      inputs = await readResumeInputs(store, run, (init) => {
-        if (cacheIdOf(init) === null) return checkpointFiles(init);
-        // the weights under its adapters (or π_ref) would cross from the cache as bytes: not done yet
-        throw new Error(
-          `Run ${run!.name} needs the weights it started from (${run!.model?.name ?? init}, a real model of the ` +
-            'model cache) to resume here; start a new run from its latest checkpoint instead',
-        );
-      });
+      const problem = run.model && trainModelProblem(run.model, await getEngine().cachedModels());
+      if (problem) throw new Error(`Run ${run.name} cannot resume: ${problem}`);
+      // a real model it started from is read by the worker from the model cache: sent empty, not as bytes
+      inputs = await readResumeInputs(store, run, async (init) =>
+        cacheIdOf(init) === null ? checkpointFiles(init) : {},
+      );
     } catch (e) {
       letGo(id);
       throw e;
@@ -190,7 +188,9 @@ export function resumeRun(id: string): Promise<void> {
     recorder = createRunRecorder(store, { ...run, error: null });
     set({ run: { ...recorder.run }, live: true, reports: [], selectedStep: null, samples: [] });
     const { state, ...req } = inputs;
-    if (!(await loadInWorker(id, () => getEngine().resumeRun({ runId: id, config: run.config, ...req })))) return;
+    const startModel = run.init === null ? undefined : (cacheIdOf(run.init) ?? undefined);
+    const resume = { runId: id, config: run.config, startModel, ...req };
+    if (!(await loadInWorker(id, () => getEngine().resumeRun(resume)))) return;
     await book(async () => {
       // nothing is logged twice: what came after the snapshot goes, from storage and from the page
       await recorder!.rewind(rewindPoint(state, run.config.stage));

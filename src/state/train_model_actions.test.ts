@@ -5,7 +5,9 @@
 //    hidden 48) and the draft's lengths through its chat template for the memory plan;
 //  - the picks (model, distillation and GRPO datasets) come back after a reload;
 //  - a start trains the model read from the cache (no weights in the request), distils on the dataset's traces
-//    (its step count, not the world's), reaches done, and the record names the model, the dataset and init;
+//    (its step count, not the world's), and the record names the model, the dataset and init; stopped at once,
+//    it resumes with the weights under its LoRA adapters read from the cache by the worker (the page sends
+//    none), and reaches done;
 //  - a model deleted from the cache, or one that lost a file, is refused at Start naming it, nothing stored.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,7 @@ import type { LabStore } from '../train/lab_store';
 import { worldSplits } from '../train/pipeline';
 import { applyOverrides, REAL_MODEL_LORA_RANK, RUN_DEFAULTS } from '../train/run_config';
 import { createModelsHost } from '../worker/models_host';
-import type { StartRunRequest, WorkerEvent } from '../worker/protocol';
+import type { ResumeRunRequest, StartRunRequest, WorkerEvent } from '../worker/protocol';
 import { createRunHost } from '../worker/run_host';
 
 const shared = vi.hoisted(() => ({ engine: null as unknown, store: null as null | LabStore }));
@@ -65,6 +67,7 @@ async function openPage() {
   const choices = await import('./train_model_actions');
   const { useAppStore } = await import('./store');
   const requests: StartRunRequest[] = [];
+  const resumes: ResumeRunRequest[] = [];
   const emit = (e: WorkerEvent) => {
     if (e.kind === 'run') void run.applyRunEvent(e);
     if (e.kind === 'run-status') void run.applyRunStatus(e);
@@ -75,8 +78,12 @@ async function openPage() {
     requests.push(req);
     return runs.startRun(req);
   };
-  shared.engine = { ...runs, ...models, startRun };
-  return { ...run, ...choices, models, requests, get: useAppStore.getState, setState: useAppStore.setState };
+  const resumeRun = (req: ResumeRunRequest) => {
+    resumes.push(req);
+    return runs.resumeRun(req);
+  };
+  shared.engine = { ...runs, ...models, startRun, resumeRun };
+  return { ...run, ...choices, models, requests, resumes, get: useAppStore.getState, setState: useAppStore.setState };
 }
 
 const until = (get: () => { run: { status: string } | null; live: boolean }, status: string) =>
@@ -120,10 +127,17 @@ describe('a real model of the model cache on the Train page (tiny Llama, WASM)',
     expect([reloaded.get().trainModel, reloaded.get().distillDataset]).toEqual([picked, 'traces']);
     await vi.waitFor(() => expect(reloaded.get().trainModelInfo?.id).toBe(picked.id));
 
+    // started, paused and stopped at once, then resumed: the weights under its adapters come from the cache
     reloaded.setState({ draft: page.get().draft });
     await reloaded.startRun();
+    reloaded.pause();
     expect(reloaded.get().runError).toBeNull();
+    await vi.waitFor(() => expect(reloaded.get().run?.status).toBe('paused'), { timeout: 100_000, interval: 20 });
+    await reloaded.stopRun();
+    await until(reloaded.get, 'stopped');
+    await reloaded.resumeRun(reloaded.get().run!.id);
     await until(reloaded.get, 'done');
+    expect(reloaded.resumes.map((r) => [r.startModel, r.base])).toEqual([[picked.id, {}]]); // no bytes sent
     const req = reloaded.requests[0];
     expect([req.model, req.init, req.distillPairs?.length]).toEqual([picked.id, undefined, 10]);
     const run = (await store.getRun(reloaded.get().run!.id))!;

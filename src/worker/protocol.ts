@@ -53,6 +53,9 @@ export interface ResumeRunRequest extends ResumeInputs {
   config: RunConfig; // the run's own
   grpoPairs?: Pair[]; // the dataset GRPO ran on, when not the synthetic world's
   distillPairs?: Pair[]; // the dataset it distilled on, when not the world's traces
+  /** The run started from this real model of the model cache: where the snapshot needs the start's weights
+   * (under LoRA adapters, or π_ref), `base` / `reference` come empty and the worker reads them from the cache. */
+  startModel?: string;
 }
 
 export type StepThroughRequest =

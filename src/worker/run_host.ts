@@ -5,7 +5,7 @@
 // refused start rejects and loads nothing; a failure once loaded becomes a 'failed' status with the message
 // (the checkpoints already sent stay with the page).
 import * as tf from '@tensorflow/tfjs';
-import { modelFromFiles, modelFromSource } from '../engine/checkpoint';
+import { type CheckpointFiles, modelFromFiles, modelFromSource } from '../engine/checkpoint';
 import type { ModelSource } from '../engine/hf/source';
 import type { ModelParams } from '../engine/model';
 import { createGrpoRun, type GrpoRun } from '../train/grpo_run';
@@ -22,7 +22,15 @@ import {
 import { loadResume, type PipelineResume } from '../train/resume';
 import type { RunConfig } from '../train/run_config';
 import { yieldToMessages } from '../train/yield_to_messages';
-import type { EventSink, MemoryReport, RunApi, StartRunRequest, StepThroughInfo, StepThroughRequest } from './protocol';
+import type {
+  EventSink,
+  MemoryReport,
+  ResumeRunRequest,
+  RunApi,
+  StartRunRequest,
+  StepThroughInfo,
+  StepThroughRequest,
+} from './protocol';
 
 export interface RunHostDeps {
   createPipeline: typeof createPipeline; // tests inject a failing one
@@ -37,6 +45,16 @@ const noCache = async (id: string): Promise<ModelSource> => {
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
 function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
   return init ? modelFromFiles(init) : freshModel(config);
+}
+
+/** Every file of a model source in memory (what loadResume reads checkpoints as). */
+async function sourceFiles(source: ModelSource): Promise<CheckpointFiles> {
+  const files: CheckpointFiles = {};
+  for (const f of source.files) {
+    const bytes = await source.read(f.path);
+    if (bytes) files[f.path] = bytes;
+  }
+  return files;
 }
 
 interface Live {
@@ -74,6 +92,18 @@ export function createRunHost(emit: EventSink, deps: Partial<RunHostDeps> = {}):
     emit({ kind: 'run-status', runId: l.runId, status: 'failed', error: (e as Error).message ?? String(e) });
     release(l);
   };
+  /** A resume of a run that started from a cached real model: the start's weights, where the snapshot needs
+   * them and the page sent them empty, read from the cache here. */
+  async function withStartWeights(req: ResumeRunRequest): Promise<ResumeRunRequest> {
+    const empty = (f?: CheckpointFiles) => f !== undefined && Object.keys(f).length === 0;
+    if (!req.startModel || !(empty(req.base) || empty(req.reference))) return req;
+    const start = await sourceFiles(await openCached(req.startModel));
+    return {
+      ...req,
+      base: empty(req.base) ? start : req.base,
+      reference: empty(req.reference) ? start : req.reference,
+    };
+  }
   const needLive = (what: string): Live => {
     if (!live) throw new Error(`${what}: no run is loaded; start one first`);
     if (through?.source === 'live')
@@ -140,7 +170,7 @@ export function createRunHost(emit: EventSink, deps: Partial<RunHostDeps> = {}):
           ? await modelFromSource(await openCached(req.model), { pack: false }) // trains: q|k|v stay apart
           : buildModel(req.config, req.init),
       })),
-    resumeRun: (req) => load(req, async () => loadResume(req.config, req)),
+    resumeRun: (req) => load(req, async () => loadResume(req.config, await withStartWeights(req))),
     async play() {
       const l = needLive('play');
       if (playing) return;

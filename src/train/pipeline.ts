@@ -122,6 +122,11 @@ export function runData(run: RunConfig, imported: { distillPairs?: Pair[]; grpoP
           "(RM-R1's SFT records do)",
       );
     const nHeld = heldOutCount(traced.length);
+    if (nHeld === traced.length)
+      throw new Error(
+        `distillation dataset: its ${traced.length} traced pairs are all held out for the loss (5%, at least 8); ` +
+          'it needs more to train on',
+      );
     Object.assign(data, { distill: traced.slice(nHeld), distillHeldOut: traced.slice(0, nHeld) });
   }
   if (imported.grpoPairs) data.grpo = imported.grpoPairs;

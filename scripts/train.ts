@@ -26,18 +26,8 @@ import { initNodeBackend } from '../src/engine/node_webgpu';
 import type { CheckpointFiles } from '../src/engine/checkpoint';
 import { openModelArg } from '../src/engine/hf/source_node';
 import { importDataset } from '../src/rm/importers';
-import type { Pair } from '../src/rm/pair';
 import { createFileStore } from '../src/train/lab_store_node';
-import {
-  createPipeline,
-  freshConfig,
-  freshModel,
-  heldOutCount,
-  tracedExamples,
-  worldData,
-  type PipelineData,
-  type PipelineEvent,
-} from '../src/train/pipeline';
+import { createPipeline, freshConfig, freshModel, runData, type PipelineEvent } from '../src/train/pipeline';
 import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
 import { estimateRun, runShapes } from '../src/train/run_estimate';
 import { loadResume, readResumeInputs, rewindPoint } from '../src/train/resume';
@@ -166,19 +156,6 @@ async function importedPairs(file: string, flag: string) {
 const distillData = own.distill ? await importedPairs(own.distill, 'distill') : null;
 const grpoData = own['grpo-data'] ? await importedPairs(own['grpo-data'], 'grpo') : null;
 
-/** The run's data: the world's splits, with imported traced pairs and GRPO pairs in their place. */
-function runData(distillPairs?: Pair[], grpoPairs?: Pair[]): PipelineData {
-  const data = worldData(run);
-  if (distillPairs) {
-    const traced = tracedExamples(distillPairs);
-    if (traced.length === 0) throw new Error('--distill: no pair of the dataset carries a judge trace');
-    const nHeld = heldOutCount(traced.length);
-    Object.assign(data, { distill: traced.slice(nHeld), distillHeldOut: traced.slice(0, nHeld) });
-  }
-  if (grpoPairs) data.grpo = grpoPairs;
-  return data;
-}
-
 /** The estimate on the measured backend in use, phase by phase. */
 function estimateLine(): string {
   const m = measured?.choice.measurements.find((x) => x.id === measured.choice.candidate)?.times;
@@ -293,7 +270,7 @@ process.exit(0);
  * logged past it is dropped from the folder, so nothing is there twice). */
 async function buildPipeline() {
   if (!resumed) {
-    const data = runData(distillData?.pairs, grpoData?.pairs);
+    const data = runData(run, { distillPairs: distillData?.pairs, grpoPairs: grpoData?.pairs });
     const model = init
       ? await loadModelArg(
           { arg: init, flag: own.init ? '--init' : '--model' },
@@ -304,7 +281,7 @@ async function buildPipeline() {
   }
   const inputs = await readResumeInputs(store, resumed, startFiles);
   const { model, resume } = loadResume(run, inputs);
-  const data = runData(inputs.distillPairs, inputs.grpoPairs);
+  const data = runData(run, inputs);
   const pipeline = createPipeline(run, model, data, resume);
   await recorder.rewind(rewindPoint(inputs.state, run.stage));
   const { phase, steps, checkpoint } = inputs.state;

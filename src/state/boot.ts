@@ -11,6 +11,7 @@ import { refreshLibrary } from './library_actions';
 import { applyModelEvent, initModels } from './models_actions';
 import { applyRunEvent, applyRunStatus, markInterruptedRuns } from './run_actions';
 import { useAppStore } from './store';
+import { restoreTrainChoices, watchTrainModel } from './train_model_actions';
 import { parseHash } from './url';
 
 const set = useAppStore.setState;
@@ -75,7 +76,12 @@ export async function boot(): Promise<void> {
   });
   await connectEngine(applyWorkerEvent);
   const models = initModels(); // the model cache needs no backend: listed while the engine starts
+  // the Train page's model and datasets of the last visit, once storage lists its datasets
+  const choices = lab.then(() => {
+    restoreTrainChoices();
+    watchTrainModel();
+  });
   await startEngine(forcedBackend());
   watchDraftModel();
-  await Promise.all([lab, models]);
+  await Promise.all([lab, models, choices]);
 }

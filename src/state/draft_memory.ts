@@ -1,9 +1,12 @@
 // The draft run's training memory plan on this adapter (shown before Start, and Start refuses a plan that
-// does not fit): a fresh model of the draft's preset, the draft's shapes, the backend's adapter limits.
+// does not fit): a fresh model of the draft's preset (or the real model picked), the draft's shapes, the backend's
+// adapter limits.
 import type { BackendReport } from '../engine/backend';
+import type { LlamaConfig } from '../engine/config';
 import type { MemoryLimits } from '../engine/memory';
 import { freshConfig } from '../train/pipeline';
 import type { RunConfig } from '../train/run_config';
+import type { RunShapes } from '../train/run_estimate';
 import { runLimits, runMemory, type StageMemory } from '../train/run_memory';
 import { draftShapes } from './engine_estimate';
 
@@ -13,6 +16,14 @@ export function adapterLimitsOf(backend: BackendReport | null): MemoryLimits | n
   return l ? { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize } : null;
 }
 
-export function draftMemory(run: RunConfig, backend: BackendReport | null): StageMemory[] {
-  return runMemory(run, freshConfig(run).cfg, draftShapes(run), runLimits(run, adapterLimitsOf(backend)));
+/** The model a run trains when it is not a fresh one of the draft's preset: a real model's config and the run's
+ * lengths through its tokenizer (worker/models_host.ts's cachedModelShapes). */
+export interface DraftModel {
+  config: LlamaConfig;
+  shapes: RunShapes;
+}
+
+export function draftMemory(run: RunConfig, backend: BackendReport | null, model?: DraftModel): StageMemory[] {
+  const cfg = model?.config ?? freshConfig(run).cfg;
+  return runMemory(run, cfg, model?.shapes ?? draftShapes(run), runLimits(run, adapterLimitsOf(backend)));
 }

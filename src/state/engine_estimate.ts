@@ -21,9 +21,13 @@ export const ALTERNATIVE_SHARE = 2 / 3;
 
 let last: { key: string; shapes: RunShapes } | null = null;
 
+/** The settings a run's shapes depend on, as one key. */
+export const shapesKey = (run: RunConfig): string =>
+  JSON.stringify([run.preset, run.tokenizer, run.world, run.noRubric, run.sft.lengthBucket, run.eval]);
+
 /** The draft's shapes; recomputed only when a setting they depend on changes. */
 export function draftShapes(run: RunConfig): RunShapes {
-  const key = JSON.stringify([run.preset, run.tokenizer, run.world, run.noRubric, run.sft.lengthBucket, run.eval]);
+  const key = shapesKey(run);
   if (last?.key !== key) last = { key, shapes: runShapes(run) };
   return last.shapes;
 }

@@ -10,15 +10,18 @@ import type { RunConfig } from '../train/run_config';
 import { memoryRefusal } from '../train/run_memory';
 import { createRunRecorder, newRunRecord, type RunRecorder } from '../train/run_recorder';
 import { getEngine } from '../worker/client';
+import { cachedModelJudgeId, cacheIdOf } from '../worker/judge_protocol';
 import type { WorkerEvent } from '../worker/protocol';
 import { checkpointFiles } from './builtin_judges';
 import { draftMemory } from './draft_memory';
-import { backendNote, draftModelKey } from './engine_estimate';
+import { backendNote, draftModelKey, shapesKey } from './engine_estimate';
 import { errorMessage, guardCall } from './call_guard';
 import { labStore } from './lab';
 import { refreshLibrary, reportStorageError } from './library_actions';
 import { claimRun, ifRunFree, whenRunFree } from './run_lock';
+import type { TrainModelChoice } from './run_slice';
 import { useAppStore } from './store';
+import { trainModelProblem } from './train_model';
 import { formatHash, type Page } from './url';
 
 /** GRPO step reports kept in memory for the live run; older ones are read back from storage. */
@@ -87,6 +90,19 @@ export function setDraft(draft: RunConfig): void {
 export const setGrpoDataset = (grpoDataset: string | null) => set({ grpoDataset });
 export const setInitCheckpoint = (initCheckpoint: string | null) => set({ initCheckpoint });
 
+/** The picked real model as a run starts from it: still in the cache with every file (else refused, naming it),
+ * and its config and the run's lengths through its tokenizer, which the memory plan is checked with. */
+async function modelToStart(choice: TrainModelChoice, config: RunConfig) {
+  const problem = trainModelProblem(choice, await getEngine().cachedModels());
+  if (problem) throw new Error(problem);
+  const held = get().trainModelInfo;
+  const info =
+    held?.id === choice.id && held.key === shapesKey(config)
+      ? held
+      : await getEngine().cachedModelShapes(choice.id, config);
+  return { choice, info };
+}
+
 const newRunId = () => `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 
 /** Starts a run with the draft settings (and the chosen start checkpoint and GRPO dataset), then plays it. */
@@ -95,16 +111,25 @@ export function startRun(): Promise<void> {
     const s = get();
     if (s.live) throw new Error('A run is loaded; stop it before starting another');
     const store = await labStore();
-    const init = s.initCheckpoint ? await checkpointFiles(s.initCheckpoint) : undefined; // shipped ones too
-    if (s.initCheckpoint && !init) throw new Error(`Checkpoint ${s.initCheckpoint} is no longer in storage`);
-    const grpoPairs = s.grpoDataset ? await store.datasetPairs(s.grpoDataset) : undefined;
-    if (s.grpoDataset && !grpoPairs) throw new Error(`Dataset ${s.grpoDataset} is no longer in storage`);
     const config = structuredClone(s.draft);
-    const refusal = memoryRefusal(draftMemory(config, s.backend)); // before anything is stored
+    const model = s.trainModel ? await modelToStart(s.trainModel, config) : null; // a real model, not a checkpoint
+    const initId = model ? null : s.initCheckpoint;
+    const init = (initId && (await checkpointFiles(initId))) || undefined; // shipped ones too
+    if (initId && !init) throw new Error(`Checkpoint ${initId} is no longer in storage`);
+    const datasets = await store.listDatasets();
+    const pairsOf = async (id: string | null) => {
+      const pairs = id ? await store.datasetPairs(id) : undefined;
+      if (id && !pairs) throw new Error(`Dataset ${id} is no longer in storage`);
+      return pairs ?? undefined;
+    };
+    const named = (id: string | null) => (id ? { id, name: datasets.find((d) => d.id === id)?.name ?? id } : null);
+    const [grpoPairs, distillPairs] = [await pairsOf(s.grpoDataset), await pairsOf(s.distillDataset)];
+    const refusal = memoryRefusal(draftMemory(config, s.backend, model?.info)); // before anything is stored
     if (refusal) throw new Error(refusal);
-    const dataset = s.grpoDataset ? (await store.listDatasets()).find((d) => d.id === s.grpoDataset) : undefined;
     const run = newRunRecord(newRunId(), config, {
-      init: s.initCheckpoint,
+      init: model ? cachedModelJudgeId(model.choice.id) : initId,
+      model: model?.choice,
+      distillDataset: named(s.distillDataset),
       backend: s.backend?.name ?? null,
       kernels: s.kernels?.summary ?? null,
       backendChoice: backendNote(
@@ -114,15 +139,18 @@ export function startRun(): Promise<void> {
         s.backend?.name ?? null,
         s.kernels?.path ?? null,
       ),
-      grpoDataset: s.grpoDataset ? { id: s.grpoDataset, name: dataset?.name ?? s.grpoDataset } : null,
+      grpoDataset: named(s.grpoDataset),
     });
+    if (model) run.notes.push(`Trains ${model.choice.name}, a real model from this browser's model cache`);
+    if (s.distillDataset)
+      run.notes.push(`Distils on dataset ${s.distillDataset}'s traced pairs instead of the world's oracle traces`);
     if (s.grpoDataset)
       run.notes.push(`GRPO on dataset ${s.grpoDataset} (${grpoPairs!.length} pairs) instead of the synthetic world's`);
     await own(run.id); // before the record exists, so no other tab takes it for interrupted
     recorder = createRunRecorder(store, run);
     await store.putRun(run);
     set({ run: { ...run }, live: true, metrics: [], reports: [], storedSteps: [], selectedStep: null, samples: [] });
-    const req = { runId: run.id, config, init: init ?? undefined, grpoPairs: grpoPairs ?? undefined };
+    const req = { runId: run.id, config, init, model: model?.choice.id, grpoPairs, distillPairs };
     if (!(await loadInWorker(run.id, () => getEngine().startRun(req)))) return;
     void refreshLibrary();
     void play();
@@ -147,7 +175,12 @@ export function resumeRun(id: string): Promise<void> {
       if (!run) throw new Error(`Run ${id} is no longer in storage`);
       if (!RESUMABLE.includes(run.status))
         throw new Error(`Run ${run.name} is ${run.status}; a stopped, interrupted or failed run resumes`);
-      inputs = await readResumeInputs(store, run, checkpointFiles);
+      const problem = run.model && trainModelProblem(run.model, await getEngine().cachedModels());
+      if (problem) throw new Error(`Run ${run.name} cannot resume: ${problem}`);
+      // a real model it started from is read by the worker from the model cache: sent empty, not as bytes
+      inputs = await readResumeInputs(store, run, async (init) =>
+        cacheIdOf(init) === null ? checkpointFiles(init) : {},
+      );
     } catch (e) {
       letGo(id);
       throw e;
@@ -155,7 +188,9 @@ export function resumeRun(id: string): Promise<void> {
     recorder = createRunRecorder(store, { ...run, error: null });
     set({ run: { ...recorder.run }, live: true, reports: [], selectedStep: null, samples: [] });
     const { state, ...req } = inputs;
-    if (!(await loadInWorker(id, () => getEngine().resumeRun({ runId: id, config: run.config, ...req })))) return;
+    const startModel = run.init === null ? undefined : (cacheIdOf(run.init) ?? undefined);
+    const resume = { runId: id, config: run.config, startModel, ...req };
+    if (!(await loadInWorker(id, () => getEngine().resumeRun(resume)))) return;
     await book(async () => {
       // nothing is logged twice: what came after the snapshot goes, from storage and from the page
       await recorder!.rewind(rewindPoint(state, run.config.stage));

@@ -28,7 +28,7 @@ export interface RunRecord {
   createdAt: number; // ms since the epoch
   updatedAt: number;
   config: RunConfig; // everything needed to reproduce it, seed included
-  init: string | null; // checkpoint id the model started from; null = fresh weights
+  init: string | null; // checkpoint id the model started from (a cached real model's: 'model:<cache id>'); null = fresh
   backend: string | null;
   status: RunStatus;
   phase: Phase;
@@ -40,6 +40,8 @@ export interface RunRecord {
   grpoDataset?: { id: string; name: string } | null;
   /** The dataset whose traced pairs it distilled on instead of the world's (pipeline.ts's tracedExamples). */
   distillDataset?: { id: string; name: string } | null;
+  /** The real model of the browser's model cache it trained (its cache id and name); absent for our models. */
+  model?: { id: string; name: string } | null;
   /** Which pairs GRPO drew from, so an export rebuilds exactly them (train/grpo_pool.ts). */
   grpoPool?: GrpoPoolRecord;
   /** Where its stored resume snapshot goes on from (train/resume.ts); absent while it has none. */

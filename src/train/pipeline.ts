@@ -109,6 +109,30 @@ export function tracedExamples(pairs: Pair[]): SftExample[] {
   return pairs.flatMap((p) => (typeof p.meta?.trace === 'string' ? [{ pair: p, trace: p.meta.trace }] : []));
 }
 
+/** The data a run trains on: the world's splits, with an imported dataset's traced pairs (5% held out for the
+ * loss) distilled on instead of the oracle's traces, and a dataset's labelled pairs for GRPO instead of the
+ * world's. The CLI's --distill / --grpo-data and the page's choices both come through here. */
+export function runData(run: RunConfig, imported: { distillPairs?: Pair[]; grpoPairs?: Pair[] } = {}): PipelineData {
+  const data = worldData(run);
+  if (imported.distillPairs) {
+    const traced = tracedExamples(imported.distillPairs);
+    if (traced.length === 0)
+      throw new Error(
+        `distillation dataset: none of its ${imported.distillPairs.length} pairs carries a judge trace ` +
+          "(RM-R1's SFT records do)",
+      );
+    const nHeld = heldOutCount(traced.length);
+    if (nHeld === traced.length)
+      throw new Error(
+        `distillation dataset: its ${traced.length} traced pairs are all held out for the loss (5%, at least 8); ` +
+          'it needs more to train on',
+      );
+    Object.assign(data, { distill: traced.slice(nHeld), distillHeldOut: traced.slice(0, nHeld) });
+  }
+  if (imported.grpoPairs) data.grpo = imported.grpoPairs;
+  return data;
+}
+
 /** One row of metrics.jsonl: TRL's names (train/metrics.ts), `step` counted within the stage. */
 export interface MetricsRow {
   stage: 'sft' | 'grpo' | 'eval';

@@ -129,6 +129,9 @@ export const RUN_DEFAULTS: RunConfig = {
   },
 };
 
+/** lora.rank for a run of a real (pretrained) model: adapters by default, as its full fine-tuning rarely fits. */
+export const REAL_MODEL_LORA_RANK = 8;
+
 /** The run's LoRA settings, or null for full fine-tuning (rank 0, or a config saved before LoRA existed). */
 export function loraOf(run: RunConfig): LoraSettings | null {
   const l = run.lora;
@@ -214,7 +217,11 @@ const RULES: Record<SettingKey, Rule> = {
   'eval.temperature': real(0.01, 10, 'Sampling temperature when eval.samples > 1.'),
   'eval.maxCompletionLength': int(1, 4096, 'Most tokens per evaluation judgement.'),
   'eval.batchSize': int(1, 1024, 'Judgements generated together (memory vs speed).'),
-  'lora.rank': int(0, 1024, 'LoRA rank r: train low-rank adapters on the frozen model; 0 = full fine-tuning.'),
+  'lora.rank': int(
+    0,
+    1024,
+    'LoRA rank r of adapters on the frozen model; 0: full fine-tuning (real models start at 8).',
+  ),
   'lora.alpha': real(0.001, 10_000, 'LoRA α: the update B·A is scaled by α / r (α / √r with rsLoRA).'),
   'lora.dropout': real(0, 0.9, "Dropout on the adapters' input during distillation (PEFT's lora_dropout)."),
   'lora.targets': csv(list("Projections that get adapters (PEFT's target_modules).", LORA_TARGET_LIST)),

@@ -29,12 +29,13 @@ export function newRunRecord(
     now?: number;
     grpoDataset?: RunRecord['grpoDataset'];
     distillDataset?: RunRecord['distillDataset'];
+    model?: RunRecord['model'];
   } = {},
 ): RunRecord {
   const now = opts.now ?? Date.now();
   return {
     id,
-    name: opts.name ?? `${config.preset} ${config.stage} seed ${config.seed}`,
+    name: opts.name ?? `${opts.model?.name ?? config.preset} ${config.stage} seed ${config.seed}`,
     createdAt: now,
     updatedAt: now,
     config,
@@ -52,6 +53,7 @@ export function newRunRecord(
     error: null,
     grpoDataset: opts.grpoDataset ?? null,
     ...(opts.distillDataset ? { distillDataset: opts.distillDataset } : {}),
+    ...(opts.model ? { model: opts.model } : {}),
   };
 }
 

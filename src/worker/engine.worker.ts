@@ -20,9 +20,9 @@ import { createRunHost } from './run_host';
 
 let sink: EventSink | null = null;
 const emit = (e: WorkerEvent) => sink?.(e);
-const runs = createRunHost(emit);
-// the model cache: no engine needed, so not behind init; the judge host reads cached models from it
+// the model cache: no engine needed, so not behind init; the judge and run hosts read cached models from it
 const { openCached, ...models } = createModelsHost(emit);
+const runs = createRunHost(emit, { openCached });
 const judge = createJudgeHost(emit, MODELS_KEPT, openCached);
 // the self-check, when it runs, streams its progress to the page
 const kernelDeps: KernelChoiceDeps = {

@@ -1,6 +1,7 @@
 // The worker's model cache host: loads models into the cache (the origin private file system in the
 // browser) and deletes them one at a time, streams each file's progress as 'model-progress' events, cancels, lists and
-// deletes, and opens a cached model's files for the judge host. No fetching logic here
+// deletes, opens a cached model's files for the judge and run hosts, and measures a run's lengths through a
+// cached model's tokenizer and chat template (for the Train page's memory plan). No fetching logic here
 // (engine/hf/fetch_model.ts). The token of a request is passed on to that load and dropped with it. Each load
 // is planned against this context's WebGPU adapter (engine/memory.ts) before its weights are fetched, and
 // refused there when it cannot fit.
@@ -16,6 +17,8 @@ import { blobSource, CONFIG_FILE } from '../engine/hf/source';
 import { normalizeBaseUrl } from '../engine/hf/url_source';
 import type { ModelSource } from '../engine/hf/source';
 import { type MemoryLimits, type MemoryPlan, PLAN_CONTEXT, planMemory } from '../engine/memory';
+import { loadTokenizer, TOKENIZER_FILES } from '../engine/hf/tokenizer';
+import { runShapes } from '../train/run_estimate';
 import type { ModelLoadSpec, ModelsApi } from './models_protocol';
 import type { EventSink } from './protocol';
 
@@ -51,7 +54,7 @@ function toRequest(spec: Exclude<ModelLoadSpec, { kind: 'cached' }>): ModelReque
   };
 }
 
-async function configOf({ source }: LoadedModel) {
+async function configOf({ source }: Pick<LoadedModel, 'source'>) {
   const bytes = await source.read(CONFIG_FILE);
   if (!bytes) throw new Error(`${source.name}: no ${CONFIG_FILE}`);
   return validateConfig(JSON.parse(new TextDecoder().decode(bytes)), `${source.name}: ${CONFIG_FILE}`);
@@ -114,6 +117,16 @@ export function createModelsHost(
 
   return {
     openCached: async (id) => (await openCached(await theCache(), id)).source,
+    async cachedModelShapes(id, run) {
+      const loaded = await openCached(await theCache(), id);
+      const tokenizerFiles: Record<string, Uint8Array> = {};
+      for (const name of TOKENIZER_FILES) {
+        const bytes = await loaded.source.read(name);
+        if (bytes) tokenizerFiles[name] = bytes;
+      }
+      const cfg = await configOf(loaded);
+      return { config: cfg, shapes: runShapes(run, { cfg, tok: loadTokenizer(tokenizerFiles) }) };
+    },
     async cachedModels() {
       return (await theCache()).list();
     },

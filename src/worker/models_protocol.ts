@@ -2,9 +2,12 @@
 // (from the Hub, a base URL or a picked folder) with per-file progress events, cancel, delete. Plain data only
 // (a picked folder's files cross as File objects). The token of a gated model crosses in the request and is
 // used for that load only: the worker keeps it nowhere.
+import type { LlamaConfig } from '../engine/config';
 import type { CachedModel } from '../engine/hf/cache';
 import type { FileProgress } from '../engine/hf/progress';
 import type { MemoryLimits, MemoryPlan } from '../engine/memory';
+import type { RunConfig } from '../train/run_config';
+import type { RunShapes } from '../train/run_estimate';
 
 export type { CachedModel } from '../engine/hf/cache';
 export type { FileProgress } from '../engine/hf/progress';
@@ -38,6 +41,9 @@ export interface ModelsApi {
    * a token, "cancelled", a memory plan that does not fit — before any weights are fetched —, …). */
   loadModel(loadId: string, spec: ModelLoadSpec): Promise<ModelLoadResult>;
   cancelModelLoad(loadId: string): void;
+  /** A cached model's config and the run's lengths through its tokenizer and chat template: what the Train
+   * page plans a run of it with. Rejects naming a model no longer cached or missing files. */
+  cachedModelShapes(id: string, run: RunConfig): Promise<{ config: LlamaConfig; shapes: RunShapes }>;
   /** Deletes a cached snapshot; returns the list left. */
   deleteCachedModel(id: string): Promise<CachedModel[]>;
 }

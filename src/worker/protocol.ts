@@ -41,7 +41,10 @@ export interface StartRunRequest {
   runId: string;
   config: RunConfig;
   init?: CheckpointFiles; // start from these weights instead of fresh ones
+  /** Start from a real model of the model cache (its id): the worker reads its files from the cache itself. */
+  model?: string;
   grpoPairs?: Pair[]; // label-only pairs for GRPO instead of the synthetic world's (e.g. "my labels")
+  distillPairs?: Pair[]; // pairs with judge traces to distil on instead of the world's (e.g. RM-R1's SFT records)
 }
 
 /** A stopped or interrupted run going on from its resume snapshot, its checkpoint and (mid-GRPO) π_ref's. */
@@ -49,6 +52,10 @@ export interface ResumeRunRequest extends ResumeInputs {
   runId: string;
   config: RunConfig; // the run's own
   grpoPairs?: Pair[]; // the dataset GRPO ran on, when not the synthetic world's
+  distillPairs?: Pair[]; // the dataset it distilled on, when not the world's traces
+  /** The run started from this real model of the model cache: where the snapshot needs the start's weights
+   * (under LoRA adapters, or π_ref), `base` / `reference` come empty and the worker reads them from the cache. */
+  startModel?: string;
 }
 
 export type StepThroughRequest =

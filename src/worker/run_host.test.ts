@@ -6,13 +6,20 @@
 // the pipeline refuses (a GRPO category with no pairs, an odd promptsPerStep with bothOrders, a checkpoint
 // that does not decode) rejects with the reason, loads nothing, frees what it built, and the next start
 // works. Issue 15.4: a stopped run resumes from its snapshot and goes on to done; a bad snapshot is refused.
+// A start from a real model the model cache no longer holds is refused naming it (the cache is read here).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { createModelCache } from '../engine/hf/cache';
+import { nodeCacheStore } from '../engine/hf/cache_store_node';
 import { switchTestBackend } from '../engine/test_backends';
 import { createPipeline, type Pipeline, type PipelineEvent } from '../train/pipeline';
 import { encodeSnapshot } from '../train/resume';
 import { applyOverrides, RUN_DEFAULTS } from '../train/run_config';
 import type { WorkerEvent } from './protocol';
+import { createModelsHost } from './models_host';
 import { createRunHost } from './run_host';
 
 const small = applyOverrides(RUN_DEFAULTS, {
@@ -221,5 +228,22 @@ describe('run host (nano, WASM)', () => {
     expect(first.stage === 'sample' && first.sample.completions).toHaveLength(4);
     await host.endStepThrough(); // abandoned after sampling: a demo need not finish
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a start from a model the model cache no longer holds is refused naming it, and loads nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rl-run-host-'));
+    try {
+      const r = recorder();
+      const { openCached } = createModelsHost(r.emit, async () => createModelCache(nodeCacheStore(dir)));
+      const host = createRunHost(r.emit, { openCached });
+      const req = { runId: 'gone', config: small, model: 'hub--test-org--tiny/0123abc' };
+      await expect(host.startRun(req)).rejects.toThrow(/No cached model "hub--test-org--tiny\/0123abc"/);
+      expect(r.statuses()).toEqual([]);
+      await host.startRun({ runId: 'next', config: small }); // nothing was left loaded
+      expect(r.statuses()).toEqual(['paused']);
+      await host.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

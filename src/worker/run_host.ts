@@ -1,16 +1,19 @@
-// The worker's training host: owns at most one run (a pipeline), started fresh or resumed from its snapshot,
+// The worker's training host: owns at most one run (a pipeline), started fresh, from a checkpoint or from a real
+// model of the model cache (read here, from the cache), or resumed from its snapshot,
 // and drives it — play (loop until paused), pause, one step, stop — and the GRPO step-through, on the paused
 // live run or on a fresh demo. It holds no math: it calls train/ and turns what comes back into events. A
 // refused start rejects and loads nothing; a failure once loaded becomes a 'failed' status with the message
 // (the checkpoints already sent stay with the page).
 import * as tf from '@tensorflow/tfjs';
-import { modelFromFiles } from '../engine/checkpoint';
+import { type CheckpointFiles, modelFromFiles, modelFromSource } from '../engine/checkpoint';
+import type { ModelSource } from '../engine/hf/source';
 import type { ModelParams } from '../engine/model';
 import { createGrpoRun, type GrpoRun } from '../train/grpo_run';
 import type { StagedStep } from '../train/grpo_step';
 import {
   createPipeline,
   freshModel,
+  runData,
   worldData,
   type Pipeline,
   type PipelineEvent,
@@ -19,15 +22,39 @@ import {
 import { loadResume, type PipelineResume } from '../train/resume';
 import type { RunConfig } from '../train/run_config';
 import { yieldToMessages } from '../train/yield_to_messages';
-import type { EventSink, MemoryReport, RunApi, StartRunRequest, StepThroughInfo, StepThroughRequest } from './protocol';
+import type {
+  EventSink,
+  MemoryReport,
+  ResumeRunRequest,
+  RunApi,
+  StartRunRequest,
+  StepThroughInfo,
+  StepThroughRequest,
+} from './protocol';
 
 export interface RunHostDeps {
   createPipeline: typeof createPipeline; // tests inject a failing one
+  /** A cached real model's files (models_host.ts); a start from one reads them here, not over postMessage. */
+  openCached: (id: string) => Promise<ModelSource>;
 }
+
+const noCache = async (id: string): Promise<ModelSource> => {
+  throw new Error(`No model cache in this context to open "${id}" from`);
+};
 
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
 function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
   return init ? modelFromFiles(init) : freshModel(config);
+}
+
+/** Every file of a model source in memory (what loadResume reads checkpoints as). */
+async function sourceFiles(source: ModelSource): Promise<CheckpointFiles> {
+  const files: CheckpointFiles = {};
+  for (const f of source.files) {
+    const bytes = await source.read(f.path);
+    if (bytes) files[f.path] = bytes;
+  }
+  return files;
 }
 
 interface Live {
@@ -44,7 +71,8 @@ interface Through {
 /** The run API, and whether a run is playing (the engine refuses some calls meanwhile). */
 export type RunHost = RunApi & { playing(): boolean };
 
-export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipeline }): RunHost {
+export function createRunHost(emit: EventSink, deps: Partial<RunHostDeps> = {}): RunHost {
+  const { createPipeline: makePipeline = createPipeline, openCached = noCache } = deps;
   let live: Live | null = null;
   let through: Through | null = null;
   let playing = false;
@@ -64,6 +92,18 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
     emit({ kind: 'run-status', runId: l.runId, status: 'failed', error: (e as Error).message ?? String(e) });
     release(l);
   };
+  /** A resume of a run that started from a cached real model: the start's weights, where the snapshot needs
+   * them and the page sent them empty, read from the cache here. */
+  async function withStartWeights(req: ResumeRunRequest): Promise<ResumeRunRequest> {
+    const empty = (f?: CheckpointFiles) => f !== undefined && Object.keys(f).length === 0;
+    if (!req.startModel || !(empty(req.base) || empty(req.reference))) return req;
+    const start = await sourceFiles(await openCached(req.startModel));
+    return {
+      ...req,
+      base: empty(req.base) ? start : req.base,
+      reference: empty(req.reference) ? start : req.reference,
+    };
+  }
   const needLive = (what: string): Live => {
     if (!live) throw new Error(`${what}: no run is loaded; start one first`);
     if (through?.source === 'live')
@@ -104,16 +144,14 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
 
   /** Makes a run's pipeline the live run, waiting paused; a refusal frees what was built and loads nothing. */
   async function load(
-    req: { runId: string; config: RunConfig; grpoPairs?: StartRunRequest['grpoPairs'] },
-    build: () => { model: PipelineModel; resume?: PipelineResume },
+    req: Pick<StartRunRequest, 'runId' | 'config' | 'grpoPairs' | 'distillPairs'>,
+    build: () => Promise<{ model: PipelineModel; resume?: PipelineResume }>,
   ): Promise<void> {
     if (live) throw new Error(`A run (${live.runId}) is loaded; stop it before starting another`);
     await working;
-    const { model, resume } = build();
+    const { model, resume } = await build();
     try {
-      const data = worldData(req.config);
-      const grpo = req.grpoPairs ?? data.grpo;
-      const pipeline = deps.createPipeline(req.config, model, { ...data, grpo }, resume);
+      const pipeline = makePipeline(req.config, model, runData(req.config, req), resume);
       live = { runId: req.runId, pipeline, params: model.params };
       send(live, [{ kind: 'phase', phase: pipeline.phase() }]);
       emit({ kind: 'run-status', runId: req.runId, status: 'paused' });
@@ -126,8 +164,13 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
 
   const api: RunHost = {
     playing: () => playing,
-    startRun: (req) => load(req, () => ({ model: buildModel(req.config, req.init) })),
-    resumeRun: (req) => load(req, () => loadResume(req.config, req)),
+    startRun: (req) =>
+      load(req, async () => ({
+        model: req.model
+          ? await modelFromSource(await openCached(req.model), { pack: false }) // trains: q|k|v stay apart
+          : buildModel(req.config, req.init),
+      })),
+    resumeRun: (req) => load(req, async () => loadResume(req.config, await withStartWeights(req))),
     async play() {
       const l = needLive('play');
       if (playing) return;

@@ -163,7 +163,14 @@ export function RunsPage() {
                         onChange={() => void toggleCompare(r.id)}
                       />
                     </td>
-                    <td title={r.id}>{r.name}</td>
+                    <td title={r.id}>
+                      {r.name}
+                      {r.model && (
+                        <div className="muted" data-testid="run-model">
+                          model {r.model.name}
+                        </div>
+                      )}
+                    </td>
                     <td className={`status ${r.status}`} title={r.error ?? undefined}>
                       {elsewhere ? 'running in another tab' : r.status}
                     </td>

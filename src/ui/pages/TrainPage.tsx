@@ -1,6 +1,8 @@
-// Train: pick a preset (the built-in recipe first) or change any setting, start / pause / step / resume /
-// stop, and watch both stages live: progress with ETA, the logged metrics as charts, held-out accuracy
-// after each stage, the engine's backend and memory. Settings live in the URL, so a link reproduces a run.
+// Train: pick a preset (the built-in recipe first) or change any setting, the model (built-in, or a real one of
+// the model cache: LoRA by default, its memory plan shown), the data to distil on and to run GRPO on; start /
+// pause / step / resume / stop, and watch both stages live: progress with ETA, the logged metrics as charts,
+// held-out accuracy after each stage, the engine's backend and memory. Settings live in the URL, so a link
+// reproduces a run.
 import { useCallback, useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { METRICS } from '../../train/metrics';
@@ -14,7 +16,6 @@ import {
   RESUMABLE,
   resumeRun,
   setDraft,
-  setGrpoDataset,
   setInitCheckpoint,
   startRun,
   stepOnce,
@@ -25,6 +26,8 @@ import { overrideBackend, runEngineCheck, setFusedKernels } from '../../state/en
 import { adapterLimitsOf, draftMemory } from '../../state/draft_memory';
 import { candidateInUse, draftEstimate, draftModelKey } from '../../state/engine_estimate';
 import { useAppStore, type AppState } from '../../state/store';
+import { trainModelOptions } from '../../state/train_model';
+import { chooseDistillDataset, chooseGrpoDataset, chooseTrainModel } from '../../state/train_model_actions';
 import { BackendPanel } from '../components/BackendPanel/BackendPanel';
 import { ConfigForm } from '../components/ConfigForm/ConfigForm';
 import { EvalTable } from '../components/EvalTable/EvalTable';
@@ -98,6 +101,11 @@ const selectSetup = (s: AppState) => ({
   datasets: s.datasets,
   initCheckpoint: s.initCheckpoint,
   grpoDataset: s.grpoDataset,
+  distillDataset: s.distillDataset,
+  cachedModels: s.cachedModels,
+  trainModel: s.trainModel,
+  trainModelInfo: s.trainModelInfo,
+  trainModelError: s.trainModelError,
 });
 
 export function TrainPage() {
@@ -117,7 +125,14 @@ export function TrainPage() {
     datasets,
     initCheckpoint,
     grpoDataset,
+    distillDataset,
+    cachedModels,
+    trainModel,
+    trainModelInfo,
+    trainModelError,
   } = useAppStore(useShallow(selectSetup));
+  const modelOptions = useMemo(() => trainModelOptions(cachedModels, trainModel), [cachedModels, trainModel]);
+  const realModel = trainModel && trainModelInfo?.id === trainModel.id ? trainModelInfo : null;
   const values = useMemo(() => flatten(draft), [draft]);
   const onChange = useCallback(
     (key: string, raw: string) => {
@@ -136,7 +151,11 @@ export function TrainPage() {
     !live && backend
       ? draftEstimate(draft, measurements, candidateInUse(backend.name, kernels?.path ?? null), backend.name)
       : null;
-  const memoryPlan = useMemo(() => (live ? null : draftMemory(draft, backend)), [live, draft, backend]);
+  // a picked real model is planned once the worker has read its config and tokenizer
+  const memoryPlan = useMemo(
+    () => (live || (trainModel && !realModel) ? null : draftMemory(draft, backend, realModel ?? undefined)),
+    [live, draft, backend, trainModel, realModel],
+  );
   // the seed has its own field: a preset with another seed is still that preset
   const presetId =
     RUN_PRESETS.find((p) => JSON.stringify({ ...runPresetConfig(p.id), seed: draft.seed }) === JSON.stringify(draft))
@@ -174,10 +193,30 @@ export function TrainPage() {
             />
           </label>
           <label>
+            model{' '}
+            <select
+              value={trainModel?.id ?? ''}
+              disabled={live}
+              onChange={(e) => {
+                const o = modelOptions.find((x) => x.id === e.target.value);
+                chooseTrainModel(o ? { id: o.id, name: o.name } : null);
+              }}
+              aria-label="model to train"
+            >
+              <option value="">built-in ({draft.preset})</option>
+              {modelOptions.map((o) => (
+                <option key={o.id} value={o.id}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
             start from{' '}
             <select
               value={initCheckpoint ?? ''}
-              disabled={live}
+              disabled={live || trainModel !== null}
+              title={trainModel ? 'the picked real model starts from its own weights' : undefined}
               onChange={(e) => setInitCheckpoint(e.target.value || null)}
               aria-label="start from"
             >
@@ -197,8 +236,8 @@ export function TrainPage() {
           <button
             type="button"
             className="secondary"
-            disabled={live}
-            title="GRPO only (stage grpo), from the distilled judge shipped with the app"
+            disabled={live || trainModel !== null}
+            title="GRPO only (stage grpo), from the distilled judge shipped with the app (a built-in model)"
             onClick={() => {
               setDraft(applyOverrides(draft, { stage: 'grpo' }));
               setInitCheckpoint(SHIPPED_DISTILLED);
@@ -207,11 +246,28 @@ export function TrainPage() {
             Skip distillation: start from the shipped judge
           </button>
           <label>
+            distil on{' '}
+            <select
+              value={distillDataset ?? ''}
+              disabled={live}
+              onChange={(e) => chooseDistillDataset(e.target.value || null)}
+              aria-label="distillation data"
+              title="the traces distillation trains on: the oracle's, or a dataset's (e.g. RM-R1's SFT records)"
+            >
+              <option value="">oracle traces (synthetic world)</option>
+              {datasets.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name} ({d.count} pairs)
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
             GRPO data{' '}
             <select
               value={grpoDataset ?? ''}
               disabled={live}
-              onChange={(e) => setGrpoDataset(e.target.value || null)}
+              onChange={(e) => chooseGrpoDataset(e.target.value || null)}
               aria-label="GRPO data"
             >
               <option value="">synthetic world</option>
@@ -244,12 +300,25 @@ export function TrainPage() {
           <RunEstimate
             estimate={estimate}
             caveat={
-              initCheckpoint && !isBuiltin(initCheckpoint)
-                ? `for a fresh ${draft.preset} model; the checkpoint's may differ in size`
-                : null
+              trainModel
+                ? `for a fresh ${draft.preset} model; ${trainModel.name} differs in size`
+                : initCheckpoint && !isBuiltin(initCheckpoint)
+                  ? `for a fresh ${draft.preset} model; the checkpoint's may differ in size`
+                  : null
             }
             onSwitch={estimate?.alternative ? () => overrideBackend(estimate.alternative!.backend) : null}
           />
+        )}
+        {!live && trainModel && (
+          <p className="muted" data-testid="train-model">
+            {trainModelError
+              ? `The memory plan of ${trainModel.name} could not be made: ${trainModelError}`
+              : realModel
+                ? `Trains ${trainModel.name} (${realModel.config.num_hidden_layers} layers, hidden ` +
+                  `${realModel.config.hidden_size}, ${realModel.config.vocab_size} tokens) from the model cache, ` +
+                  `${draft.lora.rank > 0 ? `LoRA r = ${draft.lora.rank}` : 'in full'}; the plan below is for it.`
+                : `Reading ${trainModel.name}'s config and tokenizer for the memory plan…`}
+          </p>
         )}
         {memoryPlan && (
           <TrainMemoryPlan stages={memoryPlan} limits={adapterLimitsOf(backend)} budget={draft.gpuMemory} />
@@ -263,6 +332,7 @@ export function TrainPage() {
           <>
             <p className="run-name">
               Run <strong>{run.name}</strong> <span className="muted">({run.id})</span>
+              {run.model && <span data-testid="run-model"> · model {run.model.name}</span>}
             </p>
             <StageProgress progress={run.progress} phase={run.phase} eta={run.status === 'running' ? eta : null} />
             {run.notes.map((n) => (

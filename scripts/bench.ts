@@ -25,6 +25,7 @@
 // --lora-rank R: the presets train LoRA adapters of rank R instead of the whole model, and --model generates
 // with adapters of rank R on every projection (bench.ts's BENCH_LORA).
 //   npm run bench -- --model DIR --train full,lora8,lora16 [--batch 2] [--seq-len 64] [--train-steps 2] [--recompute]
+//     [--micro-batch N] [--grpo]
 // --train measures the model's training step instead: full fine-tuning against LoRA of those ranks (peak tensor
 // bytes beside the training memory plan's, ms per step, kernels and dispatches per layer). With --grpo each is a
 // GRPO step: --batch judgements (G) of --new-tokens each, sampled, scored, and the loss and update on them.
@@ -85,6 +86,10 @@ const { flags: f } = parseCli(process.argv.slice(2), {
     batch: withDefault(int(1, 1024, 'With --train: sequences per step.'), 2),
     'seq-len': withDefault(int(2, 8192, 'With --train: tokens per sequence.'), 64),
     'train-steps': withDefault(int(1, 100, 'With --train: timed steps after the warm-up step.'), 2),
+    'micro-batch': withDefault(
+      int(0, 1024, 'With --train: sequences per forward/backward, gradients summed (0: the whole batch).'),
+      0,
+    ),
     recompute: withDefault(bool("With --train: recompute each block's activations in the backward pass."), false),
     grpo: withDefault(
       bool('With --train: a GRPO step (--batch judgements of --new-tokens, scored, loss, update), not distillation.'),
@@ -118,6 +123,7 @@ if (f.model !== undefined) {
     seqLen: f['seq-len'],
     trainSteps: f['train-steps'],
     recompute: f.recompute,
+    microBatch: f['micro-batch'],
     grpo: f.grpo,
     out: process.argv.includes('--out') ? f.out : 'bench-results/model.json',
   });

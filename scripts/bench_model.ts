@@ -31,6 +31,7 @@ export interface ModelBenchCli {
   batch: number;
   seqLen: number;
   trainSteps: number;
+  microBatch: number;
   recompute: boolean;
   /** With train: GRPO steps (G = batch judgements of newTokens) instead of distillation steps. */
   grpo: boolean;
@@ -61,8 +62,9 @@ async function benchOne(o: ModelBenchCli, backend: BackendName): Promise<ModelBe
   if (o.train.length) {
     const m = await modelFromSource(source);
     const t = { modes: o.train, batch: o.batch, seqLen: o.seqLen, steps: o.trainSteps, recompute: o.recompute };
+    const memory = { microBatch: o.microBatch };
     const grpo = o.grpo ? { newTokens: o.newTokens } : null;
-    const trainRows = await benchTrainSteps(source.name, m, { ...t, grpo, kernels: choice.path });
+    const trainRows = await benchTrainSteps(source.name, m, { ...t, ...memory, grpo, kernels: choice.path });
     return { environments, rows: [], trainRows, skipped: [] };
   }
   // to infer with only: packed as it loads (engine/packed_weights.ts), unless the bench puts adapters on it
@@ -85,7 +87,7 @@ export async function benchModelCli(o: ModelBenchCli): Promise<void> {
       if (o.train.length)
         args.push('--train', o.train.join(','), '--batch', String(o.batch), '--seq-len', String(o.seqLen));
       args.push('--train-steps', String(o.trainSteps), '--recompute', String(o.recompute));
-      args.push('--grpo', String(o.grpo));
+      args.push('--grpo', String(o.grpo), '--micro-batch', String(o.microBatch));
       const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: 'inherit' });
       if (r.status !== 0) {
         result.skipped.push(`${backend}: the run failed (exit ${r.status ?? r.signal})`);

@@ -19,7 +19,7 @@ describe('benchTrainSteps --grpo', () => {
 
   it('reports GRPO steps of G judgements, full and LoRA, and leaves the model as it was', async () => {
     const before = tf.memory().numTensors;
-    const options = { batch: 3, seqLen: 0, steps: 1, recompute: false, kernels: 'stock' as const };
+    const options = { batch: 3, seqLen: 0, steps: 1, microBatch: 0, recompute: false, kernels: 'stock' as const };
     const rows = await benchTrainSteps('nano', m, { ...options, modes: ['full', 'lora4'], grpo: { newTokens: 6 } });
     expect(tf.memory().numTensors).toBe(before);
     expect(Object.keys(m.params).some((k) => k.includes('lora'))).toBe(false);

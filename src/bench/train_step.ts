@@ -26,6 +26,7 @@ export interface TrainBenchOptions {
   batch: number;
   seqLen: number;
   steps: number; // timed steps after the warm-up step
+  microBatch: number; // sequences per forward/backward, gradients summed (0: the whole batch)
   recompute: boolean;
   kernels: KernelPath;
   /** A GRPO step instead of distillation: `batch` judgements (G) of `newTokens` tokens each. */
@@ -84,25 +85,27 @@ function stepper(m: RunnableModel, o: TrainBenchOptions) {
       maxCompletionLength: o.grpo.newTokens,
       steps: 1_000_000,
       lr: 1e-5,
-      microBatch: 0,
+      microBatch: o.microBatch,
       recompute: o.recompute,
     };
     const run = createGrpoRun(m.params, m.cfg, m.tok, g, [BENCH_PAIR]);
     return { step: async () => void (await run.step()), dispose: () => run.dispose() };
   }
   const batch = batchOf(m, o.batch, o.seqLen);
-  const trainer = createLmTrainer(m.params, m.cfg, { ...TRAIN_HP, lr: 1e-5, recompute: o.recompute });
+  const memory = { microBatch: o.microBatch, recompute: o.recompute };
+  const trainer = createLmTrainer(m.params, m.cfg, { ...TRAIN_HP, lr: 1e-5, ...memory });
   return { step: async () => void (await trainer.step(batch, 1e-5)), dispose: () => trainer.dispose() };
 }
 
 /** What the training memory plan is asked for the same step. */
 function planRequest(m: RunnableModel, o: TrainBenchOptions, rank: number): TrainMemoryRequest & { T: number } {
   const lora = rank ? { rank, targets: LORA_TARGETS } : null;
-  if (!o.grpo) return { rows: o.batch, microBatch: 0, length: o.seqLen, recompute: o.recompute, lora, T: o.seqLen };
+  const { microBatch, recompute } = o;
+  if (!o.grpo) return { rows: o.batch, microBatch, length: o.seqLen, recompute, lora, T: o.seqLen };
   const promptTokens = modelPrompt(m.tok, BENCH_PAIR).ids.length;
   const T = promptTokens + o.grpo.newTokens;
   const sampling = { sequences: o.batch, promptTokens, newTokens: o.grpo.newTokens };
-  return { rows: o.batch, microBatch: 0, length: T, recompute: o.recompute, lora, sampling, T };
+  return { rows: o.batch, microBatch, length: T, recompute, lora, sampling, T };
 }
 
 /** Measures each mode on the loaded model (LoRA added and removed again; the base is left as it was). */

@@ -102,6 +102,7 @@ const store = createFileStore(dirname(out));
 const resumed = own.resume ? await resumableRun(own.resume) : null;
 const run: RunConfig = resumed?.config ?? applyOverrides(RUN_DEFAULTS, overrides);
 const init = own.model ?? own.init ?? resumed?.init ?? null; // what the run starts from (null: fresh weights)
+const baseName = init?.replace(/^hf:/, ''); // a LoRA checkpoint's adapter names it as its base
 
 /** The run folder's record, if a run there can go on. */
 async function resumableRun(dir: string) {
@@ -300,12 +301,12 @@ async function buildPipeline() {
           { report: backend, maxNewTokens: run.grpo.maxCompletionLength, pack: false },
         )
       : freshModel(run);
-    return { params: model.params, data, pipeline: createPipeline(run, model, data) };
+    return { params: model.params, data, pipeline: createPipeline(run, { ...model, name: baseName }, data) };
   }
   const inputs = await readResumeInputs(store, resumed, startFiles);
   const { model, resume } = loadResume(run, inputs);
   const data = runData(inputs.distillPairs, inputs.grpoPairs);
-  const pipeline = createPipeline(run, model, data, resume);
+  const pipeline = createPipeline(run, { ...model, name: baseName }, data, resume);
   await recorder.rewind(rewindPoint(inputs.state, run.stage));
   const { phase, steps, checkpoint } = inputs.state;
   console.log(

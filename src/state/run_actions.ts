@@ -11,7 +11,9 @@ import { memoryRefusal } from '../train/run_memory';
 import { createRunRecorder, newRunRecord, type RunRecorder } from '../train/run_recorder';
 import { getEngine } from '../worker/client';
 import type { WorkerEvent } from '../worker/protocol';
+import { cacheIdOf } from '../worker/judge_protocol';
 import { checkpointFiles } from './builtin_judges';
+import { cachedModelName } from './judge_model';
 import { draftMemory } from './draft_memory';
 import { backendNote, draftModelKey } from './engine_estimate';
 import { errorMessage, guardCall } from './call_guard';
@@ -87,6 +89,14 @@ export function setDraft(draft: RunConfig): void {
 export const setGrpoDataset = (grpoDataset: string | null) => set({ grpoDataset });
 export const setInitCheckpoint = (initCheckpoint: string | null) => set({ initCheckpoint });
 
+/** What a run started from, as a LoRA adapter's base_model_name_or_path names it: a cached model's Hub id or
+ * folder, else the checkpoint's id (undefined for fresh weights). */
+function baseNameOf(init: string | null): string | undefined {
+  const cacheId = init && cacheIdOf(init);
+  const model = cacheId ? get().cachedModels.find((m) => m.id === cacheId) : undefined;
+  return model ? cachedModelName(model) : (init ?? undefined);
+}
+
 const newRunId = () => `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 
 /** Starts a run with the draft settings (and the chosen start checkpoint and GRPO dataset), then plays it. */
@@ -122,7 +132,8 @@ export function startRun(): Promise<void> {
     recorder = createRunRecorder(store, run);
     await store.putRun(run);
     set({ run: { ...run }, live: true, metrics: [], reports: [], storedSteps: [], selectedStep: null, samples: [] });
-    const req = { runId: run.id, config, init: init ?? undefined, grpoPairs: grpoPairs ?? undefined };
+    const baseName = baseNameOf(run.init);
+    const req = { runId: run.id, config, init: init ?? undefined, baseName, grpoPairs: grpoPairs ?? undefined };
     if (!(await loadInWorker(run.id, () => getEngine().startRun(req)))) return;
     void refreshLibrary();
     void play();
@@ -155,7 +166,9 @@ export function resumeRun(id: string): Promise<void> {
     recorder = createRunRecorder(store, { ...run, error: null });
     set({ run: { ...recorder.run }, live: true, reports: [], selectedStep: null, samples: [] });
     const { state, ...req } = inputs;
-    if (!(await loadInWorker(id, () => getEngine().resumeRun({ runId: id, config: run.config, ...req })))) return;
+    const baseName = baseNameOf(run.init);
+    if (!(await loadInWorker(id, () => getEngine().resumeRun({ runId: id, config: run.config, baseName, ...req }))))
+      return;
     await book(async () => {
       // nothing is logged twice: what came after the snapshot goes, from storage and from the page
       await recorder!.rewind(rewindPoint(state, run.config.stage));

@@ -41,6 +41,7 @@ export interface StartRunRequest {
   runId: string;
   config: RunConfig;
   init?: CheckpointFiles; // start from these weights instead of fresh ones
+  baseName?: string; // what they are (a Hub id, a checkpoint): a LoRA checkpoint's adapter names it as its base
   grpoPairs?: Pair[]; // label-only pairs for GRPO instead of the synthetic world's (e.g. "my labels")
 }
 
@@ -48,6 +49,7 @@ export interface StartRunRequest {
 export interface ResumeRunRequest extends ResumeInputs {
   runId: string;
   config: RunConfig; // the run's own
+  baseName?: string; // as StartRunRequest's
   grpoPairs?: Pair[]; // the dataset GRPO ran on, when not the synthetic world's
 }
 

@@ -26,8 +26,8 @@ export interface RunHostDeps {
 }
 
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
-function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
-  return init ? modelFromFiles(init) : freshModel(config);
+function buildModel(config: RunConfig, init?: StartRunRequest['init'], name?: string) {
+  return { ...(init ? modelFromFiles(init) : freshModel(config)), name };
 }
 
 interface Live {
@@ -126,8 +126,12 @@ export function createRunHost(emit: EventSink, deps: RunHostDeps = { createPipel
 
   const api: RunHost = {
     playing: () => playing,
-    startRun: (req) => load(req, () => ({ model: buildModel(req.config, req.init) })),
-    resumeRun: (req) => load(req, () => loadResume(req.config, req)),
+    startRun: (req) => load(req, () => ({ model: buildModel(req.config, req.init, req.baseName) })),
+    resumeRun: (req) =>
+      load(req, () => {
+        const r = loadResume(req.config, req);
+        return { ...r, model: { ...r.model, name: req.baseName } };
+      }),
     async play() {
       const l = needLive('play');
       if (playing) return;

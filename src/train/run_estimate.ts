@@ -8,6 +8,8 @@
 // writes and data generation (seconds); assumes judgements as long as the oracle's, which a judge that has
 // not learned the format overruns (up to the completion cap).
 import type { StepTimes } from '../engine/backend_choice';
+import type { LlamaConfig } from '../engine/config';
+import type { TextTokenizer } from '../engine/text_tokenizer';
 import { oracleTrace } from '../rm/oracle';
 import { modelPrompt } from '../rm/cor_prompt';
 import { makeSplits } from '../rm/world';
@@ -39,9 +41,13 @@ export interface RunShapes {
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-/** The run's shapes, from a sample of its world (a fresh model's tokenizer; ~0.1 s). */
-export function runShapes(run: RunConfig): RunShapes {
-  const { cfg, tok } = freshConfig(run);
+/** The run's shapes, from a sample of its world through the model's tokenizer (a fresh model's unless given;
+ * ~0.1 s with ours). */
+export function runShapes(
+  run: RunConfig,
+  model: { cfg: LlamaConfig; tok: TextTokenizer } = freshConfig(run),
+): RunShapes {
+  const { cfg, tok } = model;
   const n = (k: number) => Math.min(k, SAMPLE_PAIRS);
   const w = makeSplits({ ...worldOptions(run), nDistill: n(run.world.nDistill), nGrpo: n(run.world.nGrpo), nEval: 0 });
   const traced = w.distill.map((d) => (run.noRubric ? oracleTrace(d.pair, { noRubric: true }) : d.trace));

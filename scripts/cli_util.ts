@@ -12,7 +12,6 @@ import {
 import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
 import type { LlamaConfig } from '../src/engine/config';
 import type { BackendReport } from '../src/engine/backend';
-import type { LoadOptions } from '../src/engine/hf/fetch_model';
 import { memoryGuard } from '../src/engine/hf/memory_guard';
 import { CONFIG_FILE, type ModelSource } from '../src/engine/hf/source';
 import { openModelArg } from '../src/engine/hf/source_node';
@@ -234,14 +233,14 @@ export async function loadModelArg(
   // batch setting's business; its prompts' lengths are not known before they are tokenized)
   const request = { ...PLAN_CONTEXT, maxNewTokens: plan.maxNewTokens };
   let planned = false;
-  const guard: NonNullable<LoadOptions['beforeWeights']> = (config, files) => {
+  const guard = (config: Record<string, unknown>) => {
     planned = true;
-    return memoryGuard(limits, request)(config, files);
+    return memoryGuard(limits, request)(config);
   };
   try {
     // a Hub model is planned before its download; a folder, or a snapshot the cache holds, before its read
     const source = await openModelArg(arg, { beforeWeights: guard });
-    if (!planned) await guard(await configJson(source), source.files);
+    if (!planned) await guard(await configJson(source));
     return await modelFromSource(source, { pack: plan.pack ?? true });
   } catch (e) {
     const message = (e as Error).message.replace(/^--model /, `${flag} `);

@@ -16,11 +16,16 @@
 // passes on this adapter, as the Train page does (engine/kernel_choice.ts);
 // `--backend auto` (the default) runs on the backend measured fastest for this run's model, as the page does,
 // and prints the run's estimated duration there (scripts/backend_auto.ts).
+// Before any weight is read the run's training memory plan is printed, and a run that cannot fit in the
+// backend's limits or `--device-memory GiB` is refused with its numbers and settings that would fit.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { formatDuration } from '../src/engine/backend_choice';
-import { validateConfig } from '../src/engine/config';
+import { type LlamaConfig, validateConfig } from '../src/engine/config';
+import { loadTokenizer, TOKENIZER_FILES } from '../src/engine/hf/tokenizer';
+import { backendMemoryLimits } from '../src/engine/memory';
+import type { TextTokenizer } from '../src/engine/text_tokenizer';
 import { selectKernelsInNode } from '../src/engine/kernel_choice_node';
 import { initNodeBackend } from '../src/engine/node_webgpu';
 import type { CheckpointFiles } from '../src/engine/checkpoint';
@@ -30,6 +35,7 @@ import { createFileStore } from '../src/train/lab_store_node';
 import { createPipeline, freshConfig, freshModel, runData, type PipelineEvent } from '../src/train/pipeline';
 import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
 import { estimateRun, runShapes } from '../src/train/run_estimate';
+import { fittingSettings, planLines, runMemory } from '../src/train/run_memory';
 import { loadResume, readResumeInputs, rewindPoint } from '../src/train/resume';
 import { createRunRecorder, newRunRecord } from '../src/train/run_recorder';
 import { choice, withDefault } from '../src/train/settings';
@@ -38,6 +44,7 @@ import {
   exitWithMessageOnError,
   formatSeconds,
   loadModelArg,
+  MODEL_FLAGS,
   NODE_BACKENDS,
   parseCli,
   pathFlag,
@@ -59,6 +66,7 @@ const { flags: own, run: overrides } = parseCli(process.argv.slice(2), {
         'LoRA (--lora.rank 8) or in full.',
     ),
     init: pathFlag('The same as --model (its older name, for a checkpoint folder).'),
+    'device-memory': MODEL_FLAGS['device-memory'],
     distill: pathFlag(
       "A dataset file whose pairs carry judge traces (RM-R1's SFT records): distil on them instead of the world.",
     ),
@@ -92,6 +100,7 @@ const store = createFileStore(dirname(out));
 const resumed = own.resume ? await resumableRun(own.resume) : null;
 const run: RunConfig = resumed?.config ?? applyOverrides(RUN_DEFAULTS, overrides);
 const init = own.model ?? own.init ?? resumed?.init ?? null; // what the run starts from (null: fresh weights)
+const baseName = init?.replace(/^hf:/, ''); // a LoRA checkpoint's adapter names it as its base
 
 /** The run folder's record, if a run there can go on. */
 async function resumableRun(dir: string) {
@@ -117,11 +126,62 @@ if (own.kernels === 'fused' && backend.name !== 'webgpu')
 // auto: stock where WebGPU's stock ops measured faster than the fused kernels
 const kernelMode = own.kernels === 'auto' && measured?.choice.kernels === 'stock' ? 'stock' : own.kernels;
 const kernels = await selectKernelsInNode(kernelMode, backend); // the self-check runs once per adapter
+await checkTrainingMemory();
 console.log(
   `${backend.summary}${measured ? `\nbackend: ${measured.choice.reason}${estimateLine()}` : ''}\nkernels: ` +
     `${kernels.summary}\nrun folder: ${out}\nsettings changed from the defaults: ` +
     JSON.stringify(diffFromDefaults(run)),
 );
+
+/**
+ * The run's training memory plan (train/run_memory.ts, as the Train page's) on this backend's limits — WASM's
+ * 4 GiB heap, WebGPU's buffer limits — and the budget of --device-memory or gpuMemory, printed; a run that
+ * does not fit is refused with its numbers and settings that would fit, before any weight is read (a Hub
+ * model's before its download) and before the run folder is written. Lengths from a sample of the world through
+ * the model's own tokenizer (imported data's own lengths are not sampled).
+ */
+async function checkTrainingMemory(): Promise<void> {
+  const budgets = [(own['device-memory'] ?? 0) * 2 ** 30, run.gpuMemory * 2 ** 20].filter((b) => b > 0);
+  const limits = backendMemoryLimits(backend, budgets.length ? Math.min(...budgets) : undefined);
+  const check = (cfg: LlamaConfig, tok: TextTokenizer) => {
+    const shapes = runShapes(run, { cfg, tok });
+    const stages = runMemory(run, cfg, shapes, limits);
+    const lines = planLines(stages, limits);
+    const bad = stages.filter((s) => s.plan.problems.length);
+    if (!bad.length) return console.log(`training memory plan on ${backend.name}:\n  ${lines.join('\n  ')}`);
+    const fixes = bad.map((s) => {
+      const f = fittingSettings(run, cfg, shapes, limits, s.stage);
+      const what = s.stage === 'sft' ? 'distillation' : 'GRPO';
+      const none = 'nothing tried fits (micro-batch, recompute, LoRA rank, judgement length, prompts per step)';
+      return `${what}: ${f.length ? `fits with ${f.join('  or  ')}` : `${none}: a smaller model`}`;
+    });
+    throw new Error(
+      `the run does not fit in memory on ${backend.name} (no weight was read):\n  ${lines.join('\n  ')}\n` +
+        `what to change:\n  ${fixes.join('\n  ')}`,
+    );
+  };
+  if (!init) return check(freshConfig(run).cfg, freshConfig(run).tok);
+  const planned = async (config: Record<string, unknown>, read: (p: string) => Promise<Uint8Array | null>) => {
+    const files: Record<string, Uint8Array> = {};
+    for (const name of TOKENIZER_FILES) {
+      const bytes = await read(name);
+      if (bytes) files[name] = bytes;
+    }
+    check(validateConfig(config, `${init}/config.json`), loadTokenizer(files));
+  };
+  let done = false;
+  const source = await openModelArg(init, {
+    beforeWeights: async (config, _files, read) => {
+      done = true;
+      await planned(config, read);
+    },
+  });
+  if (!done) {
+    const bytes = await source.read('config.json');
+    if (!bytes) throw new Error(`${init}: no config.json`);
+    await planned(JSON.parse(new TextDecoder().decode(bytes)), (p) => source.read(p));
+  }
+}
 
 /** The model the run trains: the checkpoint's or real model's (its config.json) or a fresh one of the run's preset. */
 async function modelConfig() {
@@ -277,12 +337,12 @@ async function buildPipeline() {
           { report: backend, maxNewTokens: run.grpo.maxCompletionLength, pack: false },
         )
       : freshModel(run);
-    return { params: model.params, data, pipeline: createPipeline(run, model, data) };
+    return { params: model.params, data, pipeline: createPipeline(run, { ...model, name: baseName }, data) };
   }
   const inputs = await readResumeInputs(store, resumed, startFiles);
   const { model, resume } = loadResume(run, inputs);
   const data = runData(run, inputs);
-  const pipeline = createPipeline(run, model, data, resume);
+  const pipeline = createPipeline(run, { ...model, name: baseName }, data, resume);
   await recorder.rewind(rewindPoint(inputs.state, run.stage));
   const { phase, steps, checkpoint } = inputs.state;
   console.log(

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelFromFiles } from '../src/engine/checkpoint';
 import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
+import { parseAdapterConfig } from '../src/engine/hf/peft';
 import { tinyCheckpoint, TINY_VARIANTS } from '../src/engine/hf/tiny_checkpoint';
 import { HFTokenizer } from '../src/engine/hf/tokenizer';
 import { switchTestBackend } from '../src/engine/test_backends';
@@ -59,6 +60,10 @@ describe('train --model (a real model, LoRA)', () => {
     expect(r.stdout).toMatch(
       new RegExp(`model: ${modelDir.replace(/[/\\]/g, '.')}, \\d+ parameters \\(\\d+ trained\\)`),
     );
+    // the training memory plan, checked before the weights were read, fits: printed, and the run went on
+    expect(r.stdout).toMatch(
+      /training memory plan on wasm:\n {2}distillation \(LoRA r = 8, .* step peak .* of budget 4\.00 GiB/,
+    );
 
     const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
       .trim()
@@ -85,10 +90,18 @@ describe('train --model (a real model, LoRA)', () => {
     const j = await judgePair(m, { prompt: 'What is 2+2?', a: '4', b: '5' }, { maxNewTokens: 4 });
     expect(j.shown[0].promptText).toMatch(/^<\|im_start\|>system\n/);
     tf.dispose(Object.values(m.params));
+    // its PEFT adapter, on the folder the run started from: the distilled adapters and GRPO's stacked (r 8 + 8)
+    const adapter = { 'adapter_config.json': files['adapter/adapter_config.json'] };
+    expect(parseAdapterConfig(adapter['adapter_config.json'])).toMatchObject({
+      baseModel: modelDir,
+      settings: { rank: 16, alpha: 32 },
+    });
+    expect(files['adapter/adapter_model.safetensors']).toBeInstanceOf(Uint8Array);
 
     const resume = JSON.parse(readFileSync(join(out, 'resume', 'resume.json'), 'utf8'));
     expect(resume).toMatchObject({ phase: 'eval-grpo', base: 'sft' });
     expect(existsSync(join(out, 'resume', 'adapters.safetensors'))).toBe(true);
+    expect(existsSync(join(out, 'resume', 'folded_adapters.safetensors'))).toBe(true);
   }, 600_000);
 
   it('a LoRA run killed mid-distillation goes on with --resume from the folder it started from', async () => {

@@ -4,12 +4,17 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CHECKPOINT_FILES, type CheckpointFiles } from './checkpoint';
+import { CHECKPOINT_ADAPTER_DIR, CHECKPOINT_ADAPTER_FILES } from './hf/peft';
 import { TOKENIZER_FILES } from './hf/tokenizer';
 
 export async function saveCheckpointDir(dir: string, files: CheckpointFiles): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const [name, bytes] of Object.entries(files)) {
-    if (name !== path.basename(name)) throw new Error(`saveCheckpointDir: file name "${name}" must not contain a path`);
+    // a LoRA run's adapter sits in its own subfolder (hf/peft.ts); nothing else may name a path
+    const inAdapter = CHECKPOINT_ADAPTER_FILES.includes(name);
+    if (name !== path.basename(name) && !inAdapter)
+      throw new Error(`saveCheckpointDir: file name "${name}" must not contain a path`);
+    if (inAdapter) await mkdir(path.join(dir, CHECKPOINT_ADAPTER_DIR), { recursive: true });
     const target = path.join(dir, name);
     await writeFile(`${target}.tmp`, bytes);
     await rename(`${target}.tmp`, target);
@@ -17,11 +22,11 @@ export async function saveCheckpointDir(dir: string, files: CheckpointFiles): Pr
 }
 
 /** Reads config.json, model.safetensors and tokenizer.json from `dir`, and a real model's other tokenizer files
- * where there are any (a checkpoint trained from one carries them); decodeCheckpoint or modelFromFiles validate
- * them. */
+ * where there are any (a checkpoint trained from one carries them) and a LoRA run's adapter/ folder;
+ * decodeCheckpoint or modelFromFiles validate them. */
 export async function loadCheckpointDir(dir: string): Promise<CheckpointFiles> {
   const files: CheckpointFiles = {};
-  for (const name of TOKENIZER_FILES) {
+  for (const name of [...TOKENIZER_FILES, ...CHECKPOINT_ADAPTER_FILES]) {
     const bytes = await readFile(path.join(dir, name)).catch(() => null);
     if (bytes) files[name] = new Uint8Array(bytes);
   }

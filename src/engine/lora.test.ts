@@ -21,11 +21,13 @@ import {
   mergedParams,
   mergedWeight,
   removeLora,
+  stackAdapters,
   trainableParams,
   withAdaptersOff,
   withLoraDropout,
 } from './lora';
 import { forward, initParams, maskedNll, type ModelParams, project, tokenLogProbs } from './model';
+import { createRng } from './rng';
 import { switchTestBackend, testBackends } from './test_backends';
 
 const cfg = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
@@ -332,5 +334,36 @@ describe('LoRA on cpu', () => {
     run();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([...Object.values(params), x, t, mask]);
+  });
+});
+
+describe('stackAdapters', () => {
+  // s·(B₁A₁ + B₂A₂) in float64 against the stacked adapter's own scale α'/r' (or α'/√r') times B'A'
+  it.each([false, true])('one adapter of rank 2r gives the sum of the two updates (rsLoRA %s), float64', (rslora) => {
+    const r = 3,
+      inp = 5,
+      out = 4;
+    const rng = createRng(7);
+    const rand = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.next() - 1);
+    const [a, b] = ['model.layers.0.mlp.up_proj.lora_A.weight', 'model.layers.0.mlp.up_proj.lora_B.weight'];
+    const first = { [a]: rand(r * inp), [b]: rand(out * r) };
+    const second = { [a]: rand(r * inp), [b]: rand(out * r) };
+    const s: LoraSettings = { rank: r, alpha: 5, dropout: 0.1, targets: ['up_proj'], rslora };
+    const stacked = stackAdapters(first, second, s);
+    expect(stacked.settings).toMatchObject({ rank: 2 * r, rslora, dropout: 0.1 });
+    const product = (B: Float32Array, A: Float32Array, k: number, o: number, i: number) => {
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += B[o * k + j] * A[j * inp + i];
+      return sum;
+    };
+    const sc = loraScale(s),
+      sc2 = loraScale(stacked.settings);
+    let worst = 0;
+    for (let o = 0; o < out; o++)
+      for (let i = 0; i < inp; i++) {
+        const want = sc * (product(first[b], first[a], r, o, i) + product(second[b], second[a], r, o, i));
+        worst = Math.max(worst, Math.abs(sc2 * product(stacked.weights[b], stacked.weights[a], 2 * r, o, i) - want));
+      }
+    expect(worst).toBeLessThan(1e-12);
   });
 });

@@ -278,6 +278,39 @@ export function mergeAndResetLora(params: Record<string, tf.Variable>, seed: num
   }
 }
 
+/**
+ * Two adapters of one scale s on the same projections (distillation's, folded into the base, and GRPO's on
+ * top) as one on the original base: s·B₁A₁ + s·B₂A₂ = s·[B₁ B₂]·[A₁; A₂], exact, of rank r₁ + r₂ = 2r. Its
+ * α is set so its scale is still s (α' = s·r', or s·√r' with rsLoRA). Values by adapter name, A [r, in] and
+ * B [out, r] row-major, as `s` (the settings both were added with) gives them.
+ */
+export function stackAdapters(
+  first: Record<string, Float32Array>,
+  second: Record<string, Float32Array>,
+  s: LoraSettings,
+): { settings: LoraSettings; weights: Record<string, Float32Array> } {
+  const r = s.rank;
+  const weights: Record<string, Float32Array> = {};
+  for (const [name, a] of Object.entries(first)) {
+    const b = second[name];
+    if (!b || b.length !== a.length) throw new Error(`LoRA: ${name} is not in both adapters with one shape`);
+    const out = new Float32Array(2 * a.length);
+    if (name.endsWith('lora_A.weight')) {
+      out.set(a); // A₁'s rows, then A₂'s
+      out.set(b, a.length);
+    } else
+      for (let o = 0; o < a.length / r; o++) {
+        out.set(a.subarray(o * r, (o + 1) * r), 2 * r * o); // row o: B₁'s r columns, then B₂'s
+        out.set(b.subarray(o * r, (o + 1) * r), 2 * r * o + r);
+      }
+    weights[name] = out;
+  }
+  if (Object.keys(second).some((n) => !(n in first))) throw new Error('LoRA: the adapters are on different modules');
+  const rank = 2 * r;
+  const alpha = s.rslora ? loraScale(s) * Math.sqrt(rank) : loraScale(s) * rank;
+  return { settings: { ...s, rank, alpha }, weights };
+}
+
 /** PEFT's kaiming_uniform_(A, a=√5) for A [r, in]: U(−1/√in, 1/√in). */
 function kaimingUniform([r, inp]: [number, number], rng: ReturnType<typeof createRng>): Float32Array {
   const data = new Float32Array(r * inp);

@@ -1,6 +1,8 @@
 // Actions on what storage holds: refresh the lists and the space used, delete, compare runs, and move
-// checkpoints in and out as files (config.json, model.safetensors, tokenizer.json).
+// checkpoints in and out as files (config.json, model.safetensors, tokenizer.json), and a LoRA run checkpoint's
+// PEFT adapter out.
 import { CHECKPOINT_FILES, type CheckpointFiles } from '../engine/checkpoint';
+import { CHECKPOINT_ADAPTER_FILES } from '../engine/hf/peft';
 import { StorageFullError } from '../train/lab_store';
 import { checkpointMeta } from '../train/run_recorder';
 import { errorMessage, guardCall } from './call_guard';
@@ -75,12 +77,23 @@ export async function toggleCompare(id: string): Promise<void> {
 export async function exportCheckpoint(id: string): Promise<void> {
   const files = await (await labStore()).checkpointFiles(id);
   if (!files) return set({ libraryError: `Checkpoint ${id} is no longer in storage` });
-  for (const name of CHECKPOINT_FILES) {
-    const url = URL.createObjectURL(new Blob([files[name] as BlobPart]));
-    const a = Object.assign(document.createElement('a'), { href: url, download: `${id}-${name}` });
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  }
+  for (const name of CHECKPOINT_FILES) download(files[name], `${id}-${name}`);
+}
+
+/** Hands a LoRA run checkpoint's PEFT adapter to the browser as two downloads under PEFT's own names
+ * (adapter_config.json, adapter_model.safetensors), so PeftModel.from_pretrained and the Judge page read them. */
+export async function downloadAdapter(id: string): Promise<void> {
+  const files = await (await labStore()).checkpointFiles(id);
+  if (!files) return set({ libraryError: `Checkpoint ${id} is no longer in storage` });
+  if (!CHECKPOINT_ADAPTER_FILES.every((f) => files[f]))
+    return set({ libraryError: `Checkpoint ${id} holds no adapter (only LoRA runs' checkpoints do)` });
+  for (const path of CHECKPOINT_ADAPTER_FILES) download(files[path], path.slice(path.lastIndexOf('/') + 1));
+}
+
+function download(bytes: Uint8Array, name: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart]));
+  Object.assign(document.createElement('a'), { href: url, download: name }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /**

@@ -13,6 +13,7 @@ import { getEngine } from '../worker/client';
 import { cachedModelJudgeId, cacheIdOf } from '../worker/judge_protocol';
 import type { WorkerEvent } from '../worker/protocol';
 import { checkpointFiles } from './builtin_judges';
+import { cachedModelName } from './judge_model';
 import { draftMemory } from './draft_memory';
 import { backendNote, draftModelKey, shapesKey } from './engine_estimate';
 import { errorMessage, guardCall } from './call_guard';
@@ -103,6 +104,14 @@ async function modelToStart(choice: TrainModelChoice, config: RunConfig) {
   return { choice, info };
 }
 
+/** What a run started from, as a LoRA adapter's base_model_name_or_path names it: a cached model's Hub id or
+ * folder, else the checkpoint's id (undefined for fresh weights). */
+function baseNameOf(init: string | null): string | undefined {
+  const cacheId = init && cacheIdOf(init);
+  const model = cacheId ? get().cachedModels.find((m) => m.id === cacheId) : undefined;
+  return model ? cachedModelName(model) : (init ?? undefined);
+}
+
 const newRunId = () => `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 
 /** Starts a run with the draft settings (and the chosen start checkpoint and GRPO dataset), then plays it. */
@@ -150,7 +159,8 @@ export function startRun(): Promise<void> {
     recorder = createRunRecorder(store, run);
     await store.putRun(run);
     set({ run: { ...run }, live: true, metrics: [], reports: [], storedSteps: [], selectedStep: null, samples: [] });
-    const req = { runId: run.id, config, init, model: model?.choice.id, grpoPairs, distillPairs };
+    const baseName = baseNameOf(run.init);
+    const req = { runId: run.id, config, init, model: model?.choice.id, baseName, grpoPairs, distillPairs };
     if (!(await loadInWorker(run.id, () => getEngine().startRun(req)))) return;
     void refreshLibrary();
     void play();
@@ -189,7 +199,7 @@ export function resumeRun(id: string): Promise<void> {
     set({ run: { ...recorder.run }, live: true, reports: [], selectedStep: null, samples: [] });
     const { state, ...req } = inputs;
     const startModel = run.init === null ? undefined : (cacheIdOf(run.init) ?? undefined);
-    const resume = { runId: id, config: run.config, startModel, ...req };
+    const resume = { runId: id, config: run.config, startModel, baseName: baseNameOf(run.init), ...req };
     if (!(await loadInWorker(id, () => getEngine().resumeRun(resume)))) return;
     await book(async () => {
       // nothing is logged twice: what came after the snapshot goes, from storage and from the page

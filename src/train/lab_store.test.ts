@@ -185,7 +185,12 @@ describe.each(IMPLEMENTATIONS)('LabStore (%s)', (_, open) => {
     const s = await open();
     await s.putRun(run('r1', 1));
     expect(await s.resumeSnapshot('r1')).toBeNull();
-    const snap = { 'resume.json': new Uint8Array([123, 125]), 'optimizer.safetensors': new Uint8Array([0, 255, 7]) };
+    const snap = {
+      'resume.json': new Uint8Array([123, 125]),
+      'optimizer.safetensors': new Uint8Array([0, 255, 7]),
+      'adapters.safetensors': new Uint8Array([1, 2]), // a LoRA run's, and the distilled ones folded in for GRPO
+      'folded_adapters.safetensors': new Uint8Array([3]),
+    };
     await s.putResumeSnapshot('r1', snap);
     expect(await s.resumeSnapshot('r1')).toEqual(snap);
     await s.putResumeSnapshot('r1', { 'resume.json': new Uint8Array([1]) }); // past the stage: no optimizer

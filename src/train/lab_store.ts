@@ -1,5 +1,6 @@
 // The one storage interface of Rubric Lab: runs (config, status, metrics rows, GRPO step reports,
-// evaluation reports, the resume snapshot), checkpoints (the three files) and datasets (pairs). Two persistent
+// evaluation reports, the resume snapshot), checkpoints (the three files, a real model's tokenizer files, a LoRA
+// run's PEFT adapter) and datasets (pairs). Two persistent
 // implementations: IndexedDB in the browser (state/lab_store_idb.ts) and folders of files in Node
 // (train/lab_store_node.ts); `createMemoryStore` here is the reference the tests hold both to.
 // Leaves out what is stored when (the pipeline's host decides) and any UI state.
@@ -70,6 +71,8 @@ export interface CheckpointMeta {
   bytes: number; // the three files together
   parameters: number;
   summary: string; // e.g. "tiny: 4 layers, 64 hidden, context 256"
+  /** A LoRA run's: it also holds the adapter as PEFT writes it (adapter/; absent in records older than it). */
+  adapter?: boolean;
 }
 
 export interface DatasetMeta {

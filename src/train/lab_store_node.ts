@@ -1,7 +1,8 @@
 // The LabStore as folders of files, for the Node CLIs. A run is the folder `<root>/<runId>/`:
 //   run.json (the record), config.json (the run config alone), metrics.jsonl, steps.jsonl (GRPO step
 //   reports, one per line), eval-sft.json / eval-grpo.json, checkpoints/<name>/{config.json,
-//   model.safetensors, tokenizer.json, meta.json}, resume/{resume.json, optimizer.safetensors} (the resume
+//   model.safetensors, tokenizer.json, meta.json, a LoRA run's adapter/}, resume/{resume.json,
+//   optimizer.safetensors, a LoRA run's adapters.safetensors and folded_adapters.safetensors} (the resume
 //   snapshot, train/resume.ts).
 // Checkpoints without a run sit in `<root>/checkpoints/<id>/`, datasets in `<root>/datasets/<id>.jsonl`
 // with `<id>.meta.json`. Node only (node:fs); the browser uses state/lab_store_idb.ts.
@@ -13,7 +14,7 @@ import { loadCheckpointDir, saveCheckpointDir } from '../engine/checkpoint_node'
 import { toJsonl, type Pair } from '../rm/pair';
 import { keptAfterRewind, type CheckpointMeta, type DatasetMeta, type LabStore, type RunRecord } from './lab_store';
 import type { MetricsRow } from './pipeline';
-import { ADAPTERS_FILE, OPTIMIZER_FILE, STATE_FILE, type ResumeFiles } from './resume';
+import { ADAPTERS_FILE, FOLDED_FILE, OPTIMIZER_FILE, STATE_FILE, type ResumeFiles } from './resume';
 import { upgradeStepReport, type GrpoStepReport, type StepReportV1 } from './grpo_types';
 
 const readJson = async <T>(path: string): Promise<T | null> =>
@@ -123,7 +124,7 @@ export function createFileStore(root: string): LabStore {
       const dir = join(runDir(runId), 'resume');
       await mkdir(dir, { recursive: true });
       // resume.json last: if only the others are written, the optimizer's step count no longer matches it (refused)
-      for (const name of [OPTIMIZER_FILE, ADAPTERS_FILE, STATE_FILE])
+      for (const name of [OPTIMIZER_FILE, ADAPTERS_FILE, FOLDED_FILE, STATE_FILE])
         if (files[name]) await writeFile(join(dir, name), files[name]);
         else await rm(join(dir, name), { force: true });
     },
@@ -131,7 +132,7 @@ export function createFileStore(root: string): LabStore {
       const dir = join(runDir(runId), 'resume');
       if (!existsSync(join(dir, STATE_FILE))) return null;
       const files: ResumeFiles = {};
-      for (const name of [STATE_FILE, OPTIMIZER_FILE, ADAPTERS_FILE])
+      for (const name of [STATE_FILE, OPTIMIZER_FILE, ADAPTERS_FILE, FOLDED_FILE])
         if (existsSync(join(dir, name))) files[name] = new Uint8Array(await readFile(join(dir, name)));
       return files;
     },

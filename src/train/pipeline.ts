@@ -11,14 +11,17 @@
 // the judge prompt, the distillation target and the verdict are read through cor_prompt.ts, which renders RM-R1's
 // instruct prompt through the template for a real model and changes nothing for ours. With lora.rank > 0 the
 // run trains LoRA adapters on the frozen model (engine/lora.ts): checkpoints hold the merged weights (a real
-// model's in Hugging Face layout with its tokenizer files, which the judge loads like the base), and between
-// the stages the adapters are folded into the base, so GRPO's π_ref (adapters off) is the distilled model. A
-// LoRA run's resume snapshot holds the adapters and names the weights under them (resume.ts).
+// model's in Hugging Face layout with its tokenizer files, which the judge loads like the base) and the adapter as
+// PEFT writes it (adapter/), and between the stages the adapters are folded into the base, so GRPO's π_ref
+// (adapters off) is the distilled model. The adapter of a GRPO checkpoint is still on the run's original base:
+// the distilled adapter and GRPO's stacked into one of rank 2r (lora.ts's stackAdapters), exact. A LoRA run's
+// resume snapshot holds the adapters, the folded ones, and names the weights under them (resume.ts).
 import { modelCheckpointFiles, type CheckpointFiles } from '../engine/checkpoint';
 import { presetConfig, type LlamaConfig } from '../engine/config';
 import { throwIfDeviceError } from '../engine/device_errors';
 import { trimGpuPool } from '../engine/gpu_pool';
-import { addLora, loraParams, mergeAndResetLora, mergedParams } from '../engine/lora';
+import { CHECKPOINT_ADAPTER_DIR, peftAdapterFiles } from '../engine/hf/peft';
+import { addLora, isLoraName, loraParams, mergeAndResetLora, mergedParams, stackAdapters } from '../engine/lora';
 import { initParams, type ModelParams } from '../engine/model';
 import type { TextTokenizer } from '../engine/text_tokenizer';
 import { oracleTrace } from '../rm/oracle';
@@ -193,6 +196,7 @@ export interface PipelineModel {
   cfg: LlamaConfig;
   tok: TextTokenizer;
   tokenizerFiles?: Record<string, Uint8Array>; // a real model's: its checkpoints carry them
+  name?: string; // where it was loaded from (a Hub id, a folder): a LoRA checkpoint's adapter names it as its base
 }
 
 /** A new model for a run: its preset, its tokenizer, weights from its seed. */
@@ -263,7 +267,7 @@ export function createPipeline(
   data: PipelineData,
   resume?: PipelineResume,
 ): Pipeline {
-  const { params, cfg, tok, tokenizerFiles } = model;
+  const { params, cfg, tok, tokenizerFiles, name: baseModel = '' } = model;
   const start = startingPoint(run, resume);
   const { phases } = start;
   let at = start.at;
@@ -290,6 +294,14 @@ export function createPipeline(
 
   // LoRA: whether the distilled adapters are folded into the base yet (a resume says where it stands)
   let folded = resume?.state.base === 'sft';
+  // LoRA: the distilled adapters once final (the checkpoint after SFT), kept on the host to stack under GRPO's;
+  // a resume past SFT has them in its snapshot (folded) or as its adapters (not folded yet)
+  let distilled = folded ? resume?.folded : resume && resume.state.phase !== 'sft' ? resume.adapters : undefined;
+  if (lora && folded && !distilled)
+    notes.push(
+      'LoRA: this snapshot predates keeping the distilled adapters, so its checkpoints carry the merged weights ' +
+        'but no adapter on the original base',
+    );
   let sft: SftRun | null = null;
   let grpo: GrpoRun | null = null;
   let evaluator: Evaluator | null = null;
@@ -326,7 +338,11 @@ export function createPipeline(
   }
 
   /** How to go on from the current weights in phase `resumeAt` (nothing once the run is done). */
-  async function snapshot(c: ResumeState['checkpoint'], resumeAt: Phase): Promise<PipelineSnapshot | undefined> {
+  async function snapshot(
+    c: ResumeState['checkpoint'],
+    resumeAt: Phase,
+    current?: Record<string, Float32Array>,
+  ): Promise<PipelineSnapshot | undefined> {
     if (resumeAt === 'done') return undefined;
     // GRPO after distillation: π_ref is the 'sft' checkpoint's weights
     const fromSft = (resumeAt === 'grpo' || resumeAt === 'eval-grpo') && run.stage === 'both';
@@ -337,7 +353,8 @@ export function createPipeline(
       elapsed: elapsed(),
       ...(lora ? { base: folded ? 'sft' : 'start' } : {}),
     };
-    const adapters = lora ? { adapters: await readAdapters(params) } : {};
+    const folds = folded && distilled ? { folded: distilled } : {};
+    const adapters = lora ? { adapters: current ?? (await readAdapters(params)), ...folds } : {};
     if (resumeAt === 'sft' && sft) return { state, optimizer: (await sft.snapshot()).optimizer, ...adapters };
     if (resumeAt !== 'grpo' || !grpo) return { state, optimizer: null, ...adapters };
     const { optimizer, ...g } = await grpo.snapshot();
@@ -353,8 +370,21 @@ export function createPipeline(
     } finally {
       weights.dispose();
     }
-    return { kind: 'checkpoint', ...c, files, resume: await snapshot(c, resumeAt) };
+    const current = lora ? await readAdapters(params) : undefined;
+    if (current) Object.assign(files, adapterFiles(current));
+    return { kind: 'checkpoint', ...c, files, resume: await snapshot(c, resumeAt, current) };
   };
+
+  /** The adapter on the run's original base as PEFT files in adapter/: GRPO's stacked on the distilled one once
+   *  that is folded in (none for a snapshot from before the folded adapters were kept: said in a note). */
+  function adapterFiles(current: Record<string, Float32Array>): CheckpointFiles {
+    if (!lora || (folded && !distilled)) return {};
+    const { settings, weights } =
+      folded && distilled ? stackAdapters(distilled, current, lora) : { settings: lora, weights: current };
+    const base = Object.fromEntries(Object.entries(params).flatMap(([n, v]) => (isLoraName(n) ? [] : [[n, v.shape]])));
+    const files = peftAdapterFiles(weights, cfg, settings, baseModel, base);
+    return Object.fromEntries(Object.entries(files).map(([n, b]) => [`${CHECKPOINT_ADAPTER_DIR}/${n}`, b]));
+  }
 
   async function sftStep(): Promise<PipelineEvent[]> {
     sft ??= newSft();
@@ -376,6 +406,7 @@ export function createPipeline(
     if (sft.done()) {
       sft.dispose();
       sft = null;
+      if (lora) distilled = await readAdapters(params); // what GRPO's adapters will sit on
       events.push(await checkpointEvent('sft', r.step, phases[at + 1]), ...advance());
     }
     return events;

@@ -6,7 +6,8 @@
 // `<param>.exp_avg_sq` as torch.optim.AdamW names them, the step count in the metadata). A LoRA run's checkpoint
 // holds merged weights (W + s·B·A), which cannot be split again exactly: its snapshot also holds the adapters
 // (adapters.safetensors, by their PEFT-style names) and names the weights they sit on — the run's start, or its
-// 'sft' checkpoint once the distilled adapters are folded in — and the run goes on from those. An evaluation
+// 'sft' checkpoint once the distilled adapters are folded in, which it then keeps too (folded_adapters.safetensors,
+// so a checkpoint's adapter stays on the original base) — and the run goes on from those. An evaluation
 // phase restarts from its start: its report is written whole at its end.
 import * as tf from '@tensorflow/tfjs';
 import { modelFromFiles, type CheckpointFiles } from '../engine/checkpoint';
@@ -25,6 +26,7 @@ export const RESUME_VERSION = 1;
 export const STATE_FILE = 'resume.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const ADAPTERS_FILE = 'adapters.safetensors';
+export const FOLDED_FILE = 'folded_adapters.safetensors';
 /** A snapshot as stored: resume.json, and optimizer.safetensors while a training stage is under way. */
 export type ResumeFiles = Record<string, Uint8Array>;
 
@@ -49,6 +51,7 @@ export interface PipelineSnapshot {
   state: ResumeState;
   optimizer: AdamWSnapshot | null;
   adapters?: Record<string, Float32Array>; // LoRA: every adapter's values, by name
+  folded?: Record<string, Float32Array>; // LoRA in GRPO after distillation: the distilled adapters folded in
 }
 
 /** What createPipeline resumes from: a snapshot, and π_ref when it continues GRPO (the pipeline owns it once
@@ -71,10 +74,14 @@ export function encodeSnapshot(s: PipelineSnapshot): ResumeFiles {
     );
     files[OPTIMIZER_FILE] = writeSafetensors(tensors, { step: String(s.optimizer.step) });
   }
-  if (s.adapters) {
-    const tensors = Object.entries(s.adapters).map(([n, data]) => [n, { shape: [data.length], data }]);
-    files[ADAPTERS_FILE] = writeSafetensors(Object.fromEntries(tensors), {});
-  }
+  for (const [file, adapters] of [
+    [ADAPTERS_FILE, s.adapters],
+    [FOLDED_FILE, s.folded],
+  ] as const)
+    if (adapters) {
+      const tensors = Object.entries(adapters).map(([n, data]) => [n, { shape: [data.length], data }]);
+      files[file] = writeSafetensors(Object.fromEntries(tensors), {});
+    }
   return files;
 }
 
@@ -94,7 +101,9 @@ export function decodeSnapshot(files: ResumeFiles): PipelineSnapshot {
   const snapshot: PipelineSnapshot = { state, optimizer: bytes instanceof Uint8Array ? decodeOptimizer(bytes) : null };
   if (state.base && !(files[ADAPTERS_FILE] instanceof Uint8Array))
     throw new Error(`resume snapshot: missing ${ADAPTERS_FILE} (a LoRA run's adapters)`);
-  if (state.base) snapshot.adapters = decodeAdapters(files[ADAPTERS_FILE]);
+  if (state.base) snapshot.adapters = decodeAdapters(files[ADAPTERS_FILE], ADAPTERS_FILE);
+  if (state.base && files[FOLDED_FILE] instanceof Uint8Array)
+    snapshot.folded = decodeAdapters(files[FOLDED_FILE], FOLDED_FILE);
   return snapshot;
 }
 
@@ -128,10 +137,10 @@ function decodeOptimizer(bytes: Uint8Array): AdamWSnapshot {
   return out;
 }
 
-function decodeAdapters(bytes: Uint8Array): Record<string, Float32Array> {
+function decodeAdapters(bytes: Uint8Array, file: string): Record<string, Float32Array> {
   const { tensors } = readSafetensors(bytes);
   const bad = Object.keys(tensors).filter((n) => !isLoraName(n));
-  if (bad.length) throw new Error(`${ADAPTERS_FILE}: "${bad[0]}" is not a LoRA adapter (….lora_A/B.weight)`);
+  if (bad.length) throw new Error(`${file}: "${bad[0]}" is not a LoRA adapter (….lora_A/B.weight)`);
   return Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, t.data]));
 }
 

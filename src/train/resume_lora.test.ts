@@ -3,13 +3,16 @@
 // 'sft' checkpoint once the distilled adapters are folded in for GRPO. A run interrupted mid-SFT ('latest',
 // the steps past it lost) and one stopped mid-GRPO, resumed from what the store kept, end with the same base
 // weights and the same adapters as the uninterrupted run (1e-6 per value: the same ops in the same order on
-// one backend). Resuming from the merged checkpoint instead would count the adapters twice; a snapshot without
-// its adapters, or a LoRA snapshot for a full fine-tuning run, is refused.
+// one backend), and the 'grpo' checkpoint's PEFT adapter (the distilled adapters stacked under GRPO's, kept in
+// the snapshot) is the same too. Resuming from the merged checkpoint instead would count the adapters twice; a
+// snapshot without its adapters, or a LoRA snapshot for a full fine-tuning run, is refused.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelFromFiles } from '../engine/checkpoint';
 import { loadCheckpointDir } from '../engine/checkpoint_node';
+import { CHECKPOINT_ADAPTER_FILES } from '../engine/hf/peft';
 import { isLoraName } from '../engine/lora';
+import { readSafetensors } from '../engine/safetensors';
 import { switchTestBackend } from '../engine/test_backends';
 import { createMemoryStore } from './lab_store';
 import { createPipeline, worldData, type Pipeline, type PipelineEvent, type PipelineModel } from './pipeline';
@@ -61,14 +64,23 @@ async function drive(
   }
 }
 
-async function uninterrupted(config: RunConfig): Promise<Weights> {
+/** The PEFT adapter the run's 'grpo' checkpoint carries, by tensor name. */
+const grpoAdapter = (events: PipelineEvent[]): Weights => {
+  const c = events.find((e) => e.kind === 'checkpoint' && e.name === 'grpo');
+  if (c?.kind !== 'checkpoint') throw new Error("no 'grpo' checkpoint");
+  const { tensors } = readSafetensors(c.files[CHECKPOINT_ADAPTER_FILES[1]]);
+  return Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, t.data]));
+};
+
+async function uninterrupted(config: RunConfig): Promise<{ weights: Weights; adapter: Weights }> {
   const model = fromFixture();
   const p = createPipeline(config, model, worldData(config));
-  await drive(p, async () => undefined);
+  const events: PipelineEvent[] = [];
+  await drive(p, async (e) => events.push(...e));
   const w = await weightsOf(model);
   p.dispose();
   free(model);
-  return w;
+  return { weights: w, adapter: grpoAdapter(events) };
 }
 
 /** Runs until `until`, optionally saves 'stopped', then resumes from the store and runs to the end. */
@@ -85,11 +97,15 @@ async function interrupted(config: RunConfig, until: (e: PipelineEvent) => boole
   await store.rewindRun('r', rewindPoint(inputs.state, config.stage));
   const r = loadResume(config, inputs);
   const resumed = createPipeline(config, r.model, worldData(config), r.resume);
-  await drive(resumed, (e) => rec.record(e));
+  const events: PipelineEvent[] = [];
+  await drive(resumed, (e) => {
+    events.push(...e);
+    return rec.record(e);
+  });
   const w = await weightsOf(r.model);
   resumed.dispose();
   free(r.model);
-  return { weights: w, state: inputs.state };
+  return { weights: w, state: inputs.state, adapter: grpoAdapter(events) };
 }
 
 describe('resume a LoRA run (nano, WASM)', () => {
@@ -97,7 +113,7 @@ describe('resume a LoRA run (nano, WASM)', () => {
 
   it('mid-SFT and mid-GRPO: the same base weights and adapters as the uninterrupted run', async () => {
     const before = tf.memory().numTensors;
-    const whole = await uninterrupted(run);
+    const { weights: whole, adapter } = await uninterrupted(run);
     const adapters = Object.keys(whole).filter(isLoraName);
     expect(adapters.length).toBe(7 * 2 * 2); // nano: 2 layers × 7 projections × (A, B)
     // B starts at zero when the distilled adapters are folded in: GRPO moved them, so the test compares updates
@@ -116,6 +132,8 @@ describe('resume a LoRA run (nano, WASM)', () => {
     expect(grpo.state).toMatchObject({ phase: 'grpo', steps: { sft: 6, grpo: 2 }, base: 'sft' });
     expect(grpo.state.grpo?.reference).toBeUndefined();
     const dGrpo = maxDiff(grpo.weights, whole);
+    // the 'grpo' checkpoint's adapter stacks the distilled adapters under GRPO's: the snapshot kept them
+    expect(maxDiff(grpo.adapter, adapter)).toBeLessThanOrEqual(TOL);
     console.log(`LoRA resume: max |Δ| mid-SFT ${dSft.toExponential(2)}, mid-GRPO ${dGrpo.toExponential(2)}`);
     expect(dSft).toBeLessThanOrEqual(TOL);
     expect(dGrpo).toBeLessThanOrEqual(TOL);
@@ -134,6 +152,8 @@ describe('resume a LoRA run (nano, WASM)', () => {
     const snap = { state, optimizer: null, adapters };
     const files = encodeSnapshot(snap);
     expect(decodeSnapshot(structuredClone(files))).toEqual(snap);
+    const withFolded = { state: { ...state, base: 'sft' as const }, optimizer: null, adapters, folded: adapters };
+    expect(decodeSnapshot(encodeSnapshot(withFolded))).toEqual(withFolded);
     const { [ADAPTERS_FILE]: _, ...without } = files;
     expect(() => decodeSnapshot(without)).toThrow(/missing adapters.safetensors/);
     const full = applyOverrides(run, { 'lora.rank': '0' });

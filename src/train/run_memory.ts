@@ -1,11 +1,13 @@
 // A run's training memory before Start: each stage's step (distillation's batch of the longest traces;
 // GRPO's G × prompts judgements, their sampling and their loss) planned by engine/train_memory.ts from the
 // run's settings, against the adapter's limits and the run's GPU memory budget; and the refusal, with the
-// numbers and the micro-batch and recomputation settings that would fit.
+// numbers and the micro-batch and recomputation settings that would fit. For the command line, the plan in
+// full (`planLines`) and run settings that would fit a stage that does not (`fittingSettings`: micro-batch and
+// recomputation, LoRA or a lower rank, shorter judgements, fewer prompts), each checked by the same plan.
 import type { LlamaConfig } from '../engine/config';
 import { binaryBytes, type MemoryLimits } from '../engine/memory';
 import { fitTraining, planTraining, type TrainMemoryPlan, type TrainMemoryRequest } from '../engine/train_memory';
-import { loraOf, type RunConfig } from './run_config';
+import { applyOverrides, loraOf, type RunConfig } from './run_config';
 import type { RunShapes } from './run_estimate';
 
 export interface StageMemory {
@@ -85,4 +87,74 @@ export function memoryRefusal(stages: StageMemory[]): string | null {
       return `${name} does not fit in memory (step peak ${peak}): ${s.plan.problems.join('; ')}. ${how}`;
     })
     .join(' ');
+}
+
+const STAGE_NAME = { sft: 'distillation', grpo: 'GRPO' } as const;
+
+/** A budget problem's parts are on the plan's line already. */
+const short = (problem: string) =>
+  problem.replace(/^weights .* = (\S+ \S+), past the device budget.*$/, 'past the budget');
+
+/** Each stage's plan as lines: the step's peak and its parts, against the budget. */
+export function planLines(stages: StageMemory[], limits: MemoryLimits): string[] {
+  const b = binaryBytes;
+  const budget = limits.deviceBytes === undefined ? 'no device budget known' : `budget ${b(limits.deviceBytes)}`;
+  return stages.map(({ stage, request: r, plan: p }) => {
+    const how =
+      `${r.lora ? `LoRA r = ${r.lora.rank}` : 'full fine-tuning'}, ${p.microRows} of ${r.rows} rows × ` +
+      `${r.length} tokens a pass${r.recompute ? ', blocks recomputed' : ''}`;
+    const sampling = r.sampling ? `, sampling ${b(p.samplingBytes)} (KV cache ${b(p.kvCacheBytes)})` : '';
+    return (
+      `${STAGE_NAME[stage]} (${how}): step peak ${b(p.totalBytes)} of ${budget} = weights ` +
+      `${b(p.frozenBytes + p.trainedBytes)} + AdamW moments ${b(p.optimizerBytes)} + the larger of gradients ` +
+      `${b(p.gradientBytes)} + activations ${b(p.activationBytes)}${sampling}` +
+      `${p.problems.length ? ` — does not fit: ${p.problems.map(short).join('; ')}` : ''}`
+    );
+  });
+}
+
+/** Run settings (as `--key value` flags) that make a stage fit, each checked by the plan: micro-batch and
+ * recomputation first, then LoRA (or a lower rank), then shorter GRPO judgements or fewer prompts per step,
+ * each with the micro-batch that then fits; empty when nothing tried fits. */
+export function fittingSettings(
+  run: RunConfig,
+  cfg: LlamaConfig,
+  sh: Pick<RunShapes, 'promptLen' | 'traceLen'>,
+  limits: MemoryLimits,
+  stage: StageMemory['stage'],
+): string[] {
+  const lora = loraOf(run);
+  const g = run.grpo;
+  const halves = (from: number, floor: number) => {
+    const out: number[] = [];
+    for (let x = Math.floor(from / 2); x >= floor; x = Math.floor(x / 2)) out.push(x);
+    return out;
+  };
+  const tries: Record<string, string>[] = [{}];
+  if (!lora) tries.push({ 'lora.rank': '8', 'lora.alpha': '16' });
+  else for (const r of halves(lora.rank, 1)) tries.push({ 'lora.rank': String(r) });
+  if (stage === 'grpo') {
+    for (const n of halves(g.maxCompletionLength, 16)) tries.push({ 'grpo.maxCompletionLength': String(n) });
+    for (const n of halves(g.promptsPerStep, 1)) tries.push({ 'grpo.promptsPerStep': String(n) });
+  }
+  const found: string[] = [];
+  for (const t of tries) {
+    const alt = applyOverrides(run, t);
+    const s = runMemory(alt, cfg, sh, limits).find((x) => x.stage === stage);
+    if (!s) continue;
+    const extra =
+      s.plan.problems.length === 0
+        ? {}
+        : s.fit && {
+            [`${stage}.microBatch`]: String(s.fit.microBatch),
+            ...(s.fit.recompute ? { [`${stage}.recompute`]: 'true' } : {}),
+          };
+    if (!extra) continue;
+    const flags = Object.entries({ ...t, ...extra })
+      .map(([k, v]) => `--${k} ${v}`)
+      .join(' ');
+    if (flags) found.push(flags);
+    if (found.length === 3) break;
+  }
+  return found;
 }

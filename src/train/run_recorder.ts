@@ -4,6 +4,7 @@
 // folder and a browser run hold the same.
 import type { CheckpointFiles } from '../engine/checkpoint';
 import { checkpointContents } from '../engine/checkpoint';
+import { CHECKPOINT_ADAPTER_FILES } from '../engine/hf/peft';
 import {
   filesBytes,
   runCheckpointId,
@@ -67,6 +68,7 @@ export function checkpointMeta(
     ...m,
     bytes: filesBytes(files),
     parameters,
+    adapter: CHECKPOINT_ADAPTER_FILES.every((f) => files[f] instanceof Uint8Array),
     summary:
       `${cfg.num_hidden_layers} layers, ${cfg.hidden_size} hidden, ` +
       `${cfg.num_attention_heads} heads, context ${cfg.max_position_embeddings}`,

@@ -43,6 +43,7 @@ export interface StartRunRequest {
   init?: CheckpointFiles; // start from these weights instead of fresh ones
   /** Start from a real model of the model cache (its id): the worker reads its files from the cache itself. */
   model?: string;
+  baseName?: string; // what they are (a Hub id, a checkpoint): a LoRA checkpoint's adapter names it as its base
   grpoPairs?: Pair[]; // label-only pairs for GRPO instead of the synthetic world's (e.g. "my labels")
   distillPairs?: Pair[]; // pairs with judge traces to distil on instead of the world's (e.g. RM-R1's SFT records)
 }
@@ -51,6 +52,7 @@ export interface StartRunRequest {
 export interface ResumeRunRequest extends ResumeInputs {
   runId: string;
   config: RunConfig; // the run's own
+  baseName?: string; // as StartRunRequest's
   grpoPairs?: Pair[]; // the dataset GRPO ran on, when not the synthetic world's
   distillPairs?: Pair[]; // the dataset it distilled on, when not the world's traces
   /** The run started from this real model of the model cache: where the snapshot needs the start's weights

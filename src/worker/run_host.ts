@@ -43,8 +43,8 @@ const noCache = async (id: string): Promise<ModelSource> => {
 };
 
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
-function buildModel(config: RunConfig, init?: StartRunRequest['init']) {
-  return init ? modelFromFiles(init) : freshModel(config);
+function buildModel(config: RunConfig, init?: StartRunRequest['init'], name?: string) {
+  return { ...(init ? modelFromFiles(init) : freshModel(config)), name };
 }
 
 /** Every file of a model source in memory (what loadResume reads checkpoints as). */
@@ -167,10 +167,14 @@ export function createRunHost(emit: EventSink, deps: Partial<RunHostDeps> = {}):
     startRun: (req) =>
       load(req, async () => ({
         model: req.model
-          ? await modelFromSource(await openCached(req.model), { pack: false }) // trains: q|k|v stay apart
-          : buildModel(req.config, req.init),
+          ? { ...(await modelFromSource(await openCached(req.model), { pack: false })), name: req.baseName } // trains
+          : buildModel(req.config, req.init, req.baseName),
       })),
-    resumeRun: (req) => load(req, async () => loadResume(req.config, await withStartWeights(req))),
+    resumeRun: (req) =>
+      load(req, async () => {
+        const r = loadResume(req.config, await withStartWeights(req));
+        return { ...r, model: { ...r.model, name: req.baseName } };
+      }),
     async play() {
       const l = needLive('play');
       if (playing) return;

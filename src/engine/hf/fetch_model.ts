@@ -18,8 +18,13 @@ export type ModelRequest =
   | { kind: 'folder'; name: string; source: ModelSource };
 
 export interface LoadOptions extends DownloadOptions {
-  /** Sees config.json and every file's size before any weights are fetched; throws to refuse the model. */
-  beforeWeights?: (config: Record<string, unknown>, files: readonly SourceFile[]) => void | Promise<void>;
+  /** Sees config.json and every file's size before any weights are fetched, and can read the files fetched before
+   * them (the tokenizer's; null when absent); throws to refuse the model. */
+  beforeWeights?: (
+    config: Record<string, unknown>,
+    files: readonly SourceFile[],
+    read: (path: string) => Promise<Uint8Array | null>,
+  ) => void | Promise<void>;
 }
 
 export interface LoadedModel {
@@ -101,7 +106,8 @@ async function cacheModel(origin: Origin, cache: ModelCache, opts: LoadOptions):
     if (isWeights(file) && !checked) {
       checked = true;
       try {
-        await opts.beforeWeights?.(parseConfig(await cache.readFile(key, CONFIG_FILE), origin.name), files);
+        const read = (path: string) => cache.readFile(key, path).catch(() => null);
+        await opts.beforeWeights?.(parseConfig(await cache.readFile(key, CONFIG_FILE), origin.name), files, read);
       } catch (e) {
         if (!before) await cache.removeSnapshot(key); // a refused model leaves nothing behind
         throw e;

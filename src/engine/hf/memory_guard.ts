@@ -4,7 +4,6 @@
 // The plan is handed out either way, for the page.
 import { validateConfig } from '../config';
 import { type MemoryLimits, type MemoryPlan, type MemoryRequest, planMemory } from '../memory';
-import type { LoadOptions } from './fetch_model';
 
 /** Thrown when the plan says the model cannot fit; carries the plan. */
 export class MemoryRefusal extends Error {
@@ -23,7 +22,7 @@ export function memoryGuard(
   limits: MemoryLimits,
   req: MemoryRequest,
   onPlan?: (plan: MemoryPlan) => void,
-): NonNullable<LoadOptions['beforeWeights']> {
+): (config: Record<string, unknown>) => void {
   return (config) => {
     const cfg = validateConfig(config);
     const plan = planMemory(cfg, withinContext(req, cfg.max_position_embeddings), limits);

@@ -24,6 +24,10 @@ import { SINGLE_FILE } from './weights';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
+/** Where a LoRA run's checkpoint keeps its adapter, beside the merged weights: a subfolder, because transformers'
+ * from_pretrained on a folder holding adapter_config.json loads the base that file names, not the folder's weights. */
+export const CHECKPOINT_ADAPTER_DIR = 'adapter';
+export const CHECKPOINT_ADAPTER_FILES = [ADAPTER_CONFIG, ADAPTER_WEIGHTS].map((f) => `${CHECKPOINT_ADAPTER_DIR}/${f}`);
 /** PeftModelForCausalLM wraps the transformers model, whose own parameters start with `model.`. */
 const PEFT_PREFIX = 'base_model.model.';
 
@@ -72,15 +76,31 @@ export async function exportPeftAdapter(
   s: LoraSettings,
   baseModel: string,
 ): Promise<Record<string, Uint8Array>> {
-  const shapes = loraShapes(cfg, s, shapesOf(params));
   const have = Object.keys(params).filter(isLoraName);
+  const values = await Promise.all(have.map((n) => params[n].data<'float32'>()));
+  const weights = Object.fromEntries(have.map((n, i) => [n, new Float32Array(values[i])]));
+  const base = Object.fromEntries(Object.entries(shapesOf(params)).filter(([n]) => !isLoraName(n)));
+  return peftAdapterFiles(weights, cfg, s, baseModel, base);
+}
+
+/** Adapter values by our names (A [r, in], B [out, r] row-major) as PEFT files, checked against the settings
+ * and the base's projection shapes. */
+export function peftAdapterFiles(
+  weights: Record<string, Float32Array>,
+  cfg: LlamaConfig,
+  s: LoraSettings,
+  baseModel: string,
+  baseShapes: Record<string, readonly number[]>,
+): Record<string, Uint8Array> {
+  const shapes = loraShapes(cfg, s, baseShapes);
+  const have = Object.keys(weights);
   const wrong = [...have.filter((n) => !(n in shapes)), ...Object.keys(shapes).filter((n) => !have.includes(n))];
   if (wrong.length) throw new Error(`PEFT export: adapters do not match the settings: ${wrong.join(', ')}`);
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, shape] of Object.entries(shapes)) {
-    if (!tf.util.arraysEqual(params[name].shape, shape))
-      throw new Error(`PEFT export: ${name} is [${params[name].shape}], settings give [${shape}]`);
-    tensors[PEFT_PREFIX + name] = { shape, data: new Float32Array(await params[name].data<'float32'>()) };
+    if (weights[name].length !== shape[0] * shape[1])
+      throw new Error(`PEFT export: ${name} has ${weights[name].length} values, settings give [${shape}]`);
+    tensors[PEFT_PREFIX + name] = { shape, data: weights[name] };
   }
   return {
     [ADAPTER_CONFIG]: json(peftConfig(s, baseModel)),

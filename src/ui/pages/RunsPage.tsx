@@ -6,6 +6,7 @@ import { METRICS } from '../../train/metrics';
 import {
   deleteCheckpoint,
   deleteRun,
+  downloadAdapter,
   exportCheckpoint,
   importCheckpoint,
   toggleCompare,
@@ -92,6 +93,9 @@ function ModelsSection() {
 const COMPARABLE = METRICS.flatMap((m) =>
   (m.when === 'both' ? ['sft', 'grpo'] : [m.when]).map((stage) => `${stage}:${m.key}`),
 );
+const ADAPTER_TITLE =
+  "the run's LoRA adapter as PEFT writes it (adapter_config.json, adapter_model.safetensors), on the model the " +
+  "run started from: after GRPO, the distilled adapter and GRPO's stacked into one of rank 2r";
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
 const date = (ms: number) => new Date(ms).toLocaleString();
 const kb = (b: number) => (b > 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MB` : `${(b / 1024).toFixed(0)} kB`);
@@ -241,7 +245,9 @@ export function RunsPage() {
         <h2>Checkpoints</h2>
         <p className="muted">
           Each is three files: config.json (Hugging Face LlamaConfig), model.safetensors (HF Llama tensor names) and
-          tokenizer.json.
+          tokenizer.json. A LoRA run's checkpoints hold the merged weights and also its adapter: "download adapter
+          (PEFT)" gives adapter_config.json and adapter_model.safetensors for the model the run started from (after
+          GRPO, the distilled adapter and GRPO's stacked into one of rank 2r, so it is exact on that base too).
         </p>
         {checkpoints.length > 0 && (
           <table className="grid" data-testid="checkpoints-table">
@@ -269,6 +275,16 @@ export function RunsPage() {
                     <button type="button" onClick={() => void exportCheckpoint(c.id)}>
                       export
                     </button>
+                    {c.adapter && (
+                      <button
+                        type="button"
+                        onClick={() => void downloadAdapter(c.id)}
+                        title={ADAPTER_TITLE}
+                        data-testid="download-adapter"
+                      >
+                        download adapter (PEFT)
+                      </button>
+                    )}
                     <button
                       type="button"
                       onClick={() => {

@@ -16,6 +16,7 @@ import {
   nonFiniteProblem,
   SINGLE_FILE,
   tensorProblems,
+  type WeightOptions,
   weightsFromFiles,
 } from './hf/weights';
 import { keyedTable } from './keyed_table';
@@ -172,7 +173,10 @@ const noWeights = `checkpoint: missing ${SINGLE_FILE} (or ${INDEX_FILE} and its 
  * Checkpoint files in memory (ours or a Hugging Face folder's) → a model; weights converted one tensor at a
  * time, q|k|v and gate|up packed with `pack` (a model to infer with only, packed_weights.ts).
  */
-export function modelFromFiles(files: CheckpointFiles, opts: { pack?: boolean } = {}): RunnableModel {
+export function modelFromFiles(
+  files: CheckpointFiles,
+  opts: Pick<WeightOptions, 'pack' | 'weights' | 'onF16Refused' | 'bindingBytes'> = {},
+): RunnableModel {
   const has = (name: string) => Object.hasOwn(files, name) && files[name] instanceof Uint8Array;
   const tokenizerFiles = Object.fromEntries(TOKENIZER_FILES.filter(has).map((n) => [n, files[n]]));
   const { cfg, tok } = configAndTokenizer(has('config.json') ? files['config.json'] : null, tokenizerFiles);

@@ -23,6 +23,7 @@ import { keyedTable } from './keyed_table';
 import { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors';
 import type { TextTokenizer } from './text_tokenizer';
 import { Tokenizer, type HFTokenizerJson } from './tokenizer';
+import { hasF16Weights } from './f16_weights';
 import { unpackData } from './packed_weights';
 import { readParamData } from './vocab_rows';
 
@@ -124,6 +125,12 @@ export async function paramsToCheckpoint<P extends { [K in keyof P]: tf.Tensor }
   tokenizer: Tokenizer | HFTokenizerJson,
 ): Promise<Checkpoint> {
   let tensors: Record<string, CheckpointTensor>;
+  // its matrices are half-precision words, rounded (f16_weights.ts): not the weights a checkpoint keeps
+  if (hasF16Weights(params as Record<string, tf.Tensor>))
+    throw new Error(
+      'paramsToCheckpoint: the model holds half-precision weights (loaded to infer only); ' +
+        "load it with weights 'f32' to save it",
+    );
   try {
     // split vocabulary tables joined, packed projections split
     tensors = unpackData(await readParamData(params as Record<string, tf.Tensor>), cfg);

@@ -18,6 +18,7 @@
 // these WebGPU submit batch sizes; --decode-cost measures a token early and late in the context;
 // --pool-trim times steps of changing length with the WebGPU buffer pool trimmed after each, against untrimmed.
 //   npm run bench -- --model DIR|hf:owner/name[@rev] [--backends wasm,webgpu] [--prompt-tokens 32] [--new-tokens 8]
+//     [--weights f16,f32]   (WebGPU: the frozen matrices in half precision and in float32, side by side)
 // --model measures a real model instead (scripts/bench_model.ts): load time, memory, prefill and decode tokens/s,
 // dispatches per token, on the kernels --kernels picks; JSON to bench-results/model.json unless --out is given.
 //   npm run bench -- --f16-matmul
@@ -37,6 +38,8 @@ import type { BackendName } from '../src/engine/backend';
 import { selectKernelsInNode } from '../src/engine/kernel_choice_node';
 import { initNodeBackend, nodeWebGPUAvailable } from '../src/engine/node_webgpu';
 import { TRAIN_MODE } from '../src/bench/train_step';
+import { WEIGHT_PRECISIONS } from '../src/engine/f16_weights';
+import { INFER_WEIGHTS } from '../src/train/run_config';
 import { bool, int, list, withDefault } from '../src/train/settings';
 import { benchMatmulCli } from './bench_matmul';
 import { benchModelCli } from './bench_model';
@@ -67,6 +70,16 @@ const { flags: f } = parseCli(process.argv.slice(2), {
     out: withDefault(pathFlag('Where to write the results JSON.'), 'bench-results/engine.json'),
     model: pathFlag('Measure this real model instead of the presets: a folder or hf:owner/name[@revision].'),
     'prompt-tokens': withDefault(int(1, 4096, 'With --model: prompt tokens before decoding.'), 32),
+    weights: withDefault(
+      list(
+        'With --model on WebGPU: how the frozen matrices are held, each a run side by side (f16 = half precision).',
+        {
+          items: WEIGHT_PRECISIONS,
+          minItems: 1,
+        },
+      ),
+      [INFER_WEIGHTS],
+    ),
     'f16-matmul': bool(
       "Measure decode's matmuls instead: f32 weights against half-precision words on SmolLM2-135M's and " +
         "Qwen2.5-0.5B's layer shapes (WebGPU).",
@@ -118,6 +131,7 @@ if (f.model !== undefined) {
     promptTokens: f['prompt-tokens'],
     newTokens: f['new-tokens'],
     loraRank: f['lora-rank'],
+    weights: f.weights,
     train: f.train,
     batch: f.batch,
     seqLen: f['seq-len'],

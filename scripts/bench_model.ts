@@ -11,6 +11,7 @@ import { type ModelBenchRow, benchRealModel } from '../src/bench/real_model';
 import { modelBenchTable, tableMarkdown, trainBenchTable } from '../src/bench/tables';
 import { benchTrainSteps, type TrainBenchRow } from '../src/bench/train_step';
 import type { BackendName } from '../src/engine/backend';
+import type { WeightPrecision } from '../src/engine/f16_weights';
 import { modelFromSource } from '../src/engine/checkpoint';
 import { openModelArg } from '../src/engine/hf/source_node';
 import type { KernelMode } from '../src/engine/kernel_choice';
@@ -25,6 +26,8 @@ export interface ModelBenchCli {
   promptTokens: number;
   newTokens: number;
   loraRank: number;
+  /** How WebGPU holds the frozen matrices, a run each (engine/f16_weights.ts); other backends run f32 once. */
+  weights: WeightPrecision[];
   out: string;
   /** Training settings to measure instead of decoding (full, lora8, …), on batch × seqLen tokens. */
   train: string[];
@@ -68,20 +71,29 @@ async function benchOne(o: ModelBenchCli, backend: BackendName): Promise<ModelBe
     return { environments, rows: [], trainRows, skipped: [] };
   }
   // to infer with only: packed as it loads (engine/packed_weights.ts), unless the bench puts adapters on it
-  const load = (s: typeof source) => modelFromSource(s, { pack: o.loraRank === 0 });
+  const weights = o.weights[0];
+  const load = (s: typeof source) => modelFromSource(s, { pack: o.loraRank === 0, weights });
   const row = await benchRealModel(source, load, { ...o, kernels: choice.path }, hostMemory);
   return { environments, rows: [row], trainRows: [], skipped: [] };
 }
 
 export async function benchModelCli(o: ModelBenchCli): Promise<void> {
   let result: ModelBenchFile;
-  if (o.backends.length === 1) result = await benchOne(o, o.backends[0]);
+  // a process per backend and, on WebGPU, per weight precision: each its own peak
+  const runs = o.backends.flatMap((backend) =>
+    (backend === 'webgpu' && !o.train.length ? o.weights : o.weights.slice(0, 1)).map((weights) => ({
+      backend,
+      weights,
+    })),
+  );
+  if (runs.length === 1) result = await benchOne({ ...o, weights: [runs[0].weights] }, runs[0].backend);
   else {
     result = { environments: [], rows: [], trainRows: [], skipped: [] };
     const dir = mkdtempSync(join(tmpdir(), 'rl-bench-model-'));
-    for (const backend of o.backends) {
-      const out = join(dir, `${backend}.json`);
+    for (const { backend, weights } of runs) {
+      const out = join(dir, `${backend}-${weights}.json`);
       const args = ['--model', o.model, '--backends', backend, '--kernels', o.kernels, '--out', out];
+      args.push('--weights', weights);
       args.push('--prompt-tokens', String(o.promptTokens), '--new-tokens', String(o.newTokens));
       args.push('--lora-rank', String(o.loraRank));
       if (o.train.length)
@@ -90,7 +102,7 @@ export async function benchModelCli(o: ModelBenchCli): Promise<void> {
       args.push('--grpo', String(o.grpo), '--micro-batch', String(o.microBatch));
       const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...args], { stdio: 'inherit' });
       if (r.status !== 0) {
-        result.skipped.push(`${backend}: the run failed (exit ${r.status ?? r.signal})`);
+        result.skipped.push(`${backend} ${weights}: the run failed (exit ${r.status ?? r.signal})`);
         continue;
       }
       const one = JSON.parse(readFileSync(out, 'utf8')) as ModelBenchFile;

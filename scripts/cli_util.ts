@@ -11,6 +11,7 @@ import {
 } from '../src/engine/checkpoint';
 import { loadCheckpointDir, saveCheckpointDir } from '../src/engine/checkpoint_node';
 import type { LlamaConfig } from '../src/engine/config';
+import { WEIGHT_PRECISIONS, type WeightPrecision } from '../src/engine/f16_weights';
 import type { BackendReport } from '../src/engine/backend';
 import { memoryGuard } from '../src/engine/hf/memory_guard';
 import { CONFIG_FILE, type ModelSource } from '../src/engine/hf/source';
@@ -29,6 +30,7 @@ import {
   parseRunSetting,
   RUN_DEFAULTS,
   type RunConfig,
+  INFER_WEIGHTS,
 } from '../src/train/run_config';
 import {
   choice,
@@ -191,6 +193,15 @@ export const MODEL_FLAGS = {
       'the Hub, with $HF_TOKEN for gated models).',
   ),
   checkpoint: pathFlag('The same as --model (its older name).'),
+  weights: withDefault(
+    choice(
+      WEIGHT_PRECISIONS,
+      'How WebGPU holds the frozen matrices (embedding, projections, LM head): f16 = half-precision words read by ' +
+        'our kernels (half the bytes; refused, with the reason, for a model with weights past 65504), f32 = float32. ' +
+        'Other backends use f32.',
+    ),
+    INFER_WEIGHTS,
+  ),
   'device-memory': real(
     1 / 1024,
     1024,
@@ -216,6 +227,8 @@ export interface CliModelPlan {
   maxNewTokens: number;
   /** Pack q|k|v and gate|up as the weights load (default): a model to infer with; training needs them apart. */
   pack?: boolean;
+  /** --weights: how WebGPU holds a packed model's matrices (engine/f16_weights.ts); unpacked loads are f32. */
+  weights?: WeightPrecision;
 }
 
 /** A model from --model: the backend named on stderr, a folder read in place or a Hub model through the cache
@@ -241,7 +254,8 @@ export async function loadModelArg(
     // a Hub model is planned before its download; a folder, or a snapshot the cache holds, before its read
     const source = await openModelArg(arg, { beforeWeights: guard });
     if (!planned) await guard(await configJson(source));
-    return await modelFromSource(source, { pack: plan.pack ?? true });
+    const onF16Refused = (why: string) => process.stderr.write(`${why}\n`);
+    return await modelFromSource(source, { pack: plan.pack ?? true, weights: plan.weights, onF16Refused });
   } catch (e) {
     const message = (e as Error).message.replace(/^--model /, `${flag} `);
     throw new Error(message.includes(arg) ? message : `${flag} ${arg}: ${message}`);

@@ -50,6 +50,7 @@ const backend = await initNodeBackend(f.backend);
 const { params, cfg, tok } = await loadModelArg(judge, {
   report: backend,
   deviceGiB: f['device-memory'],
+  weights: f.weights,
   maxNewTokens: world.run.grpo.maxCompletionLength,
 });
 const samples = f.samples;

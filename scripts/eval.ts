@@ -60,6 +60,7 @@ const backend = await initNodeBackend(f.backend);
 const { params, cfg, tok } = await loadModelArg(judge, {
   report: backend,
   deviceGiB: f['device-memory'],
+  weights: f.weights,
   maxNewTokens: f['max-new-tokens'],
 });
 let pairs: Pair[];

@@ -87,6 +87,7 @@ const backend = await initNodeBackend(f.backend);
 const model = await loadModelArg(judge, {
   report: backend,
   deviceGiB: f['device-memory'],
+  weights: f.weights,
   maxNewTokens: f['max-new-tokens'],
 });
 

@@ -4,9 +4,12 @@
 // per decoded token. Greedy, batch 1, a `promptTokens` prompt, never stopping early, one readback at the end: a
 // first generation of 2 tokens compiles the shaders and is timed on its own; then prefill is one generation of
 // 1 token (the prompt's forward, a sample, the readback), and decode is what a generation of `newTokens` costs
-// beyond it, per token after the first (time, kernels and GPU dispatches alike).
+// beyond it, per token after the first (time, kernels and GPU dispatches alike). The weights as loaded: f16
+// or f32 matrices (engine/f16_weights.ts), their bytes on the device, and the GB/s decode reads them at (every
+// weight is read once per token, so bytes × tokens/s; norms and biases included, the KV cache not).
 import * as tf from '@tensorflow/tfjs';
 import type { RunnableModel } from '../engine/checkpoint';
+import { hasF16Weights, type WeightPrecision } from '../engine/f16_weights';
 import { generate } from '../engine/generate';
 import type { ModelSource } from '../engine/hf/source';
 import { installCounters } from '../engine/instrument';
@@ -50,6 +53,9 @@ export interface ModelBenchRow {
   decodeTokensPerSecond: number;
   kernelsPerToken: number;
   dispatchesPerToken: number; // 0 off WebGPU
+  weights: WeightPrecision; // how the frozen matrices were held (f16: half-precision words, WebGPU)
+  weightBytesOnDevice: number; // the loaded params' tensor bytes (adapters excluded)
+  weightGBPerSecond: number; // weight bytes read per decoded token × decode tokens/s (decode reads each once)
 }
 
 /** `n` prompt ids: the tokenizer's reading of a plain question, repeated until long enough. */
@@ -83,6 +89,8 @@ export async function benchRealModel(
   try {
     const t0 = performance.now();
     m = await load(source);
+    const weightBytesOnDevice = Object.values(m.params).reduce((n, t) => n + t.size * 4, 0); // f32, int32 words
+    const weights = hasF16Weights(m.params) ? 'f16' : 'f32';
     if (o.loraRank) addLora(m.params, m.cfg, BENCH_LORA(o.loraRank), { seed: 1 });
     const loadSeconds = (performance.now() - t0) / 1000;
     const model = m;
@@ -131,6 +139,9 @@ export async function benchRealModel(
       decodeTokensPerSecond: decoded / decodeSeconds,
       kernelsPerToken: perToken('kernels'),
       dispatchesPerToken: perToken('gpuDispatches'),
+      weights,
+      weightBytesOnDevice,
+      weightGBPerSecond: (weightBytesOnDevice * decoded) / decodeSeconds / 1e9,
     };
   } finally {
     counters.uninstall();

@@ -16,12 +16,14 @@ import {
   nonFiniteProblem,
   SINGLE_FILE,
   tensorProblems,
+  type WeightOptions,
   weightsFromFiles,
 } from './hf/weights';
 import { keyedTable } from './keyed_table';
 import { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors';
 import type { TextTokenizer } from './text_tokenizer';
 import { Tokenizer, type HFTokenizerJson } from './tokenizer';
+import { hasF16Weights } from './f16_weights';
 import { unpackData } from './packed_weights';
 import { readParamData } from './vocab_rows';
 
@@ -123,6 +125,12 @@ export async function paramsToCheckpoint<P extends { [K in keyof P]: tf.Tensor }
   tokenizer: Tokenizer | HFTokenizerJson,
 ): Promise<Checkpoint> {
   let tensors: Record<string, CheckpointTensor>;
+  // its matrices are half-precision words, rounded (f16_weights.ts): not the weights a checkpoint keeps
+  if (hasF16Weights(params as Record<string, tf.Tensor>))
+    throw new Error(
+      'paramsToCheckpoint: the model holds half-precision weights (loaded to infer only); ' +
+        "load it with weights 'f32' to save it",
+    );
   try {
     // split vocabulary tables joined, packed projections split
     tensors = unpackData(await readParamData(params as Record<string, tf.Tensor>), cfg);
@@ -172,7 +180,10 @@ const noWeights = `checkpoint: missing ${SINGLE_FILE} (or ${INDEX_FILE} and its 
  * Checkpoint files in memory (ours or a Hugging Face folder's) → a model; weights converted one tensor at a
  * time, q|k|v and gate|up packed with `pack` (a model to infer with only, packed_weights.ts).
  */
-export function modelFromFiles(files: CheckpointFiles, opts: { pack?: boolean } = {}): RunnableModel {
+export function modelFromFiles(
+  files: CheckpointFiles,
+  opts: Pick<WeightOptions, 'pack' | 'weights' | 'onF16Refused' | 'bindingBytes'> = {},
+): RunnableModel {
   const has = (name: string) => Object.hasOwn(files, name) && files[name] instanceof Uint8Array;
   const tokenizerFiles = Object.fromEntries(TOKENIZER_FILES.filter(has).map((n) => [n, files[n]]));
   const { cfg, tok } = configAndTokenizer(has('config.json') ? files['config.json'] : null, tokenizerFiles);

@@ -3,7 +3,10 @@
 // WebGPU; on CPU the switch must change nothing). GPU dispatches per generated token (decode step +
 // sampling program, as generate() runs them): at most 12 per decoder layer (measured as the difference
 // between a 2- and a 4-layer model), and the same early and late in a long generation
-// (decodeCostByPosition; SwiftShader is slow, so 104 tokens rather than 216). generate() itself: generate.test.ts.
+// (decodeCostByPosition; SwiftShader is slow, so 104 tokens rather than 216). With LoRA adapters on every
+// projection, decode gives the logits of the model with base + s·B·A merged (1e-5) and, fused, costs exactly
+// the dispatches of the model without adapters (a step that ran o or down as base + adapter matmuls would
+// cost more). generate() itself: generate.test.ts.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig, type LlamaConfig } from './config';
@@ -14,6 +17,7 @@ import { installCounters } from './instrument';
 import { checkTensor } from './kernels/check_tensor';
 import { fusedKernelsOn, onWebGPU, switchFusedKernels } from './kernels/fused';
 import { createKVCache } from './kv_cache';
+import { addLora, LORA_TARGETS, loraParams, mergedParams, withAdaptersOff } from './lora';
 import { initParams, type ModelParams } from './model';
 import { testBackends, switchTestBackend } from './test_backends';
 
@@ -167,4 +171,39 @@ describe.each(backends)('decode step on %s', (backend) => {
     },
     600_000,
   );
+
+  it('LoRA on every projection: decode gives the merged model (1e-5); fused, as many dispatches', async () => {
+    const p = initParams({ ...nano, initializer_range: 0.1 }, 12);
+    addLora(p, nano, { rank: 4, alpha: 8, dropout: 0, targets: LORA_TARGETS, rslora: false }, { seed: 12 });
+    let seed = 40;
+    for (const [name, v] of Object.entries(loraParams(p)))
+      if (name.endsWith('lora_B.weight')) {
+        const b = tf.randomNormal(v.shape, 0, 0.05, 'float32', seed++);
+        v.assign(b);
+        b.dispose(); // assign shares the data; the handle is ours
+      }
+    const view = mergedParams(p);
+    const merged = view.params as ModelParams;
+    const bare = Object.fromEntries(Object.entries(p).filter(([n]) => !n.includes('lora_')));
+    for (const fused of backend === 'webgpu' ? [false, true] : [false]) {
+      const adapted = await decodeLogits(p, nano, fused, 3),
+        want = await decodeLogits(merged, nano, fused, 3),
+        base = await decodeLogits(bare, nano, fused, 1);
+      const path = `${backend} ${fused ? 'fused' : 'stock'}`;
+      for (let i = 0; i < want.length; i++)
+        expect(await checkTensor(adapted[i], want[i], `${path} LoRA step ${i}`)).toBeLessThanOrEqual(1e-5);
+      // the adapters change the logits: a decode that dropped them would fail above, not pass by equality
+      expect(await checkTensor(base[1], want[1], `${path} base vs merged`)).toBeGreaterThan(1e-3);
+      tf.dispose([...adapted, ...want, ...base]);
+    }
+    if (backend === 'webgpu') {
+      switchFusedKernels(true);
+      const withLora = dispatchesPerToken(p, nano),
+        without = withAdaptersOff(() => dispatchesPerToken(p, nano));
+      console.log('GPU dispatches per generated token, nano fused', { withLora, without });
+      expect(withLora).toBe(without);
+    }
+    view.dispose();
+    tf.dispose(Object.values(p));
+  });
 });

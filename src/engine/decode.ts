@@ -18,9 +18,10 @@
 // Qwen3's q_norm | k_norm weights) are the model's own when it was loaded to infer only (packed_weights.ts:
 // packed once, as it loaded, the members dropped). A model that trains keeps its members, and
 // packDecodeWeights builds a copy once per generate() call, disposed by it: its weights or its LoRA adapters
-// change between generations, and on q, k, v, gate and up the adapters are merged into that copy (o and down
-// add theirs in project()). Biases ride in the projections' matmul programs and q/k norms in the cache
-// write: no extra dispatch.
+// change between generations, and every adapted projection is merged into that copy, W + s·B·A (the packs,
+// and o and down as merged copies of their own), so a step with adapters runs the same programs as one
+// without. Biases ride in the projections' matmul programs and q/k norms in the cache write: no extra
+// dispatch.
 // Leaves out: the prefill (generate.ts, model.ts's block over the prompt), speculative or paged decoding.
 // Run the tests: npx vitest run src/engine/decode.test.ts
 import * as tf from '@tensorflow/tfjs';
@@ -33,7 +34,17 @@ import { swigluPackedFused } from './kernels/swiglu_packed';
 import { activeAdapter, mergedWeight } from './lora';
 import { markSlotValid, writeSlot, type KVCache } from './kv_cache';
 import { gateUpName, isPacked, qkNormName, qkvName } from './packed_weights';
-import { block, embedTokens, head, joinLogits, linear, lmHeadParts, project, rmsNorm, type ModelParams } from './model';
+import {
+  block,
+  embedTokens,
+  head,
+  joinLogits,
+  linear,
+  lmHeadParts,
+  optionalParam,
+  rmsNorm,
+  type ModelParams,
+} from './model';
 import { ropeRows } from './rope_tables';
 
 /** Weights the fused step reads packed; the optional ones only where the model has them. */
@@ -43,6 +54,8 @@ export interface DecodeWeights {
   readonly qkNorm: tf.Tensor1D[] | null; // per layer [2·D]: q_norm's weight, then k_norm's
   readonly gateUp: tf.Tensor2D[]; // per layer [2·I, C]
   readonly gateUpBias: tf.Tensor1D[] | null; // per layer [2·I]
+  readonly o: tf.Tensor2D[]; // per layer [C, H·D]
+  readonly down: tf.Tensor2D[]; // per layer [C, I]
   dispose(): void;
 }
 
@@ -61,11 +74,16 @@ export function decodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
     qkNorm: each<tf.Tensor1D>(f.qkNorm, qkNormName),
     gateUp: each<tf.Tensor2D>(true, (l) => gateUpName(l, 'weight'))!,
     gateUpBias: each<tf.Tensor1D>(f.mlpBias, (l) => gateUpName(l, 'bias')),
+    o: each<tf.Tensor2D>(true, (l) => `model.layers.${l}.self_attn.o_proj.weight`)!,
+    down: each<tf.Tensor2D>(true, (l) => `model.layers.${l}.mlp.down_proj.weight`)!,
     dispose: () => undefined,
   };
 }
 
-/** A packed copy of a model's q|k|v and gate|up members, LoRA adapters merged in; disposed by the caller. */
+/**
+ * A packed copy of a model's q|k|v and gate|up members and its o and down weights, LoRA adapters merged in
+ * (o and down are the model's own where they have no adapter); disposed by the caller.
+ */
 export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
   const layers = Array.from({ length: cfg.num_hidden_layers }, (_, l) => `model.layers.${l}.`);
   const f = layerFeatures(cfg);
@@ -79,14 +97,23 @@ export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeigh
     on ? layers.map((pre) => pack<T>(names(pre))) : null;
   const attn = (pre: string, names: string[], end: string) => names.map((n) => `${pre}self_attn.${n}.${end}`);
   const mlp = (pre: string, end: string) => ['gate_proj', 'up_proj'].map((n) => `${pre}mlp.${n}.${end}`);
+  // o and down: a merged copy where adapted (freed with the packs), else the model's own weight
+  const merged: tf.Tensor[] = [];
+  const single = (name: string) => {
+    const t = weight(name);
+    if (t !== p[name]) merged.push(t);
+    return t as tf.Tensor2D;
+  };
   const w = {
+    o: layers.map((pre) => single(`${pre}self_attn.o_proj.weight`)),
+    down: layers.map((pre) => single(`${pre}mlp.down_proj.weight`)),
     qkv: each<tf.Tensor2D>(true, (pre) => attn(pre, ['q_proj', 'k_proj', 'v_proj'], 'weight'))!,
     qkvBias: each<tf.Tensor1D>(f.qkvBias, (pre) => attn(pre, ['q_proj', 'k_proj', 'v_proj'], 'bias')),
     qkNorm: each<tf.Tensor1D>(f.qkNorm, (pre) => attn(pre, ['q_norm', 'k_norm'], 'weight')),
     gateUp: each<tf.Tensor2D>(true, (pre) => mlp(pre, 'weight'))!,
     gateUpBias: each<tf.Tensor1D>(f.mlpBias, (pre) => mlp(pre, 'bias')),
   };
-  const all = [w.qkv, w.qkvBias ?? [], w.qkNorm ?? [], w.gateUp, w.gateUpBias ?? []].flat();
+  const all = [w.qkv, w.qkvBias ?? [], w.qkNorm ?? [], w.gateUp, w.gateUpBias ?? [], merged].flat();
   return { ...w, dispose: () => tf.dispose(all) };
 }
 
@@ -168,15 +195,11 @@ function decodeStepFused(
       const qkNorm = w.qkNorm ? { weights: w.qkNorm[l], eps } : undefined;
       const q = writeStepKv(cache, l, slot, qkv, cos, sin, H, qkNorm); // [B, H, 1, D]
       const y = tf.reshape(attendFused(q, cache.k[l], cache.v[l], bias), [B, H * headDim(cfg)]);
-      [x, h] = addRmsNorm(
-        x,
-        project(p, `${pre}self_attn.`, 'o_proj', y),
-        p[`${pre}post_attention_layernorm.weight`],
-        eps,
-      );
+      const o = linear(y, w.o[l], optionalParam(p, `${pre}self_attn.o_proj.bias`));
+      [x, h] = addRmsNorm(x, o, p[`${pre}post_attention_layernorm.weight`], eps);
       const act = swigluPackedFused(linear(h, w.gateUp[l], w.gateUpBias?.[l]) as tf.Tensor2D);
       const nextNorm = l + 1 < L ? p[`${layer(l + 1)}input_layernorm.weight`] : p['model.norm.weight'];
-      [x, h] = addRmsNorm(x, project(p, `${pre}mlp.`, 'down_proj', act), nextNorm, eps);
+      [x, h] = addRmsNorm(x, linear(act, w.down[l], optionalParam(p, `${pre}mlp.down_proj.bias`)), nextNorm, eps);
     }
     return joinLogits(lmHeadParts(p, cfg, h)) as tf.Tensor2D;
   });

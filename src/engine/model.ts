@@ -13,7 +13,8 @@
 // and the LM head read it part by part, and the log-probs merge across the parts.
 // A projection with LoRA adapters in the params (lora.ts) adds their low-rank update in project(); frozen
 // weights get no gradient. A model loaded to infer only holds q|k|v and gate|up packed (packed_weights.ts):
-// one matmul for each pack, its output split.
+// one matmul for each pack, its output split; on WebGPU its matrices may be half-precision words (int32,
+// f16_weights.ts), read by kernels/matmul_f16.ts in linear() and embed().
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom_grad';
 import { checkWithinWindow, headDim, type LlamaConfig } from './config';
@@ -21,6 +22,7 @@ import { addRmsNorm, addRmsNormFused } from './kernels/add_rms_norm';
 import { attendFused, attendMergedFused, attendMergedStock, attendStock, repeatKv } from './kernels/attention';
 import { fusedKernelsOn } from './kernels/fused';
 import { loraLinear2d } from './lora_linear';
+import { gatherF16Rows, matMulF16 } from './kernels/matmul_f16';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
 import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
 import {
@@ -120,7 +122,9 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const x2 = tf.reshape(x, [-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D;
   const w2 = w as tf.Tensor2D;
   let y: tf.Tensor2D;
-  if (frozen(w) && (!b || frozen(b))) y = linear2dFrozen(x2, w2, b);
+  // half-precision words [out, in/2] (f16_weights.ts): inference only, no gradient
+  if (w.dtype === 'int32') y = matMulF16(x2, w2, b as tf.Tensor1D | undefined);
+  else if (frozen(w) && (!b || frozen(b))) y = linear2dFrozen(x2, w2, b);
   else y = b ? linear2dBias(x2, w2, b as tf.Tensor1D) : linear2d(x2, w2);
   return tf.reshape(y, [...lead, w.shape[0]]);
 }
@@ -172,6 +176,9 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
  */
 export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const V = table.shape[0];
+  // half-precision words [V, C/2] (f16_weights.ts): inference only, no gradient
+  if (table.dtype === 'int32')
+    return tf.reshape(gatherF16Rows(table, tf.reshape(ids, [-1]) as tf.Tensor1D), [...ids.shape, table.shape[1] * 2]);
   const f = customGrad((t: tf.Tensor) => {
     return {
       value: tf.gather(t as tf.Tensor2D, ids),

@@ -29,24 +29,29 @@ export function vocabParts(p: Record<string, tf.Tensor>, name: string): tf.Tenso
   return parts;
 }
 
+/** A [rows, C] float32 block as a variable (the loader's choice: as it is, or as half-precision words). */
+export type TableUpload = (data: Float32Array, shape: [number, number]) => tf.Variable;
+const asF32: TableUpload = (data, shape) => tf.tidy(() => tf.variable(tf.tensor2d(data, shape), true));
+
 /**
- * A [V, C] table's float32 data as variables: one under `name` when it fits `bindingBytes`, else row
- * parts of at most that many bytes (each uploaded from a view of the data, no copy of the table).
+ * A [V, C] table's float32 data as variables: one under `name` when it fits `bindingBytes` as float32, else
+ * row parts of at most that many bytes (each uploaded from a view of the data, no copy of the table).
  */
 export function vocabVariables(
   name: string,
   data: Float32Array,
   [V, C]: number[],
   bindingBytes: number,
+  upload: TableUpload = asF32,
 ): Record<string, tf.Variable> {
-  if (V * C * F32 <= bindingBytes) return { [name]: tf.tidy(() => tf.variable(tf.tensor2d(data, [V, C]), true)) };
+  if (V * C * F32 <= bindingBytes) return { [name]: upload(data, [V, C]) };
   const rows = vocabRowsPerPart(C, bindingBytes);
   if (rows === 0) throw new Error(`${name}: one row of ${C * F32} bytes is past the binding limit of ${bindingBytes}`);
   const out: Record<string, tf.Variable> = {};
   for (let i = 0, r = 0; r < V; i++, r += rows) {
     const n = Math.min(rows, V - r);
     const part = data.subarray(r * C, (r + n) * C);
-    out[vocabPartName(name, i)] = tf.tidy(() => tf.variable(tf.tensor2d(part, [n, C]), true));
+    out[vocabPartName(name, i)] = upload(part, [n, C]);
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // wrong types and out-of-range values are refused, naming the setting, the value and what is allowed. The
 // seed lives here, so a config reproduces a run. Leaves out the model architecture (engine/config.ts).
 import { PRESETS, type PresetName } from '../engine/config';
+import type { WeightPrecision } from '../engine/f16_weights';
 import { LORA_TARGETS, type LoraSettings, type LoraTarget } from '../engine/lora';
 import { CATEGORIES } from '../rm/pair';
 import { DEFAULT_KNOBS } from '../rm/world';
@@ -17,6 +18,11 @@ import type { SftConfig } from './sft';
 /** Most tokens of one judgement wherever a judge writes (GRPO, evaluation, diagnosis, the Judge page): the
  * compact oracle traces are ≤ ~130 tokens (+ <eos>), so a correct judgement is never cut off (scored −1). */
 export const MAX_JUDGEMENT_TOKENS = 144;
+
+/** A model loaded to infer only on WebGPU (the Judge page, the judge/eval/diagnose CLIs, the bench) holds its
+ * frozen matrices in half precision: half the bytes decode reads per token (engine/f16_weights.ts); 'f32'
+ * keeps float32 for comparison. Training and other backends always load float32. */
+export const INFER_WEIGHTS: WeightPrecision = 'f16';
 
 export interface WorldSettings {
   nDistill: number;

@@ -13,7 +13,9 @@ import { importPeftAdapter, readPeftAdapter } from '../engine/hf/peft';
 import type { ModelSource } from '../engine/hf/source';
 import { loadTokenizer, TOKENIZER_FILES } from '../engine/hf/tokenizer';
 import { addLora, loraParams, removeLora } from '../engine/lora';
+import type { WeightPrecision } from '../engine/f16_weights';
 import { isPacked } from '../engine/packed_weights';
+import { INFER_WEIGHTS } from '../train/run_config';
 import type { TextTokenizer } from '../engine/text_tokenizer';
 import { checkJudgeInput, JUDGE_DEFAULTS, judgePair, type JudgeModel } from '../train/judge';
 import { yieldToMessages } from '../train/yield_to_messages';
@@ -59,7 +61,12 @@ export interface JudgeHost extends JudgeApi {
   dispose(): void;
 }
 
-export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached = noCache): JudgeHost {
+export function createJudgeHost(
+  emit: EventSink,
+  keep = MODELS_KEPT,
+  openCached = noCache,
+  weights: WeightPrecision = INFER_WEIGHTS,
+): JudgeHost {
   const models = new Map<string, JudgeModel>(); // insertion order: least recently used first
   const running = new Map<string, AbortController>();
   const vocabs = new Map<string, Vocab>(); // tokenizers read for checks alone, least recently used first
@@ -103,7 +110,9 @@ export function createJudgeHost(emit: EventSink, keep = MODELS_KEPT, openCached 
     // a model with an adapter keeps its projections apart, as the adapter's names and shapes are theirs
     const adapter = adapters.get(id);
     const pack = !adapter && !unpackedNext.delete(id);
-    const m = files ? modelFromFiles(files, { pack }) : await modelFromSource(await openCached(cacheId!), { pack });
+    // on WebGPU its matrices in half precision unless `weights` says f32 (engine/f16_weights.ts)
+    const opts = { pack, weights };
+    const m = files ? modelFromFiles(files, opts) : await modelFromSource(await openCached(cacheId!), opts);
     if (adapter) importPeftAdapter(m.params, m.cfg, adapter); // it fitted this model when it was set
     models.set(id, m);
     while (models.size > keep) free(models.keys().next().value!);

@@ -8,12 +8,15 @@
 // so a folder, memory, a download or a cache all plug in. A vocabulary table larger than one GPU binding is
 // uploaded in row parts (vocab_rows.ts). A model loaded to infer only (`pack`) gets its q|k|v and gate|up
 // projections packed on the host as they stream in (packed_weights.ts): one group's buffer is held beside
-// the tensor being read. Leaves out other dtypes and quantised weights.
+// the tensor being read. Loaded to infer only on WebGPU with weights 'f16', every matrix is uploaded as
+// half-precision words instead (f16_weights.ts says which and when that is refused: then the model loads
+// again in f32, the reason given to onF16Refused). Leaves out other dtypes and quantised weights.
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { LlamaConfig } from '../config';
 import { onWebGPU } from '../kernels/fused';
 import { keyedTable } from '../keyed_table';
+import { F16Refused, f16Problem, f16Words, halvedOnLoad, type WeightPrecision } from '../f16_weights';
 import { HostPacker, packsFit } from '../packed_weights';
 import { paramShapes } from '../param_names';
 import { isVocabTable, vocabVariables } from '../vocab_rows';
@@ -179,6 +182,7 @@ class WeightReader {
     private readonly weightMap: Record<string, string> | null,
     private readonly bindingBytes: number,
     pack: boolean,
+    private readonly f16: boolean,
   ) {
     // a pack larger than one binding could not be read by a GPU program: its members stay apart
     this.packer = pack && packsFit(cfg, bindingBytes) ? new HostPacker(cfg) : null;
@@ -237,9 +241,22 @@ class WeightReader {
     if (this.nonFinite.length) return; // read on to list every bad tensor, upload nothing more
     const t = this.packer ? this.packer.add(name, data, shape) : { name, data, shape };
     if (!t) return; // its group waits for the rest
+    const halved = this.f16 && halvedOnLoad(t.shape);
+    if (halved) {
+      const why = f16Problem(t.name, t.shape, t.data);
+      if (why) throw new F16Refused(`${file}: ${why}`);
+      // the words of the tensor (or of one vocabulary part) beside its float32 data
+      this.stats.peakHeldBytes = Math.max(this.stats.peakHeldBytes, held + t.data.length * 2);
+    }
+    const upload = (data: Float32Array, shape: number[]) =>
+      tf.tidy(() =>
+        halved
+          ? tf.variable(tf.tensor2d(f16Words(data), [shape[0], shape[1] / 2], 'int32'), false)
+          : tf.variable(tf.tensor(data, shape, 'float32'), true),
+      );
     const vars = isVocabTable(t.name)
-      ? vocabVariables(t.name, t.data, t.shape, this.bindingBytes)
-      : { [t.name]: tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true)) };
+      ? vocabVariables(t.name, t.data, t.shape, this.bindingBytes, upload)
+      : { [t.name]: upload(t.data, t.shape) };
     for (const [n, v] of Object.entries(vars)) {
       // WebGPU keeps a tensor's values on the host until first use: upload now, so the host copy goes
       if (onWebGPU()) (tf.backend() as WebGPUBackend).uploadToGPU(v.dataId);
@@ -268,6 +285,35 @@ export interface WeightOptions {
   bindingBytes?: number;
   /** A model to infer with only: q|k|v and gate|up packed as they load (packed_weights.ts); off by default. */
   pack?: boolean;
+  /**
+   * With `pack` on WebGPU: 'f16' holds every matrix as half-precision words (f16_weights.ts); 'f32' (the
+   * default here: training loads) as float32. Other backends and unpacked loads always get f32.
+   */
+  weights?: WeightPrecision;
+  /** Why f16 was refused for this model (it then loads in f32); default: a warning on the console. */
+  onF16Refused?: (why: string) => void;
+}
+
+/** Whether this load holds its matrices in half precision. */
+const loadsF16 = (opts: WeightOptions) => opts.weights === 'f16' && (opts.pack ?? false) && onWebGPU();
+
+/** Runs a load in f16 when asked, and again in f32 when a matrix refuses f16 (saying why). */
+function withF16Fallback<T>(opts: WeightOptions, load: (f16: boolean) => T): T {
+  const refused = (e: unknown) => {
+    const why = `half-precision weights refused, loading float32: ${(e as Error).message}`;
+    (opts.onF16Refused ?? console.warn)(why);
+    return load(false);
+  };
+  if (!loadsF16(opts)) return load(false);
+  try {
+    const out = load(true);
+    if (out instanceof Promise)
+      return out.catch((e) => (e instanceof F16Refused ? refused(e) : Promise.reject(e))) as T;
+    return out;
+  } catch (e) {
+    if (e instanceof F16Refused) return refused(e);
+    throw e;
+  }
 }
 
 /** Reads, checks and uploads a model's weights from a FileSource, one tensor at a time. */
@@ -276,8 +322,19 @@ export async function loadWeights(
   cfg: LlamaConfig,
   opts: WeightOptions = {},
 ): Promise<Record<string, tf.Variable>> {
+  const load = (f16: boolean) => loadWeightsAs(source, cfg, opts, f16);
+  return withF16Fallback(opts, load);
+}
+
+async function loadWeightsAs(
+  source: FileSource,
+  cfg: LlamaConfig,
+  opts: WeightOptions,
+  f16: boolean,
+): Promise<Record<string, tf.Variable>> {
   const { shards, weightMap } = shardNames(await source.read(INDEX_FILE));
-  const reader = new WeightReader(cfg, weightMap, opts.bindingBytes ?? deviceBufferLimit(), opts.pack ?? false);
+  const binding = opts.bindingBytes ?? deviceBufferLimit();
+  const reader = new WeightReader(cfg, weightMap, binding, opts.pack ?? false, f16);
   for (const file of shards) {
     const n = headerLength(file, await source.readRange(file, 0, 8));
     reader.addShard(file, await source.readRange(file, 8, 8 + n), 8 + n);
@@ -301,10 +358,21 @@ export async function loadWeights(
 export function weightsFromFiles(
   files: Record<string, Uint8Array>,
   cfg: LlamaConfig,
-  opts: Pick<WeightOptions, 'bindingBytes' | 'pack'> = {},
+  opts: Pick<WeightOptions, 'bindingBytes' | 'pack' | 'weights' | 'onF16Refused'> = {},
+): Record<string, tf.Variable> {
+  const load = (f16: boolean) => weightsFromFilesAs(files, cfg, opts, f16);
+  return withF16Fallback(opts, load);
+}
+
+function weightsFromFilesAs(
+  files: Record<string, Uint8Array>,
+  cfg: LlamaConfig,
+  opts: WeightOptions,
+  f16: boolean,
 ): Record<string, tf.Variable> {
   const { shards, weightMap } = shardNames(Object.hasOwn(files, INDEX_FILE) ? files[INDEX_FILE] : null);
-  const reader = new WeightReader(cfg, weightMap, opts.bindingBytes ?? deviceBufferLimit(), opts.pack ?? false);
+  const binding = opts.bindingBytes ?? deviceBufferLimit();
+  const reader = new WeightReader(cfg, weightMap, binding, opts.pack ?? false, f16);
   for (const file of shards) {
     const bytes = fileBytes(files, file);
     const n = headerLength(file, bytes, bytes.length);

@@ -2,8 +2,9 @@
 // int32 words of two halves, [N, K/2] (engine/f16.ts packs them), read by WebGPU programs that unpack with
 // WGSL's unpack2x16float and accumulate in f32. Half the bytes of f32 weights, and decode reads every weight
 // once per token, so its time is bound by these bytes.
-//   matMulF16      y [M, N] = x [M, K] · Wᵀ (+ b): decode's shape, M ≤ 8 rows per program (more rows run as
-//                  several programs). A thread per output column n reads row n of W, 4 words a step.
+//   matMulF16      y [M, N] = x [M, K] · Wᵀ (+ b): written for decode's shape, M ≤ 8 rows. A thread per output
+//                  column n and block of 8 rows reads row n of W, 4 words a step, so one program serves any M
+//                  (a prefill's M rows), but reads W ⌈M/8⌉ times where a tiled matmul would read it about once.
 //   gatherF16Rows  out [T, C] = table[ids] for a packed embedding [V, C/2] (an id outside [0, V) gives 0s).
 // Forward only: these weights are frozen (gradients to x are for a later change; training keeps f32).
 // The reference is x · dequantized(W)ᵀ in f32 (the test's float64 product, and the self-check's stock ops).
@@ -19,8 +20,9 @@ export const F16_MATMUL_ROWS = 8;
 const MATMUL = 'RubricMatMulF16',
   GATHER = 'RubricGatherF16Rows';
 
-/** y [M, N] from w [N, K/2] (packed) and x [M, K] (M ≤ F16_MATMUL_ROWS), b [N] optional: a thread per output
- * column n reads row n of W (contiguous words, 4 per step), keeping M sums; no barriers. A workgroup per column
+/** y [M, N] from w [N, K/2] (packed) and x [M, K], b [N] optional: a thread per output column n and block of
+ * F16_MATMUL_ROWS rows (the dispatch's y) reads row n of W (contiguous words, 4 per step), keeping its rows' sums;
+ * no barriers. A workgroup per column
  * with a shared-memory sum read W coalesced but ran 10× slower than this on SwiftShader, and as slow as the
  * f32 matmul would be the goal; a real GPU may prefer subgroup sums (to measure: npm run bench -- --f16-matmul). */
 class MatMulF16Program implements WebGPUProgram {
@@ -39,7 +41,8 @@ class MatMulF16Program implements WebGPUProgram {
     this.outputShape = [M * N];
     this.variableNames = bias ? ['w', 'x', 'b'] : ['w', 'x'];
     this.shaderKey = bias ? 'rubricMatMulF16Bias' : 'rubricMatMulF16';
-    this.dispatch = [Math.ceil(N / ROW_THREADS), 1, 1]; // under 65,535 × 64 outputs: every vocabulary here
+    // under 65,535 × 64 columns (every vocabulary here) and 65,535 × 8 rows
+    this.dispatch = [Math.ceil(N / ROW_THREADS), Math.ceil(M / F16_MATMUL_ROWS), 1];
   }
 
   getUserCode(): string {
@@ -47,10 +50,14 @@ class MatMulF16Program implements WebGPUProgram {
   fn main(index : i32) {
     let N = uniforms.wShape[0];
     let K2 = uniforms.wShape[1];
-    let M = uniforms.xShape[0];
     let K = uniforms.xShape[1];
-    if (index >= N) { return; }
-    let base = index * K2;
+    // the index runs over the dispatch's columns (whole workgroups), then its row blocks
+    let NX = (N + ${ROW_THREADS - 1}) / ${ROW_THREADS} * ${ROW_THREADS};
+    let col = index % NX;
+    let r0 = index / NX * ${F16_MATMUL_ROWS};
+    let M = min(uniforms.xShape[0] - r0, ${F16_MATMUL_ROWS});
+    if (col >= N) { return; }
+    let base = col * K2;
     var acc : array<f32, ${F16_MATMUL_ROWS}>;
     for (var c = 0; c < K2; c = c + 4) {
       let n = min(4, K2 - c);
@@ -59,7 +66,7 @@ class MatMulF16Program implements WebGPUProgram {
       let h2 = select(vec2<f32>(0.0), unpack2x16float(bitcast<u32>(w[base + min(c + 2, K2 - 1)])), n > 2);
       let h3 = select(vec2<f32>(0.0), unpack2x16float(bitcast<u32>(w[base + min(c + 3, K2 - 1)])), n > 3);
       for (var m = 0; m < M; m = m + 1) {
-        let xi = m * K + 2 * c;
+        let xi = (r0 + m) * K + 2 * c;
         var s = h0.x * x[xi] + h0.y * x[xi + 1];
         if (n > 1) { s = s + h1.x * x[xi + 2] + h1.y * x[xi + 3]; }
         if (n > 2) { s = s + h2.x * x[xi + 4] + h2.y * x[xi + 5]; }
@@ -67,7 +74,7 @@ class MatMulF16Program implements WebGPUProgram {
         acc[m] = acc[m] + s;
       }
     }
-    for (var m = 0; m < M; m = m + 1) { result[m * N + index] = acc[m]${this.bias ? ' + b[index]' : ''}; }
+    for (var m = 0; m < M; m = m + 1) { result[(r0 + m) * N + col] = acc[m]${this.bias ? ' + b[col]' : ''}; }
   }`;
   }
 }
@@ -115,22 +122,14 @@ function requireWebGPU(what: string): void {
   if (!onWebGPU()) throw new Error(`${what} runs on WebGPU only (the backend is ${tf.getBackend()})`);
 }
 
-/** y [M, N] = x [M, K] · Wᵀ (+ b), W as half-precision words [N, K/2]; any M, in programs of 8 rows. */
+/** y [M, N] = x [M, K] · Wᵀ (+ b), W as half-precision words [N, K/2]; any M, one program. */
 export function matMulF16(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
   requireWebGPU('matMulF16');
   const [M, K] = x.shape;
   if (w.dtype !== 'int32' || w.shape[1] * 2 !== K)
     throw new Error(`matMulF16: x [${M}, ${K}] needs packed words [N, ${K / 2}] (int32), got ${w.dtype} [${w.shape}]`);
-  // the program writes rows × N, row-major, as one flat output
-  const run = (rows: tf.Tensor2D) =>
-    tf.reshape(runKernel(MATMUL, b ? { w, x: rows, b } : { w, x: rows }), [rows.shape[0], w.shape[0]]);
-  return tf.tidy(() => {
-    if (M <= F16_MATMUL_ROWS) return run(x) as tf.Tensor2D;
-    const parts: tf.Tensor[] = [];
-    for (let r = 0; r < M; r += F16_MATMUL_ROWS)
-      parts.push(run(tf.slice(x, [r, 0], [Math.min(F16_MATMUL_ROWS, M - r), K])));
-    return tf.concat(parts, 0) as tf.Tensor2D;
-  });
+  // the program writes M × N, row-major, as one flat output
+  return tf.tidy(() => tf.reshape(runKernel(MATMUL, b ? { w, x, b } : { w, x }), [M, w.shape[0]]) as tf.Tensor2D);
 }
 
 /** Rows `ids` [T] of a packed [V, C/2] table, as f32 [T, C]. */

@@ -23,6 +23,10 @@
 // dispatches per token, on the kernels --kernels picks; JSON to bench-results/model.json unless --out is given.
 //   npm run bench -- --f16-matmul
 // --f16-matmul times decode's matmuls with f32 weights against half-precision words (scripts/bench_matmul.ts).
+//   npm run bench -- --reductions [--batch 1] [--seq-len 64] [--train-steps 2]
+// --reductions times the fused kernels that reduce across rows with subgroups and without
+// (scripts/bench_reductions.ts): decode rows --batch over --prompt-tokens keys, training rows --seq-len,
+// --train-steps calls each.
 // --lora-rank R: the presets train LoRA adapters of rank R instead of the whole model, and --model generates
 // with adapters of rank R on every projection (bench.ts's BENCH_LORA).
 //   npm run bench -- --model DIR --train full,lora8,lora16 [--batch 2] [--seq-len 64] [--train-steps 2] [--recompute]
@@ -43,6 +47,7 @@ import { INFER_WEIGHTS } from '../src/train/run_config';
 import { bool, int, list, withDefault } from '../src/train/settings';
 import { benchMatmulCli } from './bench_matmul';
 import { benchModelCli } from './bench_model';
+import { benchReductionsCli } from './bench_reductions';
 import { exitWithMessageOnError, NODE_BACKENDS, parseCli, pathFlag } from './cli_util';
 import { relaunchForWebGPU } from './gpu_driver';
 
@@ -69,7 +74,10 @@ const { flags: f } = parseCli(process.argv.slice(2), {
     'lora-rank': S.loraRank,
     out: withDefault(pathFlag('Where to write the results JSON.'), 'bench-results/engine.json'),
     model: pathFlag('Measure this real model instead of the presets: a folder or hf:owner/name[@revision].'),
-    'prompt-tokens': withDefault(int(1, 4096, 'With --model: prompt tokens before decoding.'), 32),
+    'prompt-tokens': withDefault(
+      int(1, 4096, 'With --model: prompt tokens before decoding; with --reductions: keys in the decode cache.'),
+      32,
+    ),
     weights: withDefault(
       list(
         'With --model on WebGPU: how the frozen matrices are held, each a run side by side (f16 = half precision).',
@@ -84,6 +92,10 @@ const { flags: f } = parseCli(process.argv.slice(2), {
       "Measure decode's matmuls instead: f32 weights against half-precision words on SmolLM2-135M's and " +
         "Qwen2.5-0.5B's layer shapes (WebGPU).",
     ),
+    reductions: bool(
+      'Measure the fused kernels that reduce across rows instead, with subgroups and without (WebGPU): decode ' +
+        'rows --batch over --prompt-tokens keys, training rows --seq-len, --train-steps calls each.',
+    ),
     'new-tokens': withDefault(
       int(2, 4096, 'With --model: tokens decoded after the prompt (greedy, no early stop).'),
       8,
@@ -96,9 +108,12 @@ const { flags: f } = parseCli(process.argv.slice(2), {
       }),
       [],
     ),
-    batch: withDefault(int(1, 1024, 'With --train: sequences per step.'), 2),
-    'seq-len': withDefault(int(2, 8192, 'With --train: tokens per sequence.'), 64),
-    'train-steps': withDefault(int(1, 100, 'With --train: timed steps after the warm-up step.'), 2),
+    batch: withDefault(int(1, 1024, 'With --train: sequences per step; with --reductions: decode rows.'), 2),
+    'seq-len': withDefault(int(2, 8192, 'With --train: tokens per sequence; with --reductions: training rows.'), 64),
+    'train-steps': withDefault(
+      int(1, 100, 'With --train: timed steps after the warm-up step; with --reductions: timed calls.'),
+      2,
+    ),
     'micro-batch': withDefault(
       int(0, 1024, 'With --train: sequences per forward/backward, gradients summed (0: the whole batch).'),
       0,
@@ -119,6 +134,17 @@ if (f['f16-matmul']) {
     rows: [1, 4],
     repeats: 3,
     out: process.argv.includes('--out') ? f.out : 'bench-results/matmul.json',
+  });
+  process.exit(0);
+}
+
+if (f.reductions) {
+  await benchReductionsCli({
+    rows: f.batch,
+    tokens: f['seq-len'],
+    context: f['prompt-tokens'],
+    repeats: f['train-steps'],
+    out: process.argv.includes('--out') ? f.out : 'bench-results/reductions.json',
   });
   process.exit(0);
 }

@@ -43,5 +43,11 @@ describe('backend selection', () => {
     console.info(
       `adapter limits: maxBufferSize ${device.maxBufferSize}, binding ${device.maxStorageBufferBindingSize}`,
     );
+    // subgroups are asked for where the adapter has them (SwiftShader does: size 4), and the summary says so
+    const features = (tf.backend() as WebGPUBackend).device.features;
+    expect(features.has('subgroups')).toBe(r.adapter?.features.includes('subgroups'));
+    expect(r.subgroups).toBe(features.has('subgroups'));
+    expect(r.summary).toContain(r.subgroups ? ', subgroups' : ', no subgroups');
+    console.info(r.summary);
   });
 });

@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { watchDeviceErrors } from './device_errors';
+import { SUBGROUPS_FEATURE } from './kernels/subgroups';
+import { registerWebGPUDevice } from './webgpu_device';
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
@@ -16,12 +18,16 @@ export interface AdapterReport {
   features: string[];
   /** The browser's own flag for a fallback (software) adapter, where it says so. */
   fallback?: boolean;
+  /** The adapter's subgroup sizes [min, max], where it says them. */
+  subgroupSizes?: [number, number];
 }
 
 export interface BackendReport {
   name: BackendName;
   /** Set when `name` is webgpu. */
   adapter?: AdapterReport;
+  /** Set when `name` is webgpu: the device has the `subgroups` feature (the fused reductions use it). */
+  subgroups?: boolean;
   /** Every backend tried before the chosen one, with the reason it was not used. */
   skipped: { name: BackendName; reason: string }[];
   /** One sentence for the UI and the CLI. */
@@ -63,6 +69,8 @@ export async function describeAdapter(): Promise<AdapterReport | string> {
   const legacy = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const limits: Record<string, number> = {};
   for (const k of LIMIT_KEYS) limits[k] = Number(adapter.limits[k]);
+  // newer than the GPUAdapterInfo type here
+  const sizes = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   return {
     vendor: info.vendor ?? '',
     architecture: info.architecture ?? '',
@@ -71,11 +79,14 @@ export async function describeAdapter(): Promise<AdapterReport | string> {
     limits,
     features: [...adapter.features].sort(),
     fallback: info.isFallbackAdapter ?? legacy ?? false,
+    ...(sizes.subgroupMinSize
+      ? { subgroupSizes: [sizes.subgroupMinSize, sizes.subgroupMaxSize ?? sizes.subgroupMinSize] as [number, number] }
+      : {}),
   };
 }
 
 async function register(name: BackendName, opts: InitOptions): Promise<void> {
-  if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
+  if (name === 'webgpu') registerWebGPUDevice((await import('@tensorflow/tfjs-backend-webgpu')).WebGPUBackend);
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
@@ -108,11 +119,19 @@ export function releaseBackend(name: BackendName): void {
   tf.registerBackend(name, entry.factory, entry.priority);
 }
 
+/** e.g. "subgroups of 4", "subgroups of 32–64", "no subgroups". */
+function subgroupWords(on: boolean | undefined, a: AdapterReport): string {
+  if (!on) return 'no subgroups';
+  const [lo, hi] = a.subgroupSizes ?? [];
+  return lo ? `subgroups of ${lo === hi ? lo : `${lo}–${hi}`}` : 'subgroups';
+}
+
 export async function initBackend(opts: InitOptions = {}): Promise<BackendReport> {
   const order = opts.order ?? BROWSER_ORDER;
   const skipped: BackendReport['skipped'] = [];
   for (const name of order) {
     let adapter: AdapterReport | undefined;
+    let subgroups: boolean | undefined;
     try {
       if (name === 'webgpu') {
         const a = await describeAdapter();
@@ -133,16 +152,22 @@ export async function initBackend(opts: InitOptions = {}): Promise<BackendReport
         skipped.push({ name, reason: bad });
         continue;
       }
-      if (name === 'webgpu') watchDeviceErrors((tf.backend() as WebGPUBackend).device);
+      if (name === 'webgpu') {
+        const device = (tf.backend() as WebGPUBackend).device;
+        watchDeviceErrors(device);
+        subgroups = device.features.has(SUBGROUPS_FEATURE);
+      }
     } catch (e) {
       skipped.push({ name, reason: (e as Error).message });
       continue;
     }
     const adapterName =
       adapter && [adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ');
-    const what = adapter ? `WebGPU on ${adapterName || 'an unnamed adapter'}` : name.toUpperCase();
+    const what = adapter
+      ? `WebGPU on ${adapterName || 'an unnamed adapter'}, ${subgroupWords(subgroups, adapter)}`
+      : name.toUpperCase();
     const why = skipped.length ? ` (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
-    return { name, adapter, skipped, summary: `Running on ${what}${why}` };
+    return { name, adapter, ...(adapter ? { subgroups } : {}), skipped, summary: `Running on ${what}${why}` };
   }
   throw new Error(`No tfjs backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }

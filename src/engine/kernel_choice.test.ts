@@ -3,7 +3,8 @@
 // check; another adapter, browser or engine version does); explicit stock and fused are honoured; off
 // WebGPU it is stock with the reason. The file cache survives a process (and a corrupt file), and the
 // engine version follows its sources. Then the real self-check on WebGPU, with a broken kernel swapped in,
-// turns auto to stock naming it.
+// turns auto to stock naming it. Subgroups: on where the device has them unless the caller rules them out, and
+// a mismatch in subgroup runs alone keeps the fused kernels, without subgroups.
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { fileKernelCheckCache } from './kernel_choice_node';
 import { withKernelReplaced } from './kernels/check_tensor';
 import { fusedKernelsOn, switchFusedKernels } from './kernels/fused';
 import { checkFusedKernels, type KernelCheck, SELF_CHECK_CASES } from './kernels/self_check';
+import { subgroupsAllowed, switchSubgroups } from './kernels/subgroups';
 import { switchTestBackend, testBackends } from './test_backends';
 
 const adapter = (description: string): AdapterReport => ({
@@ -65,7 +67,10 @@ const deps = (check: () => Promise<KernelCheck[]>, extra: Partial<KernelChoiceDe
   ...extra,
 });
 
-afterEach(() => switchFusedKernels(false));
+afterEach(() => {
+  switchFusedKernels(false);
+  switchSubgroups(true);
+});
 
 describe('the kernel rule', () => {
   it('auto on WebGPU: the check passes, so fused, and the switch is on', async () => {
@@ -78,9 +83,42 @@ describe('the kernel rule', () => {
       failing: [],
       checkedAt: Date.UTC(2026, 4, 1, 14, 3),
       cached: false,
+      subgroups: false, // the report does not say the device has them
     });
     expect(fusedKernelsOn()).toBe(true);
     expect(s.calls.n).toBe(1);
+  });
+
+  it('subgroups: on where the device has them, off when the caller says so or off the fused path', async () => {
+    const withSubgroups = { ...report(), subgroups: true };
+    const on = await selectKernels('auto', withSubgroups, deps(standIn().check));
+    expect(on).toMatchObject({ path: 'fused', subgroups: true });
+    expect(on.summary).toMatch(/passed the kernel self-check .*; reductions by subgroups$/);
+    expect(subgroupsAllowed()).toBe(true);
+    const off = await selectKernels('auto', withSubgroups, deps(standIn().check, { subgroups: false }));
+    expect(off).toMatchObject({ path: 'fused', subgroups: false });
+    expect(off.summary).toMatch(/; no subgroups, as chosen$/);
+    expect(subgroupsAllowed()).toBe(false);
+    expect(await selectKernels('stock', withSubgroups, deps(standIn().check))).toMatchObject({ subgroups: false });
+  });
+
+  it('a mismatch only in reductions by subgroups: fused, without subgroups, naming them', async () => {
+    const check = async () => [
+      result('RMSNorm, with subgroups', false),
+      result('RMSNorm, without subgroups', true),
+      result('SwiGLU', true),
+    ];
+    const c = await selectKernels('auto', { ...report(), subgroups: true }, deps(check));
+    expect(c).toMatchObject({ path: 'fused', subgroups: false, failing: ['RMSNorm, with subgroups'] });
+    expect(c.summary).toBe(
+      'fused WebGPU kernels, their reductions without subgroups: the kernel self-check found a mismatch in ' +
+        'RMSNorm, with subgroups on this adapter (checked now)',
+    );
+    expect(fusedKernelsOn()).toBe(true);
+    expect(subgroupsAllowed()).toBe(false);
+    // the same kernel wrong both ways is no subgroup matter: stock
+    const both = async () => [result('RMSNorm, with subgroups', false), result('RMSNorm, without subgroups', false)];
+    expect(await selectKernels('auto', { ...report(), subgroups: true }, deps(both))).toMatchObject({ path: 'stock' });
   });
 
   it('auto on WebGPU: a mismatch gives stock, naming the failing kernel, and the switch is off', async () => {

@@ -7,11 +7,14 @@
 //   stock  stock.
 // The caller gives the cache (keyed_cache.ts): IndexedDB in a browser worker (worker/engine_cache_idb.ts), a
 // JSON file in Node (kernel_choice_node.ts). Leaves out: choosing kernel by kernel (one failing case turns all off).
+// Subgroups: where the device has them, the fused reductions use them (kernels/subgroups.ts) unless the caller says
+// not to (deps.subgroups false) or the self-check found only their subgroup runs wrong — then fused, without them.
 import * as tf from '@tensorflow/tfjs';
 import type { AdapterReport, BackendReport } from './backend';
 import { type KeyedCache, memoryCache } from './keyed_cache';
 import { switchFusedKernels } from './kernels/fused';
-import { checkFusedKernels, describeCheck, type KernelCheck } from './kernels/self_check';
+import { checkFusedKernels, describeCheck, type KernelCheck, WITH_SUBGROUPS } from './kernels/self_check';
+import { switchSubgroups } from './kernels/subgroups';
 
 export type KernelMode = 'auto' | 'fused' | 'stock';
 export const KERNEL_MODES: readonly KernelMode[] = ['auto', 'fused', 'stock'];
@@ -44,6 +47,7 @@ export interface KernelChoice {
   failing: string[]; // kernels the self-check found wrong on this adapter; empty when it passed or did not run
   checkedAt: number | null; // when the self-check behind this ran; null: none did
   cached: boolean; // that outcome came from the cache
+  subgroups: boolean; // the fused reductions run by subgroups (the device has them and nothing ruled them out)
 }
 
 export interface KernelChoiceDeps {
@@ -52,6 +56,7 @@ export interface KernelChoiceDeps {
   runtime: string; // what compiles the WGSL: the browser's user agent, or Node and Dawn
   check?: () => Promise<KernelCheck[]>; // default: checkFusedKernels()
   recheck?: boolean; // run the self-check even when an outcome is cached (bench.html's "Check kernels")
+  subgroups?: boolean; // false: the fused reductions keep to shared memory even where the device has subgroups
   now?: () => number;
 }
 
@@ -80,7 +85,9 @@ async function runCheck(report: BackendReport, deps: KernelChoiceDeps, key: stri
   return record;
 }
 
-const stock = (mode: KernelMode, summary: string): KernelChoice => ({
+type Decision = Omit<KernelChoice, 'subgroups'>;
+
+const stock = (mode: KernelMode, summary: string): Decision => ({
   mode,
   path: 'stock',
   summary,
@@ -98,7 +105,7 @@ function outcome(r: KernelCheckRecord, cached: boolean) {
 }
 
 /** mode fused on WebGPU: fused, saying what the cached check (if any) found. */
-function forced(r: KernelCheckRecord | undefined): KernelChoice {
+function forced(r: KernelCheckRecord | undefined): Decision {
   const base = { mode: 'fused' as const, path: 'fused' as const, failing: [], checkedAt: null, cached: false };
   if (!r) return { ...base, summary: 'fused WebGPU kernels, as chosen; the self-check has not run on this adapter' };
   const o = outcome(r, true);
@@ -106,7 +113,10 @@ function forced(r: KernelCheckRecord | undefined): KernelChoice {
   return { ...base, ...o.fields, summary: `fused WebGPU kernels, as chosen; ${why}` };
 }
 
-async function decide(mode: KernelMode, report: BackendReport, deps: KernelChoiceDeps): Promise<KernelChoice> {
+/** Every mismatch is a reduction's subgroup run: the same kernels without subgroups passed. */
+const onlySubgroupRuns = (failing: string[]) => failing.length > 0 && failing.every((k) => k.endsWith(WITH_SUBGROUPS));
+
+async function decide(mode: KernelMode, report: BackendReport, deps: KernelChoiceDeps): Promise<Decision> {
   if (mode === 'stock') return stock(mode, 'stock tfjs ops, as chosen');
   if (report.name !== 'webgpu')
     return stock(mode, `stock tfjs ops: the backend is ${report.name}, and the fused kernels are WebGPU programs`);
@@ -122,8 +132,11 @@ async function decide(mode: KernelMode, report: BackendReport, deps: KernelChoic
     }
   }
   const o = outcome(record, cached !== undefined);
-  if (o.mismatch) return { mode, path: 'stock', summary: `stock tfjs ops: ${o.mismatch}`, ...o.fields };
-  const summary = `fused WebGPU kernels: all ${record.cases} cases passed the kernel self-check ${o.seen}`;
+  if (o.mismatch && !onlySubgroupRuns(o.fields.failing))
+    return { mode, path: 'stock', summary: `stock tfjs ops: ${o.mismatch}`, ...o.fields };
+  const summary = o.mismatch
+    ? `fused WebGPU kernels, their reductions without subgroups: ${o.mismatch}`
+    : `fused WebGPU kernels: all ${record.cases} cases passed the kernel self-check ${o.seen}`;
   return { mode, path: 'fused', summary, ...o.fields };
 }
 
@@ -133,9 +146,17 @@ export async function selectKernels(
   report: BackendReport,
   deps: KernelChoiceDeps,
 ): Promise<KernelChoice> {
-  const choice = await decide(mode, report, deps);
-  switchFusedKernels(choice.path === 'fused');
-  return choice;
+  const d = await decide(mode, report, deps);
+  const usable = d.path === 'fused' && report.subgroups === true;
+  const subgroups = usable && deps.subgroups !== false && !d.failing.some((k) => k.endsWith(WITH_SUBGROUPS));
+  switchFusedKernels(d.path === 'fused');
+  switchSubgroups(subgroups);
+  const said = subgroups
+    ? '; reductions by subgroups'
+    : usable && deps.subgroups === false
+      ? '; no subgroups, as chosen'
+      : '';
+  return { ...d, summary: d.summary + said, subgroups };
 }
 
 /** A cache that lives as long as the process (tests, and storage that failed to open). */

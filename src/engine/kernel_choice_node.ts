@@ -1,6 +1,7 @@
 // Node only: the kernel choice (kernel_choice.ts) for the CLIs, with the self-check's outcome cached in
 // a JSON file outside the repository's tracked files (node_modules/.cache/rubric-lab/kernel-checks.json),
-// keyed by adapter, Node and Dawn versions, and the engine's source hash.
+// keyed by adapter, Node and Dawn versions, and the engine's source hash. RUBRIC_SUBGROUPS=off keeps the fused
+// reductions off subgroups (to compare, or to rule them out) where the device has them.
 import { createRequire } from 'node:module';
 import type { BackendReport } from './backend';
 import { engineSourceVersion } from './engine_version_node';
@@ -40,5 +41,6 @@ export function selectKernelsInNode(
     cache: fileKernelCheckCache(cacheFile),
     version: engineSourceVersion(),
     runtime: nodeRuntime(),
+    subgroups: process.env.RUBRIC_SUBGROUPS !== 'off',
   });
 }

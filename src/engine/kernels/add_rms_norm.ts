@@ -27,6 +27,7 @@ import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { fusedKernelsOn, onWebGPU } from './fused';
 import { rmsNormStock } from './rms_norm';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
+import { useSubgroups } from './subgroups';
 
 /** The most references to y addRmsNormFused gives (see the file header). */
 export const MAX_COPIES = 3;
@@ -50,6 +51,7 @@ registerWebGPUKernel(
     const y = backend.runWebGPUProgram(
       new RowProgram({
         name: 'rubricAddRmsNorm',
+        subgroups: useSubgroups(backend),
         inputs: ['x', 'r', 'w', 'sum', 'rstd'],
         outputShape: x.shape,
         uniforms: 'eps : f32,',
@@ -110,6 +112,7 @@ registerWebGPUKernel(DS, (backend, inputs) => {
   return backend.runWebGPUProgram(
     new RowProgram({
       name: `rubricAddRmsNormDs_${n}`,
+      subgroups: useSubgroups(backend),
       inputs: names,
       outputShape: inputs.s.shape,
       helpers: sumOfDys(n),

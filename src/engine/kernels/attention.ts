@@ -34,6 +34,7 @@ import * as tf from '@tensorflow/tfjs';
 import { customGrad } from '../custom_grad';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
+import { useSubgroups } from './subgroups';
 
 /** The stock composition: softmax(q·kᵀ/√D + bias)·v for q [B,H,Tq,D], k,v [B,H,Tk,D] (kv heads already repeated). */
 export function attendStock(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): tf.Tensor {
@@ -204,9 +205,11 @@ function strides(t: Info, D: number): number[] {
 
 /**
  * One program over query rows (q first) or key rows (k first), q, k, v, y, dy and the outputs read as
- * 2-D [rows, D] views, one workgroup per row of the first; the output is shaped like the first. Dims from attrs.
+ * 2-D [rows, D] views, one workgroup per row of the first; the output is shaped like the first. Dims from attrs;
+ * `subgroups`: the row reductions' path (subgroups.ts).
  */
 function attentionProgram(
+  subgroups: boolean,
   name: string,
   inputs: Record<string, Info>,
   attrs: tf.NamedAttrMap,
@@ -230,6 +233,7 @@ function attentionProgram(
   const outputShape = rowView(inputs[order[0]]).shape;
   const program = new RowProgram({
     name: `${name}_${perThread}`,
+    subgroups,
     inputs: order,
     outputShape,
     uniforms: DIMS,
@@ -260,6 +264,7 @@ const KEY_ROW = 'let bk = row / uniforms.tk; let j = row % uniforms.tk; let nq =
 /** y (in attrs.yShape's layout) from q, k, v (their layouts), bias [4-D, broadcastable]. */
 registerWebGPUKernel(FORWARD, (backend, { q, k, v, bias }, attrs) => {
   const { program, inputs, uniforms } = attentionProgram(
+    useSubgroups(backend),
     'rubricAttention',
     { q, k, v, bias },
     attrs,
@@ -284,6 +289,7 @@ registerWebGPUKernel(DQ, (backend, { q, k, v, bias, y, dy }, attrs) => {
   // every row is written
   const stats = backend.makeTensorInfo([tf.util.sizeFromShape(q.shape) / (attrs.dim as number), 3], 'float32');
   const { program, inputs, uniforms } = attentionProgram(
+    useSubgroups(backend),
     'rubricAttentionDq',
     { q, k, v, bias, y, dy, stats },
     attrs,
@@ -323,6 +329,7 @@ registerWebGPUKernel(DQ, (backend, { q, k, v, bias, y, dy }, attrs) => {
 registerWebGPUKernel(DKV, (backend, { k, q, v, bias, dy, stats }, attrs) => {
   const dv = backend.makeTensorInfo(v.shape, 'float32'); // every row is written
   const { program, inputs, uniforms } = attentionProgram(
+    false, // no row reduction: sums down tiles only
     'rubricAttentionDkv',
     { k, q, v, bias, dy, stats, dv },
     attrs,

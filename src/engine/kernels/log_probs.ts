@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { customGrad } from '../custom_grad';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
+import { useSubgroups } from './subgroups';
 
 /** log softmax(logits / τ) over the last axis (no division at τ = 1). */
 export function logSoftmaxAt(logits: tf.Tensor, temperature: number): tf.Tensor {
@@ -51,6 +52,7 @@ registerWebGPUKernel(FORWARD, (backend, { logits, targets }, { temperature }) =>
   backend.runWebGPUProgram(
     new RowProgram({
       name: 'rubricGatherLogProbs',
+      subgroups: useSubgroups(backend),
       inputs: ['logits', 'targets'],
       outputShape: [logits.shape[0]],
       uniforms: 'temperature : f32,',
@@ -75,6 +77,7 @@ registerWebGPUKernel(BACKWARD, (backend, { logits, targets, dy }, { temperature 
   backend.runWebGPUProgram(
     new RowProgram({
       name: 'rubricGatherLogProbsGrad',
+      subgroups: useSubgroups(backend),
       inputs: ['logits', 'targets', 'dy'],
       outputShape: logits.shape,
       uniforms: 'temperature : f32,',

@@ -88,6 +88,7 @@ registerWebGPUKernel(GATHER, (backend, { ids, table }) =>
   backend.runWebGPUProgram(
     new RowProgram({
       name: 'rubricGatherF16Rows',
+      subgroups: false, // no reduction
       inputs: ['ids', 'table'],
       outputShape: [ids.shape[0], table.shape[1] * 2],
       body: `

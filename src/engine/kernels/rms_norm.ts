@@ -18,6 +18,7 @@ import { customGrad } from '../custom_grad';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { onWebGPU } from './fused';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
+import { useSubgroups } from './subgroups';
 
 /** The stock composition: x · rsqrt(mean(x²) + ε) · w. */
 export function rmsNormStock(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
@@ -43,6 +44,7 @@ registerWebGPUKernel(FORWARD, (backend, { x, w }, { eps }) =>
   backend.runWebGPUProgram(
     new RowProgram({
       name: 'rubricRmsNorm',
+      subgroups: useSubgroups(backend),
       inputs: ['x', 'w'],
       outputShape: x.shape,
       uniforms: 'eps : f32,',
@@ -62,6 +64,7 @@ registerWebGPUKernel(RSTD, (backend, { x }, { eps }) =>
   backend.runWebGPUProgram(
     new RowProgram({
       name: 'rubricRmsNormRstd',
+      subgroups: useSubgroups(backend),
       inputs: ['x'],
       outputShape: [x.shape[0]],
       uniforms: 'eps : f32,',
@@ -81,6 +84,7 @@ registerWebGPUKernel(DX, (backend, { x, w, dy, rstd }) =>
   backend.runWebGPUProgram(
     new RowProgram({
       name: 'rubricRmsNormDx',
+      subgroups: useSubgroups(backend),
       inputs: ['x', 'w', 'dy', 'rstd'],
       outputShape: x.shape,
       body: `

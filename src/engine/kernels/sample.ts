@@ -18,12 +18,13 @@
 // The reference is sampling.ts's stock sampleTokens (its own RNG stream: the same seed draws other tokens
 // there, with the same distribution) plus generate.ts's masking; sampling.ts takes this program when
 // the fused switch is on and the backend is WebGPU.
-// Leaves out: min-p, repetition penalties, vec4 loads, subgroups.
+// Leaves out: min-p, repetition penalties, vec4 loads. Its reductions take subgroups where the device has them.
 // Run the tests: npx vitest run src/engine/kernels/sample.test.ts
 import * as tf from '@tensorflow/tfjs';
 import type { SampleOptions } from '../sampling';
 import { markWritten } from './in_place';
 import { registerWebGPUKernel, ROW_THREADS, RowProgram, runKernel } from './webgpu_program';
+import { useSubgroups } from './subgroups';
 
 /** What the program keeps between steps of one generation. */
 export interface SamplerState {
@@ -146,6 +147,7 @@ const SAMPLE = 'RubricSample';
 registerWebGPUKernel(SAMPLE, (backend, { logits, done, record, stops }, a) => {
   const program = new RowProgram({
     name: 'rubricSample',
+    subgroups: useSubgroups(backend),
     inputs: ['logits', 'done', 'record', 'stops'],
     outputShape: [logits.shape[0]],
     uniforms: 'temperature : f32, greedy : i32, topK : i32, topP : f32, seed : i32, recordRow : i32, pad : i32,',

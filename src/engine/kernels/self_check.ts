@@ -4,13 +4,17 @@
 // (engine/kernel_choice.ts, once per adapter) and runs on demand in Node's tests and on bench.html, so a
 // real GPU's WGSL is checked, not only ours on SwiftShader. Nano shapes: it runs at an app's first start.
 // The unit tests of each kernel (kernels/*.test.ts) go further (more shapes, dispatch counts, leaks).
+// Where the device has subgroups, each case whose programs reduce across a row runs twice, named ", with
+// subgroups" and ", without subgroups": both reduction paths (subgroups.ts) are checked on the device.
 import * as tf from '@tensorflow/tfjs';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { throwIfDeviceError } from '../device_errors';
 import { onWebGPU } from './fused';
 import { type Diffs, KERNEL_TOLERANCE } from './kernel_compare';
 import { KERNEL_CASES, type KernelCase } from './self_check_cases';
 import { FAMILY_CASES } from './self_check_family';
 import { MODEL_CASES } from './self_check_model';
+import { deviceHasSubgroups, withSubgroups } from './subgroups';
 
 export { KERNEL_TOLERANCE } from './kernel_compare';
 export type { KernelCase } from './self_check_cases';
@@ -25,6 +29,20 @@ export interface KernelCheck {
 }
 
 export const SELF_CHECK_CASES: KernelCase[] = [...KERNEL_CASES, ...FAMILY_CASES, ...MODEL_CASES];
+
+/** The suffixes of a reduction case's two runs. */
+export const WITH_SUBGROUPS = ', with subgroups',
+  WITHOUT_SUBGROUPS = ', without subgroups';
+
+/** `cases` as a device runs them: with `subgroups`, each reduction case twice, by subgroups then without. */
+export function selfCheckCases(subgroups: boolean, cases: KernelCase[] = SELF_CHECK_CASES): KernelCase[] {
+  const run = (c: KernelCase, on: boolean): KernelCase => ({
+    ...c,
+    kernel: c.kernel + (on ? WITH_SUBGROUPS : WITHOUT_SUBGROUPS),
+    run: () => withSubgroups(on, c.run),
+  });
+  return cases.flatMap((c) => (subgroups && c.reduces ? [run(c, true), run(c, false)] : [c]));
+}
 
 export function verdict(kernel: string, shapes: string, d: Diffs): KernelCheck {
   const ok = (x: number) => Number.isFinite(x) && x <= KERNEL_TOLERANCE;
@@ -49,12 +67,14 @@ async function runCase(c: KernelCase): Promise<KernelCheck> {
   }
 }
 
-/** Runs every case (WebGPU only: elsewhere the fused functions are the stock ones). */
+/** Runs every case, by default each reduction both ways where the device has subgroups (WebGPU only: elsewhere
+ * the fused functions are the stock ones). */
 export async function checkFusedKernels(
   onProgress?: (done: number, total: number, last: KernelCheck) => void,
-  cases: KernelCase[] = SELF_CHECK_CASES,
+  given?: KernelCase[],
 ): Promise<KernelCheck[]> {
   if (!onWebGPU()) throw new Error(`the fused kernels are WebGPU programs; the backend is ${tf.getBackend()}`);
+  const cases = given ?? selfCheckCases(deviceHasSubgroups(tf.backend() as WebGPUBackend)); // whatever the switch says;
   const results: KernelCheck[] = [];
   for (const c of cases) {
     results.push(await runCase(c));

@@ -31,6 +31,8 @@ export interface KernelCase {
   kernel: string;
   shapes: string;
   run: () => Promise<Diffs>;
+  /** Its programs reduce across a row: the self-check runs it with subgroups and without (subgroups.ts). */
+  reduces?: true;
 }
 
 const EPS = 1e-5;
@@ -77,6 +79,7 @@ async function withConstants(constants: tf.Tensor[], work: () => Promise<Diffs>)
 const addRmsNormCase = (readers: number, who: string): KernelCase => ({
   kernel: `residual add + RMSNorm, y read by ${readers} (${who})`,
   shapes: 'x, r [2,7,67]',
+  reduces: true,
   run: () =>
     compareDifferentiable(
       (x, r, w) => flat(addRmsNormFused(x, r, w, EPS, readers)),
@@ -108,6 +111,7 @@ const TRAINING_CASES: KernelCase[] = [
   {
     kernel: 'RMSNorm (first layer)',
     shapes: 'x [2,7,67]',
+    reduces: true,
     run: () =>
       compareDifferentiable(
         (x, w) => rmsNormFused(x, w, EPS),
@@ -137,6 +141,7 @@ const TRAINING_CASES: KernelCase[] = [
   {
     kernel: 'attention as training calls it: q, k rotated heads, v as projected, GQA 2:1, padded rows',
     shapes: 'q [2,4,11,12], k [2,2,11,12], v [2,11,2·12]',
+    reduces: true,
     run: () => {
       const bias = causalBias(2, 11, true);
       return withConstants([bias], () =>
@@ -151,6 +156,7 @@ const TRAINING_CASES: KernelCase[] = [
   {
     kernel: 'attention on projected q, k, v, GQA 4:1, causal bias shared by the batch',
     shapes: 'q [2,11,8·6], k, v [2,11,2·6]',
+    reduces: true,
     run: () => {
       const bias = causalBias(2, 11, false);
       return withConstants([bias], () =>
@@ -170,6 +176,7 @@ const TRAINING_CASES: KernelCase[] = [
   {
     kernel: 'target log-probs from logits (τ = 0.7)',
     shapes: 'logits [2,7,71]',
+    reduces: true,
     run: () => {
       const targets = tf.tensor2d(
         Array.from({ length: 2 }, (_, b) => Array.from({ length: 7 }, (_, t) => (13 * b + 5 * t) % 71)),
@@ -209,6 +216,7 @@ const DECODE_CASES: KernelCase[] = [
   {
     kernel: 'decode attention over the cache',
     shapes: 'q [3,4,1,16], cache [3,2,19,16]',
+    reduces: true,
     run: () => {
       const q = randn([3, 4, 1, 16], 21),
         k = randn([3, 2, 19, 16], 22),
@@ -240,6 +248,7 @@ const DECODE_CASES: KernelCase[] = [
   {
     kernel: 'sampling: greedy ids and log-probs, τ = 0.8 top-k log-probs',
     shapes: 'logits [5,71]',
+    reduces: true,
     run: sampling,
   },
   {

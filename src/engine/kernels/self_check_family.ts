@@ -38,6 +38,7 @@ async function withConstants(constants: tf.Tensor[], work: () => Promise<Diffs>)
 const trainingAttention = (H: number, Hkv: number, D: number, who: string): KernelCase => ({
   kernel: `attention as training calls it, GQA ${H / Hkv}:1, head_dim ${D} (${who}), padded rows`,
   shapes: `q [2,${H},5,${D}], k [2,${Hkv},5,${D}], v [2,5,${Hkv}·${D}]`,
+  reduces: true,
   run: () => {
     const bias = tf.tidy(() => maskTensors(padding(5), 2, 5).bias);
     return withConstants([bias], () =>
@@ -54,6 +55,7 @@ const trainingAttention = (H: number, Hkv: number, D: number, who: string): Kern
 const decodeAttention = (H: number, Hkv: number, D: number, who: string): KernelCase => ({
   kernel: `decode attention over the cache, GQA ${H / Hkv}:1, head_dim ${D} (${who})`,
   shapes: `q [2,${H},1,${D}], cache [2,${Hkv},6,${D}]`,
+  reduces: true,
   run: () => {
     const q = randn([2, H, 1, D], 104),
       k = randn([2, Hkv, 6, D], 105),
@@ -146,6 +148,7 @@ export const FAMILY_CASES: KernelCase[] = [
   {
     kernel: "Qwen3's q/k RMSNorm: each head over head_dim 128",
     shapes: 'x [2,5,2,128], w [128]',
+    reduces: true,
     run: () =>
       compareDifferentiable(
         (x, w) => rmsNormFused(x, w, 1e-6),

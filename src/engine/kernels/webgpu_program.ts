@@ -5,14 +5,17 @@
 // `result` for the output, `uniforms` with each input's shape (`xShape`) plus our own fields, and it
 // calls `main(index)` with the global invocation index. Types only are imported from the package, so
 // loading this file never loads the WebGPU backend (engine/backend.ts imports it on demand).
-// Leaves out: vec4 I/O, subgroups and f16 (SwiftShader, our CI GPU, has neither of the last two).
+// Reductions run by subgroups where the device has them (subgroups.ts), else by the shared-memory tree here.
+// Leaves out: vec4 I/O, f16 arithmetic (weights in half precision are unpacked to f32: matmul_f16.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { subgroupReduce } from './subgroups';
 
 /** Threads per workgroup: a power of two, so the tree reduction halves evenly; rows may be any length. */
 export const ROW_THREADS = 64;
 
-/** WGSL: sum and max of one f32 per thread across the workgroup. Call from uniform control flow only. */
+/** WGSL: sum and max of one f32 per thread across the workgroup, by a shared-memory tree (no subgroups).
+ * Call from uniform control flow only, as subgroupReduce's. */
 const WORKGROUP_REDUCE = `
   var<workgroup> partial : array<f32, ${ROW_THREADS}>;
 
@@ -46,6 +49,7 @@ const WORKGROUP_REDUCE = `
  * thread within the row), `cols`, `base` (the row's first element) and `live`. Past 65535 rows tfjs folds
  * the dispatch into 2-D and may launch spare workgroups: those read the last row (`row` is clamped, so
  * reads stay in bounds) and must not write (`live` is false). `helpers` is WGSL placed before main.
+ * `subgroups` picks the reductions (subgroups.ts's useSubgroups says which the device takes).
  */
 export class RowProgram implements WebGPUProgram {
   outputShape: number[];
@@ -64,16 +68,17 @@ export class RowProgram implements WebGPUProgram {
     uniforms?: string;
     helpers?: string;
     body: string;
+    subgroups: boolean;
   }) {
     const first = opts.inputs[0];
-    this.shaderKey = opts.name;
+    this.shaderKey = opts.subgroups ? `${opts.name}_subgroups` : opts.name;
     this.variableNames = opts.inputs;
     this.outputShape = opts.outputShape;
     this.uniforms = opts.uniforms;
     this.dispatchLayout = { x: opts.outputShape.map((_, i) => i) };
     this.dispatch = [opts.outputShape[0], 1, 1];
     this.source = `
-      ${WORKGROUP_REDUCE}
+      ${opts.subgroups ? subgroupReduce(ROW_THREADS) : WORKGROUP_REDUCE}
       ${opts.helpers ?? ''}
       fn main(index : i32) {
         let rows = uniforms.${first}Shape[0];
@@ -82,6 +87,7 @@ export class RowProgram implements WebGPUProgram {
         let row = min(index / ${ROW_THREADS}, rows - 1);
         let tid = index % ${ROW_THREADS};
         let base = row * cols;
+        ${opts.subgroups ? 'subgroupSlots(tid);' : ''}
         ${opts.body}
       }`;
   }

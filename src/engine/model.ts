@@ -13,7 +13,8 @@
 // and the LM head read it part by part, and the log-probs merge across the parts.
 // A projection with LoRA adapters in the params (lora.ts) adds their low-rank update in project(); frozen
 // weights get no gradient. A model loaded to infer only holds q|k|v and gate|up packed (packed_weights.ts):
-// one matmul for each pack, its output split.
+// one matmul for each pack, its output split. Frozen weights held as half-precision words (f16_base.ts) are
+// read by the f16 programs (kernels/matmul_f16_train.ts's matmul and its dx, matmul_f16.ts's row gather).
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom_grad';
 import { checkWithinWindow, headDim, type LlamaConfig } from './config';
@@ -21,6 +22,8 @@ import { addRmsNorm, addRmsNormFused } from './kernels/add_rms_norm';
 import { attendFused, attendMergedFused, attendMergedStock, attendStock, repeatKv } from './kernels/attention';
 import { fusedKernelsOn } from './kernels/fused';
 import { loraLinear2d } from './lora_linear';
+import { gatherF16Rows } from './kernels/matmul_f16';
+import { matMulF16Train } from './kernels/matmul_f16_train';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
 import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
 import {
@@ -120,7 +123,9 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const x2 = tf.reshape(x, [-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D;
   const w2 = w as tf.Tensor2D;
   let y: tf.Tensor2D;
-  if (frozen(w) && (!b || frozen(b))) y = linear2dFrozen(x2, w2, b);
+  if (w.dtype === 'int32')
+    y = matMulF16Train(x2, w2, b); // frozen half-precision words (f16_base.ts)
+  else if (frozen(w) && (!b || frozen(b))) y = linear2dFrozen(x2, w2, b);
   else y = b ? linear2dBias(x2, w2, b as tf.Tensor1D) : linear2d(x2, w2);
   return tf.reshape(y, [...lead, w.shape[0]]);
 }
@@ -171,6 +176,9 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
  * Embedding lookup whose gradient is oneHot(ids)ᵀ·dY: tf.gather's gradient needs UnsortedSegmentSum, which WASM lacks.
  */
 export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
+  // frozen half-precision words (f16_base.ts): no gradient to take
+  if (table.dtype === 'int32')
+    return tf.reshape(gatherF16Rows(table, tf.reshape(ids, [-1]) as tf.Tensor1D), [...ids.shape, table.shape[1] * 2]);
   const V = table.shape[0];
   const f = customGrad((t: tf.Tensor) => {
     return {

@@ -3,18 +3,21 @@
 // the model's own tokens. Per setting: parameters trained, live tensor bytes at their peak (on WebGPU, GPU
 // memory) beside the training memory plan's figure for the same step, ms per step after a warm-up step that
 // compiles the shaders, and kernels and GPU dispatches per layer of a step. One readback per step.
+// `lora<r>f16` holds the frozen base in half precision (engine/f16_base.ts, WebGPU): the f32 weights wait on
+// the host meanwhile and are put back after, so the next mode sees the model as it was.
 import * as tf from '@tensorflow/tfjs';
 import type { RunnableModel } from '../engine/checkpoint';
 import { installCounters } from '../engine/instrument';
 import type { KernelPath } from '../engine/kernel_choice';
+import { halvableWeights, halveFrozenWeights } from '../engine/f16_base';
 import { addLora, LORA_TARGETS, removeLora } from '../engine/lora';
 import { planTraining } from '../engine/train_memory';
 import { createLmTrainer, type LmBatch } from '../train/lm_step';
 import { TRAIN_HP } from './bench';
 
-/** `full`, or `lora<r>` (e.g. lora8): LoRA of rank r on every projection, α = 2r. */
+/** `full`, or `lora<r>` (e.g. lora8): LoRA of rank r on every projection, α = 2r; `lora<r>f16` on an f16 base. */
 export type TrainMode = string;
-export const TRAIN_MODE = /^(full|lora[1-9]\d*)$/;
+export const TRAIN_MODE = /^(full|lora[1-9]\d*(f16)?)$/;
 
 export interface TrainBenchOptions {
   modes: TrainMode[];
@@ -61,9 +64,12 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
   const batch = batchOf(m, o.batch, o.seqLen);
   const L = m.cfg.num_hidden_layers;
   for (const mode of o.modes) {
-    if (!TRAIN_MODE.test(mode)) throw new Error(`bench --train: "${mode}" is not full or lora<rank>`);
-    const rank = mode === 'full' ? 0 : Number(mode.slice(4));
+    if (!TRAIN_MODE.test(mode)) throw new Error(`bench --train: "${mode}" is not full, lora<rank> or lora<rank>f16`);
+    const half = mode.endsWith('f16');
+    const rank = mode === 'full' ? 0 : Number(mode.slice(4, half ? -3 : undefined));
     if (rank) addLora(m.params, m.cfg, { rank, alpha: 2 * rank, dropout: 0, targets: LORA_TARGETS, rslora: false });
+    const kept = half ? await hostCopies(m.params) : null;
+    if (half) await halveFrozenWeights(m.params);
     const trainer = createLmTrainer(m.params, m.cfg, { ...TRAIN_HP, lr: 1e-5, recompute: o.recompute });
     const counters = installCounters();
     try {
@@ -85,6 +91,7 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
           length: o.seqLen,
           recompute: o.recompute,
           lora: rank ? { rank, targets: LORA_TARGETS } : null,
+          baseWeights: half ? 'f16' : 'f32',
         },
         { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity },
       );
@@ -109,8 +116,25 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
     } finally {
       counters.uninstall();
       trainer.dispose();
+      if (kept) restore(m.params, kept);
       if (rank) removeLora(m.params);
     }
   }
   return rows;
+}
+
+/** The f32 data of the weights halveFrozenWeights would replace, by name. */
+async function hostCopies(params: Record<string, tf.Variable>) {
+  const out: Record<string, { data: Float32Array; shape: number[] }> = {};
+  for (const n of halvableWeights(params))
+    out[n] = { data: (await params[n].data()) as Float32Array, shape: params[n].shape };
+  return out;
+}
+
+/** Puts the f32 weights back in place of their half-precision words (still frozen). */
+function restore(params: Record<string, tf.Variable>, kept: Awaited<ReturnType<typeof hostCopies>>): void {
+  for (const [n, { data, shape }] of Object.entries(kept)) {
+    params[n].dispose();
+    params[n] = tf.tidy(() => tf.variable(tf.tensor(data, shape), false));
+  }
 }

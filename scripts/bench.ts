@@ -32,8 +32,9 @@
 //   npm run bench -- --model DIR --train full,lora8,lora16 [--batch 2] [--seq-len 64] [--train-steps 2] [--recompute]
 //     [--micro-batch N] [--grpo]
 // --train measures the model's training step instead: full fine-tuning against LoRA of those ranks (peak tensor
-// bytes beside the training memory plan's, ms per step, kernels and dispatches per layer). With --grpo each is a
-// GRPO step: --batch judgements (G) of --new-tokens each, sampled, scored, and the loss and update on them.
+// bytes beside the training memory plan's, ms per step, kernels and dispatches per layer); lora16f16 holds the
+// frozen base in half precision (WebGPU). With --grpo each is a GRPO step: --batch judgements (G) of
+// --new-tokens each, sampled, scored, and the loss and update on them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { runSuite, SUITE_SETTINGS } from '../src/bench/suite';
@@ -101,9 +102,9 @@ const { flags: f } = parseCli(process.argv.slice(2), {
       8,
     ),
     train: withDefault(
-      list('With --model: training steps to measure instead of decoding: full, lora<rank> (e.g. full,lora8).', {
-        check: (m) => (TRAIN_MODE.test(m) ? null : `"${m}" is not full or lora<rank>`),
-        itemIs: 'full or lora<rank>',
+      list('With --model: training steps to measure, not decoding: full, lora<rank>[f16] (f16: half-precision base).', {
+        check: (m) => (TRAIN_MODE.test(m) ? null : `"${m}" is not full, lora<rank> or lora<rank>f16`),
+        itemIs: 'full, lora<rank> or lora<rank>f16',
         minItems: 0,
       }),
       [],

@@ -5,10 +5,14 @@
 // adapters off for LoRA, as in a run. Per setting: parameters trained, live tensor bytes at their peak (on
 // WebGPU, GPU memory) beside the training memory plan's figure for the same step, ms per step after a warm-up
 // step that compiles the shaders, and kernels and GPU dispatches per layer of a step.
+// `lora<r>f16` holds the frozen base in half precision (engine/f16_base.ts, WebGPU; distillation steps only, as
+// GRPO's sampling merges adapters into f32 weights): the f32 weights wait on the host meanwhile and are put
+// back after, so the next mode sees the model as it was.
 import * as tf from '@tensorflow/tfjs';
 import type { RunnableModel } from '../engine/checkpoint';
 import { installCounters } from '../engine/instrument';
 import type { KernelPath } from '../engine/kernel_choice';
+import { halvableWeights, halveFrozenWeights } from '../engine/f16_base';
 import { addLora, LORA_TARGETS, removeLora } from '../engine/lora';
 import { planTraining, type TrainMemoryRequest } from '../engine/train_memory';
 import type { Pair } from '../rm/pair';
@@ -17,9 +21,9 @@ import { createGrpoRun, GRPO_DEFAULTS } from '../train/grpo_run';
 import { createLmTrainer, type LmBatch } from '../train/lm_step';
 import { TRAIN_HP } from './bench';
 
-/** `full`, or `lora<r>` (e.g. lora8): LoRA of rank r on every projection, α = 2r. */
+/** `full`, or `lora<r>` (e.g. lora8): LoRA of rank r on every projection, α = 2r; `lora<r>f16` on an f16 base. */
 export type TrainMode = string;
-export const TRAIN_MODE = /^(full|lora[1-9]\d*)$/;
+export const TRAIN_MODE = /^(full|lora[1-9]\d*(f16)?)$/;
 
 export interface TrainBenchOptions {
   modes: TrainMode[];
@@ -98,14 +102,16 @@ function stepper(m: RunnableModel, o: TrainBenchOptions) {
 }
 
 /** What the training memory plan is asked for the same step. */
-function planRequest(m: RunnableModel, o: TrainBenchOptions, rank: number): TrainMemoryRequest & { T: number } {
+function planRequest(m: RunnableModel, o: TrainBenchOptions, rank: number, half: boolean) {
   const lora = rank ? { rank, targets: LORA_TARGETS } : null;
   const { microBatch, recompute } = o;
-  if (!o.grpo) return { rows: o.batch, microBatch, length: o.seqLen, recompute, lora, T: o.seqLen };
+  const baseWeights = half ? ('f16' as const) : ('f32' as const);
+  const req: TrainMemoryRequest = { rows: o.batch, microBatch, length: o.seqLen, recompute, lora, baseWeights };
+  if (!o.grpo) return { ...req, T: o.seqLen };
   const promptTokens = modelPrompt(m.tok, BENCH_PAIR).ids.length;
   const T = promptTokens + o.grpo.newTokens;
   const sampling = { sequences: o.batch, promptTokens, newTokens: o.grpo.newTokens };
-  return { rows: o.batch, microBatch, length: T, recompute, lora, sampling, T };
+  return { ...req, length: T, sampling, T };
 }
 
 /** Measures each mode on the loaded model (LoRA added and removed again; the base is left as it was). */
@@ -113,9 +119,13 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
   const rows: TrainBenchRow[] = [];
   const L = m.cfg.num_hidden_layers;
   for (const mode of o.modes) {
-    if (!TRAIN_MODE.test(mode)) throw new Error(`bench --train: "${mode}" is not full or lora<rank>`);
-    const rank = mode === 'full' ? 0 : Number(mode.slice(4));
+    if (!TRAIN_MODE.test(mode)) throw new Error(`bench --train: "${mode}" is not full, lora<rank> or lora<rank>f16`);
+    const half = mode.endsWith('f16');
+    if (half && o.grpo) throw new Error(`bench --train ${mode} --grpo: GRPO's sampling needs the base in f32`);
+    const rank = mode === 'full' ? 0 : Number(mode.slice(4, half ? -3 : undefined));
     if (rank) addLora(m.params, m.cfg, { rank, alpha: 2 * rank, dropout: 0, targets: LORA_TARGETS, rslora: false });
+    const kept = half ? await hostCopies(m.params) : null;
+    if (half) await halveFrozenWeights(m.params);
     const step = stepper(m, o);
     const counters = installCounters();
     try {
@@ -129,7 +139,7 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
         await step.step();
         ms.push(performance.now() - t);
       }
-      const { T, ...req } = planRequest(m, o, rank);
+      const { T, ...req } = planRequest(m, o, rank, half);
       const plan = planTraining(m.cfg, req, { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity });
       rows.push({
         stage: o.grpo ? 'grpo' : 'sft',
@@ -153,8 +163,25 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
     } finally {
       counters.uninstall();
       step.dispose();
+      if (kept) restore(m.params, kept);
       if (rank) removeLora(m.params);
     }
   }
   return rows;
+}
+
+/** The f32 data of the weights halveFrozenWeights would replace, by name. */
+async function hostCopies(params: Record<string, tf.Variable>) {
+  const out: Record<string, { data: Float32Array; shape: number[] }> = {};
+  for (const n of halvableWeights(params))
+    out[n] = { data: (await params[n].data()) as Float32Array, shape: params[n].shape };
+  return out;
+}
+
+/** Puts the f32 weights back in place of their half-precision words (still frozen). */
+function restore(params: Record<string, tf.Variable>, kept: Awaited<ReturnType<typeof hostCopies>>): void {
+  for (const [n, { data, shape }] of Object.entries(kept)) {
+    params[n].dispose();
+    params[n] = tf.tidy(() => tf.variable(tf.tensor(data, shape), false));
+  }
 }

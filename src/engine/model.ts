@@ -13,8 +13,8 @@
 // and the LM head read it part by part, and the log-probs merge across the parts.
 // A projection with LoRA adapters in the params (lora.ts) adds their low-rank update in project(); frozen
 // weights get no gradient. A model loaded to infer only holds q|k|v and gate|up packed (packed_weights.ts):
-// one matmul for each pack, its output split; on WebGPU its matrices may be half-precision words (int32,
-// f16_weights.ts), read by kernels/matmul_f16.ts in linear() and embed().
+// one matmul for each pack, its output split. Matrices held as half-precision words (int32: f16_weights.ts to
+// infer, f16_base.ts under LoRA adapters) are read by our f16 programs in linear() and embed().
 import * as tf from '@tensorflow/tfjs';
 import { customGrad } from './custom_grad';
 import { checkWithinWindow, headDim, type LlamaConfig } from './config';
@@ -22,7 +22,8 @@ import { addRmsNorm, addRmsNormFused } from './kernels/add_rms_norm';
 import { attendFused, attendMergedFused, attendMergedStock, attendStock, repeatKv } from './kernels/attention';
 import { fusedKernelsOn } from './kernels/fused';
 import { loraLinear2d } from './lora_linear';
-import { gatherF16Rows, matMulF16 } from './kernels/matmul_f16';
+import { gatherF16Rows } from './kernels/matmul_f16';
+import { matMulF16Train } from './kernels/matmul_f16_train';
 import { gatherLogProbsFused, gatherLogProbsStock, logSoftmaxAt, pickTargets } from './kernels/log_probs';
 import { rmsNormFused, rmsNormStock } from './kernels/rms_norm';
 import {
@@ -122,8 +123,8 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const x2 = tf.reshape(x, [-1, x.shape[x.shape.length - 1]]) as tf.Tensor2D;
   const w2 = w as tf.Tensor2D;
   let y: tf.Tensor2D;
-  // half-precision words [out, in/2] (f16_weights.ts): inference only, no gradient
-  if (w.dtype === 'int32') y = matMulF16(x2, w2, b as tf.Tensor1D | undefined);
+  // half-precision words [out, in/2] (f16_weights.ts, f16_base.ts): frozen, a gradient to x only
+  if (w.dtype === 'int32') y = matMulF16Train(x2, w2, b);
   else if (frozen(w) && (!b || frozen(b))) y = linear2dFrozen(x2, w2, b);
   else y = b ? linear2dBias(x2, w2, b as tf.Tensor1D) : linear2d(x2, w2);
   return tf.reshape(y, [...lead, w.shape[0]]);
@@ -175,10 +176,10 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
  * Embedding lookup whose gradient is oneHot(ids)ᵀ·dY: tf.gather's gradient needs UnsortedSegmentSum, which WASM lacks.
  */
 export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
-  const V = table.shape[0];
-  // half-precision words [V, C/2] (f16_weights.ts): inference only, no gradient
+  // frozen half-precision words [V, C/2] (f16_weights.ts, f16_base.ts): no gradient to take
   if (table.dtype === 'int32')
     return tf.reshape(gatherF16Rows(table, tf.reshape(ids, [-1]) as tf.Tensor1D), [...ids.shape, table.shape[1] * 2]);
+  const V = table.shape[0];
   const f = customGrad((t: tf.Tensor) => {
     return {
       value: tf.gather(t as tf.Tensor2D, ids),

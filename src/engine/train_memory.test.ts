@@ -2,14 +2,16 @@
 // adapter count, moments, gradients, activations, the peak), its activation estimate against tfjs's own
 // measured peak (tf.profile) of whole SFT forward/backward passes on CPU within the stated 15% (kept and
 // recomputed, full fine-tuning and LoRA), a device budget that refuses with the numbers, and fitTraining's
-// micro-batches and recomputation that then fit (a plan that ignored either would fail here).
+// micro-batches and recomputation that then fit (a plan that ignored either would fail here); and the
+// Qwen2.5-0.5B shape with LoRA r = 16 and GRPO group 6 in f16 against f32 frozen weights, by hand.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { presetConfig } from './config';
+import { presetConfig, validateConfig } from './config';
+import { QWEN25_05B_INSTRUCT } from './hf/known_configs';
 import { addLora, LORA_TARGETS, trainableParams } from './lora';
 import { initParams } from './model';
 import { switchTestBackend } from './test_backends';
-import { fitTraining, planTraining, type TrainMemoryRequest } from './train_memory';
+import { fitTraining, planTraining, type TrainMemoryPlan, type TrainMemoryRequest } from './train_memory';
 import { lmLossAndGrads } from '../train/lm_step';
 
 const nano = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
@@ -110,5 +112,44 @@ describe('training memory plan', () => {
       /the logits of a micro-batch needs 160\.0 KiB, past maxStorageBufferBindingSize/,
     );
     expect(fitTraining(nano, req({ rows: 8, length: 128 }), limits)?.microBatch).toBe(1);
+  });
+
+  it('Qwen2.5-0.5B, LoRA r = 16 on all seven, GRPO group 6: f16 frozen weights halve the base', () => {
+    const qwen = validateConfig(QWEN25_05B_INSTRUCT);
+    const GiB = 2 ** 30;
+    const budget = { ...NO_LIMITS, deviceBytes: 2 * GiB };
+    // one prompt's group of 6, each row a prompt of T/2 and a completion of T/2 tokens, one row per pass
+    const plan = (length: number, baseWeights: 'f32' | 'f16'): TrainMemoryPlan =>
+      planTraining(
+        qwen,
+        req({
+          rows: 6,
+          microBatch: 1,
+          recompute: true,
+          length,
+          lora: { rank: 16, targets: LORA_TARGETS },
+          baseWeights,
+          sampling: { sequences: 6, promptTokens: length / 2, newTokens: length / 2 },
+        }),
+        budget,
+      );
+    const [f32, f16] = [plan(1024, 'f32'), plan(1024, 'f16')];
+    // 494,032,768 frozen parameters at 2 bytes instead of 4; r·(in + out) a projection: 8,798,208 adapters
+    expect(f16.frozenBytes).toBe(494_032_768 * 2);
+    expect(f32.frozenBytes - f16.frozenBytes).toBe(494_032_768 * 2);
+    expect(f16.trained).toBe(24 * 16 * (2 * (896 + 896) + 2 * (896 + 128) + 3 * (896 + 4864)));
+    // weights, adapters, moments and gradients: 1.08 GiB with the f16 base, 2.00 with f32
+    const fixed = (p: TrainMemoryPlan) => p.frozenBytes + p.trainedBytes + p.optimizerBytes + p.gradientBytes;
+    expect(fixed(f16) / GiB).toBeCloseTo(1.08, 2);
+    expect(fixed(f32) / GiB).toBeCloseTo(2.0, 2);
+    // a 1,024-token row does not fit 2 GiB either way: one row's kept activations are 10.5 GiB, 8.1 of them
+    // the LM head's 14·V floats a token (logits, softmax and their gradients over 151,936 words)
+    expect(f16.activationBytes / GiB).toBeCloseTo(10.49, 2);
+    expect(f16.problems.join('\n')).toMatch(/past the device budget of 2\.00 GiB/);
+    // what fits 2 GiB: rows of 64 tokens with the f16 base (1.69 GiB), not with f32 (2.61 GiB)
+    expect(plan(64, 'f16').problems).toEqual([]);
+    expect(plan(64, 'f16').totalBytes / GiB).toBeCloseTo(1.69, 2);
+    expect(plan(64, 'f32').totalBytes / GiB).toBeCloseTo(2.61, 2);
+    expect(plan(128, 'f16').problems).not.toEqual([]);
   });
 });

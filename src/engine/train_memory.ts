@@ -1,4 +1,5 @@
-// The memory plan of a training step before it runs: weights (frozen and trained, float32), AdamW's two
+// The memory plan of a training step before it runs: weights (frozen: float32, or half precision with
+// baseWeights 'f16' (engine/f16_base.ts); trained: float32), AdamW's two
 // moments per trained parameter, the gradients, the activations the backward pass keeps for one micro-batch
 // (all blocks' intermediates, or with recomputation each block's input plus one block's intermediates), and
 // for GRPO the sampling phase's KV cache (G × prompts sequences of prompt + completion tokens) — against the
@@ -12,7 +13,8 @@ import { loraShapes, type LoraTarget } from './lora';
 import { binaryBytes, type MemoryLimits, planMemory } from './memory';
 import { paramShapes } from './param_names';
 
-const F32 = 4;
+const F32 = 4,
+  F16 = 2;
 
 export interface TrainMemoryRequest {
   rows: number; // sequences per optimizer step
@@ -21,12 +23,13 @@ export interface TrainMemoryRequest {
   recompute: boolean; // blocks recomputed in the backward pass
   lora: { rank: number; targets: readonly LoraTarget[] } | null; // null: full fine-tuning
   sampling?: { sequences: number; promptTokens: number; newTokens: number }; // GRPO's generation
+  baseWeights?: 'f32' | 'f16'; // the frozen weights' precision with LoRA (f32 when absent)
 }
 
 export interface TrainMemoryPlan {
   params: number; // the base model's
   trained: number; // parameters with gradients and moments (the adapters alone with LoRA)
-  frozenBytes: number; // float32 weights without gradients
+  frozenBytes: number; // weights without gradients (2 bytes each in f16, else 4)
   trainedBytes: number; // float32 weights that train (adapters included)
   optimizerBytes: number; // AdamW m and v
   gradientBytes: number; // the gradients and their running sums
@@ -108,7 +111,7 @@ export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: 
     samplingBytes = gen.kvCacheBytes + gen.activationBytes;
     for (const p of gen.problems) if (!problems.includes(p)) problems.push(`sampling: ${p}`);
   }
-  const frozenBytes = req.lora ? params * F32 : 0;
+  const frozenBytes = req.lora ? params * (req.baseWeights === 'f16' ? F16 : F32) : 0;
   const trainedBytes = trained * F32;
   const optimizerBytes = 2 * trained * F32;
   const gradientBytes = 2 * trained * F32;

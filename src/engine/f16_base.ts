@@ -1,0 +1,42 @@
+// A LoRA model's frozen matrices in half precision on the GPU: every frozen [out, in] weight (projections,
+// the embedding and an untied LM head, and their vocabulary row parts) is replaced by int32 words of two
+// halves [out, in/2] (engine/f16.ts's layout), half the bytes. model.ts reads such a weight with
+// kernels/matmul_f16_train.ts (x·Wᵀ forward, dy·W backward: no gradient to W) and gatherF16Rows (the
+// embedding); norms, biases, adapters, optimizer state and activations stay f32. Nearest half, ties to
+// even; values past f16's range (±65504) would become ±Infinity, so such a model is refused with its count.
+// Leaves out: merging adapters into the base (W + s·B·A needs the f32 base: lora.ts's mergedWeight) and
+// anything else that reads a frozen weight as f32 (saving a full checkpoint, inference's packed q|k|v).
+import * as tf from '@tensorflow/tfjs';
+import { f16RangeReport, packF16, toF16Bits } from './f16';
+import { onWebGPU } from './kernels/fused';
+import { isLoraName } from './lora';
+
+/** The frozen weights base weights in half precision would replace: rank 2, not adapters, not trained. */
+export function halvableWeights(params: Record<string, tf.Variable>): string[] {
+  return Object.entries(params)
+    .filter(([n, v]) => v.rank === 2 && !v.trainable && !isLoraName(n) && v.dtype === 'float32')
+    .map(([n]) => n);
+}
+
+/**
+ * Replaces (in place) every frozen matrix of `params` by its half-precision words, disposing the f32 copy;
+ * returns the bytes freed. WebGPU only: the f16 kernels are WebGPU programs.
+ */
+export async function halveFrozenWeights(params: Record<string, tf.Variable>): Promise<number> {
+  if (!onWebGPU()) throw new Error(`frozen weights in f16 need WebGPU (the backend is ${tf.getBackend()})`);
+  let freed = 0;
+  for (const name of halvableWeights(params)) {
+    const v = params[name];
+    const [N, K] = v.shape;
+    if (K % 2) throw new Error(`${name}: f16 weights need an even inner size, got [${N}, ${K}]`);
+    const data = (await v.data()) as Float32Array;
+    const range = f16RangeReport(data);
+    if (range.overflow)
+      throw new Error(`${name}: ${range.overflow} values past f16's range (largest |w| ${range.maxAbs}); keep f32`);
+    const words = tf.tidy(() => tf.variable(tf.tensor2d(packF16(toF16Bits(data)), [N, K / 2], 'int32'), false));
+    v.dispose();
+    params[name] = words;
+    freed += N * K * 2;
+  }
+  return freed;
+}

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from './config';
-import { applyRope, forward, initParams, linear, maskedNll } from './model';
+import { applyRope, forward, initParams, linear, maskedNll, tokenLogProbs } from './model';
 import { ropeTables } from './rope_tables';
 import { testBackends, switchTestBackend } from './test_backends';
 
@@ -170,6 +170,51 @@ describe.each(backends)('model on %s', (backend) => {
       tf.dispose([maxDiff, maxAbs, ids, ...Object.values(gqa), ...Object.values(copies)]);
     },
   );
+
+  it("headFrom: the log-probs and their gradients of the positions kept equal the whole head's (< 1e-5)", async () => {
+    // GRPO's scoring runs the head over the judgement alone: nothing of the kept positions may change
+    const params = initParams(cfg, 3);
+    const before = tf.memory().numTensors;
+    const int = (rows: number[][]) => tf.tensor2d(rows, undefined, 'int32');
+    const ids = int([
+      [0, 0, 1, 5, 9, 3, 7, 8, 4],
+      [1, 6, 2, 9, 11, 3, 5, 7, 10],
+    ]);
+    const targets = int([
+      [0, 1, 5, 9, 3, 7, 8, 4, 2],
+      [6, 2, 9, 11, 3, 5, 7, 10, 2],
+    ]);
+    const mask = int([
+      [0, 0, 1, 1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 1, 1, 1, 1],
+    ]);
+    const from = 5;
+    const w = tf.tensor2d([
+      [0.3, -1, 2, 0.5],
+      [1, 0.25, -0.5, 1.5],
+    ]); // a loss weighing each kept position
+    for (const recompute of [false, true]) {
+      const score = (headFrom?: number) =>
+        tf.variableGrads(() => {
+          const opts = { attentionMask: mask, temperature: 0.7, recompute, headFrom };
+          const lp = tokenLogProbs(params, cfg, ids, targets, opts);
+          return tf.sum(tf.mul(headFrom ? lp : tf.slice(lp, [0, from], [2, 9 - from]), w)) as tf.Scalar;
+        });
+      const whole = score(),
+        tail = score(from);
+      const [a, b] = [(await whole.value.data())[0], (await tail.value.data())[0]];
+      expect(Math.abs(a - b)).toBeLessThan(1e-5);
+      for (const [name, g] of Object.entries(whole.grads)) {
+        const d = tf.tidy(() => tf.max(tf.abs(tf.sub(g, tail.grads[name]))));
+        expect((await d.data())[0], `${name}, recompute ${recompute}`).toBeLessThan(1e-5);
+        d.dispose();
+      }
+      tf.dispose([whole.value, tail.value, ...Object.values(whole.grads), ...Object.values(tail.grads)]);
+    }
+    tf.dispose([ids, targets, mask, w]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(Object.values(params));
+  });
 
   it('forward and backward leave no tensors behind', () => {
     const params = initParams(cfg, 2);

@@ -430,6 +430,9 @@ export interface ForwardOptions {
   attentionMask?: tf.Tensor2D;
   /** Training: keep only each block's input for the backward pass and recompute the block there (recompute.ts). */
   recompute?: boolean;
+  /** Only positions from this one on go through the final norm and the head, [B, T − headFrom] out: GRPO scores
+   * a judgement's tokens alone, and a real model's [T, V] logits of its long prompt would dwarf the rest. */
+  headFrom?: number;
 }
 
 /** The trainable variables of block l (all its weights, or its LoRA adapters alone): a recomputed block's inputs. */
@@ -452,6 +455,8 @@ function forwardParts(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: 
   const { positions, bias } = maskTensors(opts.attentionMask, B, T);
   const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, T); // [B|1, 1, T, D]
   let x = embedTokens(p, ids);
+  const from = opts.headFrom ?? 0;
+  const tail = (t: tf.Tensor) => (from > 0 ? tf.slice(t, [0, from, 0], [B, T - from, -1]) : t);
   if (opts.recompute) {
     // whole blocks, residual added (the one tensor each keeps); the same sums as the fused stream below
     const run =
@@ -461,11 +466,11 @@ function forwardParts(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: 
         return tf.add(out.x, out.r);
       };
     for (let l = 0; l < cfg.num_hidden_layers; l++) x = recomputed(run(l), x, [cos, sin, bias], blockVars(p, l));
-    return headParts(p, cfg, x, null);
+    return headParts(p, cfg, tail(x), null);
   }
   let r: tf.Tensor | null = null; // each block's output, added to x inside the next norm
   for (let l = 0; l < cfg.num_hidden_layers; l++) ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));
-  return headParts(p, cfg, x, r);
+  return headParts(p, cfg, tail(x), r && tail(r));
 }
 
 /**
@@ -478,7 +483,8 @@ export function targetLogProbs(logits: tf.Tensor, targets: tf.Tensor, temperatur
     : gatherLogProbsStock(logits, targets, temperature);
 }
 
-/** log p(targets[b,t] | ids[b,≤t]) [B, T], from logits / temperature (GRPO scores at its sampling temperature). */
+/** log p(targets[b,t] | ids[b,≤t]) [B, T], from logits / temperature (GRPO scores at its sampling temperature);
+ * with opts.headFrom, positions from there on alone, [B, T − headFrom]. */
 export function tokenLogProbs(
   p: ModelParams,
   cfg: LlamaConfig,
@@ -500,6 +506,9 @@ export function tokenLogProbsAndEntropy(
   return tf.tidy(() => {
     const parts = forwardParts(p, cfg, ids, opts);
     const t = opts.temperature ?? 1;
+    const [B, T] = targets.shape;
+    const from = opts.headFrom ?? 0;
+    if (from > 0) targets = tf.slice(targets, [0, from], [B, T - from]);
     // a split head: log-probs merged across its parts, no [B, T, V] tensor
     if (parts.length > 1)
       return splitLogProbs(parts, targets, t, opts.entropy ?? false) as ReturnType<typeof tokenLogProbsAndEntropy>;

@@ -48,7 +48,8 @@ export interface TrainMemoryPlan {
  * block's input (2·C) and one block's intermediates (40·C + 44·I + 15·H·T + LoRA's), the head's 14·V.
  * Fitted to tfjs's own peak (tf.profile) of a whole SFT forward/backward on CPU for nano and tiny shapes
  * (C 16–128, T 32–128, V 40–400, LoRA r 8), which the plan bounds within 15% (train_memory.test.ts); the
- * fused WebGPU path writes fewer intermediates.
+ * fused WebGPU path writes fewer intermediates. The head's term counts `headTokens` a row: GRPO's loss runs
+ * the head over the judgement's positions alone (model.ts's headFrom), SFT's over all T.
  */
 export function trainActivationBytes(
   cfg: LlamaConfig,
@@ -56,6 +57,7 @@ export function trainActivationBytes(
   T: number,
   recompute: boolean,
   loraTargets: readonly LoraTarget[] = [],
+  headTokens = T,
 ): number {
   const C = cfg.hidden_size,
     I = cfg.intermediate_size,
@@ -64,9 +66,10 @@ export function trainActivationBytes(
     L = cfg.num_hidden_layers;
   const n = rows * T;
   const lora = LORA_FLOATS * loraTargets.reduce((a, t) => a + projectionWidth(cfg, t), 0);
+  const head = rows * Math.min(headTokens, T) * V;
   const floats = recompute
-    ? n * (L * 2 * C + 40 * C + 44 * I + 15 * H * T + lora + 14 * V)
-    : n * (L * (64 * C + 32 * I + 12 * H * T + lora) + 16 * V);
+    ? n * (L * 2 * C + 40 * C + 44 * I + 15 * H * T + lora) + 14 * head
+    : n * L * (64 * C + 32 * I + 12 * H * T + lora) + 16 * head;
   return floats * F32;
 }
 
@@ -91,6 +94,8 @@ export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: 
   const trained = req.lora ? adapters : params;
   const microRows = req.microBatch > 0 ? Math.min(req.microBatch, req.rows) : req.rows;
   const T = req.length;
+  // GRPO's loss: the head over a judgement's positions (from the last prompt token on), not the prompt's
+  const headT = req.sampling ? Math.min(T, req.sampling.newTokens + 1) : T;
   // the buffer checks of a forward over a micro-batch (weights by binding, scores, MLP, vocabulary parts)
   const infer = planMemory(
     cfg,
@@ -115,12 +120,12 @@ export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: 
   const trainedBytes = trained * F32;
   const optimizerBytes = 2 * trained * F32;
   const gradientBytes = 2 * trained * F32;
-  const activationBytes = trainActivationBytes(cfg, microRows, T, req.recompute, req.lora?.targets);
+  const activationBytes = trainActivationBytes(cfg, microRows, T, req.recompute, req.lora?.targets, headT);
   const fixed = frozenBytes + trainedBytes + optimizerBytes;
   const totalBytes = fixed + Math.max(gradientBytes + activationBytes, samplingBytes);
   const logits = {
     what: `the logits of a micro-batch${infer.vocabParts > 1 ? ' (one vocabulary part)' : ''}`,
-    bytes: microRows * T * Math.ceil(cfg.vocab_size / infer.vocabParts) * F32,
+    bytes: microRows * headT * Math.ceil(cfg.vocab_size / infer.vocabParts) * F32,
   };
   for (const [limit, name] of [
     [limits.maxStorageBufferBindingSize, 'maxStorageBufferBindingSize'],

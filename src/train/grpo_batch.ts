@@ -139,11 +139,6 @@ function completionLogps(
   P: number,
   L: number,
 ): tf.Tensor2D {
-  return tf.tidy(() =>
-    tf.slice(
-      tokenLogProbs(params, m.cfg, ids, targets, { attentionMask: attn, temperature: g.temperature }),
-      [0, P - 1],
-      [ids.shape[0], L],
-    ),
-  );
+  const opts = { attentionMask: attn, temperature: g.temperature, headFrom: P - 1 }; // the judgement's positions
+  return tf.tidy(() => tf.slice(tokenLogProbs(params, m.cfg, ids, targets, opts), [0, 0], [ids.shape[0], L]));
 }

@@ -47,10 +47,11 @@ function slicedBackward(m: GrpoModels, g: GrpoConfig, x: LossInputs): SlicedBack
       };
       return tf.variableGrads(() => {
         const opts = { attentionMask: attn, temperature: g.temperature, entropy: true, recompute: g.recompute };
-        const { logps, entropy } = tokenLogProbsAndEntropy(m.policy, m.cfg, ids, targets, opts);
-        const lp = tf.slice(logps, [0, P - 1], [n, L]);
+        // the head over the judgement's positions alone (from P − 1, which predicts its first token)
+        const { logps, entropy } = tokenLogProbsAndEntropy(m.policy, m.cfg, ids, targets, { ...opts, headFrom: P - 1 });
+        const lp = tf.slice(logps, [0, 0], [n, L]);
         out.lps.push(tf.keep(lp));
-        out.ents.push(tf.keep(tf.slice(entropy!, [0, P - 1], [n, L])));
+        out.ents.push(tf.keep(tf.slice(entropy!, [0, 0], [n, L])));
         return grpoLossTensor({ per_token_logps: lp, ...rest }, clipOf(g)).loss;
       }, vars);
     });
@@ -146,9 +147,9 @@ export async function sequenceLogps(m: GrpoModels, g: GrpoConfig, s: SampleStage
       m.cfg,
       tf.tensor2d(b.ids, undefined, 'int32'),
       tf.tensor2d(b.targets, undefined, 'int32'),
-      { attentionMask: tf.tensor2d(b.attn, undefined, 'int32'), temperature: g.temperature },
+      { attentionMask: tf.tensor2d(b.attn, undefined, 'int32'), temperature: g.temperature, headFrom: b.P - 1 },
     );
-    return tf.sum(tf.mul(tf.slice(lp, [0, b.P - 1], [b.ids.length, b.L]), tf.tensor2d(b.mask)), 1);
+    return tf.sum(tf.mul(tf.slice(lp, [0, 0], [b.ids.length, b.L]), tf.tensor2d(b.mask)), 1);
   });
   const v = Array.from(await sums.data());
   sums.dispose();

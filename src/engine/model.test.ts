@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from './config';
-import { applyRope, forward, initParams, linear, maskedNll, tokenLogProbs } from './model';
+import { applyRope, forward, initParams, linear, maskedNll, tokenLogProbsAndEntropy } from './model';
 import { ropeTables } from './rope_tables';
 import { testBackends, switchTestBackend } from './test_backends';
 
@@ -171,8 +171,9 @@ describe.each(backends)('model on %s', (backend) => {
     },
   );
 
-  it("headFrom: the log-probs and their gradients of the positions kept equal the whole head's (< 1e-5)", async () => {
-    // GRPO's scoring runs the head over the judgement alone: nothing of the kept positions may change
+  it("headFrom and head chunks: the log-probs, entropies and gradients equal the whole head's (< 1e-5)", async () => {
+    // GRPO's scoring runs the head over the judgement alone, recomputed in chunks of positions: nothing of the
+    // kept positions may change
     const params = initParams(cfg, 3);
     const before = tf.memory().numTensors;
     const int = (rows: number[][]) => tf.tensor2d(rows, undefined, 'int32');
@@ -193,20 +194,25 @@ describe.each(backends)('model on %s', (backend) => {
       [0.3, -1, 2, 0.5],
       [1, 0.25, -0.5, 1.5],
     ]); // a loss weighing each kept position
-    for (const recompute of [false, true]) {
+    for (const [recompute, headChunk] of [
+      [false, undefined],
+      [true, undefined],
+      [true, 3],
+    ] as const) {
       const score = (headFrom?: number) =>
         tf.variableGrads(() => {
-          const opts = { attentionMask: mask, temperature: 0.7, recompute, headFrom };
-          const lp = tokenLogProbs(params, cfg, ids, targets, opts);
-          return tf.sum(tf.mul(headFrom ? lp : tf.slice(lp, [0, from], [2, 9 - from]), w)) as tf.Scalar;
-        });
+          const opts = { attentionMask: mask, temperature: 0.7, recompute, headFrom, headChunk, entropy: true };
+          const out = tokenLogProbsAndEntropy(params, cfg, ids, targets, opts);
+          const kept = (x: tf.Tensor) => (headFrom ? x : tf.slice(x, [0, from], [2, 9 - from]));
+          return tf.add(tf.sum(tf.mul(kept(out.logps), w)), tf.sum(tf.mul(kept(out.entropy!), tf.reverse(w, 1))));
+        }) as { value: tf.Scalar; grads: tf.NamedTensorMap };
       const whole = score(),
         tail = score(from);
       const [a, b] = [(await whole.value.data())[0], (await tail.value.data())[0]];
       expect(Math.abs(a - b)).toBeLessThan(1e-5);
       for (const [name, g] of Object.entries(whole.grads)) {
         const d = tf.tidy(() => tf.max(tf.abs(tf.sub(g, tail.grads[name]))));
-        expect((await d.data())[0], `${name}, recompute ${recompute}`).toBeLessThan(1e-5);
+        expect((await d.data())[0], `${name}, recompute ${recompute}, chunk ${headChunk}`).toBeLessThan(1e-5);
         d.dispose();
       }
       tf.dispose([whole.value, tail.value, ...Object.values(whole.grads), ...Object.values(tail.grads)]);

@@ -388,8 +388,18 @@ export function head(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor, r: tf.Tenso
 
 /** head's logits per row part of the LM head [..., V_i] (one part unless the head is split, vocab_rows.ts). */
 export function headParts(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor, r: tf.Tensor | null = null): tf.Tensor[] {
-  const [, h] = streamNorm(x, r, p['model.norm.weight'], cfg.rms_norm_eps, 1);
-  return lmHeadParts(p, cfg, h);
+  return lmHeadParts(p, cfg, finalNorm(p, cfg, x, r));
+}
+
+/** The final RMSNorm of the stream x (+ the last block's output r). */
+function finalNorm(p: ModelParams, cfg: LlamaConfig, x: tf.Tensor, r: tf.Tensor | null): tf.Tensor {
+  return streamNorm(x, r, p['model.norm.weight'], cfg.rms_norm_eps, 1)[1];
+}
+
+/** The LM head's trainable weights (none with LoRA: the head is frozen), which a recomputed chunk reads. */
+function headVars(p: ModelParams, cfg: LlamaConfig): tf.Variable[] {
+  const parts = vocabParts(p, cfg.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  return (parts as tf.Tensor[] as tf.Variable[]).filter((w) => w.trainable);
 }
 
 /** The LM head's logits per row part for the final-normed h [..., C]. */
@@ -433,6 +443,8 @@ export interface ForwardOptions {
   /** Only positions from this one on go through the final norm and the head, [B, T − headFrom] out: GRPO scores
    * a judgement's tokens alone, and a real model's [T, V] logits of its long prompt would dwarf the rest. */
   headFrom?: number;
+  /** With recompute: positions of the LM head run at once (HEAD_CHUNK unless given). */
+  headChunk?: number;
 }
 
 /** The trainable variables of block l (all its weights, or its LoRA adapters alone): a recomputed block's inputs. */
@@ -450,6 +462,11 @@ export function forward(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts
 
 /** forward's logits per row part of the LM head, [B, T, V_i] each: one part unless the head is split. */
 function forwardParts(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: ForwardOptions): tf.Tensor[] {
+  return lmHeadParts(p, cfg, forwardNormed(p, cfg, ids, opts));
+}
+
+/** The final-normed stream h [B, T − headFrom, C] that the LM head reads. */
+function forwardNormed(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: ForwardOptions): tf.Tensor {
   const [B, T] = ids.shape;
   checkWithinWindow(cfg, T, 'forward');
   const { positions, bias } = maskTensors(opts.attentionMask, B, T);
@@ -466,11 +483,11 @@ function forwardParts(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: 
         return tf.add(out.x, out.r);
       };
     for (let l = 0; l < cfg.num_hidden_layers; l++) x = recomputed(run(l), x, [cos, sin, bias], blockVars(p, l));
-    return headParts(p, cfg, tail(x), null);
+    return finalNorm(p, cfg, tail(x), null);
   }
   let r: tf.Tensor | null = null; // each block's output, added to x inside the next norm
   for (let l = 0; l < cfg.num_hidden_layers; l++) ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));
-  return headParts(p, cfg, tail(x), r && tail(r));
+  return finalNorm(p, cfg, tail(x), r && tail(r));
 }
 
 /**
@@ -504,23 +521,54 @@ export function tokenLogProbsAndEntropy(
   opts: ForwardOptions & { temperature?: number; entropy?: boolean } = {},
 ): { logps: tf.Tensor2D; entropy?: tf.Tensor2D } {
   return tf.tidy(() => {
-    const parts = forwardParts(p, cfg, ids, opts);
+    const h = forwardNormed(p, cfg, ids, opts);
     const t = opts.temperature ?? 1;
+    const entropy = opts.entropy ?? false;
     const [B, T] = targets.shape;
     const from = opts.headFrom ?? 0;
-    if (from > 0) targets = tf.slice(targets, [0, from], [B, T - from]);
-    // a split head: log-probs merged across its parts, no [B, T, V] tensor
-    if (parts.length > 1)
-      return splitLogProbs(parts, targets, t, opts.entropy ?? false) as ReturnType<typeof tokenLogProbsAndEntropy>;
-    const logits = parts[0];
-    if (!opts.entropy) return { logps: targetLogProbs(logits, targets, t) as tf.Tensor2D };
-    // the entropy needs the whole log-softmax anyway: pick the targets from it
-    const logp = logSoftmaxAt(logits, t);
-    return {
-      logps: pickTargets(logp, targets) as tf.Tensor2D,
-      entropy: tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D,
+    const kept = from > 0 ? tf.slice(targets, [0, from], [B, T - from]) : targets;
+    const n = T - from;
+    const size = opts.headChunk ?? HEAD_CHUNK;
+    if (!opts.recompute || n <= size) return headLogProbs(lmHeadParts(p, cfg, h), kept, t, entropy);
+    // recomputed: the head in chunks of positions, each chunk's logits rebuilt in the backward pass, so at most
+    // one chunk's [B, HEAD_CHUNK, V] (and its softmax and gradients) is alive at a time
+    const chunk = (hc: tf.Tensor, [tc]: tf.Tensor[]) => {
+      const out = headLogProbs(lmHeadParts(p, cfg, hc), tc as tf.Tensor2D, t, entropy);
+      return entropy ? tf.stack([out.logps, out.entropy!]) : out.logps;
     };
+    const outs: tf.Tensor[] = [];
+    for (let c = 0; c < n; c += size) {
+      const w = Math.min(size, n - c);
+      const tc = tf.slice(kept, [0, c], [B, w]);
+      outs.push(recomputed(chunk, tf.slice(h, [0, c, 0], [B, w, -1]), [tc], headVars(p, cfg)));
+    }
+    if (!entropy) return { logps: tf.concat(outs, 1) as tf.Tensor2D };
+    const both = tf.concat(outs, 2); // [2, B, n]
+    return { logps: tf.gather(both, 0) as tf.Tensor2D, entropy: tf.gather(both, 1) as tf.Tensor2D };
   });
+}
+
+/** Positions of the LM head run at once in a recomputed forward (a real model's vocabulary is 49k–152k wide). */
+export const HEAD_CHUNK = 64;
+
+/** log p(targets) [B, n] (and the entropy) from the head's logits parts [B, n, V_i] at temperature t. */
+function headLogProbs(
+  parts: tf.Tensor[],
+  targets: tf.Tensor2D,
+  t: number,
+  entropy: boolean,
+): { logps: tf.Tensor2D; entropy?: tf.Tensor2D } {
+  // a split head: log-probs merged across its parts, no [B, T, V] tensor
+  if (parts.length > 1)
+    return splitLogProbs(parts, targets, t, entropy) as { logps: tf.Tensor2D; entropy?: tf.Tensor2D };
+  const logits = parts[0];
+  if (!entropy) return { logps: targetLogProbs(logits, targets, t) as tf.Tensor2D };
+  // the entropy needs the whole log-softmax anyway: pick the targets from it
+  const logp = logSoftmaxAt(logits, t);
+  return {
+    logps: pickTargets(logp, targets) as tf.Tensor2D,
+    entropy: tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D,
+  };
 }
 
 /**

@@ -11,6 +11,7 @@
 import { headDim, type LlamaConfig } from './config';
 import { loraShapes, type LoraTarget } from './lora';
 import { binaryBytes, type MemoryLimits, planMemory } from './memory';
+import { HEAD_CHUNK } from './model';
 import { paramShapes } from './param_names';
 
 const F32 = 4,
@@ -49,7 +50,8 @@ export interface TrainMemoryPlan {
  * Fitted to tfjs's own peak (tf.profile) of a whole SFT forward/backward on CPU for nano and tiny shapes
  * (C 16–128, T 32–128, V 40–400, LoRA r 8), which the plan bounds within 15% (train_memory.test.ts); the
  * fused WebGPU path writes fewer intermediates. The head's term counts `headTokens` a row: GRPO's loss runs
- * the head over the judgement's positions alone (model.ts's headFrom), SFT's over all T.
+ * the head over the judgement's positions alone (model.ts's headFrom), SFT's over all T; recomputed, the head
+ * runs HEAD_CHUNK positions at a time, rebuilt in the backward pass, and keeps a chunk's.
  */
 export function trainActivationBytes(
   cfg: LlamaConfig,
@@ -68,7 +70,7 @@ export function trainActivationBytes(
   const lora = LORA_FLOATS * loraTargets.reduce((a, t) => a + projectionWidth(cfg, t), 0);
   const head = rows * Math.min(headTokens, T) * V;
   const floats = recompute
-    ? n * (L * 2 * C + 40 * C + 44 * I + 15 * H * T + lora) + 14 * head
+    ? n * (L * 2 * C + 40 * C + 44 * I + 15 * H * T + lora) + 14 * rows * Math.min(headTokens, T, HEAD_CHUNK) * V
     : n * L * (64 * C + 32 * I + 12 * H * T + lora) + 16 * head;
   return floats * F32;
 }

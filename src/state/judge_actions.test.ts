@@ -9,7 +9,8 @@
 // a judgement streams into the store (text grows, ends equal to the result's traces) and sends the
 // checkpoint's files only the first time; stopping keeps the traces written so far and says it stopped; a
 // label is saved into 'my-labels' (both bad = tie + meta.label, the model's verdict kept), labelling the
-// same pair again replaces it, and the saved labels read back; pairs are picked from a stored dataset. A real
+// same pair again replaces it, and the saved labels read back; a label keeps the trace of a judgement that
+// agrees with it and ended, for distillation; pairs are picked from a stored dataset. A real
 // model of the model cache: chosen by its judge id, only while complete in the cache, remembered across a
 // reload (judged with once the cache is listed); checked and judged with no files sent (the worker reads the
 // cache), through its chat template; its tokens counted for tokens/s; a model loaded from the Judge page is
@@ -24,6 +25,7 @@ import { HFTokenizer } from '../engine/hf/tokenizer';
 import { initParams } from '../engine/model';
 import { switchTestBackend } from '../engine/test_backends';
 import { defaultTokenizer, Tokenizer } from '../engine/tokenizer';
+import { tracedExamples } from '../train/pipeline';
 import { checkpointMeta } from '../train/run_recorder';
 import { blobSource } from '../engine/hf/source';
 import { testModelFiles } from '../engine/hf/test_model_files';
@@ -348,6 +350,34 @@ describe('judge actions (nano, WASM, memory store)', () => {
     expect(get().judgePicked).toBeNull();
     await browseDataset('no-such-dataset');
     expect(get().judgeError).toMatch(/no-such-dataset is no longer in storage/);
+  });
+
+  it("keeps a judgement's trace with a label it agrees with (one that ended), to distil on", async () => {
+    fill('Say hi', 'HI', 'hi');
+    setJudgeDecoding({ maxNewTokens: 8, samples: 1 });
+    await runJudge();
+    const r = get().judgeResult!;
+    const j = r.shown[0];
+    const judged = (verdict: 'A' | 'B', stopReason: 'eos' | 'length', trace: string) =>
+      useAppStore.setState({ judgeResult: { ...r, shown: [{ ...j, verdict, stopReason, trace }] } });
+    const saved = async () =>
+      (await (await labStore()).datasetPairs(MY_LABELS))!.find((p) => p.prompt === 'Say hi')!.meta as {
+        trace?: string;
+      };
+    judged('A', 'eos', 'the rubric… [[A]]');
+    await saveLabel('A');
+    expect((await saved()).trace).toBe('the rubric… [[A]]');
+    await saveLabel('B'); // the model said A: its trace would teach the wrong verdict
+    expect((await saved()).trace).toBeUndefined();
+    judged('B', 'length', 'cut off… [[B]]');
+    await saveLabel('B'); // cut at the length cap: not a whole judgement
+    expect((await saved()).trace).toBeUndefined();
+    const traced = tracedExamples((await (await labStore()).datasetPairs(MY_LABELS))!);
+    expect(traced.some((e) => e.pair.prompt === 'Say hi')).toBe(false);
+    judged('B', 'eos', 'the rubric… [[B]]');
+    await saveLabel('B');
+    const again = tracedExamples((await (await labStore()).datasetPairs(MY_LABELS))!);
+    expect(again.find((e) => e.pair.prompt === 'Say hi')?.trace).toBe('the rubric… [[B]]');
   });
 
   it('judges with a real model of the cache: chosen, remembered, checked and judged from the cache', async () => {

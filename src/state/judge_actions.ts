@@ -306,6 +306,9 @@ function labelPair(s: AppState, label: UserLabel): Pair {
     swappedVerdict: r.swappedVerdict,
     positionConsistent: r.positionConsistent,
   };
+  // a judgement of the shown order that reached the user's verdict and ended: a trace to distil on, as RM-R1
+  // keeps the oracle's traces whose verdict is right (pipeline.ts's tracedExamples reads meta.trace)
+  const right = r?.shown.find((j) => j.verdict === label && j.stopReason === 'eos');
   const from = s.judgePicked && {
     datasetId: s.judgePicked.datasetId,
     pairId: s.judgePicked.pairId,
@@ -319,7 +322,7 @@ function labelPair(s: AppState, label: UserLabel): Pair {
     winner: label === 'both-bad' ? 'tie' : label,
     ...(s.judgePicked?.category ? { category: s.judgePicked.category } : {}),
     source: MY_LABELS,
-    meta: { label, model, from, labelledAt: Date.now() },
+    meta: { label, model, from, labelledAt: Date.now(), ...(right ? { trace: right.trace } : {}) },
   };
 }
 

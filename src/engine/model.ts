@@ -536,11 +536,12 @@ export function tokenLogProbsAndEntropy(
       const out = headLogProbs(lmHeadParts(p, cfg, hc), tc as tf.Tensor2D, t, entropy);
       return entropy ? tf.stack([out.logps, out.entropy!]) : out.logps;
     };
+    const vars = headVars(p, cfg);
     const outs: tf.Tensor[] = [];
     for (let c = 0; c < n; c += size) {
       const w = Math.min(size, n - c);
       const tc = tf.slice(kept, [0, c], [B, w]);
-      outs.push(recomputed(chunk, tf.slice(h, [0, c, 0], [B, w, -1]), [tc], headVars(p, cfg)));
+      outs.push(recomputed(chunk, tf.slice(h, [0, c, 0], [B, w, -1]), [tc], vars));
     }
     if (!entropy) return { logps: tf.concat(outs, 1) as tf.Tensor2D };
     const both = tf.concat(outs, 2); // [2, B, n]

@@ -4,31 +4,12 @@
 // of 8 rows past 8, a prefill's shape). Also: one dispatch for any M, no leaked tensors, a refusal off WebGPU.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { f16BitsToF32, toF16Bits } from '../f16';
-import { createRng } from '../rng';
 import { switchTestBackend, testBackends } from '../test_backends';
+import { asHalves, linearRef, normals } from './f16_test_reference';
 import { dispatches } from './check_tensor';
 import { gatherF16Rows, matMulF16, packF16Weight } from './matmul_f16';
 
 const backends = await testBackends();
-
-const normals = (n: number, seed: number) => {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.normal());
-};
-/** The values the GPU holds: each f32 rounded to its nearest half. */
-const asHalves = (v: Float32Array) => Float64Array.from(toF16Bits(v), f16BitsToF32);
-
-function reference(x: Float32Array, w: Float64Array, b: Float32Array | null, M: number, K: number, N: number) {
-  const y = new Float64Array(M * N);
-  for (let m = 0; m < M; m++)
-    for (let n = 0; n < N; n++) {
-      let s = b ? b[n] : 0;
-      for (let k = 0; k < K; k++) s += x[m * K + k] * w[n * K + k];
-      y[m * N + n] = s;
-    }
-  return y;
-}
 
 describe.each(backends)('f16 weight kernels on %s', (backend) => {
   beforeAll(() => switchTestBackend(backend));
@@ -64,7 +45,7 @@ describe.each(backends)('f16 weight kernels on %s', (backend) => {
     const y = matMulF16(x, w, b);
     expect(y.shape).toEqual([M, N]);
     const got = await y.data();
-    const want = reference(xv, asHalves(wv), bv, M, K, N);
+    const want = linearRef(xv, asHalves(wv), bv, M, K, N);
     const scale = Math.sqrt(K); // |y| ~ √K for unit normals
     let err = 0;
     for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]) / scale);

@@ -6,33 +6,13 @@
 // reference on the dequantized W. Nothing leaks; off WebGPU the ops refuse, naming the backend.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { f16BitsToF32, toF16Bits } from '../f16';
 import { loraLinear2d } from '../lora_linear';
-import { createRng } from '../rng';
 import { switchTestBackend, testBackends } from '../test_backends';
+import { asHalves, linearRef, normals } from './f16_test_reference';
 import { packF16Weight } from './matmul_f16';
 import { matMulF16Dx, matMulF16Rows, matMulF16Train } from './matmul_f16_train';
 
 const backends = await testBackends();
-
-const normals = (n: number, seed: number) => {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.normal());
-};
-/** The values the GPU holds: each f32 rounded to its nearest half. */
-const asHalves = (v: Float32Array) => Float64Array.from(toF16Bits(v), f16BitsToF32);
-
-/** x [M, K] · Wᵀ (+ b) in float64 for W [N, K]. */
-function forwardRef(x: ArrayLike<number>, w: Float64Array, b: Float32Array | null, M: number, K: number, N: number) {
-  const y = new Float64Array(M * N);
-  for (let m = 0; m < M; m++)
-    for (let n = 0; n < N; n++) {
-      let s = b ? b[n] : 0;
-      for (let k = 0; k < K; k++) s += x[m * K + k] * w[n * K + k];
-      y[m * N + n] = s;
-    }
-  return y;
-}
 
 /** dy [M, N] · W in float64 for W [N, K]. */
 function backwardRef(dy: Float32Array, w: Float64Array, M: number, K: number, N: number) {
@@ -88,7 +68,7 @@ describe.each(backends)('f16 training matmul on %s', (backend) => {
       dx = matMulF16Dx(dy, w);
     expect(y.shape).toEqual([M, N]);
     expect(dx.shape).toEqual([M, K]);
-    expect(maxErr(await y.data(), forwardRef(xv, wh, bv, M, K, N), Math.sqrt(K))).toBeLessThan(1e-5);
+    expect(maxErr(await y.data(), linearRef(xv, wh, bv, M, K, N), Math.sqrt(K))).toBeLessThan(1e-5);
     expect(maxErr(await dx.data(), backwardRef(dyv, wh, M, K, N), Math.sqrt(N))).toBeLessThan(1e-5);
     tf.dispose([y, dx]);
     expect(tf.memory().numTensors).toBe(before);
@@ -121,8 +101,8 @@ describe.each(backends)('f16 training matmul on %s', (backend) => {
     const wh = asHalves(wv);
     // L(x, A) = Σ c ⊙ tanh(x·dequant(W)ᵀ + s·(x·Aᵀ)·Bᵀ) / √K, in float64
     const loss = (x: Float64Array, a: Float64Array) => {
-      const base = forwardRef(x, wh, null, M, K, N);
-      const mid = forwardRef(x, a, null, M, K, r);
+      const base = linearRef(x, wh, null, M, K, N);
+      const mid = linearRef(x, a, null, M, K, r);
       let sum = 0;
       for (let m = 0; m < M; m++)
         for (let n = 0; n < N; n++) {

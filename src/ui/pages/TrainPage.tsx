@@ -245,39 +245,25 @@ export function TrainPage() {
           >
             Skip distillation: start from the shipped judge
           </button>
-          <label>
-            distil on{' '}
-            <select
-              value={distillDataset ?? ''}
-              disabled={live}
-              onChange={(e) => chooseDistillDataset(e.target.value || null)}
-              aria-label="distillation data"
-              title="the traces distillation trains on: the oracle's, or a dataset's (e.g. RM-R1's SFT records)"
-            >
-              <option value="">oracle traces (synthetic world)</option>
-              {datasets.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {d.name} ({d.count} pairs)
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            GRPO data{' '}
-            <select
-              value={grpoDataset ?? ''}
-              disabled={live}
-              onChange={(e) => chooseGrpoDataset(e.target.value || null)}
-              aria-label="GRPO data"
-            >
-              <option value="">synthetic world</option>
-              {datasets.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {d.name} ({d.count} pairs)
-                </option>
-              ))}
-            </select>
-          </label>
+          <DatasetSelect
+            label="distil on"
+            ariaLabel="distillation data"
+            title="the traces distillation trains on: the oracle's, or a dataset's (e.g. RM-R1's SFT records)"
+            none="oracle traces (synthetic world)"
+            value={distillDataset}
+            datasets={datasets}
+            disabled={live}
+            onChange={chooseDistillDataset}
+          />
+          <DatasetSelect
+            label="GRPO data"
+            ariaLabel="GRPO data"
+            none="synthetic world"
+            value={grpoDataset}
+            datasets={datasets}
+            disabled={live}
+            onChange={chooseGrpoDataset}
+          />
         </div>
         <p className="muted">
           {RUN_PRESETS.find((p) => p.id === presetId)?.description ??
@@ -383,5 +369,37 @@ export function TrainPage() {
         </details>
       </section>
     </>
+  );
+}
+
+/** A stage's data: the built-in source (`none`) or one of the stored datasets. */
+function DatasetSelect(props: {
+  label: string;
+  ariaLabel: string;
+  title?: string;
+  none: string;
+  value: string | null;
+  datasets: { id: string; name: string; count: number }[];
+  disabled: boolean;
+  onChange: (id: string | null) => void;
+}) {
+  return (
+    <label>
+      {props.label}{' '}
+      <select
+        value={props.value ?? ''}
+        disabled={props.disabled}
+        onChange={(e) => props.onChange(e.target.value || null)}
+        aria-label={props.ariaLabel}
+        title={props.title}
+      >
+        <option value="">{props.none}</option>
+        {props.datasets.map((d) => (
+          <option key={d.id} value={d.id}>
+            {d.name} ({d.count} pairs)
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

@@ -81,7 +81,7 @@ describe('CLI flags: ranges, not only types', () => {
   });
   it('diagnose, eval, bench: unknown flags are refused (they were ignored), naming the known ones', () => {
     expect(refused('diagnose.ts', ['--checkpoint', ckpt, '--sample', '2'])).toMatch(
-      /^error: Unknown flag --sample; known: --model, --checkpoint, --device-memory, --samples, /,
+      /^error: Unknown flag --sample; known: --model, --checkpoint, --weights, --device-memory, --samples, /,
     );
     expect(refused('eval.ts', ['--checkpoint', ckpt, '--data', 'synthetic', '--grpo.beta', '1'])).toMatch(
       /^error: Unknown flag --grpo.beta; known: .* and the run settings/,

@@ -142,7 +142,7 @@ console.log(
  */
 async function checkTrainingMemory(): Promise<void> {
   const budgets = [(own['device-memory'] ?? 0) * 2 ** 30, run.gpuMemory * 2 ** 20].filter((b) => b > 0);
-  const limits = backendMemoryLimits(backend, budgets.length ? Math.min(...budgets) : undefined);
+  const limits = backendMemoryLimits(backend, budgets.length ? Math.min(...budgets) : undefined, kernels.path);
   const check = (cfg: LlamaConfig, tok: TextTokenizer) => {
     const shapes = runShapes(run, { cfg, tok });
     const stages = runMemory(run, cfg, shapes, limits);

@@ -5,9 +5,9 @@
 // adapters off for LoRA, as in a run. Per setting: parameters trained, live tensor bytes at their peak (on
 // WebGPU, GPU memory) beside the training memory plan's figure for the same step, ms per step after a warm-up
 // step that compiles the shaders, and kernels and GPU dispatches per layer of a step.
-// `lora<r>f16` holds the frozen base in half precision (engine/f16_base.ts, WebGPU; distillation steps only, as
-// GRPO's sampling merges adapters into f32 weights): the f32 weights wait on the host meanwhile and are put
-// back after, so the next mode sees the model as it was.
+// `lora<r>f16` holds the frozen base in half precision (engine/f16_base.ts, WebGPU; GRPO's sampling projects
+// through it and the adapters, nothing merged): the f32 weights wait on the host meanwhile and are put back
+// after, so the next mode sees the model as it was.
 import * as tf from '@tensorflow/tfjs';
 import type { RunnableModel } from '../engine/checkpoint';
 import { installCounters } from '../engine/instrument';
@@ -110,7 +110,7 @@ function planRequest(m: RunnableModel, o: TrainBenchOptions, rank: number, half:
   if (!o.grpo) return { ...req, T: o.seqLen };
   const promptTokens = modelPrompt(m.tok, BENCH_PAIR).ids.length;
   const T = promptTokens + o.grpo.newTokens;
-  const sampling = { sequences: o.batch, promptTokens, newTokens: o.grpo.newTokens };
+  const sampling = { sequences: o.batch, prompts: 1, promptTokens, newTokens: o.grpo.newTokens };
   return { ...req, length: T, sampling, T };
 }
 
@@ -121,7 +121,6 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
   for (const mode of o.modes) {
     if (!TRAIN_MODE.test(mode)) throw new Error(`bench --train: "${mode}" is not full, lora<rank> or lora<rank>f16`);
     const half = mode.endsWith('f16');
-    if (half && o.grpo) throw new Error(`bench --train ${mode} --grpo: GRPO's sampling needs the base in f32`);
     const rank = mode === 'full' ? 0 : Number(mode.slice(4, half ? -3 : undefined));
     if (rank) addLora(m.params, m.cfg, { rank, alpha: 2 * rank, dropout: 0, targets: LORA_TARGETS, rslora: false });
     const kept = half ? await hostCopies(m.params) : null;
@@ -140,7 +139,8 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
         ms.push(performance.now() - t);
       }
       const { T, ...req } = planRequest(m, o, rank, half);
-      const plan = planTraining(m.cfg, req, { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity });
+      const path = o.kernels === 'fused' && tf.getBackend() === 'webgpu' ? 'fused' : 'stock';
+      const plan = planTraining(m.cfg, req, { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity, path });
       rows.push({
         stage: o.grpo ? 'grpo' : 'sft',
         model: name,

@@ -20,8 +20,11 @@
 // packDecodeWeights builds a copy once per generate() call, disposed by it: its weights or its LoRA adapters
 // change between generations, and every adapted projection is merged into that copy, W + s·B·A (the packs,
 // and o and down as merged copies of their own), so a step with adapters runs the same programs as one
-// without. Biases ride in the projections' matmul programs and q/k norms in the cache write: no extra
-// dispatch.
+// without. A LoRA model whose frozen base is in half precision (f16_base.ts) cannot be merged (W + s·B·A
+// needs f32) and should not be copied (the copy would be the f32 weights the halving saved): its step
+// projects through model.ts's `project` (the f16 kernel plus the adapter's update, 7 projections instead of
+// 4), joining q|k|v and gate|up for the same programs after them. Biases ride in the projections' matmul
+// programs and q/k norms in the cache write: no extra dispatch.
 // Leaves out: the prefill (generate.ts, model.ts's block over the prompt), speculative or paged decoding.
 // Run the tests: npx vitest run src/engine/decode.test.ts
 import * as tf from '@tensorflow/tfjs';
@@ -42,6 +45,7 @@ import {
   linear,
   lmHeadParts,
   optionalParam,
+  project,
   rmsNorm,
   type ModelParams,
 } from './model';
@@ -56,6 +60,8 @@ export interface DecodeWeights {
   readonly gateUpBias: tf.Tensor1D[] | null; // per layer [2·I]
   readonly o: tf.Tensor2D[]; // per layer [C, H·D]
   readonly down: tf.Tensor2D[]; // per layer [C, I]
+  /** No packs (qkv, gateUp, o, down empty): each projection through model.ts's project, base and adapter apart. */
+  readonly unmerged?: boolean;
   dispose(): void;
 }
 
@@ -64,7 +70,7 @@ export interface DecodeWeights {
  * frees nothing), else a packed copy of its members for this generation (packDecodeWeights).
  */
 export function decodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
-  if (!isPacked(p)) return packDecodeWeights(p, cfg);
+  if (!isPacked(p)) return hasHalfBase(p) ? unmergedDecodeWeights(p, cfg) : packDecodeWeights(p, cfg);
   const f = layerFeatures(cfg);
   const each = <T extends tf.Tensor>(on: boolean, name: (l: number) => string) =>
     on ? Array.from({ length: cfg.num_hidden_layers }, (_, l) => p[name(l)] as unknown as T) : null;
@@ -115,6 +121,28 @@ export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeigh
   };
   const all = [w.qkv, w.qkvBias ?? [], w.qkNorm ?? [], w.gateUp, w.gateUpBias ?? [], merged].flat();
   return { ...w, dispose: () => tf.dispose(all) };
+}
+
+/** The frozen projections are half-precision words (f16_base.ts): nothing to merge adapters into. */
+const hasHalfBase = (p: ModelParams) => p['model.layers.0.self_attn.q_proj.weight']?.dtype === 'int32';
+
+/** A half-precision base's step weights: only the q|k norms packed (the projections stay the model's own). */
+export function unmergedDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
+  const layers = Array.from({ length: cfg.num_hidden_layers }, (_, l) => `model.layers.${l}.self_attn.`);
+  const qkNorm = layerFeatures(cfg).qkNorm
+    ? layers.map((pre) => tf.concat([p[`${pre}q_norm.weight`], p[`${pre}k_norm.weight`]]) as tf.Tensor1D)
+    : null;
+  return {
+    qkv: [],
+    qkvBias: null,
+    qkNorm,
+    gateUp: [],
+    gateUpBias: null,
+    o: [],
+    down: [],
+    unmerged: true,
+    dispose: () => tf.dispose(qkNorm ?? []),
+  };
 }
 
 /**
@@ -189,17 +217,33 @@ function decodeStepFused(
     const bias = tf.reshape(cache.bias, [B, 1, 1, cache.maxLen]);
     let x: tf.Tensor = embedTokens(p, ids); // [B, C]
     let h: tf.Tensor = rmsNorm(x, p[`${layer(0)}input_layernorm.weight`], eps);
+    // a layer's projections: the packs, or each through `project` (a half-precision base), joined
+    const joined = (pre: string, names: string[], x: tf.Tensor) =>
+      tf.concat(
+        names.map((n) => project(p, pre, n, x)),
+        1,
+      ) as tf.Tensor2D;
     for (let l = 0; l < L; l++) {
       const pre = layer(l);
-      const qkv = linear(h, w.qkv[l], w.qkvBias?.[l]) as tf.Tensor2D;
+      const qkv = w.unmerged
+        ? joined(pre, ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'], h)
+        : (linear(h, w.qkv[l], w.qkvBias?.[l]) as tf.Tensor2D);
       const qkNorm = w.qkNorm ? { weights: w.qkNorm[l], eps } : undefined;
       const q = writeStepKv(cache, l, slot, qkv, cos, sin, H, qkNorm); // [B, H, 1, D]
       const y = tf.reshape(attendFused(q, cache.k[l], cache.v[l], bias), [B, H * headDim(cfg)]);
-      const o = linear(y, w.o[l], optionalParam(p, `${pre}self_attn.o_proj.bias`));
+      const o = w.unmerged
+        ? project(p, pre, 'self_attn.o_proj', y)
+        : linear(y, w.o[l], optionalParam(p, `${pre}self_attn.o_proj.bias`));
       [x, h] = addRmsNorm(x, o, p[`${pre}post_attention_layernorm.weight`], eps);
-      const act = swigluPackedFused(linear(h, w.gateUp[l], w.gateUpBias?.[l]) as tf.Tensor2D);
+      const gateUp = w.unmerged
+        ? joined(pre, ['mlp.gate_proj', 'mlp.up_proj'], h)
+        : (linear(h, w.gateUp[l], w.gateUpBias?.[l]) as tf.Tensor2D);
+      const act = swigluPackedFused(gateUp);
       const nextNorm = l + 1 < L ? p[`${layer(l + 1)}input_layernorm.weight`] : p['model.norm.weight'];
-      [x, h] = addRmsNorm(x, linear(act, w.down[l], optionalParam(p, `${pre}mlp.down_proj.bias`)), nextNorm, eps);
+      const down = w.unmerged
+        ? project(p, pre, 'mlp.down_proj', act)
+        : linear(act, w.down[l], optionalParam(p, `${pre}mlp.down_proj.bias`));
+      [x, h] = addRmsNorm(x, down, nextNorm, eps);
     }
     return joinLogits(lmHeadParts(p, cfg, h)) as tf.Tensor2D;
   });

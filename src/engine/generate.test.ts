@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from './config';
 import { decodeStep } from './decode';
 import { createKVCache } from './kv_cache';
-import { generate, leftPad, prefill } from './generate';
+import { distinctRows, generate, leftPad, prefill } from './generate';
 import { installCounters } from './instrument';
 import { switchFusedKernels } from './kernels/fused';
 import { forward, initParams, type ModelParams } from './model';
@@ -196,6 +196,54 @@ describe.each(backends)('generation on %s', (backend) => {
       fused.logProbs.forEach((row, b) =>
         row.forEach((lp, i) => expect(Math.abs(lp - stock.logProbs[b][i])).toBeLessThan(1e-4)),
       );
+    },
+  );
+
+  it(
+    "identical prompts are prefilled once: the cache and logits equal a prefill of every row, the prefill's " +
+      'peak bytes those of the distinct rows',
+    async () => {
+      // GRPO's batch: G = 3 judgements of each of two prompts
+      const rows = [PROMPTS[0], PROMPTS[0], PROMPTS[0], PROMPTS[2], PROMPTS[2], PROMPTS[2]];
+      const { ids, mask } = leftPad(rows, 0);
+      const { distinct, of } = distinctRows(ids);
+      expect(of).toEqual([0, 0, 0, 1, 1, 1]);
+      const B = rows.length,
+        P = ids[0].length;
+      const run = async (shared: boolean) => {
+        const cache = createKVCache(cfg, B, P + 2);
+        const [x, m] = shared ? [distinct, [mask[0], mask[3]]] : [ids, mask];
+        const idsT = tf.tensor2d(x, undefined, 'int32'),
+          maskT = tf.tensor2d(m, undefined, 'int32');
+        let logits: tf.Tensor | null = null;
+        const profile = await tf.profile(() => {
+          logits = prefill(params, cfg, cache, idsT, maskT, shared ? of : undefined);
+          return logits;
+        });
+        const read = async (t: tf.Tensor) => Array.from(await t.data());
+        const out = {
+          peak: profile.peakBytes - profile.newBytes,
+          logits: await read(logits as unknown as tf.Tensor),
+          k: await Promise.all(cache.k.map(read)),
+          v: await Promise.all(cache.v.map(read)),
+          bias: await read(cache.bias),
+        };
+        tf.dispose([logits as unknown as tf.Tensor, idsT, maskT]);
+        cache.dispose();
+        return out;
+      };
+      const every = await run(false);
+      const once = await run(true);
+      expect(once.logits.length).toBe(B * cfg.vocab_size);
+      const maxDiff = (a: number[], b: number[]) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+      expect(maxDiff(once.logits, every.logits)).toBeLessThan(1e-5);
+      for (let l = 0; l < cfg.num_hidden_layers; l++) {
+        expect(maxDiff(once.k[l], every.k[l])).toBeLessThan(1e-5);
+        expect(maxDiff(once.v[l], every.v[l])).toBeLessThan(1e-5);
+      }
+      expect(once.bias).toEqual(every.bias);
+      // the intermediates of 2 rows, not 6 (the copies into the cache are the same either way)
+      expect(once.peak).toBeLessThan(0.6 * every.peak);
     },
   );
 

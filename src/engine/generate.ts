@@ -1,8 +1,10 @@
 // Batched generation with the KV cache: left-padded prefill (HF positions), then one decode step per
-// token for the whole batch (decode.ts). Sampling runs on the device; token ids and log-probs are read back
-// in one readback per `readEvery` tokens. Finished sequences keep their slot but are masked (next tokens
-// forced to <pad>), never re-run. Each sequence stops at any of its stop ids (kept; Qwen has two) or at
-// the length cap. The KV cache holds prompt + new tokens, whatever the model's context.
+// token for the whole batch (decode.ts). Identical prompts (GRPO's G judgements of one pair) are prefilled
+// once and their keys, values and last logits copied to each of their rows: the prefill's compute and
+// activations scale with the distinct prompts, not the batch. Sampling runs on the device; token ids and
+// log-probs are read back in one readback per `readEvery` tokens. Finished sequences keep their slot but
+// are masked (next tokens forced to <pad>), never re-run. Each sequence stops at any of its stop ids (kept;
+// Qwen has two) or at the length cap. The KV cache holds prompt + new tokens, whatever the model's context.
 // With the fused switch on WebGPU, a step is decode.ts's fused block plus ONE sampling program
 // (kernels/sample.ts) that also masks finished rows and records ids and log-probs for the readback in
 // place; otherwise stock ops (sampling.ts, tf.where masks, a stack per readback).
@@ -46,17 +48,41 @@ export function leftPad(prompts: number[][], padId: number): { ids: number[][]; 
   };
 }
 
-/** Runs the padded prompts [B, P] through the model, filling the cache; returns last-position logits [B, V]. */
+/** The distinct rows of `rows` and, for each row, the index of its copy among them. */
+export function distinctRows(rows: number[][]): { distinct: number[][]; of: number[] } {
+  const seen = new Map<string, number>();
+  const distinct: number[][] = [];
+  const of = rows.map((r) => {
+    const key = r.join(',');
+    let i = seen.get(key);
+    if (i === undefined) {
+      i = distinct.length;
+      seen.set(key, i);
+      distinct.push(r);
+    }
+    return i;
+  });
+  return { distinct, of };
+}
+
+/**
+ * Runs the padded prompts [U, P] through the model, filling the cache; returns last-position logits. With
+ * `rowsOf` (cache row → prompt row, length B) each prompt's keys, values, mask and logits fill every cache
+ * row that holds it ([B, V] out); without, prompt row b is cache row b ([U, V]).
+ */
 export function prefill(
   p: ModelParams,
   cfg: LlamaConfig,
   cache: KVCache,
   ids: tf.Tensor2D,
   mask: tf.Tensor2D,
+  rowsOf?: readonly number[],
 ): tf.Tensor2D {
   return tf.tidy(() => {
-    const [B, P] = ids.shape;
-    const { positions, bias } = maskTensors(mask, B, P);
+    const [U, P] = ids.shape;
+    const of = rowsOf ? tf.tensor1d([...rowsOf], 'int32') : null;
+    const toCache = <T extends tf.Tensor>(x: T): T => (of ? (tf.gather(x, of) as T) : x);
+    const { positions, bias } = maskTensors(mask, U, P);
     const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, P);
     let x = embedTokens(p, ids);
     // a tidy per layer: only the stream outlives a layer (no gradients here), so the prefill holds one
@@ -65,15 +91,15 @@ export function prefill(
       const prev = x;
       x = tf.tidy(() =>
         block(p, cfg, l, prev, cos, sin, bias, (kv) => {
-          writePrefix(cache, l, kv.k, kv.v);
+          writePrefix(cache, l, toCache(kv.k), toCache(kv.v));
           return kv;
         }),
       );
       if (l > 0) prev.dispose();
     }
-    writePrefixMask(cache, mask);
-    const last = tf.slice(x, [0, P - 1, 0], [B, 1, -1]);
-    return tf.reshape(head(p, cfg, last), [B, -1]) as tf.Tensor2D;
+    writePrefixMask(cache, toCache(mask));
+    const last = tf.slice(x, [0, P - 1, 0], [U, 1, -1]);
+    return toCache(tf.reshape(head(p, cfg, last), [U, -1]) as tf.Tensor2D);
   });
 }
 
@@ -108,8 +134,18 @@ export async function generate(
   const packed = fused ? decodeWeights(p, cfg) : undefined;
   const sampler = createStepSampler(B, readEvery, o);
 
+  const { distinct, of } = distinctRows(padded.ids);
+  const U = distinct.length;
+  const distinctMask = distinct.map((_, u) => padded.mask[of.indexOf(u)]);
   let logits = tf.tidy(() =>
-    prefill(p, cfg, cache, tf.tensor2d(padded.ids, [B, P], 'int32'), tf.tensor2d(padded.mask, [B, P], 'int32')),
+    prefill(
+      p,
+      cfg,
+      cache,
+      tf.tensor2d(distinct, [U, P], 'int32'),
+      tf.tensor2d(distinctMask, [U, P], 'int32'),
+      U < B ? of : undefined,
+    ),
   );
   let ids: tf.Tensor1D | null = null; // this step's tokens, fed to the next decode step
   try {

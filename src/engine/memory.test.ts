@@ -4,15 +4,18 @@
 // limit (Qwen2.5-0.5B's 519 MiB embedding in 5 parts under 128 MiB); and what does not fit is said with
 // the numbers: a row wider than a binding, a device budget too small, a context past the model's.
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendName } from './backend';
 import { presetConfig, validateConfig } from './config';
-import { decodeStep } from './decode';
+import { decodeStep, decodeWeights } from './decode';
 import { prefill } from './generate';
 import { QWEN25_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT } from './hf/known_configs';
 import { createKVCache } from './kv_cache';
 import { decodeActivationBytes, planMemory, prefillActivationBytes, storedBytesPerElement } from './memory';
 import { initParams } from './model';
-import { initNodeBackend } from './node_webgpu';
+import type { KernelPath } from './kernel_choice';
+import { switchFusedKernels } from './kernels/fused';
+import { switchTestBackend, testBackends } from './test_backends';
 
 const MiB = 2 ** 20,
   GiB = 2 ** 30;
@@ -119,34 +122,58 @@ function peakBytes(f: () => tf.Tensor): number {
   return peak - before;
 }
 
-describe('activation estimate against tfjs', () => {
-  beforeAll(() => initNodeBackend('cpu'));
+// the stock ops on CPU, and the fused WebGPU kernels where Node reaches an adapter (their own fitted terms)
+const paths: [KernelPath, BackendName][] = (await testBackends()).includes('webgpu')
+  ? [
+      ['stock', 'cpu'],
+      ['fused', 'webgpu'],
+    ]
+  : [['stock', 'cpu']];
 
-  // GQA 2:1 and 3:1 (repeated kv heads on the stock path) and plain multi-head attention
+describe.each(paths)('activation estimate against tfjs, %s path (%s)', (path, backend) => {
+  beforeAll(async () => {
+    await switchTestBackend(backend);
+    switchFusedKernels(path === 'fused');
+  });
+  afterAll(() => switchFusedKernels(false));
+
+  // GQA 2:1 and 3:1 (repeated kv heads on the stock path) and plain multi-head attention; MLP 1× to 5.5× C
   it.each([
     [64, 176, 4, 2, 64],
     [96, 256, 6, 2, 96],
     [128, 352, 4, 4, 64],
+    [64, 352, 4, 1, 64],
   ])(
-    'bounds the measured peak of a prefill and a decode step within 15 percent (C %i, I %i, H %i, Hkv %i, P %i)',
+    'bounds the measured peak of a prefill, a decode step and a shared prefill within 15 percent ' +
+      '(C %i, I %i, H %i, Hkv %i, P %i)',
     (C, I, H, Hkv, P) => {
       const ids = { vocab_size: 300, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 };
       const sizes = { hidden_size: C, intermediate_size: I, num_attention_heads: H, num_key_value_heads: Hkv };
       const cfg = presetConfig('nano', ids, { ...sizes, num_hidden_layers: 3, max_position_embeddings: 512 });
       const p = initParams(cfg, 1);
+      const packed = path === 'fused' ? decodeWeights(p, cfg) : undefined;
       const cache = createKVCache(cfg, 1, P + 8);
       const prompt = tf.zeros([1, P], 'int32') as tf.Tensor2D,
         mask = tf.ones([1, P], 'int32') as tf.Tensor2D,
         next = tf.tensor1d([3], 'int32');
+      // and one prompt prefilled once for a group of 4 rows (GRPO's sampling)
+      const group = createKVCache(cfg, 4, P + 8);
       const measured = [
         peakBytes(() => prefill(p, cfg, cache, prompt, mask)),
-        peakBytes(() => decodeStep(p, cfg, cache, next, [P], P)),
+        peakBytes(() => decodeStep(p, cfg, cache, next, [P], P, packed)),
+        peakBytes(() => prefill(p, cfg, group, prompt, mask, [0, 0, 0, 0])),
       ];
-      const estimated = [prefillActivationBytes(cfg, P, 1), decodeActivationBytes(cfg, P + 8, 1)];
-      for (let i = 0; i < 2; i++) {
+      const estimated = [
+        prefillActivationBytes(cfg, P, 1, 1, path),
+        decodeActivationBytes(cfg, P + 8, 1, path),
+        prefillActivationBytes(cfg, P, 1, 4, path),
+      ];
+      group.dispose();
+      for (let i = 0; i < 3; i++) {
         expect(estimated[i]).toBeGreaterThanOrEqual(measured[i]);
         expect(estimated[i]).toBeLessThanOrEqual(1.15 * measured[i]);
       }
+      packed?.dispose();
       tf.dispose([...Object.values(p), prompt, mask, next]);
       cache.dispose();
     },

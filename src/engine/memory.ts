@@ -9,6 +9,7 @@
 // Leaves out: the GPU pool's slack and the browser's own use of the device (a budget should leave room).
 import type { BackendReport } from './backend';
 import { headDim, type LlamaConfig } from './config';
+import type { KernelPath } from './kernel_choice';
 import { paramShapes } from './param_names';
 import { vocabRowsPerPart, VOCAB_TABLES } from './vocab_rows';
 
@@ -26,6 +27,12 @@ export interface MemoryLimits {
   maxStorageBufferBindingSize: number;
   /** The device memory the model may take, when known (the browser does not say; a user's setting may). */
   deviceBytes?: number;
+  /**
+   * The code that will run: the fused WebGPU kernels keep fewer intermediates than the stock ops (no
+   * attention scores, no repeated kv heads), so their activation terms are their own, fitted on WebGPU.
+   * Stock when absent.
+   */
+  path?: KernelPath;
 }
 
 /** tfjs-wasm's heap grows to 4 GiB less one 64 KiB page (emscripten's getHeapMax): every tensor lives in it. */
@@ -34,16 +41,17 @@ export const WASM_HEAP_BYTES = 4_294_901_760;
 /**
  * The limits a model is planned against on a started backend: WebGPU's adapter buffer limits (its memory
  * unknown unless `deviceBytes` says), WASM's heap for everything, none on the CPU backend; `deviceBytes`
- * lowers the memory budget further.
+ * lowers the memory budget further. `path`: the kernels in force (fused only counts on WebGPU).
  */
-export function backendMemoryLimits(report: BackendReport, deviceBytes?: number): MemoryLimits {
+export function backendMemoryLimits(report: BackendReport, deviceBytes?: number, path?: KernelPath): MemoryLimits {
   const within = (own?: number) => {
     const budget = Math.min(own ?? Infinity, deviceBytes ?? Infinity);
     return Number.isFinite(budget) ? { deviceBytes: budget } : {};
   };
   if (report.name === 'webgpu' && report.adapter) {
     const l = report.adapter.limits;
-    return { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, ...within() };
+    const limits = { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize };
+    return { ...limits, ...within(), ...(path ? { path } : {}) };
   }
   if (report.name === 'wasm')
     return { maxBufferSize: WASM_HEAP_BYTES, maxStorageBufferBindingSize: WASM_HEAP_BYTES, ...within(WASM_HEAP_BYTES) };
@@ -60,6 +68,7 @@ export interface MemoryRequest {
   promptTokens: number; // P
   maxNewTokens: number;
   batch: number; // B
+  prompts?: number; // U: distinct prompts among the B rows, each prefilled once (generate.ts); B when absent
 }
 
 export interface MemoryPlan {
@@ -85,7 +94,7 @@ export function binaryBytes(bytes: number): string {
 
 /**
  * Floats the stock path holds per token for one layer: the two norms and residual adds (~16·C), q/k/v
- * with their RoPE and head splits (~12·(H + 2·Hkv)·D), gate, up, SiLU and product (~8·I), and the
+ * with their RoPE and head splits (~12·(H + 2·Hkv)·D), gate, up, SiLU and product (~8.5·I), and the
  * attention scores over the `attended` keys (scores, bias, softmax: ~5·H·attended). Fitted to tfjs's
  * own peak (tf.profile) on CPU for small shapes, where it bounds the measured peak within 15%; the fused
  * path writes fewer intermediates.
@@ -96,29 +105,57 @@ function floatsPerTokenLayer(cfg: LlamaConfig, attended: number): number {
     Hkv = cfg.num_key_value_heads,
     D = headDim(cfg),
     I = cfg.intermediate_size;
-  return 16 * C + 12 * (H + 2 * Hkv) * D + 8 * I + 5 * H * attended;
+  return 16 * C + 12 * (H + 2 * Hkv) * D + 8.5 * I + 5 * H * attended;
 }
 
 /**
- * The prefill of P tokens (generate.ts frees each layer's intermediates before the next): one layer's
- * intermediates, the masks (~6·P²), the stream in and out, and the last position's logits.
+ * The same on the fused WebGPU path, per token and layer: the fused programs' outputs and the stream
+ * (~24·C), the MLP (~7·I), q|k|v (~5·(H + 2·Hkv)·D), no attention scores; the prefill's masks ~9·P².
+ * Fitted to tfjs's peak on WebGPU (SwiftShader) for six shapes (C 64–128, I/C 1–5.5, GQA 1–4, P 32–128),
+ * which it bounds within 15% (memory.test.ts).
  */
-export function prefillActivationBytes(cfg: LlamaConfig, P: number, B: number): number {
-  const floats = B * P * floatsPerTokenLayer(cfg, P) + 6 * P * P + 2 * B * P * cfg.hidden_size;
+function fusedFloatsPerTokenLayer(cfg: LlamaConfig): number {
+  return 24 * cfg.hidden_size + 7 * cfg.intermediate_size + 5 * qkvWidth(cfg);
+}
+
+const qkvWidth = (cfg: LlamaConfig) => (cfg.num_attention_heads + 2 * cfg.num_key_value_heads) * headDim(cfg);
+
+/**
+ * The prefill of P tokens over U distinct prompts (generate.ts frees each layer's intermediates before the
+ * next): one layer's intermediates, the masks (~6·P²), the stream in and out, and the last position's
+ * logits; when B > U rows share them, a layer's keys and values copied to the B cache rows (2·B·Hkv·P·D).
+ */
+export function prefillActivationBytes(
+  cfg: LlamaConfig,
+  P: number,
+  U: number,
+  B = U,
+  path: KernelPath = 'stock',
+): number {
+  const copies = B > U ? 2 * B * cfg.num_key_value_heads * P * headDim(cfg) : 0;
+  const floats =
+    path === 'fused'
+      ? U * P * fusedFloatsPerTokenLayer(cfg) + 9 * P * P + copies
+      : U * P * floatsPerTokenLayer(cfg, P) + 6 * P * P + 2 * U * P * cfg.hidden_size + copies;
   return (floats + B * cfg.vocab_size) * F32;
 }
 
 /**
  * One decode step over a T-slot cache (one tidy for the whole step): every layer's intermediates for one
  * token, and per slot the stock path's repeated kv heads (~4·H·D a layer when H > Hkv) and the cache
- * write's blend (~2·Hkv·D), then the logits. Fitted like floatsPerTokenLayer.
+ * write's blend (~2·Hkv·D), then the logits. Fitted like floatsPerTokenLayer. The fused step writes the
+ * cache in place and attends over it in one program: ~25·C + 7·I + 2·(H + 2·Hkv)·D + 2·T a layer (fitted
+ * like fusedFloatsPerTokenLayer).
  */
-export function decodeActivationBytes(cfg: LlamaConfig, T: number, B: number): number {
+export function decodeActivationBytes(cfg: LlamaConfig, T: number, B: number, path: KernelPath = 'stock'): number {
   const H = cfg.num_attention_heads,
     Hkv = cfg.num_key_value_heads,
     D = headDim(cfg);
   const perSlot = (H > Hkv ? 4 * H * D : 0) + 2 * Hkv * D;
-  const layer = B * (floatsPerTokenLayer(cfg, T) + T * perSlot);
+  const layer =
+    path === 'fused'
+      ? B * (25 * cfg.hidden_size + 7 * cfg.intermediate_size + 2 * qkvWidth(cfg) + 2 * T)
+      : B * (floatsPerTokenLayer(cfg, T) + T * perSlot);
   return (cfg.num_hidden_layers * layer + B * cfg.vocab_size) * F32;
 }
 
@@ -130,6 +167,7 @@ export function planMemory(
   storedDtype = cfg.torch_dtype,
 ): MemoryPlan {
   const { promptTokens: P, batch: B } = req;
+  const U = Math.min(B, req.prompts ?? B);
   const T = P + req.maxNewTokens;
   const L = cfg.num_hidden_layers,
     V = cfg.vocab_size,
@@ -146,14 +184,16 @@ export function planMemory(
   // K and V per layer [B, Hkv, T, D], and the slots' bias [B, T]
   const kvLayer = B * Hkv * T * D * F32;
   const kvCacheBytes = 2 * L * kvLayer + B * T * F32;
-  const activationBytes = Math.max(prefillActivationBytes(cfg, P, B), decodeActivationBytes(cfg, T, B));
+  const path = limits.path ?? 'stock';
+  const activationBytes = Math.max(prefillActivationBytes(cfg, P, U, B, path), decodeActivationBytes(cfg, T, B, path));
   const f32Bytes = params * F32;
 
   const problems: string[] = [];
   const tensors: { what: string; bytes: number }[] = [
     { what: 'a KV cache layer', bytes: kvLayer },
-    { what: 'the attention scores of the prompt', bytes: B * H * P * P * F32 },
-    { what: 'the MLP activation of the prompt', bytes: B * P * cfg.intermediate_size * F32 },
+    // the fused attention never makes the scores: their size is no limit there
+    { what: 'the attention scores of the prompt', bytes: path === 'fused' ? 0 : U * H * P * P * F32 },
+    { what: 'the MLP activation of the prompt', bytes: U * P * cfg.intermediate_size * F32 },
     { what: 'the logits of one position', bytes: B * V * F32 },
   ];
   for (const [name, shape] of Object.entries(shapes)) {

@@ -443,7 +443,7 @@ export interface ForwardOptions {
   /** Only positions from this one on go through the final norm and the head, [B, T − headFrom] out: GRPO scores
    * a judgement's tokens alone, and a real model's [T, V] logits of its long prompt would dwarf the rest. */
   headFrom?: number;
-  /** With recompute: positions of the LM head run at once (HEAD_CHUNK unless given). */
+  /** With recompute: positions of the LM head run at once (headChunk(V) unless given). */
   headChunk?: number;
 }
 
@@ -528,10 +528,10 @@ export function tokenLogProbsAndEntropy(
     const from = opts.headFrom ?? 0;
     const kept = from > 0 ? tf.slice(targets, [0, from], [B, T - from]) : targets;
     const n = T - from;
-    const size = opts.headChunk ?? HEAD_CHUNK;
+    const size = opts.headChunk ?? headChunk(cfg.vocab_size);
     if (!opts.recompute || n <= size) return headLogProbs(lmHeadParts(p, cfg, h), kept, t, entropy);
     // recomputed: the head in chunks of positions, each chunk's logits rebuilt in the backward pass, so at most
-    // one chunk's [B, HEAD_CHUNK, V] (and its softmax and gradients) is alive at a time
+    // one chunk's [B, size, V] (and its softmax and gradients) is alive at a time
     const chunk = (hc: tf.Tensor, [tc]: tf.Tensor[]) => {
       const out = headLogProbs(lmHeadParts(p, cfg, hc), tc as tf.Tensor2D, t, entropy);
       return entropy ? tf.stack([out.logps, out.entropy!]) : out.logps;
@@ -549,8 +549,14 @@ export function tokenLogProbsAndEntropy(
   });
 }
 
-/** Positions of the LM head run at once in a recomputed forward (a real model's vocabulary is 49k–152k wide). */
-export const HEAD_CHUNK = 64;
+/**
+ * Positions of the LM head run at once in a recomputed forward: as many as keep a chunk's logits within
+ * 2^21 words a row (a real model's vocabulary is 49k–152k wide: 42 positions for SmolLM2, 13 for Qwen), at
+ * most 64 (small vocabularies: fewer, larger matmuls).
+ */
+export function headChunk(vocab: number): number {
+  return Math.max(1, Math.min(64, Math.floor(2 ** 21 / vocab)));
+}
 
 /** log p(targets) [B, n] (and the entropy) from the head's logits parts [B, n, V_i] at temperature t. */
 function headLogProbs(

@@ -101,7 +101,11 @@ export function precompileGeneration(cfg: LlamaConfig, batch: number, promptLen:
   return precompile(async () => {
     const params = throwawayParams(cfg);
     try {
-      const prompts = Array.from({ length: batch }, () => new Array(promptLen).fill(cfg.bos_token_id));
+      // distinct prompts (generate prefills identical ones once): the prefill over all `batch` rows
+      const prompts = Array.from({ length: batch }, (_, i) => [
+        ...new Array(promptLen - 1).fill(cfg.bos_token_id),
+        i % cfg.vocab_size,
+      ]);
       // two tokens: the prefill and one decode step, each with its sampling
       await generate(params, cfg, prompts, {
         maxNewTokens: 2,

@@ -2,7 +2,8 @@
 // baseWeights 'f16' (engine/f16_base.ts); trained: float32), AdamW's two
 // moments per trained parameter, the gradients, the activations the backward pass keeps for one micro-batch
 // (all blocks' intermediates, or with recomputation each block's input plus one block's intermediates), and
-// for GRPO the sampling phase's KV cache (G × prompts sequences of prompt + completion tokens) — against the
+// for GRPO the sampling phase's KV cache (G × prompts sequences of prompt + completion tokens; each prompt
+// prefilled once) — against the
 // adapter's buffer limits and a device budget. The step's peak is the weights and moments plus the larger of
 // the backward pass and sampling (the cache is freed before the loss). Pure arithmetic on the config; what
 // does not fit comes back as problems with the numbers, and `fitTraining` finds micro-batches and
@@ -11,7 +12,8 @@
 import { headDim, type LlamaConfig } from './config';
 import { loraShapes, type LoraTarget } from './lora';
 import { binaryBytes, type MemoryLimits, planMemory } from './memory';
-import { HEAD_CHUNK } from './model';
+import type { KernelPath } from './kernel_choice';
+import { headChunk } from './model';
 import { paramShapes } from './param_names';
 
 const F32 = 4,
@@ -23,7 +25,8 @@ export interface TrainMemoryRequest {
   length: number; // T: tokens per row
   recompute: boolean; // blocks recomputed in the backward pass
   lora: { rank: number; targets: readonly LoraTarget[] } | null; // null: full fine-tuning
-  sampling?: { sequences: number; promptTokens: number; newTokens: number }; // GRPO's generation
+  // GRPO's generation: `sequences` rows over `prompts` distinct prompts (each prefilled once)
+  sampling?: { sequences: number; prompts: number; promptTokens: number; newTokens: number };
   baseWeights?: 'f32' | 'f16'; // the frozen weights' precision with LoRA (f32 when absent)
 }
 
@@ -44,14 +47,19 @@ export interface TrainMemoryPlan {
 }
 
 /**
- * Floats the backward pass keeps per token: all blocks' intermediates (64·C + 32·I + 12·H·T a block, and
- * 9 per output of each projection with a LoRA adapter) and the LM head's (16·V); with recomputation each
- * block's input (2·C) and one block's intermediates (40·C + 44·I + 15·H·T + LoRA's), the head's 14·V.
- * Fitted to tfjs's own peak (tf.profile) of a whole SFT forward/backward on CPU for nano and tiny shapes
- * (C 16–128, T 32–128, V 40–400, LoRA r 8), which the plan bounds within 15% (train_memory.test.ts); the
- * fused WebGPU path writes fewer intermediates. The head's term counts `headTokens` a row: GRPO's loss runs
- * the head over the judgement's positions alone (model.ts's headFrom), SFT's over all T; recomputed, the head
- * runs HEAD_CHUNK positions at a time, rebuilt in the backward pass, and keeps a chunk's.
+ * Bytes the backward pass keeps. Stock ops, per token: all blocks' intermediates (64·C + 32·I + 12·H·T a
+ * block, and 9 per output of each projection with a LoRA adapter) and the LM head's (16·V); with
+ * recomputation each block's input (2·C) and one block's intermediates (40·C + 44·I + 15·H·T + LoRA's), the
+ * head's 14·V. Fitted to tfjs's own peak (tf.profile) of a whole SFT forward/backward on CPU for nano and tiny
+ * shapes (C 16–128, T 32–128, V 40–400, LoRA r 8), which the plan bounds within 15% (train_memory.test.ts).
+ * The fused WebGPU path keeps no attention scores and no LoRA products: per token 74·C + 14·I a block and
+ * 9·C + 9·V beside; recomputed 3·C a block, 88·C + 12·I for the one rebuilt, 0.4 per adapted output and the
+ * head's 6·V; both with the mask's 2·T² a row. Fitted as upper bounds to tfjs's peak on WebGPU (SwiftShader)
+ * for 23 shapes (C 64–128, I/C 1–5.5, L 1–6, T 32–128, V 40–3,000, full and LoRA r 8), which they bound
+ * within 1.45× (1.2× but for a chunked head; train_memory.test.ts checks a few). The head's term counts
+ * `headTokens` a row: GRPO's loss runs the head over the judgement's positions alone (model.ts's headFrom),
+ * SFT's over all T; recomputed, the head runs headChunk(V) positions at a time, rebuilt in the backward pass,
+ * and keeps a chunk's.
  */
 export function trainActivationBytes(
   cfg: LlamaConfig,
@@ -60,6 +68,7 @@ export function trainActivationBytes(
   recompute: boolean,
   loraTargets: readonly LoraTarget[] = [],
   headTokens = T,
+  path: KernelPath = 'stock',
 ): number {
   const C = cfg.hidden_size,
     I = cfg.intermediate_size,
@@ -67,12 +76,36 @@ export function trainActivationBytes(
     V = cfg.vocab_size,
     L = cfg.num_hidden_layers;
   const n = rows * T;
-  const lora = LORA_FLOATS * loraTargets.reduce((a, t) => a + projectionWidth(cfg, t), 0);
-  const head = rows * Math.min(headTokens, T) * V;
+  const outs = loraTargets.reduce((a, t) => a + projectionWidth(cfg, t), 0);
+  const head = rows * Math.min(headTokens, T);
+  const chunk = rows * Math.min(headTokens, T, headChunk(V));
+  if (path === 'fused') {
+    const mask = 2 * rows * T * T;
+    const floats = recompute
+      ? n * (L * 3 * C + 88 * C + 12 * I + 0.4 * outs) + 6 * chunk * V + mask
+      : n * (L * (74 * C + 14 * I) + 9 * C) + 9 * head * V + mask;
+    return floats * F32;
+  }
+  const lora = LORA_FLOATS * outs;
   const floats = recompute
-    ? n * (L * 2 * C + 40 * C + 44 * I + 15 * H * T + lora) + 14 * rows * Math.min(headTokens, T, HEAD_CHUNK) * V
-    : n * L * (64 * C + 32 * I + 12 * H * T + lora) + 16 * head;
+    ? n * (L * 2 * C + 40 * C + 44 * I + 15 * H * T + lora) + 14 * chunk * V
+    : n * L * (64 * C + 32 * I + 12 * H * T + lora) + 16 * head * V;
   return floats * F32;
+}
+
+/**
+ * The fused decode's copy of a trained model's projections for one generation (decode.ts's packDecodeWeights):
+ * q|k|v and gate|up packed, o and down merged where adapted; none on a half-precision base (it projects
+ * through its own weights and adapters).
+ */
+export function decodeCopyBytes(cfg: LlamaConfig, loraTargets: readonly LoraTarget[] | undefined): number {
+  const C = cfg.hidden_size,
+    I = cfg.intermediate_size,
+    qkv = (cfg.num_attention_heads + 2 * cfg.num_key_value_heads) * headDim(cfg);
+  const adapted = (t: LoraTarget) => !loraTargets || loraTargets.includes(t);
+  const o = adapted('o_proj') && loraTargets ? C * projectionWidth(cfg, 'q_proj') : 0;
+  const down = adapted('down_proj') && loraTargets ? C * I : 0;
+  return cfg.num_hidden_layers * (qkv * (C + 1) + 2 * I * (C + 1) + o + down) * F32;
 }
 
 /** Floats an adapted projection adds per token and output: its update's product, sum and their gradients. */
@@ -111,18 +144,19 @@ export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: 
     const s = req.sampling;
     const gen = planMemory(
       cfg,
-      { promptTokens: s.promptTokens, maxNewTokens: s.newTokens, batch: s.sequences },
+      { promptTokens: s.promptTokens, maxNewTokens: s.newTokens, batch: s.sequences, prompts: s.prompts },
       { ...limits, deviceBytes: undefined },
     );
     kvCacheBytes = gen.kvCacheBytes;
-    samplingBytes = gen.kvCacheBytes + gen.activationBytes;
+    const copy = limits.path === 'fused' && req.baseWeights !== 'f16' ? decodeCopyBytes(cfg, req.lora?.targets) : 0;
+    samplingBytes = gen.kvCacheBytes + gen.activationBytes + copy;
     for (const p of gen.problems) if (!problems.includes(p)) problems.push(`sampling: ${p}`);
   }
   const frozenBytes = req.lora ? params * (req.baseWeights === 'f16' ? F16 : F32) : 0;
   const trainedBytes = trained * F32;
   const optimizerBytes = 2 * trained * F32;
   const gradientBytes = 2 * trained * F32;
-  const activationBytes = trainActivationBytes(cfg, microRows, T, req.recompute, req.lora?.targets, headT);
+  const activationBytes = trainActivationBytes(cfg, microRows, T, req.recompute, req.lora?.targets, headT, limits.path);
   const fixed = frozenBytes + trainedBytes + optimizerBytes;
   const totalBytes = fixed + Math.max(gradientBytes + activationBytes, samplingBytes);
   const logits = {

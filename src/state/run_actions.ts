@@ -133,7 +133,8 @@ export function startRun(): Promise<void> {
     };
     const named = (id: string | null) => (id ? { id, name: datasets.find((d) => d.id === id)?.name ?? id } : null);
     const [grpoPairs, distillPairs] = [await pairsOf(s.grpoDataset), await pairsOf(s.distillDataset)];
-    const refusal = memoryRefusal(draftMemory(config, s.backend, model?.info)); // before anything is stored
+    // before anything is stored
+    const refusal = memoryRefusal(draftMemory(config, s.backend, s.kernels?.path ?? null, model?.info));
     if (refusal) throw new Error(refusal);
     const run = newRunRecord(newRunId(), config, {
       init: model ? cachedModelJudgeId(model.choice.id) : initId,

@@ -2,13 +2,17 @@
 // GRPO loss, and their adapter gradients, equal those of the f32 base holding the same f16-rounded weights
 // (1e-4: only the order of f32 sums differs), on the fused path (one op per adapted projection) and on the
 // stock one; the frozen matrices are int32 words of half the bytes and the tensor count is flat across steps.
+// GRPO's sampling on it (the fused decode step projecting through the f16 kernel and the adapters, nothing
+// merged) gives the f32 base's merged greedy ids and log-probs, and makes no copy of the weights.
 // Would catch: a transposed or mis-strided f16 matmul or dx, a gradient lost through the f16 base, an
-// embedding or tied LM head read wrong, a leak per step.
+// embedding or tied LM head read wrong, a leak per step, a decode step without the adapters or with a copy.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '../engine/config';
 import { packF16, toF16Bits, unpackF16 } from '../engine/f16';
 import { halvableWeights, halveFrozenWeights } from '../engine/f16_base';
+import { generate } from '../engine/generate';
+import { installCounters } from '../engine/instrument';
 import { switchFusedKernels } from '../engine/kernels/fused';
 import { addLora, LORA_TARGETS, withAdaptersOff } from '../engine/lora';
 import { initParams, maskedNll, type ModelParams, tokenLogProbs } from '../engine/model';
@@ -136,4 +140,49 @@ describe.skipIf(!onWebGPU)('LoRA on an f16 frozen base (WebGPU)', () => {
         switchFusedKernels(false);
       }
     });
+
+  it('sampling: greedy ids and log-probs = the f32 base, adapters merged (1e-4); no copy of the weights', async () => {
+    switchFusedKernels(true);
+    try {
+      const f32 = await model(),
+        f16 = await model();
+      await halveFrozenWeights(f16.params);
+      const prompts = [
+        [1, 5, 9, 4],
+        [1, 5, 9, 4],
+        [1, 7, 3],
+      ];
+      const o = { maxNewTokens: 12, temperature: 0, seed: 1, eosIds: [], padId: 0 };
+      const counters = installCounters();
+      /** The generation and the most bytes it added at once. */
+      const measured = async (p: ModelParams) => {
+        const before = tf.memory().numBytes;
+        counters.reset();
+        const out = await generate(p, cfg, prompts, o);
+        return { out, added: counters.counts.peakBytes - before };
+      };
+      const want = await measured(f32.params);
+      await generate(f16.params, cfg, prompts, o); // warm-up: the programs compile, the pool fills
+      const before = tf.memory().numTensors;
+      const got = await measured(f16.params);
+      counters.uninstall();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(got.out.tokens).toEqual(want.out.tokens);
+      got.out.logProbs.forEach((row, b) =>
+        row.forEach((lp, i) => expect(Math.abs(lp - want.out.logProbs[b][i])).toBeLessThan(1e-4)),
+      );
+      // the f32 base's generation adds a merged copy of every projection; the f16 base's adds none of it
+      const projection = /layers\.\d+\.(self_attn|mlp)\.\w+_proj\.weight$/;
+      const copyBytes = Object.keys(f32.params)
+        .filter((n) => projection.test(n))
+        .reduce((a, n) => a + f32.params[n].size * 4, 0);
+      console.log(
+        `generation added ${want.added} B (f32 base, merged) and ${got.added} B (f16 base); copy ${copyBytes} B`,
+      );
+      expect(want.added - got.added).toBeGreaterThanOrEqual(0.9 * copyBytes);
+      tf.dispose([...Object.values(f32.params), ...Object.values(f16.params)]);
+    } finally {
+      switchFusedKernels(false);
+    }
+  });
 });

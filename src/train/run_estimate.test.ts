@@ -53,10 +53,10 @@ describe('estimateRun', () => {
     // (the 60-token trace rounded up to a readback of 16) of 10 + rows ms (the cache is 48 + 144 = 192)
     const batch = (rows: number) => rows * 48 * f + 64 * (10 + rows);
     const evaluation = 2 * batch(16) + batch(8);
-    // GRPO step: 12 judgements; decode steps 64, or the cap of 144 for a runaway share of steps
+    // GRPO step: 12 judgements of 4 prompts (each prefilled once); decode steps 64, or the cap of 144 for a runaway
     const steps = (1 - GRPO_RUNAWAY) * 64 + GRPO_RUNAWAY * 144;
     const tokens = 12 * (48 + Math.ceil(steps / 16) * 16);
-    const grpoStep = 12 * 48 * f + steps * (10 + 12) + tokens * (2 * f + 1); // ℓp_ref, Σ ℓp after; loss + backward
+    const grpoStep = 4 * 48 * f + steps * (10 + 12) + tokens * (2 * f + 1); // ℓp_ref, Σ ℓp after; loss + backward
     const want = [sft, evaluation, 5 * grpoStep, evaluation].map((ms) => ms / 1000);
     expect(e.phases.map((p) => p.phase)).toEqual(['sft', 'eval-sft', 'grpo', 'eval-grpo']);
     e.phases.forEach((p, i) => {

@@ -98,10 +98,10 @@ export interface RunEstimate {
   seconds: number; // all phases
 }
 
-/** One generate() call: prefill of the left-padded prompts, then `steps` decode steps. */
-function generateMs(u: UnitCosts, sh: RunShapes, rows: number, maxNew: number, steps: number): number {
+/** One generate() call: prefill of the distinct left-padded prompts, then `steps` decode steps of all rows. */
+function generateMs(u: UnitCosts, sh: RunShapes, rows: number, maxNew: number, steps: number, prompts = rows): number {
   const cache = sh.promptLen + Math.min(maxNew, sh.context - sh.promptLen);
-  return rows * sh.promptLen * u.forwardPerToken + steps * u.decode(rows, cache);
+  return prompts * sh.promptLen * u.forwardPerToken + steps * u.decode(rows, cache);
 }
 
 /** Decode steps of a batch whose longest judgement is `longest` tokens. */
@@ -130,7 +130,8 @@ function grpoStepMs(run: RunConfig, sh: RunShapes, u: UnitCosts): number {
   const steps = (1 - GRPO_RUNAWAY) * usual + GRPO_RUNAWAY * g.maxCompletionLength;
   const tokens = rows * (roundUp(sh.promptLen, g.lengthBucket) + roundUp(steps, g.lengthBucket));
   const passes = tokens * (u.forwardPerToken * (1 + g.numIterations) + u.trainPerToken * g.numIterations);
-  return generateMs(u, sh, rows, g.maxCompletionLength, steps) + passes; // ℓp_ref + μ × (loss, Σ ℓp after)
+  const sampling = generateMs(u, sh, rows, g.maxCompletionLength, steps, g.promptsPerStep); // a group's prompt once
+  return sampling + passes; // ℓp_ref + μ × (loss, Σ ℓp after)
 }
 
 /** The run's duration on these step times, phase by phase. */

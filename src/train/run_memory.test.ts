@@ -19,7 +19,7 @@ describe('run memory', () => {
     expect(stages.map((s) => s.stage)).toEqual(['sft', 'grpo']);
     expect(stages[0].request).toMatchObject({ rows: 16, microBatch: 0, length: 224 });
     expect(stages[1].request).toMatchObject({ rows: 192, microBatch: 48 });
-    expect(stages[1].request.sampling).toEqual({ sequences: 192, promptTokens: 90, newTokens: 144 });
+    expect(stages[1].request.sampling).toEqual({ sequences: 192, prompts: 32, promptTokens: 90, newTokens: 144 });
     expect(memoryRefusal(stages)).toBeNull();
   });
 

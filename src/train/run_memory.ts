@@ -60,7 +60,7 @@ export function runMemory(
       microBatch: g.microBatch,
       recompute: g.recompute,
       length: Math.min(ctx, roundUp(sh.promptLen, g.lengthBucket) + roundUp(newTokens, g.lengthBucket) - 1),
-      sampling: { sequences: rows, promptTokens: sh.promptLen, newTokens },
+      sampling: { sequences: rows, prompts: g.promptsPerStep, promptTokens: sh.promptLen, newTokens },
     });
   }
   return out;

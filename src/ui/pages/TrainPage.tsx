@@ -153,8 +153,11 @@ export function TrainPage() {
       : null;
   // a picked real model is planned once the worker has read its config and tokenizer
   const memoryPlan = useMemo(
-    () => (live || (trainModel && !realModel) ? null : draftMemory(draft, backend, realModel ?? undefined)),
-    [live, draft, backend, trainModel, realModel],
+    () =>
+      live || (trainModel && !realModel)
+        ? null
+        : draftMemory(draft, backend, kernels?.path ?? null, realModel ?? undefined),
+    [live, draft, backend, kernels, trainModel, realModel],
   );
   // the seed has its own field: a preset with another seed is still that preset
   const presetId =
@@ -307,7 +310,11 @@ export function TrainPage() {
           </p>
         )}
         {memoryPlan && (
-          <TrainMemoryPlan stages={memoryPlan} limits={adapterLimitsOf(backend)} budget={draft.gpuMemory} />
+          <TrainMemoryPlan
+            stages={memoryPlan}
+            limits={adapterLimitsOf(backend, kernels?.path ?? null)}
+            budget={draft.gpuMemory}
+          />
         )}
         {runError && (
           <p className="error" role="alert" data-testid="run-error">

@@ -16,6 +16,7 @@ import {
 } from '../train/lab_store';
 import type { MetricsRow } from '../train/pipeline';
 import type { ResumeFiles } from '../train/resume';
+import { withCompleteConfig } from '../train/run_config';
 
 interface LabDB extends DBSchema {
   runs: { key: string; value: RunRecord };
@@ -101,8 +102,8 @@ export async function openLabStore(name = DB_NAME): Promise<LabStore> {
       guard(`run "${r.name}"`, async () => {
         await db.put('runs', r);
       }),
-    getRun: async (id) => (await db.get('runs', id)) ?? null,
-    listRuns: async () => newestFirst(await db.getAll('runs')),
+    getRun: async (id) => withCompleteConfig(await db.get('runs', id)),
+    listRuns: async () => newestFirst((await db.getAll('runs')).map((r) => withCompleteConfig(r)!)),
     async deleteRun(id) {
       const stores = ['runs', 'metrics', 'reports', 'evals', 'checkpoints', 'checkpointFiles', 'resume'] as const;
       const tx = db.transaction(stores, 'readwrite');

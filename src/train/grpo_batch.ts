@@ -8,7 +8,6 @@ import { tokenLogProbs, type ModelParams } from '../engine/model';
 import { tokenWeights } from '../rm/grpo';
 import type { AdvantageStage, GrpoConfig, GrpoModels, SampleStage } from './grpo_types';
 import { slices } from './micro_batches';
-import { RUN_DEFAULTS } from './run_config';
 
 /** Rounds n up to a multiple of `bucket`. */
 const roundUp = (n: number, bucket: number) => Math.ceil(n / bucket) * bucket;
@@ -86,8 +85,7 @@ export interface LossInputs {
 
 export function prepareLoss(m: GrpoModels, g: GrpoConfig, s: SampleStage, a: AdvantageStage): LossInputs {
   const b = padBatch(m, s, g);
-  // a run saved before grpo.microBatch existed ran its loss in slices of the default: it resumes with them
-  const micro = g.microBatch ?? RUN_DEFAULTS.grpo.microBatch;
+  const micro = g.microBatch;
   const sliceRows = micro > 0 ? Math.min(micro, b.ids.length) : b.ids.length;
   const weights = tokenWeights(b.mask, { lossType: g.lossType, maxCompletionLength: g.maxCompletionLength });
   const t = tf.tidy((): LossTensors => {

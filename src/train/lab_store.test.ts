@@ -27,7 +27,7 @@ import {
   type RunRecord,
 } from './lab_store';
 import { createFileStore } from './lab_store_node';
-import { RUN_DEFAULTS } from './run_config';
+import { RUN_DEFAULTS, type RunConfig } from './run_config';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lab-store-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -159,6 +159,20 @@ describe.each(IMPLEMENTATIONS)('LabStore (%s)', (_, open) => {
     await s.putEval('r1', 'sft', ev);
     expect(await s.getEval('r1', 'sft')).toEqual(ev);
     expect(await s.getEval('r1', 'grpo')).toBeNull();
+  });
+
+  it("reads a run stored before a setting existed with that setting's default; stored values win", async () => {
+    const s = await open();
+    const old = run('r-old', 1);
+    const { lora: _, ...config } = structuredClone(old.config);
+    const { microBatch: _m, recompute: _r, ...grpo } = config.grpo;
+    await s.putRun({ ...old, config: { ...config, grpo: { ...grpo, beta: 0.5 } } as unknown as RunConfig });
+    const got = await s.getRun('r-old');
+    expect(got?.config.lora).toEqual(RUN_DEFAULTS.lora);
+    expect(got?.config.grpo.microBatch).toBe(RUN_DEFAULTS.grpo.microBatch);
+    expect(got?.config.grpo.recompute).toBe(RUN_DEFAULTS.grpo.recompute);
+    expect(got?.config.grpo.beta).toBe(0.5);
+    expect((await s.listRuns()).find((r) => r.id === 'r-old')?.config).toEqual(got?.config);
   });
 
   it('keeps checkpoint bytes exactly, and deleting a run takes its data and checkpoints', async () => {

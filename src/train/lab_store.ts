@@ -10,7 +10,7 @@ import type { GrpoStepReport } from './grpo_types';
 import type { GrpoPoolRecord } from './grpo_pool';
 import type { MetricsRow, Phase, PhaseProgress } from './pipeline';
 import type { ResumeFiles } from './resume';
-import type { RunConfig } from './run_config';
+import { type RunConfig, withCompleteConfig } from './run_config';
 import type { Pair } from '../rm/pair';
 
 export type RunStatus = 'created' | 'running' | 'paused' | 'stopped' | 'done' | 'failed' | 'interrupted';
@@ -159,10 +159,10 @@ export function createMemoryStore(): LabStore {
       runs.set(r.id, copy(r));
     },
     async getRun(id) {
-      return copy(runs.get(id) ?? null);
+      return withCompleteConfig(copy(runs.get(id) ?? null));
     },
     async listRuns() {
-      return newestFirst([...runs.values()].map(copy));
+      return newestFirst([...runs.values()].map((r) => withCompleteConfig(copy(r))!));
     },
     async deleteRun(id) {
       runs.delete(id);

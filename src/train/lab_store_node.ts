@@ -15,6 +15,7 @@ import { toJsonl, type Pair } from '../rm/pair';
 import { keptAfterRewind, type CheckpointMeta, type DatasetMeta, type LabStore, type RunRecord } from './lab_store';
 import type { MetricsRow } from './pipeline';
 import { ADAPTERS_FILE, FOLDED_FILE, OPTIMIZER_FILE, STATE_FILE, type ResumeFiles } from './resume';
+import { withCompleteConfig } from './run_config';
 import { upgradeStepReport, type GrpoStepReport, type StepReportV1 } from './grpo_types';
 
 const readJson = async <T>(path: string): Promise<T | null> =>
@@ -83,12 +84,12 @@ export function createFileStore(root: string): LabStore {
       await writeFile(join(runDir(r.id), 'run.json'), JSON.stringify(r, null, 2));
       await writeFile(join(runDir(r.id), 'config.json'), JSON.stringify(r.config, null, 2));
     },
-    getRun: (id) => readJson<RunRecord>(join(runDir(id), 'run.json')),
+    getRun: async (id) => withCompleteConfig(await readJson<RunRecord>(join(runDir(id), 'run.json'))),
     async listRuns() {
       const runs: RunRecord[] = [];
       for (const id of await subdirs(root)) {
         if (RESERVED.has(id)) continue;
-        const r = await readJson<RunRecord>(join(root, id, 'run.json'));
+        const r = withCompleteConfig(await readJson<RunRecord>(join(root, id, 'run.json')));
         if (r) runs.push(r);
       }
       return newestFirst(runs);

@@ -141,7 +141,7 @@ export const REAL_MODEL_LORA_RANK = 8;
 /** The run's LoRA settings, or null for full fine-tuning (rank 0, or a config saved before LoRA existed). */
 export function loraOf(run: RunConfig): LoraSettings | null {
   const l = run.lora;
-  if (!l || l.rank === 0) return null;
+  if (l.rank === 0) return null;
   const targets = l.targets.split(',').map((t) => t.trim()) as LoraTarget[];
   return { rank: l.rank, alpha: l.alpha, dropout: l.dropout, targets, rslora: l.rslora };
 }
@@ -286,6 +286,27 @@ export function parseRunSetting(key: string, raw: string): unknown {
   const f = BY_KEY.get(key);
   if (!f) throw new Error(`Unknown setting "${key}". Known: ${FIELDS.map((x) => x.key).join(', ')}`);
   return parseSetting(`Setting "${key}"`, f, raw);
+}
+
+/**
+ * A stored run's config completed with today's defaults: a record saved before a setting existed (LoRA,
+ * micro-batches, recomputation) reads as having run with that setting's default, which is what it ran with.
+ * Stored values win; nothing outside the field table is added.
+ */
+export function completeRunConfig(stored: RunConfig): RunConfig {
+  const fill = (defaults: Record<string, unknown>, given: Record<string, unknown> | undefined) => {
+    const out: Record<string, unknown> = { ...given };
+    for (const [k, d] of Object.entries(defaults))
+      if (d !== null && typeof d === 'object') out[k] = fill(d as Record<string, unknown>, given?.[k] as never);
+      else if (!(given && Object.hasOwn(given, k))) out[k] = d;
+    return out;
+  };
+  return fill(RUN_DEFAULTS as unknown as Record<string, unknown>, stored as never) as unknown as RunConfig;
+}
+
+/** A stored run record with its config completed (completeRunConfig); null stays null. */
+export function withCompleteConfig<R extends { config: RunConfig }>(r: R | null | undefined): R | null {
+  return r ? { ...r, config: completeRunConfig(r.config) } : null;
 }
 
 /** Applies `key=value` overrides (strings, as from flags, a URL or a form) to a copy of `base`. */

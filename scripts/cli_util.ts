@@ -244,7 +244,13 @@ export async function loadModelArg(
   const limits = backendMemoryLimits(plan.report, plan.deviceGiB === undefined ? undefined : plan.deviceGiB * 2 ** 30);
   // one judgement at the page's planned prompt length: whether the model fits at all (a batch's size is the
   // batch setting's business; its prompts' lengths are not known before they are tokenized)
-  const request = { ...PLAN_CONTEXT, maxNewTokens: plan.maxNewTokens };
+  // the matrices in half precision where they load so (a packed model on WebGPU, hf/weights.ts)
+  const f16 = plan.weights === 'f16' && (plan.pack ?? true) && plan.report.name === 'webgpu';
+  const request = {
+    ...PLAN_CONTEXT,
+    maxNewTokens: plan.maxNewTokens,
+    weights: f16 ? ('f16' as const) : ('f32' as const),
+  };
   let planned = false;
   const guard = (config: Record<string, unknown>) => {
     planned = true;

@@ -82,6 +82,21 @@ describe('memory plan', () => {
     expect(planMemory(qwen, ctx1024, budget).problems).toEqual([expect.stringContaining('past the device memory')]);
   });
 
+  it('counts f16 weights at 2 bytes a matrix entry, norms and biases at 4: Qwen2.5-0.5B then fits 1.5 GiB', () => {
+    // SmolLM2-135M: 61 norms of 576 (two a layer and the final one) stay f32, every other parameter is a matrix
+    const norms = 61 * 576;
+    const half = planMemory(smol, { ...ctx1024, weights: 'f16' }, roomy);
+    expect(half.weightBytes).toBe((134_515_008 - norms) * 2 + norms * 4);
+    expect(half.f32Bytes).toBe(134_515_008 * 4);
+    expect(half.totalBytes).toBe(half.weightBytes + half.kvCacheBytes + half.activationBytes);
+    // Qwen2.5-0.5B: its q/k/v biases are f32 too; 0.92 GiB of weights instead of 1.84
+    const budget = { ...roomy, deviceBytes: 1.5 * GiB };
+    const qwenHalf = planMemory(qwen, { ...ctx1024, weights: 'f16' }, budget);
+    expect(qwenHalf.weightBytes / GiB).toBeCloseTo(0.92, 2);
+    expect(qwenHalf.problems).toEqual([]);
+    expect(planMemory(qwen, ctx1024, budget).problems).toEqual([expect.stringContaining('past the device memory')]);
+  });
+
   it('estimates more activations for a longer prompt, and a decode step below the prefill', () => {
     const short = planMemory(smol, { promptTokens: 16, maxNewTokens: 8, batch: 1 }, roomy);
     const long = planMemory(smol, { promptTokens: 1000, maxNewTokens: 24, batch: 1 }, roomy);

@@ -69,17 +69,19 @@ export interface MemoryRequest {
   maxNewTokens: number;
   batch: number; // B
   prompts?: number; // U: distinct prompts among the B rows, each prefilled once (generate.ts); B when absent
+  weights?: 'f16' | 'f32'; // how the matrices are held on the device (f16_weights.ts: half-precision words); f32
 }
 
 export interface MemoryPlan {
   params: number;
   storedDtype: string;
   storedBytes: number; // the weights as downloaded
-  f32Bytes: number; // the weights on the device
+  f32Bytes: number; // the weights in float32
+  weightBytes: number; // the weights on the device: f32Bytes, or the matrices at 2 bytes with f16 weights
   context: number; // T = P + new tokens: what the KV cache holds
   kvCacheBytes: number;
   activationBytes: number; // the larger of the prefill and one decode step (estimate)
-  totalBytes: number; // f32 weights + KV cache + activations
+  totalBytes: number; // weights on the device + KV cache + activations
   largest: { what: string; bytes: number }; // the largest single tensor, vocabulary tables as split
   vocabParts: number; // parts each vocabulary table is split into (1: not split)
   problems: string[]; // what does not fit, with the numbers; empty when it all fits
@@ -187,6 +189,11 @@ export function planMemory(
   const path = limits.path ?? 'stock';
   const activationBytes = Math.max(prefillActivationBytes(cfg, P, U, B, path), decodeActivationBytes(cfg, T, B, path));
   const f32Bytes = params * F32;
+  // half-precision weights: every matrix (embedding, projections, LM head) in f16 words; norms and biases f32
+  const matrices = Object.values(shapes)
+    .filter((s) => s.length === 2)
+    .reduce((n, s) => n + s[0] * s[1], 0);
+  const weightBytes = req.weights === 'f16' ? f32Bytes - 2 * matrices : f32Bytes;
 
   const problems: string[] = [];
   const tensors: { what: string; bytes: number }[] = [
@@ -218,11 +225,12 @@ export function planMemory(
     else if (t.bytes > limits.maxBufferSize)
       problems.push(`${t.what} needs ${binaryBytes(t.bytes)}, past maxBufferSize ${binaryBytes(limits.maxBufferSize)}`);
   }
-  const totalBytes = f32Bytes + kvCacheBytes + activationBytes;
+  const totalBytes = weightBytes + kvCacheBytes + activationBytes;
   if (limits.deviceBytes !== undefined && totalBytes > limits.deviceBytes)
     problems.push(
-      `weights ${binaryBytes(f32Bytes)} + KV cache ${binaryBytes(kvCacheBytes)} + activations ` +
-        `${binaryBytes(activationBytes)} = ${binaryBytes(totalBytes)}, past the device memory of ` +
+      `weights ${binaryBytes(weightBytes)}${req.weights === 'f16' ? ' (f16)' : ''} + KV cache ` +
+        `${binaryBytes(kvCacheBytes)} + activations ${binaryBytes(activationBytes)} = ` +
+        `${binaryBytes(totalBytes)}, past the device memory of ` +
         binaryBytes(limits.deviceBytes),
     );
   if (T > cfg.max_position_embeddings)
@@ -234,6 +242,7 @@ export function planMemory(
     storedDtype,
     storedBytes: params * storedBytesPerElement(storedDtype),
     f32Bytes,
+    weightBytes,
     context: T,
     kvCacheBytes,
     activationBytes,

@@ -19,6 +19,7 @@ import type { ModelSource } from '../engine/hf/source';
 import { type MemoryLimits, type MemoryPlan, PLAN_CONTEXT, planMemory } from '../engine/memory';
 import { loadTokenizer, TOKENIZER_FILES } from '../engine/hf/tokenizer';
 import { runShapes } from '../train/run_estimate';
+import { INFER_WEIGHTS } from '../train/run_config';
 import type { ModelLoadSpec, ModelsApi } from './models_protocol';
 import type { EventSink } from './protocol';
 
@@ -98,6 +99,8 @@ export function createModelsHost(
   async function load(loadId: string, spec: ModelLoadSpec, signal: AbortSignal) {
     const c = await theCache();
     const limits = await limitsOf();
+    // a model judges on WebGPU with its matrices in half precision (judge_host.ts), elsewhere in f32
+    const request = limits ? { ...PLAN_CONTEXT, weights: INFER_WEIGHTS } : PLAN_CONTEXT;
     let plan: MemoryPlan | null = null;
     const loaded =
       spec.kind === 'cached'
@@ -105,13 +108,13 @@ export function createModelsHost(
         : await loadModel(toRequest(spec), c, {
             signal,
             onProgress: (file) => emit({ kind: 'model-progress', loadId, file }),
-            beforeWeights: memoryGuard(limits ?? UNLIMITED, PLAN_CONTEXT, (p) => (plan = p)),
+            beforeWeights: memoryGuard(limits ?? UNLIMITED, request, (p) => (plan = p)),
           });
     const summary = (await summarizeModel(loaded.source)).line;
     const model = (await c.list()).find((m) => sameKey(m, loaded.manifest));
     if (!model) throw new Error(`${loaded.source.name}: loaded, but the cache does not list it`);
     // a snapshot opened from the cache alone was not planned on the way in
-    plan ??= planMemory(await configOf(loaded), PLAN_CONTEXT, limits ?? UNLIMITED);
+    plan ??= planMemory(await configOf(loaded), request, limits ?? UNLIMITED);
     return { model, fetched: loaded.fetched, cacheOnly: loaded.cacheOnly, summary, memory: { plan, limits } };
   }
 

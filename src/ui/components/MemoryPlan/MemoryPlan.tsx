@@ -1,6 +1,6 @@
 // A model's memory plan (engine/memory.ts) against this adapter's buffer limits: parameters, weights as
-// stored and as float32, the KV cache for the planned context, activations, the largest single tensor,
-// and what does not fit. Presentational; its table serves the training plan too (TrainMemoryPlan).
+// stored, as float32 and as held on the GPU, the KV cache for the planned context, activations, the largest
+// single tensor, and what does not fit. Presentational; its table serves the training plan too (TrainMemoryPlan).
 import { memo } from 'react';
 import { binaryBytes, type MemoryLimits, type MemoryPlan as Plan } from '../../../engine/memory';
 
@@ -16,7 +16,8 @@ export const MemoryPlan = memo(function MemoryPlan({ plan, limits }: MemoryPlanP
     ['parameters', count(plan.params)],
     [
       'weights',
-      `${binaryBytes(plan.storedBytes)} as stored (${plan.storedDtype}), ${binaryBytes(plan.f32Bytes)} as float32`,
+      `${binaryBytes(plan.storedBytes)} as stored (${plan.storedDtype}), ${binaryBytes(plan.f32Bytes)} as float32, ` +
+        `${binaryBytes(plan.weightBytes)} on the GPU${plan.weightBytes < plan.f32Bytes ? ' (matrices in f16)' : ''}`,
     ],
     [`KV cache (${count(plan.context)} tokens)`, binaryBytes(plan.kvCacheBytes)],
     ['activations (estimate)', binaryBytes(plan.activationBytes)],

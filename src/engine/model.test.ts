@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from './config';
-import { applyRope, forward, initParams, linear, maskedNll, tokenLogProbsAndEntropy } from './model';
+import { applyRope, forward, initParams, linear, maskedNll, tokenLogProbs, tokenLogProbsAndEntropy } from './model';
 import { ropeTables } from './rope_tables';
 import { testBackends, switchTestBackend } from './test_backends';
 
@@ -220,6 +220,32 @@ describe.each(backends)('model on %s', (backend) => {
     tf.dispose([ids, targets, mask, w]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(Object.values(params));
+  });
+
+  it("noGrad: the same log-probs, one block's intermediates and one chunk of the head at a time", async () => {
+    const deep = { ...cfg, num_hidden_layers: 6, max_position_embeddings: 64 };
+    const params = initParams(deep, 4);
+    const ids = tf.tensor2d([Array.from({ length: 48 }, (_, t) => 1 + ((t * 5) % 39))], undefined, 'int32');
+    const targets = tf.tensor2d([Array.from({ length: 48 }, (_, t) => 1 + ((t * 7) % 39))], undefined, 'int32');
+    const before = tf.memory().numTensors;
+    const run = async (noGrad: boolean) => {
+      let out: tf.Tensor | null = null;
+      const info = await tf.profile(() => {
+        out = tokenLogProbs(params, deep, ids, targets, { temperature: 0.7, headFrom: 30, noGrad, headChunk: 4 });
+        return out;
+      });
+      const o = out as unknown as tf.Tensor;
+      const values = Array.from(await o.data());
+      o.dispose();
+      return { values, peak: info.peakBytes - info.newBytes };
+    };
+    const kept = await run(false),
+      freed = await run(true);
+    expect(freed.values.length).toBe(18);
+    freed.values.forEach((v, i) => expect(Math.abs(v - kept.values[i])).toBeLessThan(1e-6));
+    expect(freed.peak).toBeLessThan(0.5 * kept.peak);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([ids, targets, ...Object.values(params)]);
   });
 
   it('forward and backward leave no tensors behind', () => {

@@ -443,8 +443,12 @@ export interface ForwardOptions {
   /** Only positions from this one on go through the final norm and the head, [B, T − headFrom] out: GRPO scores
    * a judgement's tokens alone, and a real model's [T, V] logits of its long prompt would dwarf the rest. */
   headFrom?: number;
-  /** With recompute: positions of the LM head run at once (headChunk(V) unless given). */
+  /** With recompute or noGrad: positions of the LM head run at once (headChunk(V) unless given). */
   headChunk?: number;
+  /** No gradient will be taken (GRPO's reference log-probs): each block runs in its own tidy and only the
+   * stream outlives it, and the head runs in chunks of positions, so the pass holds one block's intermediates
+   * and one chunk's logits, not every block's and every position's. */
+  noGrad?: boolean;
 }
 
 /** The trainable variables of block l (all its weights, or its LoRA adapters alone): a recomputed block's inputs. */
@@ -486,7 +490,19 @@ function forwardNormed(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts:
     return finalNorm(p, cfg, tail(x), null);
   }
   let r: tf.Tensor | null = null; // each block's output, added to x inside the next norm
-  for (let l = 0; l < cfg.num_hidden_layers; l++) ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));
+  for (let l = 0; l < cfg.num_hidden_layers; l++) {
+    if (!opts.noGrad) {
+      ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));
+      continue;
+    }
+    const [xIn, rIn] = [x, r];
+    const out = tf.tidy(() => {
+      const o = blockOnStream(p, cfg, l, xIn, rIn, cos, sin, bias, null);
+      return { x: o.x, r: o.r };
+    });
+    if (l > 0) tf.dispose([xIn, ...(rIn ? [rIn] : [])]);
+    ({ x, r } = out);
+  }
   return finalNorm(p, cfg, tail(x), r && tail(r));
 }
 
@@ -529,7 +545,33 @@ export function tokenLogProbsAndEntropy(
     const kept = from > 0 ? tf.slice(targets, [0, from], [B, T - from]) : targets;
     const n = T - from;
     const size = opts.headChunk ?? headChunk(cfg.vocab_size);
-    if (!opts.recompute || n <= size) return headLogProbs(lmHeadParts(p, cfg, h), kept, t, entropy);
+    if (n <= size || !(opts.recompute || opts.noGrad)) return headLogProbs(lmHeadParts(p, cfg, h), kept, t, entropy);
+    if (opts.noGrad) {
+      // no gradient: each chunk's logits are freed as soon as its log-probs are taken
+      const parts: { logps: tf.Tensor2D; entropy?: tf.Tensor2D }[] = [];
+      for (let c = 0; c < n; c += size) {
+        const w = Math.min(size, n - c);
+        parts.push(
+          tf.tidy(() => {
+            const hc = tf.slice(h, [0, c, 0], [B, w, -1]);
+            return headLogProbs(lmHeadParts(p, cfg, hc), tf.slice(kept, [0, c], [B, w]), t, entropy);
+          }),
+        );
+      }
+      const logps = tf.concat(
+        parts.map((x) => x.logps),
+        1,
+      ) as tf.Tensor2D;
+      return entropy
+        ? {
+            logps,
+            entropy: tf.concat(
+              parts.map((x) => x.entropy!),
+              1,
+            ) as tf.Tensor2D,
+          }
+        : { logps };
+    }
     // recomputed: the head in chunks of positions, each chunk's logits rebuilt in the backward pass, so at most
     // one chunk's [B, size, V] (and its softmax and gradients) is alive at a time
     const chunk = (hc: tf.Tensor, [tc]: tf.Tensor[]) => {

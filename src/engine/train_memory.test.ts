@@ -63,6 +63,15 @@ describe('training memory plan', () => {
     expect(prefillActivationBytes(nano, 4, 3, 12)).toBeLessThan(prefillActivationBytes(nano, 4, 12));
     const shared = planMemory(nano, { promptTokens: 4, maxNewTokens: 8, batch: 12, prompts: 3 }, NO_LIMITS);
     expect(g.samplingBytes).toBe(shared.kvCacheBytes + shared.activationBytes);
+    // full fine-tuning's GRPO holds π_ref, a frozen copy of the weights; its reference pass is a plan phase too
+    expect(g.frozenBytes).toBe(params * 4);
+    expect(g.referenceBytes).toBeGreaterThan(0);
+    expect(g.totalBytes).toBe(
+      g.frozenBytes +
+        g.trainedBytes +
+        g.optimizerBytes +
+        Math.max(g.gradientBytes + g.activationBytes, g.samplingBytes, g.referenceBytes),
+    );
   });
 
   it("bounds tfjs's measured peak of a forward/backward within 15% (CPU)", async () => {
@@ -207,6 +216,8 @@ describe('training memory plan', () => {
     expect(f16.activationBytes / GiB).toBeCloseTo(0.84, 2);
     expect(f16.samplingBytes / GiB).toBeCloseTo(0.27, 2);
     expect(f16.kvCacheBytes / GiB).toBeCloseTo(0.14, 2);
+    // the reference pass, no gradient: one block's intermediates and 13 head positions at a time, 0.30 GiB
+    expect(f16.referenceBytes / GiB).toBeCloseTo(0.3, 2);
     expect(f16.totalBytes / GiB).toBeCloseTo(1.92, 2);
     expect(f16.problems).toEqual([]);
     // the f32 base's sampling also holds the decode's merged copy of every projection (1.33 GiB): 3.55 GiB

@@ -3,15 +3,16 @@
 // moments per trained parameter, the gradients, the activations the backward pass keeps for one micro-batch
 // (all blocks' intermediates, or with recomputation each block's input plus one block's intermediates), and
 // for GRPO the sampling phase's KV cache (G × prompts sequences of prompt + completion tokens; each prompt
-// prefilled once) — against the
-// adapter's buffer limits and a device budget. The step's peak is the weights and moments plus the larger of
-// the backward pass and sampling (the cache is freed before the loss). Pure arithmetic on the config; what
-// does not fit comes back as problems with the numbers, and `fitTraining` finds micro-batches and
-// recomputation that fit. Symbols as memory.ts: n = rows × T tokens of a micro-batch, C, I, H, V, L.
-// Leaves out: the GPU pool's slack, the browser's own use of the device, GRPO's no-gradient reference pass.
+// prefilled once), the reference pass (no gradient, a micro-batch at a time, one block's intermediates) and,
+// for full fine-tuning, π_ref's frozen copy of the weights — against the adapter's buffer limits and a device
+// budget. The step's peak is the weights and moments plus the largest of the backward pass, sampling and the
+// reference pass (each frees what it made before the next). Pure arithmetic on the config; what does not
+// fit comes back as problems with the numbers, and `fitTraining` finds micro-batches and recomputation that
+// fit. Symbols as memory.ts: n = rows × T tokens of a micro-batch, C, I, H, V, L.
+// Leaves out: the GPU pool's slack, the browser's own use of the device.
 import { headDim, type LlamaConfig } from './config';
 import { loraShapes, type LoraTarget } from './lora';
-import { binaryBytes, type MemoryLimits, planMemory } from './memory';
+import { binaryBytes, type MemoryLimits, planMemory, prefillActivationBytes } from './memory';
 import type { KernelPath } from './kernel_choice';
 import { headChunk } from './model';
 import { paramShapes } from './param_names';
@@ -41,6 +42,7 @@ export interface TrainMemoryPlan {
   activationBytes: number; // what the backward pass of one micro-batch keeps (estimate)
   kvCacheBytes: number; // GRPO's sampling (0 without)
   samplingBytes: number; // the sampling phase beyond the weights: KV cache and decode activations
+  referenceBytes: number; // GRPO's reference log-probs of a micro-batch (no gradient); 0 without GRPO
   totalBytes: number; // the step's peak
   largest: { what: string; bytes: number };
   problems: string[];
@@ -152,13 +154,21 @@ export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: 
     samplingBytes = gen.kvCacheBytes + gen.activationBytes + copy;
     for (const p of gen.problems) if (!problems.includes(p)) problems.push(`sampling: ${p}`);
   }
-  const frozenBytes = req.lora ? params * (req.baseWeights === 'f16' ? F16 : F32) : 0;
+  // frozen: a LoRA model's base, or full fine-tuning's π_ref (a copy of the weights, GRPO only)
+  const frozenBytes = req.lora ? params * (req.baseWeights === 'f16' ? F16 : F32) : req.sampling ? params * F32 : 0;
+  // ℓp_ref: a forward without gradient over a micro-batch (one block's intermediates, as a prefill's) and the
+  // head a chunk of the judgement's positions at a time (logits, their log-softmax and the gather: ~4·V a position)
+  const refHead = microRows * Math.min(headT, headChunk(cfg.vocab_size));
+  const referenceBytes = req.sampling
+    ? prefillActivationBytes(cfg, T, microRows, microRows, limits.path) +
+      (4 * refHead - microRows) * cfg.vocab_size * F32
+    : 0;
   const trainedBytes = trained * F32;
   const optimizerBytes = 2 * trained * F32;
   const gradientBytes = 2 * trained * F32;
   const activationBytes = trainActivationBytes(cfg, microRows, T, req.recompute, req.lora?.targets, headT, limits.path);
   const fixed = frozenBytes + trainedBytes + optimizerBytes;
-  const totalBytes = fixed + Math.max(gradientBytes + activationBytes, samplingBytes);
+  const totalBytes = fixed + Math.max(gradientBytes + activationBytes, samplingBytes, referenceBytes);
   const logits = {
     what: `the logits of a micro-batch${infer.vocabParts > 1 ? ' (one vocabulary part)' : ''}`,
     bytes: microRows * headT * Math.ceil(cfg.vocab_size / infer.vocabParts) * F32,
@@ -174,9 +184,11 @@ export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: 
   if (limits.deviceBytes !== undefined && totalBytes > limits.deviceBytes)
     problems.push(
       `weights ${binaryBytes(frozenBytes + trainedBytes)} + AdamW moments ${binaryBytes(optimizerBytes)} + ` +
-        (samplingBytes > gradientBytes + activationBytes
+        (samplingBytes >= Math.max(gradientBytes + activationBytes, referenceBytes)
           ? `sampling (KV cache and decoding) ${binaryBytes(samplingBytes)}`
-          : `gradients ${binaryBytes(gradientBytes)} + activations ${binaryBytes(activationBytes)}`) +
+          : referenceBytes > gradientBytes + activationBytes
+            ? `the reference pass ${binaryBytes(referenceBytes)}`
+            : `gradients ${binaryBytes(gradientBytes)} + activations ${binaryBytes(activationBytes)}`) +
         ` = ${binaryBytes(totalBytes)}, past the device budget of ${binaryBytes(limits.deviceBytes)}`,
     );
   return {
@@ -190,6 +202,7 @@ export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: 
     activationBytes,
     kvCacheBytes,
     samplingBytes,
+    referenceBytes,
     totalBytes,
     largest: logits.bytes > infer.largest.bytes ? logits : infer.largest,
     problems,

@@ -137,6 +137,7 @@ function completionLogps(
   P: number,
   L: number,
 ): tf.Tensor2D {
-  const opts = { attentionMask: attn, temperature: g.temperature, headFrom: P - 1 }; // the judgement's positions
+  // the judgement's positions; no gradient: one block's intermediates at a time
+  const opts = { attentionMask: attn, temperature: g.temperature, headFrom: P - 1, noGrad: true };
   return tf.tidy(() => tf.slice(tokenLogProbs(params, m.cfg, ids, targets, opts), [0, 0], [ids.shape[0], L]));
 }

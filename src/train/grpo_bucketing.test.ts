@@ -23,7 +23,6 @@ import { frozenCopy, GRPO_DEFAULTS } from './grpo_run';
 import { prepareLoss } from './grpo_batch';
 import type { AdvantageStage, GrpoConfig, GrpoModels, SampleStage } from './grpo_types';
 import { applyUpdate, lossStage } from './grpo_update';
-import { RUN_DEFAULTS } from './run_config';
 
 const tok = defaultTokenizer();
 const cfg = presetConfig(
@@ -94,15 +93,6 @@ async function lossAndGrads(m: GrpoModels, cfgG: GrpoConfig, s: SampleStage, a: 
 
 describe('GRPO length bucketing', () => {
   afterAll(() => tf.disposeVariables());
-
-  it('a run saved before grpo.microBatch existed slices its loss by the default (48 rows of 50)', async () => {
-    await switchTestBackend('cpu');
-    const { s, a } = rollouts(createRng(5), 25);
-    const { microBatch: _, ...saved } = { ...g, promptsPerStep: 25 };
-    const inputs = prepareLoss(models(), saved as GrpoConfig, s, a);
-    expect(inputs.sliceRows).toBe(RUN_DEFAULTS.grpo.microBatch);
-    inputs.dispose();
-  });
 
   it('gives the same loss, log-probs and gradients as no bucketing (CPU, 1e-6)', async () => {
     await switchTestBackend('cpu');

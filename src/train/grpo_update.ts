@@ -147,7 +147,12 @@ export async function sequenceLogps(m: GrpoModels, g: GrpoConfig, s: SampleStage
       m.cfg,
       tf.tensor2d(b.ids, undefined, 'int32'),
       tf.tensor2d(b.targets, undefined, 'int32'),
-      { attentionMask: tf.tensor2d(b.attn, undefined, 'int32'), temperature: g.temperature, headFrom: b.P - 1 },
+      {
+        attentionMask: tf.tensor2d(b.attn, undefined, 'int32'),
+        temperature: g.temperature,
+        headFrom: b.P - 1,
+        noGrad: true,
+      },
     );
     return tf.sum(tf.mul(tf.slice(lp, [0, 0], [b.ids.length, b.L]), tf.tensor2d(b.mask)), 1);
   });

@@ -103,7 +103,9 @@ export function planLines(stages: StageMemory[], limits: MemoryLimits): string[]
     const how =
       `${r.lora ? `LoRA r = ${r.lora.rank}` : 'full fine-tuning'}, ${p.microRows} of ${r.rows} rows × ` +
       `${r.length} tokens a pass${r.recompute ? ', blocks recomputed' : ''}`;
-    const sampling = r.sampling ? `, sampling ${b(p.samplingBytes)} (KV cache ${b(p.kvCacheBytes)})` : '';
+    const sampling = r.sampling
+      ? `, sampling ${b(p.samplingBytes)} (KV cache ${b(p.kvCacheBytes)}), the reference pass ${b(p.referenceBytes)}`
+      : '';
     return (
       `${STAGE_NAME[stage]} (${how}): step peak ${b(p.totalBytes)} of ${budget} = weights ` +
       `${b(p.frozenBytes + p.trainedBytes)} + AdamW moments ${b(p.optimizerBytes)} + the larger of gradients ` +

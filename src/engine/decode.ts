@@ -35,6 +35,7 @@ import { fusedKernelsOn, onWebGPU } from './kernels/fused';
 import { writeStepKv } from './kernels/kv_write';
 import { swigluPackedFused } from './kernels/swiglu_packed';
 import { activeAdapter, mergedWeight } from './lora';
+import { hasF16Weights } from './f16_weights';
 import { markSlotValid, writeSlot, type KVCache } from './kv_cache';
 import { gateUpName, isPacked, qkNormName, qkvName } from './packed_weights';
 import {
@@ -70,7 +71,7 @@ export interface DecodeWeights {
  * frees nothing), else a packed copy of its members for this generation (packDecodeWeights).
  */
 export function decodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
-  if (!isPacked(p)) return hasHalfBase(p) ? unmergedDecodeWeights(p, cfg) : packDecodeWeights(p, cfg);
+  if (!isPacked(p)) return hasF16Weights(p) ? unmergedDecodeWeights(p, cfg) : packDecodeWeights(p, cfg);
   const f = layerFeatures(cfg);
   const each = <T extends tf.Tensor>(on: boolean, name: (l: number) => string) =>
     on ? Array.from({ length: cfg.num_hidden_layers }, (_, l) => p[name(l)] as unknown as T) : null;
@@ -84,6 +85,14 @@ export function decodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
     down: each<tf.Tensor2D>(true, (l) => `model.layers.${l}.mlp.down_proj.weight`)!,
     dispose: () => undefined,
   };
+}
+
+/** Qwen3's q_norm | k_norm weights per layer [2·D] (the cache write reads them together); null without them. */
+function packedQkNorms(p: ModelParams, cfg: LlamaConfig): tf.Tensor1D[] | null {
+  if (!layerFeatures(cfg).qkNorm) return null;
+  return Array.from({ length: cfg.num_hidden_layers }, (_, l) => `model.layers.${l}.self_attn.`).map(
+    (pre) => tf.concat([p[`${pre}q_norm.weight`], p[`${pre}k_norm.weight`]]) as tf.Tensor1D,
+  );
 }
 
 /**
@@ -115,7 +124,7 @@ export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeigh
     down: layers.map((pre) => single(`${pre}mlp.down_proj.weight`)),
     qkv: each<tf.Tensor2D>(true, (pre) => attn(pre, ['q_proj', 'k_proj', 'v_proj'], 'weight'))!,
     qkvBias: each<tf.Tensor1D>(f.qkvBias, (pre) => attn(pre, ['q_proj', 'k_proj', 'v_proj'], 'bias')),
-    qkNorm: each<tf.Tensor1D>(f.qkNorm, (pre) => attn(pre, ['q_norm', 'k_norm'], 'weight')),
+    qkNorm: packedQkNorms(p, cfg),
     gateUp: each<tf.Tensor2D>(true, (pre) => mlp(pre, 'weight'))!,
     gateUpBias: each<tf.Tensor1D>(f.mlpBias, (pre) => mlp(pre, 'bias')),
   };
@@ -123,15 +132,12 @@ export function packDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeigh
   return { ...w, dispose: () => tf.dispose(all) };
 }
 
-/** The frozen projections are half-precision words (f16_base.ts): nothing to merge adapters into. */
-const hasHalfBase = (p: ModelParams) => p['model.layers.0.self_attn.q_proj.weight']?.dtype === 'int32';
-
-/** A half-precision base's step weights: only the q|k norms packed (the projections stay the model's own). */
+/**
+ * A half-precision base's step weights (f16_base.ts: nothing to merge adapters into): only the q|k norms
+ * packed, the projections stay the model's own.
+ */
 export function unmergedDecodeWeights(p: ModelParams, cfg: LlamaConfig): DecodeWeights {
-  const layers = Array.from({ length: cfg.num_hidden_layers }, (_, l) => `model.layers.${l}.self_attn.`);
-  const qkNorm = layerFeatures(cfg).qkNorm
-    ? layers.map((pre) => tf.concat([p[`${pre}q_norm.weight`], p[`${pre}k_norm.weight`]]) as tf.Tensor1D)
-    : null;
+  const qkNorm = packedQkNorms(p, cfg);
   return {
     qkv: [],
     qkvBias: null,

@@ -206,13 +206,14 @@ describe.each(backends)('generation on %s', (backend) => {
       // GRPO's batch: G = 3 judgements of each of two prompts
       const rows = [PROMPTS[0], PROMPTS[0], PROMPTS[0], PROMPTS[2], PROMPTS[2], PROMPTS[2]];
       const { ids, mask } = leftPad(rows, 0);
-      const { distinct, of } = distinctRows(ids);
+      const { first, of } = distinctRows(ids);
       expect(of).toEqual([0, 0, 0, 1, 1, 1]);
+      expect(first).toEqual([0, 3]);
       const B = rows.length,
         P = ids[0].length;
       const run = async (shared: boolean) => {
         const cache = createKVCache(cfg, B, P + 2);
-        const [x, m] = shared ? [distinct, [mask[0], mask[3]]] : [ids, mask];
+        const [x, m] = shared ? [first.map((i) => ids[i]), first.map((i) => mask[i])] : [ids, mask];
         const idsT = tf.tensor2d(x, undefined, 'int32'),
           maskT = tf.tensor2d(m, undefined, 'int32');
         let logits: tf.Tensor | null = null;

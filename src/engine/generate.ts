@@ -48,21 +48,20 @@ export function leftPad(prompts: number[][], padId: number): { ids: number[][]; 
   };
 }
 
-/** The distinct rows of `rows` and, for each row, the index of its copy among them. */
-export function distinctRows(rows: number[][]): { distinct: number[][]; of: number[] } {
+/** Where each distinct row of `rows` first stands, and for each row the index of its copy among them. */
+export function distinctRows(rows: number[][]): { first: number[]; of: number[] } {
   const seen = new Map<string, number>();
-  const distinct: number[][] = [];
-  const of = rows.map((r) => {
+  const first: number[] = [];
+  const of = rows.map((r, i) => {
     const key = r.join(',');
-    let i = seen.get(key);
-    if (i === undefined) {
-      i = distinct.length;
-      seen.set(key, i);
-      distinct.push(r);
+    let u = seen.get(key);
+    if (u === undefined) {
+      u = first.push(i) - 1;
+      seen.set(key, u);
     }
-    return i;
+    return u;
   });
-  return { distinct, of };
+  return { first, of };
 }
 
 /**
@@ -134,16 +133,23 @@ export async function generate(
   const packed = fused ? decodeWeights(p, cfg) : undefined;
   const sampler = createStepSampler(B, readEvery, o);
 
-  const { distinct, of } = distinctRows(padded.ids);
-  const U = distinct.length;
-  const distinctMask = distinct.map((_, u) => padded.mask[of.indexOf(u)]);
+  const { first, of } = distinctRows(padded.ids);
+  const U = first.length;
   let logits = tf.tidy(() =>
     prefill(
       p,
       cfg,
       cache,
-      tf.tensor2d(distinct, [U, P], 'int32'),
-      tf.tensor2d(distinctMask, [U, P], 'int32'),
+      tf.tensor2d(
+        first.map((i) => padded.ids[i]),
+        [U, P],
+        'int32',
+      ),
+      tf.tensor2d(
+        first.map((i) => padded.mask[i]),
+        [U, P],
+        'int32',
+      ),
       U < B ? of : undefined,
     ),
   );

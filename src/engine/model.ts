@@ -495,13 +495,9 @@ function forwardNormed(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts:
       ({ x, r } = blockOnStream(p, cfg, l, x, r, cos, sin, bias, null));
       continue;
     }
-    const [xIn, rIn] = [x, r];
-    const out = tf.tidy(() => {
-      const o = blockOnStream(p, cfg, l, xIn, rIn, cos, sin, bias, null);
-      return { x: o.x, r: o.r };
-    });
-    if (l > 0) tf.dispose([xIn, ...(rIn ? [rIn] : [])]);
-    ({ x, r } = out);
+    const prev = l > 0 ? [x, ...(r ? [r] : [])] : []; // the first x is the embedding's, the caller's tidy frees it
+    ({ x, r } = tf.tidy(() => blockOnStream(p, cfg, l, x, r, cos, sin, bias, null)));
+    tf.dispose(prev);
   }
   return finalNorm(p, cfg, tail(x), r && tail(r));
 }
@@ -546,44 +542,19 @@ export function tokenLogProbsAndEntropy(
     const n = T - from;
     const size = opts.headChunk ?? headChunk(cfg.vocab_size);
     if (n <= size || !(opts.recompute || opts.noGrad)) return headLogProbs(lmHeadParts(p, cfg, h), kept, t, entropy);
-    if (opts.noGrad) {
-      // no gradient: each chunk's logits are freed as soon as its log-probs are taken
-      const parts: { logps: tf.Tensor2D; entropy?: tf.Tensor2D }[] = [];
-      for (let c = 0; c < n; c += size) {
-        const w = Math.min(size, n - c);
-        parts.push(
-          tf.tidy(() => {
-            const hc = tf.slice(h, [0, c, 0], [B, w, -1]);
-            return headLogProbs(lmHeadParts(p, cfg, hc), tf.slice(kept, [0, c], [B, w]), t, entropy);
-          }),
-        );
-      }
-      const logps = tf.concat(
-        parts.map((x) => x.logps),
-        1,
-      ) as tf.Tensor2D;
-      return entropy
-        ? {
-            logps,
-            entropy: tf.concat(
-              parts.map((x) => x.entropy!),
-              1,
-            ) as tf.Tensor2D,
-          }
-        : { logps };
-    }
-    // recomputed: the head in chunks of positions, each chunk's logits rebuilt in the backward pass, so at most
-    // one chunk's [B, size, V] (and its softmax and gradients) is alive at a time
+    // in chunks of positions, so at most one chunk's [B, size, V] (and its softmax) is alive at a time: without
+    // gradients each chunk's logits are freed as its log-probs are taken; recomputed, they are rebuilt in the
+    // backward pass (and their gradients too are a chunk's)
     const chunk = (hc: tf.Tensor, [tc]: tf.Tensor[]) => {
       const out = headLogProbs(lmHeadParts(p, cfg, hc), tc as tf.Tensor2D, t, entropy);
       return entropy ? tf.stack([out.logps, out.entropy!]) : out.logps;
     };
-    const vars = headVars(p, cfg);
+    const vars = opts.noGrad ? [] : headVars(p, cfg);
     const outs: tf.Tensor[] = [];
     for (let c = 0; c < n; c += size) {
       const w = Math.min(size, n - c);
-      const tc = tf.slice(kept, [0, c], [B, w]);
-      outs.push(recomputed(chunk, tf.slice(h, [0, c, 0], [B, w, -1]), [tc], vars));
+      const [hc, tc] = [tf.slice(h, [0, c, 0], [B, w, -1]), tf.slice(kept, [0, c], [B, w])];
+      outs.push(opts.noGrad ? tf.tidy(() => chunk(hc, [tc])) : recomputed(chunk, hc, [tc], vars));
     }
     if (!entropy) return { logps: tf.concat(outs, 1) as tf.Tensor2D };
     const both = tf.concat(outs, 2); // [2, B, n]

@@ -6,7 +6,7 @@
 // Qwen2.5-0.5B shape with LoRA r = 16 and GRPO group 6 in f16 against f32 frozen weights, by hand.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { presetConfig, validateConfig } from './config';
+import { type LlamaConfig, presetConfig, validateConfig } from './config';
 import { QWEN25_05B_INSTRUCT } from './hf/known_configs';
 import { addLora, LORA_TARGETS, trainableParams } from './lora';
 import { initParams } from './model';
@@ -27,6 +27,35 @@ const req = (o: Partial<TrainMemoryRequest> = {}): TrainMemoryRequest => ({
   lora: null,
   ...o,
 });
+
+/**
+ * tfjs's peak bytes above the model over one SFT forward/backward of rows × T tokens, full or with LoRA r 8 on
+ * every projection (after a first pass when `warm`: WebGPU compiles and fills its pool then).
+ */
+async function stepPeak(
+  cfg: LlamaConfig,
+  rows: number,
+  T: number,
+  recompute: boolean,
+  withLora: boolean,
+  warm = false,
+) {
+  const p = initParams(cfg, 1);
+  const lora = withLora ? { rank: 8, targets: LORA_TARGETS } : null;
+  if (lora) addLora(p, cfg, { ...lora, alpha: 16, dropout: 0, rslora: false });
+  const vars = Object.values(trainableParams(p));
+  const ids = Array.from({ length: rows }, () => Array.from({ length: T }, (_, t) => 3 + ((t * 7) % 37)));
+  const batch = { ids, targets: ids, mask: ids.map((r) => r.map(() => 1)) };
+  const run = () => {
+    const { loss, grads } = lmLossAndGrads(p, cfg, batch, vars, { recompute, dropoutSeed: 0 });
+    tf.dispose([loss, ...Object.values(grads)]);
+  };
+  if (warm) run();
+  const base = tf.memory().numBytes;
+  const measured = (await tf.profile(run)).peakBytes - base;
+  tf.dispose(Object.values(p));
+  return { measured, lora };
+}
 
 describe('training memory plan', () => {
   beforeAll(() => switchTestBackend('cpu'));
@@ -85,25 +114,13 @@ describe('training memory plan', () => {
     ];
     for (const [preset, rows, T, recompute, withLora] of cases) {
       const cfg = presetConfig(preset as 'nano', { vocab_size: 40, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 });
-      const p = initParams(cfg, 1);
-      const lora = withLora ? { rank: 8, targets: LORA_TARGETS } : null;
-      if (lora) addLora(p, cfg, { ...lora, alpha: 16, dropout: 0, rslora: false });
-      const vars = Object.values(trainableParams(p));
-      const ids = Array.from({ length: rows }, () => Array.from({ length: T }, (_, t) => 3 + (t % 30)));
-      const batch = { ids, targets: ids, mask: ids.map((r) => r.map(() => 1)) };
-      const base = tf.memory().numBytes;
-      const info = await tf.profile(() => {
-        const { loss, grads } = lmLossAndGrads(p, cfg, batch, vars, { recompute, dropoutSeed: 0 });
-        tf.dispose([loss, ...Object.values(grads)]);
-      });
-      const measured = info.peakBytes - base;
+      const { measured, lora } = await stepPeak(cfg, rows, T, recompute, withLora);
       const plan = planTraining(cfg, req({ rows, length: T, recompute, lora }), NO_LIMITS);
       const planned = plan.gradientBytes + plan.activationBytes;
       const what = `${preset} ${rows}×${T}${recompute ? ' recomputed' : ''}${lora ? ' LoRA' : ''}`;
       console.log(`${what}: planned ${planned}, measured ${measured} (${(planned / measured).toFixed(2)}×)`);
       expect(planned, what).toBeGreaterThan(measured * 0.85);
       expect(planned, what).toBeLessThan(measured * 1.15);
-      tf.dispose(Object.values(p));
     }
   });
 
@@ -131,26 +148,14 @@ describe('training memory plan', () => {
             { vocab_size: V, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 },
             { ...sizes, num_hidden_layers: L, max_position_embeddings: 512 },
           );
-          const p = initParams(cfg, 1);
-          const lora = withLora ? { rank: 8, targets: LORA_TARGETS } : null;
-          if (lora) addLora(p, cfg, { ...lora, alpha: 16, dropout: 0, rslora: false });
-          const vars = Object.values(trainableParams(p));
-          const ids = Array.from({ length: rows }, () => Array.from({ length: T }, (_, t) => 3 + ((t * 7) % 37)));
-          const batch = { ids, targets: ids, mask: ids.map((r) => r.map(() => 1)) };
-          const run = () => {
-            const { loss, grads } = lmLossAndGrads(p, cfg, batch, vars, { recompute, dropoutSeed: 0 });
-            tf.dispose([loss, ...Object.values(grads)]);
-          };
-          run(); // the first pass compiles and fills the pool; the second is measured
-          const base = tf.memory().numBytes;
-          const measured = (await tf.profile(run)).peakBytes - base;
+          // the first pass compiles and fills the pool; the second is measured
+          const { measured, lora } = await stepPeak(cfg, rows, T, recompute, withLora, true);
           const plan = planTraining(cfg, req({ rows, length: T, recompute, lora }), { ...NO_LIMITS, path: 'fused' });
           const planned = plan.trained * 4 + plan.activationBytes; // one pass: the gradients once, no running sums
           const what = `${shape} ${rows}×${T}${recompute ? ' recomputed' : ''}${lora ? ' LoRA' : ''}`;
           console.log(`fused ${what}: planned ${planned}, measured ${measured} (${(planned / measured).toFixed(2)}×)`);
           expect(planned, what).toBeGreaterThanOrEqual(measured);
           expect(planned, what).toBeLessThan(measured * 1.45);
-          tf.dispose(Object.values(p));
         }
       } finally {
         switchFusedKernels(false);

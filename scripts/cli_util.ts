@@ -227,7 +227,7 @@ export interface CliModelPlan {
   maxNewTokens: number;
   /** Pack q|k|v and gate|up as the weights load (default): a model to infer with; training needs them apart. */
   pack?: boolean;
-  /** --weights: how WebGPU holds a packed model's matrices (engine/f16_weights.ts); unpacked loads are f32. */
+  /** How WebGPU holds the model's matrices (engine/f16_weights.ts): --weights to infer, lora.base to train. */
   weights?: WeightPrecision;
 }
 
@@ -244,8 +244,8 @@ export async function loadModelArg(
   const limits = backendMemoryLimits(plan.report, plan.deviceGiB === undefined ? undefined : plan.deviceGiB * 2 ** 30);
   // one judgement at the page's planned prompt length: whether the model fits at all (a batch's size is the
   // batch setting's business; its prompts' lengths are not known before they are tokenized)
-  // the matrices in half precision where they load so (a packed model on WebGPU, hf/weights.ts)
-  const f16 = plan.weights === 'f16' && (plan.pack ?? true) && plan.report.name === 'webgpu';
+  // the matrices in half precision where they load so (on WebGPU, hf/weights.ts)
+  const f16 = plan.weights === 'f16' && plan.report.name === 'webgpu';
   const request = {
     ...PLAN_CONTEXT,
     maxNewTokens: plan.maxNewTokens,

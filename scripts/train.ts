@@ -33,7 +33,7 @@ import { openModelArg } from '../src/engine/hf/source_node';
 import { importDataset } from '../src/rm/importers';
 import { createFileStore } from '../src/train/lab_store_node';
 import { createPipeline, freshConfig, freshModel, runData, type PipelineEvent } from '../src/train/pipeline';
-import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig } from '../src/train/run_config';
+import { applyOverrides, diffFromDefaults, RUN_DEFAULTS, type RunConfig, runWeights } from '../src/train/run_config';
 import { estimateRun, runShapes } from '../src/train/run_estimate';
 import { fittingSettings, planLines, runMemory } from '../src/train/run_memory';
 import { loadResume, readResumeInputs, rewindPoint } from '../src/train/resume';
@@ -334,7 +334,7 @@ async function buildPipeline() {
     const model = init
       ? await loadModelArg(
           { arg: init, flag: own.init ? '--init' : '--model' },
-          { report: backend, maxNewTokens: run.grpo.maxCompletionLength, pack: false },
+          { report: backend, maxNewTokens: run.grpo.maxCompletionLength, pack: false, weights: runWeights(run) },
         )
       : freshModel(run);
     return { params: model.params, data, pipeline: createPipeline(run, { ...model, name: baseName }, data) };

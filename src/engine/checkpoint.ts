@@ -23,7 +23,6 @@ import { keyedTable } from './keyed_table';
 import { readSafetensors, writeSafetensors, type SafetensorsFile } from './safetensors';
 import type { TextTokenizer } from './text_tokenizer';
 import { Tokenizer, type HFTokenizerJson } from './tokenizer';
-import { hasF16Weights } from './f16_weights';
 import { unpackData } from './packed_weights';
 import { readParamData } from './vocab_rows';
 
@@ -118,19 +117,14 @@ export function decodeCheckpoint(files: CheckpointFiles): Checkpoint {
   return { config, tensors, tokenizer };
 }
 
-/** Reads every parameter back from the device (one await per tensor) into a checkpoint. */
+/** Reads every parameter back from the device (one await per tensor) into a checkpoint; half-precision words
+ * (a half-precision LoRA base) as the f32 values they hold. */
 export async function paramsToCheckpoint<P extends { [K in keyof P]: tf.Tensor }>(
   params: P,
   cfg: LlamaConfig,
   tokenizer: Tokenizer | HFTokenizerJson,
 ): Promise<Checkpoint> {
   let tensors: Record<string, CheckpointTensor>;
-  // its matrices are half-precision words, rounded (f16_weights.ts): not the weights a checkpoint keeps
-  if (hasF16Weights(params as Record<string, tf.Tensor>))
-    throw new Error(
-      'paramsToCheckpoint: the model holds half-precision weights (loaded to infer only); ' +
-        "load it with weights 'f32' to save it",
-    );
   try {
     // split vocabulary tables joined, packed projections split
     tensors = unpackData(await readParamData(params as Record<string, tf.Tensor>), cfg);

@@ -4,11 +4,13 @@
 // kernels/matmul_f16_train.ts (x·Wᵀ forward, dy·W backward: no gradient to W) and gatherF16Rows (the
 // embedding); norms, biases, adapters, optimizer state and activations stay f32. Nearest half, ties to
 // even; values past f16's range (±65504) would become ±Infinity, so such a model is refused with its count.
-// Leaves out: merging adapters into the base (W + s·B·A needs the f32 base: lora.ts's mergedWeight) and
-// anything else that reads a frozen weight as f32 (saving a full checkpoint, inference's packed q|k|v).
+// A real model's base is loaded so directly (hf/weights.ts, weights 'f16': never an f32 copy on the GPU); a new
+// model's matrices are halved where they are made (halveOnDevice); folding adapters in re-rounds the base
+// (lora.ts's mergeAndResetLora), and a checkpoint holds the f32 values the words hold (vocab_rows.ts).
 import * as tf from '@tensorflow/tfjs';
 import { f16RangeReport, packF16, toF16Bits } from './f16';
 import { onWebGPU } from './kernels/fused';
+import { packF16Words } from './kernels/pack_f16';
 import { isLoraName } from './lora';
 
 /** The frozen weights base weights in half precision would replace: rank 2, not adapters, not trained. */
@@ -39,4 +41,16 @@ export async function halveFrozenWeights(params: Record<string, tf.Variable>): P
     freed += N * K * 2;
   }
   return freed;
+}
+
+/**
+ * Replaces (in place) every f32 matrix of a new model's `params` by its half-precision words, rounded on the GPU
+ * (no readback; a new model's values are far inside f16's range), frozen. WebGPU only.
+ */
+export function halveOnDevice(params: Record<string, tf.Variable>): void {
+  for (const [name, v] of Object.entries(params)) {
+    if (v.rank !== 2 || v.dtype !== 'float32' || isLoraName(name)) continue;
+    params[name] = tf.tidy(() => tf.variable(packF16Words(v as tf.Variable<tf.Rank.R2>), false));
+    v.dispose();
+  }
 }

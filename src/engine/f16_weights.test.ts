@@ -6,12 +6,12 @@
 // weights (rounding each weight to 11 bits moves a logit by ~2^-11 relative per product, summed over K); greedy
 // ids equal on the fixtures' prompts (Llama tied like SmolLM2, Qwen2 with biases, sharded; Qwen3 with q/k
 // norms and head_dim; fused decode and the stock prefill both read the words), and with a tied embedding held
-// in row parts past one GPU binding; saving such a model is refused. A bf16 weight past 65504 refuses
+// in row parts past one GPU binding; saved, its words are the f32 values they hold. A bf16 weight past 65504 refuses
 // f16 for the whole model, with the tensor named, and the model loads in f32; off WebGPU 'f16' loads f32.
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { modelFromFiles, paramsToCheckpoint, type RunnableModel } from './checkpoint';
-import { f16BitsToF32, toF16Bits } from './f16';
+import { f16BitsToF32, toF16Bits, unpackF16 } from './f16';
 import { hasF16Weights } from './f16_weights';
 import { generate } from './generate';
 import { safetensorsFile, TINY_VARIANTS, tinyCheckpoint, type TensorToWrite } from './hf/tiny_checkpoint';
@@ -148,8 +148,12 @@ describe.each(backends)('half-precision weights on %s', (backend) => {
     for (const n of parts) expect(split.params[n].dtype, n).toBe('int32');
     expect(relDiff(await logits(split), await logits(whole))).toBe(0);
     expect(await greedy(split)).toEqual(await greedy(whole));
-    // rounded words are not the checkpoint's weights: saving is refused, not written as garbage
-    await expect(paramsToCheckpoint(whole.params, whole.cfg, {} as never)).rejects.toThrow(/half-precision/);
+    // saved, the words are the f32 values they hold (exact), the table whole again
+    const saved = await paramsToCheckpoint(split.params, split.cfg, {} as never);
+    const embed = saved.tensors['model.embed_tokens.weight'];
+    expect(embed.shape).toEqual([split.cfg.vocab_size, split.cfg.hidden_size]);
+    const words = await whole.params['model.embed_tokens.weight'].data();
+    expect(Array.from(embed.data)).toEqual(Array.from(unpackF16(words as Int32Array)));
     free(whole, split);
   });
 

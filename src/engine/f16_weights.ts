@@ -7,7 +7,7 @@
 // matrix with a value past f16's range (f16RangeReport: a bf16 or f32 weight ≥ 65520 would become ±Inf), or
 // an odd inner size (words hold pairs), refuses f16 for the whole model: the loader says why and loads f32.
 import type * as tf from '@tensorflow/tfjs';
-import { f16RangeReport, toF16Bits } from './f16';
+import { f16RangeReport, toF16Bits, unpackF16 } from './f16';
 
 /** How a model's frozen matrices are held on the GPU when it is loaded to infer only. */
 export type WeightPrecision = 'f16' | 'f32';
@@ -36,6 +36,17 @@ export function f16Words(data: Float32Array): Int32Array {
   const halves = toF16Bits(data);
   if (halves.length % 2) throw new Error(`packing f16 needs an even count of values, got ${halves.length}`);
   return new Int32Array(halves.buffer, 0, halves.length / 2);
+}
+
+/** The shape of the values a tensor holds: half-precision words [N, K/2] hold [N, K]. */
+export const valueShape = (t: tf.Tensor): number[] =>
+  t.dtype === 'int32' && t.rank === 2 ? [t.shape[0], (t.shape[1] as number) * 2] : [...t.shape];
+
+/** A tensor's values read back as a new f32 array (half-precision words as the values they hold: exact). */
+export async function f32Values(t: tf.Tensor): Promise<Float32Array> {
+  if (t.dtype === 'int32' && t.rank === 2) return unpackF16(await t.data<'int32'>());
+  if (t.dtype !== 'float32') throw new Error(`expected float32 values or half-precision words, got ${t.dtype}`);
+  return new Float32Array(await t.data<'float32'>()); // a copy: on the CPU backend data() is the tensor's storage
 }
 
 /** Whether a model's params hold half-precision matrices. */

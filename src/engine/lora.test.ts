@@ -3,10 +3,13 @@
 // family; adapters switched off give the base's log-probs exactly even with B ≠ 0 (GRPO's reference); the
 // merged weights W + s·B·A give the adapted model's logits; the projection matches a float64 JS reference
 // with α/r and with rsLoRA's α/√r; base weights get no gradient; dropout is seeded and training-only; the
-// fused decode's packed weights carry the adapters; nothing leaks.
+// fused decode's packed weights carry the adapters; on a half-precision base (WebGPU) merging reads its halves
+// and folding rounds W + s·B·A to the nearest half as the host does; nothing leaks.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { modelFromFiles } from './checkpoint';
+import { packF16, toF16Bits, unpackF16 } from './f16';
+import { halveFrozenWeights } from './f16_base';
 import { type LlamaConfig, presetConfig } from './config';
 import { packDecodeWeights } from './decode';
 import { TINY_VARIANTS, tinyCheckpoint } from './hf/tiny_checkpoint';
@@ -168,6 +171,41 @@ describe.each(backends)('LoRA on %s', (backend) => {
     expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-5);
     tf.dispose([...Object.values(params), x, y]);
   });
+
+  if (backend === 'webgpu')
+    it('on an f16 base: merged = halves + s·B·A; folding rounds it to the nearest half (bit for bit)', async () => {
+      const params = initParams({ ...cfg, initializer_range: 0.1 }, 5);
+      addLora(params, cfg, SETTINGS, { seed: 5 });
+      randomiseB(params, 71, 0.05);
+      await halveFrozenWeights(params);
+      const m = loraModules(params)[0];
+      const [A, B] = [params[`${m}.lora_A.weight`], params[`${m}.lora_B.weight`]];
+      const [r, K] = A.shape;
+      const N = B.shape[0];
+      const halves = unpackF16((await params[`${m}.weight`].data()) as Int32Array);
+      const [a, b] = [await A.data(), await B.data()];
+      const want = new Float64Array(N * K);
+      for (let n = 0; n < N; n++)
+        for (let k = 0; k < K; k++) {
+          let ba = 0;
+          for (let j = 0; j < r; j++) ba += b[n * r + j] * a[j * K + k];
+          want[n * K + k] = halves[n * K + k] + loraScale(SETTINGS) * ba;
+        }
+      const merged = mergedWeight(params, m);
+      const got = (await merged.data()) as Float32Array;
+      merged.dispose();
+      expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(1e-6);
+      const adapted = await logits(params, cfg, ids());
+      mergeAndResetLora(params, 6);
+      expect(Array.from(await params[`${m}.weight`].data())).toEqual(Array.from(packF16(toF16Bits(got))));
+      // the model now computes W + s·B·A rounded to halves: close to before, and π_ref (adapters off) is it
+      const folded = await logits(params, cfg, ids());
+      expect(maxAbsDiff(folded, adapted)).toBeLessThanOrEqual(2e-3);
+      expect(maxAbsDiff(folded, adapted)).toBeGreaterThan(0); // the rounding is real
+      const off = await withAdaptersOff(() => forward(params, cfg, ids())).data();
+      expect(maxAbsDiff(off, folded)).toBe(0);
+      tf.dispose(Object.values(params));
+    });
 });
 
 // CPU only: many forwards (finite differences, five models); the math is the same on every backend

@@ -9,6 +9,8 @@
 // adapters, per-layer ranks and targets other than the seven projections.
 import * as tf from '@tensorflow/tfjs';
 import type { LlamaConfig } from './config';
+import { valueShape } from './f16_weights';
+import { packF16Words, unpackF16Words } from './kernels/pack_f16';
 import { isPacked } from './packed_weights';
 import { createRng } from './rng';
 
@@ -99,7 +101,7 @@ export function addLora(
     throw new Error(
       'LoRA: the model was loaded to infer only (q|k|v and gate|up packed); load it unpacked to adapt it',
     );
-  const shapes = loraShapes(cfg, s, Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.shape])));
+  const shapes = loraShapes(cfg, s, Object.fromEntries(Object.entries(params).map(([n, v]) => [n, valueShape(v)])));
   const rng = createRng(opts.seed ?? 0);
   const spec: AdapterSpec = { scale: loraScale(s), dropout: s.dropout };
   const added: Record<string, tf.Variable> = {};
@@ -232,13 +234,18 @@ export function adapterInput(p: Record<string, tf.Tensor>, module: string, x: tf
   return tf.dropout(x, rate, undefined, dropoutState.seed * 4096 + dropoutState.calls++);
 }
 
-/** W + s·B·A for one targeted projection (what a merged checkpoint holds); a new tensor. */
+/** W + s·B·A for one targeted projection (what a merged checkpoint holds), f32 also over a half-precision base
+ * (its words read back exactly); a new tensor. */
 export function mergedWeight(p: Record<string, tf.Tensor>, module: string): tf.Tensor {
   const A = p[loraAName(module)],
     B = p[loraBName(module)];
   const spec = specs.get(A);
   if (!spec) throw new Error(`LoRA: ${loraAName(module)} was not added through addLora (its scale is unknown)`);
-  return tf.tidy(() => tf.add(p[`${module}.weight`], tf.mul(tf.matMul(B, A), spec.scale)));
+  const W = p[`${module}.weight`];
+  return tf.tidy(() => {
+    const base = W.dtype === 'int32' ? unpackF16Words(W as tf.Tensor2D) : W;
+    return tf.add(base, tf.mul(tf.matMul(B, A), spec.scale));
+  });
 }
 
 /**
@@ -262,12 +269,18 @@ export function mergedParams(params: Record<string, tf.Variable>): {
 /**
  * Folds the adapters into the (frozen) base, W ← W + s·B·A, and starts them again (A from `seed`, B zero): the
  * model computes what it did, and with adapters off it is now this model (GRPO's π_ref after distillation).
+ * A half-precision base is rounded again, W₁₆ ← round₁₆(W₁₆ + s·B·A), on the GPU: the model then computes what
+ * it did to within that rounding (half an f16 step of each weight), and policy and π_ref still start equal.
  */
 export function mergeAndResetLora(params: Record<string, tf.Variable>, seed: number): void {
   const rng = createRng(seed);
   for (const m of loraModules(params)) {
-    const merged = mergedWeight(params, m);
-    params[`${m}.weight`].assign(merged);
+    const W = params[`${m}.weight`];
+    const merged = tf.tidy(() => {
+      const sum = mergedWeight(params, m);
+      return W.dtype === 'int32' ? packF16Words(sum as tf.Tensor2D) : sum;
+    });
+    W.assign(merged);
     merged.dispose();
     const A = params[loraAName(m)],
       B = params[loraBName(m)];

@@ -6,6 +6,7 @@
 // A checkpoint holds whole tables: saving joins the parts on the host (readParamData). Leaves out: a test
 // of training a split model (the optimizer sees each part as a parameter; the update is elementwise).
 import * as tf from '@tensorflow/tfjs';
+import { f32Values, valueShape } from './f16_weights';
 import { pickTargets } from './kernels/log_probs';
 
 /** The parameters that are [V, C] tables read by vocabulary row. */
@@ -95,23 +96,24 @@ export function splitLogProbs(
 /** Whether `name` is a vocabulary table or one of its parts. */
 export const isVocabTable = (name: string) => VOCAB_TABLES.includes(name.replace(/#\d+$/, ''));
 
-/** Every parameter's float32 data read back by its Hugging Face name, a split table's parts joined by row. */
+/** Every parameter's float32 data read back by its Hugging Face name, a split table's parts joined by row;
+ * half-precision words as the f32 values they hold (exact). */
 export async function readParamData(
   params: Record<string, tf.Tensor>,
 ): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
   const out: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, t] of Object.entries(params)) {
-    if (t.dtype !== 'float32') throw new Error(`tensor "${name}" is ${t.dtype}, expected float32`);
     const whole = name.replace(/#\d+$/, '');
     if (whole !== name && !name.endsWith('#0')) continue; // read with part 0
     const parts = whole === name ? [t] : vocabParts(params, whole);
     const rows = parts.reduce((n, x) => n + x.shape[0], 0);
-    const shape = whole === name ? [...t.shape] : [rows, parts[0].shape[1]!];
-    const data = new Float32Array(parts.reduce((n, x) => n + x.size, 0));
+    const shape = [rows, ...valueShape(parts[0]).slice(1)];
+    const data = new Float32Array(parts.reduce((n, x) => n + tf.util.sizeFromShape(valueShape(x)), 0));
     let at = 0;
     for (const x of parts) {
-      data.set(await x.data<'float32'>(), at); // a copy: on the CPU backend data() is the tensor's own storage
-      at += x.size;
+      const values = await f32Values(x);
+      data.set(values, at);
+      at += values.length;
     }
     out[whole] = { shape, data };
   }

@@ -16,8 +16,12 @@
 // (adapters off) is the distilled model. The adapter of a GRPO checkpoint is still on the run's original base:
 // the distilled adapter and GRPO's stacked into one of rank 2r (lora.ts's stackAdapters), exact. A LoRA run's
 // resume snapshot holds the adapters, the folded ones, and names the weights under them (resume.ts).
+import * as tf from '@tensorflow/tfjs';
 import { modelCheckpointFiles, type CheckpointFiles } from '../engine/checkpoint';
 import { presetConfig, type LlamaConfig } from '../engine/config';
+import { halveOnDevice } from '../engine/f16_base';
+import { hasF16Weights, valueShape } from '../engine/f16_weights';
+import { onWebGPU } from '../engine/kernels/fused';
 import { throwIfDeviceError } from '../engine/device_errors';
 import { trimGpuPool } from '../engine/gpu_pool';
 import { CHECKPOINT_ADAPTER_DIR, peftAdapterFiles } from '../engine/hf/peft';
@@ -36,7 +40,7 @@ import { createGrpoRun, drawablePairs, type GrpoRun } from './grpo_run';
 import type { StagedStep } from './grpo_step';
 import type { GrpoStepReport } from './grpo_types';
 import type { PipelineResume, PipelineSnapshot, ResumeState } from './resume';
-import { loraOf, type RunConfig } from './run_config';
+import { loraOf, runWeights, type RunConfig } from './run_config';
 import { createSftRun, type SftExample, type SftResume, type SftRun } from './sft';
 
 export type Phase = 'sft' | 'eval-sft' | 'grpo' | 'eval-grpo' | 'done';
@@ -202,7 +206,9 @@ export interface PipelineModel {
 /** A new model for a run: its preset, its tokenizer, weights from its seed. */
 export function freshModel(run: RunConfig): PipelineModel {
   const { cfg, tok } = freshConfig(run);
-  return { params: initParams(cfg, run.seed), cfg, tok };
+  const params = initParams(cfg, run.seed);
+  if (runWeights(run) === 'f16' && onWebGPU()) halveOnDevice(params); // a LoRA run's frozen base (f16_base.ts)
+  return { params, cfg, tok };
 }
 
 /** A new model's config and tokenizer for a run: its preset with its tokenizer's vocabulary. */
@@ -291,6 +297,14 @@ export function createPipeline(
   const lora = loraOf(run);
   // resumed: the model is the weights under the adapters (resume.ts), and the adapters are the snapshot's
   if (lora) addLora(params, cfg, lora, resume?.adapters ? { weights: resume.adapters } : { seed: run.seed });
+  if (lora && run.lora.base === 'f16' && !hasF16Weights(params))
+    notes.push(
+      `LoRA: the frozen base is float32, not lora.base f16: ${
+        onWebGPU()
+          ? 'a weight is past half precision’s range (the load said which)'
+          : `half precision runs on WebGPU only (the backend is ${tf.getBackend()})`
+      }`,
+    );
 
   // LoRA: whether the distilled adapters are folded into the base yet (a resume says where it stands)
   let folded = resume?.state.base === 'sft';
@@ -381,7 +395,9 @@ export function createPipeline(
     if (!lora || (folded && !distilled)) return {};
     const { settings, weights } =
       folded && distilled ? stackAdapters(distilled, current, lora) : { settings: lora, weights: current };
-    const base = Object.fromEntries(Object.entries(params).flatMap(([n, v]) => (isLoraName(n) ? [] : [[n, v.shape]])));
+    const base = Object.fromEntries(
+      Object.entries(params).flatMap(([n, v]) => (isLoraName(n) ? [] : [[n, valueShape(v)]])),
+    );
     const files = peftAdapterFiles(weights, cfg, settings, baseModel, base);
     return Object.fromEntries(Object.entries(files).map(([n, b]) => [`${CHECKPOINT_ADAPTER_DIR}/${n}`, b]));
   }

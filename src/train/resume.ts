@@ -20,7 +20,7 @@ import type { GrpoResume } from './grpo_run';
 import { runCheckpointId, type CheckpointMeta, type LabStore, type RewindPoint, type RunRecord } from './lab_store';
 import { freshModel, phasesOf, type Phase, type PipelineModel } from './pipeline';
 import type { Pair } from '../rm/pair';
-import type { RunConfig } from './run_config';
+import { type RunConfig, runWeights } from './run_config';
 
 export const RESUME_VERSION = 1;
 export const STATE_FILE = 'resume.json';
@@ -223,7 +223,8 @@ export function loadResume(config: RunConfig, files: ResumeInputs): { model: Pip
     // LoRA: the weights under the adapters (the checkpoint holds them merged); the pipeline adds the adapters
     if (snapshot.state.base === 'sft' && !files.base)
       throw new Error("resuming a LoRA run needs its 'sft' checkpoint (the weights under its adapters)");
-    return { model: files.base ? modelFromFiles(files.base) : freshModel(config), resume: snapshot };
+    const base = files.base ? modelFromFiles(files.base, { weights: runWeights(config) }) : freshModel(config);
+    return { model: base, resume: snapshot };
   }
   const model = modelFromFiles(files.checkpoint);
   try {

@@ -4,7 +4,7 @@
 // wrong types and out-of-range values are refused, naming the setting, the value and what is allowed. The
 // seed lives here, so a config reproduces a run. Leaves out the model architecture (engine/config.ts).
 import { PRESETS, type PresetName } from '../engine/config';
-import type { WeightPrecision } from '../engine/f16_weights';
+import { WEIGHT_PRECISIONS, type WeightPrecision } from '../engine/f16_weights';
 import { LORA_TARGETS, type LoraSettings, type LoraTarget } from '../engine/lora';
 import { CATEGORIES } from '../rm/pair';
 import { DEFAULT_KNOBS } from '../rm/world';
@@ -46,6 +46,7 @@ export interface LoraRunSettings {
   dropout: number;
   targets: string;
   rslora: boolean;
+  base: WeightPrecision; // the frozen base's precision on WebGPU (engine/f16_base.ts)
 }
 export interface RunConfig {
   preset: PresetName;
@@ -132,6 +133,8 @@ export const RUN_DEFAULTS: RunConfig = {
     dropout: 0, // PEFT's default
     targets: LORA_TARGETS.join(','), // every projection (QLoRA's finding: all of them, not only q and v)
     rslora: false, // PEFT's default α / r
+    // half the base's bytes (Qwen2.5-0.5B's GRPO step fits 2 GB); bf16/f16 checkpoints convert exactly
+    base: 'f16',
   },
 };
 
@@ -145,6 +148,10 @@ export function loraOf(run: RunConfig): LoraSettings | null {
   const targets = l.targets.split(',').map((t) => t.trim()) as LoraTarget[];
   return { rank: l.rank, alpha: l.alpha, dropout: l.dropout, targets, rslora: l.rslora };
 }
+
+/** How a run's model is loaded: a LoRA run's frozen base in lora.base (the loader keeps f32 off WebGPU, or when
+ * a weight is past f16's range, and says why); full fine-tuning trains every weight, in f32. */
+export const runWeights = (run: RunConfig): WeightPrecision => (loraOf(run) ? run.lora.base : 'f32');
 
 /** Every setting's dotted key, e.g. 'grpo.beta'. */
 type Leaves<T, P extends string = ''> = {
@@ -232,6 +239,11 @@ const RULES: Record<SettingKey, Rule> = {
   'lora.dropout': real(0, 0.9, "Dropout on the adapters' input during distillation (PEFT's lora_dropout)."),
   'lora.targets': csv(list("Projections that get adapters (PEFT's target_modules).", LORA_TARGET_LIST)),
   'lora.rslora': bool('rsLoRA: scale by α / √r, so larger ranks learn at the same pace.'),
+  'lora.base': choice(
+    WEIGHT_PRECISIONS,
+    "The frozen base's precision on WebGPU: f16 halves its bytes (kernels read half-precision words, sums in " +
+      'f32); f32 to compare. Other backends, and full fine-tuning, train in f32.',
+  ),
 };
 
 /** One setting: its rule, its dotted key and its default. */

@@ -35,7 +35,9 @@ export function runMemory(
 ): StageMemory[] {
   const ctx = cfg.max_position_embeddings;
   const lora = loraOf(run);
-  const common = { lora: lora && { rank: lora.rank, targets: lora.targets } };
+  // a LoRA base in half precision where the loader makes it so: on WebGPU (its limits name the kernel path)
+  const baseWeights = lora && run.lora.base === 'f16' && limits.path ? ('f16' as const) : ('f32' as const);
+  const common = { lora: lora && { rank: lora.rank, targets: lora.targets }, baseWeights };
   const out: StageMemory[] = [];
   const add = (stage: StageMemory['stage'], request: TrainMemoryRequest) => {
     const fit = fitTraining(cfg, request, limits);
@@ -101,7 +103,8 @@ export function planLines(stages: StageMemory[], limits: MemoryLimits): string[]
   const budget = limits.deviceBytes === undefined ? 'no device budget known' : `budget ${b(limits.deviceBytes)}`;
   return stages.map(({ stage, request: r, plan: p }) => {
     const how =
-      `${r.lora ? `LoRA r = ${r.lora.rank}` : 'full fine-tuning'}, ${p.microRows} of ${r.rows} rows × ` +
+      `${r.lora ? `LoRA r = ${r.lora.rank}${r.baseWeights === 'f16' ? ', f16 base' : ''}` : 'full fine-tuning'}, ` +
+      `${p.microRows} of ${r.rows} rows × ` +
       `${r.length} tokens a pass${r.recompute ? ', blocks recomputed' : ''}`;
     const sampling = r.sampling
       ? `, sampling ${b(p.samplingBytes)} (KV cache ${b(p.kvCacheBytes)}), the reference pass ${b(p.referenceBytes)}`

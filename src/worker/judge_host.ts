@@ -13,7 +13,7 @@ import { importPeftAdapter, readPeftAdapter } from '../engine/hf/peft';
 import type { ModelSource } from '../engine/hf/source';
 import { loadTokenizer, TOKENIZER_FILES } from '../engine/hf/tokenizer';
 import { addLora, loraParams, removeLora } from '../engine/lora';
-import type { WeightPrecision } from '../engine/f16_weights';
+import { valueShape, type WeightPrecision } from '../engine/f16_weights';
 import { isPacked } from '../engine/packed_weights';
 import { INFER_WEIGHTS } from '../train/run_config';
 import type { TextTokenizer } from '../engine/text_tokenizer';
@@ -133,7 +133,7 @@ export function createJudgeHost(
       unpackedNext.add(id);
     }
     const { params, cfg } = await modelFor(id, undefined);
-    const shapes = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.shape]));
+    const shapes = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, valueShape(v)]));
     const read = files && readPeftAdapter(files, cfg, shapes); // refused: the adapter it had stays on
     if (Object.keys(loraParams(params)).length) removeLora(params);
     adapters.delete(id);

@@ -20,7 +20,7 @@ import {
   type PipelineModel,
 } from '../train/pipeline';
 import { loadResume, type PipelineResume } from '../train/resume';
-import type { RunConfig } from '../train/run_config';
+import { type RunConfig, runWeights } from '../train/run_config';
 import { yieldToMessages } from '../train/yield_to_messages';
 import type {
   EventSink,
@@ -44,7 +44,7 @@ const noCache = async (id: string): Promise<ModelSource> => {
 
 /** Fresh weights for a config, or the given checkpoint's (its own config then wins). */
 function buildModel(config: RunConfig, init?: StartRunRequest['init'], name?: string) {
-  return { ...(init ? modelFromFiles(init) : freshModel(config)), name };
+  return { ...(init ? modelFromFiles(init, { weights: runWeights(config) }) : freshModel(config)), name };
 }
 
 /** Every file of a model source in memory (what loadResume reads checkpoints as). */
@@ -167,7 +167,11 @@ export function createRunHost(emit: EventSink, deps: Partial<RunHostDeps> = {}):
     startRun: (req) =>
       load(req, async () => ({
         model: req.model
-          ? { ...(await modelFromSource(await openCached(req.model), { pack: false })), name: req.baseName } // trains
+          ? {
+              // trains: unpacked, a LoRA run's frozen base in lora.base
+              ...(await modelFromSource(await openCached(req.model), { pack: false, weights: runWeights(req.config) })),
+              name: req.baseName,
+            }
           : buildModel(req.config, req.init, req.baseName),
       })),
     resumeRun: (req) =>

@@ -20,6 +20,7 @@ import {
   mergedWeight,
 } from '../lora';
 import { readSafetensors, type SafeDtype, type SafetensorsFile, writeSafetensors } from '../safetensors';
+import { f32Values, valueShape } from '../f16_weights';
 import { SINGLE_FILE } from './weights';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
@@ -109,7 +110,7 @@ export function peftAdapterFiles(
 }
 
 const shapesOf = (params: Record<string, tf.Tensor>) =>
-  Object.fromEntries(Object.entries(params).map(([n, v]) => [n, v.shape]));
+  Object.fromEntries(Object.entries(params).map(([n, v]) => [n, valueShape(v)]));
 
 /** A LoRA option we do not run, at its default (PEFT's) when absent; each refused when set otherwise. */
 const MUST_BE: [field: string, ok: (v: unknown) => boolean, what: string][] = [
@@ -247,7 +248,7 @@ export async function exportMerged(
   for (const [name, v] of Object.entries(params)) {
     if (isLoraName(name)) continue;
     const t = merged.has(name) ? mergedWeight(params, name.slice(0, -'.weight'.length)) : v;
-    tensors[name] = { shape: [...v.shape], data: new Float32Array(await t.data<'float32'>()) };
+    tensors[name] = { shape: valueShape(v), data: await f32Values(t) };
     if (t !== v) t.dispose();
   }
   return {

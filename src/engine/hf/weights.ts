@@ -8,9 +8,9 @@
 // so a folder, memory, a download or a cache all plug in. A vocabulary table larger than one GPU binding is
 // uploaded in row parts (vocab_rows.ts). A model loaded to infer only (`pack`) gets its q|k|v and gate|up
 // projections packed on the host as they stream in (packed_weights.ts): one group's buffer is held beside
-// the tensor being read. Loaded to infer only on WebGPU with weights 'f16', every matrix is uploaded as
-// half-precision words instead (f16_weights.ts says which and when that is refused: then the model loads
-// again in f32, the reason given to onF16Refused). Leaves out other dtypes and quantised weights.
+// the tensor being read. Loaded on WebGPU with weights 'f16' (to infer, or as a LoRA run's frozen base), every
+// matrix is uploaded as half-precision words instead (f16_weights.ts says which and when that is refused: then
+// the model loads again in f32, the reason given to onF16Refused). Leaves out other dtypes and quantised weights.
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { LlamaConfig } from '../config';
@@ -286,8 +286,9 @@ export interface WeightOptions {
   /** A model to infer with only: q|k|v and gate|up packed as they load (packed_weights.ts); off by default. */
   pack?: boolean;
   /**
-   * With `pack` on WebGPU: 'f16' holds every matrix as half-precision words (f16_weights.ts); 'f32' (the
-   * default here: training loads) as float32. Other backends and unpacked loads always get f32.
+   * On WebGPU: 'f16' holds every matrix as half-precision words (f16_weights.ts: a model to infer with, or a
+   * LoRA run's frozen base, f16_base.ts); 'f32' (the default here: full fine-tuning) as float32. Other backends
+   * always get f32.
    */
   weights?: WeightPrecision;
   /** Why f16 was refused for this model (it then loads in f32); default: a warning on the console. */
@@ -295,7 +296,7 @@ export interface WeightOptions {
 }
 
 /** Whether this load holds its matrices in half precision. */
-const loadsF16 = (opts: WeightOptions) => opts.weights === 'f16' && (opts.pack ?? false) && onWebGPU();
+const loadsF16 = (opts: WeightOptions) => opts.weights === 'f16' && onWebGPU();
 
 /** Runs a load in f16 when asked, and again in f32 when a matrix refuses f16 (saying why). */
 function withF16Fallback<T>(opts: WeightOptions, load: (f16: boolean) => T): T {

@@ -42,6 +42,10 @@ export const LORA_SETTINGS_MAP: { [K in keyof LoraRunSettings]-?: Record<Target,
     trl: { set: (l) => ({ use_rslora: l.rslora }), note: 'rsLoRA: scale by α / √r.' },
     verl: { none: 'verl’s LoraConfig has no use_rslora (see lora.alpha)' },
   },
+  base: {
+    trl: { none: 'the base keeps the dtype the trainer loads it in (model_init_kwargs’ torch_dtype)' },
+    verl: { none: 'the base keeps the dtype verl loads it in (its FSDP mixed-precision settings)' },
+  },
 };
 
 export interface LoraMappedRow {

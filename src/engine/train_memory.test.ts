@@ -2,12 +2,15 @@
 // adapter count, moments, gradients, activations, the peak), its activation estimate against tfjs's own
 // measured peak (tf.profile) of whole SFT forward/backward passes on CPU within the stated 15% (kept and
 // recomputed, full fine-tuning and LoRA), a device budget that refuses with the numbers, and fitTraining's
-// micro-batches and recomputation that then fit (a plan that ignored either would fail here); and the
-// Qwen2.5-0.5B shape with LoRA r = 16 and GRPO group 6 in f16 against f32 frozen weights, by hand.
+// micro-batches and recomputation that then fit (a plan that ignored either would fail here); on the fused
+// WebGPU path its own terms as bounds (1.45×), and with LoRA the model's own bytes, the base in f16 words
+// included, within 2%; and the Qwen2.5-0.5B shape with LoRA r = 16 and GRPO group 6 in f16 against f32 frozen
+// weights, by hand.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { type LlamaConfig, presetConfig, validateConfig } from './config';
 import { QWEN25_05B_INSTRUCT } from './hf/known_configs';
+import { halveOnDevice } from './f16_base';
 import { addLora, LORA_TARGETS, trainableParams } from './lora';
 import { initParams } from './model';
 import { switchFusedKernels } from './kernels/fused';
@@ -39,10 +42,14 @@ async function stepPeak(
   recompute: boolean,
   withLora: boolean,
   warm = false,
+  f16Base = false,
 ) {
+  const before = tf.memory().numBytes;
   const p = initParams(cfg, 1);
   const lora = withLora ? { rank: 8, targets: LORA_TARGETS } : null;
   if (lora) addLora(p, cfg, { ...lora, alpha: 16, dropout: 0, rslora: false });
+  if (f16Base) halveOnDevice(p);
+  const modelBytes = tf.memory().numBytes - before;
   const vars = Object.values(trainableParams(p));
   const ids = Array.from({ length: rows }, () => Array.from({ length: T }, (_, t) => 3 + ((t * 7) % 37)));
   const batch = { ids, targets: ids, mask: ids.map((r) => r.map(() => 1)) };
@@ -54,7 +61,7 @@ async function stepPeak(
   const base = tf.memory().numBytes;
   const measured = (await tf.profile(run)).peakBytes - base;
   tf.dispose(Object.values(p));
-  return { measured, lora };
+  return { measured, lora, modelBytes };
 }
 
 describe('training memory plan', () => {
@@ -132,15 +139,18 @@ describe('training memory plan', () => {
       try {
         // C/I/H/Hkv/V/L: kept and recomputed, full and LoRA, MLP 1× to 5.5× C, a vocabulary of 3,000 whose head
         // runs in chunks (the loosest bound: the chunks' peak is below a whole chunk's terms)
-        const cases: [string, number, number, boolean, boolean][] = [
-          ['64/176/4/2/40/3', 2, 32, false, false],
-          ['64/176/4/2/40/3', 2, 32, false, true],
-          ['64/352/4/1/40/6', 2, 64, true, false],
-          ['64/352/4/1/40/1', 2, 32, true, true],
-          ['128/128/8/2/3000/6', 2, 32, true, true],
-          ['64/176/4/2/3000/1', 2, 96, true, false],
+        // the last: LoRA on a half-precision base (f16_base.ts), whose words the plan counts at 2 bytes
+        const cases: [string, number, number, boolean, boolean, boolean][] = [
+          ['64/176/4/2/40/3', 2, 32, false, false, false],
+          ['64/176/4/2/40/3', 2, 32, false, true, false],
+          ['64/352/4/1/40/6', 2, 64, true, false, false],
+          ['64/352/4/1/40/1', 2, 32, true, true, false],
+          ['128/128/8/2/3000/6', 2, 32, true, true, false],
+          ['64/176/4/2/3000/1', 2, 96, true, false, false],
+          ['128/128/8/2/3000/6', 2, 32, true, true, true],
+          ['64/176/4/2/40/3', 2, 32, false, true, true],
         ];
-        for (const [shape, rows, T, recompute, withLora] of cases) {
+        for (const [shape, rows, T, recompute, withLora, f16] of cases) {
           const [C, I, H, Hkv, V, L] = shape.split('/').map(Number);
           const sizes = { hidden_size: C, intermediate_size: I, num_attention_heads: H, num_key_value_heads: Hkv };
           const cfg = presetConfig(
@@ -149,13 +159,22 @@ describe('training memory plan', () => {
             { ...sizes, num_hidden_layers: L, max_position_embeddings: 512 },
           );
           // the first pass compiles and fills the pool; the second is measured
-          const { measured, lora } = await stepPeak(cfg, rows, T, recompute, withLora, true);
-          const plan = planTraining(cfg, req({ rows, length: T, recompute, lora }), { ...NO_LIMITS, path: 'fused' });
+          const { measured, lora, modelBytes } = await stepPeak(cfg, rows, T, recompute, withLora, true, f16);
+          const baseWeights = f16 ? ('f16' as const) : ('f32' as const);
+          const request = req({ rows, length: T, recompute, lora, baseWeights });
+          const plan = planTraining(cfg, request, { ...NO_LIMITS, path: 'fused' });
           const planned = plan.trained * 4 + plan.activationBytes; // one pass: the gradients once, no running sums
-          const what = `${shape} ${rows}×${T}${recompute ? ' recomputed' : ''}${lora ? ' LoRA' : ''}`;
+          const how = `${recompute ? ' recomputed' : ''}${lora ? ' LoRA' : ''}${f16 ? ' f16 base' : ''}`;
+          const what = `${shape} ${rows}×${T}${how}`;
           console.log(`fused ${what}: planned ${planned}, measured ${measured} (${(planned / measured).toFixed(2)}×)`);
           expect(planned, what).toBeGreaterThanOrEqual(measured);
           expect(planned, what).toBeLessThan(measured * 1.45);
+          // the model's own bytes: the plan's weights (f16 words counted at 2 bytes; norms, in f32, are few)
+          if (lora) {
+            const weights = plan.frozenBytes + plan.trainedBytes;
+            console.log(`fused ${what}: weights planned ${weights}, held ${modelBytes}`);
+            expect(Math.abs(weights - modelBytes) / modelBytes, what).toBeLessThan(0.02);
+          }
         }
       } finally {
         switchFusedKernels(false);

@@ -1,7 +1,7 @@
 // The Train page, the GRPO group view and persistence in real Chromium (WebGPU on SwiftShader), with the
 // "Quick look" preset (nano) started from the nano fixture checkpoint so that some judgements carry a
 // verdict and GRPO groups have mixed rewards:
-//  - start training, metric points appear, pause, one step, resume;
+//  - start training, metric points appear, pause, one step, resume; the device memory the steps held is shown;
 //  - the page answers clicks while a step runs: 9 of 10 clicks reach the next frame within 100 ms, none waits 1 s
 //    (SwiftShader shares the CPU between the page's compositor and the worker's WebGPU work, so one click in
 //    ten may wait for a long GPU submission);
@@ -71,6 +71,10 @@ test(
     await expect(page.getByTestId('run-status')).toHaveText('done', { timeout: 480_000 });
     await expect(page.getByTestId('eval-table')).toContainText('GRPO');
     expect(await points(page, 'reward')).toBe(4);
+    // what the steps held on the device, per stage, measured (WebGPU's buffers with its pool)
+    await expect(page.getByTestId('measured-memory')).toContainText(
+      /Device memory measured: distillation [\d.]+ [KMG]iB.*, GRPO [\d.]+ [KMG]iB/,
+    );
     await page.screenshot({ path: info.outputPath('train.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'GRPO groups' }).click();

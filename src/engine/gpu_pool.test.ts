@@ -2,12 +2,13 @@
 // steps of changing shapes grow it without end. On real WebGPU in Node (SwiftShader here): training steps
 // of changing lengths with a trim after each give the very losses of the same steps untrimmed, keep the
 // pool under the cap plus one step's buffers where untrimmed it grows, and raise no GPU error. Off
-// WebGPU the trim does nothing.
+// WebGPU the trim does nothing. deviceBytesHeld reads what a step took: WebGPU's buffers (the pool's included)
+// or WASM's heap.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from './config';
 import { throwIfDeviceError } from './device_errors';
-import { gpuPoolFreeBytes, trimGpuPool } from './gpu_pool';
+import { deviceBytesHeld, gpuPoolFreeBytes, trimGpuPool } from './gpu_pool';
 import { initParams } from './model';
 import { nodeWebGPUAvailable } from './node_webgpu';
 import { switchTestBackend } from './test_backends';
@@ -88,4 +89,31 @@ describe('GPU buffer pool', () => {
     x.dispose();
     throwIfDeviceError('after the trim');
   }, 300_000);
+
+  it('deviceBytesHeld: none on the CPU; WASM its heap; WebGPU its buffers, freed ones kept until trimmed', async () => {
+    await switchTestBackend('cpu');
+    expect(deviceBytesHeld()).toBeNull();
+    await switchTestBackend('wasm');
+    const w = tf.ones([1 << 20]); // 4 MiB in the heap
+    await w.data();
+    expect(deviceBytesHeld()).toBeGreaterThanOrEqual(tf.memory().numBytes);
+    w.dispose();
+    const why = await nodeWebGPUAvailable();
+    if (why) {
+      console.warn(`WebGPU not available: ${why}`);
+      return;
+    }
+    await switchTestBackend('webgpu');
+    trimGpuPool(0);
+    const before = deviceBytesHeld()!;
+    const x = tf.tidy(() => tf.add(tf.ones([1 << 20]), 1)); // 4 MiB on the GPU (its input freed to the pool)
+    await x.data();
+    expect(deviceBytesHeld()! - before).toBeGreaterThanOrEqual(4 * 2 ** 20);
+    x.dispose();
+    const held = deviceBytesHeld()!;
+    expect(held - before).toBeGreaterThanOrEqual(4 * 2 ** 20); // freed, still the pool's: the high-water mark
+    trimGpuPool(0);
+    expect(deviceBytesHeld()!).toBeLessThan(held);
+    await switchTestBackend('cpu');
+  });
 });

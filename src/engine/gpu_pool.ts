@@ -55,3 +55,17 @@ export function trimGpuPool(capBytes = GPU_POOL_CAP_BYTES): PoolTrim {
   p.numBytesAllocated -= freedBytes;
   return { freedBytes, freedBuffers };
 }
+
+/**
+ * The device memory tfjs holds now, in bytes: on WebGPU its buffers allocated, the pool's included, so read
+ * after a step (before a trim) it is at least the step's own peak, and it is what the device gave this page; on
+ * WASM the heap, which never shrinks (its high-water mark). Null on the CPU backend.
+ */
+export function deviceBytesHeld(): number | null {
+  const p = pool();
+  if (p) return p.numBytesAllocated;
+  if (tf.getBackend() !== 'wasm') return null;
+  // tfjs keeps its module private too
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? heap.buffer.byteLength : null;
+}

@@ -107,6 +107,14 @@ export const METRICS = [
     description: 'Tokens processed per second of wall time in the step (GRPO: sampled plus scored tokens).',
   },
   {
+    key: 'device_bytes',
+    when: 'both',
+    note: 'on WebGPU and WASM',
+    description:
+      "Device memory held after the step, measured: WebGPU's buffers allocated, the pool's kept ones included " +
+      "(at least the step's peak), or WASM's heap (its high-water mark). The plan's step peak is its estimate.",
+  },
+  {
     key: 'eval_accuracy',
     when: 'eval',
     description:

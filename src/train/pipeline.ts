@@ -23,7 +23,7 @@ import { halveOnDevice } from '../engine/f16_base';
 import { hasF16Weights, valueShape } from '../engine/f16_weights';
 import { onWebGPU } from '../engine/kernels/fused';
 import { throwIfDeviceError } from '../engine/device_errors';
-import { trimGpuPool } from '../engine/gpu_pool';
+import { deviceBytesHeld, trimGpuPool } from '../engine/gpu_pool';
 import { CHECKPOINT_ADAPTER_DIR, peftAdapterFiles } from '../engine/hf/peft';
 import { addLora, isLoraName, loraParams, mergeAndResetLora, mergedParams, stackAdapters } from '../engine/lora';
 import { initParams, type ModelParams } from '../engine/model';
@@ -225,6 +225,12 @@ export function freshConfig(run: Pick<RunConfig, 'preset' | 'tokenizer'>) {
 
 export { selectCategories } from './grpo_pool';
 
+/** The device memory held after a step, before the pool is trimmed (gpu_pool.ts); none on the CPU backend. */
+function deviceBytes(): { device_bytes?: number } {
+  const held = deviceBytesHeld();
+  return held === null ? {} : { device_bytes: held };
+}
+
 /** The adapters' values by name (one readback each): what a LoRA run's resume snapshot holds. */
 async function readAdapters(params: ModelParams): Promise<Record<string, Float32Array>> {
   const entries = Object.entries(loraParams(params));
@@ -414,6 +420,7 @@ export function createPipeline(
       grad_norm: r.gradNorm,
       learning_rate: r.lr,
       tokens_per_second: r.tokens / r.seconds,
+      ...deviceBytes(),
     };
     if (r.evalLoss !== undefined) row.eval_loss = r.evalLoss;
     const events: PipelineEvent[] = [{ kind: 'metrics', row }];
@@ -475,7 +482,13 @@ export function createPipeline(
   async function finishGrpoStep(report: GrpoStepReport): Promise<PipelineEvent[]> {
     const g = grpoRun();
     done.grpo = g.stepsDone();
-    const row: MetricsRow = { stage: 'grpo', step: report.step, elapsed: elapsed(), ...report.metrics };
+    const row: MetricsRow = {
+      stage: 'grpo',
+      step: report.step,
+      elapsed: elapsed(),
+      ...report.metrics,
+      ...deviceBytes(),
+    };
     throwIfDeviceError(`GRPO, step ${done.grpo}`); // before its metrics are kept: a failed dispatch computed nothing
     trimGpuPool(); // each step's lengths differ: their freed buffers would pile up
     const events: PipelineEvent[] = [...flushNotes(), { kind: 'grpo-step', report }, { kind: 'metrics', row }];

@@ -1,8 +1,8 @@
 // Train: pick a preset (the built-in recipe first) or change any setting, the model (built-in, or a real one of
 // the model cache: LoRA by default, its memory plan shown), the data to distil on and to run GRPO on; start /
 // pause / step / resume / stop, and watch both stages live: progress with ETA, the logged metrics as charts,
-// held-out accuracy after each stage, the engine's backend and memory. Settings live in the URL, so a link
-// reproduces a run.
+// held-out accuracy after each stage, the engine's backend and memory (planned before Start, measured by the
+// steps). Settings live in the URL, so a link reproduces a run.
 import { useCallback, useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { METRICS } from '../../train/metrics';
@@ -31,6 +31,7 @@ import { chooseDistillDataset, chooseGrpoDataset, chooseTrainModel } from '../..
 import { BackendPanel } from '../components/BackendPanel/BackendPanel';
 import { ConfigForm } from '../components/ConfigForm/ConfigForm';
 import { EvalTable } from '../components/EvalTable/EvalTable';
+import { MeasuredMemory } from '../components/MemoryPlan/MeasuredMemory';
 import { TrainMemoryPlan } from '../components/MemoryPlan/TrainMemoryPlan';
 import { MetricChart, type Series } from '../components/MetricChart/MetricChart';
 import { RunControls } from '../components/RunControls/RunControls';
@@ -158,6 +159,14 @@ export function TrainPage() {
         ? null
         : draftMemory(draft, backend, kernels?.path ?? null, realModel ?? undefined),
     [live, draft, backend, kernels, trainModel, realModel],
+  );
+  // the plan beside the measurement only where it is the measured run's own
+  const plannedPeaks = useMemo(
+    () =>
+      memoryPlan && run && JSON.stringify(run.config) === JSON.stringify(draft)
+        ? Object.fromEntries(memoryPlan.map((s) => [s.stage, s.plan.totalBytes]))
+        : undefined,
+    [memoryPlan, run, draft],
   );
   // the seed has its own field: a preset with another seed is still that preset
   const presetId =
@@ -316,6 +325,7 @@ export function TrainPage() {
             budget={draft.gpuMemory}
           />
         )}
+        <MeasuredMemory rows={metrics} planned={plannedPeaks} />
         {runError && (
           <p className="error" role="alert" data-testid="run-error">
             {runError}

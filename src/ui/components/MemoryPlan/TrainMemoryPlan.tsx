@@ -20,7 +20,7 @@ function rowsOf({ request: r, plan: p }: StageMemory, limits: MemoryLimits | nul
   const rows: [string, string][] = [
     ['parameters trained', `${count(p.trained)} of ${count(p.params)}${r.lora ? ` (LoRA r = ${r.lora.rank})` : ''}`],
     [
-      'weights (float32)',
+      r.lora && r.baseWeights === 'f16' ? 'weights (frozen in f16, adapters in float32)' : 'weights (float32)',
       r.lora
         ? `${binaryBytes(p.frozenBytes)} frozen + ${binaryBytes(p.trainedBytes)} adapters`
         : binaryBytes(p.trainedBytes),

@@ -81,7 +81,7 @@ export function prefill(
     const [U, P] = ids.shape;
     const of = rowsOf ? tf.tensor1d([...rowsOf], 'int32') : null;
     const toCache = <T extends tf.Tensor>(x: T): T => (of ? (tf.gather(x, of) as T) : x);
-    const { positions, bias } = maskTensors(mask, U, P);
+    const { positions, bias } = maskTensors(mask, P);
     const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, P);
     let x = embedTokens(p, ids);
     // a tidy per layer: only the stream outlives a layer (no gradients here), so the prefill holds one

@@ -1,9 +1,20 @@
 // The model: gradients against central finite differences, left padding, RoPE against a plain-JS
-// reference, training really trains (nano overfits a short text), and no tensor leaks.
+// reference, training really trains (nano overfits a short text), the attention bias kept as one tensor by a
+// gradient pass, and no tensor leaks.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from './config';
-import { applyRope, forward, initParams, linear, maskedNll, tokenLogProbs, tokenLogProbsAndEntropy } from './model';
+import {
+  applyRope,
+  forward,
+  initParams,
+  linear,
+  maskedNll,
+  maskTensors,
+  NEG_SCORE,
+  tokenLogProbs,
+  tokenLogProbsAndEntropy,
+} from './model';
 import { ropeTables } from './rope_tables';
 import { testBackends, switchTestBackend } from './test_backends';
 
@@ -246,6 +257,33 @@ describe.each(backends)('model on %s', (backend) => {
     expect(freed.peak).toBeLessThan(0.5 * kept.peak);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([ids, targets, ...Object.values(params)]);
+  });
+
+  it('the attention bias: its values, and alone on the gradient tape (no [T, T] intermediates kept)', async () => {
+    const [B, T] = [3, 24];
+    const pad = [0, 2, 5]; // row b is left-padded by pad[b]
+    const mask = tf.tensor2d(
+      pad.flatMap((n) => Array.from({ length: T }, (_, t) => (t < n ? 0 : 1))),
+      [B, T],
+    );
+    const v = tf.variable(tf.ones([2]));
+    let added = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const before = tf.memory().numBytes;
+      const { bias } = maskTensors(mask, T);
+      added = tf.memory().numBytes - before;
+      return tf.sum(tf.mul(v, tf.mean(bias)));
+    });
+    // the bias [B, 1, T, T], then [B, T] tensors (the float mask, the positions' steps) and a [T] length: no
+    // other tensor of T² (the ops building it kept ~6 [T, T] and 2 more [B, 1, T, T])
+    expect(added).toBeLessThanOrEqual(4 * (B * T * T + 8 * B * T + T));
+    const bias = tf.tidy(() => maskTensors(mask, T).bias);
+    const values = (await bias.data()) as Float32Array;
+    const want = (b: number, i: number, j: number) => (j <= i && j >= pad[b] ? 0 : NEG_SCORE);
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < T; i++)
+        for (let j = 0; j < T; j++) expect(values[(b * T + i) * T + j] + 0).toBe(want(b, i, j)); // + 0: −0 is 0
+    tf.dispose([mask, v, value, bias, ...Object.values(grads)]);
   });
 
   it('forward and backward leave no tensors behind', () => {

@@ -415,25 +415,38 @@ export const joinLogits = (parts: tf.Tensor[]): tf.Tensor => (parts.length === 1
 /** Masked score; finite so a fully masked (padding) row stays NaN-free. */
 export const NEG_SCORE = -1e9;
 
+/** The additive attention bias: 0 where query i may attend key j (j ≤ i, and j not padding), else NEG_SCORE. */
+function biasOf(T: number, m?: tf.Tensor): tf.Tensor {
+  const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // [T, T] lower triangle
+  if (!m) return tf.reshape(tf.mul(tf.sub(1, causal), NEG_SCORE), [1, 1, T, T]);
+  const allowed = tf.mul(tf.reshape(causal, [1, 1, T, T]), tf.reshape(m, [m.shape[0], 1, 1, T]));
+  return tf.mul(tf.sub(1, allowed), NEG_SCORE);
+}
+
+/** biasOf as one op to the gradient tape: inside a custom gradient's forward nothing is recorded, so a training
+ * pass keeps the bias alone, not its ~6 [T, T] and 2 [B, 1, T, T] intermediates (at T = 879, B = 3, 160 MB of a
+ * GRPO step's 225). No gradient flows to a mask. */
+const biasOp = customGrad((m: tf.Tensor, T: tf.Tensor) => ({
+  value: biasOf(T.size, m.size === 0 ? undefined : m),
+  gradFunc: () => [tf.zerosLike(m), tf.zerosLike(T)],
+}));
+
 /**
  * HF positions from a left-padding mask (cumsum(mask) − 1, clamped at 0), and the additive attention bias [B,1,T,T].
  */
 export function maskTensors(
   attentionMask: tf.Tensor | undefined,
-  B: number,
   T: number,
 ): { positions: tf.Tensor; bias: tf.Tensor } {
-  const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // [T, T] lower triangle
-  if (!attentionMask) {
+  const length = tf.zeros([T]); // biasOp's inputs are tensors: T is its size
+  if (!attentionMask)
     return {
       positions: tf.reshape(tf.range(0, T, 1, 'int32'), [1, T]),
-      bias: tf.reshape(tf.mul(tf.sub(1, causal), NEG_SCORE), [1, 1, T, T]),
+      bias: biasOp(tf.zeros([0]), length),
     };
-  }
   const m = tf.cast(attentionMask, 'float32'); // [B, T]
   const positions = tf.maximum(tf.sub(tf.cumsum(m, 1), 1), 0);
-  const allowed = tf.mul(tf.reshape(causal, [1, 1, T, T]), tf.reshape(m, [B, 1, 1, T]));
-  return { positions, bias: tf.mul(tf.sub(1, allowed), NEG_SCORE) };
+  return { positions, bias: biasOp(m, length) };
 }
 
 export interface ForwardOptions {
@@ -473,7 +486,7 @@ function forwardParts(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: 
 function forwardNormed(p: ModelParams, cfg: LlamaConfig, ids: tf.Tensor2D, opts: ForwardOptions): tf.Tensor {
   const [B, T] = ids.shape;
   checkWithinWindow(cfg, T, 'forward');
-  const { positions, bias } = maskTensors(opts.attentionMask, B, T);
+  const { positions, bias } = maskTensors(opts.attentionMask, T);
   const { cos, sin } = ropeTables(tf.expandDims(positions, 1), cfg, T); // [B|1, 1, T, D]
   let x = embedTokens(p, ids);
   const from = opts.headFrom ?? 0;

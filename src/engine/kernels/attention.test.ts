@@ -35,7 +35,7 @@ function valueAndGrads(
 /** [B, 1, T, T] from maskTensors: causal, and sequence b > 0 left-padded by b + 2 (its first query rows see no key). */
 function causalPaddingBias(B: number, T: number): tf.Tensor {
   const mask = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (b > 0 && t < b + 2 ? 0 : 1)));
-  return tf.tidy(() => maskTensors(tf.tensor2d(mask), B, T).bias);
+  return tf.tidy(() => maskTensors(tf.tensor2d(mask), T).bias);
 }
 
 /** [1, 1, 1, Tk] as the decode step builds it: every third key slot is empty. */

@@ -21,9 +21,9 @@ const nano = presetConfig('nano', { vocab_size: 40, bos_token_id: 1, eos_token_i
 function tables(B: number, H: number, T: number, D: number, shared = false): { cos: tf.Tensor; sin: tf.Tensor } {
   const cfg = { ...nano, hidden_size: H * D, num_attention_heads: H, num_key_value_heads: H };
   return tf.tidy(() => {
-    if (shared) return ropeTables(tf.expandDims(maskTensors(undefined, B, T).positions, 1), cfg); // [1, 1, T, D]
+    if (shared) return ropeTables(tf.expandDims(maskTensors(undefined, T).positions, 1), cfg); // [1, 1, T, D]
     const mask = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (b > 0 && t <= b ? 0 : 1)));
-    return ropeTables(tf.expandDims(maskTensors(tf.tensor2d(mask), B, T).positions, 1), cfg);
+    return ropeTables(tf.expandDims(maskTensors(tf.tensor2d(mask), T).positions, 1), cfg);
   });
 }
 

@@ -51,14 +51,14 @@ const paddingMask = (B: number, T: number) =>
 /** cos, sin for D-dim heads: [1, 1, T, D] at positions 0…T−1, or [B, 1, T, D] at left-padded rows' positions. */
 function tables(B: number, T: number, D: number, perRow: boolean) {
   return tf.tidy(() => {
-    const positions = perRow ? maskTensors(paddingMask(B, T), B, T).positions : tf.range(0, T, 1, 'int32');
+    const positions = perRow ? maskTensors(paddingMask(B, T), T).positions : tf.range(0, T, 1, 'int32');
     return ropeTables(tf.reshape(positions, [perRow ? B : 1, 1, T]), checkConfig(1, 1, D));
   });
 }
 
 /** Causal bias: [B, 1, T, T] with the rows left-padded, or [1, 1, T, T] shared by the batch. */
 const causalBias = (B: number, T: number, padded: boolean) =>
-  tf.tidy(() => maskTensors(padded ? paddingMask(B, T) : undefined, B, T).bias);
+  tf.tidy(() => maskTensors(padded ? paddingMask(B, T) : undefined, T).bias);
 
 /** RMSNorm weights near 1, [C]. */
 const normWeight = (C: number, seed: number) => tf.tidy(() => tf.add(1, tf.mul(0.1, randn([C], seed))));

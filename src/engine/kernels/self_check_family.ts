@@ -40,7 +40,7 @@ const trainingAttention = (H: number, Hkv: number, D: number, who: string): Kern
   shapes: `q [2,${H},5,${D}], k [2,${Hkv},5,${D}], v [2,5,${Hkv}·${D}]`,
   reduces: true,
   run: () => {
-    const bias = tf.tidy(() => maskTensors(padding(5), 2, 5).bias);
+    const bias = tf.tidy(() => maskTensors(padding(5), 5).bias);
     return withConstants([bias], () =>
       compareDifferentiable(
         (q, k, v) => attendMergedFused(q, k, v, bias, H, Hkv),

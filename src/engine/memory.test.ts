@@ -97,11 +97,12 @@ describe('memory plan', () => {
     expect(planMemory(qwen, ctx1024, budget).problems).toEqual([expect.stringContaining('past the device memory')]);
   });
 
-  it('estimates more activations for a longer prompt, and a decode step below the prefill', () => {
+  it('estimates more activations for a longer prompt, and for a decode step over a longer cache', () => {
     const short = planMemory(smol, { promptTokens: 16, maxNewTokens: 8, batch: 1 }, roomy);
     const long = planMemory(smol, { promptTokens: 1000, maxNewTokens: 24, batch: 1 }, roomy);
     expect(long.activationBytes).toBeGreaterThan(short.activationBytes);
-    expect(prefillActivationBytes(smol, 1000, 1)).toBeGreaterThan(decodeActivationBytes(smol, 1024, 1));
+    expect(prefillActivationBytes(smol, 1000, 1)).toBeGreaterThan(prefillActivationBytes(smol, 16, 1));
+    expect(decodeActivationBytes(smol, 1024, 1)).toBeGreaterThan(decodeActivationBytes(smol, 24, 1));
     expect(long.totalBytes).toBe(long.f32Bytes + long.kvCacheBytes + long.activationBytes);
   });
 

@@ -112,7 +112,7 @@ function floatsPerTokenLayer(cfg: LlamaConfig, attended: number): number {
 
 /**
  * The same on the fused WebGPU path, per token and layer: the fused programs' outputs and the stream
- * (~24·C), the MLP (~7·I), q|k|v (~5·(H + 2·Hkv)·D), no attention scores; the prefill's masks ~9·P².
+ * (~24·C), the MLP (~7·I), q|k|v (~5·(H + 2·Hkv)·D), no attention scores; the prefill's bias ~5.5·P².
  * Fitted to tfjs's peak on WebGPU (SwiftShader) for six shapes (C 64–128, I/C 1–5.5, GQA 1–4, P 32–128),
  * which it bounds within 15% (memory.test.ts).
  */
@@ -124,7 +124,8 @@ const qkvWidth = (cfg: LlamaConfig) => (cfg.num_attention_heads + 2 * cfg.num_ke
 
 /**
  * The prefill of P tokens over U distinct prompts (generate.ts frees each layer's intermediates before the
- * next): one layer's intermediates, the masks (~6·P²), the stream in and out, and the last position's
+ * next): one layer's intermediates, the attention bias and what reads it (~2.5·P²; fused ~5.5·P², both refitted
+ * once the bias was built without keeping its intermediates), the stream in and out, and the last position's
  * logits; when B > U rows share them, a layer's keys and values copied to the B cache rows (2·B·Hkv·P·D).
  */
 export function prefillActivationBytes(
@@ -137,8 +138,8 @@ export function prefillActivationBytes(
   const copies = B > U ? 2 * B * cfg.num_key_value_heads * P * headDim(cfg) : 0;
   const floats =
     path === 'fused'
-      ? U * P * fusedFloatsPerTokenLayer(cfg) + 9 * P * P + copies
-      : U * P * floatsPerTokenLayer(cfg, P) + 6 * P * P + 2 * U * P * cfg.hidden_size + copies;
+      ? U * P * fusedFloatsPerTokenLayer(cfg) + 5.5 * P * P + copies
+      : U * P * floatsPerTokenLayer(cfg, P) + 2.5 * P * P + 2 * U * P * cfg.hidden_size + copies;
   return (floats + B * cfg.vocab_size) * F32;
 }
 

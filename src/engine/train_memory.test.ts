@@ -240,13 +240,13 @@ describe('training memory plan', () => {
     expect(f16.activationBytes / GiB).toBeCloseTo(0.84, 2);
     expect(f16.samplingBytes / GiB).toBeCloseTo(0.27, 2);
     expect(f16.kvCacheBytes / GiB).toBeCloseTo(0.14, 2);
-    // the reference pass, no gradient: one block's intermediates and 13 head positions at a time, 0.30 GiB
-    expect(f16.referenceBytes / GiB).toBeCloseTo(0.3, 2);
+    // the reference pass, no gradient: one block's intermediates and 13 head positions at a time, 0.285 GiB
+    expect(f16.referenceBytes / GiB).toBeCloseTo(0.285, 3);
     expect(f16.totalBytes / GiB).toBeCloseTo(1.92, 2);
     expect(f16.problems).toEqual([]);
-    // the f32 base's sampling also holds the decode's merged copy of every projection (1.33 GiB): 3.55 GiB
+    // the f32 base's sampling also holds the decode's merged copy of every projection (1.33 GiB): 3.54 GiB
     expect((f32.samplingBytes - f16.samplingBytes) / GiB).toBeCloseTo(1.33, 2);
-    expect(f32.totalBytes / GiB).toBeCloseTo(3.55, 2);
+    expect(f32.totalBytes / GiB).toBeCloseTo(3.54, 2);
     // the stock ops keep attention's scores and the MLP's products, and decode over repeated kv heads: 3.56 GiB
     const stock = plan(1024, 'f16', 'stock');
     expect(stock.totalBytes / GiB).toBeCloseTo(3.56, 2);

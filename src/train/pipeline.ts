@@ -15,7 +15,9 @@
 // PEFT writes it (adapter/), and between the stages the adapters are folded into the base, so GRPO's π_ref
 // (adapters off) is the distilled model. The adapter of a GRPO checkpoint is still on the run's original base:
 // the distilled adapter and GRPO's stacked into one of rank 2r (lora.ts's stackAdapters), exact. A LoRA run's
-// resume snapshot holds the adapters, the folded ones, and names the weights under them (resume.ts).
+// resume snapshot holds the adapters, the folded ones, and names the weights under them (resume.ts). With
+// lora.base f16 on WebGPU the frozen base is half-precision words (engine/f16_base.ts) and the fold rounds it
+// again; each SFT and GRPO metrics row logs the device memory the step held (device_bytes).
 import * as tf from '@tensorflow/tfjs';
 import { modelCheckpointFiles, type CheckpointFiles } from '../engine/checkpoint';
 import { presetConfig, type LlamaConfig } from '../engine/config';

@@ -423,30 +423,20 @@ function biasOf(T: number, m?: tf.Tensor): tf.Tensor {
   return tf.mul(tf.sub(1, allowed), NEG_SCORE);
 }
 
-/** biasOf as one op to the gradient tape: inside a custom gradient's forward nothing is recorded, so a training
- * pass keeps the bias alone, not its ~6 [T, T] and 2 [B, 1, T, T] intermediates (at T = 879, B = 3, 160 MB of a
- * GRPO step's 225). No gradient flows to a mask. */
-const biasOp = customGrad((m: tf.Tensor, T: tf.Tensor) => ({
-  value: biasOf(T.size, m.size === 0 ? undefined : m),
-  gradFunc: () => [tf.zerosLike(m), tf.zerosLike(T)],
-}));
-
 /**
- * HF positions from a left-padding mask (cumsum(mask) − 1, clamped at 0), and the additive attention bias [B,1,T,T].
+ * HF positions from a left-padding mask (cumsum(mask) − 1, clamped at 0), and the additive attention bias
+ * [B|1,1,T,T], built as one op to the gradient tape: inside a custom gradient's forward nothing is recorded, so a
+ * training pass keeps the bias alone, not its ~6 [T, T] and 2 [B, 1, T, T] intermediates (at T = 879, B = 3,
+ * 160 MB of a GRPO step's 225). No gradient flows to a mask.
  */
 export function maskTensors(
   attentionMask: tf.Tensor | undefined,
   T: number,
 ): { positions: tf.Tensor; bias: tf.Tensor } {
-  const length = tf.zeros([T]); // biasOp's inputs are tensors: T is its size
-  if (!attentionMask)
-    return {
-      positions: tf.reshape(tf.range(0, T, 1, 'int32'), [1, T]),
-      bias: biasOp(tf.zeros([0]), length),
-    };
-  const m = tf.cast(attentionMask, 'float32'); // [B, T]
-  const positions = tf.maximum(tf.sub(tf.cumsum(m, 1), 1), 0);
-  return { positions, bias: biasOp(m, length) };
+  const m = attentionMask && tf.cast(attentionMask, 'float32'); // [B, T]
+  const bias = customGrad((x: tf.Tensor) => ({ value: biasOf(T, m && x), gradFunc: () => tf.zerosLike(x) }));
+  if (!m) return { positions: tf.reshape(tf.range(0, T, 1, 'int32'), [1, T]), bias: bias(tf.scalar(0)) };
+  return { positions: tf.maximum(tf.sub(tf.cumsum(m, 1), 1), 0), bias: bias(m) };
 }
 
 export interface ForwardOptions {

@@ -9,15 +9,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { modelFromFiles } from '../engine/checkpoint';
 import { loadCheckpointDir } from '../engine/checkpoint_node';
 import { hasF16Weights } from '../engine/f16_weights';
-import { CHECKPOINT_ADAPTER_FILES } from '../engine/hf/peft';
 import { isLoraName } from '../engine/lora';
-import { readSafetensors } from '../engine/safetensors';
 import { switchTestBackend, testBackends } from '../engine/test_backends';
 import { createMemoryStore } from './lab_store';
-import { createPipeline, type Pipeline, type PipelineEvent, worldData } from './pipeline';
+import { createPipeline, type PipelineEvent, worldData } from './pipeline';
 import { loadResume, readResumeInputs, rewindPoint } from './resume';
 import { applyOverrides, RUN_DEFAULTS, runWeights } from './run_config';
 import { createRunRecorder, newRunRecord } from './run_recorder';
+import { drive, grpoAdapter } from './test_weights';
 
 const fixture = await loadCheckpointDir('e2e/fixtures/nano-judge');
 const backends = await testBackends();
@@ -52,30 +51,11 @@ async function valuesOf(params: Record<string, tf.Tensor>): Promise<Values> {
   return out;
 }
 
-async function drive(
-  p: Pipeline,
-  record: (e: PipelineEvent[]) => Promise<unknown>,
-  until?: (e: PipelineEvent) => boolean,
-) {
-  while (!p.done()) {
-    const got = await p.step();
-    await record(got);
-    if (until && got.some(until)) return;
-  }
-}
-
 const checkpoint = (events: PipelineEvent[], name: string) => {
   const c = events.find((e) => e.kind === 'checkpoint' && e.name === name);
   if (c?.kind !== 'checkpoint') throw new Error(`no '${name}' checkpoint`);
   return c;
 };
-const adapterOf = (events: PipelineEvent[]) =>
-  Object.fromEntries(
-    Object.entries(readSafetensors(checkpoint(events, 'grpo').files[CHECKPOINT_ADAPTER_FILES[1]]).tensors).map(
-      ([n, t]) => [n, t.data],
-    ),
-  );
-
 /** max |a − b| over float tensors; words (int32) must be equal. */
 function compare(a: Values, b: Values): number {
   expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
@@ -116,7 +96,7 @@ describe.each(backends)('a LoRA run with lora.base f16 on %s', (backend) => {
     expect(events.some((e) => e.kind === 'note' && /float32/.test(e.message))).toBe(false);
     const whole = await valuesOf(model.params);
     for (const n of frozen) expect(whole[n], n).toBeInstanceOf(Int32Array);
-    const adapter = adapterOf(events);
+    const adapter = grpoAdapter(events);
     // the base GRPO trained on: the 'sft' checkpoint (W₁₆ + s·B·A in f32) loaded in halves, word for word
     const sft = modelFromFiles(checkpoint(events, 'sft').files, { weights: 'f16' });
     const sftWords = await valuesOf(sft.params);
@@ -146,7 +126,7 @@ describe.each(backends)('a LoRA run with lora.base f16 on %s', (backend) => {
     const later: PipelineEvent[] = [];
     await drive(resumed, async (e) => later.push(...e));
     const d = compare(await valuesOf(r.model.params), whole);
-    const dAdapter = compare(adapterOf(later), adapter);
+    const dAdapter = compare(grpoAdapter(later), adapter);
     console.log(
       `f16 base, resumed mid-GRPO: max |Δ| adapters ${d.toExponential(2)}, PEFT ${dAdapter.toExponential(2)}`,
     );

@@ -10,16 +10,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelFromFiles } from '../engine/checkpoint';
 import { loadCheckpointDir } from '../engine/checkpoint_node';
-import { CHECKPOINT_ADAPTER_FILES } from '../engine/hf/peft';
 import { isLoraName } from '../engine/lora';
-import { readSafetensors } from '../engine/safetensors';
 import { switchTestBackend } from '../engine/test_backends';
 import { createMemoryStore } from './lab_store';
-import { createPipeline, worldData, type Pipeline, type PipelineEvent, type PipelineModel } from './pipeline';
+import { createPipeline, worldData, type PipelineEvent, type PipelineModel } from './pipeline';
 import { ADAPTERS_FILE, decodeSnapshot, encodeSnapshot, loadResume, readResumeInputs, rewindPoint } from './resume';
 import { applyOverrides, RUN_DEFAULTS, type RunConfig } from './run_config';
 import { createRunRecorder, newRunRecord } from './run_recorder';
-import { freeModel as free, maxWeightDiff, type Weights, weightsOf } from './test_weights';
+import { drive, freeModel as free, grpoAdapter, maxWeightDiff, type Weights, weightsOf } from './test_weights';
 
 const TOL = 1e-6;
 const fixture = await loadCheckpointDir('e2e/fixtures/nano-judge');
@@ -51,26 +49,6 @@ function maxDiff(a: Weights, b: Weights): number {
   expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
   return maxWeightDiff(a, b);
 }
-
-async function drive(
-  p: Pipeline,
-  record: (e: PipelineEvent[]) => Promise<unknown>,
-  until?: (e: PipelineEvent) => boolean,
-) {
-  while (!p.done()) {
-    const got = await p.step();
-    await record(got);
-    if (until && got.some(until)) break;
-  }
-}
-
-/** The PEFT adapter the run's 'grpo' checkpoint carries, by tensor name. */
-const grpoAdapter = (events: PipelineEvent[]): Weights => {
-  const c = events.find((e) => e.kind === 'checkpoint' && e.name === 'grpo');
-  if (c?.kind !== 'checkpoint') throw new Error("no 'grpo' checkpoint");
-  const { tensors } = readSafetensors(c.files[CHECKPOINT_ADAPTER_FILES[1]]);
-  return Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, t.data]));
-};
 
 async function uninterrupted(config: RunConfig): Promise<{ weights: Weights; adapter: Weights }> {
   const model = fromFixture();

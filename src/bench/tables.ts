@@ -238,9 +238,12 @@ export function trainBenchTable(rows: TrainBenchRow[]): Table {
           ? `a GRPO step (sample, score, loss with the KL to π_ref, AdamW) of G = ${r0?.batch} judgements`
           : 'a distillation step (NLL, backward, clip, AdamW)'
       } on ${r0?.batch} × ${r0?.seqLen} tokens${r0?.recompute ? ', blocks recomputed' : ''}; LoRA on every ` +
-      'projection. Peak MiB: live tensor bytes at their peak (weights included; on WebGPU, GPU memory); ' +
-      'plan MiB: the training memory plan for the same step. ms/step: median after a warm-up step.',
-    headers: ['backend', 'kernels', 'training', 'trained', 'peak MiB', 'plan MiB', 'first step s', 'ms/step'].concat([
+      "projection. At their peak, weights included: tensors MiB, tfjs's count of live tensor bytes (a view " +
+      "counted again); in use MiB, WebGPU's buffers in use; held MiB, its buffers allocated, the pool's " +
+      'included. Plan MiB: the training memory plan for the same step. ms/step: median after a warm-up step.',
+    headers: ['backend', 'kernels', 'training', 'trained', 'tensors MiB', 'in use MiB', 'held MiB', 'plan MiB'].concat([
+      'first step s',
+      'ms/step',
       'dispatches/layer',
       'kernels/layer',
     ]),
@@ -250,6 +253,8 @@ export function trainBenchTable(rows: TrainBenchRow[]): Table {
       r.mode,
       r.trained.toLocaleString('en-US'),
       MiB(r.peakTensorBytes),
+      MiB(r.peakDeviceBytes),
+      MiB(r.heldDeviceBytes),
       MiB(r.plannedBytes),
       f(r.firstStepSeconds),
       f(r.msPerStep, 0),

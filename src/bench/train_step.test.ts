@@ -3,12 +3,17 @@
 // and the judgement's tokens, the parameters trained (the adapters alone with LoRA), the peak beside the plan's;
 // and the model is left as it was (adapters removed, no tensor leaked). At nano size the activations dwarf the
 // weights, so π_ref's copy for full fine-tuning shows in the real-shape rows (docs/experiments.md), not here.
+// On WebGPU (fused) the row also has the buffers in use at their peak, above the model and below tfjs's count
+// (which counts views again), and the buffers held, the pool's included, at least those in use.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelFromFiles, type RunnableModel } from '../engine/checkpoint';
 import { loadCheckpointDir } from '../engine/checkpoint_node';
-import { switchTestBackend } from '../engine/test_backends';
+import { switchFusedKernels } from '../engine/kernels/fused';
+import { switchTestBackend, testBackends } from '../engine/test_backends';
 import { benchTrainSteps } from './train_step';
+
+const hasWebGPU = (await testBackends()).includes('webgpu');
 
 describe('benchTrainSteps --grpo', () => {
   let m: RunnableModel;
@@ -35,6 +40,24 @@ describe('benchTrainSteps --grpo', () => {
       expect(r.peakTensorBytes).toBeGreaterThan(0);
       expect(r.plannedBytes).toBeGreaterThan(0);
       expect(r.kernelsPerLayer).toBeGreaterThan(0);
+      expect([r.peakDeviceBytes, r.heldDeviceBytes]).toEqual([null, null]);
+    }
+  });
+
+  it.skipIf(!hasWebGPU)('on WebGPU: the buffers in use and held', async () => {
+    await switchTestBackend('webgpu');
+    switchFusedKernels(true);
+    try {
+      const options = { batch: 3, seqLen: 0, steps: 1, microBatch: 0, recompute: false, kernels: 'fused' as const };
+      const [r] = await benchTrainSteps('nano', m, { ...options, modes: ['lora4'], grpo: { newTokens: 6 } });
+      const modelBytes = 4 * r.params;
+      expect(r.peakDeviceBytes).toBeGreaterThan(modelBytes);
+      expect(r.peakDeviceBytes).toBeLessThan(r.peakTensorBytes);
+      expect(r.heldDeviceBytes).toBeGreaterThanOrEqual(r.peakDeviceBytes!);
+      expect(r.dispatchesPerLayer).toBeGreaterThan(0);
+    } finally {
+      switchFusedKernels(false);
+      await switchTestBackend('cpu');
     }
   });
 });

@@ -2,14 +2,16 @@
 // (every projection adapted), each a distillation step (masked NLL, backward, clip, AdamW) on a fixed batch of
 // the model's own tokens, or a whole GRPO step (sample G judgements of one pair, score, advantages, loss with
 // the KL to π_ref, update): π_ref is a frozen copy of the weights for full fine-tuning and the policy with its
-// adapters off for LoRA, as in a run. Per setting: parameters trained, live tensor bytes at their peak (on
-// WebGPU, GPU memory) beside the training memory plan's figure for the same step, ms per step after a warm-up
-// step that compiles the shaders, and kernels and GPU dispatches per layer of a step.
+// adapters off for LoRA, as in a run. Per setting: parameters trained, memory at its peak (tfjs's count of
+// live tensor bytes, which counts a view again; on WebGPU the buffers in use, and the buffers held, the pool's
+// included) beside the training memory plan's figure for the same step, ms per step after a warm-up step that
+// compiles the shaders, and kernels and GPU dispatches per layer of a step.
 // `lora<r>f16` holds the frozen base in half precision (engine/f16_base.ts, WebGPU; GRPO's sampling projects
 // through it and the adapters, nothing merged): the f32 weights wait on the host meanwhile and are put back
 // after, so the next mode sees the model as it was.
 import * as tf from '@tensorflow/tfjs';
 import type { RunnableModel } from '../engine/checkpoint';
+import { deviceBytesHeld, resetDeviceBytesPeak, trimGpuPool } from '../engine/gpu_pool';
 import { installCounters } from '../engine/instrument';
 import type { KernelPath } from '../engine/kernel_choice';
 import { halvableWeights, halveFrozenWeights } from '../engine/f16_base';
@@ -48,7 +50,9 @@ export interface TrainBenchRow {
   seqLen: number; // tokens per sequence (GRPO: the prompt's and the judgement's)
   params: number;
   trained: number;
-  peakTensorBytes: number; // live tensor bytes at their peak over the timed steps, the weights included
+  peakTensorBytes: number; // tfjs's live tensor bytes at their peak over the timed steps, the weights included
+  peakDeviceBytes: number | null; // WebGPU: the buffers in use at their peak (views once); null elsewhere
+  heldDeviceBytes: number | null; // WebGPU: the buffers allocated at their most, the pool's included
   plannedBytes: number; // engine/train_memory.ts's step peak for the same step
   firstStepSeconds: number; // the warm-up step, shader compilation included
   msPerStep: number; // the median of the timed steps
@@ -131,6 +135,8 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
       const t0 = performance.now();
       await step.step();
       const firstStepSeconds = (performance.now() - t0) / 1000;
+      trimGpuPool(0); // the timed steps' own buffers, not the warm-up's
+      resetDeviceBytesPeak();
       counters.reset();
       const ms: number[] = [];
       for (let s = 0; s < o.steps; s++) {
@@ -139,7 +145,8 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
         ms.push(performance.now() - t);
       }
       const { T, ...req } = planRequest(m, o, rank, half);
-      const path = o.kernels === 'fused' && tf.getBackend() === 'webgpu' ? 'fused' : 'stock';
+      const onGpu = tf.getBackend() === 'webgpu';
+      const path = o.kernels === 'fused' && onGpu ? 'fused' : 'stock';
       const plan = planTraining(m.cfg, req, { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity, path });
       rows.push({
         stage: o.grpo ? 'grpo' : 'sft',
@@ -153,6 +160,8 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
         params: plan.params,
         trained: plan.trained,
         peakTensorBytes: counters.counts.peakBytes,
+        peakDeviceBytes: onGpu ? counters.counts.peakDeviceBytes : null,
+        heldDeviceBytes: onGpu ? deviceBytesHeld() : null,
         plannedBytes: plan.totalBytes,
         firstStepSeconds,
         msPerStep: median(ms),

@@ -1,6 +1,7 @@
 // Counters for the benchmark and for tests that bound readbacks: kernels run, GPU dispatches issued,
 // readbacks (tensor data read back to JS: data(), dataSync(), array()), and the peak number of live tensors and bytes.
-// They wrap
+// Tensor bytes count a view (a reshape, a clone) again though it shares its buffer; `peakDeviceBytes` is the
+// WebGPU buffers tfjs holds in use at their peak (pooled ones not), what the device really gives. They wrap
 // the live engine and backend objects, so what they count is what ran, not an estimate.
 // GPU dispatches are counted at the WebGPU backend's one recording point (`recordAndSubmit`, one
 // `dispatchWorkgroups` each); on other backends `gpuDispatches` stays 0 and `kernels` is the figure.
@@ -12,6 +13,7 @@ export interface Counts {
   readbacks: number;
   peakTensors: number;
   peakBytes: number;
+  peakDeviceBytes: number; // WebGPU only, else 0
 }
 
 export interface Counters {
@@ -45,11 +47,21 @@ export function installCounters(): Counters {
   // patched by name: runKernelFunc is private in tfjs's types and recordAndSubmit exists on WebGPU only
   const patchable = engine as unknown as Patchable;
   const backend = tf.backend() as unknown as Patchable;
-  const counts: Counts = { kernels: 0, gpuDispatches: 0, readbacks: 0, peakTensors: 0, peakBytes: 0 };
+  const buffers = (backend as { bufferManager?: { numBytesUsed: number } }).bufferManager;
+  const inUse = () => buffers?.numBytesUsed ?? 0;
+  const counts: Counts = {
+    kernels: 0,
+    gpuDispatches: 0,
+    readbacks: 0,
+    peakTensors: 0,
+    peakBytes: 0,
+    peakDeviceBytes: 0,
+  };
   let inRead = 0;
   const track = () => {
     counts.peakTensors = Math.max(counts.peakTensors, engine.state.numTensors);
     counts.peakBytes = Math.max(counts.peakBytes, engine.state.numBytes);
+    counts.peakDeviceBytes = Math.max(counts.peakDeviceBytes, inUse());
   };
   const undo = [
     patch(
@@ -92,6 +104,7 @@ export function installCounters(): Counters {
         readbacks: 0,
         peakTensors: engine.state.numTensors,
         peakBytes: engine.state.numBytes,
+        peakDeviceBytes: inUse(),
       });
     },
     uninstall: () => undo.forEach((u) => u()),

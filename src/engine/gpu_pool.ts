@@ -40,6 +40,7 @@ export function gpuPoolFreeBytes(): number {
 /** Destroys every kept buffer when together they pass `capBytes`; nothing off WebGPU or under the cap. */
 export function trimGpuPool(capBytes = GPU_POOL_CAP_BYTES): PoolTrim {
   const p = pool();
+  if (p) heldPeak = Math.max(heldPeak, p.numBytesAllocated);
   if (!p || p.numBytesAllocated - p.numBytesUsed <= capBytes) return { freedBytes: 0, freedBuffers: 0 };
   let freedBytes = 0,
     freedBuffers = 0;
@@ -56,14 +57,23 @@ export function trimGpuPool(capBytes = GPU_POOL_CAP_BYTES): PoolTrim {
   return { freedBytes, freedBuffers };
 }
 
+/** The most bytes WebGPU's buffers came to since resetDeviceBytesPeak (each trim notes it before it frees). */
+let heldPeak = 0;
+
+/** Starts deviceBytesHeld's high-water mark again from what the buffers hold now (e.g. as a step begins). */
+export function resetDeviceBytesPeak(): void {
+  heldPeak = pool()?.numBytesAllocated ?? 0;
+}
+
 /**
- * The device memory tfjs holds now, in bytes: on WebGPU its buffers allocated, the pool's included, so read
- * after a step (before a trim) it is at least the step's own peak, and it is what the device gave this page; on
- * WASM the heap, which never shrinks (its high-water mark). Null on the CPU backend.
+ * The most device memory tfjs held since resetDeviceBytesPeak, in bytes: on WebGPU its buffers allocated, the
+ * pool's included (between trims the pool never shrinks, and each trim notes the count before it frees, so
+ * this is the high-water mark of what the device gave this page); on WASM the heap, which never shrinks. Null
+ * on the CPU backend.
  */
 export function deviceBytesHeld(): number | null {
   const p = pool();
-  if (p) return p.numBytesAllocated;
+  if (p) return Math.max(heldPeak, p.numBytesAllocated);
   if (tf.getBackend() !== 'wasm') return null;
   // tfjs keeps its module private too
   const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;

@@ -4,15 +4,17 @@
 // training forward at the sampling temperature); one readback per update; an update with signed
 // advantages raises the log-probability of the favoured judgements and lowers the others; no leaks. The
 // advantage stage reports the std it divided by: the batch's under scaleRewards 'batch', the group's under
-// 'group', none under 'none' (checked against src/rm/testdata/grpo_vectors.json, tolerance 1e-9).
+// 'group', none under 'none' (checked against src/rm/testdata/grpo_vectors.json, tolerance 1e-9). On WebGPU
+// the step empties the buffer pool after sampling, so the loss pass does not hold sampling's buffers too.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { presetConfig } from '../engine/config';
+import { gpuPoolFreeBytes, trimGpuPool } from '../engine/gpu_pool';
 import { installCounters } from '../engine/instrument';
 import { initParams } from '../engine/model';
 import { defaultTokenizer } from '../engine/tokenizer';
-import { switchTestBackend } from '../engine/test_backends';
+import { switchTestBackend, testBackends } from '../engine/test_backends';
 import type { Verdict } from '../rm/cor_parser';
 import type { ScaleRewards } from '../rm/grpo';
 import type { Pair } from '../rm/pair';
@@ -173,6 +175,23 @@ describe('GRPO step stages (nano, WASM)', () => {
     }
     staged.dispose();
     run.dispose();
+  });
+});
+
+describe.runIf((await testBackends()).includes('webgpu'))('GRPO step stages (nano, WebGPU)', () => {
+  beforeAll(() => switchTestBackend('webgpu'));
+
+  it("gives sampling's buffers back before the loss", async () => {
+    const run = createGrpoRun(initParams(cfg, 1), cfg, tok, { ...GRPO_DEFAULTS, ...g, steps: 2 }, pairs);
+    await run.step(); // the first step fills the pool
+    const staged = run.begin(false);
+    await staged.next(); // sample
+    expect(staged.nextStage()).toBe('score');
+    expect(gpuPoolFreeBytes()).toBe(0);
+    while (staged.nextStage() !== null) await staged.next();
+    run.dispose();
+    trimGpuPool(0);
+    await switchTestBackend('wasm');
   });
 });
 

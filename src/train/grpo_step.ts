@@ -4,9 +4,12 @@
 // (truncated or malformed → −1), group-normalised advantages, clipped surrogate + β·k3 to the frozen
 // reference. `createStagedStep` runs the stages one `next()` at a time (the step-through page); `grpoStep`
 // runs them all. The loss batch is grpo_batch.ts, the loss and update grpo_update.ts, the metrics
-// grpo_step_metrics.ts.
+// grpo_step_metrics.ts. On WebGPU the step empties the buffer pool after sampling and after the reference pass:
+// each phase's buffers have sizes the next seldom reuses, so kept they would add up; emptied, the step holds
+// its largest phase (with what that phase's own pool keeps).
 import * as tf from '@tensorflow/tfjs';
 import { generate } from '../engine/generate';
+import { trimGpuPool } from '../engine/gpu_pool';
 import { judgeStopIds, modelPrompt } from '../rm/cor_prompt';
 import { rewardVerdict, type Verdict } from '../rm/cor_parser';
 import { groupAdvantages, groupStats, verdictReward } from '../rm/grpo';
@@ -117,6 +120,7 @@ async function runStage(p: Step, stage: StageName | null): Promise<StageOutput> 
   switch (stage) {
     case 'sample':
       p.sample = await sampleStage(m, g, p.pairs, p.o.seed);
+      trimGpuPool(0); // its KV cache and decode buffers: sizes the loss never asks for
       return { stage, sample: p.sample };
     case 'score':
       p.score = scoreStage(p.sample!);
@@ -125,7 +129,10 @@ async function runStage(p: Step, stage: StageName | null): Promise<StageOutput> 
       p.adv = advantageStage(p.sample!, p.score!, g);
       return { stage, advantages: p.adv };
     case 'loss': {
-      p.inputs ??= prepareLoss(m, g, p.sample!, p.adv!);
+      if (!p.inputs) {
+        p.inputs = prepareLoss(m, g, p.sample!, p.adv!);
+        trimGpuPool(0); // the reference pass's buffers, before the training pass asks for its own
+      }
       const r = await lossStage(m, g, p.inputs, p.adv!, p.losses.length);
       p.pending = r.grads;
       p.losses.push(r.report);

@@ -111,8 +111,8 @@ export const METRICS = [
     when: 'both',
     note: 'on WebGPU and WASM',
     description:
-      "Device memory held after the step, measured: WebGPU's buffers allocated, the pool's kept ones included " +
-      "(at least the step's peak), or WASM's heap (its high-water mark). The plan's step peak is its estimate.",
+      "Device memory the step held at its most, measured: WebGPU's buffers allocated, the pool's kept ones " +
+      "included, or WASM's heap (its high-water mark). The plan's step peak is its estimate.",
   },
   {
     key: 'eval_accuracy',

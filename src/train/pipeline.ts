@@ -25,7 +25,7 @@ import { halveOnDevice } from '../engine/f16_base';
 import { hasF16Weights, valueShape } from '../engine/f16_weights';
 import { onWebGPU } from '../engine/kernels/fused';
 import { throwIfDeviceError } from '../engine/device_errors';
-import { deviceBytesHeld, trimGpuPool } from '../engine/gpu_pool';
+import { deviceBytesHeld, resetDeviceBytesPeak, trimGpuPool } from '../engine/gpu_pool';
 import { CHECKPOINT_ADAPTER_DIR, peftAdapterFiles } from '../engine/hf/peft';
 import { addLora, isLoraName, loraParams, mergeAndResetLora, mergedParams, stackAdapters } from '../engine/lora';
 import { initParams, type ModelParams } from '../engine/model';
@@ -227,7 +227,7 @@ export function freshConfig(run: Pick<RunConfig, 'preset' | 'tokenizer'>) {
 
 export { selectCategories } from './grpo_pool';
 
-/** The device memory held after a step, before the pool is trimmed (gpu_pool.ts); none on the CPU backend. */
+/** The most device memory held since the step began (gpu_pool.ts, its trims included); none on the CPU. */
 function deviceBytes(): { device_bytes?: number } {
   const held = deviceBytesHeld();
   return held === null ? {} : { device_bytes: held };
@@ -518,6 +518,7 @@ export function createPipeline(
     async step() {
       const during = phase();
       if (during === 'done') return flushNotes();
+      resetDeviceBytesPeak();
       if (during === 'grpo') return finishGrpoStep(await grpoRun().step()); // checks the device itself
       const events = [
         ...flushNotes(),
@@ -528,7 +529,9 @@ export function createPipeline(
       return events;
     },
     beginGrpoStep(measureChange = true) {
-      return phase() === 'grpo' ? grpoRun().begin(measureChange) : null;
+      if (phase() !== 'grpo') return null;
+      resetDeviceBytesPeak();
+      return grpoRun().begin(measureChange);
     },
     finishGrpoStep,
     checkpoint(name) {

@@ -13,6 +13,7 @@ import { QWEN25_05B_INSTRUCT, SMOLLM2_135M_INSTRUCT } from './hf/known_configs';
 import { createKVCache } from './kv_cache';
 import { decodeActivationBytes, planMemory, prefillActivationBytes, storedBytesPerElement } from './memory';
 import { initParams } from './model';
+import { installCounters } from './instrument';
 import type { KernelPath } from './kernel_choice';
 import { switchFusedKernels } from './kernels/fused';
 import { switchTestBackend, testBackends } from './test_backends';
@@ -146,7 +147,63 @@ const paths: [KernelPath, BackendName][] = (await testBackends()).includes('webg
     ]
   : [['stock', 'cpu']];
 
-describe.each(paths)('activation estimate against tfjs, %s path (%s)', (path, backend) => {
+/** The most bytes of WebGPU buffers in use while f ran, above those in use before (a view counted once). */
+function bufferPeak(f: () => tf.Tensor): number {
+  const counters = installCounters();
+  counters.reset();
+  const before = counters.counts.peakDeviceBytes;
+  try {
+    f().dispose();
+    return counters.counts.peakDeviceBytes - before;
+  } finally {
+    counters.uninstall();
+  }
+}
+
+// measured: tfjs's count on CPU, held within 15%; on WebGPU the buffers in use, which the fused terms bound
+// within 2.2× (the peak moves with when tfjs submits its commands). The fused decode step holds a few KiB of
+// buffers: its terms (fitted to tfjs's count) only bound it.
+const within = (path: KernelPath) => (path === 'fused' ? [2.2, Infinity, 2.2] : [1.15, 1.15, 1.15]);
+
+function checkShape(path: KernelPath, C: number, I: number, H: number, Hkv: number, P: number, L = 3, V = 300) {
+  const ids = { vocab_size: V, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 };
+  const sizes = { hidden_size: C, intermediate_size: I, num_attention_heads: H, num_key_value_heads: Hkv };
+  const cfg = presetConfig('nano', ids, { ...sizes, num_hidden_layers: L, max_position_embeddings: 1024 });
+  const p = initParams(cfg, 1);
+  const packed = path === 'fused' ? decodeWeights(p, cfg) : undefined;
+  const cache = createKVCache(cfg, 1, P + 8);
+  const prompt = tf.zeros([1, P], 'int32') as tf.Tensor2D,
+    mask = tf.ones([1, P], 'int32') as tf.Tensor2D,
+    next = tf.tensor1d([3], 'int32');
+  // and one prompt prefilled once for a group of 4 rows (GRPO's sampling)
+  const group = createKVCache(cfg, 4, P + 8);
+  const runs = [
+    () => prefill(p, cfg, cache, prompt, mask),
+    () => decodeStep(p, cfg, cache, next, [P], P, packed),
+    () => prefill(p, cfg, group, prompt, mask, [0, 0, 0, 0]),
+  ];
+  // on WebGPU a first run uploads the weights made on the host: measure a second
+  if (path === 'fused') for (const r of runs) r().dispose();
+  const peak = path === 'fused' ? bufferPeak : peakBytes;
+  const measured = runs.map(peak);
+  const estimated = [
+    prefillActivationBytes(cfg, P, 1, 1, path),
+    decodeActivationBytes(cfg, P + 8, 1, path),
+    prefillActivationBytes(cfg, P, 1, 4, path),
+  ];
+  group.dispose();
+  const what = ['prefill', 'decode step', 'shared prefill'];
+  for (let i = 0; i < 3; i++) {
+    console.log(`${path} C ${C} P ${P} ${what[i]}: planned ${estimated[i]}, measured ${measured[i]}`);
+    expect(estimated[i], what[i]).toBeGreaterThanOrEqual(measured[i]);
+    expect(estimated[i], what[i]).toBeLessThanOrEqual(within(path)[i] * measured[i]);
+  }
+  packed?.dispose();
+  tf.dispose([...Object.values(p), prompt, mask, next]);
+  cache.dispose();
+}
+
+describe.each(paths)('activation estimate against the measured peak, %s path (%s)', (path, backend) => {
   beforeAll(async () => {
     await switchTestBackend(backend);
     switchFusedKernels(path === 'fused');
@@ -160,38 +217,10 @@ describe.each(paths)('activation estimate against tfjs, %s path (%s)', (path, ba
     [128, 352, 4, 4, 64],
     [64, 352, 4, 1, 64],
   ])(
-    'bounds the measured peak of a prefill, a decode step and a shared prefill within 15 percent ' +
-      '(C %i, I %i, H %i, Hkv %i, P %i)',
-    (C, I, H, Hkv, P) => {
-      const ids = { vocab_size: 300, bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 };
-      const sizes = { hidden_size: C, intermediate_size: I, num_attention_heads: H, num_key_value_heads: Hkv };
-      const cfg = presetConfig('nano', ids, { ...sizes, num_hidden_layers: 3, max_position_embeddings: 512 });
-      const p = initParams(cfg, 1);
-      const packed = path === 'fused' ? decodeWeights(p, cfg) : undefined;
-      const cache = createKVCache(cfg, 1, P + 8);
-      const prompt = tf.zeros([1, P], 'int32') as tf.Tensor2D,
-        mask = tf.ones([1, P], 'int32') as tf.Tensor2D,
-        next = tf.tensor1d([3], 'int32');
-      // and one prompt prefilled once for a group of 4 rows (GRPO's sampling)
-      const group = createKVCache(cfg, 4, P + 8);
-      const measured = [
-        peakBytes(() => prefill(p, cfg, cache, prompt, mask)),
-        peakBytes(() => decodeStep(p, cfg, cache, next, [P], P, packed)),
-        peakBytes(() => prefill(p, cfg, group, prompt, mask, [0, 0, 0, 0])),
-      ];
-      const estimated = [
-        prefillActivationBytes(cfg, P, 1, 1, path),
-        decodeActivationBytes(cfg, P + 8, 1, path),
-        prefillActivationBytes(cfg, P, 1, 4, path),
-      ];
-      group.dispose();
-      for (let i = 0; i < 3; i++) {
-        expect(estimated[i]).toBeGreaterThanOrEqual(measured[i]);
-        expect(estimated[i]).toBeLessThanOrEqual(1.15 * measured[i]);
-      }
-      packed?.dispose();
-      tf.dispose([...Object.values(p), prompt, mask, next]);
-      cache.dispose();
-    },
+    'bounds the peak of a prefill, a decode step and a shared prefill (C %i, I %i, H %i, Hkv %i, P %i)',
+    (C, I, H, Hkv, P) => checkShape(path, C, I, H, Hkv, P),
   );
+
+  // a long prompt where the bias's P² terms lead (the tiny Qwen2 fixture's width, a judgement's length)
+  it.runIf(path === 'fused')('bounds them for a 512-token prompt', () => checkShape(path, 56, 80, 7, 1, 512, 2, 576));
 });

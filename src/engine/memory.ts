@@ -111,21 +111,23 @@ function floatsPerTokenLayer(cfg: LlamaConfig, attended: number): number {
 }
 
 /**
- * The same on the fused WebGPU path, per token and layer: the fused programs' outputs and the stream
- * (~24·C), the MLP (~7·I), q|k|v (~5·(H + 2·Hkv)·D), no attention scores; the prefill's bias ~5.5·P².
- * Fitted to tfjs's peak on WebGPU (SwiftShader) for six shapes (C 64–128, I/C 1–5.5, GQA 1–4, P 32–128),
- * which it bounds within 15% (memory.test.ts).
+ * The same on the fused WebGPU path, per token and layer: the MLP's outputs (~4.2·I) and q|k|v's
+ * (~3.1·(H + 2·Hkv)·D), the stream's among them, no attention scores; the prefill's bias and what reads it
+ * ~14.5·P². Fitted as upper bounds to the WebGPU buffers in use at their peak (SwiftShader) for nine shapes
+ * (C 56–896, I/C 1.4–5.5, GQA 1–7, P 64–1,024; Qwen2.5-0.5B's width among them) and raised 10%: 1.07–2× the
+ * measured peak (one run each; the peak moves with when tfjs submits its commands). tfjs's own count is higher:
+ * it counts a reshape again though the view shares its buffer.
  */
 function fusedFloatsPerTokenLayer(cfg: LlamaConfig): number {
-  return 24 * cfg.hidden_size + 7 * cfg.intermediate_size + 5 * qkvWidth(cfg);
+  return 4.2 * cfg.intermediate_size + 3.1 * qkvWidth(cfg);
 }
 
 const qkvWidth = (cfg: LlamaConfig) => (cfg.num_attention_heads + 2 * cfg.num_key_value_heads) * headDim(cfg);
 
 /**
  * The prefill of P tokens over U distinct prompts (generate.ts frees each layer's intermediates before the
- * next): one layer's intermediates, the attention bias and what reads it (~2.5·P²; fused ~5.5·P², both refitted
- * once the bias was built without keeping its intermediates), the stream in and out, and the last position's
+ * next): one layer's intermediates, the attention bias and what reads it (~2.5·P², refitted once the bias was
+ * built without keeping its intermediates; fused ~14.5·P²), the stream in and out, and the last position's
  * logits; when B > U rows share them, a layer's keys and values copied to the B cache rows (2·B·Hkv·P·D).
  */
 export function prefillActivationBytes(
@@ -138,7 +140,7 @@ export function prefillActivationBytes(
   const copies = B > U ? 2 * B * cfg.num_key_value_heads * P * headDim(cfg) : 0;
   const floats =
     path === 'fused'
-      ? U * P * fusedFloatsPerTokenLayer(cfg) + 5.5 * P * P + copies
+      ? U * P * fusedFloatsPerTokenLayer(cfg) + 14.5 * P * P + copies
       : U * P * floatsPerTokenLayer(cfg, P) + 2.5 * P * P + 2 * U * P * cfg.hidden_size + copies;
   return (floats + B * cfg.vocab_size) * F32;
 }
@@ -147,8 +149,8 @@ export function prefillActivationBytes(
  * One decode step over a T-slot cache (one tidy for the whole step): every layer's intermediates for one
  * token, and per slot the stock path's repeated kv heads (~4·H·D a layer when H > Hkv) and the cache
  * write's blend (~2·Hkv·D), then the logits. Fitted like floatsPerTokenLayer. The fused step writes the
- * cache in place and attends over it in one program: ~25·C + 7·I + 2·(H + 2·Hkv)·D + 2·T a layer (fitted
- * like fusedFloatsPerTokenLayer).
+ * cache in place and attends over it in one program: ~25·C + 7·I + 2·(H + 2·Hkv)·D + 2·T a layer (fitted to
+ * tfjs's count; the buffers in use are far fewer, a few KiB a step, so it is a loose bound there).
  */
 export function decodeActivationBytes(cfg: LlamaConfig, T: number, B: number, path: KernelPath = 'stock'): number {
   const H = cfg.num_attention_heads,

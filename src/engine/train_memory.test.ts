@@ -3,14 +3,15 @@
 // measured peak (tf.profile) of whole SFT forward/backward passes on CPU within the stated 15% (kept and
 // recomputed, full fine-tuning and LoRA), a device budget that refuses with the numbers, and fitTraining's
 // micro-batches and recomputation that then fit (a plan that ignored either would fail here); on the fused
-// WebGPU path its own terms as bounds (1.45×), and with LoRA the model's own bytes, the base in f16 words
-// included, within 2%; and the Qwen2.5-0.5B shape with LoRA r = 16 and GRPO group 6 in f16 against f32 frozen
-// weights, by hand.
+// WebGPU path its own terms as bounds of the buffers in use (1.6×), and with LoRA the model's own bytes, the
+// base in f16 words included, within 2%; and the Qwen2.5-0.5B shape with LoRA r = 16 and GRPO group 6 in f16
+// against f32 frozen weights, by hand.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { type LlamaConfig, presetConfig, validateConfig } from './config';
 import { QWEN25_05B_INSTRUCT } from './hf/known_configs';
 import { halveOnDevice } from './f16_base';
+import { installCounters } from './instrument';
 import { addLora, LORA_TARGETS, trainableParams } from './lora';
 import { initParams } from './model';
 import { switchFusedKernels } from './kernels/fused';
@@ -32,8 +33,9 @@ const req = (o: Partial<TrainMemoryRequest> = {}): TrainMemoryRequest => ({
 });
 
 /**
- * tfjs's peak bytes above the model over one SFT forward/backward of rows × T tokens, full or with LoRA r 8 on
- * every projection (after a first pass when `warm`: WebGPU compiles and fills its pool then).
+ * The peak bytes above the model over one SFT forward/backward of rows × T tokens, full or with LoRA r 8 on
+ * every projection (after a first pass when `warm`: WebGPU compiles and fills its pool then): on CPU tfjs's
+ * own count (tf.profile), on WebGPU the buffers in use (a view shares its buffer, which tfjs counts again).
  */
 async function stepPeak(
   cfg: LlamaConfig,
@@ -58,8 +60,18 @@ async function stepPeak(
     tf.dispose([loss, ...Object.values(grads)]);
   };
   if (warm) run();
-  const base = tf.memory().numBytes;
-  const measured = (await tf.profile(run)).peakBytes - base;
+  let measured: number;
+  if (tf.getBackend() === 'webgpu') {
+    const counters = installCounters();
+    counters.reset();
+    const base = counters.counts.peakDeviceBytes;
+    run();
+    measured = counters.counts.peakDeviceBytes - base;
+    counters.uninstall();
+  } else {
+    const base = tf.memory().numBytes;
+    measured = (await tf.profile(run)).peakBytes - base;
+  }
   tf.dispose(Object.values(p));
   return { measured, lora, modelBytes };
 }
@@ -132,21 +144,21 @@ describe('training memory plan', () => {
   });
 
   it.skipIf(!hasWebGPU)(
-    "bounds tfjs's measured peak of a forward/backward on the fused WebGPU path within 1.45× (its own terms)",
+    'bounds the WebGPU buffers a forward/backward holds at their peak on the fused path within 1.6× (its own terms)',
     async () => {
       await switchTestBackend('webgpu');
       switchFusedKernels(true);
       try {
         // C/I/H/Hkv/V/L: kept and recomputed, full and LoRA, MLP 1× to 5.5× C, a vocabulary of 3,000 whose head
-        // runs in chunks (the loosest bound: the chunks' peak is below a whole chunk's terms)
-        // the last: LoRA on a half-precision base (f16_base.ts), whose words the plan counts at 2 bytes
+        // runs in chunks, rows of 256 tokens (the mask's T² term); the last two: LoRA on a half-precision base
+        // (f16_base.ts), whose words the plan counts at 2 bytes
         const cases: [string, number, number, boolean, boolean, boolean][] = [
           ['64/176/4/2/40/3', 2, 32, false, false, false],
           ['64/176/4/2/40/3', 2, 32, false, true, false],
           ['64/352/4/1/40/6', 2, 64, true, false, false],
           ['64/352/4/1/40/1', 2, 32, true, true, false],
           ['128/128/8/2/3000/6', 2, 32, true, true, false],
-          ['64/176/4/2/3000/1', 2, 96, true, false, false],
+          ['56/80/7/1/576/2', 3, 256, true, true, false],
           ['128/128/8/2/3000/6', 2, 32, true, true, true],
           ['64/176/4/2/40/3', 2, 32, false, true, true],
         ];
@@ -168,7 +180,7 @@ describe('training memory plan', () => {
           const what = `${shape} ${rows}×${T}${how}`;
           console.log(`fused ${what}: planned ${planned}, measured ${measured} (${(planned / measured).toFixed(2)}×)`);
           expect(planned, what).toBeGreaterThanOrEqual(measured);
-          expect(planned, what).toBeLessThan(measured * 1.45);
+          expect(planned, what).toBeLessThan(measured * 1.6);
           // the model's own bytes: the plan's weights (f16 words counted at 2 bytes; norms, in f32, are few)
           if (lora) {
             const weights = plan.frozenBytes + plan.trainedBytes;
@@ -234,15 +246,17 @@ describe('training memory plan', () => {
     const fixed = (p: TrainMemoryPlan) => p.frozenBytes + p.trainedBytes + p.optimizerBytes + p.gradientBytes;
     expect(fixed(f16) / GiB).toBeCloseTo(1.08, 2);
     expect(fixed(f32) / GiB).toBeCloseTo(2.0, 2);
-    // the fused path, f16 base: one recomputed 1,024-token row keeps 0.84 GiB (the LM head over the judgement's
-    // 513 positions, 13 at a time over 151,936 words), sampling 0.27 (the prompt prefilled once for the group,
-    // the KV cache of 6 × 1,024 slots 0.14), so the step's peak is 1.92 GiB: it fits 2 GiB
-    expect(f16.activationBytes / GiB).toBeCloseTo(0.84, 2);
+    // the fused path, f16 base: one recomputed 1,024-token row keeps 0.516 GiB, 1,024·(24·2.3·896 + 27.5·896 +
+    // 7.8·4,864 + 1.45·12,672) + 2.1·13·151,936 + 0.9·1,024² floats (24 blocks' inputs, the one rebuilt with its
+    // adapters' 12,672 outputs, the LM head over the judgement's positions 13 at a time, the mask); sampling 0.27
+    // (the prompt prefilled once for the group, the KV cache of 6 × 1,024 slots 0.14), so the step's peak is
+    // 1.60 GiB: it fits 2 GiB
+    expect(f16.activationBytes / GiB).toBeCloseTo(0.516, 3);
     expect(f16.samplingBytes / GiB).toBeCloseTo(0.27, 2);
     expect(f16.kvCacheBytes / GiB).toBeCloseTo(0.14, 2);
     // the reference pass, no gradient: one block's intermediates and 13 head positions at a time, 0.285 GiB
     expect(f16.referenceBytes / GiB).toBeCloseTo(0.285, 3);
-    expect(f16.totalBytes / GiB).toBeCloseTo(1.92, 2);
+    expect(f16.totalBytes / GiB).toBeCloseTo(1.6, 2);
     expect(f16.problems).toEqual([]);
     // the f32 base's sampling also holds the decode's merged copy of every projection (1.33 GiB): 3.54 GiB
     expect((f32.samplingBytes - f16.samplingBytes) / GiB).toBeCloseTo(1.33, 2);

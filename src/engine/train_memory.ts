@@ -54,14 +54,18 @@ export interface TrainMemoryPlan {
  * recomputation each block's input (2·C) and one block's intermediates (40·C + 44·I + 15·H·T + LoRA's), the
  * head's 14·V. Fitted to tfjs's own peak (tf.profile) of a whole SFT forward/backward on CPU for nano and tiny
  * shapes (C 16–128, T 32–128, V 40–400, LoRA r 8), which the plan bounds within 15% (train_memory.test.ts).
- * The fused WebGPU path keeps no attention scores and no LoRA products: per token 74·C + 14·I a block and
- * 9·C + 9·V beside; recomputed 3·C a block, 88·C + 12·I for the one rebuilt, 0.4 per adapted output and the
- * head's 6·V; both with the mask's 2·T² a row. Fitted as upper bounds to tfjs's peak on WebGPU (SwiftShader)
- * for 23 shapes (C 64–128, I/C 1–5.5, L 1–6, T 32–128, V 40–3,000, full and LoRA r 8), which they bound
- * within 1.45× (1.2× but for a chunked head; train_memory.test.ts checks a few). The head's term counts
- * `headTokens` a row: GRPO's loss runs the head over the judgement's positions alone (model.ts's headFrom),
- * SFT's over all T; recomputed, the head runs headChunk(V) positions at a time, rebuilt in the backward pass,
- * and keeps a chunk's.
+ * The fused WebGPU path keeps no attention scores and no LoRA products: per token 22.5·C + 7·I + 1.35 per
+ * adapted output a block, 1.5·C beside and the head's 2.3·V, with the mask's 0.8·T² a row; recomputed 2.3·C a
+ * block, 27.5·C + 7.8·I + 1.45 per adapted output for the one rebuilt, the head's 2.1·V and 0.9·T² a row.
+ * Fitted as upper bounds to the WebGPU buffers in use at their peak (SwiftShader, the larger of two runs: it
+ * varies ±15% with when tfjs submits its commands) for 44 shapes (C 56–896, I/C 1–5.5, L 1–6, T 32–1,024,
+ * V 40–8,192, full and LoRA r 8 and 16; Qwen2.5-0.5B's width at 1,024 tokens among them) and raised 10%:
+ * 1.04–1.5× the measured peak, but for full fine-tuning recomputed with a large vocabulary (to 4.6×: its
+ * gradients count whole though the peak comes before most exist). tfjs's own count (tf.profile) is 2–3× the
+ * buffers on this path: it counts a reshape again though the view shares its buffer.
+ * The head's term counts `headTokens` a row: GRPO's loss runs the head over the judgement's positions alone
+ * (model.ts's headFrom), SFT's over all T; recomputed, the head runs headChunk(V) positions at a time, rebuilt
+ * in the backward pass, and keeps a chunk's.
  */
 export function trainActivationBytes(
   cfg: LlamaConfig,
@@ -82,10 +86,9 @@ export function trainActivationBytes(
   const head = rows * Math.min(headTokens, T);
   const chunk = rows * Math.min(headTokens, T, headChunk(V));
   if (path === 'fused') {
-    const mask = 2 * rows * T * T;
     const floats = recompute
-      ? n * (L * 3 * C + 88 * C + 12 * I + 0.4 * outs) + 6 * chunk * V + mask
-      : n * (L * (74 * C + 14 * I) + 9 * C) + 9 * head * V + mask;
+      ? n * (L * 2.3 * C + 27.5 * C + 7.8 * I + 1.45 * outs) + 2.1 * chunk * V + 0.9 * rows * T * T
+      : n * (L * (22.5 * C + 7 * I + 1.35 * outs) + 1.5 * C) + 2.3 * head * V + 0.8 * rows * T * T;
     return floats * F32;
   }
   const lora = LORA_FLOATS * outs;

@@ -87,6 +87,16 @@ describe('GPU buffer pool', () => {
     const x = tf.tidy(() => tf.add(tf.ones([1000]), 1));
     expect(Array.from(await x.data()).every((v) => v === 2)).toBe(true);
     x.dispose();
+    // a buffer freed while the commands that read it wait unsubmitted goes too: the trim submits them first
+    const inUse = () => (tf.memory() as { numBytesInGPU?: number }).numBytesInGPU ?? 0;
+    const y = tf.ones([1 << 18]); // 1 MiB
+    const z = tf.add(y, 1);
+    y.dispose(); // its buffer waits for z's commands
+    const held = inUse();
+    trimGpuPool(0);
+    expect(held - inUse()).toBeGreaterThanOrEqual(2 ** 20);
+    expect(Array.from((await z.data()).slice(0, 3))).toEqual([2, 2, 2]);
+    z.dispose();
     throwIfDeviceError('after the trim');
   }, 300_000);
 

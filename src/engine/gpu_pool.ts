@@ -37,10 +37,32 @@ export function gpuPoolFreeBytes(): number {
   return p ? p.numBytesAllocated - p.numBytesUsed : 0;
 }
 
-/** Destroys every kept buffer when together they pass `capBytes`; nothing off WebGPU or under the cap. */
+/**
+ * Submits the commands recorded so far: tfjs gives a disposed tensor's buffer back to the pool only once the
+ * commands that used it are submitted (it submits every few dispatches and at each readback), so a trim
+ * between two phases would miss the last buffers of the first.
+ */
+function submitRecorded(): void {
+  // tfjs's WebGPU backend keeps these private (4.x)
+  const b = tf.backend() as unknown as Partial<
+    Record<'ensureCommandEncoderReady' | 'endComputePassEncoder' | 'submitQueue', () => void>
+  >;
+  if (!b.ensureCommandEncoderReady || !b.endComputePassEncoder || !b.submitQueue) return;
+  b.ensureCommandEncoderReady();
+  b.endComputePassEncoder();
+  b.submitQueue();
+}
+
+/**
+ * Destroys every kept buffer when together they pass `capBytes` (the commands recorded so far submitted first,
+ * so the buffers they held are among them); nothing off WebGPU or under the cap.
+ */
 export function trimGpuPool(capBytes = GPU_POOL_CAP_BYTES): PoolTrim {
   const p = pool();
-  if (p) heldPeak = Math.max(heldPeak, p.numBytesAllocated);
+  if (p) {
+    heldPeak = Math.max(heldPeak, p.numBytesAllocated);
+    submitRecorded();
+  }
   if (!p || p.numBytesAllocated - p.numBytesUsed <= capBytes) return { freedBytes: 0, freedBuffers: 0 };
   let freedBytes = 0,
     freedBuffers = 0;

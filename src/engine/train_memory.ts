@@ -54,15 +54,17 @@ export interface TrainMemoryPlan {
  * recomputation each block's input (2·C) and one block's intermediates (40·C + 44·I + 15·H·T + LoRA's), the
  * head's 14·V. Fitted to tfjs's own peak (tf.profile) of a whole SFT forward/backward on CPU for nano and tiny
  * shapes (C 16–128, T 32–128, V 40–400, LoRA r 8), which the plan bounds within 15% (train_memory.test.ts).
- * The fused WebGPU path keeps no attention scores and no LoRA products: per token 22.5·C + 7·I + 1.35 per
- * adapted output a block, 1.5·C beside and the head's 2.3·V, with the mask's 0.8·T² a row; recomputed 2.3·C a
- * block, 27.5·C + 7.8·I + 1.45 per adapted output for the one rebuilt, the head's 2.1·V and 0.9·T² a row.
- * Fitted as upper bounds to the WebGPU buffers in use at their peak (SwiftShader, the larger of two runs: it
- * varies ±15% with when tfjs submits its commands) for 44 shapes (C 56–896, I/C 1–5.5, L 1–6, T 32–1,024,
- * V 40–8,192, full and LoRA r 8 and 16; Qwen2.5-0.5B's width at 1,024 tokens among them) and raised 10%:
- * 1.04–1.5× the measured peak, but for full fine-tuning recomputed with a large vocabulary (to 4.6×: its
- * gradients count whole though the peak comes before most exist). tfjs's own count (tf.profile) is 2–3× the
- * buffers on this path: it counts a reshape again though the view shares its buffer.
+ * The fused WebGPU path keeps no attention scores and no LoRA products: per token 22.2·C + 7·I + 1.35 per
+ * adapted output a block, 1.45·C beside and the head's 2.3·V, and the causal mask's 2.5·T² once; recomputed
+ * 2.2·C a block, 27.3·C + 7.7·I + 1.35 per adapted output for the one rebuilt, the head's 2.15·V and 2.9·T².
+ * Rows with an attention mask (GRPO's, padded to one length) each have their own bias: T² more a row. Fitted as
+ * upper bounds to the WebGPU buffers in use at their peak (SwiftShader, the larger of two runs: it varies ±15%
+ * with when tfjs submits its commands) for 44 shapes (C 56–896, I/C 1–5.5, L 1–6, T 32–1,024, V 40–8,192, full
+ * and LoRA r 8 and 16; Qwen2.5-0.5B's width at 1,024 tokens among them) and raised 10%: 1.04–1.5× the measured
+ * peak, but for full fine-tuning recomputed with a large vocabulary (to 4.6×: its gradients count whole though
+ * the peak comes before most exist); a GRPO step's pass of the tiny Qwen2 fixture at 855 tokens, 1.14×.
+ * tfjs's own count (tf.profile) is 2–3× the buffers on this path: it counts a reshape again though the view
+ * shares its buffer.
  * The head's term counts `headTokens` a row: GRPO's loss runs the head over the judgement's positions alone
  * (model.ts's headFrom), SFT's over all T; recomputed, the head runs headChunk(V) positions at a time, rebuilt
  * in the backward pass, and keeps a chunk's.
@@ -75,6 +77,7 @@ export function trainActivationBytes(
   loraTargets: readonly LoraTarget[] = [],
   headTokens = T,
   path: KernelPath = 'stock',
+  masked = false, // the rows carry an attention mask (GRPO's padding): a bias of their own each
 ): number {
   const C = cfg.hidden_size,
     I = cfg.intermediate_size,
@@ -86,9 +89,10 @@ export function trainActivationBytes(
   const head = rows * Math.min(headTokens, T);
   const chunk = rows * Math.min(headTokens, T, headChunk(V));
   if (path === 'fused') {
+    const bias = (masked ? rows : 0) * T * T;
     const floats = recompute
-      ? n * (L * 2.3 * C + 27.5 * C + 7.8 * I + 1.45 * outs) + 2.1 * chunk * V + 0.9 * rows * T * T
-      : n * (L * (22.5 * C + 7 * I + 1.35 * outs) + 1.5 * C) + 2.3 * head * V + 0.8 * rows * T * T;
+      ? n * (L * 2.2 * C + 27.3 * C + 7.7 * I + 1.35 * outs) + 2.15 * chunk * V + 2.9 * T * T + bias
+      : n * (L * (22.2 * C + 7 * I + 1.35 * outs) + 1.45 * C) + 2.3 * head * V + 2.5 * T * T + bias;
     return floats * F32;
   }
   const lora = LORA_FLOATS * outs;
@@ -169,7 +173,17 @@ export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: 
   const trainedBytes = trained * F32;
   const optimizerBytes = 2 * trained * F32;
   const gradientBytes = 2 * trained * F32;
-  const activationBytes = trainActivationBytes(cfg, microRows, T, req.recompute, req.lora?.targets, headT, limits.path);
+  const masked = req.sampling !== undefined; // GRPO's rows are padded to one length
+  const activationBytes = trainActivationBytes(
+    cfg,
+    microRows,
+    T,
+    req.recompute,
+    req.lora?.targets,
+    headT,
+    limits.path,
+    masked,
+  );
   const fixed = frozenBytes + trainedBytes + optimizerBytes;
   const totalBytes = fixed + Math.max(gradientBytes + activationBytes, samplingBytes, referenceBytes);
   const logits = {

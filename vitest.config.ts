@@ -10,7 +10,10 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     pool: 'forks',
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // two files at once even on two cores (Vitest's default leaves one core idle): most files wait on
+    // SwiftShader's threads, child processes or disk as much as on the CPU
+    maxWorkers: 2,
+    testTimeout: 240_000,
+    hookTimeout: 240_000,
   },
 });

@@ -2,10 +2,11 @@
 // next tensor of that size, and never gives one back. Training steps whose shapes change (GRPO's sequence
 // lengths differ from step to step) keep adding sizes that later steps may never ask for again, so the
 // pool grows through a run: 1.66 → 2.95 GB over two tiny GRPO steps on SwiftShader, live tensors flat.
-// `trimGpuPool` destroys the kept buffers once they pass a cap. The hosts call it after each step, when
-// the step's work has been submitted (its readback waited for it): buffers in the pool belong to no
-// tensor and to no unsubmitted command, and WebGPU defers freeing a destroyed buffer until the work
-// already submitted with it is done.
+// `trimGpuPool` destroys the kept buffers once they pass a cap. The hosts call it after each step, and a
+// GRPO step between its phases with no cap (each phase's sizes are not the next's). Buffers in the pool
+// belong to no tensor and to no unsubmitted command (tfjs pools a buffer only once the commands that read
+// it are submitted; the trim submits what is recorded first), and WebGPU defers freeing a destroyed buffer
+// until the work already submitted with it is done, so a trim is safe between any two kernels.
 import * as tf from '@tensorflow/tfjs';
 
 /** The fields of tfjs's BufferManager this relies on (tfjs-backend-webgpu 4.x). */

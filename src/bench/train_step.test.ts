@@ -3,8 +3,8 @@
 // and the judgement's tokens, the parameters trained (the adapters alone with LoRA), the peak beside the plan's;
 // and the model is left as it was (adapters removed, no tensor leaked). At nano size the activations dwarf the
 // weights, so π_ref's copy for full fine-tuning shows in the real-shape rows (docs/experiments.md), not here.
-// On WebGPU (fused) the row also has the buffers in use at their peak, above the model and below tfjs's count
-// (which counts views again), and the buffers held, the pool's included, at least those in use.
+// On WebGPU (fused) the row also has the buffers in use at their peak, above the model, below tfjs's count
+// (which counts views again) and below the plan, and the buffers held, the pool's included, at least those in use.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelFromFiles, type RunnableModel } from '../engine/checkpoint';
@@ -53,6 +53,8 @@ describe('benchTrainSteps --grpo', () => {
       const modelBytes = 4 * r.params;
       expect(r.peakDeviceBytes).toBeGreaterThan(modelBytes);
       expect(r.peakDeviceBytes).toBeLessThan(r.peakTensorBytes);
+      // the plan (its rows padded to the length bucket, as grpo_batch.ts pads them) bounds the buffers in use
+      expect(r.plannedBytes).toBeGreaterThanOrEqual(r.peakDeviceBytes!);
       expect(r.heldDeviceBytes).toBeGreaterThanOrEqual(r.peakDeviceBytes!);
       expect(r.dispatchesPerLayer).toBeGreaterThan(0);
     } finally {

@@ -113,8 +113,12 @@ function planRequest(m: RunnableModel, o: TrainBenchOptions, rank: number, half:
   const req: TrainMemoryRequest = { rows: o.batch, microBatch, length: o.seqLen, recompute, lora, baseWeights };
   if (!o.grpo) return { ...req, T: o.seqLen };
   const promptTokens = modelPrompt(m.tok, BENCH_PAIR).ids.length;
-  const T = promptTokens + o.grpo.newTokens;
-  const sampling = { sequences: o.batch, prompts: 1, promptTokens, newTokens: o.grpo.newTokens };
+  // grpo_batch.ts pads the prompt and the judgements each to a multiple of lengthBucket
+  const [P, L] = [promptTokens, o.grpo.newTokens].map(
+    (n) => Math.ceil(n / GRPO_DEFAULTS.lengthBucket) * GRPO_DEFAULTS.lengthBucket,
+  );
+  const T = P + L - 1;
+  const sampling = { sequences: o.batch, prompts: 1, promptTokens, newTokens: o.grpo.newTokens, headTokens: L + 1 };
   return { ...req, length: T, sampling, T };
 }
 

@@ -26,8 +26,9 @@ export interface TrainMemoryRequest {
   length: number; // T: tokens per row
   recompute: boolean; // blocks recomputed in the backward pass
   lora: { rank: number; targets: readonly LoraTarget[] } | null; // null: full fine-tuning
-  // GRPO's generation: `sequences` rows over `prompts` distinct prompts (each prefilled once)
-  sampling?: { sequences: number; prompts: number; promptTokens: number; newTokens: number };
+  // GRPO's generation: `sequences` rows over `prompts` distinct prompts (each prefilled once); the loss runs the
+  // head over `headTokens` positions a row (the prompt's last and the judgement, padded: newTokens + 1 if absent)
+  sampling?: { sequences: number; prompts: number; promptTokens: number; newTokens: number; headTokens?: number };
   baseWeights?: 'f32' | 'f16'; // the frozen weights' precision with LoRA (f32 when absent)
 }
 
@@ -54,17 +55,17 @@ export interface TrainMemoryPlan {
  * recomputation each block's input (2·C) and one block's intermediates (40·C + 44·I + 15·H·T + LoRA's), the
  * head's 14·V. Fitted to tfjs's own peak (tf.profile) of a whole SFT forward/backward on CPU for nano and tiny
  * shapes (C 16–128, T 32–128, V 40–400, LoRA r 8), which the plan bounds within 15% (train_memory.test.ts).
- * The fused WebGPU path keeps no attention scores and no LoRA products: per token 22.2·C + 7·I + 1.35 per
- * adapted output a block, 1.45·C beside and the head's 2.3·V, and the causal mask's 2.5·T² once; recomputed
- * 2.2·C a block, 27.3·C + 7.7·I + 1.35 per adapted output for the one rebuilt, the head's 2.15·V and 2.9·T².
- * Rows with an attention mask (GRPO's, padded to one length) each have their own bias: T² more a row. Fitted as
- * upper bounds to the WebGPU buffers in use at their peak (SwiftShader, the larger of two runs: it varies ±15%
- * with when tfjs submits its commands) for 44 shapes (C 56–896, I/C 1–5.5, L 1–6, T 32–1,024, V 40–8,192, full
- * and LoRA r 8 and 16; Qwen2.5-0.5B's width at 1,024 tokens among them) and raised 10%: 1.04–1.5× the measured
- * peak, but for full fine-tuning recomputed with a large vocabulary (to 4.6×: its gradients count whole though
- * the peak comes before most exist); a GRPO step's pass of the tiny Qwen2 fixture at 855 tokens, 1.14×.
- * tfjs's own count (tf.profile) is 2–3× the buffers on this path: it counts a reshape again though the view
- * shares its buffer.
+ * The fused WebGPU path keeps no attention scores and no LoRA products: per token 20·C + 6.45·I + 1.3 per
+ * adapted output + 350 a block, 1.75·C beside and the head's 1.7·V, and the causal mask's 2.5·T² once;
+ * recomputed 2.2·C a block, 27.3·C + 7.7·I + 1.35 per adapted output for the one rebuilt, the head's 2.15·V and
+ * 2.9·T². Rows with an attention mask (GRPO's, padded to one length) each have their own bias: T² more a row.
+ * Fitted as upper bounds to the WebGPU buffers in use at their peak (SwiftShader, the larger of two runs: it
+ * varies ±15% with when tfjs submits its commands) for 48 shapes (C 16–896, I/C 1–5.5, L 1–6, T 32–1,024,
+ * V 40–8,192, full and LoRA r 4–16; Qwen2.5-0.5B's width at 1,024 tokens among them) and raised 10%: 1.04–1.5×
+ * the measured peak, but for full fine-tuning recomputed with a large vocabulary (to 4.6×: its gradients count
+ * whole though the peak comes before most exist); GRPO passes of the nano judge and of the tiny Qwen2 fixture
+ * at 879 tokens, 1.06–1.24×. tfjs's own count (tf.profile) is 2–3× the buffers on this path: it counts a
+ * reshape again though the view shares its buffer.
  * The head's term counts `headTokens` a row: GRPO's loss runs the head over the judgement's positions alone
  * (model.ts's headFrom), SFT's over all T; recomputed, the head runs headChunk(V) positions at a time, rebuilt
  * in the backward pass, and keeps a chunk's.
@@ -92,7 +93,7 @@ export function trainActivationBytes(
     const bias = (masked ? rows : 0) * T * T;
     const floats = recompute
       ? n * (L * 2.2 * C + 27.3 * C + 7.7 * I + 1.35 * outs) + 2.15 * chunk * V + 2.9 * T * T + bias
-      : n * (L * (22.2 * C + 7 * I + 1.35 * outs) + 1.45 * C) + 2.3 * head * V + 2.5 * T * T + bias;
+      : n * (L * (20 * C + 6.45 * I + 1.3 * outs + 350) + 1.75 * C) + 1.7 * head * V + 2.5 * T * T + bias;
     return floats * F32;
   }
   const lora = LORA_FLOATS * outs;
@@ -139,7 +140,7 @@ export function planTraining(cfg: LlamaConfig, req: TrainMemoryRequest, limits: 
   const microRows = req.microBatch > 0 ? Math.min(req.microBatch, req.rows) : req.rows;
   const T = req.length;
   // GRPO's loss: the head over a judgement's positions (from the last prompt token on), not the prompt's
-  const headT = req.sampling ? Math.min(T, req.sampling.newTokens + 1) : T;
+  const headT = req.sampling ? Math.min(T, req.sampling.headTokens ?? req.sampling.newTokens + 1) : T;
   // the buffer checks of a forward over a micro-batch (weights by binding, scores, MLP, vocabulary parts)
   const infer = planMemory(
     cfg,

@@ -19,7 +19,12 @@ describe('run memory', () => {
     expect(stages.map((s) => s.stage)).toEqual(['sft', 'grpo']);
     expect(stages[0].request).toMatchObject({ rows: 16, microBatch: 0, length: 224 });
     expect(stages[1].request).toMatchObject({ rows: 192, microBatch: 48 });
-    expect(stages[1].request.sampling).toEqual({ sequences: 192, prompts: 32, promptTokens: 90, newTokens: 144 });
+    // the loss's head runs over the prompt's last position and the judgement padded to the length bucket (16)
+    const sampling = { sequences: 192, prompts: 32, promptTokens: 90, newTokens: 144, headTokens: 145 };
+    expect(stages[1].request.sampling).toEqual(sampling);
+    expect(stages[1].request.length).toBe(96 + 144 - 1);
+    const short = plans({ ...RUN_DEFAULTS, grpo: { ...RUN_DEFAULTS.grpo, maxCompletionLength: 100 } })[1].request;
+    expect([short.length, short.sampling?.headTokens]).toEqual([96 + 112 - 1, 113]);
     expect(memoryRefusal(stages)).toBeNull();
   });
 

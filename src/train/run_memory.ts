@@ -62,7 +62,13 @@ export function runMemory(
       microBatch: g.microBatch,
       recompute: g.recompute,
       length: Math.min(ctx, roundUp(sh.promptLen, g.lengthBucket) + roundUp(newTokens, g.lengthBucket) - 1),
-      sampling: { sequences: rows, prompts: g.promptsPerStep, promptTokens: sh.promptLen, newTokens },
+      sampling: {
+        sequences: rows,
+        prompts: g.promptsPerStep,
+        promptTokens: sh.promptLen,
+        newTokens,
+        headTokens: roundUp(newTokens, g.lengthBucket) + 1, // grpo_batch.ts pads the judgements too
+      },
     });
   }
   return out;

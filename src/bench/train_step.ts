@@ -21,6 +21,7 @@ import type { Pair } from '../rm/pair';
 import { modelPrompt } from '../rm/cor_prompt';
 import { createGrpoRun, GRPO_DEFAULTS } from '../train/grpo_run';
 import { createLmTrainer, type LmBatch } from '../train/lm_step';
+import { grpoPassShape } from '../train/run_memory';
 import { TRAIN_HP } from './bench';
 
 /** `full`, or `lora<r>` (e.g. lora8): LoRA of rank r on every projection, α = 2r; `lora<r>f16` on an f16 base. */
@@ -113,13 +114,10 @@ function planRequest(m: RunnableModel, o: TrainBenchOptions, rank: number, half:
   const req: TrainMemoryRequest = { rows: o.batch, microBatch, length: o.seqLen, recompute, lora, baseWeights };
   if (!o.grpo) return { ...req, T: o.seqLen };
   const promptTokens = modelPrompt(m.tok, BENCH_PAIR).ids.length;
-  // grpo_batch.ts pads the prompt and the judgements each to a multiple of lengthBucket
-  const [P, L] = [promptTokens, o.grpo.newTokens].map(
-    (n) => Math.ceil(n / GRPO_DEFAULTS.lengthBucket) * GRPO_DEFAULTS.lengthBucket,
-  );
-  const T = P + L - 1;
-  const sampling = { sequences: o.batch, prompts: 1, promptTokens, newTokens: o.grpo.newTokens, headTokens: L + 1 };
-  return { ...req, length: T, sampling, T };
+  const newTokens = o.grpo.newTokens;
+  const { length, headTokens } = grpoPassShape(promptTokens, newTokens, GRPO_DEFAULTS.lengthBucket);
+  const sampling = { sequences: o.batch, prompts: 1, promptTokens, newTokens, headTokens };
+  return { ...req, length, sampling, T: length };
 }
 
 /** Measures each mode on the loaded model (LoRA added and removed again; the base is left as it was). */

@@ -32,6 +32,14 @@ function pool(): BufferPool | null {
   return p && p.freeBuffers instanceof Map ? p : null;
 }
 
+/** The most bytes WebGPU's buffers came to since resetDeviceBytesPeak (each trim notes it before it frees). */
+let heldPeak = 0;
+
+/** Bytes of WebGPU buffers owned by tensors or pending commands now (the pool's free ones not); 0 elsewhere. */
+export function gpuBytesInUse(): number {
+  return pool()?.numBytesUsed ?? 0;
+}
+
 /** Bytes held by the pool for reuse (allocated, owned by no tensor); 0 off WebGPU. */
 export function gpuPoolFreeBytes(): number {
   const p = pool();
@@ -79,9 +87,6 @@ export function trimGpuPool(capBytes = GPU_POOL_CAP_BYTES): PoolTrim {
   p.numBytesAllocated -= freedBytes;
   return { freedBytes, freedBuffers };
 }
-
-/** The most bytes WebGPU's buffers came to since resetDeviceBytesPeak (each trim notes it before it frees). */
-let heldPeak = 0;
 
 /** Starts deviceBytesHeld's high-water mark again from what the buffers hold now (e.g. as a step begins). */
 export function resetDeviceBytesPeak(): void {

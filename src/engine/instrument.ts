@@ -6,6 +6,7 @@
 // GPU dispatches are counted at the WebGPU backend's one recording point (`recordAndSubmit`, one
 // `dispatchWorkgroups` each); on other backends `gpuDispatches` stays 0 and `kernels` is the figure.
 import * as tf from '@tensorflow/tfjs';
+import { gpuBytesInUse } from './gpu_pool';
 
 export interface Counts {
   kernels: number;
@@ -47,8 +48,6 @@ export function installCounters(): Counters {
   // patched by name: runKernelFunc is private in tfjs's types and recordAndSubmit exists on WebGPU only
   const patchable = engine as unknown as Patchable;
   const backend = tf.backend() as unknown as Patchable;
-  const buffers = (backend as { bufferManager?: { numBytesUsed: number } }).bufferManager;
-  const inUse = () => buffers?.numBytesUsed ?? 0;
   const counts: Counts = {
     kernels: 0,
     gpuDispatches: 0,
@@ -61,7 +60,7 @@ export function installCounters(): Counters {
   const track = () => {
     counts.peakTensors = Math.max(counts.peakTensors, engine.state.numTensors);
     counts.peakBytes = Math.max(counts.peakBytes, engine.state.numBytes);
-    counts.peakDeviceBytes = Math.max(counts.peakDeviceBytes, inUse());
+    counts.peakDeviceBytes = Math.max(counts.peakDeviceBytes, gpuBytesInUse());
   };
   const undo = [
     patch(
@@ -104,7 +103,7 @@ export function installCounters(): Counters {
         readbacks: 0,
         peakTensors: engine.state.numTensors,
         peakBytes: engine.state.numBytes,
-        peakDeviceBytes: inUse(),
+        peakDeviceBytes: gpuBytesInUse(),
       });
     },
     uninstall: () => undo.forEach((u) => u()),

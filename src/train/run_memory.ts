@@ -18,6 +18,16 @@ export interface StageMemory {
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/**
+ * A GRPO pass's row as grpo_batch.ts pads it: prompt and judgement each to a multiple of the length bucket
+ * (within the context), the loss's head over the prompt's last position and the padded judgement.
+ */
+export function grpoPassShape(promptTokens: number, newTokens: number, lengthBucket: number, ctx = Infinity) {
+  const judgement = roundUp(newTokens, lengthBucket);
+  return { length: Math.min(ctx, roundUp(promptTokens, lengthBucket) + judgement - 1), headTokens: judgement + 1 };
+}
+
 const UNLIMITED: MemoryLimits = { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity };
 
 /** The limits a run is planned against: the adapter's (null: none to check) and the run's budget. */
@@ -56,19 +66,14 @@ export function runMemory(
     const g = run.grpo;
     const newTokens = Math.max(1, Math.min(g.maxCompletionLength, ctx - sh.promptLen));
     const rows = g.promptsPerStep * g.numGenerations;
+    const { length, headTokens } = grpoPassShape(sh.promptLen, newTokens, g.lengthBucket, ctx);
     add('grpo', {
       ...common,
       rows,
       microBatch: g.microBatch,
       recompute: g.recompute,
-      length: Math.min(ctx, roundUp(sh.promptLen, g.lengthBucket) + roundUp(newTokens, g.lengthBucket) - 1),
-      sampling: {
-        sequences: rows,
-        prompts: g.promptsPerStep,
-        promptTokens: sh.promptLen,
-        newTokens,
-        headTokens: roundUp(newTokens, g.lengthBucket) + 1, // grpo_batch.ts pads the judgements too
-      },
+      length,
+      sampling: { sequences: rows, prompts: g.promptsPerStep, promptTokens: sh.promptLen, newTokens, headTokens },
     });
   }
   return out;

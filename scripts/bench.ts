@@ -42,10 +42,8 @@ import { resultMarkdown } from '../src/bench/tables';
 import type { BackendName } from '../src/engine/backend';
 import { selectKernelsInNode } from '../src/engine/kernel_choice_node';
 import { initNodeBackend, nodeWebGPUAvailable } from '../src/engine/node_webgpu';
-import { TRAIN_MODE } from '../src/bench/train_step';
-import { WEIGHT_PRECISIONS } from '../src/engine/f16_weights';
-import { INFER_WEIGHTS } from '../src/train/run_config';
-import { bool, int, list, withDefault } from '../src/train/settings';
+import { MODEL_SUITE_SETTINGS as M } from '../src/bench/model_suite';
+import { bool, list, withDefault } from '../src/train/settings';
 import { benchMatmulCli } from './bench_matmul';
 import { benchModelCli } from './bench_model';
 import { benchReductionsCli } from './bench_reductions';
@@ -54,9 +52,10 @@ import { relaunchForWebGPU } from './gpu_driver';
 
 exitWithMessageOnError();
 
-// The bench page's options table under the CLI's flag names; on a command line a measurement is off unless its
-// flag is given, so --compare too (the page compares by default).
+// The bench page's options tables (the suite's, the real model's) under the CLI's flag names; on a command line a
+// measurement is off unless its flag is given, so --compare too (the page compares by default).
 const S = SUITE_SETTINGS;
+const withTrain = (help: string) => help.replace(/^Training:/, 'With --train:');
 const { flags: f } = parseCli(process.argv.slice(2), {
   usage: 'npm run bench -- [--backends wasm,webgpu] [--presets nano,tiny] [--steps 2] [--compare] [--kernels K] ...',
   flags: {
@@ -75,20 +74,11 @@ const { flags: f } = parseCli(process.argv.slice(2), {
     'lora-rank': S.loraRank,
     out: withDefault(pathFlag('Where to write the results JSON.'), 'bench-results/engine.json'),
     model: pathFlag('Measure this real model instead of the presets: a folder or hf:owner/name[@revision].'),
-    'prompt-tokens': withDefault(
-      int(1, 4096, 'With --model: prompt tokens before decoding; with --reductions: keys in the decode cache.'),
-      32,
-    ),
-    weights: withDefault(
-      list(
-        'With --model on WebGPU: how the frozen matrices are held, each a run side by side (f16 = half precision).',
-        {
-          items: WEIGHT_PRECISIONS,
-          minItems: 1,
-        },
-      ),
-      [INFER_WEIGHTS],
-    ),
+    'prompt-tokens': {
+      ...M.promptTokens,
+      help: 'With --model: prompt tokens before decoding; with --reductions: keys in the decode cache.',
+    },
+    weights: { ...M.weights, help: `With --model: ${M.weights.help}` },
     'f16-matmul': bool(
       "Measure decode's matmuls instead: f32 weights against half-precision words on SmolLM2-135M's and " +
         "Qwen2.5-0.5B's layer shapes (WebGPU).",
@@ -97,33 +87,17 @@ const { flags: f } = parseCli(process.argv.slice(2), {
       'Measure the fused kernels that reduce across rows instead, with subgroups and without (WebGPU): decode ' +
         'rows --batch over --prompt-tokens keys, training rows --seq-len, --train-steps calls each.',
     ),
-    'new-tokens': withDefault(
-      int(2, 4096, 'With --model: tokens decoded after the prompt (greedy, no early stop).'),
-      8,
-    ),
-    train: withDefault(
-      list('With --model: training steps to measure, not decoding: full, lora<rank>[f16] (f16: half-precision base).', {
-        check: (m) => (TRAIN_MODE.test(m) ? null : `"${m}" is not full, lora<rank> or lora<rank>f16`),
-        itemIs: 'full, lora<rank> or lora<rank>f16',
-        minItems: 0,
-      }),
-      [],
-    ),
-    batch: withDefault(int(1, 1024, 'With --train: sequences per step; with --reductions: decode rows.'), 2),
-    'seq-len': withDefault(int(2, 8192, 'With --train: tokens per sequence; with --reductions: training rows.'), 64),
-    'train-steps': withDefault(
-      int(1, 100, 'With --train: timed steps after the warm-up step; with --reductions: timed calls.'),
-      2,
-    ),
-    'micro-batch': withDefault(
-      int(0, 1024, 'With --train: sequences per forward/backward, gradients summed (0: the whole batch).'),
-      0,
-    ),
-    recompute: withDefault(bool("With --train: recompute each block's activations in the backward pass."), false),
-    grpo: withDefault(
-      bool('With --train: a GRPO step (--batch judgements of --new-tokens, scored, loss, update), not distillation.'),
-      false,
-    ),
+    'new-tokens': { ...M.newTokens, help: `With --model: ${M.newTokens.help}` },
+    train: { ...M.train, help: `With --model: ${M.train.help}` },
+    batch: { ...M.batch, help: 'With --train: sequences per step (GRPO: G); with --reductions: decode rows.' },
+    'seq-len': { ...M.seqLen, help: 'With --train: tokens per sequence; with --reductions: training rows.' },
+    'train-steps': {
+      ...M.trainSteps,
+      help: 'With --train: timed steps after the warm-up step; with --reductions: timed calls.',
+    },
+    'micro-batch': { ...M.microBatch, help: withTrain(M.microBatch.help) },
+    recompute: { ...M.recompute, help: withTrain(M.recompute.help) },
+    grpo: { ...M.grpo, help: withTrain(M.grpo.help) },
   },
 });
 

@@ -23,6 +23,8 @@ export interface ModelBenchOptions {
   newTokens: number; // at least 2: decode is timed between the first token and the last
   kernels: KernelPath;
   loraRank?: number; // > 0: LoRA adapters of this rank (bench.ts's BENCH_LORA) on while it generates
+  /** Hears each phase as it starts: loading, the first generation, prefill, decode. */
+  onPhase?: (phase: string) => void;
 }
 
 /** What the caller measures outside tfjs: the process's resident memory now and at its peak (Node). */
@@ -44,6 +46,7 @@ export interface ModelBenchRow {
   rssBeforeLoad: number | null; // the runtime alone (backend started), when the caller reads host memory
   peakRss: number | null; // the process's peak, load and generation included
   peakTensorBytes: number; // live tensor bytes at their peak (the model, the KV cache, activations)
+  peakDeviceBytes: number | null; // WebGPU: the buffers in use at their peak (a view counted once)
   gpuPoolBytes: number | null; // WebGPU: bytes of GPU buffers allocated after the run (in use and pooled)
   promptTokens: number;
   newTokens: number;
@@ -88,6 +91,7 @@ export async function benchRealModel(
   let m: RunnableModel | null = null;
   try {
     const t0 = performance.now();
+    o.onPhase?.('loading');
     m = await load(source);
     const weightBytesOnDevice = Object.values(m.params).reduce((n, t) => n + t.size * 4, 0); // f32, int32 words
     const weights = hasF16Weights(m.params) ? 'f16' : 'f32';
@@ -107,13 +111,19 @@ export async function benchRealModel(
       });
       return (performance.now() - t) / 1000;
     };
+    o.onPhase?.('first generation (compiles the shaders)');
     const firstGenerationSeconds = await run(2);
     // the same work as the timed run but the tokens after the first: their difference is the decode
     const c0 = { ...counters.counts };
+    o.onPhase?.('prefill');
     const prefillSeconds = await run(1);
     const c1 = { ...counters.counts };
+    o.onPhase?.(`decode of ${o.newTokens} tokens`);
     const decodeSeconds = (await run(o.newTokens)) - prefillSeconds;
     const decoded = o.newTokens - 1;
+    // a decode shorter than the two runs' noise (a tiny model, a loaded machine) has no figure rather than a
+    // negative one
+    const perSecond = (x: number) => (decodeSeconds > 0 ? x / decodeSeconds : Number.NaN);
     const perToken = (k: 'kernels' | 'gpuDispatches') => (counters.counts[k] - c1[k] - (c1[k] - c0[k])) / decoded;
     const params = countParams(model.cfg);
     const storedBytes = source.files.filter((f) => f.path.endsWith('.safetensors')).reduce((n, f) => n + f.size, 0);
@@ -130,18 +140,19 @@ export async function benchRealModel(
       rssBeforeLoad,
       peakRss: hostMemory?.().peakRss ?? null,
       peakTensorBytes: counters.counts.peakBytes,
+      peakDeviceBytes: tf.getBackend() === 'webgpu' ? counters.counts.peakDeviceBytes : null,
       gpuPoolBytes: gpuPoolBytes(),
       promptTokens: prompt.length,
       newTokens: o.newTokens,
       firstGenerationSeconds,
       prefillSeconds,
       prefillTokensPerSecond: prompt.length / prefillSeconds,
-      decodeTokensPerSecond: decoded / decodeSeconds,
+      decodeTokensPerSecond: perSecond(decoded),
       kernelsPerToken: perToken('kernels'),
       dispatchesPerToken: perToken('gpuDispatches'),
       weights,
       weightBytesOnDevice,
-      weightGBPerSecond: (weightBytesOnDevice * decoded) / decodeSeconds / 1e9,
+      weightGBPerSecond: perSecond((weightBytesOnDevice * decoded) / 1e9),
     };
   } finally {
     counters.uninstall();

@@ -1,6 +1,8 @@
 // The benchmark's results as tables of text: the CLI prints them as Markdown, the bench page renders the
 // same tables as HTML and copies them as Markdown. One place decides columns, units and rounding.
 import { COMPARED } from './bench';
+import type { ModelSuiteResult } from './model_suite';
+import type { PublishedFigure } from './published';
 import type { ModelBenchRow } from './real_model';
 import type { SuiteResult } from './suite';
 import type { TrainBenchRow } from './train_step';
@@ -223,7 +225,8 @@ export function kernelCheckTable(checks: KernelCheck[], device: string): Table {
   };
 }
 
-const MiB = (bytes: number | null) => (bytes === null ? '-' : (bytes / 2 ** 20).toFixed(0));
+/** Whole MiB, but two decimals below 10 MiB (a test fixture's weights are a fraction of one). */
+const MiB = (bytes: number | null) => (bytes === null ? '-' : (bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 2 : 0));
 
 /** `npm run bench -- --model --train`: one row per backend and setting, memory in MiB. */
 export function trainBenchTable(rows: TrainBenchRow[]): Table {
@@ -272,7 +275,9 @@ export function modelBenchTable(rows: ModelBenchRow[]): Table {
     note:
       `${r0?.architecture}, ${r0 ? (r0.params / 1e6).toFixed(0) : '?'} M parameters; greedy, batch 1, ` +
       `${r0?.promptTokens}-token prompt, ${r0?.newTokens} new tokens, one readback. Host MiB: peak RSS ` +
-      'above the process before loading. Tensors MiB: live tensor bytes at their peak (on WebGPU, GPU memory).',
+      "above the process before loading. Tensors MiB: tfjs's count of live tensor bytes at their peak (a view " +
+      "counted again); in use MiB: WebGPU's buffers in use at their peak; GPU pool MiB: its buffers allocated " +
+      'after the run, the pool included. Weights GB/s: the bytes of the weights as held, read once a token.',
     headers: [
       'backend',
       'kernels',
@@ -283,6 +288,7 @@ export function modelBenchTable(rows: ModelBenchRow[]): Table {
       'load s',
       'host MiB',
       'tensors MiB',
+      'in use MiB',
       'GPU pool MiB',
       'first gen s',
       'prefill tok/s',
@@ -301,6 +307,7 @@ export function modelBenchTable(rows: ModelBenchRow[]): Table {
       f(r.loadSeconds),
       r.peakRss === null || r.rssBeforeLoad === null ? '-' : MiB(r.peakRss - r.rssBeforeLoad),
       MiB(r.peakTensorBytes),
+      MiB(r.peakDeviceBytes ?? null),
       MiB(r.gpuPoolBytes),
       f(r.firstGenerationSeconds),
       f(r.prefillTokensPerSecond, 2),
@@ -310,4 +317,35 @@ export function modelBenchTable(rows: ModelBenchRow[]): Table {
       f(r.kernelsPerToken, 0),
     ]),
   };
+}
+
+/** Other runtimes' published decode figures for the model the checkpoint has the shape of: theirs, as they
+ * state them, never measured here. */
+export function publishedTable(figures: PublishedFigure[]): Table {
+  return {
+    title: `${figures[0]?.model ?? 'model'}: published figures of other runtimes (theirs, not measured here)`,
+    note:
+      'As each source states them, on its own hardware and weights; a random checkpoint of the same shape reads ' +
+      'and computes the same bytes per token as the real model.',
+    headers: ['runtime', 'weights', 'device', 'decode tok/s', 'GPU memory MB', 'source'],
+    rows: figures.map((p) => [p.runtime, p.weights, p.device, p.decode, p.memoryMB, p.source]),
+  };
+}
+
+/** A real model's bench as tables: decode (f16 beside f32), training steps, and the published figures. */
+export function modelSuiteTables(r: ModelSuiteResult): Table[] {
+  const tables: Table[] = [];
+  if (r.rows.length) tables.push(modelBenchTable(r.rows));
+  if (r.trainRows.length) tables.push(trainBenchTable(r.trainRows));
+  if (r.published.length) tables.push(publishedTable(r.published));
+  return tables;
+}
+
+export function modelSuiteMarkdown(r: ModelSuiteResult): string {
+  const head = [
+    `Rubric Lab model benchmark, ${r.model}, ${r.date}`,
+    ...r.environments.map((e) => `- ${e}`),
+    ...r.skipped.map((s) => `- skipped ${s}`),
+  ];
+  return [head.join('\n'), ...modelSuiteTables(r).map(tableMarkdown)].join('\n\n');
 }

@@ -1,7 +1,11 @@
 // The bench page's options from a URL query (shareable links to a configured run): every option is checked
-// by the suite's options table; a bad or unknown one keeps its default and is named, the others apply.
+// by the suite's options table, the real model's (model.*) by the model suite's; a bad or unknown one keeps its
+// default and is named, the others apply.
 import { describe, expect, it } from 'vitest';
+import { modelSuiteOptions } from '../bench/model_suite';
 import { BENCH_DEFAULTS, optionsFromQuery } from './bench_store';
+
+const MODEL_DEFAULTS = modelSuiteOptions({});
 
 describe('bench options', () => {
   it('reads the page options from a URL query, defaults for the rest', () => {
@@ -14,9 +18,10 @@ describe('bench options', () => {
         compare: false,
         submitBatches: [1, 64],
       },
+      model: MODEL_DEFAULTS,
       error: null,
     });
-    expect(optionsFromQuery('')).toEqual({ options: BENCH_DEFAULTS, error: null });
+    expect(optionsFromQuery('')).toEqual({ options: BENCH_DEFAULTS, model: MODEL_DEFAULTS, error: null });
     expect(optionsFromQuery('?kernels=stock').options.kernels).toBe('stock');
   });
 
@@ -30,5 +35,24 @@ describe('bench options', () => {
     expect(bad.error).toContain('kernels must be one of auto, fused, stock (got "fastest")');
     expect(bad.error).toContain('Unknown option x');
     expect(optionsFromQuery('?steps=0').error).toContain('(got "0")');
+  });
+
+  it("reads the real model's options under model.*, each checked by the model suite's table", () => {
+    const q = optionsFromQuery('?model.weights=f16&model.newTokens=64&model.train=lora16f16,lora16&model.grpo=1');
+    expect(q.error).toBeNull();
+    expect(q.options).toEqual(BENCH_DEFAULTS);
+    expect(q.model).toEqual({
+      ...MODEL_DEFAULTS,
+      weights: ['f16'],
+      newTokens: 64,
+      train: ['lora16f16', 'lora16'],
+      grpo: true,
+    });
+    const bad = optionsFromQuery('?model.newTokens=1&model.train=lora&model.weights=f8&steps=1');
+    expect(bad.model).toEqual(MODEL_DEFAULTS);
+    expect(bad.options.steps).toBe(1);
+    expect(bad.error).toContain('model.newTokens must be a whole number from 2 to 4096 (got "1")');
+    expect(bad.error).toContain('"lora" is not full, lora<rank> or lora<rank>f16');
+    expect(bad.error).toContain('model.weights must be');
   });
 });

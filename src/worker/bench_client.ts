@@ -1,7 +1,9 @@
 // The bench page's handle on its worker (bench.worker.ts), started on first use.
 import * as Comlink from 'comlink';
+import type { ModelSuiteOptions, ModelSuiteResult } from '../bench/model_suite';
 import type { SuiteOptions, SuiteProgress, SuiteResult } from '../bench/suite';
 import type { BenchApi, KernelCheckResult } from './bench.worker';
+import type { CachedModel } from './models_protocol';
 
 let bench: Comlink.Remote<BenchApi> | null = null;
 
@@ -16,4 +18,16 @@ export function runBench(o: SuiteOptions, onProgress: (p: SuiteProgress) => void
 
 export function runKernelCheck(onProgress: (done: number, total: number) => void): Promise<KernelCheckResult> {
   return worker().checkKernels(Comlink.proxy(onProgress));
+}
+
+export function cachedModels(): Promise<CachedModel[]> {
+  return worker().cachedModels();
+}
+
+export function runModelBench(
+  id: string,
+  o: ModelSuiteOptions,
+  onProgress: (p: SuiteProgress) => void,
+): Promise<ModelSuiteResult> {
+  return worker().runModel(id, o, Comlink.proxy(onProgress));
 }

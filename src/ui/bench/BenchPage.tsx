@@ -1,10 +1,12 @@
 // The bench page (bench.html): the engine benchmark of `npm run bench` in this browser, on its GPU. Pick
-// backends, presets and measurements, run, watch progress, read the tables, copy them as Markdown.
+// backends, presets and measurements, run, watch progress, read the tables, copy them as Markdown; below, a real
+// model of the lab's cache measured the same way, and the kernel check.
 import { useMemo, useState } from 'react';
 import { resultMarkdown, resultTables } from '../../bench/tables';
 import { setBenchOptions, startBench, startKernelCheck, useBenchStore, type BenchState } from '../../state/bench_store';
 import { BenchForm } from './BenchForm';
 import { KernelCheckPanel } from './KernelCheckPanel';
+import { ModelBench } from './ModelBench';
 import { ResultTables } from './ResultTables';
 
 const selectOptions = (s: BenchState) => s.options;
@@ -90,6 +92,7 @@ export function BenchPage() {
           <ResultTables tables={tables} />
         </>
       )}
+      <ModelBench />
       <KernelCheckPanel state={kernels} busy={running} onRun={() => void startKernelCheck()} />
     </div>
   );

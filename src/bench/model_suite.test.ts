@@ -102,8 +102,10 @@ describe('runModelSuite', () => {
   it('measures training steps instead when training modes are given, leaving no tensor behind', async () => {
     const before = tf.memory().numTensors;
     const o = modelSuiteOptions({ train: 'lora4', batch: '2', seqLen: '8', trainSteps: '1' });
-    const r = await runModelSuite(o, deps('cpu', 'stock', []));
+    const progress: SuiteProgress[] = [];
+    const r = await runModelSuite(o, deps('cpu', 'stock', progress));
     expect(tf.memory().numTensors).toBe(before);
+    expect(progress.map((p) => p.label)).toContain('training lora4: timed step 1 of 1');
     expect(r.rows).toEqual([]);
     expect(r.trainRows.map((t) => [t.stage, t.mode, t.batch, t.seqLen])).toEqual([['sft', 'lora4', 2, 8]]);
   });

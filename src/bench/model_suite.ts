@@ -133,14 +133,15 @@ export async function runModelSuite(o: ModelSuiteOptions, deps: ModelSuiteDeps):
     const m = await modelFromSource(source);
     try {
       fresh();
-      say(0, 1, `training steps: ${o.train.join(', ')}`);
       const t = { modes: o.train, batch: o.batch, seqLen: o.seqLen, steps: o.trainSteps, recompute: o.recompute };
       const grpo = o.grpo ? { newTokens: o.newTokens } : null;
+      const onStep = (label: string) => say(0, 1, `${grpo ? 'GRPO' : 'training'} ${label}`);
       result.trainRows = await benchTrainSteps(source.name, m, {
         ...t,
         microBatch: o.microBatch,
         grpo,
         kernels: choice.path,
+        onStep,
       });
     } finally {
       tf.dispose(Object.values(m.params));

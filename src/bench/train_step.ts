@@ -38,6 +38,8 @@ export interface TrainBenchOptions {
   kernels: KernelPath;
   /** A GRPO step instead of distillation: `batch` judgements (G) of `newTokens` tokens each. */
   grpo: { newTokens: number } | null;
+  /** Hears each step as it starts: the setting, and the warm-up step or which timed step. */
+  onStep?: (label: string) => void;
 }
 
 export interface TrainBenchRow {
@@ -135,6 +137,7 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
     const counters = installCounters();
     try {
       const t0 = performance.now();
+      o.onStep?.(`${mode}: the warm-up step (compiles the shaders)`);
       await step.step();
       const firstStepSeconds = (performance.now() - t0) / 1000;
       trimGpuPool(0); // the timed steps' own buffers, not the warm-up's
@@ -143,6 +146,7 @@ export async function benchTrainSteps(name: string, m: RunnableModel, o: TrainBe
       const ms: number[] = [];
       for (let s = 0; s < o.steps; s++) {
         const t = performance.now();
+        o.onStep?.(`${mode}: timed step ${s + 1} of ${o.steps}`);
         await step.step();
         ms.push(performance.now() - t);
       }

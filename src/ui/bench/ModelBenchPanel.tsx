@@ -54,7 +54,6 @@ export const ModelBenchPanel = memo(function ModelBenchPanel(p: ModelBenchPanelP
       {text} {control}
     </label>
   );
-  const none = p.models !== null && p.models.length === 0;
   return (
     <section className="panel" data-testid="model-bench">
       <h2>A real model</h2>
@@ -63,7 +62,9 @@ export const ModelBenchPanel = memo(function ModelBenchPanel(p: ModelBenchPanelP
         its weights are read at and dispatches per token, with the frozen matrices in half precision beside float32; or
         its training steps. Beside them, what WebLLM and transformers.js published for the same model.
       </p>
-      {none ? (
+      {p.models === null ? (
+        <p className="muted">Reading the lab's model cache…</p>
+      ) : p.models.length === 0 ? (
         <p data-testid="model-bench-empty">
           No model in the cache yet: load one on the lab's <a href="./#/runs">Models page</a> (a Hub id, a URL or a
           folder), then come back.

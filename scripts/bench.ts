@@ -18,9 +18,10 @@
 // these WebGPU submit batch sizes; --decode-cost measures a token early and late in the context;
 // --pool-trim times steps of changing length with the WebGPU buffer pool trimmed after each, against untrimmed.
 //   npm run bench -- --model DIR|hf:owner/name[@rev] [--backends wasm,webgpu] [--prompt-tokens 32] [--new-tokens 8]
-//     [--weights f16,f32]   (WebGPU: the frozen matrices in half precision and in float32, side by side)
-// --model measures a real model instead (scripts/bench_model.ts): load time, memory, prefill and decode tokens/s,
-// dispatches per token, on the kernels --kernels picks; JSON to bench-results/model.json unless --out is given.
+//     [--weights f16,f32]   (WebGPU: the frozen matrices in half precision and in float32, side by side: the default)
+// --model measures a real model instead (scripts/bench_model.ts, the bench page's model suite): load time, memory,
+// prefill and decode tokens/s, dispatches per token, on the kernels --kernels picks, and other runtimes' published
+// figures for a model of the same shape; JSON to bench-results/model.json unless --out is given.
 //   npm run bench -- --f16-matmul
 // --f16-matmul times decode's matmuls with f32 weights against half-precision words (scripts/bench_matmul.ts).
 //   npm run bench -- --reductions [--batch 1] [--seq-len 64] [--train-steps 2]

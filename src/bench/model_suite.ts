@@ -6,10 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendReport } from '../engine/backend';
 import { modelFromSource } from '../engine/checkpoint';
-import { validateConfig } from '../engine/config';
 import { WEIGHT_PRECISIONS, type WeightPrecision } from '../engine/f16_weights';
 import { resetDeviceBytesPeak, trimGpuPool } from '../engine/gpu_pool';
-import { CONFIG_FILE, type ModelSource } from '../engine/hf/source';
+import { type ModelSource, readConfig } from '../engine/hf/source';
 import type { KernelChoice, KernelMode } from '../engine/kernel_choice';
 import { bool, int, list, parseSettings, withDefault, type Setting } from '../train/settings';
 import { publishedFor, type PublishedFigure } from './published';
@@ -115,9 +114,7 @@ export async function runModelSuite(o: ModelSuiteOptions, deps: ModelSuiteDeps):
   say(0, 1, `${report.name}: choosing the kernels (a self-check, once per adapter)`);
   const choice = await deps.selectKernels(o.kernels, report);
   const source = await deps.openSource();
-  const configBytes = await source.read(CONFIG_FILE);
-  if (!configBytes) throw new Error(`${source.name}: no ${CONFIG_FILE}`);
-  const cfg = validateConfig(JSON.parse(new TextDecoder().decode(configBytes)), `${source.name}: ${CONFIG_FILE}`);
+  const cfg = await readConfig(source);
   const result: ModelSuiteResult = {
     ...emptyModelSuiteResult(source.name),
     environments: [report.summary, `kernels on ${report.name}: ${choice.summary}`],

@@ -99,8 +99,9 @@ export const setBenchOptions = (patch: Partial<SuiteOptions>) =>
 const busy = (s: BenchState) => s.running || s.kernels.running || s.model.running;
 
 export async function startBench(): Promise<void> {
-  const { options } = useBenchStore.getState();
-  if (busy(useBenchStore.getState())) return;
+  const state = useBenchStore.getState();
+  if (busy(state)) return;
+  const { options } = state;
   useBenchStore.setState({ running: true, progress: null, result: null, error: null });
   try {
     const result = await runBench(options, (progress) => useBenchStore.setState({ progress }));

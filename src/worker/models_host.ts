@@ -6,14 +6,13 @@
 // is planned against this context's WebGPU adapter (engine/memory.ts) before its weights are fetched, and
 // refused there when it cannot fit.
 import { describeAdapter } from '../engine/backend';
-import { validateConfig } from '../engine/config';
 import { type CacheKey, createModelCache, type ModelCache } from '../engine/hf/cache';
 import { opfsCacheStore } from '../engine/hf/cache_store_opfs';
 import { type LoadedModel, loadModel, type ModelRequest } from '../engine/hf/fetch_model';
 import { normalizeHubUrl, parseHubId } from '../engine/hf/model_ref';
 import { memoryGuard } from '../engine/hf/memory_guard';
 import { summarizeModel } from '../engine/hf/model_summary';
-import { blobSource, CONFIG_FILE } from '../engine/hf/source';
+import { blobSource, readConfig } from '../engine/hf/source';
 import { normalizeBaseUrl } from '../engine/hf/url_source';
 import type { ModelSource } from '../engine/hf/source';
 import { type MemoryLimits, type MemoryPlan, PLAN_CONTEXT, planMemory } from '../engine/memory';
@@ -53,12 +52,6 @@ function toRequest(spec: Exclude<ModelLoadSpec, { kind: 'cached' }>): ModelReque
       spec.files.map((f) => ({ path: f.path, blob: f.file })),
     ),
   };
-}
-
-async function configOf({ source }: Pick<LoadedModel, 'source'>) {
-  const bytes = await source.read(CONFIG_FILE);
-  if (!bytes) throw new Error(`${source.name}: no ${CONFIG_FILE}`);
-  return validateConfig(JSON.parse(new TextDecoder().decode(bytes)), `${source.name}: ${CONFIG_FILE}`);
 }
 
 const sameKey = (a: CacheKey, b: CacheKey) => a.kind === b.kind && a.repo === b.repo && a.revision === b.revision;
@@ -114,7 +107,7 @@ export function createModelsHost(
     const model = (await c.list()).find((m) => sameKey(m, loaded.manifest));
     if (!model) throw new Error(`${loaded.source.name}: loaded, but the cache does not list it`);
     // a snapshot opened from the cache alone was not planned on the way in
-    plan ??= planMemory(await configOf(loaded), request, limits ?? UNLIMITED);
+    plan ??= planMemory(await readConfig(loaded.source), request, limits ?? UNLIMITED);
     return { model, fetched: loaded.fetched, cacheOnly: loaded.cacheOnly, summary, memory: { plan, limits } };
   }
 
@@ -127,7 +120,7 @@ export function createModelsHost(
         const bytes = await loaded.source.read(name);
         if (bytes) tokenizerFiles[name] = bytes;
       }
-      const cfg = await configOf(loaded);
+      const cfg = await readConfig(loaded.source);
       return { config: cfg, shapes: runShapes(run, { cfg, tok: loadTokenizer(tokenizerFiles) }) };
     },
     async cachedModels() {

@@ -3,6 +3,7 @@
 // range of one (a multi-gigabyte shard is read tensor by tensor): weights.ts's FileSource with the file list.
 // Also which of a repository's files make a model we can load. Leaves out fetching (download.ts,
 // fetch_model.ts) and parsing (tokenizer.ts, weights.ts).
+import { type LlamaConfig, validateConfig } from '../config';
 import { TOKENIZER_FILES } from './tokenizer';
 import type { FileSource } from './weights';
 
@@ -22,6 +23,13 @@ export interface ModelSource extends FileSource {
 
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_INDEX = 'model.safetensors.index.json';
+
+/** The model's config.json, checked (validateConfig); throws naming the model when it has none. */
+export async function readConfig(source: ModelSource): Promise<LlamaConfig> {
+  const bytes = await source.read(CONFIG_FILE);
+  if (!bytes) throw new Error(`${source.name}: no ${CONFIG_FILE}`);
+  return validateConfig(JSON.parse(new TextDecoder().decode(bytes)), `${source.name}: ${CONFIG_FILE}`);
+}
 /** `model.safetensors` or one of its shards (`model-00001-of-00004.safetensors`). */
 const WEIGHTS = /^model(-\d+-of-\d+)?\.safetensors$/;
 const WANTED = new Set<string>([CONFIG_FILE, WEIGHTS_INDEX, ...TOKENIZER_FILES]);

@@ -1,13 +1,14 @@
 // The bench page (bench.html): the engine benchmark of `npm run bench` in this browser, on its GPU. Pick
 // backends, presets and measurements, run, watch progress, read the tables, copy them as Markdown; below, a real
 // model of the lab's cache measured the same way, and the kernel check.
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { resultMarkdown, resultTables } from '../../bench/tables';
 import { setBenchOptions, startBench, startKernelCheck, useBenchStore, type BenchState } from '../../state/bench_store';
 import { BenchForm } from './BenchForm';
 import { KernelCheckPanel } from './KernelCheckPanel';
 import { ModelBench } from './ModelBench';
 import { ResultTables } from './ResultTables';
+import { useCopy } from './useCopy';
 
 const selectOptions = (s: BenchState) => s.options;
 const selectRunning = (s: BenchState) => s.running;
@@ -24,16 +25,9 @@ export function BenchPage() {
   const error = useBenchStore(selectError);
   const kernels = useBenchStore(selectKernels);
   const tables = useMemo(() => (result ? resultTables(result) : []), [result]);
-  const [copied, setCopied] = useState('');
-
+  const [copied, copyText] = useCopy();
   const copy = async () => {
-    if (!result) return;
-    try {
-      await navigator.clipboard.writeText(resultMarkdown(result));
-      setCopied('Copied.');
-    } catch (e) {
-      setCopied(`Could not copy (${(e as Error).message}); select the tables instead.`);
-    }
+    if (result) await copyText(resultMarkdown(result));
   };
 
   return (

@@ -1,6 +1,6 @@
 // The bench page's real-model section: the bench store's model slice drawn by ModelBenchPanel. Lists the lab's
 // cached models when it first shows.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo } from 'react';
 import { modelSuiteMarkdown, modelSuiteTables } from '../../bench/tables';
 import {
   type BenchState,
@@ -11,6 +11,7 @@ import {
   useBenchStore,
 } from '../../state/bench_store';
 import { ModelBenchPanel } from './ModelBenchPanel';
+import { useCopy } from './useCopy';
 
 const selectModel = (s: BenchState) => s.model;
 const selectOtherJob = (s: BenchState) => s.running || s.kernels.running;
@@ -19,17 +20,11 @@ export function ModelBench() {
   const m = useBenchStore(selectModel);
   const otherJob = useBenchStore(selectOtherJob);
   const tables = useMemo(() => (m.result ? modelSuiteTables(m.result) : []), [m.result]);
-  const [copied, setCopied] = useState('');
+  const [copied, copyText] = useCopy();
   useEffect(() => void refreshBenchModels(), []);
 
   const copy = async () => {
-    if (!m.result) return;
-    try {
-      await navigator.clipboard.writeText(modelSuiteMarkdown(m.result));
-      setCopied('Copied.');
-    } catch (e) {
-      setCopied(`Could not copy (${(e as Error).message}); select the tables instead.`);
-    }
+    if (m.result) await copyText(modelSuiteMarkdown(m.result));
   };
 
   return (
